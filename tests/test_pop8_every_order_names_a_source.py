@@ -10,6 +10,7 @@ twice. Both engines."""
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from test_population_measures import PERIOD, TODAY
 
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.population import Directory, evaluate_patient
-from guideline.population.quality import quality_lines
+from guideline.population.quality import COUNTS, Quality, quality_lines
+from guideline.population.relayed import MAYBE_RELAYED
 from smart_app import create_app
 from smart_app.population.command import review
 from smart_app.population.inputs import ndjson_files
@@ -148,3 +150,9 @@ def test_spark_names_and_reads_the_pairs_as_duckdb_does(tmp_path):
             quality = json.loads((side / "data-quality.json").read_text())
             assert (quality["orders_maybe_relayed"], quality["orders_relayed"]) == counts
         assert patients(sides[0]) == patients(sides[1])
+
+
+def test_the_pairs_both_read_are_named_under_the_counts_that_count_them() -> None:
+    """The evidence key the letters read each kind's pairs by is the Quality count the summary shows for them."""
+    assert MAYBE_RELAYED == ("orders_maybe_relayed", "fills_maybe_relayed")
+    assert set(MAYBE_RELAYED) <= {f.name for f in fields(Quality)} & {count.key for count in COUNTS}

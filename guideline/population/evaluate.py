@@ -383,10 +383,10 @@ def evaluate_patient(
         evidence["enrolment"] = [coverage.unknown_evidence(period)]
     elif known and known.gaps and not unenrolled:
         evidence["enrolment"] = [known.evidence(period)]
-    if relayed.unsure:  # both orders read: the patient's MME may count one order twice
-        evidence["orders_maybe_relayed"] = list(relayed.unsure)
-    if relayed.unsure_fills:  # both fills read: an early refill, and the MME of its days counted twice
-        evidence["fills_maybe_relayed"] = list(relayed.unsure_fills)
+    # Both orders read: the patient's MME may count one order twice; both fills read: an early refill, and the MME of
+    # its days counted twice.
+    for key, said in relayed.unsure.items():
+        evidence[key] = list(said)
     partial = partial_measures(summary)
     if partial:
         evidence["partial"] = partial_evidence(summary, partial)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from guideline import fills
@@ -30,15 +30,21 @@ def own_sources(config: GuidelineConfig) -> frozenset[str]:
     return frozenset(filter(None, map(source_system, config["population"]["own_sources"])))
 
 
+# The Quality counts of the pairs of orders, and of fills, both read (`_Relayed.maybe`): each the key, too, under which
+# a patient's evidence names such pairs (`RelayedRead.unsure`), and the letters read them by it.
+ORDERS_MAYBE_RELAYED = "orders_maybe_relayed"
+FILLS_MAYBE_RELAYED = "fills_maybe_relayed"
+MAYBE_RELAYED = (ORDERS_MAYBE_RELAYED, FILLS_MAYBE_RELAYED)
+
+
 @dataclass(frozen=True)
 class RelayedRead:
-    """The record with relayed copies read once, and what could not be settled: each pair of orders (`unsure`), and
-    of fills (`unsure_fills`), of two named sources that would be one were either source the export's own, in words
-    for the patient's evidence."""
+    """The record with relayed copies read once, and what could not be settled: each pair of orders, then of fills,
+    of two named sources that would be one were either source the export's own, in words for the patient's evidence,
+    by the key the evidence names them under (`MAYBE_RELAYED`; a kind with no such pair is left out)."""
 
     record: PatientRecord
-    unsure: tuple[str, ...] = ()
-    unsure_fills: tuple[str, ...] = ()
+    unsure: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def relayed_read_once(
@@ -56,9 +62,12 @@ def relayed_read_once(
     def drug(item: MedOrder | Dispense) -> str | None:
         return identified(fills.same_drug_key(item, terms))
 
-    record, unsure = _read_once(record, raw, own, quality, _orders(drug))
-    record, unsure_fills = _read_once(record, raw, own, quality, _fills(drug))
-    return RelayedRead(record, unsure, unsure_fills)
+    unsure: dict[str, tuple[str, ...]] = {}
+    for kind in (_orders(drug), _fills(drug)):
+        record, said = _read_once(record, raw, own, quality, kind)
+        if said:
+            unsure[kind.maybe] = said
+    return RelayedRead(record, unsure)
 
 
 Sourced = TypeVar("Sourced", MedOrder, Dispense)
@@ -78,7 +87,7 @@ class _Relayed(Generic[Sourced]):
         [PatientRecord, Sequence[Sourced], Sequence[Any]], PatientRecord
     ]  # the record with them read once
     relayed: str  # the Quality count of copies read once
-    maybe: str  # the Quality count, by sources, of pairs both read
+    maybe: str  # the Quality count, by sources, of pairs both read (`MAYBE_RELAYED`)
     words: str  # what the evidence says of each such pair
 
 
@@ -125,7 +134,7 @@ def _orders(drug: Callable[[MedOrder], str | None]) -> _Relayed[MedOrder]:
         pair=lambda found: (found.copy, found.kept),
         without=without,
         relayed="orders_relayed",
-        maybe="orders_maybe_relayed",
+        maybe=ORDERS_MAYBE_RELAYED,
         words=_ORDER_WORDS,
     )
 
@@ -148,7 +157,7 @@ def _fills(drug: Callable[[Dispense], str | None]) -> _Relayed[Dispense]:
         pair=lambda found: found,
         without=without,
         relayed="fills_relayed",
-        maybe="fills_maybe_relayed",
+        maybe=FILLS_MAYBE_RELAYED,
         words=_FILL_WORDS,
     )
 

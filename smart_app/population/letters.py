@@ -17,6 +17,7 @@ from guideline.population import MEASURES, Directory, Period
 from guideline.population.actors import clinician_name
 from guideline.population.attribution import ATTRIBUTION_KINDS
 from guideline.population.measures import MEASURE_BY_ID
+from guideline.population.relayed import MAYBE_RELAYED
 from guideline.words import capitalised
 from smart_app.population.outputs import replaced, write_whole
 from smart_app.population.progress import Progress
@@ -138,7 +139,7 @@ def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[
         # Two orders that may be one (an HIE's copy no setting tells from the EHR's) raise the MME: said where it is.
         for m in _MME_READ_BY:
             if m in proof:
-                proof[m] = [*proof[m], *proof.get("orders_maybe_relayed", []), *proof.get("fills_maybe_relayed", [])]
+                proof[m] = [*proof[m], *(said for key in MAYBE_RELAYED for said in proof.get(key, []))]
         criteria = [(m, _criterion_text(m, True), proof.get(m, [])) for m, hit in (("OHD", ohd), ("OMP", omp),
                                                                                    ("COB", cob)) if hit]  # fmt: skip
         if nal_den and not nal_num:
