@@ -258,8 +258,7 @@ def gather(
             if key.startswith("med:"):
                 gaps[MEDICATIONS] = why
             elif key in continued:  # page one was read: say so, after anything already named of it (a warning)
-                rest = _rest_not_read(network)
-                _not_read(gaps, unread, key, "; ".join(filter(None, (gaps.get(_label(key)), rest))))
+                _not_read(gaps, unread, key, _and_rest_not_read(gaps.get(_label(key)), network))
             else:
                 _not_read(
                     gaps,
@@ -556,8 +555,8 @@ class PrefetchGap:
     def named(self, network: bool) -> str | None:
         """Why, in the card's words, when nothing more is read for the key: offline (`network` False, as `painplan
         check` and `painplan mme` read a request) or with no FHIR server named."""
-        rest = _rest_not_read(network) if self.more else None
-        return "; ".join(filter(None, (self.unusable, self.short, rest))) or None
+        said = "; ".join(filter(None, (self.unusable, self.short))) or None
+        return _and_rest_not_read(said, network) if self.more else said
 
 
 def read_prefetch(
@@ -677,11 +676,13 @@ def _results_not_read(network: bool) -> str:
     return "not sent in the prefetch, and the request names no FHIR server to read them from"
 
 
-def _rest_not_read(network: bool) -> str:
-    """Why the pages of a prefetched search after its first, which the EHR sent alone, were not read."""
-    return (
+def _and_rest_not_read(said: str | None, network: bool) -> str:
+    """What is named of a prefetched search the EHR sent page one only (a withheld warning), then why its other pages
+    were not read: the one wording of the card's gap and of `PrefetchGap.named` (as `painplan mme` names it)."""
+    rest = (
         f"only its first page was in the prefetch, and the rest was not read: {_no_second_read(network, again=False)}"
     )
+    return "; ".join(filter(None, (said, rest)))
 
 
 def _no_second_read(network: bool, again: bool = True) -> str:
