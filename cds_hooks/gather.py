@@ -250,9 +250,9 @@ def gather(
     fetched: list[str] = []
     if not (network and request.fhir_server):
         why = (
-            "not in the request's prefetch (the offline check reads nothing from the network)"
+            f"not in the request's prefetch ({_no_second_read(network)})"
             if not network
-            else "not in the prefetch, and the request names no FHIR server to read it from"
+            else f"not in the prefetch, and {_no_second_read(network, again=False)}"
         )
         for key in queries:
             if key.startswith("med:"):
@@ -686,7 +686,8 @@ def _and_rest_not_read(said: str | None, network: bool) -> str:
 
 
 def _no_second_read(network: bool, again: bool = True) -> str:
-    """Why nothing more was read from the EHR for the prefetch: offline, or no FHIR server named."""
+    """Why nothing more was read from the EHR for the prefetch: offline, or no FHIR server named (one wording for a key
+    not sent, one sent unusable and a search sent page one only)."""
     if not network:
         return "the offline check reads nothing from the network"
     return f"the request names no FHIR server to read it {'again ' if again else ''}from"
