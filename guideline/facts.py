@@ -927,7 +927,8 @@ class Facts:
         named = (
             order_named(self.name(order), order)
             for order in self.trigger_orders
-            if self.duration(order) == "unclassified"
+            # One whose supply was sent but cannot be believed is named with it (named_gaps `unbelieved-supply`).
+            if self.duration(order) == "unclassified" and self.supply(order).unbelieved is None
         )
         return tuple(dict.fromkeys(named))
 

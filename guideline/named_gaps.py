@@ -22,6 +22,7 @@ from guideline.fills import (
     implausible_fills,
 )
 from guideline.history import naive_window
+from guideline.orders import is_standing
 from guideline.recognition import partly_read, recognise, sedative_doubt
 from guideline.terminology import BENZO, CNS_DEPRESSANT
 from guideline.timeutil import months_before
@@ -253,6 +254,19 @@ def order_fills_of_unread_dose(facts: Facts) -> tuple[str, ...]:
             for unread in result.unread_fills
         )
     )
+
+
+def orders_of_unbelieved_supply(facts: Facts) -> tuple[str, ...]:
+    """Drafts and orders in force (active, whatever their dates: `orders.is_standing`) of a medicine that matters here
+    whose days' supply, as sent, is more than a prescription can hold (`supply.Supply.unbelieved`), each named with
+    what was sent: their supply is unknown, so one begun more than the default window ago is no longer current."""
+    named = []
+    standing = (order for order in facts.real_orders if is_standing(order, facts.config))
+    for order in (*facts.drafts, *standing):
+        unbelieved = facts.supply(order).unbelieved
+        if unbelieved and recognise(order.medication, facts.terms).kind != "not-relevant":
+            named.append(order_named(facts.name(order), order, unbelieved))
+    return tuple(dict.fromkeys(named))
 
 
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
@@ -727,6 +741,31 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "longer-term could not judge them:",
         ),
         note="Orders being signed with no days' supply PainPlan can work out (not judged as acute or longer-term)",
+    ),
+    NamedGap(
+        key="unbelieved-supply",
+        items=orders_of_unbelieved_supply,
+        # A days' supply over 999 days (what a claim can carry), or over 99 refills, is a keying error (9000 tablets
+        # for 90) or corrupt data: it is not counted (guideline.supply), and named with what was sent, since the
+        # order then counts as one of unknown supply. Named apart from `unclassified-new-orders`, whose words ("no
+        # quantity with a daily dose it can read") were said of an order whose 9000 tablets the clinician could see.
+        card=CardLine(
+            "a supply that long cannot be right and was not counted, so a new order could not be judged as acute or "
+            "longer-term, and an order in force counts as current until the end it states, or else for {days} from "
+            "its start; check the quantity and days' supply",
+            "other orders with a days' supply no prescription can hold",
+        ),
+        page=PageSentence(
+            "1 medication order had a days' supply no prescription can hold (more than 999 days, or more than 99 "
+            "refills; most likely a keying error, such as 9000 tablets for 90), so PainPlan did not count it: a new "
+            "order could not be judged as acute or longer-term, and an order in force counts as current until the end "
+            "it states, or else for {days} from its start:",
+            "{count} medication orders had a days' supply no prescription can hold (more than 999 days, or more than "
+            "99 refills; most likely keying errors, such as 9000 tablets for 90), so PainPlan did not count them: a "
+            "new order could not be judged as acute or longer-term, and an order in force counts as current until the "
+            "end it states, or else for {days} from its start:",
+        ),
+        note="Orders with a days' supply no prescription can hold (supply not counted)",
     ),
     NamedGap(
         key="unread-uds",

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import TYPE_CHECKING, Literal
 
-from guideline.dosage import UNPAIRED, Amount, TimedDoses, doses_by_time, doses_per_day, plausible, to_amount
+from guideline.dosage import (
+    UNPAIRED,
+    Amount,
+    TimedDoses,
+    doses_by_time,
+    doses_per_day,
+    number_text,
+    plausible,
+    to_amount,
+)
 from guideline.durations import quantity_days
 from guideline.memo import IdentityMemo
 from guideline.mme import (
@@ -41,6 +50,10 @@ class Supply:
     refills: int
     # "expected supply duration", "quantity ÷ daily dose", "quantity along the dosing steps", "timing bounds"
     source: str | None
+    # What was sent that no prescription can hold, in words, when it left the supply unknown ("quantity 9000 tablets
+    # at 1 a day: 9000 days' supply, more than a prescription can hold"): so the order is named with it, never read
+    # as one with no quantity or passed over. None when the supply is known or nothing was sent.
+    unbelieved: str | None = None
 
 
 MAX_DAYS_SUPPLY = Decimal(999)  # the largest days' supply a pharmacy claim can carry (three digits)
@@ -192,38 +205,70 @@ def order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) -
 
 def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> Supply:
     refills = max(order.dispense.repeats_allowed or 0, 0)
+    unbelieved: list[str] = []  # each source sent but longer than a prescription can hold, in words
     with localcontext(DECIMAL_CONTEXT):
-        per_fill = _plausible(quantity_days(order.dispense.expected_supply))
+        expected = quantity_days(order.dispense.expected_supply)
+        per_fill = _plausible(expected)
         source: str | None = "expected supply duration" if per_fill is not None else None
+        if expected is not None and per_fill is None:
+            unbelieved.append(f"expected supply duration {_one_place(expected)} days")
         if per_fill is None:
             quantity = to_amount(order.dispense.quantity)
             if quantity is not None and quantity.unit_class in ("count", "volume"):
-                per_fill, source = _quantity_days(order, quantity.value, quantity.unit_class, terms, config)
+                per_fill, source, words = _quantity_days(order, quantity, terms, config)
+                unbelieved += [words] if words else []
         if per_fill is None:
-            per_fill = _plausible(_bounds_days(order))
+            bounds = _bounds_days(order)
+            per_fill = _plausible(bounds)
             source = "timing bounds" if per_fill is not None else None
+            if bounds is not None and per_fill is None:
+                unbelieved.append(f"dosage time bounds of {_one_place(bounds)} days")
         total = per_fill
         if per_fill is not None and config["count_refills_in_supply"]:
             # More refills than a prescription can carry is corrupt data: the total is unknown, never centuries.
             total = per_fill * (1 + refills) if refills <= MAX_REFILLS else None
-    return Supply.make(per_fill, total, refills, source)
+            if total is None:
+                return Supply.make(per_fill, total, refills, source, _too_many_refills(per_fill, refills))
+    # A source skipped for the next one that gave a supply leaves nothing unknown, and is not named.
+    named = f"{'; '.join(unbelieved)}, more than a prescription can hold" if per_fill is None and unbelieved else None
+    return Supply.make(per_fill, total, refills, source, named)
+
+
+def _too_many_refills(per_fill: Decimal, refills: int) -> str:
+    """ "30 days' supply with 120 refills, …": why the total supply of an order is unknown though a fill's is not."""
+    return f"{_one_place(per_fill)} days' supply with {refills} refills, more refills than a prescription can carry"
+
+
+def _one_place(value: Decimal) -> str:
+    """Days or units a day as the clinician reads them: whole, or to one place (quantity ÷ dose rarely comes out
+    whole)."""
+    try:
+        return number_text(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    except InvalidOperation:  # more digits than the context holds (an absurd number from bad data): as it is
+        return number_text(value)
 
 
 def _quantity_days(
-    order: MedOrder, quantity: Decimal, kind: str, terms: Terminology, config: GuidelineConfig
-) -> tuple[Decimal | None, str | None]:
+    order: MedOrder, quantity: Amount, terms: Terminology, config: GuidelineConfig
+) -> tuple[Decimal | None, str | None, str | None]:
     """The days a dispense quantity lasts: ÷ the highest step's daily units, or, for a taper, taken along its steps
-    when that lasts longer (the highest step alone ended a taper's supply while its lower steps were still taken)."""
+    when that lasts longer (the highest step alone ended a taper's supply while its lower steps were still taken);
+    with, when those days are more than a prescription can hold, what was sent in words."""
     steps = _step_units(order, terms, config)
-    highest = _highest(steps) if steps is not None and steps[0][1] == kind else None
+    highest = _highest(steps) if steps is not None and steps[0][1] == quantity.unit_class else None
     if steps is None or highest is None:
-        return None, None
-    days = quantity / highest
-    walked = _walked_days(quantity, steps, {dosage.sequence for dosage in order.dosages})
+        return None, None, None
+    days = quantity.value / highest
+    walked = _walked_days(quantity.value, steps, {dosage.sequence for dosage in order.dosages})
     if walked is not None and walked > days:
-        return _plausible(walked), "quantity along the dosing steps"
-    plausible = _plausible(days)
-    return (plausible, "quantity ÷ daily dose") if plausible is not None else (None, None)
+        if _plausible(walked) is not None:
+            return walked, "quantity along the dosing steps", None
+        along = f"quantity {quantity.shown} taken along the dosing steps"
+        return None, None, f"{along}: {_one_place(walked)} days' supply"
+    if _plausible(days) is None:
+        daily = f"{_one_place(highest)}{' mL' if quantity.unit_class == 'volume' else ''} a day"
+        return None, None, f"quantity {quantity.shown} at {daily}: {_one_place(days)} days' supply"
+    return days, "quantity ÷ daily dose", None
 
 
 def _plausible(days: Decimal | None) -> Decimal | None:

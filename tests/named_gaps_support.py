@@ -51,10 +51,10 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     the month only, order whose date cannot be read, order of unknown status, home opioid on the list with no recent
     order, unread category, unread drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid
     positive the site does not judge, undated procedure, review dated ahead, evaluation of unreadable status, OUD
-    dose given with no date, diagnosis in words only, opioid fill of an implausible days' supply, opioid fill
-    possibly sent twice, opioid order whose sig and coded frequency disagree, opioid order whose fill has no
-    quantity, opioid order whose code and name state different drugs, hospice care of unknown status, and
-    benzodiazepine whose name was only partly read."""
+    dose given with no date, diagnosis in words only, opioid fill of an implausible days' supply, order of a days'
+    supply no prescription can hold, opioid fill possibly sent twice, opioid order whose sig and coded frequency
+    disagree, opioid order whose fill has no quantity, opioid order whose code and name state different drugs,
+    hospice care of unknown status, and benzodiazepine whose name was only partly read."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -122,6 +122,9 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         once_a_day = med_request(OXYCODONE, id=f"mr-sig-code-{n}", authored=days_ago(3), period=1, period_unit="d")
         once_a_day["dosageInstruction"][0]["text"] = "1 tab every morning and 2 tabs at bedtime"
         found.append(once_a_day)
+        # A current lorazepam order of 9000 tablets at 3 a day (a typo of 90): 3000 days' supply, not counted, named.
+        typo = med_request(LORAZEPAM, id=f"mr-typo-{n}", authored=days_ago(6), period=8, supply_days=None)
+        found.append({**typo, "dispenseRequest": {"quantity": {"value": 9000 + n, "unit": "tablet"}}})
         # A current opioid order whose pharmacy fill came with no quantity: its dose could not be weighed against it.
         found.append(med_request(OXYCODONE, id=f"mr-unread-fill-{n}", authored=days_ago(8)))
         unread_fill = {**dispense(OXYCODONE, days_ago(7)), "id": f"md-unread-dose-{n}"}

@@ -260,3 +260,36 @@ def test_a_walk_never_shortens_the_supply_the_highest_step_gives() -> None:
     open_middle = [*unbounded_first, _step(1, 14, 2)]
     result = supply(oxy({"quantity": qty(28)}, dosages=open_middle))
     assert (result.per_fill_days, result.source) == (Decimal(14), "quantity ÷ daily dose")
+
+
+HOLD = ", more than a prescription can hold"
+
+
+def test_a_supply_no_prescription_can_hold_says_what_was_sent() -> None:
+    """Each source longer than 999 days that left the supply unknown is kept in words, so that the order can be named
+    with it rather than read as an order with no quantity (`Supply.unbelieved`)."""
+    daily = oxy({"quantity": qty(9000)}, dosages=[dosage(1, every(1, "d"))])  # a typo of 90
+    assert supply(daily).per_fill_days is None
+    assert supply(daily).unbelieved == f"quantity 9000 tablets at 1 a day: 9000 days' supply{HOLD}"
+    expected = supply(oxy({"expectedSupplyDuration": qty(1200, "d")}, dosages=[]))
+    assert (expected.per_fill_days, expected.unbelieved) == (None, f"expected supply duration 1200 days{HOLD}")
+    # A taper whose last step has no end: 3 a day for 14 days, then 1 a day; 2000 tablets walk 1972 days (÷ 3 a day
+    # alone, 666.7, is not what the quantity means: the walk is the reading, and it cannot be believed).
+    steps = [_step(3, 14, 1), dosage(1, every(1, "d"), sequence=2)]
+    walked = supply(oxy({"quantity": qty(2000)}, dosages=steps))
+    assert walked.per_fill_days is None
+    assert walked.unbelieved == f"quantity 2000 tablets taken along the dosing steps: 1972 days' supply{HOLD}"
+    refills = supply(oxy({"expectedSupplyDuration": qty(30, "d"), "numberOfRepeatsAllowed": 120}))
+    assert (refills.total_days, refills.unbelieved) == (
+        None,
+        "30 days' supply with 120 refills, more refills than a prescription can carry",
+    )
+
+
+def test_a_supply_another_source_gives_or_that_can_be_believed_says_nothing() -> None:
+    assert supply(oxy({"quantity": qty(90)}, dosages=[dosage(1, every(1, "d"))])).unbelieved is None
+    # 1200 days written, but the quantity gives 10: the supply is known, as before.
+    skipped = supply(oxy({"expectedSupplyDuration": qty(1200, "d"), "quantity": qty(80)}))
+    assert (skipped.per_fill_days, skipped.unbelieved) == (Decimal(10), None)
+    assert supply(oxy({"expectedSupplyDuration": qty(999, "d"), "numberOfRepeatsAllowed": 99})).unbelieved is None
+    assert supply(oxy(dosages=[dosage(1)])).unbelieved is None  # nothing sent: unknown, not unbelieved

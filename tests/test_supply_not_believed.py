@@ -1,0 +1,120 @@
+"""An order whose days' supply, as sent, is more than a prescription can hold is named with what was sent (guideline
+4.1): its supply is not counted, and everything else is still evaluated."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import RXNORM, UCUM, days_ago
+from cds_support import bundle, full_prefetch, hook_request, make_app, plan_page
+
+from smart_app.cli import main
+
+HELD = "more than a prescription can hold"
+NINE_THOUSAND = f"quantity 9000 tablets at 1 a day: 9000 days' supply, {HELD}"
+WHY = "a supply that long cannot be right and was not counted"
+
+
+def _tablets(value: int) -> dict[str, Any]:
+    return {"value": value, "unit": "tablet", "system": UCUM, "code": "{tbl}"}
+
+
+def _daily(tablets: int, **repeat: Any) -> dict[str, Any]:
+    return {
+        "text": f"Take {tablets} tablet by mouth daily",
+        "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d", **repeat}},
+        "doseAndRate": [
+            {
+                "type": {"coding": [{"system": "http://epic.com/CodeSystem/dose-rate-type", "code": "admin-amount"}]},
+                "doseQuantity": _tablets(tablets),
+            }
+        ],
+    }
+
+
+def epic_order(quantity: int, *, status: str = "draft", authored: str | None = None, **changes: Any) -> dict[str, Any]:
+    """Epic's order of oxycodone 5 mg, 1 tablet daily, with `quantity` tablets to dispense and no days' supply (Epic
+    sends none when the prescriber entered none): 9000 is 90 keyed with two zeros too many."""
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "eOxy5.daily",
+        "status": status,
+        "intent": "order",
+        "category": [
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category", "code": "community"}
+                ]
+            }
+        ],
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": "1049621", "display": "oxycodone hydrochloride 5 MG Oral Tablet"}],
+            "text": "oxyCODONE (ROXICODONE) 5 MG immediate release tablet",
+        },
+        "subject": {"reference": "Patient/p1"},
+        "authoredOn": authored or days_ago(0),
+        "dosageInstruction": [_daily(1)],
+        "dispenseRequest": {"quantity": _tablets(quantity), "numberOfRepeatsAllowed": 0},
+    }
+    return {**order, **changes}
+
+
+def _cards(tmp_path: Path, hook: str, **kwargs: Any) -> dict[str, dict[str, Any]]:
+    response = make_app(tmp_path).test_client().post(f"/cds-services/{hook}", json=hook_request(hook, **kwargs))
+    assert response.status_code == 200
+    return {card["source"]["topic"]["code"]: card for card in response.json["cards"]}
+
+
+def test_a_new_order_whose_quantity_lasts_9000_days_is_named_with_it_not_as_an_order_with_no_quantity(tmp_path):
+    """Before, the card said it had "no quantity with a daily dose it can read" beside its 9000 tablets at 1 a day."""
+    cards = _cards(tmp_path, "order-sign", drafts=[epic_order(9000)])
+    detail = cards["data-incomplete"]["detail"]
+    named = f"oxyCODONE (ROXICODONE) 5 MG immediate release tablet (draft order eOxy5.daily, {NINE_THOUSAND})"
+    assert f"- {named}: {WHY}" in detail
+    assert "no quantity with a daily dose it can read" not in detail  # named once, and for what it is
+    # Every other check still answers: the PDMP review asked of a new opioid does not turn on its supply.
+    assert "checks-not-run" not in cards and "pdmp-review" in cards
+
+
+def test_a_tapers_walk_past_what_a_prescription_can_hold_is_named_with_the_walk(tmp_path):
+    """3 tablets a day for 14 days, then 1 a day with no end: 2000 tablets walk 1972 days."""
+    taper = [{**_daily(3, boundsDuration={"value": 14, "unit": "d", "system": UCUM, "code": "d"}), "sequence": 1}]
+    taper.append({**_daily(1), "sequence": 2})
+    cards = _cards(tmp_path, "order-sign", drafts=[epic_order(2000, dosageInstruction=taper)])
+    words = f"quantity 2000 tablets taken along the dosing steps: 1972 days' supply, {HELD}"
+    assert f"(draft order eOxy5.daily, {words}): {WHY}" in cards["data-incomplete"]["detail"]
+
+
+def test_an_active_order_of_such_a_supply_is_named_on_patient_view_and_a_believable_one_is_not(tmp_path):
+    """Its supply unknown, the order counts as current 90 days from its start: before, nothing said why."""
+    typo = epic_order(9000, status="active", authored=days_ago(10))
+    prefetch = full_prefetch("patient-view", medsActive=bundle(typo), medsRecent=bundle(typo))
+    detail = _cards(tmp_path / "typo", "patient-view", prefetch=prefetch)["data-incomplete"]["detail"]
+    assert f"(current order eOxy5.daily, {NINE_THOUSAND}): {WHY}" in detail
+    right = epic_order(90, status="active", authored=days_ago(10))
+    prefetch = full_prefetch("patient-view", medsActive=bundle(right), medsRecent=bundle(right))
+    cards = _cards(tmp_path / "right", "patient-view", prefetch=prefetch)
+    assert "data-incomplete" not in cards or HELD not in cards["data-incomplete"]["detail"]
+
+
+def test_the_plan_pages_data_completeness_panel_names_it(tmp_path):
+    page = plan_page(tmp_path, epic_order(9000, status="active", authored=days_ago(10)))
+    panel = re.search(r'<section id="completeness".*?</section>', page, re.S)
+    assert panel is not None
+    shown = panel.group(0).replace("&#39;", "'")
+    assert "1 medication order had a days' supply no prescription can hold" in shown
+    assert f"(current order eOxy5.daily, {NINE_THOUSAND})</li>" in shown
+
+
+@pytest.mark.parametrize("quantity", [90, 9000])
+def test_the_mme_of_an_order_does_not_turn_on_its_supply(tmp_path, capsys, quantity):
+    """1 tablet of oxycodone 5 mg a day is 7.5 MME/day whether 90 or 9000 tablets were dispensed."""
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(epic_order(quantity, status="active", authored=days_ago(10))))
+    assert main(["mme", str(path), "--today", days_ago(0)[:10]]) == 0
+    line = json.loads(capsys.readouterr().out)["orders"][0]
+    assert (line["mme_per_day"], line["current"]) == (7.5, True)
