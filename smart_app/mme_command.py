@@ -290,6 +290,8 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
             if copies := facts.relayed_copies((order.located,)):
                 line["explanation"] += f"; {relayed_as(facts, order)}"
                 line["relayed_as"] = copies
+            if unbelieved := facts.supply(order).unbelieved:  # why `current` reads it as of unknown supply
+                line["explanation"] += f"; {unbelieved}, so its supply was not counted"
             lines.append(line)
         else:
             lines.append(_not_counted(order_id, first, id(order) in current_unidentified, known))

@@ -111,10 +111,15 @@ def test_the_plan_pages_data_completeness_panel_names_it(tmp_path):
 
 
 @pytest.mark.parametrize("quantity", [90, 9000])
-def test_the_mme_of_an_order_does_not_turn_on_its_supply(tmp_path, capsys, quantity):
-    """1 tablet of oxycodone 5 mg a day is 7.5 MME/day whether 90 or 9000 tablets were dispensed."""
+def test_the_mme_of_an_order_does_not_turn_on_its_supply_and_painplan_mme_names_one_not_counted(
+    tmp_path, capsys, quantity
+):
+    """1 tablet of oxycodone 5 mg a day is 7.5 MME/day whether 90 or 9000 tablets were dispensed; the line of the
+    9000 says its supply was not counted (it is current on its first 90 days only), the line of the 90 says nothing."""
     path = tmp_path / "order.json"
     path.write_text(json.dumps(epic_order(quantity, status="active", authored=days_ago(10))))
     assert main(["mme", str(path), "--today", days_ago(0)[:10]]) == 0
     line = json.loads(capsys.readouterr().out)["orders"][0]
     assert (line["mme_per_day"], line["current"]) == (7.5, True)
+    named = f"; {NINE_THOUSAND}, so its supply was not counted"
+    assert line["explanation"].endswith(named) if quantity == 9000 else HELD not in line["explanation"]
