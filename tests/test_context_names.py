@@ -5,8 +5,10 @@ is one"), while real products named with "with" ("Tylenol with Codeine No. 3") s
 from __future__ import annotations
 
 import csv
+import json
 from decimal import Decimal
 
+import builders as cards
 import pytest
 from fixtures.mme.helpers import RXNORM, dosage, every, med_request, mme, terms
 
@@ -15,6 +17,7 @@ from guideline.recognition import recognise
 from guideline.recognition.classify import stated_part
 from guideline.recognition.lexicon import DRUG_TABLE
 from guideline.record import ResolvedMedication
+from guideline.terminology import DATA_DIR
 
 ACETAMINOPHEN_500 = "198440"  # acetaminophen 500 MG Oral Tablet: in no set PainPlan reads
 NEW_RXNORM = "2670001"  # an RxNorm code the packaged data does not hold
@@ -141,3 +144,128 @@ def test_a_cut_that_drops_no_drug_keeps_the_whole_names_form_words() -> None:
         ResolvedMedication(concept=Concept((), "oxyCODONE 10 mg tablet, do not crush, ER")), terms()
     )
     assert (recognition.kind, recognition.extended_release) == ("opioid-by-name", True)
+
+
+# ---- context and refusal words beyond "while on" (session 30) ----
+
+LORAZEPAM_05 = "197900"  # lorazepam 0.5 MG Oral Tablet (benzodiazepine set)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Sig-like free-text names from outside records, read alone.
+        "senna 8.6 mg tablet, 2 tabs at bedtime (on chronic oxyCODONE)",
+        "docusate 100 mg capsule - pt on oxycodone",
+        "ondansetron 4 mg tablet, if on HYDROcodone and nauseated",
+        "polyethylene glycol 17 g packet, daily while patient taking oxyCODONE",
+        "acetaminophen 500 MG tablet - stop oxyCODONE",
+        "ibuprofen 600 mg tablet, stopping HYDROcodone",
+        "acetaminophen 500 MG tablet, take with oxyCODONE",
+        "acetaminophen 500 mg tablet, use along with oxycodone for breakthrough",
+        "senna 8.6 mg tablet, per oxyCODONE taper protocol",
+        "ibuprofen 600 mg tablet in lieu of HYDROcodone",
+        "acetaminophen 500 mg tablet rather than oxycodone",
+        "docusate 100 mg capsule, constipation due to oxyCODONE",
+    ],
+)
+def test_more_context_words_leave_an_opioid_only_the_context(text: str) -> None:
+    kind, ingredients, _ = _recognised(text)
+    assert kind == "not-relevant" and not {"oxycodone", "hydrocodone"} & set(ingredients), text
+
+
+@pytest.mark.parametrize(
+    ("text", "coding"),
+    [
+        # Epic medicationCodeableConcept.text on the drug's own RxNorm code (display = the code's RxNorm name).
+        (
+            "acetaminophen 500 MG tablet - stop oxyCODONE",
+            Coding(RXNORM, ACETAMINOPHEN_500, "acetaminophen 500 MG Oral Tablet"),
+        ),
+        (
+            "acetaminophen (TYLENOL) 500 MG tablet, take with oxyCODONE",
+            Coding(RXNORM, ACETAMINOPHEN_500, "acetaminophen 500 MG Oral Tablet"),
+        ),
+        (
+            "acetaminophen 500 mg tablet, on chronic oxycodone",
+            Coding(RXNORM, ACETAMINOPHEN_500, "acetaminophen 500 MG Oral Tablet"),
+        ),
+        (
+            "acetaminophen 500 mg tablet per HYDROcodone taper",
+            Coding(RXNORM, ACETAMINOPHEN_500, "acetaminophen 500 MG Oral Tablet"),
+        ),
+    ],
+)
+def test_a_partners_code_with_an_opioid_as_context_is_no_conflict(text: str, coding: Coding) -> None:
+    assert _recognised(text, coding) == ("not-relevant", ("acetaminophen",), None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oxyCODONE 5 MG tablet, stop HYDROmorphone",
+        "oxyCODONE 5 MG tablet PRN, pt on chronic morphine ER",
+        "oxyCODONE 5 MG tablet, per HYDROmorphone taper plan",
+        "oxyCODONE 5 MG tablet (if taking methadone, hold)",
+    ],
+)
+def test_an_opioid_code_with_another_opioid_as_context_is_no_conflict(text: str) -> None:
+    concept = {"coding": [{"system": RXNORM, "code": OXY_5}], "text": text}
+    order = mme(med_request(None, [dosage(1, every(6))], medicationCodeableConcept=concept)).orders[0]
+    assert (order.mme, order.drug_conflicts) == (Decimal(30), ()), text
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "ingredients"),
+    [
+        # Each new word inside a real product's name or order text: the opioid stays.
+        ("HYDROcodone-acetaminophen (NORCO) 10-325 MG per tablet", "opioid-by-name", ("hydrocodone", "acetaminophen")),
+        ("acetaminophen-codeine 300-30 MG per tablet", "opioid-by-name", ("acetaminophen", "codeine")),
+        (
+            "promethazine 6.25 mg per 5 mL and codeine 10 mg per 5 mL syrup",
+            "opioid-by-name",
+            ("promethazine", "codeine"),
+        ),
+        (
+            "acetaminophen 325 mg per tablet / oxycodone 5 mg per tablet",
+            "opioid-by-name",
+            ("acetaminophen", "oxycodone"),
+        ),
+        ("Tylenol with Codeine #3, take with food", "opioid-by-name", ("acetaminophen", "codeine")),
+        (
+            "oxyCODONE-acetaminophen 5-325 MG tablet, taking 1 tab every 6 hours",
+            "opioid-by-name",
+            ("oxycodone", "acetaminophen"),
+        ),
+        ("fentaNYL 25 mcg/hr patch, apply one patch on skin every 72 hours", "opioid-by-name", ("fentanyl",)),
+        (
+            "HYDROcodone-acetaminophen 5-325 MG tablet, stop if drowsy",
+            "opioid-by-name",
+            ("hydrocodone", "acetaminophen"),
+        ),
+        ("oxyCODONE 5 MG tablet, no refills", "opioid-by-name", ("oxycodone",)),
+        ("Tylenol w/ Codeine No 3 tablet", "opioid-by-name", ("acetaminophen", "codeine")),
+    ],
+)
+def test_real_products_with_the_new_words_stay_the_opioid(text: str, kind: str, ingredients: tuple[str, ...]) -> None:
+    assert _recognised(text)[:2] == (kind, ingredients)
+
+
+def test_no_rxnorm_name_of_the_packaged_value_sets_is_cut() -> None:
+    # Every SCD/SBD display the value sets hold (opioids, benzodiazepines, naloxone, MOUD, ...), brands in brackets.
+    sets = json.loads((DATA_DIR / "valuesets.json").read_text(encoding="utf-8"))["sets"]
+    names = {row[2] for rows in sets.values() for row in rows if row[0] == 0 and len(row) > 2}
+    assert len(names) > 1000
+    assert [name for name in names if stated_part(name) != name] == []
+
+
+def test_acetaminophen_named_with_the_patients_opioid_gives_no_opioid_benzodiazepine_card() -> None:
+    # Epic: acetaminophen's RxNorm code, the order's text saying why it is given. Read as oxycodone (a partner of
+    # acetaminophen in one product), it made a lorazepam draft an opioid + benzodiazepine card.
+    apap = cards.med_request(
+        ACETAMINOPHEN_500, id="apap", authored=cards.days_ago(5), display="acetaminophen 500 MG Oral Tablet"
+    )
+    apap["medicationCodeableConcept"]["text"] = "acetaminophen 500 mg tablet, on chronic oxyCODONE"
+    lorazepam = cards.med_request(LORAZEPAM_05, id="lzp", draft=True, supply_days=5)
+    evaluation = cards.run("order-sign", drafts=[lorazepam], resources=[apap])
+    assert cards.card(evaluation, "opioid-benzodiazepine") is None

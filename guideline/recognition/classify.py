@@ -220,19 +220,27 @@ def _recognised(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
 
 
 # Words after which a drug a name mentions is none the order is of: "acetaminophen 325 mg (not oxycodone)", "(was
-# oxyCODONE)", "instead of HYDROcodone", "hx oxycodone allergy". "No" before a number is a product's ("Tylenol No. 3").
+# oxyCODONE)", "instead of HYDROcodone", "hx oxycodone allergy", "stop oxyCODONE". "No" before a number is a product's
+# ("Tylenol No. 3").
 _NOT_THIS_DRUG = re.compile(
-    r"\b(?:not|no(?!\.?\s*\d)|instead\s+of|in\s+place\s+of|was|formerly|previously|prior|replace[sd]?|replacing"
-    r"|switched\s+from|changed\s+from|history|hx|h/o|allerg\w*|intoleran\w*|stopped|discontinued|d/c)\b",
+    r"\b(?:not|no(?!\.?\s*\d)|instead\s+of|in\s+place\s+of|in\s+lieu\s+of|rather\s+than|was|formerly|previously"
+    r"|prior|replace[sd]?|replacing|switched\s+from|changed\s+from|history|hx|h/o|allerg\w*|intoleran\w*|stop|stopping"
+    r"|stopped|discontinued|d/c)\b",
     re.IGNORECASE,
 )
 
+_WORD = re.compile(r"[\w/-]+")
+
 
 # Words after which an opioid a name mentions is why or beside what the order is given, not its product: "Senna 8.6 mg
-# while on oxyCODONE", "Acetaminophen 500 mg (use before oxycodone)", "docusate 100 mg, oxycodone-induced
-# constipation". "With" is also a combination's own word ("Tylenol with Codeine"): see `_context_cut`.
+# while on oxyCODONE", "(on chronic oxycodone)", "hold if taking oxyCODONE", "Acetaminophen 500 mg (use before
+# oxycodone)", "take with oxyCODONE", "per oxyCODONE taper", "constipation due to oxyCODONE", "docusate 100 mg,
+# oxycodone-induced constipation". "With" alone is also a combination's own word ("Tylenol with Codeine"), "per" a
+# strength's ("5-325 MG per tablet"): see `_context_cut`. "Take with", "use with", "along with" are instructions,
+# never a product's name.
 _CONTEXT = re.compile(
-    r"\b(?:for|while(?:\s+(?:on|taking|using|tapering))?|with|from|before|after|during)\b|\b[a-z]+-induced\b",
+    r"\b(?:for|while(?:\s+(?:on|taking|using|tapering))?|on|taking|takes|(?:take|taken|use|used|given?|along|together)"
+    r"\s+with|with|per|due\s+to|from|before|after|during)\b|\b[a-z]+-induced\b",
     re.IGNORECASE,
 )
 
@@ -250,9 +258,16 @@ def stated_part(name: str) -> str:
     return head
 
 
+def _first_word(text: str) -> str:
+    """A text's first word, punctuation before it skipped."""
+    found = _WORD.search(text)
+    return found.group() if found else ""
+
+
 def _context_cut(before: str, after: str, word: str) -> bool:
     """Whether a name is cut at a context word: only when the part before it already names a drug (so the name has
-    said what it is) and the part after names an opioid it does not. "With" names a combination when the drug before
+    said what it is) and the part after names an opioid it does not. "Per" is context only right before that opioid
+    ("per oxyCODONE taper"), elsewhere a strength's basis. "With" names a combination when the drug before
     is an opioid, is sold with the opioid after it in one product ("Tylenol with Codeine", "Phenergan with Codeine",
     "acetaminophen with oxycodone"), or the part after gives a strength ("MULTIVITAMIN WITH CODEINE 10 MG/5ML"): the
     safer reading is then the opioid; otherwise ("Senna with oxyCODONE") it is context like the rest."""
@@ -263,6 +278,10 @@ def _context_cut(before: str, after: str, word: str) -> bool:
     opioids = {i.name for i in rest.ingredients if i.kind == "opioid"} - {i.name for i in named}
     if not named or not opioids:
         return False
+    if word.lower() == "per":
+        # "Per" gives a strength's basis ("6.25 mg per 5 mL and codeine 10 mg per 5 mL"): context only right before
+        # the opioid ("per oxyCODONE taper").
+        return any(i.name in opioids for i in read_name(_first_word(after[len(word) :])).ingredients)
     if word.lower() != "with":
         return True
     if any(i.kind == "opioid" for i in named) or rest.strengths:
