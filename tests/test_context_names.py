@@ -12,6 +12,7 @@ import builders as cards
 import pytest
 from fixtures.mme.helpers import RXNORM, dosage, every, med_request, mme, terms
 
+from guideline.checks.unidentified_medication import CHECK_ID
 from guideline.fhirdata import Coding, Concept
 from guideline.recognition import recognise
 from guideline.recognition.classify import stated_part
@@ -259,6 +260,36 @@ def test_no_rxnorm_name_of_the_packaged_value_sets_is_cut() -> None:
     assert [name for name in names if stated_part(name) != name] == []
 
 
+@pytest.mark.parametrize(
+    ("text", "codings"),
+    [
+        ("no oxycodone", ()),
+        ("NOT oxyCODONE - patient declined", ()),
+        ("Patient declined: no HYDROcodone", ()),
+        ("No oxyCODONE", (Coding(RXNORM, NEW_RXNORM),)),  # a code the packaged data does not hold says nothing
+    ],
+)
+def test_a_name_that_only_refuses_an_opioid_is_named_not_read_as_it(text: str, codings: tuple[Coding, ...]) -> None:
+    recognition = recognise(ResolvedMedication(concept=Concept(codings, text)), terms())
+    assert (recognition.kind, recognition.ingredients, recognition.display) == ("unidentified", (), text)
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredients"),
+    [
+        ("hx: oxycodone 5 mg", ("oxycodone",)),  # a past drug, not a refusal: the whole name is read, as before
+        ("oxyCODONE 5 MG tablet (not for long-term use)", ("oxycodone",)),
+        ("Tylenol No. 3", ("acetaminophen", "codeine")),
+        ("Not to exceed 6 tablets a day: oxyCODONE 5 mg", ("oxycodone",)),  # no drug right after "not"
+    ],
+)
+def test_a_name_with_a_refusal_word_after_its_drug_or_a_past_one_stays_the_opioid(
+    text: str, ingredients: tuple[str, ...]
+) -> None:
+    kind, read, _ = _recognised(text)
+    assert kind.startswith("opioid") and read == ingredients
+
+
 def test_acetaminophen_named_with_the_patients_opioid_gives_no_opioid_benzodiazepine_card() -> None:
     # Epic: acetaminophen's RxNorm code, the order's text saying why it is given. Read as oxycodone (a partner of
     # acetaminophen in one product), it made a lorazepam draft an opioid + benzodiazepine card.
@@ -269,3 +300,14 @@ def test_acetaminophen_named_with_the_patients_opioid_gives_no_opioid_benzodiaze
     lorazepam = cards.med_request(LORAZEPAM_05, id="lzp", draft=True, supply_days=5)
     evaluation = cards.run("order-sign", drafts=[lorazepam], resources=[apap])
     assert cards.card(evaluation, "opioid-benzodiazepine") is None
+
+
+def test_an_outside_order_refusing_an_opioid_is_named_and_not_counted() -> None:
+    refused = cards.med_request("0", id="ext1", authored=cards.days_ago(5))
+    refused["medicationCodeableConcept"] = {"text": "NO oxyCODONE (patient declined)"}
+    oxycodone = cards.med_request(OXY_5, id="oxy", draft=True, supply_days=5)
+    evaluation = cards.run("order-sign", drafts=[oxycodone], resources=[refused])
+    # The draft's 5 mg every 6 hours only: no opioid of unknown dose beside it making the total "at least".
+    assert (evaluation.facts.mme.total, evaluation.facts.mme.state) == (30, "complete")
+    found = cards.card(evaluation, CHECK_ID)
+    assert found is not None and "NO oxyCODONE (patient declined) (current order ext1)" in found.summary

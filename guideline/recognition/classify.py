@@ -212,9 +212,11 @@ def _recognised(medication: ResolvedMedication, terms: CodeSets) -> Recognition:
     if branded is not None:
         return branded
     concept = medication.concept
-    if concept is not None and concept.codes(RXNORM) and medication_names(medication):
+    names = medication_names(medication)
+    if concept is not None and concept.codes(RXNORM) and names and not any(_refuses_only(n) for n in names):
         # An RxNorm drug that is in none of the packaged sets and whose name says nothing opioid-like. A bare code
-        # with no name at all is no such evidence: it may be an opioid newer than the packaged data.
+        # with no name at all is no such evidence: it may be an opioid newer than the packaged data; nor is a name
+        # that only refuses a drug ("no oxycodone").
         return Recognition("not-relevant", "code", _shown_name(medication, terms))
     return Recognition("unidentified", "none", unidentified_name(medication))
 
@@ -229,6 +231,9 @@ _NOT_THIS_DRUG = re.compile(
     re.IGNORECASE,
 )
 
+# The words of `_NOT_THIS_DRUG` that refuse the drug after them outright: a name that says nothing else ("no
+# oxycodone") states no drug at all.
+_REFUSALS = frozenset({"no", "not"})
 _WORD = re.compile(r"[\w/-]+")
 
 
@@ -256,6 +261,17 @@ def stated_part(name: str) -> str:
         if _context_cut(head[: context.start()], head[context.start() :], context.group()):
             return head[: context.start()]
     return head
+
+
+def _refuses_only(name: str) -> bool:
+    """Whether a name only refuses a drug: "no oxycodone", "NOT oxyCODONE - patient declined", a drug named right
+    after a refusal word and none before it. What the order is cannot be told from it, so it is named (unidentified),
+    never read as the drug it refuses."""
+    found = _NOT_THIS_DRUG.search(name)
+    if found is None or found.group().lower() not in _REFUSALS or read_name(name[: found.start()]).ingredients:
+        return False
+    # The drug right after the word: "not to exceed 6 a day: oxyCODONE 5 mg" refuses no drug, and stays oxycodone.
+    return bool(read_name(_first_word(name[found.end() :])).ingredients)
 
 
 def _first_word(text: str) -> str:
@@ -555,6 +571,8 @@ def _stated_reading(name: str) -> NameReading:
     if stated == name:
         return whole
     reading = read_name(stated)
+    if not reading.ingredients and _refuses_only(name):
+        return reading  # "no oxycodone" states no drug: named as unidentified, never read as the one it refuses
     if not reading.ingredients or {i.name for i in reading.ingredients} == {i.name for i in whole.ingredients}:
         return whole
     return replace(reading, text=whole.text)
