@@ -3,6 +3,7 @@ the directory, never the export's internal ids."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,85 @@ def test_the_dashboard_lists_each_letter_by_whom_it_is_to(letters, tmp_path):
     assert f'letters/drJ.html">{SMITH}</a>' in listed
     assert 'letters/npi-1902000038.html">A clinician with NPI 1902000038 not in our directory</a>' in listed
     assert 'letters/drC2.html">A clinician not in our directory</a>' in listed
+
+
+def dashboard_letters(root: Path, instance: Path) -> tuple[str, str]:
+    """The dashboard's list of letters (the <ul>) and what it says above it, for the runs under `root`."""
+    import base64
+
+    from smart_app import create_app
+
+    token = "population-token-0123456789"
+    app = create_app({"instance_path": str(instance), "auth": "off", "population_root": str(root),
+                      "population_token": token})  # fmt: skip
+    basic = {"Authorization": "Basic " + base64.b64encode(f"analyst:{token}".encode()).decode()}
+    html = app.test_client().get("/population/", headers=basic).get_data(as_text=True)
+    section = html.split("<h2>Letters")[1]
+    return section.split('<ul id="letters">')[1].split("</ul>")[0], text_of(section.split('<ul id="letters">')[0])
+
+
+def copied_run(letters: Path, tmp_path: Path) -> Path:
+    """A copy of the run under a root of its own, to damage its recipients.json without touching the fixture's."""
+    import shutil
+
+    shutil.copytree(letters.parent, tmp_path / "runs" / "2026q1")
+    return tmp_path / "runs"
+
+
+def test_a_missing_recipients_file_is_said_and_the_letters_are_listed_by_file_name(letters, tmp_path):
+    # Before: the list fell back to the files' ids ("drC2") and said nothing, so the ids read as names.
+    root = copied_run(letters, tmp_path)
+    (root / "2026q1" / "letters" / "recipients.json").unlink()
+    listed, said = dashboard_letters(root, tmp_path)
+    assert (
+        "letters/recipients.json is missing (a run written before PainPlan wrote it has none): the list shows the "
+        "letters' file names (the export's ids), not whom each is addressed to."
+    ) in said
+    assert 'letters/drC2.html">drC2</a> (file name)' in listed
+    assert SMITH not in listed
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b'{"drJ": "Dr. Jane', "not JSON"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b'["drJ", "Dr. Jane Q. Smith, MD"]', "not a JSON object"),
+    ],
+)
+def test_an_unreadable_recipients_file_is_said_apart_from_a_missing_one(letters, tmp_path, content, why):
+    root = copied_run(letters, tmp_path)
+    (root / "2026q1" / "letters" / "recipients.json").write_bytes(content)
+    listed, said = dashboard_letters(root, tmp_path)
+    assert (
+        f"letters/recipients.json could not be read ({why}): the list shows the letters' file names (the export's "
+        "ids), not whom each is addressed to."
+    ) in said
+    assert "missing" not in said
+    assert 'letters/drJ.html">drJ</a> (file name)' in listed
+
+
+def test_a_letter_the_recipients_file_names_no_one_for_is_marked(letters, tmp_path):
+    # A file cut short by hand, or with an entry that is no name: the other letters keep their names.
+    root = copied_run(letters, tmp_path)
+    path = root / "2026q1" / "letters" / "recipients.json"
+    names = json.loads(path.read_text(encoding="utf-8"))
+    del names["drC2"]
+    names["npi-1902000038"] = None
+    path.write_text(json.dumps(names), encoding="utf-8")
+    listed, said = dashboard_letters(root, tmp_path)
+    assert (
+        "letters/recipients.json names no one for 2 letters: they are listed by their file names (the export's "
+        'ids), marked "file name".'
+    ) in said
+    assert 'letters/drC2.html">drC2</a> (file name)' in listed
+    assert 'letters/npi-1902000038.html">npi-1902000038</a> (file name)' in listed
+    assert f'letters/drJ.html">{SMITH}</a>\n (<a' in listed  # no "(file name)"
+
+
+def test_a_whole_recipients_file_says_nothing_above_the_list(letters, tmp_path):
+    listed, said = dashboard_letters(letters.parent.parent, tmp_path)
+    assert "recipients.json" not in said and "(file name)" not in listed
 
 
 def test_a_claim_names_its_prescriber_and_pharmacy_by_their_displays(tmp_path):

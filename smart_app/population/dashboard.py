@@ -192,6 +192,7 @@ def create_population_blueprint(settings: Settings) -> Blueprint:
             quality=quality,
             enrolment=enrolment_note(latest) if latest else None,
             enrolment_not_told=enrolment_not_told(quality) if quality else None,
+            letters=latest.letters() if latest else None,  # read once: the count, the note and the list
         )
 
     @blueprint.get("/runs/<run>/letters/<path:name>")

@@ -28,26 +28,70 @@ class Run:
     def overall(self) -> dict[str, dict[str, Any]]:
         return {r["measure"]: r for r in self.measures if r["level"] == "overall"}
 
-    def letters(self) -> list[tuple[str, str]]:
-        """(file name without extension, whom it is to) of each letter, by file name: the names the letters were
-        addressed with (letters/recipients.json), else, for a run written before it, the file name."""
+    def letters(self) -> Letters:
+        """Each letter by file name, with whom it is to (letters/recipients.json), and why some or all are listed by
+        file name instead."""
         folder = self.folder / "letters"
         if not folder.is_dir():
-            return []
+            return Letters([], None)
         stems = sorted(p.stem for p in folder.glob("*.html") if p.name != "index.html")
-        names = _recipients(folder / RECIPIENTS)
-        return [(stem, names.get(stem) or stem) for stem in stems]
+        names, unread = _recipients(folder / RECIPIENTS)
+        listed = [(stem, _name(names.get(stem))) for stem in stems]
+        return Letters(listed, _unnamed(listed, unread))
 
 
-def _recipients(path: Path) -> dict[str, str]:
-    """letters/recipients.json, or nothing when it is missing or unreadable (the list then shows file names)."""
+@dataclass(frozen=True)
+class Letters:
+    """A run's letters as the dashboard lists them, and what it says when it cannot name whom some are to."""
+
+    listed: list[tuple[str, str | None]]  # (file name without extension, whom it is to; None: listed by file name)
+    unnamed: str | None  # why some or all are listed by file name (the export's ids); None when none is
+
+    def __len__(self) -> int:
+        return len(self.listed)
+
+
+RECIPIENTS_SHOWN = f"letters/{RECIPIENTS}"  # as the page names it: by its place in the run's folder
+_BY_FILE_NAME = "the list shows the letters' file names (the export's ids), not whom each is addressed to"
+
+
+def _recipients(path: Path) -> tuple[dict[str, Any], str | None]:
+    """letters/recipients.json's entries, or none and why: missing, or could not be read (and why not)."""
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    except FileNotFoundError:
+        return {}, "is missing (a run written before PainPlan wrote it has none)"
+    except UnicodeDecodeError:  # a ValueError too: named apart, as the fix differs
+        return {}, "could not be read (not UTF-8)"
+    except ValueError:
+        return {}, "could not be read (not JSON)"
+    except OSError as error:
+        return {}, f"could not be read ({_why(error)})"
     if not isinstance(found, dict):
-        return {}
-    return {key: value for key, value in found.items() if isinstance(value, str)}
+        return {}, "could not be read (not a JSON object)"
+    return found, None
+
+
+def _name(value: Any) -> str | None:
+    """An entry of recipients.json as a name, or None for one that is no name (not text, or blank)."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _unnamed(listed: list[tuple[str, str | None]], unread: str | None) -> str | None:
+    """What the page says of letters listed by file name: an id read as a name would pass for one."""
+    if not listed:
+        return None
+    if unread is not None:
+        return f"{RECIPIENTS_SHOWN} {unread}: {_BY_FILE_NAME}."
+    count = sum(name is None for _, name in listed)
+    if not count:
+        return None
+    letters = (
+        "1 letter: it is listed by its file name (the export's id)"
+        if count == 1
+        else f"{count} letters: they are listed by their file names (the export's ids)"
+    )
+    return f'{RECIPIENTS_SHOWN} names no one for {letters}, marked "file name".'
 
 
 @dataclass(frozen=True)
