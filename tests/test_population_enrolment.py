@@ -118,6 +118,13 @@ def test_a_cancelled_coverage_is_no_enrolment() -> None:
     outcome = evaluate("e4", coverages, CONTINUOUS)
     assert enrolment(outcome) == (20, 1, 70)
     assert outcome.row is not None and outcome.row["ohd_den"] is False
+    # Before, the evidence said the member had a gap and not that two Coverages on record over it did not count.
+    assert json.loads(outcome.row["evidence"])["excluded"] == [
+        "Coverage enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days; "
+        "Coverage/e4-b not counted: coverage 2026-01-21 to 2026-12-31 is cancelled; "
+        "Coverage/e4-c not counted: coverage 2026-01-21 to 2026-12-31 was entered in error; "
+        "population.enrolment = continuous allows one gap of up to 31 days, so the member is in no measure"
+    ]
 
 
 def _typed(resource: dict, code: str) -> dict:
@@ -142,6 +149,57 @@ def test_a_dental_or_vision_plan_is_no_enrolment_in_the_drug_benefit() -> None:
     assert not outcome.quality.members_enrolment_unknown and not outcome.quality.coverage_not_read
     assert outcome.row is not None and outcome.row["ohd_den"] is False
     assert outcome.row["excluded"] == "not continuously enrolled (1 gap, the longest 70 days)"
+    # Each plan over the gap that did not fill it is named, with why (its dates as written, the US one too).
+    assert json.loads(outcome.row["evidence"])["excluded"] == [
+        "Coverage enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days; "
+        "Coverage/e9-dental not counted: dental coverage from 2025-01-01 is no medical or drug coverage; "
+        "Coverage/e9-dentprg not counted: dental coverage from 2025-01-01 is no medical or drug coverage; "
+        "Coverage/e9-vision not counted: vision coverage from 2025-01-01 is no medical or drug coverage; "
+        "Coverage/e9-dental-renewal not counted: dental coverage from 01/21/2026 is no medical or drug coverage; "
+        "population.enrolment = continuous allows one gap of up to 31 days, so the member is in no measure"
+    ]
+
+
+def test_the_evidence_of_a_gap_names_the_dental_plan_over_it_and_no_plan_outside_the_period() -> None:
+    # Before: "Coverage enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days", though the
+    # member's record holds a plan for the whole year: the analyst could not tell why it did not count.
+    coverages = [
+        coverage("e12-med", "e12", "2025-01-01", "2026-01-20"),
+        _typed(coverage("e12-dental", "e12", "2026-01-01", "2026-12-31"), "DENTAL"),
+        _typed(coverage("e12-dental-2024", "e12", "2024-01-01", "2024-12-31"), "DENTAL"),  # explains no gap
+    ]
+    outcome = evaluate("e12", coverages)
+    assert outcome.row is not None and outcome.row["ohd_den"] is True
+    assert json.loads(outcome.row["evidence"])["enrolment"] == [
+        "Coverage enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days; "
+        "Coverage/e12-dental not counted: dental coverage 2026-01-01 to 2026-12-31 is no medical or drug coverage"
+    ]
+
+
+def test_a_member_whose_only_coverage_is_a_vision_plan_is_told_why_they_are_enrolled_on_no_day() -> None:
+    vision = _typed(coverage("e13-vision", "e13", None, None), "VISPOL")
+    outcome = evaluate("e13", [vision])
+    assert enrolment(outcome) == (0, 1, 90)
+    assert json.loads(outcome.row["evidence"])["enrolment"] == [
+        "Coverage enrols the member on 0 of the period's 90 days: 1 gap, the longest 90 days; "
+        "Coverage/e13-vision not counted: vision coverage with no dates is no medical or drug coverage"
+    ]
+
+
+def test_a_plan_not_counted_is_named_beside_a_coverage_not_read() -> None:
+    coverages = [
+        coverage("e14-med", "e14", "2025-01-01", "2026-01-20"),
+        coverage("e14-renewal", "e14", "01/21/2026", None),  # a US date: enrolment unknown
+        _typed(coverage("e14-dental", "e14", "2025-01-01", None), "DENTAL"),
+    ]
+    outcome = evaluate("e14", coverages)
+    assert outcome.quality.members_enrolment_unknown == {"e14": 1}
+    assert json.loads(outcome.row["evidence"])["enrolment"] == [
+        "enrolment unknown: Coverage/e14-renewal could not be read (period.start '01/21/2026' is not a date); "
+        "the Coverage read enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days; "
+        "Coverage/e14-dental not counted: dental coverage from 2025-01-01 is no medical or drug coverage; "
+        "kept in the measures"
+    ]
 
 
 def test_a_dental_plan_typed_by_actcode_oid_is_no_enrolment_either() -> None:

@@ -22,15 +22,31 @@ _FULL_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
 # policy and program codes CARIN's Coverage carries, its dental example DENTAL) of a plan that pays for no
 # prescriptions: dental and vision. The measures count members enrolled with a drug benefit, so such a plan is read
 # and enrols no day, as a cancelled one; a plan of any other type, or none stated, enrols as before.
-_NO_DRUG_BENEFIT = frozenset({"DENTAL", "DENTPRG", "VISPOL"})
+_NO_DRUG_BENEFIT = {"DENTAL": "dental", "DENTPRG": "dental", "VISPOL": "vision"}  # the plan as the evidence names it
+# Why a Coverage of a status that enrols no one did not count, as the evidence of a gap says it.
+_STATUS_WORDS = {"cancelled": "is cancelled", "draft": "is a draft", "entered-in-error": "was entered in error"}
+
+
+@dataclass(frozen=True)
+class CoverageNotCounted:
+    """A Coverage read that enrols no day though it may be dated in the period (a dental plan, a cancelled one): the
+    evidence of a gap names it, else the gap reads as if the member's record held no coverage over it."""
+
+    resource: str  # Coverage/id
+    why: str  # "dental coverage 2026-01-01 to 2026-12-31 is no medical or drug coverage"
+
+    def __str__(self) -> str:
+        return f"{self.resource} not counted: {self.why}"
 
 
 @dataclass(frozen=True)
 class Enrolment:
-    """The days of the period a member's Coverage enrols them on, and each gap's length in days, in date order."""
+    """The days of the period a member's Coverage enrols them on, each gap's length in days, in date order, and the
+    Coverage that enrolled no day though it may be dated in the period."""
 
     enrolled_days: int
     gaps: tuple[int, ...]
+    not_counted: tuple[CoverageNotCounted, ...] = ()
 
     @property
     def longest_gap(self) -> int | None:
@@ -51,8 +67,10 @@ class Enrolment:
         return f"{len(self.gaps)} {noun}, the longest {self.longest_gap} days"
 
     def evidence(self, period: Period, read: str = "Coverage") -> str:
-        """What the row's evidence says of a member whose Coverage (`read`) leaves a gap."""
-        return f"{read} enrols the member on {self.enrolled_days} of the period's {period.days} days: {self.gap_text()}"
+        """What the row's evidence says of a member whose Coverage (`read`) leaves a gap, and of each Coverage that
+        did not fill it."""
+        said = f"{read} enrols the member on {self.enrolled_days} of the period's {period.days} days: {self.gap_text()}"
+        return "; ".join([said, *map(str, self.not_counted)])  # "; " as the rest: a reason's dates may hold a comma
 
 
 @dataclass(frozen=True)
@@ -103,29 +121,77 @@ def read_enrolment(resources: Iterable[Mapping[str, Any]], period: Period) -> Co
     spans: list[tuple[date, date]] = []
     read = 0
     not_read: list[CoverageNotRead] = []
+    not_counted: list[CoverageNotCounted] = []
     for resource in resources:
         if text(resource.get("resourceType")) != "Coverage":
             continue
-        span, why = _span(resource, period)
-        if why is not None:
-            not_read.append(CoverageNotRead(f"Coverage/{text(resource.get('id')) or '(no id)'}", why))
+        reading = _read(resource, period)
+        name = f"Coverage/{text(resource.get('id')) or '(no id)'}"
+        if reading.not_read is not None:
+            not_read.append(CoverageNotRead(name, reading.not_read))
             continue
         read += 1
-        if span is not None:
-            spans.append(span)
+        if reading.not_counted is not None:
+            not_counted.append(CoverageNotCounted(name, reading.not_counted))
+        if reading.span is not None:
+            spans.append(reading.span)
     if not read:
         return CoverageRead(None, tuple(not_read))
-    return CoverageRead(_enrolment(spans, period), tuple(not_read))
+    return CoverageRead(_enrolment(spans, period, tuple(not_counted)), tuple(not_read))
 
 
-def _span(coverage: Mapping[str, Any], period: Period) -> tuple[tuple[date, date] | None, str | None]:
-    """The days the Coverage enrols the member on, clipped to the period's (None when it enrols them on none of
-    them, is cancelled, a draft or entered in error, or is a dental or vision plan), or why it cannot be read."""
+@dataclass(frozen=True)
+class _Reading:
+    """One Coverage read: the period's days it enrols the member on, why it could not be read, or why it enrols no
+    day though it may be dated in the period."""
+
+    span: tuple[date, date] | None = None
+    not_read: str | None = None
+    not_counted: str | None = None
+
+
+def _read(coverage: Mapping[str, Any], period: Period) -> _Reading:
+    """The Coverage's reading: a dental or vision plan, or one cancelled, a draft or entered in error, enrols no
+    day, and is named when its dates may reach into the period (a plan outside it explains no gap)."""
     status = coverage.get("status")
     if status is not None and not (isinstance(status, str) and status in _COUNTED | _NOT_COUNTED):
-        return None, f"status {status!r} is not one FHIR defines"
-    if _no_drug_benefit(coverage):
-        return None, None  # whatever its dates say, it enrols no day in a drug benefit
+        return _Reading(not_read=f"status {status!r} is not one FHIR defines")
+    span, why = _span(coverage, status, period)
+    plan = _no_drug_benefit(coverage)
+    if plan is not None:  # whatever its dates say, it enrols no day in a drug benefit: dates not read stop nothing
+        if why is None and span is None:
+            return _Reading()
+        return _Reading(not_counted=f"{plan} coverage {_written_dates(coverage)} is no medical or drug coverage")
+    if why is not None:
+        return _Reading(not_read=why)
+    if status in _NOT_COUNTED:
+        said = f"coverage {_written_dates(coverage)} {_STATUS_WORDS[status]}"
+        return _Reading(not_counted=said if span is not None else None)
+    return _Reading(span=span)
+
+
+def _written_dates(coverage: Mapping[str, Any]) -> str:
+    """The Coverage's dates as written: "2026-01-01 to 2026-12-31", "from 2026-01-01", "to 2026-12-31"."""
+    raw = coverage.get("period")
+    if raw is not None and not isinstance(raw, Mapping):
+        return "whose period is not a period"
+    bounds = as_dict(raw)
+    start, end = (None if bounds.get(key) is None else _as_written(bounds[key]) for key in ("start", "end"))
+    if start and end:
+        return f"{start} to {end}"
+    if start or end:
+        return f"from {start}" if start else f"to {end}"
+    return "with no dates"
+
+
+def _as_written(value: Any) -> str:
+    """A date as the Coverage writes it (a value that is no text, as JSON would)."""
+    return value if isinstance(value, str) else repr(value)
+
+
+def _span(coverage: Mapping[str, Any], status: Any, period: Period) -> tuple[tuple[date, date] | None, str | None]:
+    """The days the Coverage is dated over, clipped to the period's (None when none of them), or why its dates
+    cannot be read."""
     raw = coverage.get("period")
     if raw is None and status is None:
         return None, "no period and no status"
@@ -141,19 +207,15 @@ def _span(coverage: Mapping[str, Any], period: Period) -> tuple[tuple[date, date
     last = period.end if end is None else end[1]  # an end so written: its last day
     if start is not None and end is not None and last < first:
         return None, f"period ends ({bounds['end']}) before it starts"
-    if status in _NOT_COUNTED:
-        return None, None
     first, last = max(first, period.start), min(last, period.end)
     return ((first, last) if first <= last else None), None
 
 
-def _no_drug_benefit(coverage: Mapping[str, Any]) -> bool:
-    """Whether the Coverage's type says it is a dental or vision plan (`_NO_DRUG_BENEFIT`)."""
+def _no_drug_benefit(coverage: Mapping[str, Any]) -> str | None:
+    """The plan the Coverage's type says it is, when a dental or vision plan (`_NO_DRUG_BENEFIT`); else None."""
     codings = [as_dict(c) for c in as_list(as_dict(coverage.get("type")).get("coding"))]
-    return any(
-        text(c.get("system")) in ACT_CODE_SYSTEMS and (text(c.get("code")) or "").strip().upper() in _NO_DRUG_BENEFIT
-        for c in codings
-    )
+    codes = ((text(c.get("code")) or "").upper() for c in codings if text(c.get("system")) in ACT_CODE_SYSTEMS)
+    return next((_NO_DRUG_BENEFIT[code] for code in codes if code in _NO_DRUG_BENEFIT), None)
 
 
 def _bound(bounds: Mapping[str, Any], key: str) -> tuple[tuple[date, date] | None, str | None]:
@@ -181,7 +243,9 @@ def _far_date(value: Any) -> bool:
     return day.year > LATEST_YEAR
 
 
-def _enrolment(spans: list[tuple[date, date]], period: Period) -> Enrolment:
+def _enrolment(
+    spans: list[tuple[date, date]], period: Period, not_counted: tuple[CoverageNotCounted, ...]
+) -> Enrolment:
     """The enrolled days and the gaps the spans leave in the period."""
     gaps, enrolled = [], 0
     day = period.start  # the first day not yet known to be enrolled
@@ -193,7 +257,7 @@ def _enrolment(spans: list[tuple[date, date]], period: Period) -> Enrolment:
             day = last + timedelta(days=1)
     if day <= period.end:
         gaps.append((period.end - day).days + 1)
-    return Enrolment(enrolled, tuple(gaps))
+    return Enrolment(enrolled, tuple(gaps), not_counted)
 
 
 def enrolment_not_checked(quality: Quality, mode: str) -> str | None:
