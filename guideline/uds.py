@@ -16,6 +16,7 @@ from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Co
 from guideline.fills import handed_over
 from guideline.history import Interval, dispense_interval
 from guideline.memo import MISSING, IdentityMemo
+from guideline.mme import Drug, identify_drug, named_medication
 from guideline.orders import is_ambulatory, is_order, is_taken, order_start, stated_end
 from guideline.record import (
     DiagnosticReport,
@@ -28,10 +29,11 @@ from guideline.record import (
 )
 from guideline.record.slot_init import slot_init
 from guideline.specimen_validity import NO_VERDICTS, SpecimenVerdicts, specimen_verdicts
-from guideline.terminology import UDS_TEST, Terminology, UdsSubstance
+from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
 from guideline.uds_names import substances_named, substances_of_panel_item
+from guideline.words import and_list
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
 ANALYTE_NAMES = tuple(dict.fromkeys(analyte.substance for analyte in ANALYTES))
@@ -535,6 +537,11 @@ class SubstanceResult:
     # Not judged: the result is dated to the month or the year only, and the days that date can mean judge it
     # differently (a negative for oxycodone in a month its prescription began in). Named, never silently expected.
     unsettled: bool = False
+    # A positive: the medication set whose prescriptions explain it (`UdsSubstance.expected_by`), so a negative
+    # made unexpected by a supply of two drugs can ask whether this positive is of the other (`_judged_either_way`).
+    explainable_by: str | None = None
+    # An unexpected negative made so by a supply whose code and name state different opioids: its other drugs.
+    other_drugs: OtherDrugs | None = None
 
 
 @slot_init
@@ -787,6 +794,34 @@ class Prescription:
     name: str
     day: date
     how: str | None = None
+    # Its code and its name state different opioids (`NamedOtherwise`): the other drugs, against the set asked.
+    otherwise: OtherDrugs | None = None
+
+    def written(self) -> str:
+        """ "HYDROmorphone 2 MG tablet (2026-06-05)", with the conflict of its code and name when there is one
+        ("(2026-06-05; its code says oxycodone, its name says hydromorphone)")."""
+        conflict = f"; {self.otherwise.words}" if self.otherwise else ""
+        return f"{self.name} ({iso_day(self.day)}{conflict})"
+
+
+@dataclass(frozen=True, slots=True)
+class NamedOtherwise:
+    """A prescribed medication whose code and name state different opioids (`mme.DrugConflict`, the one reading of
+    the conflict the MME counts by): each drug read as a medication of its own, so a test is judged against either.
+    Only the prescriber knows which one the patient takes."""
+
+    words: str  # "its code says oxycodone, its name says hydromorphone", as the MME line and named gap say it
+    readings: tuple[tuple[str, ResolvedMedication], ...]  # (drug, medication): the code's, then each name's
+
+
+@dataclass(frozen=True, slots=True)
+class OtherDrugs:
+    """The drugs of a `NamedOtherwise` supply other than the one a result was judged by: a positive for one of them
+    the same day is no unexpected negative for that supply (`_judged_either_way`)."""
+
+    words: str
+    labels: tuple[str, ...]  # ("hydromorphone",)
+    readings: tuple[ResolvedMedication, ...]
 
 
 @slot_init
@@ -880,15 +915,77 @@ class PrescriptionHistory:
         self._by_set: dict[str, tuple[tuple[ResolvedMedication, Interval], ...]] = {}
         self._by_name: dict[tuple[str, ...], tuple[tuple[ResolvedMedication, Interval], ...]] = {}
         self._turning: dict[tuple[str, bool], tuple[date, ...]] = {}
+        # Each medication's conflict of code and name (None: none), and each name's reading, worked out once.
+        self._otherwise: dict[int, NamedOtherwise | None] = {}
+        self._name_readings: dict[str, ResolvedMedication] = {}
 
     def _in_set(self, set_name: str) -> tuple[tuple[ResolvedMedication, Interval], ...]:
         """The supplies of medications in a set, in record order (the first in effect explains a result)."""
         if set_name not in self._by_set:
             medication_in = self._terms.medication_in
             self._by_set[set_name] = self._supplies_of(
-                [key for key, medication in self._medications.items() if medication_in(set_name, medication)]
+                [
+                    key
+                    for key, medication in self._medications.items()
+                    if medication_in(set_name, medication) or self._named_in(set_name, medication)
+                ]
             )
         return self._by_set[set_name]
+
+    def _named_in(self, set_name: str, medication: ResolvedMedication) -> bool:
+        """Whether a drug the medication's name states against its code is in the set: such an order is judged
+        against either drug (clinical-logic, "A code and a name that state different drugs")."""
+        otherwise = self.named_otherwise(medication)
+        if otherwise is None:
+            return False
+        medication_in = self._terms.medication_in
+        return any(medication_in(set_name, reading) for _, reading in otherwise.readings[1:])
+
+    def named_otherwise(self, medication: ResolvedMedication) -> NamedOtherwise | None:
+        """The medication's code and name stating different opioids, read once (`mme.identify_drug`'s
+        `drug_conflicts`, the reading the MME counts by): None for most, and for every medication no opioid."""
+        key = id(medication)  # `_medications` keeps each medication asked about alive, so its id stays its own
+        if key not in self._otherwise:
+            self._otherwise[key] = self._read_otherwise(medication)
+        return self._otherwise[key]
+
+    def _read_otherwise(self, medication: ResolvedMedication) -> NamedOtherwise | None:
+        """`named_otherwise` worked out: the opioid conflicts of its identified drug, each name read alone."""
+        if not self._terms.medication_in(OPIOID, medication):
+            return None  # the conflict is of an opioid's code: a statin's name is never read for one
+        drug = identify_drug(medication, self._terms)
+        conflicts = [c for c in drug.drug_conflicts if c.opioid] if isinstance(drug, Drug) else []
+        if not conflicts:
+            return None
+        words = "; ".join(
+            f"its code says {and_list(list(c.coded))}, its name says {and_list(list(c.named))}" for c in conflicts
+        )
+        readings = [(and_list(list(conflicts[0].coded)), medication)]
+        readings += [(and_list(list(c.named)), self._name_reading(c.name)) for c in conflicts]
+        return NamedOtherwise(words, tuple(readings))
+
+    def _name_reading(self, name: str) -> ResolvedMedication:
+        """The medication known by this name alone (`mme.named_medication`), one object per name so the set
+        memberships asked of it are remembered."""
+        if name not in self._name_readings:
+            self._name_readings[name] = named_medication(name)
+        return self._name_readings[name]
+
+    def _prescription(self, medication: ResolvedMedication, start: date, set_name: str) -> Prescription:
+        """The supply found in `set_name`, with the drugs its code and name state besides the set's when they
+        differ (`OtherDrugs`)."""
+        name = self._terms.medication_name(medication)
+        otherwise = self.named_otherwise(medication)
+        if otherwise is None:
+            return Prescription.make(name, start)
+        medication_in = self._terms.medication_in
+        others = [(label, r) for label, r in otherwise.readings if not medication_in(set_name, r)]
+        other = OtherDrugs(otherwise.words, tuple(label for label, _ in others), tuple(r for _, r in others))
+        return Prescription.make(name, start, None, other)
+
+    def explains(self, set_name: str, readings: Iterable[ResolvedMedication]) -> bool:
+        """Whether any of these medications is in the set: a positive explained by it is one for that drug."""
+        return any(self._terms.medication_in(set_name, reading) for reading in readings)
 
     def _named(self, drugs: tuple[str, ...]) -> tuple[tuple[ResolvedMedication, Interval], ...]:
         """The supplies of medications whose name says one of `drugs` (as a word), in record order."""
@@ -933,7 +1030,7 @@ class PrescriptionHistory:
         high, low = EXPLAINS_POSITIVE.bounds(result_day)
         for medication, (start, end) in self._in_set(set_name):
             if start <= high and end >= low:
-                return Prescription.make(self._terms.medication_name(medication), start)
+                return self._prescription(medication, start, set_name)
         return self._given_before(set_name, result_day)
 
     def _given_before(self, set_name: str, result_day: date) -> Prescription | None:
@@ -987,7 +1084,7 @@ class PrescriptionHistory:
         high, low = NEGATIVE_UNEXPECTED.bounds(result_day)
         for medication, (start, end) in self._in_set(set_name):
             if start <= high and end >= low:
-                return Prescription.make(self._terms.medication_name(medication), start)
+                return self._prescription(medication, start, set_name)
         return None
 
 
@@ -1059,31 +1156,58 @@ def _judged_on(
     if day is None or value not in ("positive", "negative"):
         return SubstanceResult.make(substance.name, label, value, False, None)
     if value == "positive":
+        explainable = substance.expected_by or None
         explained = in_effect(substance.expected_by, day) if substance.expected_by else None
         if explained and explained.how:
             given = f"{explained.name} {explained.how} {iso_day(explained.day)}"
             return SubstanceResult.make(
-                substance.name, label, value, False, f"expected: {given}", given=given, expected_by=given
+                substance.name,
+                label,
+                value,
+                False,
+                f"expected: {given}",
+                given=given,
+                expected_by=given,
+                explainable_by=explainable,
             )
         if explained:
-            prescribed = f"{explained.name} ({iso_day(explained.day)})"
-            return SubstanceResult.make(
-                substance.name, label, value, False, f"expected: {prescribed}", expected_by=prescribed
-            )
-        return SubstanceResult.make(
-            substance.name, label, value, True, f"positive for {label}, not prescribed in the 30 days before"
-        )
-    if substance.name in negative_substances and substance.negative_unexpected_by:
-        prescribed = taking_on(substance.negative_unexpected_by, day)
-        if prescribed:
+            prescribed = explained.written()
             return SubstanceResult.make(
                 substance.name,
                 label,
                 value,
-                True,
-                f"negative for {label} although {prescribed.name} was prescribed ({iso_day(prescribed.day)})",
+                False,
+                f"expected: {prescribed}",
+                expected_by=prescribed,
+                explainable_by=explainable,
             )
+        return SubstanceResult.make(
+            substance.name,
+            label,
+            value,
+            True,
+            f"positive for {label}, not prescribed in the 30 days before",
+            explainable_by=explainable,
+        )
+    if substance.name in negative_substances and substance.negative_unexpected_by:
+        prescribed = taking_on(substance.negative_unexpected_by, day)
+        if prescribed:
+            return _unexpected_negative(substance.name, label, prescribed)
     return SubstanceResult.make(substance.name, label, value, False, None)
+
+
+def _unexpected_negative(substance: str, label: str, prescribed: Prescription) -> SubstanceResult:
+    """ "negative for oxycodone although oxycodone 5 mg was prescribed (2026-06-05)"; of a supply whose code and
+    name state different opioids, with the conflict and the other drug, whose positive would have explained it."""
+    other = prescribed.otherwise
+    if other is None or not other.labels:
+        words = f"negative for {label} although {prescribed.name} was prescribed ({iso_day(prescribed.day)})"
+        return SubstanceResult.make(substance, label, "negative", True, words)
+    words = (
+        f"negative for {label} although {prescribed.name} was prescribed ({iso_day(prescribed.day)}; {other.words}, "
+        f"and no result that day was positive for {' or '.join(other.labels)})"
+    )
+    return SubstanceResult.make(substance, label, "negative", True, words, other_drugs=other)
 
 
 def uds_results(
@@ -1162,7 +1286,44 @@ def uds_results(
         results.append(
             uds_result(observation, day, test.name, value, tuple(substances), test.not_judged, test.left_out)
         )
-    return _newest_first(_standing(results, withdrawn))
+    return _newest_first(_judged_either_way(_standing(results, withdrawn), history))
+
+
+def _judged_either_way(results: list[UdsResult], history: PrescriptionHistory) -> list[UdsResult]:
+    """The results with each unexpected negative made so by a supply whose code and name state different opioids
+    withdrawn when a result of the same date is positive for one of its other drugs (a positive that drug
+    explains): the patient takes one of the two, and only the prescriber knows which (clinical-logic, "A code and a
+    name that state different drugs"). The other drug's positive is itself expected (`PrescriptionHistory._in_set`)."""
+    if not any(item.other_drugs for result in results for item in result.unexpected):
+        return results  # the usual case: no such supply made a negative unexpected
+    positives: dict[str, set[str]] = {}
+    for result in results:
+        for item in result.substances:
+            if result.when and item.value == "positive" and item.explainable_by:
+                positives.setdefault(result.when, set()).add(item.explainable_by)
+    return [_either_way(result, positives.get(result.when or "", set()), history) for result in results]
+
+
+def _either_way(result: UdsResult, positives: set[str], history: PrescriptionHistory) -> UdsResult:
+    """The result with its negatives a positive of the same date for the supply's other drug explains withdrawn."""
+    withdrawn = {
+        id(item)
+        for item in result.unexpected
+        if item.other_drugs and any(history.explains(found, item.other_drugs.readings) for found in positives)
+    }
+    if not withdrawn:
+        return result
+    substances = tuple(_expected_either_way(item) if id(item) in withdrawn else item for item in result.substances)
+    return uds_result(
+        result.observation, result.day, result.name, result.value, substances, result.not_judged, result.left_out
+    )
+
+
+def _expected_either_way(item: SubstanceResult) -> SubstanceResult:
+    """A negative for the drug the code (or the name) states, beside a positive for the other one: expected."""
+    other = item.other_drugs
+    words = f"expected: positive for {' or '.join(other.labels)} the same day ({other.words})" if other else None
+    return SubstanceResult.make(item.substance, item.label, item.value, False, words)
 
 
 def in_window(results: Iterable[UdsResult], since: date) -> tuple[UdsResult, ...]:

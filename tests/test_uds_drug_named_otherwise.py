@@ -1,0 +1,163 @@
+"""A urine drug test is judged against either drug of an order whose code and name state different opioids
+(clinical-logic, "A code and a name that state different drugs"): a positive for either is no unexpected negative
+for that order, nor is a positive for the name's drug unexpected, and the card names the conflict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from guideline.checks import CHECKS, unexpected_uds_result
+from guideline.checks.unexpected_uds_result import CHECK_ID
+from guideline.plan.uds_history import build_uds
+from tests.builders import LOINC, PATIENT_ID, SNOMED, card, days_ago, med_request, run
+
+OXYCODONE_5 = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
+OXYCODONE_SCREEN = ("19642-8", "oxyCODONE [Presence] in Urine by Screen method")
+HYDROMORPHONE_SCREEN = ("19486-0", "HYDROmorphone [Presence] in Urine by Screen method")
+COCAINE_SCREEN = ("14314-9", "Benzoylecgonine [Presence] in Urine by Screen method")
+EPIC_ERX = "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288"  # an Epic site's own medication records (ERX)
+EPIC_LAB = "urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.21"  # an Epic site's own lab components
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+CONFLICT = "its code says oxycodone, its name says hydromorphone"
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, CHECK_ID, unexpected_uds_result)
+
+
+def epic_order(name: str, order_id: str = "erx-order") -> dict[str, Any]:
+    """An active Epic order written 10 days ago (30 days' supply) of a drug record (ERX) mapped to oxycodone 5 mg's
+    RxNorm code and named `name`, as Epic sends it: a contained Medication, the name as the reference's display."""
+    order = med_request("0", id=order_id, authored=days_ago(10))
+    del order["medicationCodeableConcept"]
+    order["medicationReference"] = {"reference": "#erx", "display": name}
+    order["contained"] = [
+        {
+            "resourceType": "Medication",
+            "id": "erx",
+            "code": {
+                "coding": [
+                    {"system": EPIC_ERX, "code": "10814", "display": name},
+                    {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": OXYCODONE_5},
+                ],
+                "text": name,
+            },
+        }
+    ]
+    return order
+
+
+def screen(test: tuple[str, str], days: int, positive: bool) -> dict[str, Any]:
+    """A urine screen as Epic sends a lab component: coded value and interpretation, with the lab's own code."""
+    word, snomed, flag = ("Positive", "10828004", "POS") if positive else ("Negative", "260385009", "NEG")
+    return {
+        "resourceType": "Observation",
+        "id": f"uds-{test[0]}-{days}",
+        "status": "final",
+        "category": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}
+        ],
+        "code": {
+            "coding": [
+                {"system": EPIC_LAB, "code": test[0].replace("-", ""), "display": test[1]},
+                {"system": LOINC, "code": test[0], "display": test[1]},
+            ],
+            "text": test[1],
+        },
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "effectiveDateTime": f"{days_ago(days)}T09:40:00-04:00",
+        "issued": f"{days_ago(days)}T14:02:11Z",
+        "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": snomed, "display": word}], "text": word},
+        "interpretation": [{"coding": [{"system": INTERPRETATION, "code": flag}], "text": word}],
+    }
+
+
+def found(*resources: dict[str, Any]):
+    """The unexpected-result card on patient-view, the conflicting order the active opioid."""
+    return card(run("patient-view", resources=list(resources)), CHECK_ID)
+
+
+def unexpected(*resources: dict[str, Any]) -> list[tuple[str, str]]:
+    shown = found(*resources)
+    return [] if shown is None else [(item["substance"], item["value"]) for item in shown.facts["unexpected"]]
+
+
+def test_negative_for_the_code_and_positive_for_the_name_is_no_unexpected_result() -> None:
+    # Before: "negative for oxycodone although … was prescribed" and "positive for hydromorphone, not prescribed":
+    # a possible diversion called out for a patient taking the drug the order's own name says.
+    assert (
+        found(
+            epic_order("HYDROmorphone 2 MG tablet"),
+            screen(OXYCODONE_SCREEN, 3, positive=False),
+            screen(HYDROMORPHONE_SCREEN, 3, positive=True),
+        )
+        is None
+    )
+
+
+def test_a_positive_for_the_name_alone_is_expected_and_names_the_conflict() -> None:
+    resources = [
+        epic_order("HYDROmorphone 2 MG tablet"),
+        screen(HYDROMORPHONE_SCREEN, 3, positive=True),
+        screen(COCAINE_SCREEN, 3, positive=True),
+    ]
+    shown = found(*resources)
+    assert shown is not None
+    assert [item["substance"] for item in shown.facts["unexpected"]] == ["cocaine"]
+    # The plan page says what explains the positive, and that the order's code says otherwise.
+    rows = {row.test: row for row in build_uds(run("patient-view", resources=resources).facts).rows}
+    assert rows[HYDROMORPHONE_SCREEN[1]].explained == (f"HYDROmorphone 2 MG tablet ({days_ago(10)}; {CONFLICT})",)
+    assert rows[HYDROMORPHONE_SCREEN[1]].unexpected == ()
+
+
+def test_a_positive_for_the_code_is_no_unexpected_negative_for_the_name() -> None:
+    assert (
+        unexpected(
+            epic_order("HYDROmorphone 2 MG tablet"),
+            screen(OXYCODONE_SCREEN, 3, positive=True),
+            screen(HYDROMORPHONE_SCREEN, 3, positive=False),
+        )
+        == []
+    )
+
+
+def test_negative_for_both_drugs_is_still_unexpected_and_the_card_names_the_conflict() -> None:
+    shown = found(
+        epic_order("HYDROmorphone 2 MG tablet"),
+        screen(OXYCODONE_SCREEN, 3, positive=False),
+        screen(HYDROMORPHONE_SCREEN, 3, positive=False),
+    )
+    assert shown is not None
+    assert [(i["substance"], i["value"]) for i in shown.facts["unexpected"]] == [
+        ("oxycodone", "negative"),
+        ("hydromorphone", "negative"),
+    ]
+    assert (
+        f"negative for oxycodone although HYDROmorphone 2 MG tablet was prescribed ({days_ago(10)}; {CONFLICT}, "
+        "and no result that day was positive for hydromorphone)" in shown.detail
+    )
+    assert (
+        f"negative for hydromorphone although HYDROmorphone 2 MG tablet was prescribed ({days_ago(10)}; {CONFLICT}, "
+        "and no result that day was positive for oxycodone)" in shown.detail
+    )
+
+
+def test_a_positive_on_another_day_does_not_answer_for_this_day() -> None:
+    shown = unexpected(
+        epic_order("HYDROmorphone 2 MG tablet"),
+        screen(OXYCODONE_SCREEN, 3, positive=False),
+        screen(HYDROMORPHONE_SCREEN, 2, positive=True),
+    )
+    assert shown == [("oxycodone", "negative")]
+
+
+def test_an_order_whose_name_is_its_code_is_judged_as_before() -> None:
+    # No conflict: the hydromorphone positive is unexpected, the oxycodone negative too.
+    assert unexpected(
+        epic_order("oxyCODONE 5 MG tablet"),
+        screen(OXYCODONE_SCREEN, 3, positive=False),
+        screen(HYDROMORPHONE_SCREEN, 3, positive=True),
+    ) == [("oxycodone", "negative"), ("hydromorphone", "positive")]
