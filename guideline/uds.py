@@ -542,6 +542,9 @@ class SubstanceResult:
     explainable_by: str | None = None
     # An unexpected negative made so by a supply whose code and name state different opioids: its other drugs.
     other_drugs: OtherDrugs | None = None
+    # The supply whose code and name state different opioids this verdict rests on, as written ("HYDROmorphone 2 MG
+    # tablet (2026-06-05; its code says oxycodone, its name says hydromorphone)"): the card names it.
+    named_otherwise: str | None = None
 
 
 @slot_init
@@ -1180,6 +1183,7 @@ def _judged_on(
                 f"expected: {prescribed}",
                 expected_by=prescribed,
                 explainable_by=explainable,
+                named_otherwise=prescribed if explained.otherwise else None,
             )
         return SubstanceResult.make(
             substance.name,
@@ -1202,12 +1206,14 @@ def _unexpected_negative(substance: str, label: str, prescribed: Prescription) -
     other = prescribed.otherwise
     if other is None or not other.labels:
         words = f"negative for {label} although {prescribed.name} was prescribed ({iso_day(prescribed.day)})"
-        return SubstanceResult.make(substance, label, "negative", True, words)
+        named = prescribed.written() if other else None
+        return SubstanceResult.make(substance, label, "negative", True, words, named_otherwise=named)
     words = (
         f"negative for {label} although {prescribed.name} was prescribed ({iso_day(prescribed.day)}; {other.words}, "
         f"and no result that day was positive for {' or '.join(other.labels)})"
     )
-    return SubstanceResult.make(substance, label, "negative", True, words, other_drugs=other)
+    named = prescribed.written()
+    return SubstanceResult.make(substance, label, "negative", True, words, other_drugs=other, named_otherwise=named)
 
 
 def uds_results(
@@ -1323,7 +1329,9 @@ def _expected_either_way(item: SubstanceResult) -> SubstanceResult:
     """A negative for the drug the code (or the name) states, beside a positive for the other one: expected."""
     other = item.other_drugs
     words = f"expected: positive for {' or '.join(other.labels)} the same day ({other.words})" if other else None
-    return SubstanceResult.make(item.substance, item.label, item.value, False, words)
+    return SubstanceResult.make(
+        item.substance, item.label, item.value, False, words, named_otherwise=item.named_otherwise
+    )
 
 
 def in_window(results: Iterable[UdsResult], since: date) -> tuple[UdsResult, ...]:

@@ -11,10 +11,21 @@ import pytest
 from guideline.checks import CHECKS, unexpected_uds_result
 from guideline.checks.unexpected_uds_result import CHECK_ID
 from guideline.plan.uds_history import build_uds
-from tests.builders import LOINC, PATIENT_ID, SNOMED, card, days_ago, med_request, run
+from tests.builders import (
+    LOINC,
+    PATIENT_ID,
+    SNOMED,
+    assert_person_centred,
+    card,
+    days_ago,
+    dispense,
+    med_request,
+    run,
+)
 
 OXYCODONE_5 = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 OXYCODONE_SCREEN = ("19642-8", "oxyCODONE [Presence] in Urine by Screen method")
+OPIATE_SCREEN = ("19295-5", "Opiates [Presence] in Urine by Screen method")
 HYDROMORPHONE_SCREEN = ("19486-0", "HYDROmorphone [Presence] in Urine by Screen method")
 COCAINE_SCREEN = ("14314-9", "Benzoylecgonine [Presence] in Urine by Screen method")
 EPIC_ERX = "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288"  # an Epic site's own medication records (ERX)
@@ -107,6 +118,13 @@ def test_a_positive_for_the_name_alone_is_expected_and_names_the_conflict() -> N
     shown = found(*resources)
     assert shown is not None
     assert [item["substance"] for item in shown.facts["unexpected"]] == ["cocaine"]
+    # The card, firing for the cocaine, says the hydromorphone was judged against either drug of the order.
+    assert (
+        "**Judged against either drug of a prescription whose code and name state different opioids** (a positive for "
+        "either is expected, and a negative for one is not unexpected beside a positive for the other that day; "
+        "check which drug is meant):\n"
+        f"- HYDROmorphone 2 MG tablet ({days_ago(10)}; {CONFLICT})"
+    ) in shown.detail
     # The plan page says what explains the positive, and that the order's code says otherwise.
     rows = {row.test: row for row in build_uds(run("patient-view", resources=resources).facts).rows}
     assert rows[HYDROMORPHONE_SCREEN[1]].explained == (f"HYDROmorphone 2 MG tablet ({days_ago(10)}; {CONFLICT})",)
@@ -143,6 +161,7 @@ def test_negative_for_both_drugs_is_still_unexpected_and_the_card_names_the_conf
         f"negative for hydromorphone although HYDROmorphone 2 MG tablet was prescribed ({days_ago(10)}; {CONFLICT}, "
         "and no result that day was positive for oxycodone)" in shown.detail
     )
+    assert_person_centred(shown)
 
 
 def test_a_positive_on_another_day_does_not_answer_for_this_day() -> None:
@@ -161,3 +180,26 @@ def test_an_order_whose_name_is_its_code_is_judged_as_before() -> None:
         screen(OXYCODONE_SCREEN, 3, positive=False),
         screen(HYDROMORPHONE_SCREEN, 3, positive=True),
     ) == [("oxycodone", "negative"), ("hydromorphone", "positive")]
+
+
+def test_a_pharmacy_fill_whose_code_and_name_differ_is_judged_the_same_way() -> None:
+    # A community pharmacy's fill (no order on record) coded oxycodone 5 mg and named hydromorphone; a new oxycodone
+    # order is signed.
+    fill = dispense(OXYCODONE_5, days_ago(5))
+    fill["medicationCodeableConcept"]["text"] = "HYDROmorphone 2 MG tablet"
+    resources = [fill, screen(OXYCODONE_SCREEN, 3, positive=False), screen(HYDROMORPHONE_SCREEN, 3, positive=True)]
+    drafts = [med_request(OXYCODONE_5, draft=True, id="new-oxy", supply_days=5)]
+    assert card(run("order-sign", drafts=drafts, resources=resources), CHECK_ID) is None
+
+
+def test_an_opiate_screen_the_names_drug_explains_answers_for_the_codes_negative() -> None:
+    # Hydromorphone is read by opiate immunoassays: a positive opiate screen is one a hydromorphone prescription
+    # explains, so it answers for the oxycodone negative as a hydromorphone result would.
+    assert (
+        unexpected(
+            epic_order("HYDROmorphone 2 MG tablet"),
+            screen(OXYCODONE_SCREEN, 3, positive=False),
+            screen(OPIATE_SCREEN, 3, positive=True),
+        )
+        == []
+    )

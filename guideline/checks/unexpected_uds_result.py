@@ -215,6 +215,20 @@ def _explanation(negatives: Mapping[str, Sequence[date]], result: UdsResult, ite
     return line
 
 
+def _either_drug(results: Sequence[UdsResult]) -> tuple[str, ...]:
+    """The supplies whose code and name state different opioids that a verdict of these results rests on, each once
+    (`SubstanceResult.named_otherwise`): judged against either drug, which may hide or explain a finding, so the card
+    says so even when it fires for another result."""
+    named = list(dict.fromkeys(s.named_otherwise for r in results for s in r.substances if s.named_otherwise))
+    if not named:
+        return ()
+    return (
+        "**Judged against either drug of a prescription whose code and name state different opioids** (a positive for "
+        "either is expected, and a negative for one is not unexpected beside a positive for the other that day; "
+        "check which drug is meant):\n" + bullet_list(named),
+    )
+
+
 # -- the card --------------------------------------------------------------------------------------------------
 
 
@@ -250,6 +264,7 @@ def _card(
         (
             "**Results in the last 12 months:**\n\n" + table + older,
             "**Unexpected:**\n" + bullet_list([_explanation(negatives, r, s) for r, s in findings]),
+            *_either_drug(results),
             "Screening immunoassays give false positives and false negatives: talk with the patient and consider "
             "confirmatory testing (for example by mass spectrometry) before making decisions.",
             "An unexpected result is a reason for closer follow-up and a conversation, not for dismissing the "
