@@ -1194,9 +1194,9 @@ def _judged_on(
             explainable_by=explainable,
         )
     if substance.name in negative_substances and substance.negative_unexpected_by:
-        prescribed = taking_on(substance.negative_unexpected_by, day)
-        if prescribed:
-            return _unexpected_negative(substance.name, label, prescribed)
+        supply = taking_on(substance.negative_unexpected_by, day)
+        if supply:
+            return _unexpected_negative(substance.name, label, supply)
     return SubstanceResult.make(substance.name, label, value, False, None)
 
 
