@@ -1,7 +1,8 @@
 """Specimen validity results (urine creatinine, specific gravity, pH) and what they say of their specimen.
 
 Labs send them as results of their own beside the drug results of the same specimen. The criteria are data,
-`guideline/data/specimen-validity.json`, with their source; this module only applies them."""
+`guideline/data/specimen-validity.json`, with their source and the units they convert; this module only applies
+them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from guideline.fhirdata import LOINC, OBS_INTERPRETATION
 from guideline.record import Observation
 from guideline.timeutil import day_only
+from guideline.units import normalise_unit
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "specimen-validity.json"
 _COMPARATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
@@ -28,11 +30,24 @@ _COMPARATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
 
 @dataclass(frozen=True)
 class ValidityTest:
-    """A validity test by its LOINC: the units its thresholds are stated in, and its flags' verdicts ("L": dilute)."""
+    """A validity test: the LOINC its criteria name ("2161-8" for a creatinine in moles, 14683-7, too), its name,
+    the factor of each unit it is read in (`units_of`) and its flags' verdicts ("L": dilute)."""
 
     loinc: str
-    units: frozenset[str]
+    name: str
+    units: Mapping[str, Decimal]
     flags: Mapping[str, str]
+
+    def in_criteria_unit(self, value: Decimal, unit: str | None) -> Decimal | None:
+        """The value in the unit the criteria state the test in, when `unit` is one the criteria convert; else
+        None. Exact: the factors are decimals, as the data states them."""
+        factor = self.units.get(units_of(unit))
+        return None if factor is None else value * factor
+
+
+def units_of(unit: str | None) -> str:
+    """A unit as the criteria list it: `normalise_unit`'s key ("MMOL/L" → "mmol/l", "{SG}" → "sg"); none is ""."""
+    return normalise_unit(unit) or ""
 
 
 @dataclass(frozen=True)
@@ -54,8 +69,12 @@ class Criteria:
 def load_criteria(path: Path = DATA_FILE) -> Criteria:
     """The criteria as the data file states them."""
     data = json.loads(path.read_text(encoding="utf-8"))
+    units = {
+        name: {units_of(unit): Decimal(factor) for unit, factor in factors.items()}
+        for name, factors in data["units"].items()
+    }
     tests = {
-        t["loinc"]: ValidityTest(t["loinc"], frozenset(u.lower() for u in t["units"]), dict(t["flags"]))
+        t["loinc"]: ValidityTest(t.get("judged_as", t["loinc"]), t["name"], units[t["name"]], dict(t["flags"]))
         for t in data["tests"]
     }
     rules = tuple(
@@ -184,12 +203,19 @@ def _flag_verdicts(observation: Observation, test: ValidityTest) -> list[str]:
 
 
 def _amount(observation: Observation, test: ValidityTest) -> Decimal | None:
-    """Its measured value when stated in a unit of the criteria (no conversion), and not given only by a bound."""
+    """Its measured value in the unit of the criteria, read by its unit's code, else its display unit (`units`);
+    None when it gives no value, only a bound, or a unit the criteria do not convert."""
     measured = observation.value_quantity
     if measured is None or measured.value is None or observation.value_comparator:
         return None
-    unit = (measured.code or measured.unit or "").strip().lower()
-    return measured.value if unit in test.units else None
+    if not measured.code and not measured.unit:
+        return test.in_criteria_unit(measured.value, None)  # a specific gravity or a pH has no unit
+    for unit in (measured.code, measured.unit):
+        if unit:
+            converted = test.in_criteria_unit(measured.value, unit)
+            if converted is not None:
+                return converted
+    return None
 
 
 def _holds(rule: Rule, values: Mapping[str, Sequence[Decimal]]) -> bool:

@@ -106,8 +106,8 @@ def test_a_normal_creatinine_leaves_the_negative_read(tmp_path) -> None:
     assert "urine-drug-test" not in topics(_patient_view(tmp_path, results))
 
 
-def test_a_creatinine_in_other_units_with_no_flag_is_not_judged_by_the_threshold(tmp_path) -> None:
-    """12 mmol/L is about 136 mg/dL: no conversion is attempted, so no verdict."""
+def test_a_creatinine_in_other_units_is_judged_once_converted(tmp_path) -> None:
+    """12 mmol/L is 136 mg/dL (tests/test_specimen_validity_units.py): not dilute, so the negative stands."""
     results = [*_screen("NEGATIVE", "NEGATIVE"), _creatinine(12, unit="mmol/L")]
     assert "urine-drug-test" not in topics(_patient_view(tmp_path, results))
 
