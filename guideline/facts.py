@@ -105,6 +105,7 @@ from guideline.sent_twice import (
     read_once_at_the_point_of_care,
     relayed_fills,
 )
+from guideline.specimen_validity import SpecimenVerdicts
 from guideline.supply import Supply, duration_class, order_supply
 from guideline.terminology import (
     BENZO,
@@ -132,6 +133,7 @@ from guideline.uds import (
     uds_results,
     unread_drug_test_reports,
     unreadable_tests,
+    validity_not_judged,
 )
 from guideline.unread_data import Unread
 
@@ -1240,6 +1242,12 @@ class Facts:
         """The tests on record whose specimen could not show what the patient takes, and that read nothing
         (`uds.unreadable_tests`): no test done for the year's test, nor the last test."""
         return unreadable_tests(self.uds_results)
+
+    @cached_property
+    def validity_not_judged(self) -> SpecimenVerdicts:
+        """By specimen, its validity results PainPlan could not judge (a unit it does not convert), when no other
+        finds it unfit (`uds.validity_not_judged`): its drug results are read as they are, and these named beside."""
+        return validity_not_judged(self.record.observations)
 
     def last_drug_test_day(self) -> date | None:
         """The newest day, not after today, of any urine drug test on record: a result, or a drug test procedure. A

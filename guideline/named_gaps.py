@@ -14,6 +14,7 @@ from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import left_out_by_setting, unjudged_substances, unread_results
 from guideline.checks.unidentified_medication import current_to_name, later_to_name
+from guideline.checks.urine_drug_test import validity_not_judged
 from guideline.exclusions import hospice_not_counted_for
 from guideline.facts import Facts, named_item, order_named
 from guideline.fills import (
@@ -785,6 +786,27 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "Urine drug test results not read as positive or negative, or of unknown date or status (not judged for "
             "unexpected results)"
         ),
+    ),
+    NamedGap(
+        key="unjudged-specimen-validity",
+        # Read as no value, a creatinine in mmol/24 h left its specimen judged fit with nothing said; read as unfit,
+        # a test most likely fit would be no test. Counted as done, the test's negatives stand, and this is named.
+        items=validity_not_judged,
+        card=CardLine(
+            "specimen validity result with no unit PainPlan reads, so whether the specimen was dilute, "
+            "substituted or invalid was not judged; the test was counted as done and its negative results read as "
+            "negatives",
+            "other specimen validity results not judged",
+        ),
+        page=PageSentence(
+            "1 specimen validity result of a urine drug test of the last 12 months had no unit PainPlan reads, so "
+            "whether the specimen was dilute, substituted or invalid was not judged; the test was counted "
+            "as done and its negative results read as negatives:",
+            "{count} specimen validity results of urine drug tests of the last 12 months had no unit PainPlan reads, "
+            "so whether the specimens were dilute, substituted or invalid was not judged; the tests were "
+            "counted as done and their negative results read as negatives:",
+        ),
+        note="Urine drug test specimen validity results in a unit not read (counted, negatives read as negatives)",
     ),
     NamedGap(
         key="unjudged-uds-substances",

@@ -117,7 +117,8 @@ def _keys(observation: Observation) -> tuple[_Key | None, _Key | None]:
 
 @dataclass(frozen=True)
 class SpecimenVerdicts:
-    """The verdicts ("dilute", "substituted", "invalid") of specimens whose validity results say they are unfit."""
+    """What validity results say of their specimens, by specimen: the verdicts ("dilute", "substituted", "invalid")
+    of those they find unfit (`specimen_verdicts`), or the results that could not be judged (`not_judged`)."""
 
     by_ref: Mapping[_Key, tuple[str, ...]]
     unreferenced_by_minute: Mapping[_Key, tuple[str, ...]]
@@ -146,7 +147,42 @@ def specimen_verdicts(
     criteria: Criteria = CRITERIA,
 ) -> SpecimenVerdicts:
     """The verdicts of the specimens the validity results among `observations` find unfit: by their words (`said`:
-    "Dilute"), their flags, or their values against the criteria in the stated units."""
+    "Dilute"), their flags, or their values against the criteria, converted to their units."""
+    groups = _by_specimen(observations, criteria)
+    if not groups:
+        return NO_VERDICTS
+    return _indexed(groups, lambda results: _verdict(results, said, criteria))
+
+
+def not_judged(
+    observations: Iterable[Observation],
+    said: Callable[[Observation], Sequence[str]],
+    criteria: Criteria = CRITERIA,
+) -> SpecimenVerdicts:
+    """By specimen, as written (`_written`), its validity results whose value is in a unit the criteria do not
+    convert (`_unread`), when none of its validity results finds it unfit (`specimen_verdicts`): whether such a
+    specimen was fit could not be judged. Its drug results are read as they are (it is not known to be dilute), and
+    these are named wherever they are."""
+    groups = _by_specimen(observations, criteria)
+    if not any(_unread(o, t) for results in groups.values() for o, t in results):
+        return NO_VERDICTS  # the usual chart: no specimen's verdict is worked out twice
+    return _indexed(groups, lambda results: _unjudged(results, said, criteria))
+
+
+def _unjudged(
+    results: Sequence[tuple[Observation, ValidityTest]],
+    said: Callable[[Observation], Sequence[str]],
+    criteria: Criteria,
+) -> tuple[str, ...]:
+    """One specimen's validity results not judged (`_unread`), as written; none when the others find it unfit."""
+    unread = tuple(_written(o, t) for o, t in results if _unread(o, t))
+    return () if not unread or _verdict(results, said, criteria) else unread
+
+
+def _by_specimen(
+    observations: Iterable[Observation], criteria: Criteria
+) -> dict[_Key, list[tuple[Observation, ValidityTest]]]:
+    """The validity results among `observations`, with their tests, by their specimen's key (`_keys`)."""
     groups: dict[_Key, list[tuple[Observation, ValidityTest]]] = {}
     for observation in observations:
         test = validity_test(observation, criteria)
@@ -156,19 +192,25 @@ def specimen_verdicts(
         key = by_ref or minute
         if key is not None:
             groups.setdefault(key, []).append((observation, test))
-    if not groups:
-        return NO_VERDICTS
+    return groups
+
+
+def _indexed(
+    groups: Mapping[_Key, Sequence[tuple[Observation, ValidityTest]]],
+    judged: Callable[[Sequence[tuple[Observation, ValidityTest]]], tuple[str, ...]],
+) -> SpecimenVerdicts:
+    """What `judged` says of each specimen's validity results, as the drug results find it (`SpecimenVerdicts.of`)."""
     by_ref: dict[_Key, tuple[str, ...]] = {}
     unreferenced: dict[_Key, tuple[str, ...]] = {}
     every: dict[_Key, list[str]] = {}
     for key, results in groups.items():
-        verdict = _verdict(results, said, criteria)
-        if not verdict:
+        said = judged(results)
+        if not said:
             continue
         referenced = isinstance(key[1], str)
-        (by_ref if referenced else unreferenced)[key] = verdict
+        (by_ref if referenced else unreferenced)[key] = said
         for minute in {m for m in (_keys(o)[1] for o, _ in results) if m is not None}:
-            every.setdefault(minute, []).extend(verdict)
+            every.setdefault(minute, []).extend(said)
     return SpecimenVerdicts(by_ref, unreferenced, {k: tuple(dict.fromkeys(v)) for k, v in every.items()})
 
 
@@ -216,6 +258,25 @@ def _amount(observation: Observation, test: ValidityTest) -> Decimal | None:
             if converted is not None:
                 return converted
     return None
+
+
+def _unread(observation: Observation, test: ValidityTest) -> bool:
+    """Whether it gives a value, not only a bound, in a unit the criteria do not convert (`_amount`)."""
+    measured = observation.value_quantity
+    given = measured is not None and measured.value is not None and not observation.value_comparator
+    return given and _amount(observation, test) is None
+
+
+def _written(observation: Observation, test: ValidityTest) -> str:
+    """A result as the lab sent it, by its name (else its test's) and its value as written: "Creatinine Ur 15 (no
+    unit)", "Creatinine [Mass/volume] in Urine 15 mmol/24 h"."""
+    concept = observation.code
+    names = [concept.text, *(c.display for c in concept.codings)] if concept is not None else []
+    name = next((n for n in names if n), test.name)
+    measured = observation.value_quantity
+    if measured is None:  # never so: only a result with a value is unread
+        return name
+    return f"{name} {measured.value} {measured.unit or measured.code or '(no unit)'}"
 
 
 def _holds(rule: Rule, values: Mapping[str, Sequence[Decimal]]) -> bool:

@@ -28,7 +28,7 @@ from guideline.record import (
     ResolvedMedication,
 )
 from guideline.record.slot_init import slot_init
-from guideline.specimen_validity import NO_VERDICTS, SpecimenVerdicts, specimen_verdicts
+from guideline.specimen_validity import NO_VERDICTS, SpecimenVerdicts, not_judged, specimen_verdicts
 from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
@@ -235,6 +235,12 @@ def _noted_unfit(observation: Observation) -> list[str]:
 def _said_unfit(observation: Observation) -> list[str]:
     """What a specimen validity result says of its specimen in words ("Dilute"), its value's or its notes'."""
     return [*_unfit_words(_value_words(observation)), *_noted_unfit(observation)]
+
+
+def validity_not_judged(observations: Iterable[Observation]) -> SpecimenVerdicts:
+    """By specimen, its validity results in a unit PainPlan does not convert, when none finds it unfit
+    (`specimen_validity.not_judged`, their words read as `specimen_verdicts` reads them)."""
+    return not_judged(observations, _said_unfit)
 
 
 def _with_specimen_verdicts(observation: Observation, verdicts: SpecimenVerdicts) -> Observation:

@@ -12,6 +12,7 @@ SUBLOCADE = "1996192"
 PDMP_REVIEW = "461621000124108"
 COCAINE_SCREEN = "14314-9"
 SERTRALINE = "92652-7"  # Sertraline [Presence] in Urine by Confirmatory method: a drug PainPlan does not judge
+CREATININE = "2161-8"  # Creatinine [Mass/volume] in Urine: a specimen validity result
 CANNABINOID_SCREEN = "18282-4"  # Cannabinoids [Presence] in Urine by Screen method: not judged by default setting
 FUTURE = "2026-07-01"  # builders' evaluation day is 2026-06-15
 NDC = "http://hl7.org/fhir/sid/ndc"
@@ -46,14 +47,14 @@ def every_gap_selections(count: int = 1) -> list[str]:
 
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
-    """`count` items of each kind: unidentified (current, starting later, and ended in the last 90 days), current
-    opioid whose MME cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to
-    the month only, order whose date cannot be read, order of unknown status, home opioid on the list with no recent
-    order, unread category, unread drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid
-    positive the site does not judge, undated procedure, review dated ahead, evaluation of unreadable status, OUD
-    dose given with no date, diagnosis in words only, opioid fill of an implausible days' supply, order of a days'
-    supply no prescription can hold, opioid fill possibly sent twice, opioid order whose sig and coded frequency
-    disagree, opioid order whose fill has no quantity, opioid order whose code and name state different drugs,
+    """`count` items of each kind: unidentified (current, starting later, and ended in the last 90 days), current opioid
+    whose MME cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to the month
+    only, order whose date cannot be read, order of unknown status, home opioid on the list with no recent order, unread
+    category, unread drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site
+    does not judge, specimen validity result in a unit not read, undated procedure, review dated ahead, evaluation of
+    unreadable status, OUD dose given with no date, diagnosis in words only, opioid fill of an implausible days' supply,
+    order of a days' supply no prescription can hold, opioid fill possibly sent twice, opioid order whose sig and coded
+    frequency disagree, opioid order whose fill has no quantity, opioid order whose code and name state different drugs,
     hospice care of unknown status, and benzodiazepine whose name was only partly read."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
@@ -113,6 +114,16 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.append({**not_judged, "id": f"obs-not-judged-{n}"})
         left_out = observation(CANNABINOID_SCREEN, when=days_ago(20 + n), value_string="Positive")
         found.append({**left_out, "id": f"obs-left-out-{n}"})
+        # A negative cocaine screen whose specimen's creatinine came with no unit: its validity not judged, named.
+        collected, specimen = (
+            {"effectiveDateTime": f"{days_ago(50 + n)}T09:14:00-05:00"},
+            {"reference": f"Specimen/s{n}"},
+        )
+        screened = observation(COCAINE_SCREEN, value_string="Negative")
+        found.append({**screened, **collected, "id": f"obs-screened-{n}", "specimen": specimen})
+        creatinine = observation(CREATININE, value_quantity=15 + n)
+        creatinine["code"]["text"] = "Creatinine Ur"
+        found.append({**creatinine, **collected, "id": f"obs-creatinine-{n}", "specimen": specimen})
         found.append(_procedure(f"pr-age-{n}", performedAge={"value": 55 + n, "unit": "years"}))
         found.append(_procedure(f"pr-ahead-{n}", performedDateTime=f"{FUTURE}T10:00:00-04:00"))
         found.append(_dose_with_no_date(f"ma-undated-{n}"))

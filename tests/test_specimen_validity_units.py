@@ -9,9 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from test_uds_specimen_validity import _gravity, _quest_svt, _with_specimen
-from test_uds_unreadable_specimen import TEST_DAY, WHY_DILUTE, _patient_view, _screen
+from builders import days_ago, patient, run
+from cds_support import topics
+from test_plan import plan_for
+from test_uds_specimen_validity import _creatinine, _gravity, _quest_svt, _with_specimen
+from test_uds_unreadable_specimen import TEST_DAY, WHY_DILUTE, _long_term_fills, _order_sign, _patient_view, _screen
 
+from guideline.named_gaps import NAMED_GAPS
 from guideline.specimen_validity import CRITERIA
 
 UCUM = "http://unitsofmeasure.org"
@@ -89,3 +93,72 @@ def test_the_conversion_is_exact_at_the_threshold(mmol: str, dilute: bool) -> No
     test = CRITERIA.tests["14683-7"]
     assert test.in_criteria_unit(Decimal(mmol), "mmol/L") == Decimal(mmol) * Decimal("11.312")
     assert (test.in_criteria_unit(Decimal(mmol), "mmol/L") < 20) is dilute
+
+
+# -- not converted: named --------------------------------------------------------------------------------------
+
+NO_UNIT = pytest.param(None, None, "15 (no unit)", id="no-unit")
+OTHER_UNIT = pytest.param("mmol/(24.h)", "mmol/24 h", "15 mmol/24 h", id="per-day")
+
+
+def _unread_creatinine(code: str | None, unit: str | None, **kw: Any) -> dict[str, Any]:
+    return _creatinine_as_sent(15, code, unit, ("2161-8", "Creatinine [Mass/volume] in Urine"), **kw)
+
+
+def _named(resources: list[dict[str, Any]], hook: str = "patient-view") -> tuple[str, ...]:
+    facts = run(hook, resources=[patient(), *_long_term_fills(), *resources]).facts
+    return next(kind for kind in NAMED_GAPS if kind.key == KIND).items(facts)
+
+
+@pytest.mark.parametrize(("code", "unit", "written"), [NO_UNIT, OTHER_UNIT])
+def test_a_creatinine_whose_unit_cannot_be_read_leaves_the_test_counted_and_is_named(
+    tmp_path, code, unit, written
+) -> None:
+    """Dropped in silence, a creatinine that may have been below 20 mg/dL left a negative read as a real negative
+    with nothing said. The test still counts (it is not known to be dilute); the data-incomplete card names the
+    creatinine not judged."""
+    answer = _patient_view(tmp_path, _with_specimen([*_screen("NEGATIVE", "NEGATIVE"), _unread_creatinine(code, unit)]))
+    assert "urine-drug-test" not in topics(answer)
+    incomplete = _card(answer, "data-incomplete")
+    assert incomplete is not None
+    item = f"Creatinine [Mass/volume] in Urine {written} (specimen of the urine drug test of {TEST_DAY})"
+    assert f"- {item}: " in incomplete["detail"]
+    assert "whether the specimen was dilute, substituted or invalid was not judged" in incomplete["detail"]
+
+
+def test_the_plan_page_names_it_in_its_data_completeness_panel() -> None:
+    results = _with_specimen([*_screen("NEGATIVE", "NEGATIVE"), _unread_creatinine(None, None)])
+    plan = plan_for([patient(), *_long_term_fills(), *results])
+    assert plan.named[KIND] == (
+        f"Creatinine [Mass/volume] in Urine 15 (no unit) (specimen of the urine drug test of {TEST_DAY})",
+    )
+
+
+def test_the_unexpected_negative_names_its_specimen_validity_not_judged(tmp_path) -> None:
+    """A negative for the prescribed oxycodone is judged as a negative, and the card says its specimen's validity
+    could not be judged: dilution, not a missed dose, may explain it."""
+    during_supply = {"effectiveDateTime": f"{days_ago(20)}T09:14:00-05:00"}
+    screen = [r | during_supply for r in _screen("NEGATIVE", "NEGATIVE")]
+    answer = _order_sign(tmp_path, [*screen, _unread_creatinine(None, None, **during_supply)])
+    found = _card(answer, "unexpected-uds-result")
+    assert found is not None
+    assert (
+        "its specimen's validity could not be judged (unit not read: Creatinine [Mass/volume] in Urine 15 (no "
+        "unit)); a dilute specimen can read negative" in found["detail"]
+    )
+
+
+def test_a_validity_result_not_read_beside_one_that_finds_the_specimen_dilute_is_not_named() -> None:
+    """The specimen is judged dilute by its specific gravity: its negatives are unread already, named as such."""
+    results = _with_specimen([*_screen("NEGATIVE", "NEGATIVE"), _unread_creatinine(None, None), _gravity(1.001)])
+    assert _named(results) == ()
+
+
+def test_a_validity_result_not_read_beside_positives_only_is_not_named() -> None:
+    """A positive stands whatever the specimen's validity: nothing the creatinine could say changes it."""
+    screen = _screen("POSITIVE", "POSITIVE", flag="A", oxycodone_flag="A")
+    assert _named(_with_specimen([*screen, _unread_creatinine(None, None)])) == ()
+
+
+def test_a_creatinine_in_mg_dl_is_never_named() -> None:
+    assert _named(_with_specimen([*_screen("NEGATIVE", "NEGATIVE"), _creatinine(85)])) == ()

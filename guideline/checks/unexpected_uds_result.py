@@ -229,6 +229,26 @@ def _either_drug(results: Sequence[UdsResult]) -> tuple[str, ...]:
     )
 
 
+def specimen_not_judged(facts: Facts, result: UdsResult) -> tuple[str, ...]:
+    """The validity results of its specimen PainPlan could not judge (`Facts.validity_not_judged`), as written, when
+    it read a substance negative: on a dilute specimen only a negative would go unread; a positive stands."""
+    if not any(item.value == "negative" for item in result.substances):
+        return ()
+    return facts.validity_not_judged.of(result.observation)
+
+
+def _validity_said(facts: Facts, result: UdsResult, item: SubstanceResult) -> str:
+    """What an unexpected negative's line adds when its specimen's validity could not be judged: it was read as a
+    negative (not known to be dilute), and dilution, not a missed dose, may explain it."""
+    unread = specimen_not_judged(facts, result) if item.value == "negative" else ()
+    if not unread:
+        return ""
+    written = "; ".join(unread)
+    return (
+        f"; its specimen's validity could not be judged (unit not read: {written}); a dilute specimen can read negative"
+    )
+
+
 # -- the card --------------------------------------------------------------------------------------------------
 
 
@@ -263,7 +283,8 @@ def _card(
     detail = "\n\n".join(
         (
             "**Results in the last 12 months:**\n\n" + table + older,
-            "**Unexpected:**\n" + bullet_list([_explanation(negatives, r, s) for r, s in findings]),
+            "**Unexpected:**\n"
+            + bullet_list([_explanation(negatives, r, s) + _validity_said(facts, r, s) for r, s in findings]),
             *_either_drug(results),
             "Screening immunoassays give false positives and false negatives: talk with the patient and consider "
             "confirmatory testing (for example by mass spectrometry) before making decisions.",
@@ -335,7 +356,7 @@ def unjudged_substances(facts: Facts) -> tuple[str, ...]:
     prescriptions (an antidepressant, kratom, alcohol) that are positive or unread, and the positives of tests that
     name no substance ("DRUG SCREEN, URINE"), named so that "no unexpected result" is never read as covering them.
     A tricyclic positive a prescription of it in the 30 days before explains is left out: it is expected."""
-    if not _reads_results(facts):
+    if not reads_results(facts):
         return ()
     results = facts.uds_results_since(RESULT_MONTHS)
     explained = facts.prescription_history.named_in_effect
@@ -346,11 +367,11 @@ def left_out_by_setting(facts: Facts) -> tuple[str, ...]:
     """Where this check runs and applies: the positives of the last 12 months for what the site's settings leave out
     of judging (cannabinoids unless `cannabinoid` is on). The plan page names them; no card does, since the site
     chose not to be told on every order."""
-    if not _reads_results(facts):
+    if not reads_results(facts):
         return ()
     return left_out_results(facts.uds_results_since(RESULT_MONTHS), facts.today)
 
 
-def _reads_results(facts: Facts) -> bool:
+def reads_results(facts: Facts) -> bool:
     """Whether this check runs on the call's hook and applies: only then does anything it leaves unjudged matter."""
     return facts.config.check(CHECK_ID).runs_on(facts.context.hook) and applies(facts)

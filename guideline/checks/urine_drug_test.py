@@ -18,11 +18,12 @@ from guideline.checks.common import (
     unread_of,
     urine_screen,
 )
-from guideline.checks.unexpected_uds_result import RESULT_MONTHS
+from guideline.checks.unexpected_uds_result import RESULT_MONTHS, reads_results, specimen_not_judged
 from guideline.clinical import is_pending_request
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
+from guideline.specimen_validity import NO_VERDICTS
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
 from guideline.uds import UnreadableTest, drug_test_name, is_uds_order, unreadable_tests
@@ -148,6 +149,23 @@ def unreadable_words(tests: tuple[UnreadableTest, ...]) -> str:
     """ "The test of 2026-03-02 could not be read as a result: dilute specimen; a new test is due." """
     said = "; ".join(f"the test of {t.when} could not be read as a result: {t.why}" for t in tests)
     return f"{capitalised(said)}; a new test is due."
+
+
+def validity_not_judged(facts: Facts) -> tuple[str, ...]:
+    """Where this check or `unexpected-uds-result` runs and applies: the validity results PainPlan could not judge of
+    the specimens of the last 12 months' tests that read a substance negative (`specimen_not_judged`), each with its
+    test's day. Such a test counts as done and its negatives as negatives, since its specimen is not known to be
+    dilute; named, so that neither is taken for a specimen known to be fit."""
+    if facts.validity_not_judged is NO_VERDICTS:
+        return ()  # the usual chart: every validity result read, or none sent
+    if not (reads_results(facts) or (facts.config.check(CHECK_ID).runs_on(facts.context.hook) and applies(facts))):
+        return ()
+    named = [
+        f"{written} (specimen of the urine drug test of {result.when})"
+        for result in facts.uds_results_within(RESULT_MONTHS)
+        for written in specimen_not_judged(facts, result)
+    ]
+    return tuple(dict.fromkeys(named))
 
 
 def _tested_without_result(facts: Facts, months: int) -> bool:
