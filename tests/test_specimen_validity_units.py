@@ -76,6 +76,27 @@ def test_a_low_creatinine_in_another_unit_is_dilute(tmp_path, loinc, value, code
     assert detail is not None and WHY_DILUTE in detail
 
 
+@pytest.mark.parametrize(
+    ("value", "code", "unit"),
+    [
+        (12, None, "mg/100 mL"),  # mg/dL as older lab systems write it
+        (1500, "nmol/mL", "nmol/mL"),  # µmol/L in other words
+    ],
+)
+def test_a_low_creatinine_in_another_spelling_of_a_unit_is_dilute(tmp_path, value, code, unit) -> None:
+    loinc = ("2161-8", "Creatinine [Mass/volume] in Urine")
+    detail = _udt_detail(tmp_path, [_creatinine_as_sent(value, code, unit, loinc)])
+    assert detail is not None and WHY_DILUTE in detail
+
+
+@pytest.mark.parametrize("unit", ["pH units", "pH unit(s)"])
+def test_a_ph_in_ph_units_is_read(tmp_path, unit: str) -> None:
+    """A pH of 9.5 is invalid, whatever the display calls its unit."""
+    ph = _quest_svt("2756-5", "pH of Urine", 9.5, None, ident="svt.ph") | {"valueQuantity": _quantity(9.5, None, unit)}
+    detail = _udt_detail(tmp_path, [ph])
+    assert detail is not None and "could not be read as a result: invalid specimen" in detail
+
+
 @pytest.mark.parametrize(("value", "code", "unit"), [(8.5, "mmol/L", "mmol/L"), (8840, "umol/L", "µmol/L")])
 def test_a_normal_creatinine_in_another_unit_leaves_the_negative_read(tmp_path, value, code, unit) -> None:
     assert _udt_detail(tmp_path, [_creatinine_as_sent(value, code, unit), _gravity(1.015)]) is None
