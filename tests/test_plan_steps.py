@@ -12,6 +12,7 @@ from test_plan import plan_for, rich_patient
 
 from guideline.config import ConfigError, GuidelineConfig
 from guideline.plan.model import QueryStatus
+from guideline.search_windows import Window
 from smart_app.demo_data import load_demo_patients
 from smart_app.plan_view import PageInput, assemble
 
@@ -82,6 +83,20 @@ def test_patient_without_opioids_needs_no_consent_or_agreement() -> None:
     s = by_key(plan.section("steps").content)
     assert s["consent"].status == "not-applicable" and s["agreement"].status == "not-applicable"
     assert s["consent"].summary.startswith("Not needed now: no opioid therapy now or planned.")
+
+
+def test_no_agreement_or_consent_names_how_far_back_the_documents_were_searched() -> None:
+    # An agreement older than the document search may be on record: the step says where it looked, as the tile does.
+    record = [r for r in rich_patient() if r["resourceType"] not in ("DocumentReference", "Consent")]
+    docs = QueryStatus("documents", "Documents (2 years)", "DocumentReference?…", 0, True, window=Window(2, "years"))
+    whole = by_key(plan_for(record).section("steps").content)
+    assert whole["agreement"].summary == "No treatment agreement on record."
+    windowed = by_key(plan_for(record, statuses=[docs]).section("steps").content)
+    assert windowed["agreement"].summary == "No treatment agreement in the last 2 years."
+    assert windowed["consent"].summary == "No informed consent in the last 2 years."
+    assert windowed["agreement"].due == (
+        "Treatment agreement: none in the last 2 years for a patient on opioid therapy.",
+    )
 
 
 def test_failed_medication_search_is_not_shown_as_no_opioid_therapy() -> None:

@@ -12,7 +12,7 @@ from guideline.care_plans import CurrentPlan, plan_window_days, status_words
 from guideline.plan.decision import Decision, last_decision, plans_on_record
 from guideline.plan.goals import Goals, build_goals
 from guideline.plan.model import QueryStatus, Section
-from guideline.plan.reads import CHART_WINDOW, none_found, unread
+from guideline.plan.reads import CHART_WINDOW, none_found, unread, where_found
 from guideline.plan.screens import Screens, build_screens
 from guideline.plan.tasks import Task, first_planned_start, naloxone_followed, on_opioid_therapy, signed_documents
 from guideline.timeutil import iso_day, months_after
@@ -324,7 +324,11 @@ def _risk_evidence(risks: Risks, words: str) -> Evidence:
 
 
 def _document_step(
-    key: str, task: Task | None, therapy: bool, records: list[tuple[date | None, str]] | None = None
+    key: str,
+    task: Task | None,
+    therapy: bool,
+    statuses: Mapping[str, QueryStatus],
+    records: list[tuple[date | None, str]] | None = None,
 ) -> Step:
     label = "Informed consent" if key == "consent" else "Treatment agreement"
     action = (
@@ -360,7 +364,7 @@ def _document_step(
         due = (f"{label}: {task.none_found} for a patient on opioid therapy.",)
     elif status == "due-soon" and task.next_due:
         due = (f"{label} renewal by {task.next_due.isoformat()} (yearly).",)
-    summary = f"{label} on record {task.last_text}." if task.last_done else _none_summary(label, task)
+    summary = f"{label} on record {task.last_text}." if task.last_done else _none_summary(label, task, statuses)
     if status == "not-read":
         summary = f"Not known: {task.unread}." + (
             f" The last found is from {task.last_text}." if task.last_done else ""
@@ -368,11 +372,10 @@ def _document_step(
     return Step(key, STEP_TITLES[key], status, summary, evidence, due, action, tasks=(task,))
 
 
-def _none_summary(label: str, task: Task) -> str:
+def _none_summary(label: str, task: Task, statuses: Mapping[str, QueryStatus]) -> str:
     """ "No treatment agreement on record.", or "... in the last 2 years." where the documents searched look back
-    only so far (an older one may be on record)."""
-    where = "on record" if task.none_found == "none on record" else task.none_found.removeprefix("none ")
-    return f"No {label.lower()} {where}."
+    only so far (an older one may be on record): where the tile's none found says it looked (`reads.where_found`)."""
+    return f"No {label.lower()} {where_found(task.key, statuses)}."
 
 
 # -- 4. Initiate treatment -------------------------------------------------------------------------------------
@@ -670,8 +673,8 @@ def build_steps(
     agreements, consents = signed_documents(facts)
     steps = [
         _assess(facts, sections, screens, therapy, statuses),
-        _document_step("consent", tasks.get("consent"), therapy, consents),
-        _document_step("agreement", tasks.get("agreement"), therapy, agreements),
+        _document_step("consent", tasks.get("consent"), therapy, statuses, consents),
+        _document_step("agreement", tasks.get("agreement"), therapy, statuses, agreements),
         _initiate(sections, goals, therapy, statuses),
         _reassess(sections, goals, therapy, statuses),
         _decide(facts, sections, decision, therapy, statuses),
