@@ -8,7 +8,7 @@ from typing import Any
 
 from cds_hooks.stu3_resources import as_stu3, stu3_misfits
 from guideline.record import resources_in
-from launch.scopes import OTHER_RELEASE_BASES, R4_BASES, r4_named_in_base, release_named_in_base
+from launch.scopes import r4_named_in_base, release_named_in_base
 
 R4 = "R4"
 STU3 = "STU3"
@@ -35,15 +35,13 @@ _MEDICATION_TYPES = ("MedicationRequest", "MedicationDispense", "MedicationState
 @dataclass(frozen=True)
 class Release:
     """One FHIR release an EHR may speak: the strings naming it, how a call shows it, and whether and how PainPlan
-    writes the resources its cards suggest in it."""
+    writes the resources its cards suggest in it. The path segments of a FHIR base naming it are launch.scopes' alone
+    (OTHER_RELEASE_BASES, R4_BASES), which release_of_call reads a base by, as the launch does."""
 
     name: str  # as PAINPLAN_EHR_FHIR_VERSION and the cards spell it
     # A CapabilityStatement's fhirVersion, its first two numbers ("4.0.1" -> "4.0"): the write-back reads a server's
     # release by these (smart_app.write.fhir_version.RELEASES).
     numbers: tuple[str, ...]
-    # Path segments of a FHIR base naming it, lower case: a copy of launch.scopes' tables (OTHER_RELEASE_BASES,
-    # R4_BASES), which release_of_call reads a base by, as the launch does; kept here so the table shows them.
-    bases: frozenset[str]
     types: frozenset[str] = frozenset()  # resource types that show it (one another release has too shows both)
     shapes: Mapping[str, Shape] = field(default_factory=dict)  # by resource type: a shape that shows it
     models: str | None = None  # the fhir.resources package suggestions are validated with; None: none is written
@@ -54,11 +52,6 @@ class Release:
     def writes(self) -> bool:
         """Whether PainPlan writes suggested resources in it (it has models to vouch for them)."""
         return self.models is not None
-
-
-def _bases(name: str) -> frozenset[str]:
-    """The base path segments naming a release other than R4, as the launch's table gives them."""
-    return frozenset(segment for segment, release in OTHER_RELEASE_BASES.items() if release == name)
 
 
 def _r4_order(resource: Mapping[str, Any]) -> bool:
@@ -106,7 +99,6 @@ RELEASES: dict[str, Release] = {
         Release(
             R4,  # R4B (4.3) takes R4's resources as PainPlan writes them
             numbers=("4.0", "4.3"),
-            bases=R4_BASES,
             types=frozenset({"ServiceRequest"}),
             shapes={"MedicationRequest": _r4_order},
             models="R4B",
@@ -114,7 +106,6 @@ RELEASES: dict[str, Release] = {
         Release(
             STU3,
             numbers=("3.0",),
-            bases=_bases(STU3),
             shapes={
                 "MedicationRequest": _stu3_order,
                 "ProcedureRequest": _stu3_request,
@@ -124,17 +115,16 @@ RELEASES: dict[str, Release] = {
             writer=as_stu3,
             misfits=stu3_misfits,
         ),
-        Release(DSTU2, numbers=("1.0",), bases=_bases(DSTU2), types=frozenset({"MedicationOrder", "DiagnosticOrder"})),
+        Release(DSTU2, numbers=("1.0",), types=frozenset({"MedicationOrder", "DiagnosticOrder"})),
         Release(
             R5,
             numbers=("5.0",),
-            bases=_bases(R5),
             # ServiceRequest is R4's too; MedicationUsage (the ballot's MedicationStatement) and RequestOrchestration
             # (RequestGroup) are R5's alone.
             types=frozenset({"ServiceRequest", "MedicationUsage", "RequestOrchestration"}),
             shapes=dict.fromkeys(_MEDICATION_TYPES, _r5_medication),
         ),
-        Release(DSTU1, numbers=("0.0",), bases=_bases(DSTU1)),
+        Release(DSTU1, numbers=("0.0",)),
     )
 }
 # What PAINPLAN_EHR_FHIR_VERSION takes; `auto` works the release out call by call (release_of_call).
