@@ -310,8 +310,7 @@ class GuardedServer(TcpWSGIServer):
     loop: EventLoop | None = None
     drain_seconds = DRAIN_SECONDS
     accept_paused_until = 0.0  # time.monotonic() before which no connection is accepted (out of file descriptors)
-    accept_failures = 0  # accepts that failed for the worker itself (accept_failed)
-    unsaid_accept_failures = 0  # of those, the ones since the last line said
+    unsaid_accept_failures = 0  # accepts that failed for the worker itself (accept_failed) since the last line said
     accept_failure_said_at = -math.inf  # time.monotonic() of that line
     draining = False  # set on SIGTERM: every response closes its connection, a request begun after it is refused
 
@@ -509,7 +508,6 @@ class GuardedServer(TcpWSGIServer):
         word), by errno name, at most once a minute with the failures since (not twice a second while it lasts)."""
         now = time.monotonic()
         self.accept_paused_until = now + ACCEPT_PAUSE_SECONDS
-        self.accept_failures += 1
         self.unsaid_accept_failures += 1
         if now - self.accept_failure_said_at >= ACCEPT_FAILURE_SAID_EVERY:
             said = {"event": "accept-failed", "error": _errno_name(error), "failures": self.unsaid_accept_failures}

@@ -827,7 +827,13 @@ def test_an_accept_that_fails_for_the_worker_is_said_even_with_socket_errors_off
     said = [json.loads(r.getMessage()) for r in caplog.records if "accept-failed" in r.getMessage()]
     assert said == [{"event": "accept-failed", "error": errno.errorcode[failure], "failures": 1}]
     assert all(record.exc_info is None for record in caplog.records)
-    assert server.accept_failures == 2
+    # A minute on, the next failure is said with the failures since the last line: the one not said, and itself.
+    server.accept_failure_said_at -= http_server.ACCEPT_FAILURE_SAID_EVERY
+    server.accept_paused_until = 0.0
+    with caplog.at_level("WARNING"):
+        assert server.handle_accept() is False
+    said = [json.loads(r.getMessage()) for r in caplog.records if "accept-failed" in r.getMessage()]
+    assert said[1:] == [{"event": "accept-failed", "error": errno.errorcode[failure], "failures": 2}]
 
 
 def accepting(server: Any, accepted: Any) -> None:
