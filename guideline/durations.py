@@ -7,6 +7,8 @@ from decimal import Decimal
 from guideline.fhirdata import Quantity
 from guideline.units import HOURS, normalise_unit
 
+MAX_DAYS_SUPPLY = Decimal(999)  # the largest days' supply a pharmacy claim can carry (three digits)
+
 # Guideline 4.1's unit table (also used for timing bounds and maxDosePerPeriod denominators): (multiply, divide) → days.
 _DAYS: dict[str, tuple[Decimal, Decimal]] = {
     **dict.fromkeys(("d", "day", "days"), (Decimal(1), Decimal(1))),
@@ -30,3 +32,10 @@ def quantity_days(q: Quantity | None) -> Decimal | None:
             multiply, divide = _DAYS[key]
             return q.value * multiply / divide
     return None
+
+
+def plausible_days(days: Decimal | None) -> Decimal | None:
+    """A supply of days a prescription or claim can hold (at most 999); anything longer is unknown, not a date
+    thousands of years ahead (which overflowed the calendar and cost the whole evaluation), nor a daily dose
+    estimated from it (90 tablets "over 1200 days")."""
+    return days if days is not None and days <= MAX_DAYS_SUPPLY else None

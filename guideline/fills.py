@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from guideline import mme_factors as mf
 from guideline.dosage import Amount, number_text, to_amount
-from guideline.durations import quantity_days
+from guideline.durations import MAX_DAYS_SUPPLY, quantity_days
 from guideline.fhirdata import last_possible_day
 from guideline.identifiers import actor_key, comparable
 from guideline.memo import MISSING, IdentityMemo
@@ -47,7 +47,7 @@ from guideline.record import Dispense, MedOrder, ResolvedMedication
 from guideline.record.identity import IdentifiedDrug, prescription_named
 from guideline.record.pool import order_keys
 from guideline.record.slot_init import slot_init
-from guideline.supply import MAX_DAYS_SUPPLY, daily_units
+from guideline.supply import daily_units
 from guideline.terminology import UNNAMED_MEDICATION
 from guideline.timeutil import ONE_DAY, day_span, iso_day
 

@@ -27,7 +27,7 @@ from guideline.dosage import (
     plausible,
     to_amount,
 )
-from guideline.durations import quantity_days
+from guideline.durations import MAX_DAYS_SUPPLY, plausible_days, quantity_days
 from guideline.fhirdata import NDC, RXNORM, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition import Recognition, recognise, unidentified_name
@@ -76,6 +76,11 @@ REASON_TEXT: dict[str, str] = {
     "dose-by-time-unread": "the instructions give different doses at different times of day and PainPlan could not "
     "tell which dose goes with which time, so no one dose is assumed, and there is no dispense quantity and days' "
     "supply to estimate from",
+    # Quantity ÷ an expected supply no prescription can hold (90 tablets "over 1200 days", 120 keyed with a zero too
+    # many) is no dose: it would be counted far too low while the supply itself is not counted (guideline.supply).
+    "supply-over-999": "the dosage gives no daily dose to read, and its expected supply duration is more than "
+    f"{MAX_DAYS_SUPPLY} days, more than a prescription can hold, so no daily dose was estimated from the dispense "
+    "quantity; check the quantity and days' supply",
     "implausible-frequency": "the dosage is more often than every 15 minutes, which no one takes; check the order",
     "unit-not-convertible": "the dose unit cannot be combined with the product strength",
     "unit-unknown": "the dose or quantity unit is not one PainPlan can read (a package such as a box or vial, or an "
@@ -1268,8 +1273,10 @@ def against_text(against: Sequence[SigAgainstCode]) -> str:
     return "".join(f"; {a.text}, check which is meant" for a in against)
 
 
-def _fallback(order: MedOrder, drug: Drug) -> _Daily | None:
-    """Guideline 8.6 fallback: dispense quantity ÷ expected supply days (no refills); one patch at a time."""
+def _fallback(order: MedOrder, drug: Drug) -> _Daily | str | None:
+    """Guideline 8.6 fallback: dispense quantity ÷ expected supply days (no refills); one patch at a time. An
+    expected supply longer than a prescription can hold gives no dose ("supply-over-999"), but to a patch, whose one
+    worn at a time does not read the days."""
     quantity = to_amount(order.dispense.quantity)
     days = quantity_days(order.dispense.expected_supply)
     if quantity is None or days is None:
@@ -1280,6 +1287,8 @@ def _fallback(order: MedOrder, drug: Drug) -> _Daily | None:
             return None
         worn = tuple((s.ingredient, s.mg * 1000) for s in drug.strengths)
         return _Daily(worn, f"{text}, {ONE_PATCH_NOTE}", (FALLBACK_NOTE, ONE_PATCH_NOTE))
+    if plausible_days(days) is None:
+        return "supply-over-999"
     per_day = Amount(quantity.value / days, quantity.unit_class, "")
     amounts = _per_ingredient(drug, per_day)
     if isinstance(amounts, str):
@@ -1365,6 +1374,8 @@ def daily_groups(order: MedOrder, drug: Drug, config: GuidelineConfig) -> _Group
         return _Groups(groups, texts, notes, "dosage", against)
     if failure in ("no-frequency", "no-dose", "dose-by-time-unread") and len(order.dosages) <= 1:
         estimate = _fallback(order, drug)
+        if isinstance(estimate, str):
+            return estimate
         if estimate is not None:
             return _Groups((_add([estimate]),), (estimate.text,), estimate.notes, "fallback")
     return failure

@@ -16,7 +16,7 @@ from guideline.dosage import (
     plausible,
     to_amount,
 )
-from guideline.durations import quantity_days
+from guideline.durations import plausible_days, quantity_days
 from guideline.memo import IdentityMemo
 from guideline.mme import (
     DECIMAL_CONTEXT,
@@ -56,7 +56,6 @@ class Supply:
     unbelieved: str | None = None
 
 
-MAX_DAYS_SUPPLY = Decimal(999)  # the largest days' supply a pharmacy claim can carry (three digits)
 MAX_REFILLS = 99  # the most refills a prescription can carry
 
 
@@ -208,7 +207,7 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
     unbelieved: list[str] = []  # each source sent but longer than a prescription can hold, in words
     with localcontext(DECIMAL_CONTEXT):
         expected = quantity_days(order.dispense.expected_supply)
-        per_fill = _plausible(expected)
+        per_fill = plausible_days(expected)
         source: str | None = "expected supply duration" if per_fill is not None else None
         if expected is not None and per_fill is None:
             unbelieved.append(f"expected supply duration {_one_place(expected)} days")
@@ -219,7 +218,7 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
                 unbelieved += [words] if words else []
         if per_fill is None:
             bounds = _bounds_days(order)
-            per_fill = _plausible(bounds)
+            per_fill = plausible_days(bounds)
             source = "timing bounds" if per_fill is not None else None
             if bounds is not None and per_fill is None:
                 unbelieved.append(f"dosage time bounds of {_one_place(bounds)} days")
@@ -261,20 +260,14 @@ def _quantity_days(
     days = quantity.value / highest
     walked = _walked_days(quantity.value, steps, {dosage.sequence for dosage in order.dosages})
     if walked is not None and walked > days:
-        if _plausible(walked) is not None:
+        if plausible_days(walked) is not None:
             return walked, "quantity along the dosing steps", None
         along = f"quantity {quantity.shown} taken along the dosing steps"
         return None, None, f"{along}: {_one_place(walked)} days' supply"
-    if _plausible(days) is None:
+    if plausible_days(days) is None:
         daily = f"{_one_place(highest)}{' mL' if quantity.unit_class == 'volume' else ''} a day"
         return None, None, f"quantity {quantity.shown} at {daily}: {_one_place(days)} days' supply"
     return days, "quantity ÷ daily dose", None
-
-
-def _plausible(days: Decimal | None) -> Decimal | None:
-    """A supply of days a prescription or claim can hold (at most 999); anything longer is unknown, not a date
-    thousands of years ahead (which overflowed the calendar and cost the whole evaluation)."""
-    return days if days is not None and days <= MAX_DAYS_SUPPLY else None
 
 
 def duration_class(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from builders import RXNORM, UCUM, days_ago
 from cds_support import bundle, full_prefetch, hook_request, make_app, plan_page
+from fixtures.mme.helpers import med_request, mme, qty
 
 from smart_app.cli import main
 
@@ -123,3 +124,63 @@ def test_the_mme_of_an_order_does_not_turn_on_its_supply_and_painplan_mme_names_
     assert (line["mme_per_day"], line["current"]) == (7.5, True)
     named = f"; {NINE_THOUSAND}, so its supply was not counted"
     assert line["explanation"].endswith(named) if quantity == 9000 else HELD not in line["explanation"]
+
+
+# --- the MME estimated from such a supply (guideline 8.6 fallback), and a fill of one -------------------------------
+
+OVER = (
+    "the dosage gives no daily dose to read, and its expected supply duration is more than 999 days, more than a "
+    "prescription can hold, so no daily dose was estimated from the dispense quantity"
+)
+
+
+def as_directed(days: int) -> dict[str, Any]:
+    """Epic's order of oxycodone 5 mg 'take as directed' (no dose or frequency coded), #90, with the expected supply
+    keyed as 1200 days (120 keyed with a zero too many): only quantity ÷ expected supply could give a daily dose."""
+    supply = {"quantity": _tablets(90), "numberOfRepeatsAllowed": 0}
+    supply["expectedSupplyDuration"] = {"value": days, "unit": "Day", "system": UCUM, "code": "d"}
+    return epic_order(
+        90,
+        status="active",
+        authored=days_ago(10),
+        dosageInstruction=[{"text": "Take as directed"}],
+        dispenseRequest=supply,
+    )
+
+
+def test_no_daily_dose_is_estimated_from_a_supply_no_prescription_can_hold(tmp_path, capsys):
+    """Before, 90 tablets 'over 1200 days' gave 0.6 MME/day, counted, while its supply was named as not counted."""
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(as_directed(1200)))
+    assert main(["mme", str(path), "--today", days_ago(0)[:10]]) == 0
+    line = json.loads(capsys.readouterr().out)["orders"][0]
+    assert line["mme_per_day"] is None
+    assert OVER in line["explanation"] and "estimated from dispense quantity" not in line["explanation"]
+
+
+def test_one_not_estimated_is_named_as_an_mme_not_worked_out_with_why(tmp_path):
+    """Named as every opioid whose MME could not be worked out is: on order-sign, the high-dose info card's list."""
+    draft = {**as_directed(1200), "status": "draft", "authoredOn": days_ago(0)}
+    detail = _cards(tmp_path, "order-sign", drafts=[draft])["high-mme"]["detail"]
+    assert f"- oxyCODONE (ROXICODONE) 5 MG immediate release tablet: {OVER}" in detail
+    assert "0.6 MME" not in detail
+
+
+def test_a_believable_expected_supply_still_gives_the_estimate(tmp_path, capsys):
+    """90 tablets over 30 days: 3 a day of 5 mg, 22.5 MME/day, as before."""
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(as_directed(30)))
+    assert main(["mme", str(path), "--today", days_ago(0)[:10]]) == 0
+    line = json.loads(capsys.readouterr().out)["orders"][0]
+    assert line["mme_per_day"] == 22.5 and "estimated from dispense quantity" in line["explanation"]
+
+
+def test_a_patch_so_estimated_is_still_one_patch_worn_at_a_time():
+    """Fentanyl 75 mcg/h 'apply as directed', 10 patches over 1200 days: one worn at a time, 180 MME/day."""
+    patch = med_request(
+        "197696",
+        [{"text": "apply as directed"}],
+        dispense={"quantity": qty(10, "{patch}"), "expectedSupplyDuration": qty(1200, "d")},
+    )
+    (order,) = mme(patch).orders
+    assert (order.state, order.mme) == ("ok", 180)
