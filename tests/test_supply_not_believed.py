@@ -184,3 +184,29 @@ def test_a_patch_so_estimated_is_still_one_patch_worn_at_a_time():
     )
     (order,) = mme(patch).orders
     assert (order.state, order.mme) == ("ok", 180)
+
+
+def pharmacy_fill(days: int) -> dict[str, Any]:
+    """A pharmacy's dispense of oxycodone 5 mg, #90, 20 days ago, its days' supply keyed as `days`."""
+    return {
+        "resourceType": "MedicationDispense",
+        "id": "eDisp.1200",
+        "status": "completed",
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": "1049621", "display": "oxycodone hydrochloride 5 MG Oral Tablet"}],
+            "text": "oxyCODONE 5 MG tablet",
+        },
+        "subject": {"reference": "Patient/p1"},
+        "quantity": _tablets(90),
+        "daysSupply": {"value": days, "unit": "Day", "system": UCUM, "code": "d"},
+        "whenPrepared": days_ago(20),
+        "whenHandedOver": days_ago(20),
+    }
+
+
+def test_a_fill_of_1200_days_supply_is_named_on_patient_view_with_why_its_mme_was_not_worked_out(tmp_path):
+    """Before, the data-incomplete card said its MME could not be worked out, not that its days' supply was why."""
+    prefetch = full_prefetch("patient-view", dispenses=bundle(pharmacy_fill(1200)))
+    detail = _cards(tmp_path, "patient-view", prefetch=prefetch)["data-incomplete"]["detail"]
+    named = "oxyCODONE 5 MG tablet (pharmacy fill eDisp.1200, the fill's days' supply is more than 999 days)"
+    assert f"- {named}: is a current opioid whose daily dose in MME could not be worked out" in detail
