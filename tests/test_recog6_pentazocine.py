@@ -89,4 +89,7 @@ def test_a_pentazocine_compound_of_unknown_dose_is_named_on_order_sign(text: str
 def test_a_pentazocine_compound_of_unknown_dose_is_named_on_patient_view(text: str) -> None:
     evaluation = run("patient-view", resources=[current(text)])
     kind = next(k for k in NAMED_GAPS if k.key == "unconverted-opioids")
-    assert kind.card_named(evaluation.facts) == (f"{text} (current order tw)",)
+    # Named with why, as the dose card's list says it.
+    assert kind.card_named(evaluation.facts) == (
+        f"{text} (current order tw, identified from its name as pentazocine with aspirin; no strength written)",
+    )

@@ -175,9 +175,9 @@ def unconverted_current(facts: Facts, said: frozenset[int] = frozenset()) -> tup
     mme = facts.mme
     orders = (o for o in mme.unknown_orders if not o.is_draft and id(o.order) not in said)
     fills = (f for f in mme.unknown_fills if id(f.dispense) not in said)
-    named = [(o.display_name, order_named(o.display_name, o.order)) for o in orders]
-    # A fill's line says why (the dose card's list of them does too): its days' supply of more than 999 days, no
-    # quantity, … is what the clinician checks with the pharmacy, and nothing else on the card says it.
+    # Each line says why (the dose card's list of them does too): a dose not read, a days' supply of more than 999
+    # days, no quantity, … is what the clinician checks in the order or with the pharmacy; nothing else there says it.
+    named = [(o.display_name, order_named(o.display_name, o.order, o.reason_text)) for o in orders]
     named += [
         (f.display_name, named_item(f.display_name, "pharmacy fill", f.dispense.id, f.reason_text)) for f in fills
     ]
