@@ -13,6 +13,8 @@ NCPDP_SYSTEMS = frozenset(
         "http://terminology.hl7.org/CodeSystem/NCPDPProviderIdentificationNumber",
     }
 )
+# The IRS's number for an employer or a practice (a TIN, or EIN), as CARIN Blue Button names a provider organisation's.
+TIN_SYSTEMS = frozenset({"urn:oid:2.16.840.1.113883.4.4"})
 MARK = "?identifier="  # a conditional reference, as FHIR writes one: "Practitioner?identifier=<system>|<value>"
 
 
@@ -31,13 +33,19 @@ def actor_reference(value: Any) -> str | None:
 
 
 def identifier_key(system: str | None, value: str) -> str:
-    """One spelling per identifier: "npi|1234567893", "ncpdp|0123456", or "<system>|<value>"."""
+    """One spelling per identifier: "npi|1234567893", "ncpdp|0123456", "tin|061234567", or "<system>|<value>"."""
     plain = (system or "").strip().rstrip("/")
+    number = value.strip()
     if plain in NPI_SYSTEMS:
         plain = "npi"
     elif plain in NCPDP_SYSTEMS:
         plain = "ncpdp"
-    return f"{plain}|{value.strip()}"
+    elif plain in TIN_SYSTEMS:
+        plain = "tin"
+        # A tax id is written with its hyphen or without ("06-1234567", "061234567"): one number either way.
+        digits = number.replace("-", "")
+        number = digits if digits.isdigit() else number
+    return f"{plain}|{number}"
 
 
 def actor_key(ref: str) -> str:

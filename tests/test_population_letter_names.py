@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from synthetic_export import OXYCODONE_10, dispense, patient
+from synthetic_export import OXYCODONE_10, dispense, organization, patient
 from test_population_letters import run_letters, text_of
 
 from guideline.population.model import Directory
@@ -240,3 +240,67 @@ def test_a_claim_names_its_prescriber_and_pharmacy_by_their_displays(tmp_path):
            workers=1)  # fmt: skip
     evans = patient_text((tmp_path / "out" / "letters" / "drJ.html").read_text(), "Evans")
     assert "(prescriber Jane Roe, NP; pharmacy Corner Drug #12)" in evans and "npi-" not in evans
+
+
+TIN = "urn:oid:2.16.840.1.113883.4.4"  # the IRS's, as CARIN Blue Button names a practice's tax id
+
+
+def assigned_to(pid: str, name: str, practice: dict) -> dict:
+    """A Patient assigned to a practice for primary care, with no clinician named (a Medicaid or FQHC panel)."""
+    return {**patient(pid, "1970-01-01", None, name), "generalPractitioner": [practice]}
+
+
+@pytest.fixture(scope="module")
+def practice_letters(tmp_path_factory) -> Path:
+    # Each patient is assigned to a practice the export holds no Organization for: by reference (a payer's own id),
+    # by NPI alone and by tax id alone, as a payer's attribution file names practices.
+    return run_letters(
+        tmp_path_factory.mktemp("practices"),
+        [
+            main_street(),
+            assigned_to("pf", "Foster", {"reference": "Organization/orgGone"}),
+            *high_dose("pf", "drX", "ph-ms"),
+            assigned_to("pg", "Garcia", {"type": "Organization", "identifier": {"system": NPI, "value": "1902000046"}}),
+            *high_dose("pg", "drX", "ph-ms"),
+            assigned_to("ph", "Hughes", {"type": "Organization", "identifier": {"system": TIN, "value": "06-1234567"}}),
+            *high_dose("ph", "drX", "ph-ms"),
+            # And one the export holds, its tax id written without the hyphen the patient's reference writes.
+            {
+                **organization("orgElm", "Elm Street Family Practice"),
+                "identifier": [{"system": TIN, "value": "067654321"}],
+            },
+            assigned_to("pi", "Ivers", {"type": "Organization", "identifier": {"system": TIN, "value": "06-7654321"}}),
+            *high_dose("pi", "drX", "ph-ms"),
+        ],
+    )
+
+
+def test_a_letter_to_a_practice_not_in_the_directory_says_what_is_known(practice_letters):
+    # Before: "To: Practice orgGone", "To: Practice npi-1902000046", "To: Practice urn-oid-2.16.840.1.113883.4.4-…".
+    by_npi = text_of((practice_letters / "practice-npi-1902000046.html").read_text())
+    assert "To: A practice with NPI 1902000046 not in our directory" in by_npi and "npi-" not in by_npi
+    by_tin = text_of((practice_letters / "practice-tin-061234567.html").read_text())
+    assert "To: A practice with TIN 061234567 not in our directory" in by_tin and "tin-" not in by_tin
+    # Neither a name nor a number: what the export calls it, said as its id, so the letter can be placed.
+    by_id = text_of((practice_letters / "practice-orgGone.html").read_text())
+    assert "To: A practice not in our directory (id orgGone)" in by_id and "Practice orgGone" not in by_id
+    index = text_of((practice_letters / "index.html").read_text())
+    assert "Practice orgGone" not in index and "Practice npi-" not in index
+    # Before: "To: Practice urn-oid-2.16.840.1.113883.4.4-06-7654321", the Organization not found.
+    assert "To: Elm Street Family Practice" in text_of((practice_letters / "practice-orgElm.html").read_text())
+    recipients = json.loads((practice_letters / "recipients.json").read_text())
+    assert recipients["practice-npi-1902000046"] == "A practice with NPI 1902000046 not in our directory"
+
+
+def test_a_practice_is_named_by_the_clinicians_rule():
+    from guideline.population.actors import practice_name
+
+    directory = Directory(names={"Organization/org1": "Fair Haven Community Health Center"})
+    assert practice_name("Organization/org1", directory) == "Fair Haven Community Health Center"
+    assert practice_name("Organization/npi-1902000046", directory) == (
+        "a practice with NPI 1902000046 not in our directory"
+    )
+    assert (
+        practice_name("Organization/tin-061234567", directory) == "a practice with TIN 061234567 not in our directory"
+    )
+    assert practice_name("Organization/orgGone", directory) == "a practice not in our directory (id orgGone)"

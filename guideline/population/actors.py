@@ -28,10 +28,10 @@ def resolve_actor(reference: str | None, directory: Directory) -> str | None:
     return f"{kind}/{_UNSAFE_IN_ID.sub('-', key)}" if kind else None
 
 
-# How a clinician or a pharmacy the export's directory does not hold is named to a reader: the export's ids are its
-# own (a payer's "drC2", the `npi-…` made up above), which no reader can look up. An id of the form `resolve_actor`
-# makes (`npi-1902000012`) is read back as its number.
-_NUMBER_NAMES = {"npi": "NPI", "ncpdp": "NCPDP number"}
+# How a clinician, a pharmacy or a practice the export's directory does not hold is named to a reader: the export's
+# ids are its own (a payer's "drC2", the `npi-…` made up above), which no reader can look up. An id of the form
+# `resolve_actor` makes (`npi-1902000012`) is read back as its number.
+_NUMBER_NAMES = {"npi": "NPI", "ncpdp": "NCPDP number", "tin": "TIN"}
 
 
 def clinician_name(reference: str | None, directory: Directory, displays: Mapping[str, str] | None = None) -> str:
@@ -63,9 +63,19 @@ def pharmacy_name(reference: str | None, directory: Directory, displays: Mapping
     return directory.names.get(reference) or shown or _not_in_directory("a pharmacy", reference.partition("/")[2])
 
 
-def _not_in_directory(who: str, ident: str) -> str:
-    """`who` with the number `resolve_actor` made its id from (`npi-1902000012`), if it made it."""
+def practice_name(reference: str, directory: Directory) -> str:
+    """How a reader is told which practice a letter is to: its name in the directory ("Fair Haven Community Health
+    Center"), else plainly what is known, as for a clinician ("a practice with NPI 1902000046 not in our directory",
+    "… with TIN 061234567 …"), else its id: the letter is the practice's own, and with no name and no number only the
+    export's id tells the programme which practice to send it to ("a practice not in our directory (id orgGone)")."""
+    ident = reference.partition("/")[2]
+    return directory.names.get(reference) or _not_in_directory("a practice", ident, with_id=True)
+
+
+def _not_in_directory(who: str, ident: str, with_id: bool = False) -> str:
+    """`who` with the number `resolve_actor` made its id from (`npi-1902000012`), if it made it; else with the
+    export's id when `with_id`."""
     system, _, number = ident.partition("-")
     if system in _NUMBER_NAMES and number.isdigit():
         return f"{who} with {_NUMBER_NAMES[system]} {number} not in our directory"
-    return f"{who} not in our directory"
+    return f"{who} not in our directory" + (f" (id {ident})" if with_id else "")

@@ -14,7 +14,7 @@ import pyarrow as pa
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from guideline.population import MEASURES, Directory, Period
-from guideline.population.actors import clinician_name
+from guideline.population.actors import clinician_name, practice_name
 from guideline.population.attribution import ATTRIBUTION_KINDS
 from guideline.population.measures import MEASURE_BY_ID
 from guideline.population.relayed import MAYBE_RELAYED
@@ -171,8 +171,10 @@ def _new_letter(key: tuple[str, str], practice: str | None, directory: Directory
         # Addressed as the evidence names a prescriber: "Clinician npi-1902000012" told the reader nothing.
         name = clinician_name(f"Practitioner/{ident}", directory)
         return Letter(ident, capitalised(name), practice)
-    name = practice or directory.names.get(f"Organization/{ident}") or f"Practice {ident}"
-    return Letter(ident, name, None, recipient_kind="practice")
+    # By the clinicians' rule too: "Practice npi-1902000046" told the reader nothing.
+    return Letter(
+        ident, capitalised(practice_name(f"Organization/{ident}", directory)), None, recipient_kind="practice"
+    )
 
 
 def _environment() -> Environment:
