@@ -670,10 +670,10 @@ def _name_elsewhere(gaps: dict[str, str], elsewhere: list[str]) -> dict[str, str
 
 
 def _results_not_read(network: bool) -> str:
-    """Why the results a urine drug test report names and the request does not hold were not read."""
-    if not network:
-        return "not sent in the request (the offline check reads nothing from the network)"
-    return "not sent in the prefetch, and the request names no FHIR server to read them from"
+    """Why the results a urine drug test report names and the request does not hold were not read: the one reason
+    for any read not made (`_no_second_read`), of them."""
+    reason = _no_second_read(network, again=False, it="them")
+    return f"not sent in the request ({reason})" if not network else f"not sent in the prefetch, and {reason}"
 
 
 def _and_rest_not_read(said: str | None, network: bool) -> str:
@@ -685,12 +685,12 @@ def _and_rest_not_read(said: str | None, network: bool) -> str:
     return "; ".join(filter(None, (said, rest)))
 
 
-def _no_second_read(network: bool, again: bool = True) -> str:
+def _no_second_read(network: bool, again: bool = True, it: str = "it") -> str:
     """Why nothing more was read from the EHR for the prefetch: offline, or no FHIR server named (one wording for a key
-    not sent, one sent unusable and a search sent page one only)."""
+    not sent, one sent unusable, a search sent page one only, and a report's results, `it` "them")."""
     if not network:
         return "the offline check reads nothing from the network"
-    return f"the request names no FHIR server to read it {'again ' if again else ''}from"
+    return f"the request names no FHIR server to read {it} {'again ' if again else ''}from"
 
 
 def _note(result: FetchResult, gaps: dict[str, str], unread: dict[str, str], page_cap: int) -> None:
