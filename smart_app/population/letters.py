@@ -226,7 +226,7 @@ def write_letters(
     folder = out / "letters"
     folder.mkdir(parents=True, exist_ok=True)
     letters = collect_letters(con, measures, directory)
-    progress.begin("letters", f"{len(letters)} clinicians")
+    progress.begin("letters", f"{len(letters)} to clinicians and practices")
     if workers > 1 and len(letters) > workers:
         with ProcessPoolExecutor(workers) as pool:
             futures = [pool.submit(_write_one, letter, period, config, folder) for letter in letters]
