@@ -101,6 +101,7 @@ from guideline.renewals import (
 from guideline.sent_twice import (
     PossibleCopy,
     SentTwice,
+    marks_at_the_point_of_care,
     possible_copies_at_the_point_of_care,
     read_once_at_the_point_of_care,
     relayed_fills,
@@ -240,7 +241,10 @@ class Facts:
         if relayed:
             copies = {id(r.copy) for r in relayed}
             record = replace(record, dispenses=tuple(d for d in record.dispenses if id(d) not in copies))
-        kept, sent_twice = read_once_at_the_point_of_care(record.dispenses, record.orders, self.terms)
+        # Each fill's marks, worked out once: reading fills sent twice once and finding possible copies compare the
+        # same fills (the record's orders are those of `self.record`, which keeps them).
+        self._fill_marks = marks_at_the_point_of_care(record.orders, self.terms)
+        kept, sent_twice = read_once_at_the_point_of_care(record.dispenses, self._fill_marks)
         self.fills_sent_twice: tuple[SentTwice, ...] = (*relayed, *sent_twice)
         self.record = replace(record, dispenses=kept) if sent_twice else record
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
@@ -600,7 +604,7 @@ class Facts:
         """The fills counted that may each be a copy of another counted (`sent_twice.possibly_same_fill`: their
         prescriber not known to be the same, one of the two naming none, or only a practitioner performer, who may be
         the pharmacist): both are read, and named so a dose they may double is never silent."""
-        return possible_copies_at_the_point_of_care(self.record.dispenses, self.record.orders, self.terms)
+        return possible_copies_at_the_point_of_care(self.record.dispenses, self._fill_marks)
 
     @cached_property
     def fills_read_once(self) -> dict[int, tuple[Dispense, tuple[str, ...]]]:

@@ -389,27 +389,26 @@ def _prescription(ref: str, dispense: Dispense) -> str:
 
 
 def read_once_at_the_point_of_care(
-    dispenses: Sequence[Dispense], orders: Sequence[MedOrder], terms: Terminology
+    dispenses: Sequence[Dispense], marks_of: Callable[[Dispense], FillMarks]
 ) -> tuple[tuple[Dispense, ...], tuple[SentTwice, ...]]:
     """The record's fills with each fill sent twice read once (`read_once`), among the fills the cards count
-    (`fills.counts_as_fill`), the prescriber read through the order a fill names among the record's `orders`
-    (`prescriber_named`), as the population review reads it. With no export's directory to look numbers up in, a
-    prescriber or pharmacy is the actor as the fill names it: one named by reference and one by NPI or NCPDP number
-    are not known to be one, so such fills are both read."""
-    return read_once(dispenses, fills.counts_as_fill, _marks_at_the_point_of_care(orders, terms))
+    (`fills.counts_as_fill`), marked by `marks_at_the_point_of_care`."""
+    return read_once(dispenses, fills.counts_as_fill, marks_of)
 
 
 def possible_copies_at_the_point_of_care(
-    dispenses: Sequence[Dispense], orders: Sequence[MedOrder], terms: Terminology
+    dispenses: Sequence[Dispense], marks_of: Callable[[Dispense], FillMarks]
 ) -> tuple[PossibleCopy, ...]:
     """The fills the cards count (already read once) that may be copies of another (`possible_copies`), marked as
-    `read_once_at_the_point_of_care` marks them."""
-    return possible_copies(dispenses, fills.counts_as_fill, _marks_at_the_point_of_care(orders, terms))
+    `read_once_at_the_point_of_care` marks them (`marks_at_the_point_of_care`)."""
+    return possible_copies(dispenses, fills.counts_as_fill, marks_of)
 
 
-def _marks_at_the_point_of_care(orders: Sequence[MedOrder], terms: Terminology) -> Callable[[Dispense], FillMarks]:
-    """A fill's marks as the cards read them: the prescriber through the order it names among `orders`, each actor
-    as the fill names it."""
+def marks_at_the_point_of_care(orders: Sequence[MedOrder], terms: Terminology) -> Callable[[Dispense], FillMarks]:
+    """A fill's marks as the cards read them, each fill's worked out once (`remembered_marks`): the prescriber read
+    through the order a fill names among the record's `orders` (`prescriber_named`), as the population review reads
+    it. With no export's directory to look numbers up in, a prescriber or pharmacy is the actor as the fill names it:
+    one named by reference and one by NPI or NCPDP number are not known to be one, so such fills are both read."""
     # Read when a marked fill first names its order (one naming none is read through no order): most calls mark no
     # fill at all, so the record's orders are not gone through on every call for nothing.
     filled_from: list[MedOrder] | None = None
@@ -421,6 +420,20 @@ def _marks_at_the_point_of_care(orders: Sequence[MedOrder], terms: Terminology) 
         prescriber, sure = prescriber_named(dispense, filled_from or (), named_practitioner)
         drug = fills.same_drug_key(dispense, terms)
         return fill_marks(dispense, drug, prescriber, named_pharmacy(dispense), prescriber_sure=sure)
+
+    return remembered_marks(marks)
+
+
+def remembered_marks(marks_of: Callable[[Dispense], FillMarks]) -> Callable[[Dispense], FillMarks]:
+    """`marks_of`, each fill's marks worked out once: reading fills sent twice once and finding possible copies
+    compare the same fills (the fill is kept beside its marks, so a reused `id()` is never taken for it)."""
+    seen: dict[int, tuple[Dispense, FillMarks]] = {}
+
+    def marks(dispense: Dispense) -> FillMarks:
+        found = seen.get(id(dispense))
+        if found is None or found[0] is not dispense:
+            found = seen[id(dispense)] = (dispense, marks_of(dispense))
+        return found[1]
 
     return marks
 

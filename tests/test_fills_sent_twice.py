@@ -359,3 +359,23 @@ def test_marks_are_worked_out_only_for_fills_that_share_a_day_and_a_quantity() -
     assert sorted(marked) == ["fill-june", "gateway-copy"]
     assert read_once(dispenses[:1], counts, marks_of) == (dispenses[:1], ())
     assert len(counted) == 3
+
+
+def test_each_fill_is_marked_once_per_call_for_its_copies_and_its_possible_copies(monkeypatch) -> None:
+    # Two same-day fills of 180 tablets that name other fill numbers are two fills; the cards then ask whether either
+    # may be a copy of the other. Both questions compare the same fills, so each fill's marks (its drug key, its
+    # prescriber through its order, its pharmacy) are worked out once, not once per question.
+    import guideline.sent_twice as sent_twice
+
+    second = epic_dispense("eZ8m1kq0Rb3sT6vXyA2dFhg4", identifier=[{"system": EPIC_RX_NUMBER, "value": "4471921-00"}])
+    record = build_record([patient(), epic_dispense(), second], TZ)
+    marked: list[str | None] = []
+
+    def counted_marks(dispense: Dispense, *args: Any, **kwargs: Any) -> FillMarks:
+        marked.append(dispense.id)
+        return fill_marks(dispense, *args, **kwargs)
+
+    monkeypatch.setattr(sent_twice, "fill_marks", counted_marks)
+    facts = evaluate(record, HookContext("patient-view", PATIENT_ID), GuidelineConfig.from_mapping(), NOW).facts
+    assert len(facts.record.dispenses) == 2 and facts.fills_possibly_sent_twice == ()
+    assert sorted(marked) == ["eZ8m1kq0Rb3sT6vXyA2dFhg3", "eZ8m1kq0Rb3sT6vXyA2dFhg4"]
