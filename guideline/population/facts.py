@@ -117,17 +117,8 @@ class _Reader:
     @cached_property
     def marks(self) -> Callable[[Dispense], sent_twice.FillMarks]:
         """`_marks`, each fill's worked out once per record: reading fills sent twice once and counting possible
-        copies compare the same fills (the fill is kept beside its marks, so a reused `id()` is never taken for it)."""
-        built = _marks(self)
-        seen: dict[int, tuple[Dispense, sent_twice.FillMarks]] = {}
-
-        def marks(dispense: Dispense) -> sent_twice.FillMarks:
-            found = seen.get(id(dispense))
-            if found is None or found[0] is not dispense:
-                found = seen[id(dispense)] = (dispense, built(dispense))
-            return found[1]
-
-        return marks
+        copies compare the same fills (`sent_twice.remembered_marks`, as the cards remember them)."""
+        return sent_twice.remembered_marks(_marks(self))
 
     def kind(self, item: Dispense | MedOrder) -> Kind:
         key = id(item.medication)
