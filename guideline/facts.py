@@ -131,6 +131,7 @@ from guideline.uds import (
     drug_tests_done_days,
     in_window,
     joined_results,
+    specimen_verdicts_of,
     uds_results,
     unread_drug_test_reports,
     unreadable_tests,
@@ -1217,11 +1218,25 @@ class Facts:
         if self._uds_since:
             months = max(self._uds_since)
             before = months_before(today, months)
-            older = uds_results(self.record, self.terms, history, self.config, today=today, before=before)
+            older = uds_results(
+                self.record,
+                self.terms,
+                history,
+                self.config,
+                today=today,
+                before=before,
+                verdicts=self.specimen_verdicts,
+            )
             joined = joined_results(self._uds_since[months], older)
             if joined is not None:
                 return joined
-        return uds_results(self.record, self.terms, history, self.config, today=today)
+        return uds_results(self.record, self.terms, history, self.config, today=today, verdicts=self.specimen_verdicts)
+
+    @cached_property
+    def specimen_verdicts(self) -> SpecimenVerdicts:
+        """What the record's specimen validity results say of their specimens (`uds.specimen_verdicts_of`): read once
+        for every window of results judged, the checks' and the plan page's."""
+        return specimen_verdicts_of(self.record.observations)
 
     @cached_property
     def unread_drug_test_reports(self) -> tuple[UnreadReport, ...]:
@@ -1284,7 +1299,15 @@ class Facts:
             self._uds_since[months] = (
                 in_window(every, since)
                 if every is not None
-                else uds_results(self.record, self.terms, self.prescription_history, self.config, since, self.today)
+                else uds_results(
+                    self.record,
+                    self.terms,
+                    self.prescription_history,
+                    self.config,
+                    since,
+                    self.today,
+                    verdicts=self.specimen_verdicts,
+                )
             )
         return self._uds_since[months]
 

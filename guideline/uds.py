@@ -237,6 +237,12 @@ def _said_unfit(observation: Observation) -> list[str]:
     return [*_unfit_words(_value_words(observation)), *_noted_unfit(observation)]
 
 
+def specimen_verdicts_of(observations: Iterable[Observation]) -> SpecimenVerdicts:
+    """What the specimen validity results among `observations` say of their specimens, by their words too
+    (`_said_unfit`): the verdicts the drug results of a record are read with (`uds_results`, `tests_done`)."""
+    return specimen_verdicts(observations, _said_unfit)
+
+
 def validity_not_judged(observations: Iterable[Observation]) -> SpecimenVerdicts:
     """By specimen, its validity results in a unit PainPlan does not convert, when none finds it unfit
     (`specimen_validity.not_judged`, their words read as `specimen_verdicts` reads them)."""
@@ -367,7 +373,7 @@ def tests_done(observations: Iterable[Observation], terms: Terminology) -> tuple
     card."""
     done, withdrawn, values = [], [], {}
     observations = tuple(observations)
-    verdicts = specimen_verdicts(observations, _said_unfit)
+    verdicts = specimen_verdicts_of(observations)
     for observation, _ in _results_and_items(observations, terms, True):
         if verdicts is not NO_VERDICTS:
             observation = _with_specimen_verdicts(observation, verdicts)
@@ -1230,12 +1236,14 @@ def uds_results(
     since: date | None = None,
     today: date | None = None,
     before: date | None = None,
+    verdicts: SpecimenVerdicts | None = None,
 ) -> tuple[UdsResult, ...]:
     """Every urine drug test result on record (or dated `since` onwards; or, with `before`, only those dated before
     it), newest first, with each substance judged (6.4, 10.4). Judging is the costly part, so the checks ask only
     for the window they read, and every result is the window and those before it (`joined_results`). A result
     dated to the month or the year only is dated by its first day (`since` and the year's test read it so) and
-    judged on every day its date can mean up to `today` (`_substance_result`)."""
+    judged on every day its date can mean up to `today` (`_substance_result`). `verdicts`: the record's
+    `specimen_verdicts_of`, when already read (a caller judging two windows reads them once)."""
     options = config.check("unexpected-uds-result").options
     negative_substances = frozenset(options["unexpected_negative_substances"])
     include_cannabinoid = bool(options["cannabinoid"])
@@ -1247,7 +1255,8 @@ def uds_results(
     results = []
     withdrawn: list[Observation] = []  # results the lab says were not performed
     # Specimen validity results judge the drug results of their specimen (`_fit_for`).
-    verdicts = specimen_verdicts(record.observations, _said_unfit)
+    if verdicts is None:
+        verdicts = specimen_verdicts_of(record.observations)
     for observation, test in _results_and_items(record.observations, terms, include_cannabinoid):
         if verdicts is not NO_VERDICTS:  # most charts send no validity result: no call per result
             observation = _with_specimen_verdicts(observation, verdicts)

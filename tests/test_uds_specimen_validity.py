@@ -148,3 +148,22 @@ def test_a_negative_for_the_prescribed_oxycodone_on_a_dilute_specimen_is_not_cal
     assert "unexpected-uds-result" in topics(_order_sign(tmp_path, screen))
     dilute = [*screen, _creatinine(12, flag="L", **during_supply)]
     assert "unexpected-uds-result" not in topics(_order_sign(tmp_path, dilute))
+
+
+def test_the_specimens_are_judged_once_per_call_for_every_window_of_results_read(tmp_path, monkeypatch) -> None:
+    """The card reads the year's results, then every result for the last test: both are read with the specimens'
+    verdicts, worked out once per call (the record's validity results are the same for both)."""
+    import guideline.uds as uds
+
+    calls: list[int] = []
+    judged = uds.specimen_verdicts
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return judged(*args, **kwargs)
+
+    monkeypatch.setattr(uds, "specimen_verdicts", counted)
+    results = _with_specimen([*_screen("NEGATIVE", "NEGATIVE"), _creatinine(12, flag="L")])
+    found = _uds_card(_patient_view(tmp_path, results))
+    assert found is not None and WHY_DILUTE in found["detail"]
+    assert len(calls) == 1
