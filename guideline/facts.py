@@ -253,6 +253,7 @@ class Facts:
         self._procedures: dict[str, tuple[Procedure, ...]] = {}
         self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
         self._uds_within: dict[int, tuple[UdsResult, ...]] = {}
+        self._unreadable_within: dict[int, tuple[UnreadableTest, ...]] = {}
         # question ("in", set name) -> id(medication) -> verdict; the medications asked about are held, so an id
         # stays their own.
         self._verdicts: dict[tuple[str, ...], dict[int, bool]] = {}
@@ -1267,6 +1268,14 @@ class Facts:
         """By specimen, its validity results PainPlan could not judge (a unit it does not convert), when no other
         finds it unfit (`uds.validity_not_judged`): its drug results are read as they are, and these named beside."""
         return validity_not_judged(self.record.observations)
+
+    def unreadable_drug_tests_within(self, months: int) -> tuple[UnreadableTest, ...]:
+        """`uds.unreadable_tests` of the results within the last `months` months up to today (`uds_results_within`),
+        worked out once per window: the card asks whether the year's test was done, then names those not read."""
+        found = self._unreadable_within.get(months)
+        if found is None:
+            found = self._unreadable_within[months] = unreadable_tests(self.uds_results_within(months))
+        return found
 
     def last_drug_test_day(self) -> date | None:
         """The newest day, not after today, of any urine drug test on record: a result, or a drug test procedure. A

@@ -300,3 +300,21 @@ def test_a_panel_whose_items_are_all_dilute_negatives_is_no_annual_monitoring_te
     from test_drug_test_procedures import annual_monitoring
 
     assert annual_monitoring(tmp_path, "p1", panel("2026-01-05T09:14:00-05:00")) == ("true", "false")
+
+
+def test_the_card_reads_which_tests_could_not_be_read_once_per_window(tmp_path, monkeypatch) -> None:
+    """The card asks whether the year's results hold a test that could be read, then names those that could not:
+    one reading of the year's results serves both (and one of every result, for the last test done)."""
+    import guideline.uds as uds
+
+    windows: list[int] = []
+    read = uds._unreadable
+
+    def counted(readings: Any) -> Any:
+        windows.append(len(readings))
+        return read(readings)
+
+    monkeypatch.setattr(uds, "_unreadable", counted)
+    found = _uds_card(_patient_view(tmp_path, _screen("NEGATIVE-DILUTE", "NEGATIVE-DILUTE")))
+    assert found is not None and WHY_DILUTE in found["detail"]
+    assert len(windows) == 2

@@ -131,7 +131,7 @@ def _tested_with_result(facts: Facts, months: int) -> bool:
     what the patient takes (a dilute negative, an invalid specimen: `uds.unreadable_tests`) informed nothing, and
     counted as the year's test it kept the card quiet for a patient whose only test could not be interpreted."""
     recent = facts.uds_results_within(months)
-    unreadable = {test.day for test in unreadable_tests(recent)}
+    unreadable = {test.day for test in facts.unreadable_drug_tests_within(months)}
     return any(result.day not in unreadable for result in recent)
 
 
@@ -141,7 +141,12 @@ def unreadable_since_last(facts: Facts, months: int) -> tuple[UnreadableTest, ..
     last = facts.last_drug_test_day()
     since, today = months_before(facts.today, months), facts.today
     reports = [u for u in facts.unread_drug_test_reports if u.day is not None and since <= u.day <= today]
-    found = unreadable_tests(facts.uds_results_within(months), reports)
+    # With no lab report in the window, the tests are the window's results', already read for whether a test was done.
+    found = (
+        unreadable_tests(facts.uds_results_within(months), reports)
+        if reports
+        else facts.unreadable_drug_tests_within(months)
+    )
     return tuple(t for t in found if last is None or t.day > last)
 
 
