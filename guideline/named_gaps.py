@@ -789,24 +789,30 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     ),
     NamedGap(
         key="unjudged-specimen-validity",
-        # Read as no value, a creatinine in mmol/24 h left its specimen judged fit with nothing said; read as unfit,
-        # a test most likely fit would be no test. Counted as done, the test's negatives stand, and this is named.
+        # Read as no value, a creatinine in mmol/24 h or given only as "<30 mg/dL" left its specimen judged fit with
+        # nothing said; read as unfit, a test most likely fit would be no test. Counted as done, the test's negatives
+        # stand, and this is named, each item with why (a unit not read, or what its bound cannot tell).
         items=validity_not_judged,
         card=CardLine(
-            "specimen validity result with no unit PainPlan reads, so whether the specimen was dilute, "
-            "substituted or invalid was not judged; the test was counted as done and its negative results read as "
-            "negatives",
+            "specimen validity result PainPlan could not judge (in a unit it does not read, or given only as a bound "
+            "that cannot decide), so whether the specimen was dilute, substituted or invalid was not judged; the test "
+            "was counted as done and its negative results read as negatives",
             "other specimen validity results not judged",
         ),
         page=PageSentence(
-            "1 specimen validity result of a urine drug test of the last 12 months had no unit PainPlan reads, so "
-            "whether the specimen was dilute, substituted or invalid was not judged; the test was counted "
-            "as done and its negative results read as negatives:",
-            "{count} specimen validity results of urine drug tests of the last 12 months had no unit PainPlan reads, "
-            "so whether the specimens were dilute, substituted or invalid was not judged; the tests were "
-            "counted as done and their negative results read as negatives:",
+            "1 specimen validity result of a urine drug test of the last 12 months could not be judged (in a unit "
+            "PainPlan does not read, or given only as a bound that cannot decide), so whether the specimen was "
+            "dilute, substituted or invalid was not judged; the test was counted as done and its negative results "
+            "read as negatives:",
+            "{count} specimen validity results of urine drug tests of the last 12 months could not be judged (in a "
+            "unit PainPlan does not read, or given only as a bound that cannot decide), so whether the specimens were "
+            "dilute, substituted or invalid was not judged; the tests were counted as done and their negative results "
+            "read as negatives:",
         ),
-        note="Urine drug test specimen validity results in a unit not read (counted, negatives read as negatives)",
+        note=(
+            "Urine drug test specimen validity results not judged: a unit not read, or a bound that cannot decide "
+            "(counted, negatives read as negatives)"
+        ),
     ),
     NamedGap(
         key="unjudged-uds-substances",

@@ -45,6 +45,39 @@ class ValidityTest:
         return None if factor is None else value * factor
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A validity result's value in the criteria's unit: exact, or only a bound (`comparator` "<", "<=", ">", ">=",
+    as FHIR's `valueQuantity.comparator` gives a value beyond what the lab measures: "<5 mg/dL")."""
+
+    value: Decimal
+    comparator: str | None = None
+
+    def meets(self, cmp: str, limit: Decimal) -> bool | None:
+        """Whether the value meets "`cmp` `limit`": True or False when it is exact or its bound decides it, None when
+        a bound leaves it open ("<30" against "<20": it may be 12 or 25)."""
+        if self.comparator is None:
+            return _COMPARATORS[cmp](self.value, limit)
+        return _decided(self.comparator, self.value, cmp, limit)
+
+
+def _decided(bound: str, edge: Decimal, cmp: str, limit: Decimal) -> bool | None:
+    """True when every value within the bound ("< `edge`") meets "`cmp` `limit`", False when none does, else None:
+    exact, so "<20" is below 20 but "<=20" may be 20 itself."""
+    if bound not in _COMPARATORS:
+        return None  # FHIR's "ad" ("sufficient to achieve this total") bounds nothing a criterion could use
+    same_side = bound[0] == cmp[0]
+    if edge == limit:
+        # "<20" leaves 20 out; "<=20" holds it, and 20 meets "<20" only if the criterion holds its limit too
+        edge_left_out, limit_left_out = len(bound) == 1, len(cmp) == 1
+        if same_side:
+            return True if edge_left_out or not limit_left_out else None
+        return False if edge_left_out or limit_left_out else None
+    if _COMPARATORS[bound[0]](edge, limit):  # the bound stops short of the limit on its open side
+        return same_side
+    return None
+
+
 def units_of(unit: str | None) -> str:
     """A unit as the criteria list it: `normalise_unit`'s key ("MMOL/L" → "mmol/l", "{SG}" → "sg"); none is ""."""
     return normalise_unit(unit) or ""
@@ -159,12 +192,12 @@ def not_judged(
     said: Callable[[Observation], Sequence[str]],
     criteria: Criteria = CRITERIA,
 ) -> SpecimenVerdicts:
-    """By specimen, as written (`_written`), its validity results whose value is in a unit the criteria do not
-    convert (`_unread`), when none of its validity results finds it unfit (`specimen_verdicts`): whether such a
-    specimen was fit could not be judged. Its drug results are read as they are (it is not known to be dilute), and
-    these are named wherever they are."""
+    """By specimen, as written with why (`_unjudged`), its validity results whose value is in a unit the criteria do
+    not convert, or given only as a bound that leaves a verdict open ("<30 mg/dL": dilute or not), when none of its
+    validity results finds it unfit (`specimen_verdicts`): whether such a specimen was fit could not be judged. Its
+    drug results are read as they are (it is not known to be dilute), and these are named wherever they are."""
     groups = _by_specimen(observations, criteria)
-    if not any(_unread(o, t) for results in groups.values() for o, t in results):
+    if not any(o.value_comparator or _unread(o, t) for results in groups.values() for o, t in results):
         return NO_VERDICTS  # the usual chart: no specimen's verdict is worked out twice
     return _indexed(groups, lambda results: _unjudged(results, said, criteria))
 
@@ -174,9 +207,30 @@ def _unjudged(
     said: Callable[[Observation], Sequence[str]],
     criteria: Criteria,
 ) -> tuple[str, ...]:
-    """One specimen's validity results not judged (`_unread`), as written; none when the others find it unfit."""
-    unread = tuple(_written(o, t) for o, t in results if _unread(o, t))
+    """One specimen's validity results not judged, as written with why: in a unit not read (`_unread`), or a bound
+    that leaves a verdict open (`_open_bounds`); none when the others find it unfit."""
+    unread = (*(_written(o, t) for o, t in results if _unread(o, t)), *_open_bounds(results, criteria))
     return () if not unread or _verdict(results, said, criteria) else unread
+
+
+def _open_bounds(results: Sequence[tuple[Observation, ValidityTest]], criteria: Criteria) -> tuple[str, ...]:
+    """The bounds that leave a rule open (`_holds` None), each with the verdicts it cannot tell (`_bound_written`)."""
+    readings = _readings(results)
+    open_rules = [r for r in criteria.rules if _holds(r, readings) is None]
+    named = []
+    for observation, test in results:
+        reading = _reading(observation, test)
+        if reading is None or reading.comparator is None:
+            continue
+        verdicts = [
+            rule.verdict
+            for rule in open_rules
+            for loinc, cmp, limit in rule.conditions
+            if loinc == test.loinc and reading.meets(cmp, limit) is None
+        ]
+        if verdicts:
+            named.append(_bound_written(observation, test, dict.fromkeys(verdicts)))
+    return tuple(named)
 
 
 def _by_specimen(
@@ -221,17 +275,26 @@ def _verdict(
 ) -> tuple[str, ...]:
     """One specimen's verdicts: its results' words and flags, and the first rule its values meet."""
     found: list[str] = []
-    values: dict[str, list[Decimal]] = {}
     for observation, test in results:
         found += said(observation)
         found += _flag_verdicts(observation, test)
-        amount = _amount(observation, test)
-        if amount is not None:
-            values.setdefault(test.loinc, []).append(amount)
-    rule = next((r for r in criteria.rules if _holds(r, values)), None)
+    # A rule a bound leaves open is passed over for the next that surely holds: "<5 mg/dL" beside a gravity of 1.025
+    # is dilute for certain, substituted only below 2, which it cannot tell.
+    readings = _readings(results)
+    rule = next((r for r in criteria.rules if _holds(r, readings)), None)
     if rule is not None:
         found.append(rule.verdict)
     return tuple(dict.fromkeys(found))
+
+
+def _readings(results: Sequence[tuple[Observation, ValidityTest]]) -> dict[str, list[Reading]]:
+    """The values the criteria can read (`_reading`), by the LOINC the criteria judge them as."""
+    readings: dict[str, list[Reading]] = {}
+    for observation, test in results:
+        reading = _reading(observation, test)
+        if reading is not None:
+            readings.setdefault(test.loinc, []).append(reading)
+    return readings
 
 
 def _flag_verdicts(observation: Observation, test: ValidityTest) -> list[str]:
@@ -244,43 +307,81 @@ def _flag_verdicts(observation: Observation, test: ValidityTest) -> list[str]:
     ]
 
 
-def _amount(observation: Observation, test: ValidityTest) -> Decimal | None:
-    """Its measured value in the unit of the criteria, read by its unit's code, else its display unit (`units`);
-    None when it gives no value, only a bound, or a unit the criteria do not convert."""
+def _reading(observation: Observation, test: ValidityTest) -> Reading | None:
+    """Its value in the unit of the criteria, exact or a bound, read by its unit's code, else its display unit
+    (`units`); None when it gives no value, or a unit the criteria do not convert."""
     measured = observation.value_quantity
-    if measured is None or measured.value is None or observation.value_comparator:
+    if measured is None or measured.value is None:
         return None
     if not measured.code and not measured.unit:
-        return test.in_criteria_unit(measured.value, None)  # a specific gravity or a pH has no unit
+        # a specific gravity or a pH has no unit
+        return _read_as(test.in_criteria_unit(measured.value, None), observation.value_comparator)
     for unit in (measured.code, measured.unit):
         if unit:
             converted = test.in_criteria_unit(measured.value, unit)
             if converted is not None:
-                return converted
+                return _read_as(converted, observation.value_comparator)
     return None
 
 
+def _read_as(value: Decimal | None, comparator: str | None) -> Reading | None:
+    return None if value is None else Reading(value, comparator)
+
+
 def _unread(observation: Observation, test: ValidityTest) -> bool:
-    """Whether it gives a value, not only a bound, in a unit the criteria do not convert (`_amount`)."""
+    """Whether it gives a value, exact or a bound, in a unit the criteria do not convert (`_reading`)."""
     measured = observation.value_quantity
-    given = measured is not None and measured.value is not None and not observation.value_comparator
-    return given and _amount(observation, test) is None
+    return measured is not None and measured.value is not None and _reading(observation, test) is None
+
+
+def _name(observation: Observation, test: ValidityTest) -> str:
+    """The result's name as the lab sent it, else its test's."""
+    concept = observation.code
+    names = [concept.text, *(c.display for c in concept.codings)] if concept is not None else []
+    return next((n for n in names if n), test.name)
+
+
+def _as_sent(observation: Observation) -> tuple[str, str | None]:
+    """Its value as written, with its bound ("< 30", "15"), and its unit (None when it gives none)."""
+    measured = observation.value_quantity
+    if measured is None:  # never so: only a result with a value is named
+        return "", None
+    bound = f"{observation.value_comparator} " if observation.value_comparator else ""
+    return f"{bound}{measured.value}", measured.unit or measured.code
 
 
 def _written(observation: Observation, test: ValidityTest) -> str:
-    """A result as the lab sent it, by its name (else its test's) and its value as written: "Creatinine Ur 15 (no
-    unit)", "Creatinine [Mass/volume] in Urine 15 mmol/24 h"."""
-    concept = observation.code
-    names = [concept.text, *(c.display for c in concept.codings)] if concept is not None else []
-    name = next((n for n in names if n), test.name)
-    measured = observation.value_quantity
-    if measured is None:  # never so: only a result with a value is unread
-        return name
-    return f"{name} {measured.value} {measured.unit or measured.code or '(no unit)'}"
+    """A result in a unit not read, as the lab sent it and why it is not judged: "Creatinine Ur 15, sent with no
+    unit", "Creatinine [Mass/volume] in Urine 15 mmol/24 h, a unit PainPlan does not read"."""
+    value, unit = _as_sent(observation)
+    if unit is None:
+        return f"{_name(observation, test)} {value}, sent with no unit"
+    return f"{_name(observation, test)} {value} {unit}, a unit PainPlan does not read"
 
 
-def _holds(rule: Rule, values: Mapping[str, Sequence[Decimal]]) -> bool:
-    """Whether each of the rule's conditions holds for a value of its test."""
-    return all(
-        any(_COMPARATORS[cmp](value, limit) for value in values.get(loinc, ())) for loinc, cmp, limit in rule.conditions
+def _bound_written(observation: Observation, test: ValidityTest, verdicts: Iterable[str]) -> str:
+    """A bound that cannot decide, as sent and what it cannot tell: "Creatinine Ur, given only as < 30 mg/dL, which
+    cannot tell whether the specimen was dilute"."""
+    value, unit = _as_sent(observation)
+    given = f"{value} {unit}" if unit else value
+    return f"{_name(observation, test)}, given only as {given}, which cannot tell whether the specimen was " + (
+        " or ".join(verdicts)
     )
+
+
+def _holds(rule: Rule, readings: Mapping[str, Sequence[Reading]]) -> bool | None:
+    """Whether each of the rule's conditions holds for a value of its test: True, False, or None when a bound leaves
+    one open and none is false."""
+    said = [_met(readings.get(loinc, ()), cmp, limit) for loinc, cmp, limit in rule.conditions]
+    if False in said:
+        return False
+    return True if all(said) else None
+
+
+def _met(readings: Sequence[Reading], cmp: str, limit: Decimal) -> bool | None:
+    """Whether a value of the test meets the condition: True when one surely does, False when none can (or there is
+    none), else None."""
+    said = [reading.meets(cmp, limit) for reading in readings]
+    if True in said:
+        return True
+    return False if all(s is False for s in said) else None

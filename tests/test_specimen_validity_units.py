@@ -118,8 +118,8 @@ def test_the_conversion_is_exact_at_the_threshold(mmol: str, dilute: bool) -> No
 
 # -- not converted: named --------------------------------------------------------------------------------------
 
-NO_UNIT = pytest.param(None, None, "15 (no unit)", id="no-unit")
-OTHER_UNIT = pytest.param("mmol/(24.h)", "mmol/24 h", "15 mmol/24 h", id="per-day")
+NO_UNIT = pytest.param(None, None, "15, sent with no unit", id="no-unit")
+OTHER_UNIT = pytest.param("mmol/(24.h)", "mmol/24 h", "15 mmol/24 h, a unit PainPlan does not read", id="per-day")
 
 
 def _unread_creatinine(code: str | None, unit: str | None, **kw: Any) -> dict[str, Any]:
@@ -151,7 +151,7 @@ def test_the_plan_page_names_it_in_its_data_completeness_panel() -> None:
     results = _with_specimen([*_screen("NEGATIVE", "NEGATIVE"), _unread_creatinine(None, None)])
     plan = plan_for([patient(), *_long_term_fills(), *results])
     assert plan.named[KIND] == (
-        f"Creatinine [Mass/volume] in Urine 15 (no unit) (specimen of the urine drug test of {TEST_DAY})",
+        f"Creatinine [Mass/volume] in Urine 15, sent with no unit (specimen of the urine drug test of {TEST_DAY})",
     )
 
 
@@ -164,8 +164,8 @@ def test_the_unexpected_negative_names_its_specimen_validity_not_judged(tmp_path
     found = _card(answer, "unexpected-uds-result")
     assert found is not None
     assert (
-        "its specimen's validity could not be judged (unit not read: Creatinine [Mass/volume] in Urine 15 (no "
-        "unit)); a dilute specimen can read negative" in found["detail"]
+        "its specimen's validity could not be judged (Creatinine [Mass/volume] in Urine 15, sent with no unit); a "
+        "dilute specimen can read negative" in found["detail"]
     )
 
 

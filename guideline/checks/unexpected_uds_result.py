@@ -243,10 +243,8 @@ def _validity_said(facts: Facts, result: UdsResult, item: SubstanceResult) -> st
     unread = specimen_not_judged(facts, result) if item.value == "negative" else ()
     if not unread:
         return ""
-    written = "; ".join(unread)
-    return (
-        f"; its specimen's validity could not be judged (unit not read: {written}); a dilute specimen can read negative"
-    )
+    written = "; ".join(unread)  # each says why: a unit not read, or a bound that cannot tell
+    return f"; its specimen's validity could not be judged ({written}); a dilute specimen can read negative"
 
 
 # -- the card --------------------------------------------------------------------------------------------------

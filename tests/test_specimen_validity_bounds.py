@@ -1,0 +1,164 @@
+"""Specimen validity results given only as a bound (`valueQuantity.comparator`: a creatinine "<5 mg/dL", a specific
+gravity ">1.035", a pH "<3"), as labs send a value beyond what they measure: judged when the bound decides a
+criterion exactly, and named as not judged, with why, when it cannot ("<30 mg/dL" may or may not be below 20)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from builders import days_ago
+from cds_support import topics
+from test_specimen_validity_units import WHY_SUBSTITUTED, _card, _creatinine_as_sent, _named, _udt_detail
+from test_uds_specimen_validity import _creatinine, _gravity, _ph, _with_specimen
+from test_uds_unreadable_specimen import TEST_DAY, WHY_DILUTE, _order_sign, _patient_view, _screen
+
+from guideline.specimen_validity import Reading
+
+MASS = ("2161-8", "Creatinine [Mass/volume] in Urine")
+WHY_INVALID = f"The test of {TEST_DAY} could not be read as a result: invalid specimen; a new test is due."
+CREATININE = "Creatinine [Mass/volume] in Urine"
+
+
+def _bound(result: dict[str, Any], comparator: str) -> dict[str, Any]:
+    """The result with its value given only as a bound, as FHIR sends "<5 mg/dL"."""
+    return result | {"valueQuantity": result["valueQuantity"] | {"comparator": comparator}}
+
+
+def _negative_with(*validity: dict[str, Any]) -> list[dict[str, Any]]:
+    return _with_specimen([*_screen("NEGATIVE", "NEGATIVE"), *validity])
+
+
+# -- a bound that decides --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "validity",
+    [
+        pytest.param([_bound(_creatinine(5), "<")], id="creatinine<5"),
+        pytest.param([_bound(_creatinine(20), "<")], id="creatinine<20"),
+        pytest.param([_bound(_creatinine_as_sent(0.4, "mmol/L", "mmol/L", MASS), "<")], id="creatinine<0.4mmol/L"),
+        pytest.param([_bound(_gravity(1.002), "<")], id="gravity<1.002"),
+        # below 2 needs the gravity of water too: below 5 is dilute, and may be substituted, which a bound cannot say
+        pytest.param([_bound(_creatinine(5), "<"), _gravity(1.0250)], id="creatinine<5,gravity1.025"),
+    ],
+)
+def test_a_bound_below_the_dilute_limit_is_dilute(tmp_path, validity) -> None:
+    """Passed over as no value, "<5 mg/dL", a creatinine certainly below 20, left the negative the year's test."""
+    detail = _udt_detail(tmp_path, validity)
+    assert detail is not None and WHY_DILUTE in detail
+
+
+@pytest.mark.parametrize(
+    "validity",
+    [
+        pytest.param([_bound(_creatinine(2), "<"), _gravity(1.0005)], id="creatinine<2,gravity1.0005"),
+        pytest.param([_bound(_creatinine(1), "<="), _bound(_gravity(1.035), ">")], id="creatinine<=1,gravity>1.035"),
+    ],
+)
+def test_a_bound_at_or_under_2_with_the_gravity_of_water_or_above_is_substituted(tmp_path, validity) -> None:
+    detail = _udt_detail(tmp_path, validity)
+    assert detail is not None and WHY_SUBSTITUTED in detail
+
+
+@pytest.mark.parametrize(("comparator", "value"), [("<", 3), ("<=", 4), (">", 9.5), (">=", 9)])
+def test_a_ph_bound_beyond_a_limit_is_invalid(tmp_path, comparator: str, value: float) -> None:
+    detail = _udt_detail(tmp_path, [_bound(_ph(value), comparator)])
+    assert detail is not None and WHY_INVALID in detail
+
+
+@pytest.mark.parametrize(
+    "validity",
+    [
+        pytest.param([_bound(_creatinine(30), ">"), _gravity(1.015)], id="creatinine>30"),
+        pytest.param([_creatinine(85), _bound(_gravity(1.035), ">")], id="gravity>1.035"),
+        pytest.param([_creatinine(85), _bound(_gravity(1.003), ">=")], id="gravity>=1.003"),
+    ],
+)
+def test_a_bound_that_rules_every_criterion_out_leaves_the_negative_read_and_names_nothing(tmp_path, validity) -> None:
+    assert _udt_detail(tmp_path, validity) is None
+    assert _named(_negative_with(*validity)) == ()
+
+
+@pytest.mark.parametrize(
+    ("comparator", "edge", "cmp", "limit", "decided"),
+    [
+        ("<", "20", "<", "20", True),  # every value below 20 is below 20
+        ("<=", "20", "<", "20", None),  # 20 itself is not
+        ("<", "30", "<", "20", None),
+        ("<", "2", "<=", "1.0010", None),
+        (">", "9", ">=", "9", True),
+        (">=", "9", ">=", "9", True),
+        (">", "8.9", ">=", "9", None),
+        ("<=", "4.5", ">=", "4.5", None),  # 4.5 itself meets it
+        ("<", "4.5", ">=", "4.5", False),
+        (">", "30", "<", "20", False),
+        (">=", "20", "<", "20", False),
+        (">", "19", "<", "20", None),
+        ("ad", "20", "<", "20", None),  # FHIR's "sufficient to achieve this total": no bound at all
+    ],
+)
+def test_a_bound_decides_a_criterion_only_when_every_value_within_it_does(
+    comparator, edge, cmp, limit, decided
+) -> None:
+    assert Reading(Decimal(edge), comparator).meets(cmp, Decimal(limit)) is decided
+
+
+# -- a bound that cannot decide: named -------------------------------------------------------------------------
+
+
+def _item(written: str, day: str = TEST_DAY) -> str:
+    return f"{written} (specimen of the urine drug test of {day})"
+
+
+def test_a_creatinine_bound_that_cannot_tell_dilution_leaves_the_test_counted_and_is_named(tmp_path) -> None:
+    """ "<30 mg/dL" may be 12 (dilute) or 25 (not): the test counts, its negatives stand, and the creatinine is named
+    with why on the data-incomplete card."""
+    answer = _patient_view(tmp_path, _negative_with(_bound(_creatinine(30), "<")))
+    assert "urine-drug-test" not in topics(answer)
+    incomplete = _card(answer, "data-incomplete")
+    assert incomplete is not None
+    item = _item(f"{CREATININE}, given only as < 30 mg/dL, which cannot tell whether the specimen was dilute")
+    assert f"- {item}: " in incomplete["detail"]
+
+
+def test_a_bound_that_leaves_two_verdicts_open_names_both() -> None:
+    """A gravity of 1.025 with a creatinine "<30": below 2 it is substituted, below 20 dilute, else fit."""
+    named = _named(_negative_with(_bound(_creatinine(30), "<"), _gravity(1.0250)))
+    assert named == (
+        _item(
+            f"{CREATININE}, given only as < 30 mg/dL, which cannot tell whether the specimen was substituted or dilute"
+        ),
+    )
+
+
+def test_a_ph_bound_that_cannot_tell_is_named() -> None:
+    named = _named(_negative_with(_creatinine(85), _bound(_ph(5), "<")))
+    assert named == (_item("pH of Urine, given only as < 5 [pH], which cannot tell whether the specimen was invalid"),)
+
+
+def test_a_bound_beside_a_result_that_finds_the_specimen_dilute_is_not_named(tmp_path) -> None:
+    """A gravity of 1.001 finds it dilute whatever the creatinine: its negatives are unread, named as such."""
+    validity = [_bound(_creatinine(30), "<"), _gravity(1.001)]
+    detail = _udt_detail(tmp_path, validity)
+    assert detail is not None and WHY_DILUTE in detail
+    assert _named(_negative_with(*validity)) == ()
+
+
+def test_a_bound_in_a_unit_not_read_is_named_as_such() -> None:
+    """Passed over in silence before: neither a value nor a unit read."""
+    creatinine = _bound(_creatinine_as_sent(30, "mmol/(24.h)", "mmol/24 h", MASS), "<")
+    assert _named(_negative_with(creatinine)) == (_item(f"{CREATININE} < 30 mmol/24 h, a unit PainPlan does not read"),)
+
+
+def test_the_unexpected_negative_says_its_creatinine_bound_could_not_tell(tmp_path) -> None:
+    during_supply = {"effectiveDateTime": f"{days_ago(20)}T09:14:00-05:00"}
+    screen = [r | during_supply for r in _screen("NEGATIVE", "NEGATIVE")]
+    answer = _order_sign(tmp_path, [*screen, _bound(_creatinine(30, **during_supply), "<")])
+    found = _card(answer, "unexpected-uds-result")
+    assert found is not None
+    assert (
+        f"its specimen's validity could not be judged ({CREATININE}, given only as < 30 mg/dL, which cannot tell "
+        "whether the specimen was dilute); a dilute specimen can read negative" in found["detail"]
+    )
