@@ -800,11 +800,12 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "other specimen validity results not judged",
         ),
         page=PageSentence(
-            "1 specimen validity result of a urine drug test of the last 12 months could not be judged (in a unit "
+            # the months the urine drug test checks read (`report_months`), 12 or a site's longer look-back
+            "1 specimen validity result of a urine drug test the checks count could not be judged (in a unit "
             "PainPlan does not read, or given only as a bound that cannot decide), so whether the specimen was "
             "dilute, substituted or invalid was not judged; the test was counted as done and its negative results "
             "read as negatives:",
-            "{count} specimen validity results of urine drug tests of the last 12 months could not be judged (in a "
+            "{count} specimen validity results of urine drug tests the checks count could not be judged (in a "
             "unit PainPlan does not read, or given only as a bound that cannot decide), so whether the specimens were "
             "dilute, substituted or invalid was not judged; the tests were counted as done and their negative results "
             "read as negatives:",

@@ -8,12 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from builders import days_ago
+from builders import days_ago, patient, run
 from cds_support import topics
-from test_specimen_validity_units import WHY_SUBSTITUTED, _card, _creatinine_as_sent, _named, _udt_detail
+from test_specimen_validity_units import KIND, WHY_SUBSTITUTED, _card, _creatinine_as_sent, _named, _udt_detail
 from test_uds_specimen_validity import _creatinine, _gravity, _ph, _with_specimen
-from test_uds_unreadable_specimen import TEST_DAY, WHY_DILUTE, _order_sign, _patient_view, _screen
+from test_uds_unreadable_specimen import TEST_DAY, WHY_DILUTE, _long_term_fills, _order_sign, _patient_view, _screen
 
+from guideline.named_gaps import NAMED_GAPS
 from guideline.specimen_validity import Reading
 
 MASS = ("2161-8", "Creatinine [Mass/volume] in Urine")
@@ -162,3 +163,18 @@ def test_the_unexpected_negative_says_its_creatinine_bound_could_not_tell(tmp_pa
         f"its specimen's validity could not be judged ({CREATININE}, given only as < 30 mg/dL, which cannot tell "
         "whether the specimen was dilute); a dilute specimen can read negative" in found["detail"]
     )
+
+
+# -- the window: the checks' own ---------------------------------------------------------------------------------
+
+
+def test_a_site_reading_24_months_of_tests_names_a_validity_result_not_judged_of_18_months_ago() -> None:
+    """The test of 18 months ago is that site's year's test, counted with its negatives: its creatinine with no unit
+    was named only within a fixed 12 months, so the count rested on a specimen nobody was told was not judged."""
+    taken = {"effectiveDateTime": f"{days_ago(540)}T09:14:00-05:00"}
+    unit_not_read = _creatinine_as_sent(15, None, None, MASS, **taken)
+    results = _with_specimen([*(r | taken for r in _screen("NEGATIVE", "NEGATIVE")), unit_not_read])
+    config = {"checks": {"urine-drug-test": {"lookback_months": 24}}}
+    facts = run("patient-view", resources=[patient(), *_long_term_fills(), *results], config=config).facts
+    named = next(kind for kind in NAMED_GAPS if kind.key == KIND).items(facts)
+    assert named == (_item(f"{CREATININE} 15, sent with no unit", days_ago(540)),)
