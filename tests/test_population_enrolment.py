@@ -212,6 +212,145 @@ def test_a_dental_plan_typed_by_actcode_oid_is_no_enrolment_either() -> None:
     assert outcome.row is not None and outcome.row["ohd_den"] is False
 
 
+# CARIN Blue Button's Coverage as CMS sends it (Blue Button 2.0, BCDA): one Coverage per Medicare part, typed
+# SUBSIDIZ, its class a group "Medicare" and a plan naming the part.
+COVERAGE_CLASS = "http://terminology.hl7.org/CodeSystem/coverage-class"
+SOPT = "https://nahdo.org/sopt"
+
+
+def _class(kind: str, value: str, name: str | None = None) -> dict:
+    """A Coverage.class entry of a CARIN class type (group, plan, rxbin, ...)."""
+    entry: dict = {"type": {"coding": [{"system": COVERAGE_CLASS, "code": kind}]}, "value": value}
+    return {**entry, "name": name} if name is not None else entry
+
+
+def _medicare(resource: dict, *classes: dict) -> dict:
+    """A CMS Coverage as Blue Button sends it: typed SUBSIDIZ, paid by CMS, with these classes."""
+    return {
+        **resource,
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "SUBSIDIZ"}]},
+        "payor": [{"identifier": {"value": "Centers for Medicare and Medicaid Services"}}],
+        "class": list(classes),
+    }
+
+
+def _part(resource: dict, part: str) -> dict:
+    """Blue Button's Coverage of one Medicare part: group "Medicare", plan "Part A" (B, C, D)."""
+    return _medicare(resource, _class("group", "Medicare"), _class("plan", f"Part {part}"))
+
+
+def _sopt(resource: dict, code: str, display: str) -> dict:
+    """A Coverage typed by the Source of Payment Typology, as US Core's Coverage types Medicare."""
+    return {**resource, "type": {"coding": [{"system": SOPT, "code": code, "display": display}]}}
+
+
+def test_medicare_part_a_or_b_is_no_enrolment_in_the_drug_benefit() -> None:
+    # The member's Part D plan ends on 20 January; Parts A and B go on. Neither pays for an outpatient prescription:
+    # before, they filled the gap and the member was "continuously enrolled", the fills of the gap unpaid by any plan.
+    coverages = [
+        _part(coverage("m1-part-d", "m1", "2025-01-01", "2026-01-20"), "D"),
+        _part(coverage("m1-part-a", "m1", "2019-07-01", None), "A"),
+        _part(coverage("m1-part-b", "m1", "2019-07-01", None), "B"),
+    ]
+    outcome = evaluate("m1", coverages, CONTINUOUS)
+    assert enrolment(outcome) == (20, 1, 70)
+    assert not outcome.quality.members_enrolment_unknown and not outcome.quality.coverage_not_read
+    assert outcome.row is not None and outcome.row["ohd_den"] is False
+    assert json.loads(outcome.row["evidence"])["excluded"] == [
+        "Coverage enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days; "
+        "Coverage/m1-part-a not counted: Medicare Part A coverage from 2019-07-01 is no drug coverage; "
+        "Coverage/m1-part-b not counted: Medicare Part B coverage from 2019-07-01 is no drug coverage; "
+        "population.enrolment = continuous allows one gap of up to 31 days, so the member is in no measure"
+    ]
+
+
+def test_medicare_part_a_or_b_by_its_payment_typology_or_its_words_is_no_drug_coverage() -> None:
+    worded = coverage("m2-words", "m2", "2025-01-01", None)
+    worded["type"] = {"text": "MEDICARE PART B"}  # a payer's words alone, no code
+    named = _medicare(coverage("m2-named", "m2", "2025-01-01", None), _class("plan", "1A", "Medicare Part A"))
+    coverages = [
+        coverage("m2-med", "m2", "2025-01-01", "2026-01-20"),
+        _sopt(coverage("m2-ffs", "m2", "2025-01-01", None), "121", "Medicare FFS"),  # US Core: Parts A and B
+        worded,
+        named,
+    ]
+    outcome = evaluate("m2", coverages)
+    assert enrolment(outcome) == (20, 1, 70)
+    assert json.loads(outcome.row["evidence"])["enrolment"] == [
+        "Coverage enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days; "
+        "Coverage/m2-ffs not counted: Medicare Part A and B coverage from 2025-01-01 is no drug coverage; "
+        "Coverage/m2-words not counted: Medicare Part B coverage from 2025-01-01 is no drug coverage; "
+        "Coverage/m2-named not counted: Medicare Part A coverage from 2025-01-01 is no drug coverage"
+    ]
+
+
+@pytest.mark.parametrize(
+    "medicare",
+    [
+        pytest.param(_part(coverage("m3-cov", "m3", "2026-01-21", None), "D"), id="Part D"),
+        pytest.param(_part(coverage("m3-cov", "m3", "2026-01-21", None), "C"), id="Part C (Medicare Advantage)"),
+        pytest.param(
+            _sopt(coverage("m3-cov", "m3", "2026-01-21", None), "122", "Medicare Drug Benefit"), id="SOPT 122"
+        ),
+        pytest.param(_sopt(coverage("m3-cov", "m3", "2026-01-21", None), "111", "Medicare HMO"), id="SOPT 111 (MA)"),
+        # Medicare, no part named: it may be Part D or an MA-PD plan, so it enrols (no member dropped on a guess)
+        pytest.param(_sopt(coverage("m3-cov", "m3", "2026-01-21", None), "1", "MEDICARE"), id="SOPT 1"),
+        pytest.param(
+            _sopt(coverage("m3-cov", "m3", "2026-01-21", None), "12", "Medicare (Non-managed Care)"), id="SOPT 12"
+        ),
+        pytest.param(
+            _medicare(coverage("m3-cov", "m3", "2026-01-21", None), _class("group", "Medicare")), id="group Medicare"
+        ),
+        # A part named with a drug benefit beside it: the drug benefit is believed
+        pytest.param(
+            _medicare(
+                coverage("m3-cov", "m3", "2026-01-21", None),
+                _class("plan", "Part A"),
+                _class("rxbin", "610014"),
+            ),
+            id="Part A with an rxbin",
+        ),
+        pytest.param(
+            _medicare(
+                coverage("m3-cov", "m3", "2026-01-21", None), _class("plan", "H1234", "Medicare Parts A, B and D")
+            ),
+            id="Parts A, B and D",
+        ),
+        pytest.param(
+            _medicare(coverage("m3-cov", "m3", "2026-01-21", None), _class("plan", "Part B"), _class("group", "MAPD")),
+            id="Part B of an MA-PD group",
+        ),
+        pytest.param(
+            {
+                **_sopt(coverage("m3-cov", "m3", "2026-01-21", None), "121", "Medicare FFS"),
+                "class": [_class("plan", "Part D")],
+            },
+            id="SOPT 121 with a Part D plan",
+        ),
+        pytest.param(
+            {
+                **_part(coverage("m3-cov", "m3", "2026-01-21", None), "B"),
+                "type": {"coding": [{"system": "urn:oid:2.16.840.1.113883.5.4", "code": "DRUGPOL"}]},
+            },
+            id="Part B typed as a drug policy",
+        ),
+    ],
+)
+def test_part_d_medicare_advantage_or_medicare_of_no_part_stated_enrols(medicare: dict) -> None:
+    coverages = [coverage("m3-med", "m3", "2025-01-01", "2026-01-20"), medicare]
+    assert enrolment(evaluate("m3", coverages, CONTINUOUS)) == (90, 0, None)
+
+
+def test_a_cancelled_medicare_part_a_is_named_as_medicare() -> None:
+    # Blue Button sends a Part A it no longer covers as cancelled: named as Medicare Part A, whatever its status.
+    part_a = _part(coverage("m4-part-a", "m4", "2020-03-17", "2026-06-17", status="cancelled"), "A")
+    outcome = evaluate("m4", [coverage("m4-med", "m4", "2025-01-01", "2026-01-20"), part_a])
+    assert json.loads(outcome.row["evidence"])["enrolment"] == [
+        "Coverage enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days; "
+        "Coverage/m4-part-a not counted: Medicare Part A coverage 2020-03-17 to 2026-06-17 is no drug coverage"
+    ]
+
+
 def test_a_health_or_drug_plan_of_any_stated_type_enrols() -> None:
     coverages = [
         _typed(coverage("e10-med", "e10", "2025-01-01", "2026-01-20"), "HIP"),

@@ -18,11 +18,51 @@ from guideline.sent_twice import ACT_CODE_SYSTEMS
 _COUNTED = frozenset({"active"})
 _NOT_COUNTED = frozenset({"cancelled", "draft", "entered-in-error"})
 _FULL_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A plan that pays for no prescriptions, as the evidence of a gap names it: "dental coverage … is no medical or
+    drug coverage"."""
+
+    name: str  # "dental", "Medicare Part B"
+    is_not: str  # "medical or drug coverage"
+
+
+_DENTAL = _Plan("dental", "medical or drug coverage")
 # Coverage types (HL7 ActCode, under any of its spellings, sent_twice.ACT_CODE_SYSTEMS, its OID too: the insurance
 # policy and program codes CARIN's Coverage carries, its dental example DENTAL) of a plan that pays for no
 # prescriptions: dental and vision. The measures count members enrolled with a drug benefit, so such a plan is read
 # and enrols no day, as a cancelled one; a plan of any other type, or none stated, enrols as before.
-_NO_DRUG_BENEFIT = {"DENTAL": "dental", "DENTPRG": "dental", "VISPOL": "vision"}  # the plan as the evidence names it
+_NO_DRUG_BENEFIT = {"DENTAL": _DENTAL, "DENTPRG": _DENTAL, "VISPOL": _Plan("vision", "medical or drug coverage")}
+# Medicare Parts A and B pay for hospital and clinic care, and no outpatient prescription (Part B's drugs are given in
+# a clinic, none of the pharmacy fills the measures count): a Coverage of Part A or B alone enrols no day either.
+# CMS's Blue Button (CARIN's Coverage) sends one Coverage per part, its class a group "Medicare" and a plan "Part A";
+# US Core types Parts A and B by the Source of Payment Typology as 121 (Medicare FFS), Part D as 122, Medicare
+# Advantage as 111-113. A Coverage is read as Part A or B only when it says so and says nothing of a drug benefit
+# (Part C or D, Medicare Advantage, an Rx class, a drug type, words of drugs or pharmacy): Part D, an MA-PD plan, or
+# a Medicare Coverage naming no part (SOPT 1 or 12, a group "Medicare" alone) may pay for the fills, and enrols.
+_SOPT_SYSTEMS = frozenset(
+    {
+        "https://nahdo.org/sopt",
+        "http://nahdo.org/sopt",
+        "https://www.nahdo.org/sopt",
+        "http://www.nahdo.org/sopt",
+        "urn:oid:2.16.840.1.113883.3.221.5",
+    }
+)
+_SOPT_PARTS_A_B = "121"  # Medicare FFS: US Core's code for Parts A and B
+# Medicare managed care (Advantage: 11, 111-113, 119), the drug benefit (122), a dual-eligible plan (14) and
+# Medicare's pharmacy benefit manager (191): each may pay for prescriptions.
+_SOPT_DRUG_OR_ADVANTAGE = frozenset({"11", "111", "112", "113", "119", "122", "14", "191"})
+_ACT_DRUG = frozenset({"DRUGPOL"})
+_COVERAGE_CLASS_PLAN = frozenset({"group", "subgroup", "plan", "subplan", "class", "subclass"})
+_COVERAGE_CLASS_RX = frozenset({"rxbin", "rxpcn", "rxid", "rxgroup"})  # a pharmacy benefit's card fields
+# "Part A", "Parts A and B", "part a & b", "Parts A, B and D": the letters named.
+_PARTS = re.compile(r"\bparts?\s+([a-d](?:\s*(?:,|and|&|/|\+)\s*(?:parts?\s+)?[a-d])*)\b", re.IGNORECASE)
+_DRUG_WORDS = re.compile(r"\b(?:drugs?|rx|pharmacy|prescriptions?|advantage|ma-?pd)\b", re.IGNORECASE)
+_PART_LETTER = re.compile(r"\b[a-d]\b")
+_MEDICARE = re.compile(r"\bmedicare\b", re.IGNORECASE)
 # Why a Coverage of a status that enrols no one did not count, as the evidence of a gap says it.
 _STATUS_WORDS = {"cancelled": "is cancelled", "draft": "is a draft", "entered-in-error": "was entered in error"}
 
@@ -151,8 +191,9 @@ class _Reading:
 
 
 def _read(coverage: Mapping[str, Any], period: Period) -> _Reading:
-    """The Coverage's reading: a dental or vision plan, or one cancelled, a draft or entered in error, enrols no
-    day, and is named when its dates may reach into the period (a plan outside it explains no gap)."""
+    """The Coverage's reading: a dental or vision plan, Medicare Part A or B alone, or one cancelled, a draft or
+    entered in error, enrols no day, and is named when its dates may reach into the period (a plan outside it
+    explains no gap)."""
     status = coverage.get("status")
     if status is not None and not (isinstance(status, str) and status in _COUNTED | _NOT_COUNTED):
         return _Reading(not_read=f"status {status!r} is not one FHIR defines")
@@ -161,7 +202,7 @@ def _read(coverage: Mapping[str, Any], period: Period) -> _Reading:
     if plan is not None:  # whatever its dates say, it enrols no day in a drug benefit: dates not read stop nothing
         if why is None and span is None:
             return _Reading()
-        return _Reading(not_counted=f"{plan} coverage {_written_dates(coverage)} is no medical or drug coverage")
+        return _Reading(not_counted=f"{plan.name} coverage {_written_dates(coverage)} is no {plan.is_not}")
     if why is not None:
         return _Reading(not_read=why)
     if status in _NOT_COUNTED:
@@ -211,11 +252,61 @@ def _span(coverage: Mapping[str, Any], status: Any, period: Period) -> tuple[tup
     return ((first, last) if first <= last else None), None
 
 
-def _no_drug_benefit(coverage: Mapping[str, Any]) -> str | None:
-    """The plan the Coverage's type says it is, when a dental or vision plan (`_NO_DRUG_BENEFIT`); else None."""
+def _no_drug_benefit(coverage: Mapping[str, Any]) -> _Plan | None:
+    """The plan the Coverage says it is, when one that pays for no prescriptions: a dental or vision plan by its type
+    (`_NO_DRUG_BENEFIT`), or Medicare Part A or B alone (`_medicare_parts_a_b`); else None."""
     codings = [as_dict(c) for c in as_list(as_dict(coverage.get("type")).get("coding"))]
     codes = ((text(c.get("code")) or "").upper() for c in codings if text(c.get("system")) in ACT_CODE_SYSTEMS)
-    return next((_NO_DRUG_BENEFIT[code] for code in codes if code in _NO_DRUG_BENEFIT), None)
+    plan = next((_NO_DRUG_BENEFIT[code] for code in codes if code in _NO_DRUG_BENEFIT), None)
+    return plan if plan is not None else _medicare_parts_a_b(coverage, codings)
+
+
+def _medicare_parts_a_b(coverage: Mapping[str, Any], codings: list[Mapping[str, Any]]) -> _Plan | None:
+    """Medicare Part A, Part B, or both, when the Coverage says it is that alone (its plan or group, its type's words,
+    or SOPT 121) and names no drug benefit; else None."""
+    sopt = {text(c.get("code")) for c in codings if text(c.get("system")) in _SOPT_SYSTEMS}
+    classes = [as_dict(c) for c in as_list(coverage.get("class"))]
+    plan_words = [w for c in classes if _class_types(c) & _COVERAGE_CLASS_PLAN for w in _texts(c, "value", "name")]
+    type_words = [*_texts(as_dict(coverage.get("type")), "text"), *(w for c in codings for w in _texts(c, "display"))]
+    if _names_drug_benefit(codings, sopt, classes, [*plan_words, *type_words]):
+        return None
+    medicare_type_words = [w for w in type_words if _MEDICARE.search(w)]  # "Part B" alone in a type says too little
+    parts = {p for w in (*plan_words, *medicare_type_words) for p in _parts(w)}
+    if not parts and _SOPT_PARTS_A_B in sopt:
+        parts = {"a", "b"}
+    if not parts or parts - {"a", "b"}:  # Part C or D named: it pays for prescriptions
+        return None
+    return _Plan("Medicare Part " + " and ".join(part.upper() for part in sorted(parts)), "drug coverage")
+
+
+def _names_drug_benefit(
+    codings: list[Mapping[str, Any]], sopt: set[str | None], classes: list[Mapping[str, Any]], words: list[str]
+) -> bool:
+    """Whether the Coverage names a benefit that may pay for prescriptions: a drug policy (ActCode DRUGPOL), Medicare
+    Advantage or the drug benefit by SOPT, a pharmacy card's class (rxbin, ...), or words of drugs or Advantage."""
+    act = {(text(c.get("code")) or "").upper() for c in codings if text(c.get("system")) in ACT_CODE_SYSTEMS}
+    return bool(
+        act & _ACT_DRUG
+        or sopt & _SOPT_DRUG_OR_ADVANTAGE
+        or any(_class_types(c) & _COVERAGE_CLASS_RX for c in classes)
+        or any(_DRUG_WORDS.search(w) for w in words)
+    )
+
+
+def _class_types(entry: Mapping[str, Any]) -> set[str]:
+    """The codes of a Coverage.class entry's type ("group", "plan", "rxbin"), in lower case."""
+    codings = (as_dict(c) for c in as_list(as_dict(entry.get("type")).get("coding")))
+    return {code.lower() for c in codings if (code := text(c.get("code")))}
+
+
+def _texts(element: Mapping[str, Any], *keys: str) -> list[str]:
+    """The text an element holds under these keys (a class's value and name, a coding's display)."""
+    return [word for key in keys if (word := text(element.get(key)))]
+
+
+def _parts(words: str) -> set[str]:
+    """The Medicare parts the words name, as lower-case letters: "Parts A and B" -> {"a", "b"}."""
+    return {letter for match in _PARTS.finditer(words) for letter in _PART_LETTER.findall(match.group(1).lower())}
 
 
 def _bound(bounds: Mapping[str, Any], key: str) -> tuple[tuple[date, date] | None, str | None]:
