@@ -44,6 +44,10 @@ class UdsRow:
     # Another server's copy of it: "also sent by <server> as <its URL> (shown once)" on the row shown for both, or
     # "possibly the same result as <row>, sent by …" on a row only alike to another (`result_copies`).
     copy_note: str | None = None
+    # Why each negative judged against either drug of an order whose code and name state different opioids is
+    # expected, in the card's words ("oxycodone: negative, expected: positive for hydromorphone the same day (…)"):
+    # the card is quiet on it, and the row said only "Expected" beside a negative for a prescribed drug.
+    negatives_expected: tuple[str, ...] = ()
 
 
 # A result's status the page shows beside its value: a preliminary screen is to be confirmed before anyone acts on
@@ -101,6 +105,7 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
                 written=result.observation.dated_partial,
                 not_judged=None if after else result.unsettled,
                 copy_note=notes.get(id(result)),
+                negatives_expected=() if after else _negatives_expected(result),
             )
         )
     procedures = facts.drug_test_procedures
@@ -147,6 +152,16 @@ def _judged(result: UdsResult) -> tuple[tuple[str, ...], tuple[str, ...]]:
         )
     )
     return unexpected, explained
+
+
+def _negatives_expected(result: UdsResult) -> tuple[str, ...]:
+    """Each negative the card explains though it is no unexpected result (one judged against either drug of an order
+    whose code and name state different opioids: `SubstanceResult.explanation`), with its substance, in its words."""
+    return tuple(
+        f"{s.label}: {s.value}, {s.explanation}"
+        for s in result.substances
+        if s.value == "negative" and not s.unexpected and s.explanation
+    )
 
 
 def _after(day: date | None, today: date) -> bool:
