@@ -241,10 +241,14 @@ def _validity_said(facts: Facts, result: UdsResult, item: SubstanceResult) -> st
     """What an unexpected negative's line adds when its specimen's validity could not be judged: it was read as a
     negative (not known to be dilute), and dilution, not a missed dose, may explain it."""
     unread = specimen_not_judged(facts, result) if item.value == "negative" else ()
-    if not unread:
-        return ""
+    return f"; {validity_not_judged_words(unread)}" if unread else ""
+
+
+def validity_not_judged_words(unread: Sequence[str]) -> str:
+    """ "its specimen's validity could not be judged (Creatinine Ur 15, sent with no unit); a dilute specimen can read
+    negative": the unexpected negative's line and the plan page's row of its test say it alike."""
     written = "; ".join(unread)  # each says why: a unit not read, or a bound that cannot tell
-    return f"; its specimen's validity could not be judged ({written}); a dilute specimen can read negative"
+    return f"its specimen's validity could not be judged ({written}); a dilute specimen can read negative"
 
 
 # -- the card --------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from guideline.checks.unexpected_uds_result import RESULT_MONTHS
+from guideline.checks.unexpected_uds_result import RESULT_MONTHS, specimen_not_judged, validity_not_judged_words
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import pending_orders, report_months
 from guideline.plan.model import QueryStatus
@@ -48,6 +48,9 @@ class UdsRow:
     # expected, in the card's words ("oxycodone: negative, expected: positive for hydromorphone the same day (…)"):
     # the card is quiet on it, and the row said only "Expected" beside a negative for a prescribed drug.
     negatives_expected: tuple[str, ...] = ()
+    # Its specimen's validity results PainPlan could not judge (a unit not read, a bound that cannot tell), in the
+    # card's words: its negatives are read as negatives, as the card reads them, though the specimen may be dilute.
+    validity_note: str | None = None
 
 
 # A result's status the page shows beside its value: a preliminary screen is to be confirmed before anyone acts on
@@ -106,6 +109,7 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
                 not_judged=None if after else result.unsettled,
                 copy_note=notes.get(id(result)),
                 negatives_expected=() if after else _negatives_expected(result),
+                validity_note=None if after else _validity_note(facts, result),
             )
         )
     procedures = facts.drug_test_procedures
@@ -162,6 +166,13 @@ def _negatives_expected(result: UdsResult) -> tuple[str, ...]:
         for s in result.substances
         if s.value == "negative" and not s.unexpected and s.explanation
     )
+
+
+def _validity_note(facts: Facts, result: UdsResult) -> str | None:
+    """What its row says when its specimen's validity could not be judged, by the card's rule and in its words
+    (`unexpected_uds_result.specimen_not_judged`: only beside a negative, since a positive stands)."""
+    unread = specimen_not_judged(facts, result)
+    return validity_not_judged_words(unread) if unread else None
 
 
 def _after(day: date | None, today: date) -> bool:
