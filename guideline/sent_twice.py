@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from guideline import fills
 from guideline.dosage import classify_unit
 from guideline.fhirdata import Coding, Concept, Quantity
-from guideline.identifiers import actor_key, actor_kind, by_identifier, named_kind
+from guideline.identifiers import MARK, actor_key, actor_kind, by_identifier, named_kind
 from guideline.orders import is_prescription
 from guideline.record import Dispense, MedOrder
 from guideline.record.identity import one_numbered, prescription_named
@@ -407,17 +407,20 @@ def possible_copies_at_the_point_of_care(
 def marks_at_the_point_of_care(orders: Sequence[MedOrder], terms: Terminology) -> Callable[[Dispense], FillMarks]:
     """A fill's marks as the cards read them, each fill's worked out once (`remembered_marks`): the prescriber read
     through the order a fill names among the record's `orders` (`prescriber_named`), as the population review reads
-    it. With no export's directory to look numbers up in, a prescriber or pharmacy is the actor as the fill names it:
-    one named by reference and one by NPI or NCPDP number are not known to be one, so such fills are both read."""
+    it, and an NPI of no type as the Practitioner an order names by it (`by_npi_as_ordered`). With no export's
+    directory to look numbers up in, a prescriber or pharmacy is the actor as the record read it (a reference by NPI
+    is the Practitioner sent with the chart that carries it, `identity.who`): one named by reference and one by NPI
+    or NCPDP number that nothing in the chart joins are not known to be one, so such fills are both read."""
     # Read when a marked fill first names its order (one naming none is read through no order): most calls mark no
     # fill at all, so the record's orders are not gone through on every call for nothing.
     filled_from: list[MedOrder] | None = None
+    practitioner = by_npi_as_ordered(named_practitioner, orders)
 
     def marks(dispense: Dispense) -> FillMarks:
         nonlocal filled_from
         if filled_from is None and dispense.authorizing_prescriptions:
             filled_from = prescriptions(orders)
-        prescriber, sure = prescriber_named(dispense, filled_from or (), named_practitioner)
+        prescriber, sure = prescriber_named(dispense, filled_from or (), practitioner)
         drug = fills.same_drug_key(dispense, terms)
         return fill_marks(dispense, drug, prescriber, named_pharmacy(dispense), prescriber_sure=sure)
 
@@ -476,6 +479,40 @@ def prescriber_read(
     if found:
         return found, True
     return next((p for p in map(practitioner, dispense.performers) if p), None), False
+
+
+def by_npi_as_ordered(
+    practitioner: Callable[[str], str | None], orders: Sequence[MedOrder]
+) -> Callable[[str], str | None]:
+    """`practitioner`, with a fill's NPI of no stated type read as a Practitioner's when a prescription among `orders`
+    names its prescriber as the Practitioner that carries it (`ordered_npis`): the data's own word that the NPI is
+    hers, so an HIE's copy naming her by NPI alone and the EHR's fill naming her through its order name one
+    prescriber. Any other NPI of no type stays as `practitioner` reads it (none: it may be a pharmacy's)."""
+    known: frozenset[str] | None = None  # worked out when a fill first names an NPI of no type (rare)
+
+    def named(ref: str) -> str | None:
+        nonlocal known
+        found = practitioner(ref)
+        if found is not None or not ref.startswith(MARK):
+            return found
+        if known is None:
+            known = ordered_npis(prescriptions(orders))
+        key = by_identifier(ref)
+        return practitioner("Practitioner" + ref) if key is not None and key[1] in known else None
+
+    return named
+
+
+def ordered_npis(orders: Iterable[MedOrder]) -> frozenset[str]:
+    """The NPIs (`identifier_key`) the orders name their prescriber by as a Practitioner: a Practitioner contained in
+    the order that carries it, or a requester by NPI of the type Practitioner, as the record reads them. (A role by
+    NPI is not taken: read as `Practitioner`, the fill's NPI would be another prescriber than the order's role.)"""
+    found = set()
+    for order in orders:
+        named = by_identifier(order.requester) if order.requester else None
+        if named is not None and named[0] == "Practitioner" and named[1].startswith("npi|"):
+            found.add(named[1])
+    return frozenset(found)
 
 
 def named_practitioner(ref: str) -> str | None:

@@ -184,10 +184,11 @@ def _marks(reader: _Reader) -> Callable[[Dispense], sent_twice.FillMarks]:
     # The prescriber as the measures read it, through the prescription a fill names: an EHR's dispense names its
     # prescriber only so, and read as naming none, it was never one with the payer's claim for it.
     orders = reader.prescriptions
+    practitioner = sent_twice.by_npi_as_ordered(reader.practitioner, orders)
 
     def marks(dispense: Dispense) -> sent_twice.FillMarks:
         drug = fills.same_drug_key(dispense, reader.terms)
-        prescriber, sure = sent_twice.prescriber_named(dispense, orders, reader.practitioner)
+        prescriber, sure = sent_twice.prescriber_named(dispense, orders, practitioner)
         return sent_twice.fill_marks(dispense, drug, prescriber, reader.pharmacy(dispense), prescriber_sure=sure)
 
     return marks
