@@ -249,11 +249,7 @@ def gather(
     medications: list[dict] = []
     fetched: list[str] = []
     if not (network and request.fhir_server):
-        why = (
-            f"not in the request's prefetch ({_no_second_read(network)})"
-            if not network
-            else f"not in the prefetch, and {_no_second_read(network, again=False)}"
-        )
+        why = _not_sent(network, "not in the request's prefetch", "not in the prefetch")
         for key in queries:
             if key.startswith("med:"):
                 gaps[MEDICATIONS] = why
@@ -670,10 +666,16 @@ def _name_elsewhere(gaps: dict[str, str], elsewhere: list[str]) -> dict[str, str
 
 
 def _results_not_read(network: bool) -> str:
-    """Why the results a urine drug test report names and the request does not hold were not read: the one reason
-    for any read not made (`_no_second_read`), of them."""
-    reason = _no_second_read(network, again=False, it="them")
-    return f"not sent in the request ({reason})" if not network else f"not sent in the prefetch, and {reason}"
+    """Why the results a urine drug test report names and the request does not hold were not read."""
+    return _not_sent(network, "not sent in the request", "not sent in the prefetch", it="them")
+
+
+def _not_sent(network: bool, offline: str, online: str, it: str = "it") -> str:
+    """Why data the request did not hold was not read, said where it was not (`offline`, `online`) with the one
+    reason for any read not made (`_no_second_read`): "not in the request's prefetch (the offline check reads nothing
+    from the network)", "not in the prefetch, and the request names no FHIR server to read it from"."""
+    reason = _no_second_read(network, again=False, it=it)
+    return f"{offline} ({reason})" if not network else f"{online}, and {reason}"
 
 
 def _and_rest_not_read(said: str | None, network: bool) -> str:
