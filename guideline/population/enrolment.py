@@ -256,19 +256,19 @@ def _no_drug_benefit(coverage: Mapping[str, Any]) -> _Plan | None:
     """The plan the Coverage says it is, when one that pays for no prescriptions: a dental or vision plan by its type
     (`_NO_DRUG_BENEFIT`), or Medicare Part A or B alone (`_medicare_parts_a_b`); else None."""
     codings = [as_dict(c) for c in as_list(as_dict(coverage.get("type")).get("coding"))]
-    codes = ((text(c.get("code")) or "").upper() for c in codings if text(c.get("system")) in ACT_CODE_SYSTEMS)
-    plan = next((_NO_DRUG_BENEFIT[code] for code in codes if code in _NO_DRUG_BENEFIT), None)
-    return plan if plan is not None else _medicare_parts_a_b(coverage, codings)
+    act = [(text(c.get("code")) or "").upper() for c in codings if text(c.get("system")) in ACT_CODE_SYSTEMS]
+    plan = next((_NO_DRUG_BENEFIT[code] for code in act if code in _NO_DRUG_BENEFIT), None)
+    return plan if plan is not None else _medicare_parts_a_b(coverage, codings, act)
 
 
-def _medicare_parts_a_b(coverage: Mapping[str, Any], codings: list[Mapping[str, Any]]) -> _Plan | None:
+def _medicare_parts_a_b(coverage: Mapping[str, Any], codings: list[Mapping[str, Any]], act: list[str]) -> _Plan | None:
     """Medicare Part A, Part B, or both, when the Coverage says it is that alone (its plan or group, its type's words,
-    or SOPT 121) and names no drug benefit; else None."""
+    or SOPT 121) and names no drug benefit; else None. `act`: its type's ActCode codes, in upper case."""
     sopt = {text(c.get("code")) for c in codings if text(c.get("system")) in _SOPT_SYSTEMS}
     classes = [as_dict(c) for c in as_list(coverage.get("class"))]
     plan_words = [w for c in classes if _class_types(c) & _COVERAGE_CLASS_PLAN for w in _texts(c, "value", "name")]
     type_words = [*_texts(as_dict(coverage.get("type")), "text"), *(w for c in codings for w in _texts(c, "display"))]
-    if _names_drug_benefit(codings, sopt, classes, [*plan_words, *type_words]):
+    if _names_drug_benefit(act, sopt, classes, [*plan_words, *type_words]):
         return None
     medicare_type_words = [w for w in type_words if _MEDICARE.search(w)]  # "Part B" alone in a type says too little
     parts = {p for w in (*plan_words, *medicare_type_words) for p in _parts(w)}
@@ -280,13 +280,12 @@ def _medicare_parts_a_b(coverage: Mapping[str, Any], codings: list[Mapping[str, 
 
 
 def _names_drug_benefit(
-    codings: list[Mapping[str, Any]], sopt: set[str | None], classes: list[Mapping[str, Any]], words: list[str]
+    act: list[str], sopt: set[str | None], classes: list[Mapping[str, Any]], words: list[str]
 ) -> bool:
     """Whether the Coverage names a benefit that may pay for prescriptions: a drug policy (ActCode DRUGPOL), Medicare
     Advantage or the drug benefit by SOPT, a pharmacy card's class (rxbin, ...), or words of drugs or Advantage."""
-    act = {(text(c.get("code")) or "").upper() for c in codings if text(c.get("system")) in ACT_CODE_SYSTEMS}
     return bool(
-        act & _ACT_DRUG
+        _ACT_DRUG.intersection(act)
         or sopt & _SOPT_DRUG_OR_ADVANTAGE
         or any(_class_types(c) & _COVERAGE_CLASS_RX for c in classes)
         or any(_DRUG_WORDS.search(w) for w in words)
