@@ -341,6 +341,31 @@ def test_part_d_medicare_advantage_or_medicare_of_no_part_stated_enrols(medicare
     assert enrolment(evaluate("m3", coverages, CONTINUOUS)) == (90, 0, None)
 
 
+@pytest.mark.parametrize(
+    "classes",
+    [
+        pytest.param([_class("group", "GRP-7", "Acme Auto Parts A/S employees")], id="a group name saying Parts A"),
+        pytest.param([_class("group", "GRP-7"), _class("plan", "Part B")], id="a plan 'Part B' of no Medicare"),
+    ],
+)
+def test_a_health_plan_naming_a_part_but_not_medicare_enrols(classes: list[dict]) -> None:
+    # Before, a commercial health policy whose group or plan said "Parts A" or "Part B" was read as Medicare Part A or
+    # B, enrolled the member on no day, and left them out of every measure under continuous enrolment.
+    health = {**_typed(coverage("m5-health", "m5", "2026-01-21", None), "EHCPOL"), "class": classes}
+    coverages = [coverage("m5-med", "m5", "2025-01-01", "2026-01-20"), health]
+    assert enrolment(evaluate("m5", coverages, CONTINUOUS)) == (90, 0, None)
+
+
+def test_a_part_named_beside_medicare_as_the_payor_is_medicare() -> None:
+    part_b = {
+        **coverage("m6-part-b", "m6", "2026-01-21", None),
+        "payor": [{"display": "Medicare"}],
+        "class": [_class("plan", "Part B")],
+    }
+    outcome = evaluate("m6", [coverage("m6-med", "m6", "2025-01-01", "2026-01-20"), part_b], CONTINUOUS)
+    assert enrolment(outcome) == (20, 1, 70)
+
+
 def test_a_cancelled_medicare_part_a_is_named_as_medicare() -> None:
     # Blue Button sends a Part A it no longer covers as cancelled: named as Medicare Part A, whatever its status.
     part_a = _part(coverage("m4-part-a", "m4", "2020-03-17", "2026-06-17", status="cancelled"), "A")

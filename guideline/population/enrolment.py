@@ -39,9 +39,11 @@ _NO_DRUG_BENEFIT = {"DENTAL": _DENTAL, "DENTPRG": _DENTAL, "VISPOL": _Plan("visi
 # a clinic, none of the pharmacy fills the measures count): a Coverage of Part A or B alone enrols no day either.
 # CMS's Blue Button (CARIN's Coverage) sends one Coverage per part, its class a group "Medicare" and a plan "Part A";
 # US Core types Parts A and B by the Source of Payment Typology as 121 (Medicare FFS), Part D as 122, Medicare
-# Advantage as 111-113. A Coverage is read as Part A or B only when it says so and says nothing of a drug benefit
-# (Part C or D, Medicare Advantage, an Rx class, a drug type, words of drugs or pharmacy): Part D, an MA-PD plan, or
-# a Medicare Coverage naming no part (SOPT 1 or 12, a group "Medicare" alone) may pay for the fills, and enrols.
+# Advantage as 111-113. A Coverage is read as Part A or B only when it says so, names Medicare (a SOPT code of its
+# category 1, the word in its classes, type or payor: a company's "Auto Parts A/S" is no Medicare part), and says
+# nothing of a drug benefit (Part C or D, Medicare Advantage, an Rx class, a drug type, words of drugs or pharmacy):
+# Part D, an MA-PD plan, or a Medicare Coverage naming no part (SOPT 1 or 12, a group "Medicare" alone) may pay for
+# the fills, and enrols.
 _SOPT_SYSTEMS = frozenset(
     {
         "https://nahdo.org/sopt",
@@ -263,13 +265,16 @@ def _no_drug_benefit(coverage: Mapping[str, Any]) -> _Plan | None:
 
 def _medicare_parts_a_b(coverage: Mapping[str, Any], codings: list[Mapping[str, Any]], act: list[str]) -> _Plan | None:
     """Medicare Part A, Part B, or both, when the Coverage says it is that alone (its plan or group, its type's words,
-    or SOPT 121) and names no drug benefit; else None. `act`: its type's ActCode codes, in upper case."""
+    or SOPT 121), names Medicare (`_names_medicare`) and no drug benefit; else None. `act`: its type's ActCode
+    codes, in upper case."""
     sopt = {text(c.get("code")) for c in codings if text(c.get("system")) in _SOPT_SYSTEMS}
     classes = [as_dict(c) for c in as_list(coverage.get("class"))]
     plan_words = [w for c in classes if _class_types(c) & _COVERAGE_CLASS_PLAN for w in _texts(c, "value", "name")]
     type_words = [*_texts(as_dict(coverage.get("type")), "text"), *(w for c in codings for w in _texts(c, "display"))]
     if _names_drug_benefit(act, sopt, classes, [*plan_words, *type_words]):
         return None
+    if not _names_medicare(coverage, sopt, [*plan_words, *type_words]):
+        return None  # "Part B" of no Medicare named is some other plan's ("Auto Parts A/S" a company's name)
     medicare_type_words = [w for w in type_words if _MEDICARE.search(w)]  # "Part B" alone in a type says too little
     parts = {p for w in (*plan_words, *medicare_type_words) for p in _parts(w)}
     if not parts and _SOPT_PARTS_A_B in sopt:
@@ -290,6 +295,13 @@ def _names_drug_benefit(
         or any(_class_types(c) & _COVERAGE_CLASS_RX for c in classes)
         or any(_DRUG_WORDS.search(w) for w in words)
     )
+
+
+def _names_medicare(coverage: Mapping[str, Any], sopt: set[str | None], words: list[str]) -> bool:
+    """Whether the Coverage says it is Medicare: a SOPT code of its Medicare category (1, 1xx), or the word in its
+    classes' or type's words (Blue Button's group "Medicare") or its payor's name."""
+    payors = [w for p in as_list(coverage.get("payor")) for w in _texts(as_dict(p), "display")]
+    return any(code.startswith("1") for code in sopt if code) or any(_MEDICARE.search(w) for w in [*words, *payors])
 
 
 def _class_types(entry: Mapping[str, Any]) -> set[str]:
