@@ -335,10 +335,8 @@ def _unread(observation: Observation, test: ValidityTest) -> bool:
 
 
 def _name(observation: Observation, test: ValidityTest) -> str:
-    """The result's name as the lab sent it, else its test's."""
-    concept = observation.code
-    names = [concept.text, *(c.display for c in concept.codings)] if concept is not None else []
-    return next((n for n in names if n), test.name)
+    """The result's name as the lab sent it (its text, else a coding's display), else its test's."""
+    return (observation.code.display() if observation.code else None) or test.name
 
 
 def _as_sent(observation: Observation) -> tuple[str, str | None]:
