@@ -796,13 +796,24 @@ def counted_reading(conflicts: Sequence[DrugConflict], readings: Sequence[_Readi
     the higher is counted (the code's on a tie or when none has one), as the strength rule counts the higher
     strength, so a dose that may reach a threshold is never passed over in silence."""
     index = max(range(len(readings)), key=lambda i: (readings[i].state == "ok", readings[i].mme or Decimal(0)))
-    labels = [and_list(list(conflicts[0].coded)), *(and_list(list(c.named)) for c in conflicts)]
+    labels = conflict_labels(conflicts)
     return index, tuple(
         _conflict_words(labels[0], labels[n], (labels[index], readings[index]), readings[0], readings[n], n == index)
         if conflicts[n - 1].opioid
         else _no_opioid_words(labels[0], labels[n], (labels[index], readings[index]))
         for n in range(1, len(readings))
     )
+
+
+def conflict_labels(conflicts: Sequence[DrugConflict]) -> list[str]:
+    """The drugs of each reading of an order or fill whose names state other drugs than its code, as its lines name
+    them: the code's ("oxycodone"), then each conflicting name's ("hydromorphone")."""
+    return [and_list(list(conflicts[0].coded)), *(and_list(list(c.named)) for c in conflicts)]
+
+
+def conflict_said(coded: str, named: str) -> str:
+    """ "its code says oxycodone, its name says hydromorphone": how every line names a conflict of code and name."""
+    return f"its code says {coded}, its name says {named}"
 
 
 def with_conflicts(line: str, words: Sequence[str]) -> str:
@@ -815,7 +826,7 @@ def _conflict_words(
 ) -> str:
     """ "its code says oxycodone, its name says hydromorphone: counted as hydromorphone, 40.0 MME/day against 30.0 as
     oxycodone; check which drug is meant"."""
-    head = f"its code says {coded}, its name says {named}"
+    head = conflict_said(coded, named)
     label, reading = counted
     if reading.state != "ok" or reading.mme is None:
         return f"{head}: check which drug is meant"
@@ -833,7 +844,7 @@ def _no_opioid_words(coded: str, named: str, counted: tuple[str, _Reading]) -> s
     """ "its code says oxycodone, its name says diazepam: counted as oxycodone, 30.0 MME/day; as diazepam it is no
     opioid; check which drug is meant": a name of no opioid beside an opioid's code, which is kept. The reading
     counted is said as it is: another name's opioid when that one's MME was the higher ("counted as hydromorphone")."""
-    head = f"its code says {coded}, its name says {named}"
+    head = conflict_said(coded, named)
     label, reading = counted
     if reading.state != "ok" or reading.mme is None:
         # No reading has an MME, so the code's is the one kept (`counted_reading` falls back to it).
@@ -851,7 +862,7 @@ def code_named_words(medication: ResolvedMedication, terms: Terminology, reading
         return None
     known = known_ingredients()
     opioids = [name for name in recognition.ingredients if known[name].kind == "opioid"]
-    head = f"its code says {recognition.code_says}, its name says {and_list(list(recognition.ingredients))}"
+    head = conflict_said(recognition.code_says, and_list(list(recognition.ingredients)))
     if reading.state == "ok" and reading.mme is not None:
         counted = f"counted as {and_list(opioids)}, {format_mme(reading.mme)} MME/day"
     else:

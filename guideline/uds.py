@@ -16,7 +16,7 @@ from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Co
 from guideline.fills import handed_over
 from guideline.history import Interval, dispense_interval
 from guideline.memo import MISSING, IdentityMemo
-from guideline.mme import Drug, identify_drug, named_medication
+from guideline.mme import Drug, conflict_labels, conflict_said, identify_drug, named_medication
 from guideline.orders import is_ambulatory, is_order, is_taken, order_start, stated_end
 from guideline.record import (
     DiagnosticReport,
@@ -33,7 +33,6 @@ from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
 from guideline.uds_names import substances_named, substances_of_panel_item
-from guideline.words import and_list
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
 ANALYTE_NAMES = tuple(dict.fromkeys(analyte.substance for analyte in ANALYTES))
@@ -972,11 +971,12 @@ class PrescriptionHistory:
         conflicts = [c for c in drug.drug_conflicts if c.opioid] if isinstance(drug, Drug) else []
         if not conflicts:
             return None
-        words = "; ".join(
-            f"its code says {and_list(list(c.coded))}, its name says {and_list(list(c.named))}" for c in conflicts
-        )
-        readings = [(and_list(list(conflicts[0].coded)), medication)]
-        readings += [(and_list(list(c.named)), self._name_reading(c.name)) for c in conflicts]
+        coded, *named = conflict_labels(conflicts)  # one code, so every conflict's code states the same drugs
+        words = "; ".join(conflict_said(coded, label) for label in named)
+        readings = [
+            (coded, medication),
+            *((label, self._name_reading(c.name)) for label, c in zip(named, conflicts, strict=True)),
+        ]
         return NamedOtherwise(words, tuple(readings))
 
     def _name_reading(self, name: str) -> ResolvedMedication:
