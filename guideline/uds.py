@@ -1216,16 +1216,12 @@ def _unexpected_negative(substance: str, label: str, prescribed: Prescription) -
     """ "negative for oxycodone although oxycodone 5 mg was prescribed (2026-06-05)"; of a supply whose code and
     name state different opioids, with the conflict and the other drug, whose positive would have explained it."""
     other = prescribed.otherwise
-    if other is None or not other.labels:
-        words = f"negative for {label} although {prescribed.name} was prescribed ({iso_day(prescribed.day)})"
-        named = prescribed.written() if other else None
-        return SubstanceResult.make(substance, label, "negative", True, words, named_otherwise=named)
-    words = (
-        f"negative for {label} although {prescribed.name} was prescribed ({iso_day(prescribed.day)}; {other.words}, "
-        f"and no result that day was positive for {' or '.join(other.labels)})"
-    )
-    named = prescribed.written()
-    return SubstanceResult.make(substance, label, "negative", True, words, other_drugs=other, named_otherwise=named)
+    # Of a conflict whose drugs are all the set's (no other drug to look for), the line is the usual one.
+    either = other if other is not None and other.labels else None
+    why = f"; {either.words}, and no result that day was positive for {' or '.join(either.labels)}" if either else ""
+    words = f"negative for {label} although {prescribed.name} was prescribed ({iso_day(prescribed.day)}{why})"
+    named = prescribed.written() if other else None
+    return SubstanceResult.make(substance, label, "negative", True, words, other_drugs=either, named_otherwise=named)
 
 
 def uds_results(
