@@ -1265,8 +1265,9 @@ class Facts:
 
     @cached_property
     def validity_not_judged(self) -> SpecimenVerdicts:
-        """By specimen, its validity results PainPlan could not judge (a unit it does not convert), when no other
-        finds it unfit (`uds.validity_not_judged`): its drug results are read as they are, and these named beside."""
+        """By specimen, its validity results PainPlan could not judge (a unit it does not convert, or a bound that
+        cannot decide), when no other finds it unfit (`uds.validity_not_judged`): its drug results are read as they
+        are, and these named beside."""
         return validity_not_judged(self.record.observations)
 
     def unreadable_drug_tests_within(self, months: int) -> tuple[UnreadableTest, ...]:

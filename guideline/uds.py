@@ -243,8 +243,9 @@ def specimen_verdicts_of(observations: Iterable[Observation]) -> SpecimenVerdict
 
 
 def validity_not_judged(observations: Iterable[Observation]) -> SpecimenVerdicts:
-    """By specimen, its validity results in a unit PainPlan does not convert, when none finds it unfit
-    (`specimen_validity.not_judged`, their words read as `specimen_verdicts` reads them)."""
+    """By specimen, its validity results in a unit PainPlan does not convert or given only as a bound that cannot
+    decide, when none finds it unfit (`specimen_validity.not_judged`, their words read as `specimen_verdicts` reads
+    them)."""
     return not_judged(observations, _said_unfit)
 
 
