@@ -313,19 +313,12 @@ def _reading(observation: Observation, test: ValidityTest) -> Reading | None:
     measured = observation.value_quantity
     if measured is None or measured.value is None:
         return None
-    if not measured.code and not measured.unit:
-        # a specific gravity or a pH has no unit
-        return _read_as(test.in_criteria_unit(measured.value, None), observation.value_comparator)
-    for unit in (measured.code, measured.unit):
-        if unit:
-            converted = test.in_criteria_unit(measured.value, unit)
-            if converted is not None:
-                return _read_as(converted, observation.value_comparator)
+    # a specific gravity or a pH has no unit
+    for unit in [u for u in (measured.code, measured.unit) if u] or [None]:
+        converted = test.in_criteria_unit(measured.value, unit)
+        if converted is not None:
+            return Reading(converted, observation.value_comparator)
     return None
-
-
-def _read_as(value: Decimal | None, comparator: str | None) -> Reading | None:
-    return None if value is None else Reading(value, comparator)
 
 
 def _unread(observation: Observation, test: ValidityTest) -> bool:
