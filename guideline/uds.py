@@ -1338,11 +1338,11 @@ def _either_way(result: UdsResult, positives: set[str], history: PrescriptionHis
 
 
 def _expected_either_way(item: SubstanceResult) -> SubstanceResult:
-    """A negative for the drug the code (or the name) states, beside a positive for the other one: expected."""
-    other = item.other_drugs
-    words = f"expected: positive for {' or '.join(other.labels)} the same day ({other.words})" if other else None
+    """A negative for the drug the code (or the name) states, beside a positive for the other one: expected, with no
+    words, as any negative a prescription expects (the positive may be an opiate screen, no result of the other drug);
+    the card still names the supply (`named_otherwise`)."""
     return SubstanceResult.make(
-        item.substance, item.label, item.value, False, words, named_otherwise=item.named_otherwise
+        item.substance, item.label, item.value, False, None, named_otherwise=item.named_otherwise
     )
 
 
