@@ -210,7 +210,7 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
         per_fill = plausible_days(expected)
         source: str | None = "expected supply duration" if per_fill is not None else None
         if expected is not None and per_fill is None:
-            unbelieved.append(f"expected supply duration {_one_place(expected)} days")
+            unbelieved.append(f"expected supply duration {one_place(expected)} days")
         if per_fill is None:
             quantity = to_amount(order.dispense.quantity)
             if quantity is not None and quantity.unit_class in ("count", "volume"):
@@ -221,7 +221,7 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
             per_fill = plausible_days(bounds)
             source = "timing bounds" if per_fill is not None else None
             if bounds is not None and per_fill is None:
-                unbelieved.append(f"dosage time bounds of {_one_place(bounds)} days")
+                unbelieved.append(f"dosage time bounds of {one_place(bounds)} days")
         total = per_fill
         if per_fill is not None and config["count_refills_in_supply"]:
             # More refills than a prescription can carry is corrupt data: the total is unknown, never centuries.
@@ -235,12 +235,12 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
 
 def _too_many_refills(per_fill: Decimal, refills: int) -> str:
     """ "30 days' supply with 120 refills, …": why the total supply of an order is unknown though a fill's is not."""
-    return f"{_one_place(per_fill)} days' supply with {refills} refills, more refills than a prescription can carry"
+    return f"{one_place(per_fill)} days' supply with {refills} refills, more refills than a prescription can carry"
 
 
-def _one_place(value: Decimal) -> str:
-    """Days or units a day as the clinician reads them: whole, or to one place (quantity ÷ dose rarely comes out
-    whole)."""
+def one_place(value: Decimal) -> str:
+    """Days or units a day as the clinician reads them: whole, or to one place, half up (quantity ÷ dose rarely
+    comes out whole): "30", "12.5"."""
     try:
         return number_text(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
     except InvalidOperation:  # more digits than the context holds (an absurd number from bad data): as it is
@@ -263,10 +263,10 @@ def _quantity_days(
         if plausible_days(walked) is not None:
             return walked, "quantity along the dosing steps", None
         along = f"quantity {quantity.shown} taken along the dosing steps"
-        return None, None, f"{along}: {_one_place(walked)} days' supply"
+        return None, None, f"{along}: {one_place(walked)} days' supply"
     if plausible_days(days) is None:
-        daily = f"{_one_place(highest)}{' mL' if quantity.unit_class == 'volume' else ''} a day"
-        return None, None, f"quantity {quantity.shown} at {daily}: {_one_place(days)} days' supply"
+        daily = f"{one_place(highest)}{' mL' if quantity.unit_class == 'volume' else ''} a day"
+        return None, None, f"quantity {quantity.shown} at {daily}: {one_place(days)} days' supply"
     return days, "quantity ÷ daily dose", None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from guideline.cards import Card
 from guideline.checks.common import (
@@ -17,7 +17,7 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.mme import quantize6
-from guideline.supply import Supply
+from guideline.supply import Supply, one_place
 from guideline.words import and_list
 
 CHECK_ID = "acute-duration"
@@ -63,8 +63,8 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             + ("s" if len(qualifying) > 1 else "")
             + ":**\n"
             + bullet_list(f"{facts.name(o)}: {_supply_text(s)}" for o, s in qualifying),
-            f"Acute pain often needs opioids for {_days(info_days)} days or less and rarely for more than "
-            f"{_days(warning_days)} days; unused opioids left at home add risk for the patient and household.",
+            f"Acute pain often needs opioids for {one_place(info_days)} days or less and rarely for more than "
+            f"{one_place(warning_days)} days; unused opioids left at home add risk for the patient and household.",
             "**Options:** prescribe no more than the expected duration of pain severe enough to need an opioid, "
             "and re-evaluate the patient if pain continues longer than expected.",
             _basis(facts),
@@ -86,7 +86,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
         view="medications",
         orders=tuple(o.id for o, _ in qualifying if o.id),
         facts={
-            "longest_days": _days(longest_days),
+            "longest_days": one_place(longest_days),
             "orders": {facts.name(o): str(s.total_days) for o, s in qualifying},
         },
         level=longest_days,  # an override of this supply does not hide a longer one
@@ -104,21 +104,15 @@ def _basis(facts: Facts) -> str:
     )
 
 
-def _days(value: Decimal) -> str:
-    """Whole days without decimals; a fraction to one place (an estimate from quantity ÷ dose)."""
-    rounded = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return str(rounded.to_integral_value()) if rounded == rounded.to_integral_value() else str(rounded)
-
-
 def _supply_text(supply: Supply) -> str:
     """The days' supply and how it was derived, so the prescriber can see what to change."""
-    total = f"{_days(supply.total_days or Decimal(0))} days' supply"
+    total = f"{one_place(supply.total_days or Decimal(0))} days' supply"
     source = SOURCE_WORDS.get(supply.source or "", "derived from the order")
     if supply.refills and supply.per_fill_days is not None:
         fills = supply.refills + 1
         refill_word = "refill" if supply.refills == 1 else "refills"
         return (
-            f"{total} ({_days(supply.per_fill_days)} days per fill {source}, × {fills} fills including "
+            f"{total} ({one_place(supply.per_fill_days)} days per fill {source}, × {fills} fills including "
             f"{supply.refills} {refill_word})"
         )
     return f"{total} ({source})"
@@ -127,11 +121,11 @@ def _supply_text(supply: Supply) -> str:
 def _summary(name: str, longest: Supply, count: int, info_days: Decimal, warning_days: Decimal) -> str:
     total = quantize6(longest.total_days or Decimal(0))
     if total > warning_days:
-        advice = f"more than {_days(warning_days)} days is rarely needed"
+        advice = f"more than {one_place(warning_days)} days is rarely needed"
     else:
-        advice = f"{_days(info_days)} days or less is often enough"
+        advice = f"{one_place(info_days)} days or less is often enough"
     others = f" and {count - 1} more" if count > 1 else ""
     return first_fitting(
-        f"{_days(total)}-day opioid supply for acute pain ({name}{others}): {advice}",
-        f"{_days(total)}-day opioid supply for acute pain: {advice}",
+        f"{one_place(total)}-day opioid supply for acute pain ({name}{others}): {advice}",
+        f"{one_place(total)}-day opioid supply for acute pain: {advice}",
     )

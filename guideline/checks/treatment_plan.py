@@ -4,7 +4,6 @@ opioid therapy starts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from guideline.cards import Card
 from guideline.care_plans import CurrentPlan, current_pain_plan, plan_window_days, status_words
@@ -22,6 +21,7 @@ from guideline.checks.common import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts
 from guideline.record import DocumentReference, MedOrder
+from guideline.supply import one_place
 from guideline.terminology import PAIN_MANAGEMENT_PROCEDURE, PAIN_TREATMENT_PLAN
 from guideline.timeutil import iso_day
 from guideline.unread_data import CARE_PLANS, MEDICINES, PLAN_DOCUMENTS, PROCEDURES, Source
@@ -206,8 +206,7 @@ def _days_text(facts: Facts, order: MedOrder) -> str:
     total = facts.supply(order).total_days
     if total is None:
         return " (marked for continuous use)"
-    rounded = total.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f" ({f'{rounded:f}'.removesuffix('.0')} days' supply)"
+    return f" ({one_place(total)} days' supply)"
 
 
 def _summary(names: list[str], lookback: int, unread: bool = False) -> str:
