@@ -33,6 +33,7 @@ from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
 from guideline.uds_names import substances_named, substances_of_panel_item
+from guideline.words import and_list
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
 ANALYTE_NAMES = tuple(dict.fromkeys(analyte.substance for analyte in ANALYTES))
@@ -1314,35 +1315,39 @@ def _judged_either_way(results: list[UdsResult], history: PrescriptionHistory) -
     name that state different drugs"). The other drug's positive is itself expected (`PrescriptionHistory._in_set`)."""
     if not any(item.other_drugs for result in results for item in result.unexpected):
         return results  # the usual case: no such supply made a negative unexpected
-    positives: dict[str, set[str]] = {}
+    positives: dict[str, dict[str, str]] = {}  # date → the positives' medication sets → their labels
     for result in results:
         for item in result.substances:
             if result.when and item.value == "positive" and item.explainable_by:
-                positives.setdefault(result.when, set()).add(item.explainable_by)
-    return [_either_way(result, positives.get(result.when or "", set()), history) for result in results]
+                positives.setdefault(result.when, {}).setdefault(item.explainable_by, item.label)
+    return [_either_way(result, positives.get(result.when or "", {}), history) for result in results]
 
 
-def _either_way(result: UdsResult, positives: set[str], history: PrescriptionHistory) -> UdsResult:
+def _either_way(result: UdsResult, positives: Mapping[str, str], history: PrescriptionHistory) -> UdsResult:
     """The result with its negatives a positive of the same date for the supply's other drug explains withdrawn."""
-    withdrawn = {
-        id(item)
-        for item in result.unexpected
-        if item.other_drugs and any(history.explains(found, item.other_drugs.readings) for found in positives)
-    }
-    if not withdrawn:
+    substances = tuple(_expected_either_way(item, positives, history) or item for item in result.substances)
+    if all(new is old for new, old in zip(substances, result.substances, strict=True)):
         return result
-    substances = tuple(_expected_either_way(item) if id(item) in withdrawn else item for item in result.substances)
     return uds_result(
         result.observation, result.day, result.name, result.value, substances, result.not_judged, result.left_out
     )
 
 
-def _expected_either_way(item: SubstanceResult) -> SubstanceResult:
-    """A negative for the drug the code (or the name) states, beside a positive for the other one: expected, with no
-    words, as any negative a prescription expects (the positive may be an opiate screen, no result of the other drug);
-    the card still names the supply (`named_otherwise`)."""
+def _expected_either_way(
+    item: SubstanceResult, positives: Mapping[str, str], history: PrescriptionHistory
+) -> SubstanceResult | None:
+    """An unexpected negative for the drug the code (or the name) states, beside a positive the other drug explains:
+    expected, saying which positive (the lab's own words: an opiate screen, not "hydromorphone", when that is what was
+    positive); None when it stays as it is."""
+    other = item.other_drugs
+    if not item.unexpected or other is None:
+        return None
+    found = [label for medication_set, label in positives.items() if history.explains(medication_set, other.readings)]
+    if not found:
+        return None
+    words = f"expected: positive for {and_list(found)} the same day ({other.words})"
     return SubstanceResult.make(
-        item.substance, item.label, item.value, False, None, named_otherwise=item.named_otherwise
+        item.substance, item.label, item.value, False, words, named_otherwise=item.named_otherwise
     )
 
 

@@ -207,7 +207,7 @@ def test_an_opiate_screen_the_names_drug_explains_answers_for_the_codes_negative
 
 def test_a_negative_an_opiate_screen_answers_for_claims_no_result_of_the_names_drug() -> None:
     # The oxycodone negative withdrawn for the opiate screen said "expected: positive for hydromorphone the same day",
-    # a hydromorphone result no lab sent; it carries no words, as any negative a prescription expects.
+    # a hydromorphone result no lab sent; it names the positive the lab did send.
     facts = run(
         "patient-view",
         resources=[
@@ -217,4 +217,10 @@ def test_a_negative_an_opiate_screen_answers_for_claims_no_result_of_the_names_d
         ],
     ).facts
     negatives = [s for r in facts.uds_results_since(12) for s in r.substances if s.value == "negative"]
-    assert [(s.label, s.unexpected, s.explanation) for s in negatives] == [("oxycodone", False, None)]
+    assert [(s.label, s.unexpected, s.explanation) for s in negatives] == [
+        (
+            "oxycodone",
+            False,
+            "expected: positive for opiates the same day (its code says oxycodone, its name says hydromorphone)",
+        )
+    ]
