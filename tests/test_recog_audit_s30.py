@@ -343,6 +343,30 @@ CASES = [
             **PATCH,
         ),
     ),
+    # Multum names an extended-release tablet by what it holds over the hours it lasts ("15 mg/12 hr", "20 mg/24
+    # hours"): what one tablet holds, never a rate as a patch's "25 mcg/hr" is.
+    case(
+        "multum-morphine-er-12-hr",
+        Opioid("30.0"),
+        order(
+            coded(concept((MULTUM, "d04114", "morphine sulfate 15 mg/12 hr oral tablet, extended release"))), every=12
+        ),
+    ),
+    case(
+        "multum-oxycontin-12-hours",
+        Opioid("30.0"),  # 20 mg oxycodone × 1.5
+        order(coded(concept((MULTUM, "d04115", "OxyCONTIN 10 mg/12 hours oral tablet, extended release"))), every=12),
+    ),
+    case(
+        "multum-hysingla-24-hours",
+        Opioid("20.0"),
+        order(coded(concept((MULTUM, "d04116", "Hysingla ER 20 mg/24 hours oral tablet, extended release"))), every=24),
+    ),
+    case(
+        "multum-tramadol-er-24-hr",
+        Opioid("20.0"),  # 100 mg tramadol × 0.2
+        order(coded(concept((MULTUM, "d04117", "traMADol 100 mg/24 hr oral tablet, extended release"))), every=24),
+    ),
     # -- First Databank, Medi-Span GPI, a site's own codes: read by their names --
     case("fdb-morphine", Opioid("60.0"), order(coded(concept((FDB_MEDID, "151706", "MORPHINE SULFATE IR 15 MG TAB"))))),
     case(

@@ -68,7 +68,7 @@ _UNIT = r"(mg|mcg|µg|ug|g)"
 # pattern with a repeated group, so a hostile run of "1/1/1/..." stays linear.
 _TOKEN = re.compile(rf"{_NUMBER}\s*{_UNIT}?")
 _LIST_SEPARATOR = re.compile(r"\s*[/-]\s*")
-_DENOMINATOR = re.compile(r"\s*(ml|hr|h|hour|actuat|spray|l)\b")
+_DENOMINATOR = re.compile(r"\s*(ml|hrs?|h|hours?|actuat|spray|l)\b")
 _PER_VOLUME = re.compile(r"\s*(?:/|per)\s*(\d+(?:\.\d+)?)?\s*ml\b")
 
 
@@ -126,8 +126,13 @@ def _dose_range(text: str, run: list[re.Match[str]]) -> bool:
     return numbers[-1] <= _LARGEST_DOSE_COUNT and numbers == sorted(numbers)
 
 
-# "10 mg", "10 mg/5 mL", "5 MG/ML", "75 mcg/hr", "0.075 MG/HR", "4 mg/actuation"
-_SINGLE = re.compile(rf"{_NUMBER}\s*{_UNIT}\b(?:\s*(?:/|per)\s*{_NUMBER}?\s*(ml|hr|h|hour|actuat\w*|spray|dose)\b)?")
+# "10 mg", "10 mg/5 mL", "5 MG/ML", "75 mcg/hr", "0.075 MG/HR", "4 mg/actuation", "15 mg/12 hr", "20 mg/24 hours"
+_SINGLE = re.compile(
+    rf"{_NUMBER}\s*{_UNIT}\b(?:\s*(?:/|per)\s*{_NUMBER}?\s*(ml|hrs?|h|hours?|actuat\w*|spray|dose)\b)?"
+)
+# Forms swallowed whole: a mass "per 12 hours" in their name is what one unit holds, released over those hours (and
+# with no form written, the same: a rate over hours is a patch's or an infusion's, and says so).
+_ORAL_SOLIDS = frozenset({"tablet", "capsule"})
 _EXTENDED = re.compile(
     r"\b(extended|controlled|sustained|modified)[- ]release\b|\blong[- ]acting\b|\b(er|xr|xl|sr|cr|la|er/la|cd)\b"
     r"|\b(12|24)\s*hr?\b|\bcontin\b"
@@ -182,9 +187,24 @@ def _basis(denominator: str | None, form: str | None) -> StrengthBasis:
         return "hour" if form == "patch" else "unit"
     if denominator == "ml":
         return "ml"
-    if denominator in ("hr", "h", "hour"):
+    if denominator.startswith("h"):
         return "hour"
     return "actuation"
+
+
+def _per_basis(
+    mg: Decimal, amount: str | None, denominator: str | None, form: str | None
+) -> tuple[Decimal, StrengthBasis]:
+    """A single strength's mg and basis, its denominator's amount read: "10 mg/5 mL" is 2 mg per mL, "0.6 mg/24 hr"
+    of a patch 0.025 mg an hour, and "15 mg/12 hr" of a tablet or capsule 15 mg a tablet. Multum names extended-release
+    tablets so ("morphine sulfate 15 mg/12 hr oral tablet, extended release", "OxyCONTIN 10 mg/12 hours"): read as a
+    rate, 15 mg an hour of morphine was 15,000 MME a day; "hours" was no unit, so the 12 a second strength."""
+    basis = _basis(denominator, form)
+    if amount is None or basis not in ("ml", "hour"):
+        return mg, basis
+    if basis == "hour" and (form is None or form in _ORAL_SOLIDS):
+        return mg, "unit"  # with no form said, as "oxycodone 10 mg per 12 hours" was read before "hours" was a unit
+    return mg / Decimal(amount), basis
 
 
 def _form(text: str, brand: Brand | None) -> str | None:
@@ -331,9 +351,7 @@ def _assign(
         if first:
             since = mentions[:1] if len(mentions) == 1 or mentions[0].start > single.start() else []
         if len(since) == 1 and (since[0].ingredient.name not in assigned or since[0].ingredient.name == leading):
-            mg = _mg(value, unit)
-            if denominator_amount and denominator == "ml":
-                mg = mg / Decimal(denominator_amount)
+            mg, basis = _per_basis(_mg(value, unit), denominator_amount, denominator, form)
             name = since[0].ingredient.name
             if name == leading:
                 # The ingredient's own strength follows its name, so the leading one belonged to an ingredient
@@ -342,7 +360,7 @@ def _assign(
                 leading = None
             else:
                 leading = name if first else None
-            assigned[name] = NamedStrength(name, mg, _basis(denominator, form), single.group().strip())
+            assigned[name] = NamedStrength(name, mg, basis, single.group().strip())
         elif not since:
             _add_second_salt(text, assigned, previous_end, single, form)
         previous_end = single.end()
