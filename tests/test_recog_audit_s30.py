@@ -18,7 +18,7 @@ import pytest
 from builders import all_text, card, run
 
 from guideline.engine import Evaluation
-from guideline.set_names import MOUD, NALOXONE_RESCUE, OPIOID, OUD_TREATMENT_OPIOID
+from guideline.set_names import CNS_DEPRESSANT, MOUD, NALOXONE_RESCUE, OPIOID, OUD_TREATMENT_OPIOID
 
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
 NDC = "http://hl7.org/fhir/sid/ndc"
@@ -49,6 +49,11 @@ class Benzodiazepine:
 
 
 @dataclass(frozen=True)
+class Sedative:
+    """A sedative of the CNS depressant set the opioid + sedative checks count."""
+
+
+@dataclass(frozen=True)
 class Naloxone:
     """Naloxone rescue on hand: no card asks to offer it."""
 
@@ -65,7 +70,7 @@ class Unidentified:
     named: str
 
 
-Expected = Opioid | Benzodiazepine | Naloxone | Moud | Unidentified
+Expected = Opioid | Benzodiazepine | Sedative | Naloxone | Moud | Unidentified
 
 
 # ---- payload builders ----
@@ -473,6 +478,13 @@ CASES = [
     case("text-belbuca", Opioid(None), order(coded({"text": "Belbuca 150 mcg buccal film"}), every=12, **FILM)),
     case("text-zimhi", Naloxone(), order(coded({"text": "Zimhi 5 mg/0.5 mL injection"}), every=24)),
     case("text-ativan", Benzodiazepine(), order(coded({"text": "Ativan 1 mg tablet"}))),
+    # Brands of the packaged benzodiazepine and sedative sets (diazepam buccal film, zolpidem oral spray), once
+    # unidentified by name.
+    case("text-libervant", Benzodiazepine(), order(coded({"text": "Libervant 10 mg buccal film"}), every=24, **FILM)),
+    case("ndc-libervant", Benzodiazepine(), statement(coded(concept((NDC, "67386-0701-01", "LIBERVANT 10 MG FILM"))))),
+    case(
+        "text-zolpimist", Sedative(), order(coded({"text": "Zolpimist 5 mg/actuation oral spray"}), every=24, **SPRAY)
+    ),
     case("text-not-understood", Unidentified("Pain pill from ER"), order(coded({"text": "Pain pill from ER"}))),
 ]
 
@@ -526,7 +538,9 @@ def test_a_medication_as_ehrs_and_payers_code_it_is_recognised_or_named(
     else:
         evaluation = run("order-sign", resources=resources)
         item = payload_of(evaluation)
-        if isinstance(expected, Naloxone):
+        if isinstance(expected, Sedative):
+            assert evaluation.facts.is_in(CNS_DEPRESSANT, item)
+        elif isinstance(expected, Naloxone):
             assert evaluation.facts.is_in(NALOXONE_RESCUE, item) and evaluation.facts.has_naloxone
         else:
             assert evaluation.facts.is_in(MOUD, item) or evaluation.facts.is_in(OUD_TREATMENT_OPIOID, item)
