@@ -276,6 +276,18 @@ CASES = [
         Opioid("30.0"),
         order(coded(concept((RX, "7804", "oxycodone"), text="oxyCODONE 5 mg tablet"))),
     ),
+    # Epic's ingredient codes of a combination, with its name: the name's strengths count.
+    case(
+        "rxnorm-in-codes-with-text",
+        Opioid("30.0"),
+        order(
+            coded(
+                concept(
+                    (RX, "161", None), (RX, "7804", None), text="oxyCODONE-acetaminophen (PERCOCET) 5-325 MG per tablet"
+                )
+            )
+        ),
+    ),
     # -- Epic: its own ERX code beside RxNorm, or alone with its medication name --
     case(
         "epic-erx-and-scd",
@@ -372,6 +384,30 @@ CASES = [
         Opioid("20.0"),  # 100 mg tramadol × 0.2
         order(coded(concept((MULTUM, "d04117", "traMADol 100 mg/24 hr oral tablet, extended release"))), every=24),
     ),
+    case(  # Multum names the acetaminophen first, with each strength's unit
+        "multum-acetaminophen-first",
+        Opioid("30.0"),
+        order(coded(concept((MULTUM, "d03431", "acetaminophen-oxyCODONE 325 mg-5 mg oral tablet")))),
+    ),
+    case(
+        "multum-liquid",
+        Opioid("30.0"),  # 15 mL four times a day: 30 mg hydrocodone × 1
+        order(
+            coded(concept((MULTUM, "d03428", "HYDROcodone-acetaminophen 7.5 mg-325 mg/15 mL oral solution"))),
+            amount=15,
+            unit="mL",
+            code="mL",
+        ),
+    ),
+    case(
+        "multum-butrans",
+        Opioid(None),  # buprenorphine for pain: never converted
+        order(
+            coded(concept((MULTUM, "d04760", "Butrans 10 mcg/hr transdermal film, extended release"))),
+            every=168,
+            **PATCH,
+        ),
+    ),
     # -- First Databank, Medi-Span GPI, a site's own codes: read by their names --
     case("fdb-morphine", Opioid("60.0"), order(coded(concept((FDB_MEDID, "151706", "MORPHINE SULFATE IR 15 MG TAB"))))),
     case(
@@ -422,6 +458,16 @@ CASES = [
     ),
     case(
         "ndc-naloxone", Naloxone(), fill(coded(concept((NDC, "69547-0353-02", "NARCAN 4 MG NASAL SPRAY"))), quantity=2)
+    ),
+    case(
+        "ndc-tylenol-number",
+        Opioid("18.0"),  # acetaminophen 300 mg with codeine 30 mg: 120 mg codeine × 0.15
+        fill(coded(concept((NDC, "50580-0490-01", "ACETAMINOPHEN-CODEINE #3 TABLET")))),
+    ),
+    # A cut name PainPlan reads in part ("ACET" is no acetaminophen it knows, and may be an acetate): an opioid whose
+    # dose is not guessed, named as not converted.
+    case(
+        "ndc-cut-name-partly-read", Opioid(None), fill(coded(concept((NDC, "00406052205", "OXYCOD/ACET TAB 5-325MG"))))
     ),
     case("ndc-only", Unidentified("NDC 00406051201"), fill(coded(concept((NDC, "00406051201", None))))),
     case("ndc-product-only", Unidentified("NDC 0406-0512"), fill(coded(concept((NDC, "0406-0512", None))))),
@@ -508,8 +554,10 @@ def check_opioid(resources: tuple[dict[str, Any], ...], expected: Opioid) -> Non
     assert facts.is_in(OPIOID, payload_of(evaluation))
     if expected.mme is None:
         # Listed as not converted, with why (the total is "at least"); buprenorphine for pain is never converted.
-        (line,) = (line for line in facts.mme.orders if line.order.id == PAYLOAD)
-        assert line.state in ("unknown", "excluded") and line.reason_text and facts.mme.state != "complete"
+        orders = [(line.state, line.reason_text) for line in facts.mme.orders if line.order.id == PAYLOAD]
+        fills = [(line.state, line.explanation) for line in facts.mme.fills if line.dispense.id == PAYLOAD]
+        ((state, why),) = orders + fills
+        assert state in ("unknown", "excluded") and why and facts.mme.state != "complete"
     else:
         assert (facts.mme.state, facts.mme.total) == ("complete", Decimal(expected.mme))
 
