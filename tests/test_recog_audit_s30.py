@@ -531,6 +531,25 @@ CASES = [
     case(
         "text-zolpimist", Sedative(), order(coded({"text": "Zolpimist 5 mg/actuation oral spray"}), every=24, **SPRAY)
     ),
+    # A strength per zero mL or zero hours (a drug file's typo) is no strength: an opioid whose dose is unknown, named;
+    # "5 mg/0 mL" failed every check that read it, and "7.5-325 mg/0 mL" was read as 7.5 mg a tablet.
+    case(
+        "typo-per-zero-ml",
+        Opioid(None),
+        order(coded({"text": "oxyCODONE 5 mg/0 mL oral solution"}), amount=5, unit="mL", code="mL"),
+    ),
+    case(
+        "typo-list-per-zero-ml",
+        Opioid(None),
+        order(
+            coded({"text": "HYDROcodone-acetaminophen 7.5-325 mg/0 mL oral solution"}), amount=15, unit="mL", code="mL"
+        ),
+    ),
+    case(
+        "typo-patch-per-zero-hours",
+        Opioid(None),
+        order(coded({"text": "fentaNYL 25 mcg/0 hr transdermal patch"}), every=72, **PATCH),
+    ),
     case("text-not-understood", Unidentified("Pain pill from ER"), order(coded({"text": "Pain pill from ER"}))),
 ]
 

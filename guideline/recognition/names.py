@@ -130,8 +130,8 @@ def _dose_range(text: str, run: list[re.Match[str]]) -> bool:
 _SINGLE = re.compile(
     rf"{_NUMBER}\s*{_UNIT}\b(?:\s*(?:/|per)\s*{_NUMBER}?\s*(ml|hrs?|h|hours?|actuat\w*|spray|dose)\b)?"
 )
-# Forms swallowed whole: a mass "per 12 hours" in their name is what one unit holds, released over those hours (and
-# with no form written, the same: a rate over hours is a patch's or an infusion's, and says so).
+# Forms swallowed whole: a mass over some hours in their name ("15 mg/12 hr") is what one tablet holds, released over
+# those hours. So it is with no form written: a patch's or an infusion's rate comes with its form.
 _ORAL_SOLIDS = frozenset({"tablet", "capsule"})
 _EXTENDED = re.compile(
     r"\b(extended|controlled|sustained|modified)[- ]release\b|\blong[- ]acting\b|\b(er|xr|xl|sr|cr|la|er/la|cd)\b"
@@ -194,17 +194,22 @@ def _basis(denominator: str | None, form: str | None) -> StrengthBasis:
 
 def _per_basis(
     mg: Decimal, amount: str | None, denominator: str | None, form: str | None
-) -> tuple[Decimal, StrengthBasis]:
+) -> tuple[Decimal, StrengthBasis] | None:
     """A single strength's mg and basis, its denominator's amount read: "10 mg/5 mL" is 2 mg per mL, "0.6 mg/24 hr"
-    of a patch 0.025 mg an hour, and "15 mg/12 hr" of a tablet or capsule 15 mg a tablet. Multum names extended-release
-    tablets so ("morphine sulfate 15 mg/12 hr oral tablet, extended release", "OxyCONTIN 10 mg/12 hours"): read as a
-    rate, 15 mg an hour of morphine was 15,000 MME a day; "hours" was no unit, so the 12 a second strength."""
+    of a patch 0.025 mg an hour ("12 ug/1 h", as FDA labels write a patch, its rate), and "15 mg/12 hr" of a tablet
+    or capsule 15 mg a tablet. Multum names extended-release tablets so ("morphine sulfate 15 mg/12 hr oral tablet,
+    extended release", "OxyCONTIN 10 mg/12 hours"): read as a rate, 15 mg/12 hr was 15 mg of morphine an hour,
+    15,000 MME a day; and "hours" was no unit, so "10 mg/12 hours" was two strengths for one ingredient. None for a
+    strength per zero mL or hours (a drug file's typo), which no product has: the dose is unknown, never guessed."""
     basis = _basis(denominator, form)
     if amount is None or basis not in ("ml", "hour"):
         return mg, basis
-    if basis == "hour" and (form is None or form in _ORAL_SOLIDS):
-        return mg, "unit"  # with no form said, as "oxycodone 10 mg per 12 hours" was read before "hours" was a unit
-    return mg / Decimal(amount), basis
+    per = Decimal(amount)
+    if per == 0:
+        return None
+    if basis == "hour" and per != 1 and (form is None or form in _ORAL_SOLIDS):
+        return mg, "unit"
+    return mg / per, basis
 
 
 def _form(text: str, brand: Brand | None) -> str | None:
@@ -318,6 +323,8 @@ def _assign(
     ingredient named since the previous strength (RxNorm's "oxycodone 5 MG / acetaminophen 325 MG"). Anything
     ambiguous is left unassigned, so no dose is ever guessed."""
     assigned: dict[str, NamedStrength] = {}
+    if listed is not None and listed.per_ml == 0:
+        return ()  # strengths per zero mL: none is any ingredient's ("7.5-325 mg/0 mL" was 7.5 mg a unit)
     if listed is not None:
         if len(listed.numbers) == len(mentions):
             unit = next((written for _, written in listed.numbers if written), "mg")
@@ -351,8 +358,12 @@ def _assign(
         if first:
             since = mentions[:1] if len(mentions) == 1 or mentions[0].start > single.start() else []
         if len(since) == 1 and (since[0].ingredient.name not in assigned or since[0].ingredient.name == leading):
-            mg, basis = _per_basis(_mg(value, unit), denominator_amount, denominator, form)
+            read = _per_basis(_mg(value, unit), denominator_amount, denominator, form)
             name = since[0].ingredient.name
+            if read is None:  # a strength per nothing: this ingredient has none
+                previous_end = single.end()
+                continue
+            mg, basis = read
             if name == leading:
                 # The ingredient's own strength follows its name, so the leading one belonged to an ingredient
                 # recognition does not know ("belladonna alkaloids 16.2 MG / opium 30 MG"): drop it.
