@@ -267,6 +267,24 @@ CASES = [
     case("rxnorm-bn-narcan", Naloxone(), statement(coded(rx("1725062", "Narcan")))),
     case("rxnorm-bn-xanax", Benzodiazepine(), statement(coded(rx("202479", "Xanax")))),
     case("rxnorm-in-lorazepam", Benzodiazepine(), statement(coded(rx("6470", "lorazepam")))),
+    # A naloxone pack whose code the packaged data lacks, known by its RxNorm name; the OUD-only products by code.
+    case(
+        "rxnorm-gpck-naloxone-by-name",
+        Naloxone(),
+        fill(
+            coded(rx("1725065", "{2 (0.1 ML naloxone hydrochloride 40 MG/ML Nasal Spray) } Pack [Narcan]")), quantity=1
+        ),
+    ),
+    case(
+        "rxnorm-sublocade",
+        Moud(),
+        fill(coded(rx("1996193", "1.5 ML buprenorphine 200 MG/ML Prefilled Syringe [Sublocade]")), quantity=1),
+    ),
+    case(
+        "rxnorm-methadone-dispersible",
+        Moud(),
+        order(coded(rx("864978", "methadone hydrochloride 40 MG Tablet for Oral Suspension")), every=24),
+    ),
     # Codes alone that PainPlan's data does not hold, with no display: named, never guessed.
     case("rxnorm-in-alprazolam-no-display", Unidentified("RxNorm 596"), statement(coded(rx("596")))),
     case("rxnorm-pin-no-display", Unidentified("RxNorm 82063"), statement(coded(rx("82063")))),
