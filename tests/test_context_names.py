@@ -17,6 +17,7 @@ from guideline.fhirdata import Coding, Concept
 from guideline.recognition import recognise
 from guideline.recognition.classify import stated_part
 from guideline.recognition.lexicon import DRUG_TABLE
+from guideline.recognition.names import read_name
 from guideline.record import ResolvedMedication
 from guideline.terminology import DATA_DIR
 
@@ -311,3 +312,99 @@ def test_an_outside_order_refusing_an_opioid_is_named_and_not_counted() -> None:
     assert (evaluation.facts.mme.total, evaluation.facts.mme.state) == (30, "complete")
     found = cards.card(evaluation, CHECK_ID)
     assert found is not None and "NO oxyCODONE (patient declined) (current order ext1)" in found.summary
+
+
+# ---- a refusal that goes on to name the drug given (session 30) ----
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "ingredients"),
+    [
+        # Free-text names from outside records: a refused drug, then, after a break, the drug given.
+        ("NOT morphine - hydromorphone 2 mg tablet", "opioid-by-name", ("hydromorphone",)),
+        ("no codeine, give tramadol 50 mg", "opioid-by-name", ("tramadol",)),
+        (
+            "NOT oxyCODONE; HYDROcodone-acetaminophen 5-325 MG tablet",
+            "opioid-by-name",
+            ("hydrocodone", "acetaminophen"),
+        ),
+        ("not morphine, not codeine, tramadol 50 mg tablet", "opioid-by-name", ("tramadol",)),
+        ("No Tylenol with Codeine - acetaminophen 500 mg tablet", "not-relevant", ("acetaminophen",)),
+        ("NO codeine or tramadol; ibuprofen 600 mg tablet", "not-relevant", ("ibuprofen",)),
+    ],
+)
+def test_a_refused_drug_is_dropped_and_the_drug_given_after_it_read(
+    text: str, kind: str, ingredients: tuple[str, ...]
+) -> None:
+    for codings in ((), (Coding(RXNORM, NEW_RXNORM),)):  # a code the packaged data does not hold says nothing
+        recognition = recognise(ResolvedMedication(concept=Concept(codings, text)), terms())
+        assert (recognition.kind, recognition.ingredients, recognition.display) == (kind, ingredients, text), codings
+
+
+def test_the_refused_products_form_words_are_not_the_given_drugs() -> None:
+    recognition = recognise(
+        ResolvedMedication(concept=Concept((), "NOT oxyCODONE ER 10 mg - oxyCODONE 5 mg IR tablet")), terms()
+    )
+    assert (recognition.kind, recognition.extended_release, recognition.ingredients) == (
+        "opioid-by-name",
+        False,
+        ("oxycodone",),
+    )
+
+
+def test_the_drug_given_after_a_refusal_is_counted_alone() -> None:
+    # An outside order named by free text: 2 mg of hydromorphone every 6 hours, 8 mg a day at 5 MME per mg.
+    concept = {"text": "NOT morphine - HYDROmorphone 2 mg tablet"}
+    order = mme(med_request(None, [dosage(1, every(6))], medicationCodeableConcept=concept)).orders[0]
+    assert order.mme == Decimal(40)
+
+
+def test_a_partners_code_named_as_refused_before_an_opioid_given_is_the_opioid() -> None:
+    # Oracle: acetaminophen's code, the order's name refusing it and stating oxycodone: a missed opioid is the worse
+    # error, so the name's opioid is read and the conflict named, as for any name stating an opioid against the code.
+    coding = Coding(RXNORM, ACETAMINOPHEN_500, "acetaminophen 500 MG Oral Tablet")
+    assert _recognised("NO acetaminophen - oxyCODONE 5 mg tablet", coding) == (
+        "opioid-by-name",
+        ("oxycodone",),
+        "acetaminophen",
+    )
+
+
+def test_an_opioid_code_named_as_refused_before_another_opioid_names_the_conflict() -> None:
+    concept = {"coding": [{"system": RXNORM, "code": OXY_5}], "text": "NOT oxyCODONE - HYDROmorphone 2 mg tablet"}
+    order = mme(med_request(None, [dosage(1, every(6))], medicationCodeableConcept=concept)).orders[0]
+    assert order.drug_conflicts[0].startswith("its code says oxycodone, its name says hydromorphone")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no oxycodone 5 mg",  # nothing after the refused drug
+        "NOT oxyCODONE (patient declined)",  # a bracket is the refused product's own (its brand, a note)
+        "no morphine 15 mg - patient declined, hx nausea",
+        "NOT morphine hydromorphone 2 mg",  # no break: what is refused and what given cannot be told apart
+    ],
+)
+def test_a_refusal_stating_no_drug_after_a_break_stays_named(text: str) -> None:
+    recognition = recognise(ResolvedMedication(concept=Concept((), text)), terms())
+    assert (recognition.kind, recognition.ingredients) == ("unidentified", ()), text
+
+
+def test_every_rxnorm_name_of_the_packaged_value_sets_reads_as_its_whole_name() -> None:
+    # Read alone by name, every SCD/SBD display the value sets hold reads the drugs its whole name names: no refusal
+    # or context reading drops an opioid of a real product.
+    sets = json.loads((DATA_DIR / "valuesets.json").read_text(encoding="utf-8"))["sets"]
+    names = {row[2] for rows in sets.values() for row in rows if row[0] == 0 and len(row) > 2}
+    assert len(names) > 1000
+    differing = [
+        name
+        for name in sorted(names)
+        if recognise(ResolvedMedication(concept=Concept((), name)), terms()).ingredients
+        != tuple(i.name for i in read_name(name).ingredients)
+    ]
+    assert differing == []
+
+
+def test_a_break_before_the_refused_drug_is_no_drug_given() -> None:
+    recognition = recognise(ResolvedMedication(concept=Concept((), "NOT: oxyCODONE 5 mg")), terms())
+    assert (recognition.kind, recognition.ingredients) == ("unidentified", ())

@@ -234,6 +234,10 @@ _NOT_THIS_DRUG = re.compile(
 # The words of `_NOT_THIS_DRUG` that refuse the drug after them outright: a name that says nothing else ("no
 # oxycodone") states no drug at all.
 _REFUSALS = frozenset({"no", "not"})
+# Where a refused drug ends and the name goes on to the drug given: a comma, semicolon or colon, a sentence's end, a
+# dash or arrow ("NOT morphine - hydromorphone 2 mg", "no codeine, give tramadol 50 mg"). A bracket is no break: it
+# is the refused product's own (its brand, "[Percocet]", or a note, "(patient declined)").
+_GIVEN_AFTER = re.compile(r"[,;:]|\.\s|\s+-+>?\s+|\s*(?:[\u2013\u2014\u2192]|=>)\s*")
 _WORD = re.compile(r"[\w/-]+")
 
 
@@ -254,7 +258,11 @@ def stated_part(name: str) -> str:
     """The part of a name that states what the order is: what comes before a word that makes a drug named after it
     a past, refused or replaced one, or before a context word after which an opioid is only why or beside what it is
     given (`_context_cut`). The one rule for every name read as or against a code: recognition's, and the MME's
-    (`guideline.mme`, a name that states another opioid than its code)."""
+    (`guideline.mme`, a name that states another opioid than its code). A name that refuses a drug outright and goes
+    on to the drug given states what follows (`_given_after_refusal`)."""
+    given = _given_after_refusal(name)
+    if given is not None:
+        return stated_part(given)
     found = _NOT_THIS_DRUG.search(name)
     head = name[: found.start()] if found else name
     for context in _CONTEXT.finditer(head):
@@ -264,14 +272,30 @@ def stated_part(name: str) -> str:
 
 
 def _refuses_only(name: str) -> bool:
-    """Whether a name only refuses a drug: "no oxycodone", "NOT oxyCODONE - patient declined", a drug named right
-    after a refusal word and none before it. What the order is cannot be told from it, so it is named (unidentified),
-    never read as the drug it refuses."""
+    """Whether a name only refuses a drug: "no oxycodone", "NOT oxyCODONE - patient declined", a refusal
+    (`_given_after_refusal`) after which no drug is given. What the order is cannot be told from it, so it is named
+    (unidentified), never read as the drug it refuses."""
+    given = _given_after_refusal(name)
+    return given is not None and not _stated_reading(given).ingredients
+
+
+def _given_after_refusal(name: str) -> str | None:
+    """What a name that refuses a drug outright goes on to state, the drug given: "hydromorphone 2 mg tablet" of "NOT
+    morphine - hydromorphone 2 mg tablet", "give tramadol 50 mg" of "no codeine, give tramadol 50 mg"; "" when
+    nothing follows a break after the refused drug ("no oxycodone 5 mg", "NOT oxyCODONE (patient declined)"). None
+    when the name refuses no drug: no "no" or "not" right before a drug, or a drug named before it."""
     found = _NOT_THIS_DRUG.search(name)
     if found is None or found.group().lower() not in _REFUSALS or read_name(name[: found.start()]).ingredients:
-        return False
+        return None
     # The drug right after the word: "not to exceed 6 a day: oxyCODONE 5 mg" refuses no drug, and stays oxycodone.
-    return bool(read_name(_first_word(name[found.end() :])).ingredients)
+    refused = _WORD.search(name, found.end())
+    if refused is None or not read_name(refused.group()).ingredients:
+        return None
+    # The refused product runs from its drug to the first break, its form and strength words with it ("NOT oxyCODONE
+    # ER 10 mg - oxyCODONE 5 mg IR"), so none of them is read as the drug given's. With no break, what is refused and
+    # what is given cannot be told apart: nothing is read as given, and the order is named.
+    given = _GIVEN_AFTER.search(name, refused.end())
+    return name[given.end() :].strip() if given else ""
 
 
 def _first_word(text: str) -> str:
@@ -567,12 +591,15 @@ def _stated_reading(name: str) -> NameReading:
     worse error. A stated part that reads the same drugs as the whole name leaves the whole read too, so form and
     release words after the cut ("oxycodone 5 mg, do not crush, ER") still count."""
     whole = read_name(name)
+    given = _given_after_refusal(name)
+    if given is not None:
+        # "NOT morphine - hydromorphone 2 mg tablet" is hydromorphone, shown by its whole name; the refused drug and
+        # its words are never read, so "no oxycodone" states no drug and is named as unidentified.
+        return replace(_stated_reading(given), text=whole.text)
     stated = stated_part(name)
     if stated == name:
         return whole
     reading = read_name(stated)
-    if not reading.ingredients and _refuses_only(name):
-        return reading  # "no oxycodone" states no drug: named as unidentified, never read as the one it refuses
     if not reading.ingredients or {i.name for i in reading.ingredients} == {i.name for i in whole.ingredients}:
         return whole
     return replace(reading, text=whole.text)
