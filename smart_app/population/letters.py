@@ -134,7 +134,11 @@ def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[
         key = ("clinician", pcp) if pcp is not None else ("practice", practice_id)
         letter = letters.get(key)
         if letter is None:
-            letter = letters[key] = _new_letter(key, practice, directory)
+            letter = letters[key] = (
+                _clinician_letter(pcp, practice, directory)
+                if pcp is not None
+                else _practice_letter(practice_id, directory)
+            )
         proof = json.loads(evidence or "{}")
         # Two orders that may be one (an HIE's copy no setting tells from the EHR's) raise the MME: said where it is.
         for m in _MME_READ_BY:
@@ -164,13 +168,14 @@ def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[
     return list(letters.values())
 
 
-def _new_letter(key: tuple[str, str], practice: str | None, directory: Directory) -> Letter:
-    """An empty letter to a clinician (beside their practice's name) or to a practice."""
-    kind, ident = key
-    if kind == "clinician":
-        # Addressed as the evidence names a prescriber: "Clinician npi-1902000012" told the reader nothing.
-        name = clinician_name(f"Practitioner/{ident}", directory)
-        return Letter(ident, capitalised(name), practice)
+def _clinician_letter(ident: str, practice: str | None, directory: Directory) -> Letter:
+    """An empty letter to a clinician, their practice's name (as the export gives it) beside theirs."""
+    # Addressed as the evidence names a prescriber: "Clinician npi-1902000012" told the reader nothing.
+    return Letter(ident, capitalised(clinician_name(f"Practitioner/{ident}", directory)), practice)
+
+
+def _practice_letter(ident: str, directory: Directory) -> Letter:
+    """An empty letter to a practice, named from the directory by `practice_name`."""
     # By the clinicians' rule too: "Practice npi-1902000046" told the reader nothing.
     return Letter(
         ident, capitalised(practice_name(f"Organization/{ident}", directory)), None, recipient_kind="practice"
