@@ -33,10 +33,10 @@ class Run:
         file name instead."""
         folder = self.folder / "letters"
         if not folder.is_dir():
-            return Letters([], None)
+            return Letters((), None)
         stems = sorted(p.stem for p in folder.glob("*.html") if p.name != "index.html")
         names, unread = _recipients(folder / RECIPIENTS)
-        listed = [(stem, _name(names.get(stem))) for stem in stems]
+        listed = tuple((stem, _name(names.get(stem))) for stem in stems)
         return Letters(listed, _unnamed(listed, unread))
 
 
@@ -44,7 +44,9 @@ class Run:
 class Letters:
     """A run's letters as the dashboard lists them, and what it says when it cannot name whom some are to."""
 
-    listed: list[tuple[str, str | None]]  # (file name without extension, whom it is to; None: listed by file name)
+    listed: tuple[
+        tuple[str, str | None], ...
+    ]  # (file name without extension, whom it is to; None: listed by file name)
     unnamed: str | None  # why some or all are listed by file name (the export's ids); None when none is
 
     def __len__(self) -> int:
@@ -77,7 +79,7 @@ def _name(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def _unnamed(listed: list[tuple[str, str | None]], unread: str | None) -> str | None:
+def _unnamed(listed: tuple[tuple[str, str | None], ...], unread: str | None) -> str | None:
     """What the page says of letters listed by file name: an id read as a name would pass for one."""
     if not listed:
         return None
