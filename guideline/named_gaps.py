@@ -23,10 +23,10 @@ from guideline.fills import (
     implausible_fills,
 )
 from guideline.history import naive_window
-from guideline.orders import is_standing
+from guideline.orders import is_standing, possible_start, stated_end
 from guideline.recognition import partly_read, recognise, sedative_doubt
 from guideline.terminology import BENZO, CNS_DEPRESSANT
-from guideline.timeutil import months_before
+from guideline.timeutil import day_span, months_before
 from guideline.undated import (
     future_dated_drug_tests,
     future_dated_reviews,
@@ -260,14 +260,35 @@ def order_fills_of_unread_dose(facts: Facts) -> tuple[str, ...]:
 def orders_of_unbelieved_supply(facts: Facts) -> tuple[str, ...]:
     """Drafts and orders in force (active, whatever their dates: `orders.is_standing`) of a medicine that matters here
     whose days' supply, as sent, is more than a prescription can hold (`supply.Supply.unbelieved`), each named with
-    what was sent: their supply is unknown, so one begun more than the default window ago is no longer current."""
+    what was sent and what PainPlan did with the order then (`_read_without_supply`)."""
     named = []
     standing = (order for order in facts.real_orders if is_standing(order, facts.config))
     for order in (*facts.drafts, *standing):
         unbelieved = facts.supply(order).unbelieved
         if unbelieved and recognise(order.medication, facts.terms).kind != "not-relevant":
-            named.append(order_named(facts.name(order), order, unbelieved))
+            named.append(order_named(facts.name(order), order, unbelieved + _read_without_supply(facts, order)))
     return tuple(dict.fromkeys(named))
+
+
+def _read_without_supply(facts: Facts, order: MedOrder) -> str:
+    """How the order was read with its supply unknown, in its item's words: a draft judged by its course of therapy
+    or not judged as acute or longer-term (`Facts.duration`); an order in force current until the end it states, else
+    for the default window from its start (`orders.is_current`). One sentence for all said of a draft sent as acute
+    that it could not be judged, while the checks judged it so."""
+    if order.is_draft:
+        judged = facts.duration(order)
+        if judged == "unclassified":
+            return ", so it could not be judged as acute or longer-term"
+        return f"; judged {'acute' if judged == 'acute' else 'longer-term'} by its course of therapy alone"
+    end = stated_end(order)
+    if end is not None:
+        return f", so it counts as current until {end.isoformat()}, the end it states"
+    start = possible_start(order, facts.today)
+    if start is None:
+        return ", so it counts as current while it is active (it states no start)"
+    days = int(facts.config["current_order_default_days"])
+    window = "1 day" if days == 1 else f"{days} days"
+    return f", so it counts as current until {(start + day_span(days)).isoformat()}, {window} from its start"
 
 
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
@@ -750,21 +771,17 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # for 90) or corrupt data: it is not counted (guideline.supply), and named with what was sent, since the
         # order then counts as one of unknown supply. Named apart from `unclassified-new-orders`, whose words ("no
         # quantity with a daily dose it can read") were said of an order whose 9000 tablets the clinician could see.
+        # What that meant for each order (judged by its course of therapy or not, current until when) is in its
+        # item's words: one sentence for all said of a draft sent as acute that it could not be judged.
         card=CardLine(
-            "a supply that long cannot be right and was not counted, so a new order could not be judged as acute or "
-            "longer-term, and an order in force counts as current until the end it states, or else for {days} from "
-            "its start; check the quantity and days' supply",
+            "a supply that long cannot be right and was not counted; check the quantity and days' supply",
             "other orders with a days' supply no prescription can hold",
         ),
         page=PageSentence(
             "1 medication order had a days' supply no prescription can hold (more than 999 days, or more than 99 "
-            "refills; most likely a keying error, such as 9000 tablets for 90), so PainPlan did not count it: a new "
-            "order could not be judged as acute or longer-term, and an order in force counts as current until the end "
-            "it states, or else for {days} from its start:",
+            "refills; most likely a keying error, such as 9000 tablets for 90), so PainPlan did not count it:",
             "{count} medication orders had a days' supply no prescription can hold (more than 999 days, or more than "
-            "99 refills; most likely keying errors, such as 9000 tablets for 90), so PainPlan did not count them: a "
-            "new order could not be judged as acute or longer-term, and an order in force counts as current until the "
-            "end it states, or else for {days} from its start:",
+            "99 refills; most likely keying errors, such as 9000 tablets for 90), so PainPlan did not count them:",
         ),
         note="Orders with a days' supply no prescription can hold (supply not counted)",
     ),

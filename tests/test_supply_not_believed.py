@@ -18,6 +18,9 @@ from smart_app.cli import main
 HELD = "more than a prescription can hold"
 NINE_THOUSAND = f"quantity 9000 tablets at 1 a day: 9000 days' supply, {HELD}"
 WHY = "a supply that long cannot be right and was not counted"
+NOT_JUDGED = ", so it could not be judged as acute or longer-term"
+# Begun 10 days ago (`days_ago(10)`) with no end stated: current for 90 days from its start.
+NINETY_DAYS = f", so it counts as current until {days_ago(-80)}, 90 days from its start"
 
 
 def _tablets(value: int) -> dict[str, Any]:
@@ -74,11 +77,35 @@ def test_a_new_order_whose_quantity_lasts_9000_days_is_named_with_it_not_as_an_o
     """Before, the card said it had "no quantity with a daily dose it can read" beside its 9000 tablets at 1 a day."""
     cards = _cards(tmp_path, "order-sign", drafts=[epic_order(9000)])
     detail = cards["data-incomplete"]["detail"]
-    named = f"oxyCODONE (ROXICODONE) 5 MG immediate release tablet (draft order eOxy5.daily, {NINE_THOUSAND})"
+    named = (
+        f"oxyCODONE (ROXICODONE) 5 MG immediate release tablet (draft order eOxy5.daily, {NINE_THOUSAND}{NOT_JUDGED})"
+    )
     assert f"- {named}: {WHY}" in detail
     assert "no quantity with a daily dose it can read" not in detail  # named once, and for what it is
     # Every other check still answers: the PDMP review asked of a new opioid does not turn on its supply.
     assert "checks-not-run" not in cards and "pdmp-review" in cards
+
+
+ACUTE = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy",
+            "code": "acute",
+            "display": "Short course (acute) therapy",
+        }
+    ],
+    "text": "Short course (acute) therapy",
+}
+
+
+def test_a_draft_sent_as_acute_is_named_as_judged_by_its_course_not_as_one_that_could_not_be_judged(tmp_path):
+    """Epic sends the course of therapy the prescriber picked: the draft is judged acute by it (the non-opioid-first
+    card reads it so), its 9000 tablets alone are not counted. Before, its line said it could not be judged."""
+    cards = _cards(tmp_path, "order-sign", drafts=[epic_order(9000, courseOfTherapyType=ACUTE)])
+    detail = cards["data-incomplete"]["detail"]
+    words = f"{NINE_THOUSAND}; judged acute by its course of therapy alone"
+    assert f"(draft order eOxy5.daily, {words}): {WHY}" in detail
+    assert "could not be judged" not in detail and "nonopioid-first" in cards
 
 
 def test_a_tapers_walk_past_what_a_prescription_can_hold_is_named_with_the_walk(tmp_path):
@@ -86,7 +113,7 @@ def test_a_tapers_walk_past_what_a_prescription_can_hold_is_named_with_the_walk(
     taper = [{**_daily(3, boundsDuration={"value": 14, "unit": "d", "system": UCUM, "code": "d"}), "sequence": 1}]
     taper.append({**_daily(1), "sequence": 2})
     cards = _cards(tmp_path, "order-sign", drafts=[epic_order(2000, dosageInstruction=taper)])
-    words = f"quantity 2000 tablets taken along the dosing steps: 1972 days' supply, {HELD}"
+    words = f"quantity 2000 tablets taken along the dosing steps: 1972 days' supply, {HELD}{NOT_JUDGED}"
     assert f"(draft order eOxy5.daily, {words}): {WHY}" in cards["data-incomplete"]["detail"]
 
 
@@ -95,11 +122,22 @@ def test_an_active_order_of_such_a_supply_is_named_on_patient_view_and_a_believa
     typo = epic_order(9000, status="active", authored=days_ago(10))
     prefetch = full_prefetch("patient-view", medsActive=bundle(typo), medsRecent=bundle(typo))
     detail = _cards(tmp_path / "typo", "patient-view", prefetch=prefetch)["data-incomplete"]["detail"]
-    assert f"(current order eOxy5.daily, {NINE_THOUSAND}): {WHY}" in detail
+    assert f"(current order eOxy5.daily, {NINE_THOUSAND}{NINETY_DAYS}): {WHY}" in detail
     right = epic_order(90, status="active", authored=days_ago(10))
     prefetch = full_prefetch("patient-view", medsActive=bundle(right), medsRecent=bundle(right))
     cards = _cards(tmp_path / "right", "patient-view", prefetch=prefetch)
     assert "data-incomplete" not in cards or HELD not in cards["data-incomplete"]["detail"]
+
+
+def test_an_active_order_of_such_a_supply_with_a_stated_end_counts_as_current_until_that_end(tmp_path):
+    """Epic's validity period ends 60 days after the order was written: it is current until then, not 90 days."""
+    validity = {"start": days_ago(10), "end": days_ago(-50)}
+    dispense = {"quantity": _tablets(9000), "numberOfRepeatsAllowed": 0, "validityPeriod": validity}
+    typo = epic_order(9000, status="active", authored=days_ago(10), dispenseRequest=dispense)
+    prefetch = full_prefetch("patient-view", medsActive=bundle(typo), medsRecent=bundle(typo))
+    detail = _cards(tmp_path, "patient-view", prefetch=prefetch)["data-incomplete"]["detail"]
+    stated = f", so it counts as current until {days_ago(-50)}, the end it states"
+    assert f"(current order eOxy5.daily, {NINE_THOUSAND}{stated}): {WHY}" in detail
 
 
 def test_the_plan_pages_data_completeness_panel_names_it(tmp_path):
@@ -108,7 +146,7 @@ def test_the_plan_pages_data_completeness_panel_names_it(tmp_path):
     assert panel is not None
     shown = panel.group(0).replace("&#39;", "'")
     assert "1 medication order had a days' supply no prescription can hold" in shown
-    assert f"(current order eOxy5.daily, {NINE_THOUSAND})</li>" in shown
+    assert f"(current order eOxy5.daily, {NINE_THOUSAND}{NINETY_DAYS})</li>" in shown
 
 
 @pytest.mark.parametrize("quantity", [90, 9000])
