@@ -70,6 +70,10 @@ REASON_TEXT: dict[str, str] = {
     # A medication known by NDC codes alone that nothing maps: "no RxNorm code ... is in the drug table" misnamed it.
     "ndc-not-mapped": "it is known only by its NDC, which neither PainPlan's packaged data nor the site's NDC "
     "crosswalk (ndc.rxnorm) maps to a product, so what it is could not be told (it may be an opioid)",
+    # Ten digits without hyphens, or a product code without its package code, that fits more than one crosswalk entry.
+    "ndc-ambiguous": "it is known only by its NDC, written in a short form (ten digits without hyphens, or without its "
+    "package code) that the site's NDC crosswalk (ndc.rxnorm) reads as more than one product, so what it is could not "
+    "be told (it may be an opioid)",
     "conflicting-codes": "the RxNorm codes on the order describe different strengths or products",
     "no-frequency": "the dosage has no frequency and there is no dispense quantity and days' supply to estimate from",
     "no-dose": "the dosage has no dose and there is no dispense quantity and days' supply to estimate from",
@@ -429,7 +433,8 @@ def identify_drug(medication: ResolvedMedication, terms: Terminology) -> Drug | 
 
 def _ndc_not_mapped(medication: ResolvedMedication, terms: Terminology, found: str) -> str:
     """ "ndc-not-mapped" for a medication known only by NDCs with no name, which no crosswalk maps (a paregoric claim:
-    no packaged data holds paregoric), else `found`: the line says why it could not be read."""
+    no packaged data holds paregoric), "ndc-ambiguous" when its short form fits more than one crosswalk product, else
+    `found`: the line says why it could not be read."""
     concept = medication.concept
     if found != "not-in-drug-table" or concept is None or concept.text or terms.rxnorm_codings(concept):
         return found
@@ -437,7 +442,7 @@ def _ndc_not_mapped(medication: ResolvedMedication, terms: Terminology, found: s
         return found
     codings = [c for c in concept.codings if c.code]
     if codings and all(c.system == NDC and not c.display for c in codings):
-        return "ndc-not-mapped"
+        return "ndc-ambiguous" if terms.ndc_ambiguous(concept) else "ndc-not-mapped"
     return found
 
 

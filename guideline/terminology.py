@@ -28,7 +28,7 @@ from guideline.fhirdata import (
     coding_system,
 )
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
-from guideline.ndc import ndc11
+from guideline.ndc import NdcCrosswalk, ndc11
 from guideline.recognition import in_set, recognise
 from guideline.recognition.strengths import medication_listed_codes
 from guideline.record import ResolvedMedication
@@ -812,6 +812,7 @@ class Terminology:
         "_sets",
         "_substances_by_test",
         "_ndc_rxnorm",
+        "_ndc",
         "_ingredient_aliases",
         "uds_substances",
     )
@@ -825,6 +826,7 @@ class Terminology:
     ) -> None:
         self._data = data
         self._ndc_rxnorm: Mapping[str, str] = ndc_rxnorm or {}
+        self._ndc = NdcCrosswalk.of(self._ndc_rxnorm)
         self._ingredient_aliases: Mapping[str, str] = ingredient_aliases or {}
         self._sets = dict(sets)
         self.uds_substances: tuple[UdsSubstance, ...] = UDS_SUBSTANCES
@@ -879,8 +881,8 @@ class Terminology:
                 if naltrexone and self._naltrexone_combination(concept):
                     continue
                 return True
-            if coding.system == NDC and (NDC, ndc11(coding.code)) in members:
-                return True  # an NDC the site's crosswalk maps, in another of its layouts
+            if coding.system == NDC and (NDC, self._ndc.match(coding.code).ndc) in members:
+                return True  # an NDC the site's crosswalk maps, in another of its layouts or a short form
             if coding.system == ICD10CM:
                 if (ICD10CM, icd10cm_dotted(coding.code)) in members:
                     return True  # written without its dot (claims), or in lower case
@@ -1041,8 +1043,14 @@ class Terminology:
         """The RxNorm codings the site's crosswalk gives the concept's NDC codings (none without a crosswalk)."""
         if not self._ndc_rxnorm or concept is None:
             return ()
-        found = (self._ndc_rxnorm.get(ndc11(c.code) or "") for c in concept.codings if c.system == NDC)
+        found = (self._ndc_rxnorm.get(self._ndc.match(c.code).ndc or "") for c in concept.codings if c.system == NDC)
         return tuple(Coding(RXNORM, rxcui) for rxcui in dict.fromkeys(found) if rxcui)
+
+    def ndc_ambiguous(self, concept: Concept | None) -> bool:
+        """Whether an NDC coding of the concept, written in a short form, matches more than one crosswalk product."""
+        if concept is None:
+            return False
+        return any(self._ndc.match(c.code).ambiguous for c in concept.codings if c.system == NDC)
 
     def rxnorm_codings(self, concept: Concept | None) -> tuple[Coding, ...]:
         """The concept's RxNorm codings, then those its NDCs map to."""
