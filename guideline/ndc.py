@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 # The three 10-digit layouts, by where the hyphens fall, and the zero each needs to reach 5-4-2. Some pharmacy systems
@@ -89,8 +89,8 @@ class NdcCrosswalk:
 
     def match(self, code: str | None) -> NdcMatch:
         """The 11-digit NDC a code stands for: its own when its layout says it (in the crosswalk or not); for ten bare
-        digits, the one of its three readings the crosswalk holds; for a product code, a package of it in the
-        crosswalk when all its packages map to one RxNorm code. Ambiguous when the crosswalk holds more than one."""
+        digits, a reading of its three layouts the crosswalk holds, and for a product code, a package of it in the
+        crosswalk, when all it may mean map to one RxNorm code; ambiguous when they map to more than one."""
         if not code:
             return _NO_MATCH
         eleven = ndc11(code)
@@ -98,11 +98,13 @@ class NdcCrosswalk:
             return NdcMatch(eleven)
         readings = [ndc for ndc in ten_digit_readings(code) if ndc in self.rxnorm]
         if readings:
-            # Three labelers' codes share the ten digits: which one was meant is not guessed.
-            return NdcMatch(readings[0]) if len(readings) == 1 else _AMBIGUOUS
-        product = product_code(code)
-        packages = self.packages.get(product or "", ())
-        if not packages:
+            # Three labelers' codes share the ten digits: which one was meant is not guessed, unless all are one drug.
+            return self._one_drug(readings)
+        return self._one_drug(self.packages.get(product_code(code) or "", ()))
+
+    def _one_drug(self, candidates: Sequence[str]) -> NdcMatch:
+        """Any of the crosswalk's NDCs a short form may mean when every one maps to the same RxNorm code (which of
+        them was meant changes nothing); ambiguous when they map apart; no match when there are none."""
+        if not candidates:
             return _NO_MATCH
-        # Any package will do when every one is the same drug; a site mapping them apart leaves the package unknown.
-        return NdcMatch(packages[0]) if len({self.rxnorm[p] for p in packages}) == 1 else _AMBIGUOUS
+        return NdcMatch(candidates[0]) if len({self.rxnorm[ndc] for ndc in candidates}) == 1 else _AMBIGUOUS

@@ -13,7 +13,7 @@ from builders import all_text, card, run
 from guideline.config import GuidelineConfig
 from guideline.engine import Evaluation
 from guideline.fills import fill_mme
-from guideline.ndc import ndc11
+from guideline.ndc import NdcCrosswalk, ndc11
 from guideline.set_names import OPIOID
 from guideline.terminology import load_terminology
 
@@ -161,6 +161,13 @@ AMBIGUOUS = (
 def test_ten_digits_that_match_two_crosswalk_entries_are_named_as_ambiguous() -> None:
     # 00406-0523-01 (4-4-2) and 04060-523-01 (5-3-2) are both in the crosswalk: neither is guessed.
     assert unidentified_with_reason("0406052301").endswith(AMBIGUOUS)
+
+
+def test_ten_digits_whose_readings_are_all_one_drug_are_that_drug() -> None:
+    # Two labelers' codes share the ten digits, but the site maps both to one drug: which was meant changes nothing.
+    crosswalk = NdcCrosswalk.of({"00406052301": OXYCODONE_APAP_5, "04060052301": OXYCODONE_APAP_5})
+    found = crosswalk.match("0406052301")
+    assert not found.ambiguous and crosswalk.rxnorm[found.ndc or ""] == OXYCODONE_APAP_5
 
 
 def test_a_product_whose_packages_map_to_different_drugs_is_named_as_ambiguous() -> None:
