@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from guideline import fills
 from guideline.dosage import classify_unit
 from guideline.fhirdata import Coding, Concept, Quantity
-from guideline.identifiers import MARK, actor_key, actor_kind, by_identifier, named_kind
+from guideline.identifiers import MARK, actor_key, actor_kind, by_identifier, comparable, named_kind
 from guideline.orders import is_prescription
 from guideline.record import Dispense, MedOrder
 from guideline.record.identity import one_numbered, prescription_named
@@ -84,6 +84,9 @@ class FillMarks:
     # Whether `prescriber` is named as the prescriber (its order's requester, a claim's prescribing performer), not
     # only as a practitioner performer, who may be the pharmacist who dispensed it (`possibly_same_fill`).
     prescriber_sure: bool = False
+    # The reference that names `prescriber`, as the data resolved it (`NamedPrescriber.reference`): whether two
+    # prescribers can be told apart at all (`identifiers.comparable`). None: read as `Type/id` on the EHR.
+    prescriber_named_as: str | None = None
 
     @property
     def part_fill(self) -> bool:
@@ -163,12 +166,22 @@ def numbered_apart(mine: frozenset[tuple[str, str]], theirs: frozenset[tuple[str
 
 def possibly_same_fill(one: FillMarks, other: FillMarks) -> bool:
     """Alike as one fill sent twice (`same_fill`) in all but the prescriber, not known to be the same: one of the two
-    names none, or only a practitioner performer (who may be the pharmacist). Perhaps one fill sent twice, perhaps
-    two fills: unsure, both are counted, and named (`possible_copies`). Two prescribers each named as such are two
-    fills."""
-    if one.prescriber == other.prescriber or (one.prescriber_sure and other.prescriber_sure):
+    names none, or only a practitioner performer (who may be the pharmacist), or the two are named so that nothing
+    tells them apart (`prescribers_apart`). Perhaps one fill sent twice, perhaps two fills: unsure, both are counted,
+    and named (`possible_copies`). Two prescribers each named as such, and comparably, are two fills."""
+    if one.prescriber == other.prescriber or prescribers_apart(one, other):
         return False
     return same_fill(replace(one, prescriber=None), replace(other, prescriber=None))
+
+
+def prescribers_apart(one: FillMarks, other: FillMarks) -> bool:
+    """Whether two fills' prescribers are known to be two: each named as the prescriber, and named comparably
+    (`identifiers.comparable`: both by reference on one server, or both by NPI). One named by reference and one by
+    NPI alone that nothing in the data joins (the EHR's order names `Practitioner/p1`, the payer's claim an NPI) may
+    be one person as well as two: read as two, one fill sent twice was counted twice and nothing said so."""
+    if not (one.prescriber_sure and other.prescriber_sure):
+        return False
+    return comparable(one.prescriber_named_as or "", other.prescriber_named_as or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,10 +290,16 @@ def _alike(ordered: list[Dispense]) -> list[Dispense]:
 
 
 def fill_marks(
-    dispense: Dispense, drug: str, prescriber: str | None, pharmacy: str | None, *, prescriber_sure: bool = False
+    dispense: Dispense,
+    drug: str,
+    prescriber: str | None,
+    pharmacy: str | None,
+    *,
+    prescriber_sure: bool = False,
+    prescriber_named_as: str | None = None,
 ) -> FillMarks:
-    """A dated fill's marks, with its drug key and its prescriber (named as such, or `prescriber_sure`) and pharmacy
-    as the caller names them."""
+    """A dated fill's marks, with its drug key and its prescriber (named as such, or `prescriber_sure`; by the
+    reference `prescriber_named_as`) and pharmacy as the caller names them."""
     day = fills.fill_date(dispense)
     assert day is not None  # read_once compares dated fills only
     return FillMarks(
@@ -298,6 +317,7 @@ def fill_marks(
         unit=quantity_unit(dispense.quantity),
         in_billing_units=dispense.billing_units,
         prescriber_sure=prescriber_sure and prescriber is not None,
+        prescriber_named_as=prescriber_named_as if prescriber is not None else None,
     )
 
 
@@ -410,7 +430,8 @@ def marks_at_the_point_of_care(orders: Sequence[MedOrder], terms: Terminology) -
     it, and an NPI of no type as the Practitioner an order names by it (`by_npi_as_ordered`). With no export's
     directory to look numbers up in, a prescriber or pharmacy is the actor as the record read it (a reference by NPI
     is the Practitioner sent with the chart that carries it, `identity.who`): one named by reference and one by NPI
-    or NCPDP number that nothing in the chart joins are not known to be one, so such fills are both read."""
+    or NCPDP number that nothing in the chart joins are not known to be one, so such fills are both read (and a
+    prescriber so named two ways is not known to be two either, `prescribers_apart`)."""
     # Read when a marked fill first names its order (one naming none is read through no order): most calls mark no
     # fill at all, so the record's orders are not gone through on every call for nothing.
     filled_from: list[MedOrder] | None = None
@@ -420,9 +441,9 @@ def marks_at_the_point_of_care(orders: Sequence[MedOrder], terms: Terminology) -
         nonlocal filled_from
         if filled_from is None and dispense.authorizing_prescriptions:
             filled_from = prescriptions(orders)
-        prescriber, sure = prescriber_named(dispense, filled_from or (), practitioner)
+        named = prescriber_named(dispense, filled_from or (), practitioner)
         drug = fills.same_drug_key(dispense, terms)
-        return fill_marks(dispense, drug, prescriber, named_pharmacy(dispense), prescriber_sure=sure)
+        return named.marks(dispense, drug, named_pharmacy(dispense))
 
     return remembered_marks(marks)
 
@@ -447,11 +468,27 @@ def prescriptions(orders: Iterable[MedOrder]) -> list[MedOrder]:
     return [o for o in orders if not o.is_draft and is_prescription(o)]
 
 
+@dataclass(frozen=True, slots=True)
+class NamedPrescriber:
+    """A fill's prescriber as `prescriber_read` reads it: who, the reference that names them, and whether named as
+    the prescriber."""
+
+    who: str | None
+    reference: str | None  # as written in the record (a hook's, resolved by `identity.who`)
+    sure: bool
+
+    def marks(self, dispense: Dispense, drug: str, pharmacy: str | None, reference: str | None = None) -> FillMarks:
+        """The fill's marks with this prescriber (`fill_marks`), named by `reference` when the caller resolved it
+        further (the population review, through its directory), else by the record's."""
+        named_as = reference or self.reference
+        return fill_marks(dispense, drug, self.who, pharmacy, prescriber_sure=self.sure, prescriber_named_as=named_as)
+
+
 def prescriber_named(
     dispense: Dispense, filled_from: Sequence[MedOrder], practitioner: Callable[[str], str | None]
-) -> tuple[str | None, bool]:
-    """The prescriber a fill names and whether it is named as such (`prescriber_read`), through the order its
-    authorizingPrescription names among `filled_from` (`fills.authorized_order`)."""
+) -> NamedPrescriber:
+    """The prescriber a fill names (`prescriber_read`), through the order its authorizingPrescription names among
+    `filled_from` (`fills.authorized_order`)."""
     order = fills.authorized_order(dispense, filled_from) if dispense.authorizing_prescriptions else None
     return prescriber_read(dispense, order, practitioner)
 
@@ -460,12 +497,12 @@ def fill_prescriber(
     dispense: Dispense, order: MedOrder | None, practitioner: Callable[[str], str | None]
 ) -> str | None:
     """The prescriber of a fill filled from `order` (`prescriber_read`)."""
-    return prescriber_read(dispense, order, practitioner)[0]
+    return prescriber_read(dispense, order, practitioner).who
 
 
 def prescriber_read(
     dispense: Dispense, order: MedOrder | None, practitioner: Callable[[str], str | None]
-) -> tuple[str | None, bool]:
+) -> NamedPrescriber:
     """The prescriber of a fill, the one rule of the cards and the population review: the requester of the order it
     was filled from, else a claim's prescribing performer, else a practitioner performer, each as `practitioner`
     names it (None: not a prescriber); and whether it is named as the prescriber (not the last, who may be the
@@ -474,11 +511,13 @@ def prescriber_read(
     if order is not None and order.requester:
         found = practitioner(order.requester)
         if found:
-            return found, True
-    found = next((p for p in map(practitioner, dispense.prescribers) if p), None)
-    if found:
-        return found, True
-    return next((p for p in map(practitioner, dispense.performers) if p), None), False
+            return NamedPrescriber(found, order.requester, True)
+    for sure, named in ((True, dispense.prescribers), (False, dispense.performers)):
+        for reference in named:
+            found = practitioner(reference)
+            if found:
+                return NamedPrescriber(found, reference, sure)
+    return NamedPrescriber(None, None, False)
 
 
 def by_npi_as_ordered(

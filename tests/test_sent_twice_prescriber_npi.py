@@ -131,9 +131,27 @@ def test_the_payers_claim_is_one_with_the_epic_fill_when_the_practitioner_is_sen
     fill = claimed_fill(authorizingPrescription=[{"reference": "MedicationRequest/eRx7Lq2Wm"}])
     fill["performer"] = [{"actor": {"type": "Organization", "identifier": {"system": NCPDP, "value": "3349217"}}}]
     meds = with_included(epic_order(), included=(okafor(),))
-    assert verdict(cards(tmp_path, meds, [fill, carin_claim()]))[0] == "90"
-    # Without her Practitioner nothing joins her reference and her NPI: two prescribers as far as the data show.
-    assert verdict(cards(tmp_path, with_included(epic_order()), [fill, carin_claim()]))[0] == "180"
+    assert verdict(cards(tmp_path, meds, [fill, carin_claim()])) == ("90", False)
+
+
+def test_the_payers_claim_beside_a_prescriber_named_by_reference_alone_is_counted_and_named(tmp_path: Path) -> None:
+    # Without her Practitioner nothing joins the order's `Practitioner/p1` and the claim's NPI: one by reference and
+    # one by number are no evidence of two prescribers (`identifiers.comparable`), and alike in all else the pair may
+    # be one fill. Both are counted, as when unsure, and the claim is named. Before, they were read as two named
+    # prescribers: 180 MME/day and nothing said.
+    fill = claimed_fill(authorizingPrescription=[{"reference": "MedicationRequest/eRx7Lq2Wm"}])
+    fill["performer"] = [{"actor": {"type": "Organization", "identifier": {"system": NCPDP, "value": "3349217"}}}]
+    assert verdict(cards(tmp_path, with_included(epic_order()), [fill, carin_claim()])) == ("180", True)
+
+
+def test_two_prescribers_each_named_by_npi_stay_two_fills(tmp_path: Path) -> None:
+    # The order names its prescriber by another NPI (typed Practitioner), the claim by Dr Okafor's: two NPIs are two
+    # people, so both fills are counted and nothing is named as possibly sent twice.
+    requester = {"type": "Practitioner", "identifier": {"system": NPI, "value": OTHER_NPI}}
+    fill = claimed_fill(authorizingPrescription=[{"reference": "MedicationRequest/eRx7Lq2Wm"}])
+    fill["performer"] = [{"actor": {"type": "Organization", "identifier": {"system": NCPDP, "value": "3349217"}}}]
+    meds = with_included({**epic_order(), "requester": requester})
+    assert verdict(cards(tmp_path, meds, [fill, carin_claim()])) == ("180", False)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -169,3 +187,20 @@ def test_the_review_joins_the_npi_through_its_directory(tmp_path, capsys) -> Non
     contained = {"contained": [{**okafor(OTHER_NPI), "id": "pr"}], "requester": {"reference": "#pr"}}
     quality, _ = _population(tmp_path / "three", _review_pair("c1", contained), capsys)
     assert (quality["duplicate_fills"], quality["fills_possibly_sent_twice"]) == (0, {"opioid": 1})
+
+
+def test_the_review_names_a_prescriber_by_reference_and_one_by_npi_it_cannot_join(tmp_path, capsys) -> None:
+    # The claim's prescribing member is typed Practitioner and given by NPI; the order names `Practitioner/drA`, whom
+    # the directory does not hold: not known to be one prescriber, nor two. Both counted, and named.
+    requester = {"requester": {"reference": "Practitioner/drA"}}
+    resources = _review_pair("c1", requester)
+    resources[3]["performer"][0] = {
+        "actor": {"type": "Practitioner", "identifier": {"system": NPI, "value": OKAFOR_NPI}},
+        "function": {"coding": [{"code": "prescribing"}]},
+    }
+    quality, _ = _population(tmp_path / "one", resources, capsys)
+    assert (quality["duplicate_fills"], quality["fills_possibly_sent_twice"]) == (0, {"opioid": 1})
+    # The directory holds Dr A with that NPI: one prescriber, one fill.
+    dr_a = {**practitioner("drA"), "identifier": [{"system": NPI, "value": OKAFOR_NPI}]}
+    quality, _ = _population(tmp_path / "two", [*resources, dr_a], capsys)
+    assert (quality["duplicate_fills"], quality["fills_possibly_sent_twice"]) == (1, {})

@@ -14,7 +14,7 @@ from guideline.clinical import is_visible
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, as_list, text, written_days
 from guideline.history import order_interval
-from guideline.identifiers import actor_reference
+from guideline.identifiers import actor_reference, by_identifier
 from guideline.mme import compute_mme, format_mme
 from guideline.orders import ENDED, is_prescription, is_taken, order_start
 from guideline.population.actors import resolve_actor
@@ -188,10 +188,17 @@ def _marks(reader: _Reader) -> Callable[[Dispense], sent_twice.FillMarks]:
 
     def marks(dispense: Dispense) -> sent_twice.FillMarks:
         drug = fills.same_drug_key(dispense, reader.terms)
-        prescriber, sure = sent_twice.prescriber_named(dispense, orders, practitioner)
-        return sent_twice.fill_marks(dispense, drug, prescriber, reader.pharmacy(dispense), prescriber_sure=sure)
+        named = sent_twice.prescriber_named(dispense, orders, practitioner)
+        return named.marks(dispense, drug, reader.pharmacy(dispense), _as_resolved(reader, named.reference))
 
     return marks
+
+
+def _as_resolved(reader: _Reader, reference: str | None) -> str | None:
+    """A prescriber's reference as the export's directory resolves it: one by NPI that the directory holds is that
+    Practitioner's `Type/id` (so known to be, or not to be, the one an order names by reference); else as written."""
+    named = by_identifier(reference) if reference else None
+    return reader.directory.by_identifier.get(named[1], reference) if named else reference
 
 
 def _count_possible_copies(reader: _Reader, by_kind: Mapping[str, Sequence[Dispense]]) -> None:
