@@ -204,3 +204,42 @@ def test_the_review_names_a_prescriber_by_reference_and_one_by_npi_it_cannot_joi
     dr_a = {**practitioner("drA"), "identifier": [{"system": NPI, "value": OKAFOR_NPI}]}
     quality, _ = _population(tmp_path / "two", [*resources, dr_a], capsys)
     assert (quality["duplicate_fills"], quality["fills_possibly_sent_twice"]) == (1, {})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A copy that contains its own Practitioner (C-CDA converted to FHIR): her NPI, and the one sent with the chart
+
+
+def c_cda_copy(fill: dict[str, Any], prescribing: bool = True) -> dict[str, Any]:
+    """An HIE's copy converted from a C-CDA document: the prescriber a Practitioner it contains, with her NPI."""
+    prescriber: dict[str, Any] = {"actor": {"reference": "#pr", "display": "Grace Okafor, MD"}}
+    if prescribing:
+        prescriber["function"] = {"coding": [{"code": "prescribing"}]}
+    contained = {"resourceType": "Practitioner", "id": "pr", "identifier": [{"system": NPI, "value": OKAFOR_NPI}]}
+    return hie_copy(fill, prescriber=None, performer=[prescriber, {"actor": {"reference": "Organization/ph1"}}],
+                    contained=[contained])  # fmt: skip
+
+
+def test_a_copys_contained_practitioner_is_the_one_sent_with_the_chart_that_carries_her_npi(tmp_path: Path) -> None:
+    # Practitioner/p1, sent with the order, carries the NPI the copy's contained Practitioner carries: one prescriber,
+    # so one fill. Before, the contained one was read as her NPI and never looked up among the chart's resources:
+    # the cards counted both fills (180 MME/day for 90) while the population review, which looks it up, joined them.
+    fill = epic_dispense(ENDED)
+    meds = with_included(epic_order(), included=(okafor(),))
+    for prescribing in (True, False):
+        assert verdict(cards(tmp_path, meds, [fill, c_cda_copy(fill, prescribing)])) == ("90", False), prescribing
+    # Practitioner/p1 carrying another NPI: nothing joins them, so both are counted and the copy is named (that p1
+    # carries another NPI is not read as evidence of two people: named, as when unsure).
+    other = with_included(epic_order(), included=(okafor(OTHER_NPI),))
+    assert verdict(cards(tmp_path, other, [fill, c_cda_copy(fill)])) == ("180", True)
+
+
+def test_the_review_reads_the_copys_contained_practitioner_through_its_directory(tmp_path, capsys) -> None:
+    # The same pair in the population review: the contained Practitioner's NPI is Dr A's in the export's directory.
+    resources = _review_pair("c1", {"requester": {"reference": "Practitioner/drA"}})
+    resources[3]["contained"] = [{"resourceType": "Practitioner", "id": "pr", "identifier": [{"system": NPI,
+                                  "value": OKAFOR_NPI}]}]  # fmt: skip
+    resources[3]["performer"][0] = {"actor": {"reference": "#pr"}, "function": {"coding": [{"code": "prescribing"}]}}
+    dr_a = {**practitioner("drA"), "identifier": [{"system": NPI, "value": OKAFOR_NPI}]}
+    quality, _ = _population(tmp_path, [*resources, dr_a], capsys)
+    assert (quality["duplicate_fills"], quality["fills_possibly_sent_twice"]) == (1, {})

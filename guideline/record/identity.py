@@ -215,18 +215,26 @@ def who(ref: str, resource: Mapping[str, Any], actors: Callable[[], Actors], ser
     role whose practitioner nobody names is not guessed to be anyone's, unless the reference to it carries (or is) an
     NPI that the one Practitioner sent with the chart carries (an NPI names a person, never a role). A `urn:`
     reference (a transaction or collection Bundle's) is the entry sent under that fullUrl, read so (`Actors.by_url`);
-    one no entry is sent under is left as written. `actors` is asked only for a reference by role, by identifier or
-    by `urn:` (the usual chart names its actors by `Type/id`)."""
+    one no entry is sent under is left as written; a contained one read as its NPI or NCPDP number is then read as a
+    reference by identifier is. `actors` is asked only for a reference by role, by identifier, by `urn:` or to a
+    contained actor with such a number (the usual chart names its actors by `Type/id`)."""
     if ref.startswith(_URN):
         found = actors().by_url.get(ref)
         if not found or MARK not in found:
             return found or ref
         ref = found  # an id-less entry's NPI: the Practitioner sent with the chart that carries it, if one does
     if ref.startswith("#"):
-        # Else the container's own: two orders' "#pr" are two people as far as anything shows.
         found = _contained(ref, resource, server)
-        container = located_id(resource)
-        return found or (f"{container}{ref}" if container else ref)
+        if not found:
+            # The container's own: two orders' "#pr" are two people as far as anything shows.
+            container = located_id(resource)
+            return f"{container}{ref}" if container else ref
+        if MARK not in found:
+            return found
+        # Her NPI: the Practitioner sent with the chart that carries it, as a reference giving that NPI names her.
+        # Left as the NPI, a copy converted from a C-CDA document (its prescriber contained) was not one with the
+        # EHR's fill naming her `Practitioner/p1`, and the cards counted both where the population review joined them.
+        ref = found
     if MARK in ref:
         kind, key = by_identifier(ref) or ("", "")
         if kind == "PractitionerRole" and key.startswith("npi|"):
