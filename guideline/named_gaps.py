@@ -651,21 +651,23 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # and named, so the doubled dose or supply is never silent.
         card=CardLine(
             "it matches that fill in day, drug, quantity, days' supply and pharmacy, but its prescriber is not known "
-            "to be the same (one of the two names none, or names only a practitioner who may be the pharmacist), so "
-            "it may be the same fill sent twice; both were counted in the MME total and the opioid history, so check "
-            "with the pharmacy whether it was filled once",
+            "to be the same (one of the two names none, or names only a practitioner who may be the pharmacist, or "
+            "the two name the prescriber in ways that cannot be matched, such as a reference and an NPI), so it may "
+            "be the same fill sent twice; both were counted in the MME total and the opioid history, so check with "
+            "the pharmacy whether it was filled once",
             "other opioid fills possibly sent twice",
         ),
         card_items=fills_possibly_sent_twice_on_card,
         page=PageSentence(
             "1 opioid fill matches another fill in day, drug, quantity, days' supply and pharmacy, but its prescriber "
             "is not known to be the same (one of the two names none, or names only a practitioner who may be the "
-            "pharmacist), so it may be the same fill sent twice; both were counted in the MME total and the opioid "
-            "history:",
+            "pharmacist, or the two name the prescriber in ways that cannot be matched, such as a reference and an "
+            "NPI), so it may be the same fill sent twice; both were counted in the MME total and the opioid history:",
             "{count} opioid fills each match another fill in day, drug, quantity, days' supply and pharmacy, but "
             "their prescribers are not known to be the same (one of each two names none, or names only a "
-            "practitioner who may be the pharmacist), so each may be the same fill sent twice; both of each were "
-            "counted in the MME total and the opioid history:",
+            "practitioner who may be the pharmacist, or the two name the prescriber in ways that cannot be matched, "
+            "such as a reference and an NPI), so each may be the same fill sent twice; both of each were counted in "
+            "the MME total and the opioid history:",
         ),
         note="Opioid fills possibly sent twice (both counted)",
     ),
