@@ -813,25 +813,25 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # stand, and this is named, each item with why (a unit not read, or what its bound cannot tell).
         items=validity_not_judged,
         card=CardLine(
-            "specimen validity result PainPlan could not judge (in a unit it does not read, or given only as a bound "
-            "that cannot decide), so whether the specimen was dilute, substituted or invalid was not judged; the test "
-            "was counted as done and its negative results read as negatives",
+            "specimen validity result PainPlan could not judge (in a unit or words it does not read, or given only "
+            "as a bound that cannot decide), so whether the specimen was dilute, substituted or invalid was not "
+            "judged; the test was counted as done and its negative results read as negatives",
             "other specimen validity results not judged",
         ),
         page=PageSentence(
             # the months the urine drug test checks read (`report_months`), 12 or a site's longer look-back
-            "1 specimen validity result of a urine drug test the checks count could not be judged (in a unit "
-            "PainPlan does not read, or given only as a bound that cannot decide), so whether the specimen was "
+            "1 specimen validity result of a urine drug test the checks count could not be judged (in a unit or "
+            "words PainPlan does not read, or given only as a bound that cannot decide), so whether the specimen was "
             "dilute, substituted or invalid was not judged; the test was counted as done and its negative results "
             "read as negatives:",
-            "{count} specimen validity results of urine drug tests the checks count could not be judged (in a "
-            "unit PainPlan does not read, or given only as a bound that cannot decide), so whether the specimens were "
-            "dilute, substituted or invalid was not judged; the tests were counted as done and their negative results "
-            "read as negatives:",
+            "{count} specimen validity results of urine drug tests the checks count could not be judged (in a unit "
+            "or words PainPlan does not read, or given only as a bound that cannot decide), so whether the specimens "
+            "were dilute, substituted or invalid was not judged; the tests were counted as done and their negative "
+            "results read as negatives:",
         ),
         note=(
-            "Urine drug test specimen validity results not judged: a unit not read, or a bound that cannot decide "
-            "(counted, negatives read as negatives)"
+            "Urine drug test specimen validity results not judged: a unit or words not read, or a bound that cannot "
+            "decide (counted, negatives read as negatives)"
         ),
     ),
     NamedGap(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import operator
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,6 +120,46 @@ def load_criteria(path: Path = DATA_FILE) -> Criteria:
 
 CRITERIA = load_criteria()
 
+# A value sent as text (`valueString`, as an HL7 v2 feed converted to FHIR sends every value): a number, with its bound
+# and its unit when given ("12 mg/dL", "<5 mg/dL", "1.002"), read as the same quantity would be.
+_TEXT_AMOUNT = re.compile(r"^\s*(<=?|>=?)?\s*(\d+(?:\.\d+)?|\.\d+)\s*(\S.*?)?\s*$")
+# A text that says the result is within its range ("Normal", "Within normal limits", "WNL"): the specimen is fit.
+_FIT_TEXT = re.compile(r"^\s*(?:normal|within normal limits|wnl)\s*\.?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Words:
+    """How a validity result's words are read, as `guideline.uds` reads a drug result's: the verdicts they say
+    (`unfit`: "Dilute"), and whether they say one the lab denies (`denied`: "Not dilute", a fit specimen)."""
+
+    unfit: Callable[[Observation], Sequence[str]]
+    denied: Callable[[Observation], bool]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A validity result's value as sent, as a quantity or as text: its number, its bound ("<"), the units it may
+    be read in (its unit's code, then its display unit; none for a gravity or a pH) and its unit as written."""
+
+    value: Decimal
+    comparator: str | None
+    units: tuple[str, ...]
+    unit: str | None
+
+
+def _sent(observation: Observation) -> Sent | None:
+    """Its value: its `valueQuantity`, else a text that states a number (`_TEXT_AMOUNT`); None when it gives none."""
+    measured = observation.value_quantity
+    if measured is not None and measured.value is not None:
+        units = tuple(u for u in (measured.code, measured.unit) if u)
+        return Sent(measured.value, observation.value_comparator, units, measured.unit or measured.code)
+    written = _TEXT_AMOUNT.match(observation.value_string) if observation.value_string else None
+    if written is None:
+        return None
+    unit = written.group(3)
+    return Sent(Decimal(written.group(2)), written.group(1), (unit,) if unit else (), unit)
+
+
 # A specimen as its results name it: by the server it is from and its reference, else by the minute it was taken.
 _Key = tuple[str | None, str | datetime]
 
@@ -176,20 +217,20 @@ NO_VERDICTS = SpecimenVerdicts({}, {}, {})
 
 def specimen_verdicts(
     observations: Iterable[Observation],
-    said: Callable[[Observation], Sequence[str]],
+    words: Words,
     criteria: Criteria = CRITERIA,
 ) -> SpecimenVerdicts:
-    """The verdicts of the specimens the validity results among `observations` find unfit: by their words (`said`:
+    """The verdicts of the specimens the validity results among `observations` find unfit: by their words (`words`:
     "Dilute"), their flags, or their values against the criteria, converted to their units."""
     groups = _by_specimen(observations, criteria)
     if not groups:
         return NO_VERDICTS
-    return _indexed(groups, lambda results: _verdict(results, said, criteria))
+    return _indexed(groups, lambda results: _verdict(results, words, criteria))
 
 
 def not_judged(
     observations: Iterable[Observation],
-    said: Callable[[Observation], Sequence[str]],
+    words: Words,
     criteria: Criteria = CRITERIA,
 ) -> SpecimenVerdicts:
     """By specimen, as written with why (`_unjudged`), its validity results whose value is in a unit the criteria do
@@ -197,20 +238,23 @@ def not_judged(
     validity results finds it unfit (`specimen_verdicts`): whether such a specimen was fit could not be judged. Its
     drug results are read as they are (it is not known to be dilute), and these are named wherever they are."""
     groups = _by_specimen(observations, criteria)
-    if not any(o.value_comparator or _unread(o, t) for results in groups.values() for o, t in results):
+    if not any(_bounded(o) or _unread(o, t) for results in groups.values() for o, t in results):
         return NO_VERDICTS  # the usual chart: no specimen's verdict is worked out twice
-    return _indexed(groups, lambda results: _unjudged(results, said, criteria))
+    return _indexed(groups, lambda results: _unjudged(results, words, criteria))
 
 
 def _unjudged(
     results: Sequence[tuple[Observation, ValidityTest]],
-    said: Callable[[Observation], Sequence[str]],
+    words: Words,
     criteria: Criteria,
 ) -> tuple[str, ...]:
-    """One specimen's validity results not judged, as written with why: in a unit not read (`_unread`), or a bound
-    that leaves a verdict open (`_open_bounds`); none when the others find it unfit."""
-    unread = (*(_written(o, t) for o, t in results if _unread(o, t)), *_open_bounds(results, criteria))
-    return () if not unread or _verdict(results, said, criteria) else unread
+    """One specimen's validity results not judged, as written with why: in a unit or words not read (`_unread`), or a
+    bound that leaves a verdict open (`_open_bounds`); none when the others find it unfit."""
+    unread = (
+        *(_written(o, t) for o, t in results if _unread(o, t) and not _words_judged(o, words)),
+        *_open_bounds(results, criteria),
+    )
+    return () if not unread or _verdict(results, words, criteria) else unread
 
 
 def _open_bounds(results: Sequence[tuple[Observation, ValidityTest]], criteria: Criteria) -> tuple[str, ...]:
@@ -270,13 +314,13 @@ def _indexed(
 
 def _verdict(
     results: Sequence[tuple[Observation, ValidityTest]],
-    said: Callable[[Observation], Sequence[str]],
+    words: Words,
     criteria: Criteria,
 ) -> tuple[str, ...]:
     """One specimen's verdicts: its results' words and flags, and the first rule its values meet."""
     found: list[str] = []
     for observation, test in results:
-        found += said(observation)
+        found += words.unfit(observation)
         found += _flag_verdicts(observation, test)
     # A rule a bound leaves open is passed over for the next that surely holds: "<5 mg/dL" beside a gravity of 1.025
     # is dilute for certain, substituted only below 2, which it cannot tell.
@@ -308,23 +352,39 @@ def _flag_verdicts(observation: Observation, test: ValidityTest) -> list[str]:
 
 
 def _reading(observation: Observation, test: ValidityTest) -> Reading | None:
-    """Its value in the unit of the criteria, exact or a bound, read by its unit's code, else its display unit
-    (`units`); None when it gives no value, or a unit the criteria do not convert."""
-    measured = observation.value_quantity
-    if measured is None or measured.value is None:
+    """Its value as sent (`_sent`) in the unit of the criteria, exact or a bound, read by its unit's code, else its
+    display unit (`units`); None when it gives no value, or a unit the criteria do not convert."""
+    sent = _sent(observation)
+    if sent is None:
         return None
-    # a specific gravity or a pH has no unit
-    for unit in [u for u in (measured.code, measured.unit) if u] or [None]:
-        converted = test.in_criteria_unit(measured.value, unit)
+    for unit in sent.units or (None,):  # a specific gravity or a pH has no unit
+        converted = test.in_criteria_unit(sent.value, unit)
         if converted is not None:
-            return Reading(converted, observation.value_comparator)
+            return Reading(converted, sent.comparator)
     return None
 
 
+def _bounded(observation: Observation) -> bool:
+    """Whether its value is given only as a bound, as a quantity's comparator or in its text ("<5 mg/dL")."""
+    sent = _sent(observation)
+    return sent is not None and sent.comparator is not None
+
+
 def _unread(observation: Observation, test: ValidityTest) -> bool:
-    """Whether it gives a value, exact or a bound, in a unit the criteria do not convert (`_reading`)."""
-    measured = observation.value_quantity
-    return measured is not None and measured.value is not None and _reading(observation, test) is None
+    """Whether it gives a value the criteria cannot read (`_reading`): in a unit they do not convert, or as text that
+    states no number ("See comment")."""
+    if observation.value_quantity is None or observation.value_quantity.value is None:
+        return bool(observation.value_string) and _reading(observation, test) is None
+    return _reading(observation, test) is None
+
+
+def _words_judged(observation: Observation, words: Words) -> bool:
+    """Whether a text that states no number says what the specimen is by words the criteria know: a verdict
+    ("Dilute", read by `_verdict`), one the lab denies ("Not dilute") or "Normal" (`_FIT_TEXT`): fit."""
+    if _sent(observation) is not None:
+        return False
+    written = observation.value_string or ""
+    return bool(words.unfit(observation)) or words.denied(observation) or _FIT_TEXT.match(written) is not None
 
 
 def _name(observation: Observation, test: ValidityTest) -> str:
@@ -334,16 +394,19 @@ def _name(observation: Observation, test: ValidityTest) -> str:
 
 def _as_sent(observation: Observation) -> tuple[str, str | None]:
     """Its value as written, with its bound ("< 30", "15"), and its unit (None when it gives none)."""
-    measured = observation.value_quantity
-    if measured is None:  # never so: only a result with a value is named
+    sent = _sent(observation)
+    if sent is None:  # never so: only a result with a value is named
         return "", None
-    bound = f"{observation.value_comparator} " if observation.value_comparator else ""
-    return f"{bound}{measured.value}", measured.unit or measured.code
+    bound = f"{sent.comparator} " if sent.comparator else ""
+    return f"{bound}{sent.value}", sent.unit
 
 
 def _written(observation: Observation, test: ValidityTest) -> str:
-    """A result in a unit not read, as the lab sent it and why it is not judged: "Creatinine Ur 15, sent with no
-    unit", "Creatinine [Mass/volume] in Urine 15 mmol/24 h, a unit PainPlan does not read"."""
+    """A result in a unit or words not read, as the lab sent it and why it is not judged: "Creatinine Ur 15, sent
+    with no unit", "Creatinine [Mass/volume] in Urine 15 mmol/24 h, a unit PainPlan does not read", "Creatinine Ur
+    "See comment", a value in words PainPlan does not read"."""
+    if _sent(observation) is None:
+        return f'{_name(observation, test)} "{observation.value_string}", a value in words PainPlan does not read'
     value, unit = _as_sent(observation)
     if unit is None:
         return f"{_name(observation, test)} {value}, sent with no unit"

@@ -28,7 +28,7 @@ from guideline.record import (
     ResolvedMedication,
 )
 from guideline.record.slot_init import slot_init
-from guideline.specimen_validity import NO_VERDICTS, SpecimenVerdicts, not_judged, specimen_verdicts
+from guideline.specimen_validity import NO_VERDICTS, SpecimenVerdicts, Words, not_judged, specimen_verdicts
 from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
@@ -237,17 +237,27 @@ def _said_unfit(observation: Observation) -> list[str]:
     return [*_unfit_words(_value_words(observation)), *_noted_unfit(observation)]
 
 
+def _said_fit(observation: Observation) -> bool:
+    """Whether a specimen validity result's value names a word of `_UNFIT` only to deny it ("Not dilute"): fit."""
+    written = _value_words(observation)
+    return any(_UNFIT.search(words) for words in written) and not _unfit_words(written)
+
+
+# A validity result's words, read as a drug result's are (`_fit`): "Dilute" is dilute, "Not dilute" fit.
+_VALIDITY_WORDS = Words(_said_unfit, _said_fit)
+
+
 def specimen_verdicts_of(observations: Iterable[Observation]) -> SpecimenVerdicts:
     """What the specimen validity results among `observations` say of their specimens, by their words too
     (`_said_unfit`): the verdicts the drug results of a record are read with (`uds_results`, `tests_done`)."""
-    return specimen_verdicts(observations, _said_unfit)
+    return specimen_verdicts(observations, _VALIDITY_WORDS)
 
 
 def validity_not_judged(observations: Iterable[Observation]) -> SpecimenVerdicts:
     """By specimen, its validity results in a unit PainPlan does not convert or given only as a bound that cannot
     decide, when none finds it unfit (`specimen_validity.not_judged`, their words read as `specimen_verdicts` reads
     them)."""
-    return not_judged(observations, _said_unfit)
+    return not_judged(observations, _VALIDITY_WORDS)
 
 
 def _with_specimen_verdicts(observation: Observation, verdicts: SpecimenVerdicts) -> Observation:

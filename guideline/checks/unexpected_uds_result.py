@@ -247,7 +247,7 @@ def _validity_said(facts: Facts, result: UdsResult, item: SubstanceResult) -> st
 def validity_not_judged_words(unread: Sequence[str]) -> str:
     """ "its specimen's validity could not be judged (Creatinine Ur 15, sent with no unit); a dilute specimen can read
     negative": the unexpected negative's line and the plan page's row of its test say it alike."""
-    written = "; ".join(unread)  # each says why: a unit not read, or a bound that cannot tell
+    written = "; ".join(unread)  # each says why: a unit or words not read, or a bound that cannot tell
     return f"its specimen's validity could not be judged ({written}); a dilute specimen can read negative"
 
 
