@@ -106,7 +106,7 @@ from guideline.sent_twice import (
     read_once_at_the_point_of_care,
     relayed_fills,
 )
-from guideline.specimen_validity import SpecimenVerdicts
+from guideline.specimen_validity import SpecimenVerdicts, Validity
 from guideline.supply import Supply, duration_class, order_supply
 from guideline.terminology import (
     BENZO,
@@ -131,11 +131,10 @@ from guideline.uds import (
     drug_tests_done_days,
     in_window,
     joined_results,
-    specimen_verdicts_of,
     uds_results,
     unread_drug_test_reports,
     unreadable_tests,
-    validity_not_judged,
+    validity_of,
 )
 from guideline.unread_data import Unread
 
@@ -1234,10 +1233,16 @@ class Facts:
         return uds_results(self.record, self.terms, history, self.config, today=today, verdicts=self.specimen_verdicts)
 
     @cached_property
+    def specimen_validity(self) -> Validity:
+        """What the record's specimen validity results say of their specimens (`uds.validity_of`): grouped by
+        specimen and judged once for both the verdicts and the results not judged."""
+        return validity_of(self.record.observations)
+
+    @property
     def specimen_verdicts(self) -> SpecimenVerdicts:
-        """What the record's specimen validity results say of their specimens (`uds.specimen_verdicts_of`): read once
+        """What the record's specimen validity results say of their specimens (`Validity.verdicts`): read once
         for every window of results judged, the checks' and the plan page's."""
-        return specimen_verdicts_of(self.record.observations)
+        return self.specimen_validity.verdicts
 
     @cached_property
     def unread_drug_test_reports(self) -> tuple[UnreadReport, ...]:
@@ -1263,12 +1268,12 @@ class Facts:
         (`uds.unreadable_tests`): no test done for the year's test, nor the last test."""
         return unreadable_tests(self.uds_results)
 
-    @cached_property
+    @property
     def validity_not_judged(self) -> SpecimenVerdicts:
         """By specimen, its validity results PainPlan could not judge (a unit it does not convert, or a bound that
-        cannot decide), when no other finds it unfit (`uds.validity_not_judged`): its drug results are read as they
+        cannot decide), when no other finds it unfit (`Validity.not_judged`): its drug results are read as they
         are, and these named beside."""
-        return validity_not_judged(self.record.observations)
+        return self.specimen_validity.not_judged
 
     def unreadable_drug_tests_within(self, months: int) -> tuple[UnreadableTest, ...]:
         """`uds.unreadable_tests` of the results within the last `months` months up to today (`uds_results_within`),

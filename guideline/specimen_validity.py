@@ -215,32 +215,43 @@ class SpecimenVerdicts:
 NO_VERDICTS = SpecimenVerdicts({}, {}, {})
 
 
-def specimen_verdicts(
-    observations: Iterable[Observation],
-    words: Words,
-    criteria: Criteria = CRITERIA,
-) -> SpecimenVerdicts:
-    """The verdicts of the specimens the validity results among `observations` find unfit: by their words (`words`:
-    "Dilute"), their flags, or their values against the criteria, converted to their units."""
+@dataclass(frozen=True)
+class Validity:
+    """What a record's validity results say of their specimens, read in one pass: the verdicts of those they find
+    unfit (`verdicts`: "dilute"), and, as written with why, those not judged (`not_judged`, `_unjudged`)."""
+
+    verdicts: SpecimenVerdicts
+    not_judged: SpecimenVerdicts
+
+
+NO_VALIDITY = Validity(NO_VERDICTS, NO_VERDICTS)
+
+
+def read_validity(observations: Iterable[Observation], words: Words, criteria: Criteria = CRITERIA) -> Validity:
+    """The verdicts of the specimens the validity results among `observations` find unfit, by their words (`words`:
+    "Dilute"), their flags, or their values against the criteria, converted to their units; and, when none finds a
+    specimen unfit, its validity results whose value is in a unit or words the criteria do not read, or given only as
+    a bound that leaves a verdict open ("<30 mg/dL": dilute or not): whether that specimen was fit could not be
+    judged. Its drug results are read as they are (it is not known to be dilute), and these are named wherever they
+    are. The results are grouped by specimen once for both."""
     groups = _by_specimen(observations, criteria)
     if not groups:
-        return NO_VERDICTS
-    return _indexed(groups, lambda results: _verdict(results, words, criteria))
+        return NO_VALIDITY
+    judged = {key: _judged(results, words, criteria) for key, results in groups.items()}
+    return Validity(
+        _indexed(groups, {key: verdicts for key, (verdicts, _) in judged.items()}),
+        _indexed(groups, {key: unjudged for key, (_, unjudged) in judged.items()}),
+    )
 
 
-def not_judged(
-    observations: Iterable[Observation],
-    words: Words,
-    criteria: Criteria = CRITERIA,
-) -> SpecimenVerdicts:
-    """By specimen, as written with why (`_unjudged`), its validity results whose value is in a unit the criteria do
-    not convert, or given only as a bound that leaves a verdict open ("<30 mg/dL": dilute or not), when none of its
-    validity results finds it unfit (`specimen_verdicts`): whether such a specimen was fit could not be judged. Its
-    drug results are read as they are (it is not known to be dilute), and these are named wherever they are."""
-    groups = _by_specimen(observations, criteria)
-    if not any(_bounded(o) or _unread(o, t) for results in groups.values() for o, t in results):
-        return NO_VERDICTS  # the usual chart: no specimen's verdict is worked out twice
-    return _indexed(groups, lambda results: _unjudged(results, words, criteria))
+def _judged(
+    results: Sequence[tuple[Observation, ValidityTest]], words: Words, criteria: Criteria
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One specimen's verdicts (`_verdict`) and its validity results not judged (`_unjudged`)."""
+    verdicts = _verdict(results, words, criteria)
+    if verdicts or not any(_bounded(o) or _unread(o, t) for o, t in results):
+        return verdicts, ()  # the usual specimen: every value read exactly, or found unfit
+    return verdicts, _unjudged(results, words, criteria)
 
 
 def _unjudged(
@@ -248,13 +259,12 @@ def _unjudged(
     words: Words,
     criteria: Criteria,
 ) -> tuple[str, ...]:
-    """One specimen's validity results not judged, as written with why: in a unit or words not read (`_unread`), or a
-    bound that leaves a verdict open (`_open_bounds`); none when the others find it unfit."""
-    unread = (
+    """One specimen found fit by none of its validity results: those not judged, as written with why, in a unit or
+    words not read (`_unread`), or a bound that leaves a verdict open (`_open_bounds`)."""
+    return (
         *(_written(o, t) for o, t in results if _unread(o, t) and not _words_judged(o, words)),
         *_open_bounds(results, criteria),
     )
-    return () if not unread or _verdict(results, words, criteria) else unread
 
 
 def _open_bounds(results: Sequence[tuple[Observation, ValidityTest]], criteria: Criteria) -> tuple[str, ...]:
@@ -294,15 +304,17 @@ def _by_specimen(
 
 
 def _indexed(
-    groups: Mapping[_Key, Sequence[tuple[Observation, ValidityTest]]],
-    judged: Callable[[Sequence[tuple[Observation, ValidityTest]]], tuple[str, ...]],
+    groups: Mapping[_Key, Sequence[tuple[Observation, ValidityTest]]], judged: Mapping[_Key, tuple[str, ...]]
 ) -> SpecimenVerdicts:
-    """What `judged` says of each specimen's validity results, as the drug results find it (`SpecimenVerdicts.of`)."""
+    """What `judged` says of each specimen, as the drug results find it (`SpecimenVerdicts.of`); `NO_VERDICTS` when
+    it says nothing of any."""
+    if not any(judged.values()):
+        return NO_VERDICTS
     by_ref: dict[_Key, tuple[str, ...]] = {}
     unreferenced: dict[_Key, tuple[str, ...]] = {}
     every: dict[_Key, list[str]] = {}
     for key, results in groups.items():
-        said = judged(results)
+        said = judged[key]
         if not said:
             continue
         referenced = isinstance(key[1], str)

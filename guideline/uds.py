@@ -28,7 +28,7 @@ from guideline.record import (
     ResolvedMedication,
 )
 from guideline.record.slot_init import slot_init
-from guideline.specimen_validity import NO_VERDICTS, SpecimenVerdicts, Words, not_judged, specimen_verdicts
+from guideline.specimen_validity import NO_VERDICTS, SpecimenVerdicts, Validity, Words, read_validity
 from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
@@ -247,17 +247,16 @@ def _said_fit(observation: Observation) -> bool:
 _VALIDITY_WORDS = Words(_said_unfit, _said_fit)
 
 
-def specimen_verdicts_of(observations: Iterable[Observation]) -> SpecimenVerdicts:
+def validity_of(observations: Iterable[Observation]) -> Validity:
     """What the specimen validity results among `observations` say of their specimens, by their words too
-    (`_said_unfit`): the verdicts the drug results of a record are read with (`uds_results`, `tests_done`)."""
-    return specimen_verdicts(observations, _VALIDITY_WORDS)
+    (`_VALIDITY_WORDS`), read once: the verdicts the drug results of a record are read with (`uds_results`,
+    `tests_done`), and the validity results not judged (`specimen_validity.read_validity`)."""
+    return read_validity(observations, _VALIDITY_WORDS)
 
 
-def validity_not_judged(observations: Iterable[Observation]) -> SpecimenVerdicts:
-    """By specimen, its validity results in a unit PainPlan does not convert or given only as a bound that cannot
-    decide, when none finds it unfit (`specimen_validity.not_judged`, their words read as `specimen_verdicts` reads
-    them)."""
-    return not_judged(observations, _VALIDITY_WORDS)
+def specimen_verdicts_of(observations: Iterable[Observation]) -> SpecimenVerdicts:
+    """The verdicts of `validity_of`, where no validity result not judged is named (`tests_done`)."""
+    return validity_of(observations).verdicts
 
 
 def _with_specimen_verdicts(observation: Observation, verdicts: SpecimenVerdicts) -> Observation:

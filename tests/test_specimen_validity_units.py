@@ -183,3 +183,24 @@ def test_a_validity_result_not_read_beside_positives_only_is_not_named() -> None
 
 def test_a_creatinine_in_mg_dl_is_never_named() -> None:
     assert _named(_with_specimen([*_screen("NEGATIVE", "NEGATIVE"), _creatinine(85)])) == ()
+
+
+def test_an_order_sign_groups_the_record_s_validity_results_once(tmp_path, monkeypatch) -> None:
+    """The verdicts the results are read with and the results not judged the cards name come of one grouping of the
+    record's validity results by specimen (each was grouped on its own: two passes per call)."""
+    import guideline.specimen_validity as specimen_validity
+
+    calls: list[int] = []
+    grouped = specimen_validity._by_specimen
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return grouped(*args, **kwargs)
+
+    monkeypatch.setattr(specimen_validity, "_by_specimen", counted)
+    during_supply = {"effectiveDateTime": f"{days_ago(20)}T09:14:00-05:00"}
+    screen = [r | during_supply for r in _screen("NEGATIVE", "NEGATIVE")]
+    answer = _order_sign(tmp_path, [*screen, _unread_creatinine(None, None, **during_supply)])
+    found = _card(answer, "unexpected-uds-result")
+    assert found is not None and "its specimen's validity could not be judged" in found["detail"]
+    assert len(calls) == 1

@@ -156,13 +156,13 @@ def test_the_specimens_are_judged_once_per_call_for_every_window_of_results_read
     import guideline.uds as uds
 
     calls: list[int] = []
-    judged = uds.specimen_verdicts
+    judged = uds.read_validity
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return judged(*args, **kwargs)
 
-    monkeypatch.setattr(uds, "specimen_verdicts", counted)
+    monkeypatch.setattr(uds, "read_validity", counted)
     results = _with_specimen([*_screen("NEGATIVE", "NEGATIVE"), _creatinine(12, flag="L")])
     found = _uds_card(_patient_view(tmp_path, results))
     assert found is not None and WHY_DILUTE in found["detail"]
