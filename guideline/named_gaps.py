@@ -809,29 +809,31 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     NamedGap(
         key="unjudged-specimen-validity",
         # Read as no value, a creatinine in mmol/24 h or given only as "<30 mg/dL" left its specimen judged fit with
-        # nothing said; read as unfit, a test most likely fit would be no test. Counted as done, the test's negatives
-        # stand, and this is named, each item with why (a unit not read, or what its bound cannot tell).
+        # nothing said; read as unfit, a test most likely fit would be no test. Its results are read as the validity
+        # results judged allow, and this is named, each item with why (a unit or words not read, or what its bound
+        # cannot tell: a substitution left open beside a certain "dilute" too, as it would leave positives unread).
         items=validity_not_judged,
         card=CardLine(
             "specimen validity result PainPlan could not judge (in a unit or words it does not read, or given only "
             "as a bound that cannot decide), so whether the specimen was dilute, substituted or invalid was not "
-            "judged; the test was counted as done and its negative results read as negatives",
+            "judged; its results were read as its other validity results allow (a negative as a negative unless they "
+            "find the specimen dilute, a positive as a positive)",
             "other specimen validity results not judged",
         ),
         page=PageSentence(
             # the months the urine drug test checks read (`report_months`), 12 or a site's longer look-back
             "1 specimen validity result of a urine drug test the checks count could not be judged (in a unit or "
             "words PainPlan does not read, or given only as a bound that cannot decide), so whether the specimen was "
-            "dilute, substituted or invalid was not judged; the test was counted as done and its negative results "
-            "read as negatives:",
+            "dilute, substituted or invalid was not judged; its results were read as its other validity results allow "
+            "(a negative as a negative unless they find the specimen dilute, a positive as a positive):",
             "{count} specimen validity results of urine drug tests the checks count could not be judged (in a unit "
             "or words PainPlan does not read, or given only as a bound that cannot decide), so whether the specimens "
-            "were dilute, substituted or invalid was not judged; the tests were counted as done and their negative "
-            "results read as negatives:",
+            "were dilute, substituted or invalid was not judged; their results were read as their other validity "
+            "results allow (a negative as a negative unless they find the specimen dilute, a positive as a positive):",
         ),
         note=(
             "Urine drug test specimen validity results not judged: a unit or words not read, or a bound that cannot "
-            "decide (counted, negatives read as negatives)"
+            "decide (results read as the other validity results allow)"
         ),
     ),
     NamedGap(

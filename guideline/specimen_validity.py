@@ -160,6 +160,10 @@ def _sent(observation: Observation) -> Sent | None:
     return Sent(Decimal(written.group(2)), written.group(1), (unit,) if unit else (), unit)
 
 
+# The verdicts whose specimen's positives stand (a drug found in a dilute cup was in it); any other verdict
+# ("substituted", "invalid", "adulterated") leaves them unread too, as the sample may not be the patient's urine.
+POSITIVES_STAND = frozenset({"dilute"})
+
 # A specimen as its results name it: by the server it is from and its reference, else by the minute it was taken.
 _Key = tuple[str | None, str | datetime]
 
@@ -218,59 +222,64 @@ NO_VERDICTS = SpecimenVerdicts({}, {}, {})
 @dataclass(frozen=True)
 class Validity:
     """What a record's validity results say of their specimens, read in one pass: the verdicts of those they find
-    unfit (`verdicts`: "dilute"), and, as written with why, those not judged (`not_judged`, `_unjudged`)."""
+    unfit (`verdicts`: "dilute"), and, as written with why, those not judged (`not_judged`, `_unjudged`), of which
+    those named beside positives too (`beside_positives`): a bound that leaves open a verdict that would leave them
+    unread ("substituted", "invalid"; `POSITIVES_STAND`)."""
 
     verdicts: SpecimenVerdicts
     not_judged: SpecimenVerdicts
+    beside_positives: SpecimenVerdicts
 
 
-NO_VALIDITY = Validity(NO_VERDICTS, NO_VERDICTS)
+NO_VALIDITY = Validity(NO_VERDICTS, NO_VERDICTS, NO_VERDICTS)
 
 
 def read_validity(observations: Iterable[Observation], words: Words, criteria: Criteria = CRITERIA) -> Validity:
     """The verdicts of the specimens the validity results among `observations` find unfit, by their words (`words`:
-    "Dilute"), their flags, or their values against the criteria, converted to their units; and, when none finds a
-    specimen unfit, its validity results whose value is in a unit or words the criteria do not read, or given only as
-    a bound that leaves a verdict open ("<30 mg/dL": dilute or not): whether that specimen was fit could not be
-    judged. Its drug results are read as they are (it is not known to be dilute), and these are named wherever they
-    are. The results are grouped by specimen once for both."""
+    "Dilute"), their flags, or their values against the criteria, converted to their units; and those not judged
+    (`_unjudged`): whether that specimen was fit, or as unfit as a more serious verdict says, could not be judged.
+    Its drug results are read as the verdicts found say, and these are named wherever they are. The results are
+    grouped by specimen once for all."""
     groups = _by_specimen(observations, criteria)
     if not groups:
         return NO_VALIDITY
     judged = {key: _judged(results, words, criteria) for key, results in groups.items()}
-    return Validity(
-        _indexed(groups, {key: verdicts for key, (verdicts, _) in judged.items()}),
-        _indexed(groups, {key: unjudged for key, (_, unjudged) in judged.items()}),
-    )
+    return Validity(*(_indexed(groups, {key: said[i] for key, said in judged.items()}) for i in range(3)))
 
 
 def _judged(
     results: Sequence[tuple[Observation, ValidityTest]], words: Words, criteria: Criteria
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """One specimen's verdicts (`_verdict`) and its validity results not judged (`_unjudged`)."""
-    verdicts = _verdict(results, words, criteria)
-    if verdicts or not any(_bounded(o) or _unread(o, t) for o, t in results):
-        return verdicts, ()  # the usual specimen: every value read exactly, or found unfit
-    return verdicts, _unjudged(results, words, criteria)
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """One specimen's verdicts (`_verdict`), its validity results not judged and those of them named beside
+    positives too (`_unjudged`)."""
+    verdicts, open_rules = _verdict(results, words, criteria)
+    if not open_rules and (verdicts or not any(_unread(o, t) for o, t in results)):
+        return verdicts, (), ()  # the usual specimen: every value read exactly, or found unfit
+    return verdicts, *_unjudged(results, words, verdicts, open_rules)
 
 
 def _unjudged(
     results: Sequence[tuple[Observation, ValidityTest]],
     words: Words,
-    criteria: Criteria,
-) -> tuple[str, ...]:
-    """One specimen found fit by none of its validity results: those not judged, as written with why, in a unit or
-    words not read (`_unread`), or a bound that leaves a verdict open (`_open_bounds`)."""
-    return (
-        *(_written(o, t) for o, t in results if _unread(o, t) and not _words_judged(o, words)),
-        *_open_bounds(results, criteria),
+    verdicts: Sequence[str],
+    open_rules: Sequence[Rule],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One specimen's validity results not judged, as written with why: in a unit or words not read (`_unread`) when
+    none finds it unfit, and a bound that leaves a verdict open (`_open_bounds`); and of them, those that leave open
+    a verdict that would leave its positives unread too (`POSITIVES_STAND`)."""
+    unread = (
+        () if verdicts else tuple(_written(o, t) for o, t in results if _unread(o, t) and not _words_judged(o, words))
     )
+    bounds = _open_bounds(results, open_rules)
+    beside_positives = tuple(written for written, open_ in bounds if not POSITIVES_STAND.issuperset(open_))
+    return (*unread, *(written for written, _ in bounds)), beside_positives
 
 
-def _open_bounds(results: Sequence[tuple[Observation, ValidityTest]], criteria: Criteria) -> tuple[str, ...]:
-    """The bounds that leave a rule open (`_holds` None), each with the verdicts it cannot tell (`_bound_written`)."""
-    readings = _readings(results)
-    open_rules = [r for r in criteria.rules if _holds(r, readings) is None]
+def _open_bounds(
+    results: Sequence[tuple[Observation, ValidityTest]], open_rules: Sequence[Rule]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The bounds that leave an open rule open (`_verdict`), each as written with the verdicts it cannot tell
+    (`_bound_written`), and those verdicts."""
     named = []
     for observation, test in results:
         reading = _reading(observation, test)
@@ -283,7 +292,8 @@ def _open_bounds(results: Sequence[tuple[Observation, ValidityTest]], criteria: 
             if loinc == test.loinc and reading.meets(cmp, limit) is None
         ]
         if verdicts:
-            named.append(_bound_written(observation, test, dict.fromkeys(verdicts)))
+            cannot_tell = tuple(dict.fromkeys(verdicts))
+            named.append((_bound_written(observation, test, cannot_tell), cannot_tell))
     return tuple(named)
 
 
@@ -328,19 +338,37 @@ def _verdict(
     results: Sequence[tuple[Observation, ValidityTest]],
     words: Words,
     criteria: Criteria,
-) -> tuple[str, ...]:
-    """One specimen's verdicts: its results' words and flags, and the first rule its values meet."""
+) -> tuple[tuple[str, ...], tuple[Rule, ...]]:
+    """One specimen's verdicts: its results' words and flags, and the first rule its values meet; with the rules
+    before it that a bound leaves open and whose verdict would say more (`_says_more`)."""
     found: list[str] = []
     for observation, test in results:
         found += words.unfit(observation)
         found += _flag_verdicts(observation, test)
-    # A rule a bound leaves open is passed over for the next that surely holds: "<5 mg/dL" beside a gravity of 1.025
-    # is dilute for certain, substituted only below 2, which it cannot tell.
+    # A rule a bound leaves open is passed over for the next that surely holds ("<5 mg/dL" beside a gravity of 1.025
+    # is dilute for certain, substituted only below 2, which it cannot tell), but kept, to be named: passed over in
+    # silence, a certain "dilute" hid an open "substituted", whose positives are unreadable too.
     readings = _readings(results)
-    rule = next((r for r in criteria.rules if _holds(r, readings)), None)
-    if rule is not None:
-        found.append(rule.verdict)
-    return tuple(dict.fromkeys(found))
+    passed_over: list[Rule] = []
+    for rule in criteria.rules:
+        holds = _holds(rule, readings)
+        if holds:
+            found.append(rule.verdict)
+            break
+        if holds is None:
+            passed_over.append(rule)
+    verdicts = tuple(dict.fromkeys(found))
+    return verdicts, tuple(rule for rule in passed_over if _says_more(rule.verdict, verdicts))
+
+
+def _says_more(verdict: str, found: Sequence[str]) -> bool:
+    """Whether an open verdict would say more than those found: any, when none is; one that leaves positives unread
+    too, beside "dilute" alone (`POSITIVES_STAND`); none beside a verdict that leaves every result unread already."""
+    if verdict in found:
+        return False
+    if not POSITIVES_STAND.issuperset(found):
+        return False
+    return not found or verdict not in POSITIVES_STAND
 
 
 def _readings(results: Sequence[tuple[Observation, ValidityTest]]) -> dict[str, list[Reading]]:

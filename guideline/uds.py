@@ -28,7 +28,7 @@ from guideline.record import (
     ResolvedMedication,
 )
 from guideline.record.slot_init import slot_init
-from guideline.specimen_validity import NO_VERDICTS, SpecimenVerdicts, Validity, Words, read_validity
+from guideline.specimen_validity import NO_VERDICTS, POSITIVES_STAND, SpecimenVerdicts, Validity, Words, read_validity
 from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
@@ -273,7 +273,7 @@ def _fit(value: Value, written: Sequence[str]) -> Value:
     if value not in ("negative", "positive"):
         return value
     unfit = _unfit_words(written)
-    if unfit and (value == "negative" or any(word != "dilute" for word in unfit)):
+    if unfit and (value == "negative" or not POSITIVES_STAND.issuperset(unfit)):
         return "none"
     return value
 

@@ -139,12 +139,14 @@ def test_a_ph_bound_that_cannot_tell_is_named() -> None:
     assert named == (_item("pH of Urine, given only as < 5 [pH], which cannot tell whether the specimen was invalid"),)
 
 
-def test_a_bound_beside_a_result_that_finds_the_specimen_dilute_is_not_named(tmp_path) -> None:
-    """A gravity of 1.001 finds it dilute whatever the creatinine: its negatives are unread, named as such."""
+def test_a_bound_beside_a_result_that_finds_the_specimen_dilute_names_only_what_it_leaves_open(tmp_path) -> None:
+    """A gravity of 1.001 finds it dilute whatever the creatinine: its negatives are unread, named as such; "<30"
+    cannot tell whether it was substituted too (below 2), which would leave its positives unread as well."""
     validity = [_bound(_creatinine(30), "<"), _gravity(1.001)]
     detail = _udt_detail(tmp_path, validity)
     assert detail is not None and WHY_DILUTE in detail
-    assert _named(_negative_with(*validity)) == ()
+    item = _item(f"{CREATININE}, given only as < 30 mg/dL, which cannot tell whether the specimen was substituted")
+    assert _named(_positive_with(*validity)) == (item,)
 
 
 def test_a_bound_in_a_unit_not_read_is_named_as_such() -> None:
@@ -178,3 +180,68 @@ def test_a_site_reading_24_months_of_tests_names_a_validity_result_not_judged_of
     facts = run("patient-view", resources=[patient(), *_long_term_fills(), *results], config=config).facts
     named = next(kind for kind in NAMED_GAPS if kind.key == KIND).items(facts)
     assert named == (_item(f"{CREATININE} 15, sent with no unit", days_ago(540)),)
+
+
+# -- a more serious verdict a bound leaves open: named, beside positives too ------------------------------------
+
+POSITIVES = ("POSITIVE", "POSITIVE")
+
+
+def _positive_with(*validity: dict[str, Any]) -> list[dict[str, Any]]:
+    return _with_specimen([*_screen(*POSITIVES, flag="A", oxycodone_flag="A"), *validity])
+
+
+def test_a_certain_dilute_names_the_substitution_its_bound_leaves_open(tmp_path) -> None:
+    """ "<5 mg/dL" with a gravity of 1.0005 is dilute for certain, and substituted if below 2, which the bound cannot
+    tell: dilute was the verdict and nothing was named, though a substituted specimen's positives are unreadable."""
+    validity = [_bound(_creatinine(5), "<"), _gravity(1.0005)]
+    detail = _udt_detail(tmp_path, validity)
+    assert detail is not None and WHY_DILUTE in detail
+    item = _item(f"{CREATININE}, given only as < 5 mg/dL, which cannot tell whether the specimen was substituted")
+    assert _named(_positive_with(*validity)) == (item,)
+
+
+def test_a_ph_bound_that_cannot_tell_invalid_is_named_beside_positives() -> None:
+    """An invalid specimen's positives are unread too: a pH "<5" that may be 4 leaves them open."""
+    named = _named(_positive_with(_creatinine(85), _bound(_ph(5), "<")))
+    assert named == (_item("pH of Urine, given only as < 5 [pH], which cannot tell whether the specimen was invalid"),)
+
+
+def test_an_open_invalid_beside_a_certain_dilute_is_named_beside_positives() -> None:
+    named = _named(_positive_with(_creatinine(12), _bound(_ph(5), "<")))
+    assert named == (_item("pH of Urine, given only as < 5 [pH], which cannot tell whether the specimen was invalid"),)
+
+
+def test_a_bound_that_leaves_only_dilution_open_is_not_named_beside_positives() -> None:
+    """A positive stands on a dilute specimen: "<30 mg/dL" cannot change it."""
+    assert _named(_positive_with(_bound(_creatinine(30), "<"))) == ()
+
+
+def test_a_certain_substitution_leaves_nothing_open_to_name() -> None:
+    """Substituted for certain: every result of the specimen is unread already, whatever a pH bound says."""
+    validity = [_bound(_creatinine(2), "<"), _gravity(1.0005), _bound(_ph(5), "<")]
+    assert _named(_positive_with(*validity)) == ()
+
+
+def test_a_dilute_negative_names_the_substitution_its_bound_leaves_open() -> None:
+    """Its negatives are unread as dilute, and named so; that it may be substituted, not the patient's urine, is named
+    beside them too, as it would be beside a positive."""
+    named = _named(_negative_with(_bound(_creatinine(5), "<"), _gravity(1.0005)))
+    assert named == (
+        _item(f"{CREATININE}, given only as < 5 mg/dL, which cannot tell whether the specimen was substituted"),
+    )
+
+
+def test_the_unexpected_positive_says_its_specimen_may_be_invalid(tmp_path) -> None:
+    """An opiate positive not prescribed, on a specimen whose pH "<5" may be 4: the line says it may not be the
+    patient's urine (before, only a negative's line said the specimen's validity could not be judged)."""
+    during_supply = {"effectiveDateTime": f"{days_ago(20)}T09:14:00-05:00"}
+    screen = [r | during_supply for r in _screen("POSITIVE", "NEGATIVE", flag="A")]
+    validity = [_creatinine(85, **during_supply), _bound(_ph(5, **during_supply), "<")]
+    found = _card(_order_sign(tmp_path, _with_specimen([*screen, *validity])), "unexpected-uds-result")
+    assert found is not None
+    assert (
+        "positive for opiates, not prescribed in the 30 days before; its specimen's validity could not be judged "
+        "(pH of Urine, given only as < 5 [pH], which cannot tell whether the specimen was invalid); a substituted or "
+        "invalid specimen may not be the patient's urine" in found["detail"]
+    )

@@ -17,7 +17,7 @@ from test_uds_drug_named_otherwise import (
     epic_order,
     screen,
 )
-from test_uds_specimen_validity import _with_specimen
+from test_uds_specimen_validity import _creatinine, _ph, _with_specimen
 from test_uds_unreadable_specimen import TEST_DAY, _long_term_fills, _screen
 
 LABORATORY = [
@@ -73,3 +73,17 @@ def test_a_test_whose_specimen_validity_could_not_be_judged_says_so_on_its_row(t
     table = _uds_table(html)
     for test in ("Opiates Ur Ql Scn", "oxyCODONE+oxyMORphone Ur Ql Scn"):
         assert said in _row(table, test)
+
+
+def test_a_positive_whose_specimen_may_be_invalid_says_so_on_its_row(tmp_path: Any) -> None:
+    """A pH given only as "<5" may be 4, an invalid specimen whose positives are unread too: the positive's row says
+    so, where before only a negative's did."""
+    ph = _ph(5, category=LABORATORY) | {"valueQuantity": {"value": 5, "comparator": "<", "unit": "[pH]"}}
+    results = [*_screen("POSITIVE", "POSITIVE", flag="A", oxycodone_flag="A"), _creatinine(85, category=LABORATORY), ph]
+    html = _page(tmp_path, [patient(), *_long_term_fills(), *_with_specimen(results)])
+    written = "pH of Urine, given only as &lt; 5 [pH], which cannot tell whether the specimen was invalid"
+    said = (
+        f"its specimen&#39;s validity could not be judged ({written}); a substituted or invalid specimen may not be "
+        "the patient&#39;s urine"
+    )
+    assert said in _row(_uds_table(html), "Opiates Ur Ql Scn")

@@ -19,6 +19,7 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts, unread_words
+from guideline.specimen_validity import NO_VERDICTS
 from guideline.terminology import OPIOID
 from guideline.timeutil import months_before
 from guideline.uds import (
@@ -230,25 +231,50 @@ def _either_drug(results: Sequence[UdsResult]) -> tuple[str, ...]:
 
 
 def specimen_not_judged(facts: Facts, result: UdsResult) -> tuple[str, ...]:
-    """The validity results of its specimen PainPlan could not judge (`Facts.validity_not_judged`), as written, when
-    it read a substance negative: on a dilute specimen only a negative would go unread; a positive stands."""
-    if not any(item.value == "negative" for item in result.substances):
+    """The validity results of its specimen PainPlan could not judge (`Facts.specimen_validity`), as written: every
+    one when it read a substance negative (on a dilute specimen a negative would go unread); else, when it read a
+    positive or its specimen's verdict ("dilute") left its negatives unread, those that leave open a verdict that would
+    leave a positive unread too (`Validity.beside_positives`: "substituted", "invalid"), since a positive stands on a
+    dilute specimen."""
+    return _not_judged_beside(facts, result, "negative") or _not_judged_beside(facts, result, "positive")
+
+
+def _not_judged_beside(facts: Facts, result: UdsResult, value: str) -> tuple[str, ...]:
+    """Its specimen's validity results not judged that bear on its `value` ("negative", "positive") results."""
+    if facts.validity_not_judged is NO_VERDICTS or not _bears_on(result, value):
         return ()
-    return facts.validity_not_judged.of(result.observation)
+    validity = facts.specimen_validity
+    return (validity.not_judged if value == "negative" else validity.beside_positives).of(result.observation)
+
+
+def _bears_on(result: UdsResult, value: str) -> bool:
+    """Whether it read a substance `value`; one its specimen's verdict left unread (a dilute negative) bears as a
+    positive does: only a more serious verdict left open would say more of it."""
+    read = {item.value for item in result.substances}
+    if value == "positive" and result.observation.specimen_unfit:
+        return bool(read & {"positive", "none"})
+    return value in read
 
 
 def _validity_said(facts: Facts, result: UdsResult, item: SubstanceResult) -> str:
-    """What an unexpected negative's line adds when its specimen's validity could not be judged: it was read as a
-    negative (not known to be dilute), and dilution, not a missed dose, may explain it."""
-    unread = specimen_not_judged(facts, result) if item.value == "negative" else ()
-    return f"; {validity_not_judged_words(unread)}" if unread else ""
+    """What an unexpected result's line adds when its specimen's validity could not be judged: a negative was read as
+    a negative (not known to be dilute), and dilution, not a missed dose, may explain it; a positive as a positive,
+    though its specimen may be one that is not the patient's urine."""
+    unread = _not_judged_beside(facts, result, item.value) if item.value in ("negative", "positive") else ()
+    return f"; {validity_not_judged_words(unread, item.value)}" if unread else ""
 
 
-def validity_not_judged_words(unread: Sequence[str]) -> str:
+def validity_not_judged_words(unread: Sequence[str], value: str = "negative") -> str:
     """ "its specimen's validity could not be judged (Creatinine Ur 15, sent with no unit); a dilute specimen can read
-    negative": the unexpected negative's line and the plan page's row of its test say it alike."""
+    negative" beside a `value` "negative" (else what an open substitution means for a positive): the unexpected
+    result's line and the plan page's row of its test say it alike."""
     written = "; ".join(unread)  # each says why: a unit or words not read, or a bound that cannot tell
-    return f"its specimen's validity could not be judged ({written}); a dilute specimen can read negative"
+    if value == "negative":
+        return f"its specimen's validity could not be judged ({written}); a dilute specimen can read negative"
+    return (
+        f"its specimen's validity could not be judged ({written}); a substituted or invalid specimen may not be the "
+        "patient's urine"
+    )
 
 
 # -- the card --------------------------------------------------------------------------------------------------

@@ -170,9 +170,13 @@ def _negatives_expected(result: UdsResult) -> tuple[str, ...]:
 
 def _validity_note(facts: Facts, result: UdsResult) -> str | None:
     """What its row says when its specimen's validity could not be judged, by the card's rule and in its words
-    (`unexpected_uds_result.specimen_not_judged`: only beside a negative, since a positive stands)."""
+    (`unexpected_uds_result.specimen_not_judged`: beside a positive only when a verdict left open would unread it)."""
     unread = specimen_not_judged(facts, result)
-    return validity_not_judged_words(unread) if unread else None
+    if not unread:
+        return None
+    return validity_not_judged_words(
+        unread, "negative" if any(s.value == "negative" for s in result.substances) else "positive"
+    )
 
 
 def _after(day: date | None, today: date) -> bool:
