@@ -1270,9 +1270,9 @@ class Facts:
 
     @property
     def validity_not_judged(self) -> SpecimenVerdicts:
-        """By specimen, its validity results PainPlan could not judge (a unit it does not convert, or a bound that
-        cannot decide), when no other finds it unfit (`Validity.not_judged`): its drug results are read as they
-        are, and these named beside."""
+        """By specimen, its validity results PainPlan could not judge (a unit or words it does not read, or a bound
+        that cannot decide: `Validity.not_judged`), its drug results read as the others allow, and these named
+        beside."""
         return self.specimen_validity.not_judged
 
     def unreadable_drug_tests_within(self, months: int) -> tuple[UnreadableTest, ...]:

@@ -196,7 +196,7 @@ def _keys(observation: Observation) -> tuple[_Key | None, _Key | None]:
 @dataclass(frozen=True)
 class SpecimenVerdicts:
     """What validity results say of their specimens, by specimen: the verdicts ("dilute", "substituted", "invalid")
-    of those they find unfit (`specimen_verdicts`), or the results that could not be judged (`not_judged`)."""
+    of those they find unfit, or the results that could not be judged (`Validity`, `read_validity`)."""
 
     by_ref: Mapping[_Key, tuple[str, ...]]
     unreferenced_by_minute: Mapping[_Key, tuple[str, ...]]
