@@ -404,12 +404,6 @@ def _reading(observation: Observation, test: ValidityTest) -> Reading | None:
     return None
 
 
-def _bounded(observation: Observation) -> bool:
-    """Whether its value is given only as a bound, as a quantity's comparator or in its text ("<5 mg/dL")."""
-    sent = _sent(observation)
-    return sent is not None and sent.comparator is not None
-
-
 def _unread(observation: Observation, test: ValidityTest) -> bool:
     """Whether it gives a value the criteria cannot read (`_reading`): in a unit they do not convert, or as text that
     states no number ("See comment")."""
