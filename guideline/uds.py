@@ -940,44 +940,48 @@ class PrescriptionHistory:
         self._by_set: dict[str, tuple[tuple[ResolvedMedication, Interval], ...]] = {}
         self._by_name: dict[tuple[str, ...], tuple[tuple[ResolvedMedication, Interval], ...]] = {}
         self._turning: dict[tuple[str, bool], tuple[date, ...]] = {}
-        # Each medication's conflict of code and name (None: none), and each name's reading, worked out once.
-        self._otherwise: dict[int, NamedOtherwise | None] = {}
+        # The medications whose code and name state different opioids, by id, worked out once per record
+        # (`_conflicts`): almost no record has one, and then no set is read for a name's other drug. Each name's
+        # reading is read once too.
+        self._conflicted: dict[int, NamedOtherwise] | None = None
         self._name_readings: dict[str, ResolvedMedication] = {}
 
     def _in_set(self, set_name: str) -> tuple[tuple[ResolvedMedication, Interval], ...]:
         """The supplies of medications in a set, in record order (the first in effect explains a result)."""
         if set_name not in self._by_set:
             medication_in = self._terms.medication_in
-            self._by_set[set_name] = self._supplies_of(
-                [
-                    key
-                    for key, medication in self._medications.items()
-                    if medication_in(set_name, medication) or self._named_in(set_name, medication)
-                ]
-            )
+            chosen = [key for key, medication in self._medications.items() if medication_in(set_name, medication)]
+            conflicted = self._conflicts()
+            if conflicted:  # almost never: a record's usual supplies are in a set by their codes alone
+                taken = set(chosen)
+                chosen += [k for k, o in conflicted.items() if k not in taken and self._named_in(set_name, o)]
+            self._by_set[set_name] = self._supplies_of(chosen)
         return self._by_set[set_name]
 
-    def _named_in(self, set_name: str, medication: ResolvedMedication) -> bool:
-        """Whether a drug the medication's name states against its code is in the set: such an order is judged
+    def _named_in(self, set_name: str, otherwise: NamedOtherwise) -> bool:
+        """Whether a drug a medication's name states against its code is in the set: such an order is judged
         against either drug (clinical-logic, "A code and a name that state different drugs")."""
-        otherwise = self.named_otherwise(medication)
-        if otherwise is None:
-            return False
         medication_in = self._terms.medication_in
         return any(medication_in(set_name, reading) for _, reading in otherwise.readings[1:])
 
-    def named_otherwise(self, medication: ResolvedMedication) -> NamedOtherwise | None:
-        """The medication's code and name stating different opioids, read once (`mme.identify_drug`'s
-        `drug_conflicts`, the reading the MME counts by): None for most, and for every medication no opioid."""
-        key = id(medication)  # `_medications` keeps each medication asked about alive, so its id stays its own
-        if key not in self._otherwise:
-            self._otherwise[key] = self._read_otherwise(medication)
-        return self._otherwise[key]
+    def _conflicts(self) -> dict[int, NamedOtherwise]:
+        """The supplied medications whose code and name state different opioids (`mme.identify_drug`'s
+        `drug_conflicts`, the reading the MME counts by), by `id` as `_medications` keys them (which keeps each
+        alive, so its id stays its own): worked out once per record, reading only its opioids."""
+        if self._conflicted is None:
+            medication_in = self._terms.medication_in
+            # the conflict is of an opioid's code: a statin's name is never read for one
+            read = (
+                (key, self._read_otherwise(medication))
+                for key, medication in self._medications.items()
+                if medication_in(OPIOID, medication)
+            )
+            self._conflicted = {key: otherwise for key, otherwise in read if otherwise is not None}
+        return self._conflicted
 
     def _read_otherwise(self, medication: ResolvedMedication) -> NamedOtherwise | None:
-        """`named_otherwise` worked out: the opioid conflicts of its identified drug, each name read alone."""
-        if not self._terms.medication_in(OPIOID, medication):
-            return None  # the conflict is of an opioid's code: a statin's name is never read for one
+        """An opioid's conflicts of code and name (`_conflicts`): those of its identified drug, each name read alone;
+        None for most."""
         drug = identify_drug(medication, self._terms)
         conflicts = [c for c in drug.drug_conflicts if c.opioid] if isinstance(drug, Drug) else []
         if not conflicts:
@@ -1001,7 +1005,7 @@ class PrescriptionHistory:
         """The supply found in `set_name`, with the drugs its code and name state besides the set's when they
         differ (`OtherDrugs`)."""
         name = self._terms.medication_name(medication)
-        otherwise = self.named_otherwise(medication)
+        otherwise = self._conflicts().get(id(medication))
         if otherwise is None:
             return Prescription.make(name, start)
         medication_in = self._terms.medication_in
