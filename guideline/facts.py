@@ -1265,8 +1265,9 @@ class Facts:
     @cached_property
     def unreadable_drug_tests(self) -> tuple[UnreadableTest, ...]:
         """The tests on record whose specimen could not show what the patient takes, and that read nothing
-        (`uds.unreadable_tests`): no test done for the year's test, nor the last test."""
-        return unreadable_tests(self.uds_results)
+        (`uds.unreadable_tests`, of the results and the reports with only a conclusion): no test done for the year's
+        test, nor the last test."""
+        return unreadable_tests(self.uds_results, self.unread_drug_test_reports)
 
     @property
     def validity_not_judged(self) -> SpecimenVerdicts:
@@ -1276,11 +1277,15 @@ class Facts:
         return self.specimen_validity.not_judged
 
     def unreadable_drug_tests_within(self, months: int) -> tuple[UnreadableTest, ...]:
-        """`uds.unreadable_tests` of the results within the last `months` months up to today (`uds_results_within`),
-        worked out once per window: the card asks whether the year's test was done, then names those not read."""
+        """`uds.unreadable_tests` of the results and the reports with only a conclusion within the last `months`
+        months up to today (`uds_results_within`), worked out once per window: the card asks whether the year's test
+        was done, then names those not read. Read without the reports, an "Indeterminate" result beside its day's
+        report concluding "Negative, dilute specimen" counted as the year's test and as the last test."""
         found = self._unreadable_within.get(months)
         if found is None:
-            found = self._unreadable_within[months] = unreadable_tests(self.uds_results_within(months))
+            since, today = months_before(self.today, months), self.today
+            reports = [u for u in self.unread_drug_test_reports if u.day is not None and since <= u.day <= today]
+            found = self._unreadable_within[months] = unreadable_tests(self.uds_results_within(months), reports)
         return found
 
     def last_drug_test_day(self) -> date | None:

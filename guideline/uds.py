@@ -332,8 +332,13 @@ def unreadable_tests(results: Iterable[UdsResult], reports: Iterable[UnreadRepor
     `_fit`) and that read no substance positive or negative that day. Such a test informed nothing (Rec 10), so it is
     no year's test; one readable result of the day (a dilute positive) makes the day's test one."""
     readings: list[_Reading] = [(r.day, r.when, r.value, r.observation) for r in results]
-    readings += [(u.day, u.when, u.value, u.report) for u in reports if u.done and not u.partly]
-    return _unreadable(readings)
+    return _unreadable(readings + _report_readings(reports))
+
+
+def _report_readings(reports: Iterable[UnreadReport]) -> list[_Reading]:
+    """The tests of `reports` with only a conclusion, as `_unreadable` reads them: a report partly read is a test by
+    its read results, and one whose status says the test is not done is no test."""
+    return [(u.day, u.when, u.value, u.report) for u in reports if u.done and not u.partly]
 
 
 # A test as `_unreadable` reads it: its day, its date as written (None: its day), its value, the result itself (or
@@ -372,11 +377,14 @@ _NOT_PERFORMED = re.compile(
 )
 
 
-def tests_done(observations: Iterable[Observation], terms: Terminology) -> tuple[Observation, ...]:
+def tests_done(
+    observations: Iterable[Observation], terms: Terminology, reports: Iterable[UnreadReport] = ()
+) -> tuple[Observation, ...]:
     """The urine drug test results of tests the lab did and that could be read: a result's status (not registered,
     unknown or void), no value that says it was not performed ("TNP", "QNS") without a reading beside it, no more
     settled result of the same test and sample that says so (a result corrected to "Specimen rejected"), and no day's
-    test whose specimen could not show what the patient takes (`unreadable_tests`). The population review counts the
+    test whose specimen could not show what the patient takes (`unreadable_tests`, of these results and `reports`, the
+    record's reports with only a conclusion, as the card reads them). The population review counts the
     year's test by these, as the point of care counts the results it judges (`uds_results`) and the card the year's
     test. A panel's items (its components) are read as results of their own by the cards' rule (`_results_and_items`):
     read as a whole, a heading with no value whose items were all dilute negatives was a test here and none on the
@@ -395,8 +403,8 @@ def tests_done(observations: Iterable[Observation], terms: Terminology) -> tuple
             values[id(observation)] = value
     # Only a withdrawal takes a test back here: a preliminary and its final are one test done either way.
     standing = _not_replaced(done, [_keyed(o) for o in done], map(_keyed, withdrawn)) if withdrawn else done
-    readings = [(local_date(o.result_time), None, values[id(o)], o) for o in standing]
-    unreadable = {test.day for test in _unreadable(readings)}
+    readings: list[_Reading] = [(local_date(o.result_time), None, values[id(o)], o) for o in standing]
+    unreadable = {test.day for test in _unreadable(readings + _report_readings(reports))}
     if not unreadable:
         return tuple(standing)
     return tuple(o for (day, *_), o in zip(readings, standing, strict=True) if day not in unreadable)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from builders import LOINC, NOW, PATIENT_ID, TODAY, TZ, card, days_ago, med_request, run
+from builders import LOINC, NOW, PATIENT_ID, TODAY, TZ, card, days_ago, med_request, observation, run
 
 from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
 from guideline.plan import build_plan
@@ -263,6 +263,75 @@ def test_the_population_review_does_not_count_a_dilute_conclusion_for_annual_mon
         "true",
         "false",
     )
+
+
+# Quest and Labcorp send such pairs: the screen's result says only "Indeterminate" (or nothing), and the report of
+# the same day says in its conclusion alone why: the specimen was dilute.
+INDETERMINATE = pytest.mark.parametrize("value", ["Indeterminate", None], ids=["indeterminate", "no-value"])
+
+
+def indeterminate_beside_a_dilute_report(value: str | None, day: str) -> list[dict[str, Any]]:
+    """A urine drug screen result that reads nothing, and a report of the same day whose conclusion alone says why."""
+    screen = observation(OXYCODONE_SCREEN, when=f"{day}T09:14:00-04:00", value_string=value)
+    return [screen, conclusion_only("Negative, dilute specimen", when=day, id="rep-dilute")]
+
+
+@INDETERMINATE
+def test_a_result_that_reads_nothing_beside_a_dilute_report_of_its_day_is_no_years_test(value: str | None) -> None:
+    # Before: the result was the year's test and the card stayed quiet, though its day's report says the specimen
+    # could not show what the patient takes.
+    found = card(sign(*indeterminate_beside_a_dilute_report(value, days_ago(30))), urine_drug_test.CHECK_ID)
+    assert found is not None
+    assert found.summary == f"Order a urine drug test: the test of {days_ago(30)} could not be read (dilute specimen)"
+    assert f"The test of {days_ago(30)} could not be read as a result: dilute specimen; a new test is due." in (
+        found.detail
+    )
+    assert "no readable urine drug test result on record" in found.detail
+    assert found.facts["last_test"] is None
+
+
+@INDETERMINATE
+def test_such_a_pair_is_never_the_last_test_the_card_names(value: str | None) -> None:
+    # The card said "none in 12 months (last <that day>)" of the pair, beside an older readable test it should name.
+    older = observation(OXYCODONE_SCREEN, when=days_ago(400), value_string="Negative")
+    found = card(sign(older, *indeterminate_beside_a_dilute_report(value, days_ago(30))), urine_drug_test.CHECK_ID)
+    assert found is not None
+    assert f"(last {days_ago(30)})" not in found.summary
+    assert f"The last readable urine drug test result on record is from **{days_ago(400)}**" in found.detail
+    assert f"The test of {days_ago(30)} could not be read as a result: dilute specimen" in found.detail
+
+
+@INDETERMINATE
+def test_the_plan_tile_and_note_agree_with_the_card_on_such_a_pair(value: str | None) -> None:
+    # Before: the tile said "Up to date" with the pair's day as its last test.
+    from guideline.plan.note import note_text
+
+    resources = [long_term(), *indeterminate_beside_a_dilute_report(value, days_ago(30))]
+    evaluation = run("patient-view", resources=resources)
+    plan = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    tile = next(t for t in plan.section("tasks").content if t.key == "uds")
+    why = f"The test of {days_ago(30)} could not be read as a result: dilute specimen; a new test is due."
+    assert tile.last_done is None and tile.state != "done"
+    assert tile.detail.startswith(why)
+    line = next(line for line in note_text(plan).splitlines() if line.startswith("- Urine drug test:"))
+    assert line.startswith("- Urine drug test: none readable on record") and line.endswith(why)
+
+
+@INDETERMINATE
+def test_the_population_review_does_not_count_such_a_pair_for_annual_monitoring(tmp_path, value: str | None) -> None:
+    from test_drug_test_procedures import annual_monitoring
+
+    assert annual_monitoring(tmp_path, "p9", *indeterminate_beside_a_dilute_report(value, "2026-01-05")) == (
+        "true",
+        "false",
+    )
+
+
+def test_a_readable_result_beside_a_dilute_report_of_its_day_still_counts() -> None:
+    # A result read negative is a test that informed care, whatever a conclusion beside it says.
+    readable = observation(OXYCODONE_SCREEN, when=days_ago(30), value_string="Negative")
+    dilute = conclusion_only("Negative, dilute specimen", when=days_ago(30))
+    assert card(sign(readable, dilute), urine_drug_test.CHECK_ID) is None
 
 
 def test_a_report_of_another_test_is_no_drug_test() -> None:

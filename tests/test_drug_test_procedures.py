@@ -89,15 +89,17 @@ def test_the_plan_lists_a_procedure_test_and_dates_the_task_from_it() -> None:
     assert (row.day, row.value) == (TODAY - timedelta(days=30), "done, no result recorded")
 
 
-def annual_monitoring(folder: Path, patient_id: str, test: dict) -> tuple[str, str]:
+def annual_monitoring(folder: Path, patient_id: str, *tests: dict) -> tuple[str, str]:
     """The population review's AMO denominator and numerator (patients.csv) for a patient on long-term oxycodone
-    (fills 2025-05 to 2026-01) whose drug test is `test`, reviewed over 2026 Q1."""
+    (fills 2025-05 to 2026-01) whose drug test is sent as `tests` (a result and its report, say), reviewed over 2026
+    Q1."""
     fills = [
         dispense(f"f{n}", patient_id, OXYCODONE_5, day, 60, 30, "drB", "ph1")
         for n, day in enumerate(("2025-05-01", "2025-06-01", "2025-07-01", "2026-01-05"), 1)
     ]
-    test["subject"] = {"reference": f"Patient/{patient_id}"}
-    write_export(folder / "in", [patient(patient_id, "1965-01-01", "Practitioner/drB"), *fills, test])
+    for test in tests:
+        test["subject"] = {"reference": f"Patient/{patient_id}"}
+    write_export(folder / "in", [patient(patient_id, "1965-01-01", "Practitioner/drB"), *fills, *tests])
     period = Period(date(2026, 1, 1), date(2026, 3, 31))
     review(ndjson_files(folder / "in"), folder / "out", period, date(2026, 4, 15), GuidelineConfig.from_mapping())
     with open(folder / "out" / "patients.csv", encoding="utf-8") as handle:

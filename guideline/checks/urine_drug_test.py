@@ -26,7 +26,7 @@ from guideline.record import MedOrder, ServiceRequest
 from guideline.specimen_validity import NO_VERDICTS
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
-from guideline.uds import UnreadableTest, drug_test_name, is_uds_order, unreadable_tests
+from guideline.uds import UnreadableTest, drug_test_name, is_uds_order
 from guideline.unread_data import (
     DRUG_TESTS,
     FILLS,
@@ -139,15 +139,7 @@ def unreadable_since_last(facts: Facts, months: int) -> tuple[UnreadableTest, ..
     """The tests of the last `months` months that could not be read, newer than the last test counted, newest first:
     the card and the plan page's tile say why each is no test done."""
     last = facts.last_drug_test_day()
-    since, today = months_before(facts.today, months), facts.today
-    reports = [u for u in facts.unread_drug_test_reports if u.day is not None and since <= u.day <= today]
-    # With no lab report in the window, the tests are the window's results', already read for whether a test was done.
-    found = (
-        unreadable_tests(facts.uds_results_within(months), reports)
-        if reports
-        else facts.unreadable_drug_tests_within(months)
-    )
-    return tuple(t for t in found if last is None or t.day > last)
+    return tuple(t for t in facts.unreadable_drug_tests_within(months) if last is None or t.day > last)
 
 
 def unreadable_words(tests: tuple[UnreadableTest, ...]) -> str:

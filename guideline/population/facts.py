@@ -546,14 +546,17 @@ def _drug_tests(reader: _Reader) -> list[tuple[str, Span]]:
     and tests done with no result to read (claims CPT 80305-80307, HCPCS G0480-G0483, G0659; charted procedures;
     lab reports with only a conclusion)."""
     record, terms = reader.record, reader.terms
-    tests = [_result_span(o) for o in tests_done(record.observations, terms)]
+    reports = unread_drug_test_reports(record, terms)
+    # The reports too, as the card reads them: an "Indeterminate" result beside its day's report concluding "Negative,
+    # dilute specimen" is no test done.
+    tests = [_result_span(o) for o in tests_done(record.observations, terms, reports)]
     for day, procedure in drug_test_procedures(record):
         raw = reader.raw.get(f"Procedure/{procedure.id}") if procedure.id else None
         performed = as_dict(as_dict(raw).get("performedPeriod"))
         tests.append(
             _matching_span(day, (as_dict(raw).get("performedDateTime"), performed.get("start"), performed.get("end")))
         )
-    for report in unread_drug_test_reports(record, terms):
+    for report in reports:
         if report.counted:
             raw = as_dict(reader.raw.get(f"DiagnosticReport/{report.report.id}") if report.report.id else None)
             effective = as_dict(raw.get("effectivePeriod"))
