@@ -15,7 +15,10 @@ def read_json_input(source: str, stdin: TextIO | None = None) -> Any:
     """The JSON in a file, or in stdin for "-": UTF-8, with or without the byte-order mark Windows editors add."""
     try:
         if source in ("-", ""):
-            raw = (stdin or sys.stdin).read()
+            stream = stdin or sys.stdin
+            if stream is None:  # started with no standard input (`<&-`, some schedulers): Python's sys.stdin is None
+                raise JsonInputError("standard input is closed: give the input as a file, or pipe it in")
+            raw = stream.read()
         else:
             with open(source, encoding="utf-8-sig") as handle:
                 raw = handle.read()
