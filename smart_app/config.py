@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import math
 import os
@@ -127,6 +128,18 @@ def _refuse_unknown_variables(env: Mapping[str, str]) -> None:
     raise ConfigError(f"unknown setting {name}: {hint}")
 
 
+def _utf8_text(path: Path) -> str:
+    """The settings file's text (UTF-8, as TOML is); a file saved in a Windows code page is named, with where."""
+    raw = path.read_bytes().removeprefix(codecs.BOM_UTF8)  # the byte-order mark Notepad writes is no part of TOML
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - raw.rfind(b"\n", 0, error.start)
+        where = f"byte 0x{raw[error.start]:02x} at line {line}, column {column}"
+        raise ConfigError(f"configuration file {path} is not UTF-8 text ({where})") from None
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     config_file: str | os.PathLike[str] | None = None,
@@ -139,7 +152,7 @@ def load_settings(
     path = config_file or env.get(ENV_PREFIX + "CONFIG")
     if path:
         try:
-            table = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            table = tomllib.loads(_utf8_text(Path(path)))
         except OSError as error:
             raise ConfigError(f"cannot read configuration file {path}: {error.strerror}") from error
         except tomllib.TOMLDecodeError as error:

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from smart_app.cli import main
+from smart_app.cli import build_parser, main
+from smart_app.commands import settings_for
 
 
 def only_line(capsys) -> str:
@@ -26,3 +27,53 @@ def test_a_closed_stdin_is_named_not_a_traceback(command, monkeypatch, capsys):
     assert main([command, "-", "--today", "2026-06-15"]) == 2
     line = only_line(capsys)
     assert line.startswith(f"painplan {command}: ") and "standard input is closed" in line
+
+
+def latin1_settings(tmp_path) -> str:
+    """A site's settings saved by a Windows editor in its code page: the é of a comment is one byte, 0xE9."""
+    path = tmp_path / "site.toml"
+    path.write_bytes('# Clinique Sainte-Thérèse\npublic_url = "https://cds.example.org"\n'.encode("cp1252"))
+    return str(path)
+
+
+@pytest.mark.parametrize("command", ["check", "population", "feedback-report"])
+def test_a_settings_file_that_is_not_utf8_is_named_by_its_path(command, tmp_path, monkeypatch, capsys):
+    # It ended in a UnicodeDecodeError traceback (exit 1); the population review said "--today must be YYYY-MM-DD".
+    monkeypatch.setenv("PAINPLAN_INSTANCE_PATH", str(tmp_path))
+    config = latin1_settings(tmp_path)
+    argv = {
+        "check": ["check", str(tmp_path / "request.json")],
+        "population": ["population", str(tmp_path), "--out", str(tmp_path / "out")],
+        "feedback-report": ["feedback-report"],
+    }[command]
+    assert main([*argv, "--config", config]) == 2
+    assert only_line(capsys) == (
+        f"painplan {command}: configuration file {config} is not UTF-8 text (byte 0xe9 at line 1, column 21)"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_serve_names_a_settings_file_that_is_not_utf8(tmp_path, capsys):
+    # Settings only: a regression must fail this test, not start a server inside it.
+    config = latin1_settings(tmp_path)
+    assert settings_for("serve", build_parser().parse_args(["serve", "--config", config])) is None
+    assert (
+        only_line(capsys)
+        == f"painplan serve: configuration file {config} is not UTF-8 text (byte 0xe9 at line 1, column 21)"
+    )
+
+
+def test_mme_names_a_settings_file_that_is_not_utf8(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PAINPLAN_CONFIG", latin1_settings(tmp_path))
+    request = tmp_path / "order.json"
+    request.write_text('{"resourceType": "MedicationRequest", "status": "active", "intent": "order"}')
+    assert main(["mme", str(request)]) == 2
+    assert "is not UTF-8 text (byte 0xe9 at line 1, column 21)" in only_line(capsys)
+
+
+def test_a_settings_file_with_a_byte_order_mark_is_read(tmp_path, capsys):
+    # Notepad saves UTF-8 with a byte-order mark; TOML's reader took it for a bad first key ("Invalid statement").
+    config = tmp_path / "site.toml"
+    config.write_bytes("\ufeffport = 9001\n".encode("utf-8"))
+    settings = settings_for("serve", build_parser().parse_args(["serve", "--config", str(config)]))
+    assert settings is not None and settings.port == 9001
