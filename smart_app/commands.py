@@ -11,16 +11,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from guideline.config import ConfigError
 from smart_app.config import Settings, load_settings
+from smart_app.settings_rules import check_today
 
 
 def parse_today(value: str | None) -> date | None:
-    """A --today value as a date, or a ConfigError that says what is wrong with it."""
+    """A --today value as a date, or a ConfigError that says what is wrong with it, naming --today (every command)."""
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as error:
         raise ConfigError(f"--today: {value!r} is not a date YYYY-MM-DD ({error})") from error
+    check_today(day, "--today")
+    return day
 
 
 def settings_for(command: str, args: argparse.Namespace, **overrides: object) -> Settings | None:

@@ -355,11 +355,14 @@ def _opioid_fills_ahead(facts: Facts, terms: Terminology) -> bool:
     return any(facts.is_in(OPIOID, d) or recognise(d.medication, terms).unidentified for d in facts.future_fills)
 
 
-def _guideline_config(profile: str | None) -> tuple[GuidelineConfig, date | None]:
-    """The configured guideline settings (with --profile applied) and the pinned evaluation date, if any."""
+def _guideline_config(profile: str | None, today: str | None) -> tuple[GuidelineConfig, date | None]:
+    """The configured guideline settings (with --profile applied) and the evaluation date: --today, else the pinned
+    one, if any. --today is read and checked as every command reads it (what is current depends on the day)."""
+    from smart_app.commands import parse_today
     from smart_app.config import load_settings
 
-    settings = load_settings()
+    day = parse_today(today)
+    settings = load_settings(**({"today": day} if day is not None else {}))
     base = settings.guideline
     if profile is None:
         return base, settings.today
@@ -371,18 +374,10 @@ def _guideline_config(profile: str | None) -> tuple[GuidelineConfig, date | None
 def run_mme(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    today = getattr(args, "today", None)
-    day: date | None = None
-    if today:
-        try:
-            day = date.fromisoformat(today)  # what is current (and so the card's total) depends on the day
-        except ValueError:
-            print(f"painplan mme: --today must be a date as YYYY-MM-DD, not {today!r}", file=sys.stderr)
-            return 2
     try:
-        config, pinned = _guideline_config(getattr(args, "profile", None))
+        config, day = _guideline_config(getattr(args, "profile", None), getattr(args, "today", None))
         data = read_json_input(getattr(args, "input", "-") or "-", stdin)
-        report = mme_report(data, config, load_terminology(config), day or pinned)
+        report = mme_report(data, config, load_terminology(config), day)
     except (InputError, JsonInputError, ConfigError) as error:
         print(f"painplan mme: {error}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,13 @@ FRAME_KEYWORDS = ("'self'", "'none'")
 # A CSP host-source (scheme, wildcard subdomain and wildcard port allowed); no spaces, quotes or semicolons, which
 # would let a setting add directives to the header.
 FRAME_SOURCE = re.compile(r"^(?:https?:|(?:https?://)?(?:\*\.)?[A-Za-z0-9.-]+(?::(?:\d{1,5}|\*))?(?:/[^\s;,']*)?)$")
+
+
+def check_today(day: date, key: str) -> None:
+    """An evaluation date every window can count back from, or a ConfigError naming `key` (--today, PAINPLAN_TODAY)."""
+    if not EARLIEST_YEAR < day.year <= LATEST_YEAR:
+        # The demo charts and every look-back window count back from it; near year 1 or 9999 they cannot.
+        raise ConfigError(f"{key} must be a date between {EARLIEST_YEAR + 1} and {LATEST_YEAR}")
 
 
 def _key(name: str) -> str:
@@ -85,9 +93,8 @@ def validate(settings: SettingsFields) -> None:
     # Whole years (an integer setting); beyond these a typed date is a mistyped year, not a plan.
     _range("goal_due_years", settings.goal_due_years, 1, 10)
     _range("follow_up_years", settings.follow_up_years, 1, 5)
-    if settings.today is not None and not EARLIEST_YEAR < settings.today.year <= LATEST_YEAR:
-        # The demo charts and every look-back window count back from it; near year 1 or 9999 they cannot.
-        raise ConfigError(f"{_key('today')} must be a date between {EARLIEST_YEAR + 1} and {LATEST_YEAR}")
+    if settings.today is not None:
+        check_today(settings.today, _key("today"))
     if setting_value(settings.ehr_fhir_version) is None:
         allowed = ", ".join(SETTING_VALUES[:-1]) + f" or {SETTING_VALUES[-1]}"
         raise ConfigError(f"{_key('ehr_fhir_version')} must be {allowed}, not {settings.ehr_fhir_version!r:.40}")

@@ -3,6 +3,7 @@ traceback (black-box audit, session 30)."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -77,3 +78,66 @@ def test_a_settings_file_with_a_byte_order_mark_is_read(tmp_path, capsys):
     config.write_bytes("\ufeffport = 9001\n".encode("utf-8"))
     settings = settings_for("serve", build_parser().parse_args(["serve", "--config", str(config)]))
     assert settings is not None and settings.port == 9001
+
+
+OXYCODONE_ORDER = {
+    "resourceType": "MedicationRequest",
+    "id": "rx-oxy-1",
+    "status": "active",
+    "intent": "order",
+    "subject": {"reference": "Patient/pt-1"},
+    "authoredOn": "2026-06-01",
+    "medicationCodeableConcept": {
+        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1049621"}],
+        "text": "oxycodone hydrochloride 5 MG Oral Tablet",
+    },
+    "dosageInstruction": [
+        {
+            "timing": {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h"}},
+            "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet"}}],
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("today", ["0001-01-01", "9999-12-31"])
+def test_mme_refuses_an_evaluation_date_no_window_can_count_back_from(today, tmp_path, capsys):
+    # `painplan mme --today 0001-01-01` ended in an OverflowError traceback (exit 1): it read --today by a rule of its
+    # own, with no range; check, serve and demo refuse it by name.
+    order = tmp_path / "order.json"
+    order.write_text(json.dumps(OXYCODONE_ORDER))
+    assert main(["mme", str(order), "--today", today]) == 2
+    assert only_line(capsys) == "painplan mme: --today must be a date between 1801 and 2200"
+
+
+def test_mme_names_an_impossible_today_as_check_does(tmp_path, capsys):
+    order = tmp_path / "order.json"
+    order.write_text(json.dumps(OXYCODONE_ORDER))
+    assert main(["mme", str(order), "--today", "2026-02-30"]) == 2
+    assert only_line(capsys).startswith("painplan mme: --today: '2026-02-30' is not a date YYYY-MM-DD")
+
+
+def test_mme_reads_a_good_today(tmp_path, capsys):
+    order = tmp_path / "order.json"
+    order.write_text(json.dumps(OXYCODONE_ORDER))
+    assert main(["mme", str(order), "--today", "2026-06-15"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["current_total_mme"] == 30.0 and report["orders"][0]["current"] is True
+
+
+def test_population_refuses_an_impossible_today_even_with_a_period(tmp_path, capsys):
+    # With --period given, --today 0001-01-01 was never checked: the run went ahead, exit 0, dated year 1.
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "Patient.ndjson").write_text('{"resourceType": "Patient", "id": "pt-1"}\n')
+    argv = ["population", str(tmp_path / "export"), "--out", str(tmp_path / "out"), "--today", "0001-01-01"]
+    assert main([*argv, "--period", "2026-01-01/2026-03-31", "--quiet"]) == 2
+    assert only_line(capsys) == "painplan population: --today must be a date between 1801 and 2200"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_pinned_date_out_of_range_is_still_named_by_its_variable(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PAINPLAN_TODAY", "0001-01-01")
+    order = tmp_path / "order.json"
+    order.write_text(json.dumps(OXYCODONE_ORDER))
+    assert main(["mme", str(order)]) == 2
+    assert only_line(capsys) == "painplan mme: PAINPLAN_TODAY must be a date between 1801 and 2200"

@@ -77,7 +77,7 @@ def test_an_evaluation_date_no_window_can_count_back_from_is_refused_by_name(com
     from guideline.config import ConfigError
     from smart_app.demo import demo_settings
 
-    said = "TODAY must be a date between 1801 and 2200"
+    said = "--today must be a date between 1801 and 2200"  # the option typed, not PAINPLAN_TODAY
     if command == "check":
         request = tmp_path / "request.json"
         request.write_text("{}")

@@ -65,11 +65,13 @@ def run_population(args: argparse.Namespace) -> int:
     after a run that could not read some file, or read it only in part; 4 after one that read every file but not
     every line (0 with --malformed-lines-ok); 5 when an output could not be written whole; 6 when another run of
     the same --out is going (named); 2 for usage and configuration errors, which stop the run."""
+    from smart_app.commands import parse_today
     from smart_app.config import load_settings
 
     try:
-        settings = load_settings(config_file=args.config)
-        today = date.fromisoformat(args.today) if args.today else (settings.today or date.today())
+        day = parse_today(args.today)  # read and checked as every command reads it, whether --period is given or not
+        settings = load_settings(config_file=args.config, **({"today": day} if day is not None else {}))
+        today = settings.today or date.today()
         period = Period.parse(args.period) if args.period else Period.last_quarter_before(today)
         if args.workers is not None and args.workers < 1:
             raise PopulationError("--workers must be 1 or more")
@@ -79,8 +81,6 @@ def run_population(args: argparse.Namespace) -> int:
             raise PopulationError("give an INPUT folder or --export URL")
     except (ConfigError, PopulationError) as error:
         return _usage(str(error))
-    except ValueError as error:
-        return _usage(f"--today must be YYYY-MM-DD ({error})")
     out = Path(args.out)
     progress = Progress(quiet=args.quiet)
     try:
