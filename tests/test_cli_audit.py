@@ -141,3 +141,15 @@ def test_a_pinned_date_out_of_range_is_still_named_by_its_variable(tmp_path, mon
     order.write_text(json.dumps(OXYCODONE_ORDER))
     assert main(["mme", str(order)]) == 2
     assert only_line(capsys) == "painplan mme: PAINPLAN_TODAY must be a date between 1801 and 2200"
+
+
+@pytest.mark.parametrize("workers", ["257", "99999999999999999999"])
+def test_population_refuses_more_worker_processes_than_it_can_start(workers, tmp_path, capsys):
+    # --workers 99999999999999999999 ended in an OverflowError traceback after reading the whole export; a large
+    # but smaller number forked that many processes at once.
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "Patient.ndjson").write_text('{"resourceType": "Patient", "id": "pt-1"}\n')
+    argv = ["population", str(tmp_path / "export"), "--out", str(tmp_path / "out"), "--today", "2026-04-15"]
+    assert main([*argv, "--workers", workers, "--quiet"]) == 2
+    assert only_line(capsys) == f"painplan population: --workers must be from 1 to 256, not {workers}"
+    assert not (tmp_path / "out").exists()

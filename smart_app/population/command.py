@@ -57,6 +57,9 @@ LINES_NOT_READ = 4
 OUTPUT_NOT_WRITTEN = 5
 # The run did not start: another run of the same --out is going (named); nothing was read, downloaded or written.
 RUN_GOING = 6
+# The most worker processes a run starts: each is forked at once and holds its own copy of the terminology, and the
+# evaluation is CPU-bound, so more than the machine's CPUs gives no speed; far more exhausted the process table.
+MAX_WORKERS = 256
 _SHOWN = 10  # the files, and the lines, the closing line names: the summary and data-quality.json name the rest
 
 
@@ -73,8 +76,8 @@ def run_population(args: argparse.Namespace) -> int:
         settings = load_settings(config_file=args.config, **({"today": day} if day is not None else {}))
         today = settings.today or date.today()
         period = Period.parse(args.period) if args.period else Period.last_quarter_before(today)
-        if args.workers is not None and args.workers < 1:
-            raise PopulationError("--workers must be 1 or more")
+        if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+            raise PopulationError(f"--workers must be from 1 to {MAX_WORKERS}, not {args.workers}")
         if args.engine != "spark" and args.master:
             raise PopulationError("--master applies only to --engine spark")
         if not args.input and not args.export:
