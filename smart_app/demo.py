@@ -165,7 +165,7 @@ def demo_settings(args: argparse.Namespace, env: Mapping[str, str] | None = None
     # Read as the demo runs, plain http allowed: a public_url on the machine's LAN address would otherwise stop it
     # before the override below (settings_rules refuses plain http on another host without allow_http).
     base = load_settings({**env, "PAINPLAN_ALLOW_HTTP": "true"})
-    port = args.port or base.port
+    port = base.port if args.port is None else args.port  # --port 0 is checked, not taken for "not given"
     host = args.host or base.host
     today = parse_today(args.today) or base.today
     # The service calls the facade at public_url, so it must be an address this process answers on.

@@ -48,7 +48,12 @@ def _url_problem(value: str, schemes: tuple[str, ...] = ("http", "https")) -> st
 
 def _range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
-        raise ConfigError(f"{_key(name)} must be between {low:g} and {high:g}, not {value:g}")
+        raise ConfigError(f"{_key(name)} must be between {_shown(low)} and {_shown(high)}, not {_shown(value)}")
+
+
+def _shown(number: float) -> str:
+    """A whole number as written (1073741824, not 1.07374e+09, which is rounded); a fraction as short as it reads."""
+    return str(number) if isinstance(number, int) else f"{number:g}"
 
 
 def _existing_file(name: str, value: str) -> None:
@@ -60,6 +65,8 @@ def validate(settings: SettingsFields) -> None:
     """Raise ConfigError for the first setting that is out of range, unreadable or contradicts another."""
     if settings.auth not in ("required", "off"):
         raise ConfigError(f"{_key('auth')} must be required or off, not {settings.auth!r}")
+    # Before public_url: the demo makes its URL from the port, and an impossible port is named as the port.
+    _range("port", settings.port, 1, 65535)
     problem = _url_problem(settings.public_url)
     if problem:
         raise ConfigError(f"{_key('public_url')} {problem}")
@@ -80,7 +87,6 @@ def validate(settings: SettingsFields) -> None:
     for source in settings.frame_ancestors:
         if source not in FRAME_KEYWORDS and not FRAME_SOURCE.match(source):
             raise ConfigError(f"{_key('frame_ancestors')}: {source!r:.60} is not 'self', 'none' or a CSP source")
-    _range("port", settings.port, 1, 65535)
     _range("workers", settings.workers, 1, 64)
     _range("threads", settings.threads, 1, 64)
     _range("fhir_timeout", settings.fhir_timeout, 0.1, 60)

@@ -153,3 +153,26 @@ def test_population_refuses_more_worker_processes_than_it_can_start(workers, tmp
     assert main([*argv, "--workers", workers, "--quiet"]) == 2
     assert only_line(capsys) == f"painplan population: --workers must be from 1 to 256, not {workers}"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("port", ["99999999", "0"])
+def test_the_demo_names_an_impossible_port_as_the_port(port, tmp_path):
+    # --port 99999999 was named as PAINPLAN_PUBLIC_URL ("is not a URL (Port out of range 0-65535)"), a setting the
+    # user never gave; --port 0 was ignored without a word and the demo served on 8765. Settings only: a regression
+    # must fail this test, not start a server inside it.
+    from guideline.config import ConfigError
+    from smart_app.demo import demo_settings
+
+    args = build_parser().parse_args(["demo", "--port", port])
+    with pytest.raises(ConfigError) as raised:
+        demo_settings(args, env={"PAINPLAN_INSTANCE_PATH": str(tmp_path)})
+    assert str(raised.value) == f"PAINPLAN_PORT must be between 1 and 65535, not {port}"
+
+
+def test_a_bound_is_written_as_the_whole_number_it_is(monkeypatch, capsys):
+    # "must be between 1024 and 1.07374e+09, not 2e+09": a byte count in floating-point notation, rounded.
+    monkeypatch.setenv("PAINPLAN_MAX_BODY_BYTES", "2000000000")
+    assert settings_for("serve", build_parser().parse_args(["serve"])) is None
+    assert only_line(capsys) == (
+        "painplan serve: PAINPLAN_MAX_BODY_BYTES must be between 1024 and 1073741824, not 2000000000"
+    )
