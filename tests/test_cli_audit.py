@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
+from synthetic_export import OXYCODONE_10, order, organization, patient, practitioner, write_export, write_ndjson
 
 from smart_app.cli import build_parser, main
 from smart_app.commands import settings_for
@@ -176,3 +178,68 @@ def test_a_bound_is_written_as_the_whole_number_it_is(monkeypatch, capsys):
     assert only_line(capsys) == (
         "painplan serve: PAINPLAN_MAX_BODY_BYTES must be between 1024 and 1073741824, not 2000000000"
     )
+
+
+def exported_quarter(folder: Path) -> None:
+    """Patient A's export as a Bulk Data client saved it, with the server's manifest beside the files."""
+    write_export(folder, [practitioner("er-doc", "Dr. Emma Room"), organization("ph1"), patient("A")])
+    write_ndjson(folder, "MedicationRequest", [order("rx1", "A", OXYCODONE_10, "2026-01-10", "er-doc", 4, 30)])
+
+
+def manifest(folder: Path, outputs: list[dict]) -> None:
+    document = {
+        "transactionTime": "2026-04-01T02:00:00Z",
+        "request": "https://ehr.example.org/fhir/Group/g1/$export",
+        "requiresAccessToken": True,
+        "output": outputs,
+        "error": [],
+    }
+    (folder / "manifest.json").write_text(json.dumps(document, indent=2))
+
+
+def review_of(folder: Path, capsys) -> tuple[int, str, dict]:
+    out = folder.parent / "out"
+    code = main(["population", str(folder), "--out", str(out), "--period", "2026-01-01/2026-03-31",
+                 "--today", "2026-04-15", "--workers", "1", "--quiet"])  # fmt: skip
+    return code, capsys.readouterr().out, json.loads((out / "data-quality.json").read_text())
+
+
+FILES = "https://ehr.example.org/bulk/files"
+
+
+def test_a_file_the_exports_manifest_lists_but_input_does_not_hold_is_named(tmp_path, capsys):
+    # The client's download of the fills failed (or the copy left them behind): the manifest lists 5,000 fills,
+    # the folder holds none. The review read what was there and said "read: every line of every input file", exit 0.
+    folder = tmp_path / "in"
+    exported_quarter(folder)
+    manifest(folder, [
+        {"type": "Patient", "url": f"{FILES}/Patient.ndjson", "count": 1},
+        {"type": "MedicationRequest", "url": f"{FILES}/MedicationRequest.ndjson", "count": 1},
+        {"type": "MedicationDispense", "url": f"{FILES}/MedicationDispense-1.ndjson", "count": 3000},
+        {"type": "MedicationDispense", "url": f"{FILES}/MedicationDispense-2.ndjson", "count": 2000},
+        {"type": "Observation", "url": f"{FILES}/Observation.ndjson"},
+    ])  # fmt: skip
+    code, out, quality = review_of(folder, capsys)
+    named = (
+        "manifest.json: the export's manifest lists 2 MedicationDispense files (5,000 resources), and INPUT holds "
+        "no MedicationDispense: not read"
+    )
+    observations = (
+        "manifest.json: the export's manifest lists 1 Observation file, and INPUT holds no Observation: not read"
+    )
+    assert quality["input_files_not_read"] == {named: 1, observations: 1}
+    assert code == 3 and out.splitlines()[-1].startswith("not read (exit status 3): 2 input files (manifest.json")
+    assert quality["resources_by_type"]["MedicationRequest"] == 1  # what was there is still reviewed
+
+
+def test_a_manifest_whose_every_type_is_held_is_still_not_named(tmp_path, capsys):
+    folder = tmp_path / "in"
+    exported_quarter(folder)
+    manifest(folder, [
+        {"type": "Patient", "url": f"{FILES}/Patient.ndjson", "count": 1},
+        {"type": "MedicationRequest", "url": f"{FILES}/MedicationRequest.ndjson", "count": 1},
+        {"type": "Coverage", "url": f"{FILES}/Coverage.ndjson", "count": 0},  # a type the server had none of
+    ])  # fmt: skip
+    code, out, quality = review_of(folder, capsys)
+    assert quality["input_files_not_read"] == {} and code == 0
+    assert out.splitlines()[-1] == "read: every line of every input file"

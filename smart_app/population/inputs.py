@@ -30,7 +30,7 @@ import shutil
 import stat
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -78,6 +78,8 @@ class InputFolder(Sequence[Path]):
     not_read: tuple[tuple[str, str], ...] = ()  # (path inside the folder, why)
     # What the export's server warned of (export.reported_errors), each with how many issues it stands for.
     export_warnings: tuple[tuple[str, int], ...] = ()
+    # The export's manifests a Bulk Data client saved among the files: not input, but they say what the export holds.
+    manifests: tuple[Path, ...] = ()
 
     @overload
     def __getitem__(self, index: int) -> Path: ...
@@ -109,16 +111,58 @@ def ndjson_files(folder: Path, exclude: Path | None = None) -> InputFolder:
     skip = exclude.resolve() if exclude is not None else None
     files: list[Path] = []
     not_read: list[tuple[str, str]] = []
+    manifests: list[Path] = []
     for path, unreadable in _walk(folder, entries, skip, frozenset()):
         why = unreadable or _why_not_read(path)
         if why is None:
             files.append(path)
-        elif why != MANIFEST:
+        elif why == MANIFEST:
+            manifests.append(path)
+        else:
             not_read.append((path.relative_to(folder).as_posix(), why))
     if not files:
         listed = "; ".join(f"{name}: {why}" for name, why in not_read[:5])
         raise PopulationError(f"INPUT {folder} holds no NDJSON files" + (f" ({listed})" if listed else ""))
-    return InputFolder(folder, tuple(files), tuple(not_read))
+    return InputFolder(folder, tuple(files), tuple(not_read), manifests=tuple(manifests))
+
+
+def types_not_held(inputs: InputFolder, read: Mapping[str, int], reviewed: Collection[str]) -> Counter[str]:
+    """Each type the review reads that an export's manifest among the files lists output of, but of which nothing was
+    read: a file the client did not download, or a copy left behind, is missing from the review as a file not read
+    is (`input_files_not_read`). Named by the manifest's path and the type; a type listed with a count of 0 is one
+    the server had none of. `read` is resources read by type (`Quality.resources_by_type`)."""
+    named: Counter[str] = Counter()
+    for path in inputs.manifests:
+        for kind, (files, resources) in _listed_outputs(path).items():
+            if kind in reviewed and not read.get(kind):
+                named[
+                    f"{inputs.name(path)}: {_listing(kind, files, resources)}, and INPUT holds no {kind}: not read"
+                ] += 1
+    return named
+
+
+def _listed_outputs(path: Path) -> dict[str, tuple[int, int | None]]:
+    """A manifest's output files by type: how many, and how many resources they hold (None when a file says not)."""
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):  # read whole as a manifest moments ago: changed since, it lists nothing to check
+        return {}
+    listed: dict[str, tuple[int, int | None]] = {}
+    for entry in document.get("output") or ():
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        count = entry.get("count") if isinstance(entry, dict) else None
+        known = isinstance(count, int) and not isinstance(count, bool)
+        if not isinstance(kind, str) or (known and count == 0):  # no type to look for, or nothing in the file
+            continue
+        files, resources = listed.get(kind, (0, 0))
+        listed[kind] = (files + 1, resources + count if known and resources is not None else None)
+    return listed
+
+
+def _listing(kind: str, files: int, resources: int | None) -> str:
+    """ "the export's manifest lists 2 MedicationDispense files (5,000 resources)"."""
+    said = f"the export's manifest lists {files} {kind} file{'' if files == 1 else 's'}"
+    return said + (f" ({resources:,} resource{'' if resources == 1 else 's'})" if resources is not None else "")
 
 
 def _entries(folder: Path) -> list[Path]:
