@@ -6,6 +6,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from guideline.cards import ADDRESSING
 from guideline.config_codes import SiteCodes, read_site_codes
@@ -469,6 +470,15 @@ class GuidelineConfig:
         return bool(self.raw["exclusions"][name]["enabled"])
 
 
+def _check_timezone(name: str) -> None:
+    """A time zone the system knows: "today" and the day of every FHIR dateTime are read in it, so an unknown one
+    failed every evaluation (a traceback in `painplan check`, each hook call in `painplan serve`)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone: unknown time zone {name!r} (an IANA name, such as America/New_York)") from None
+
+
 def _validate(merged: Mapping[str, Any]) -> None:
     if merged["mme"]["profile"] not in ("cdc2022", "cdc2016"):
         raise ConfigError("mme.profile must be cdc2022 or cdc2016")
@@ -500,6 +510,7 @@ def _validate(merged: Mapping[str, Any]) -> None:
     errors = type_and_range_errors(DEFAULTS, merged, WHOLE_TABLES) or consistency_errors(merged, HOOKS)
     if errors:
         raise ConfigError(errors[0] if len(errors) == 1 else f"{errors[0]} (and {len(errors) - 1} more problems)")
+    _check_timezone(merged["timezone"])
     for check_id, table in merged["checks"].items():
         _refuse_unable_hooks(check_id, table)
     _check_templates("checks.oud-treatment.suggestions", merged["checks"]["oud-treatment"]["suggestions"])

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cds_support import hook_request, oxycodone_draft
 from synthetic_export import OXYCODONE_10, order, organization, patient, practitioner, write_export, write_ndjson
 
 from smart_app.cli import build_parser, main
@@ -243,3 +244,22 @@ def test_a_manifest_whose_every_type_is_held_is_still_not_named(tmp_path, capsys
     code, out, quality = review_of(folder, capsys)
     assert quality["input_files_not_read"] == {} and code == 0
     assert out.splitlines()[-1] == "read: every line of every input file"
+
+
+def test_an_unknown_time_zone_stops_every_command_by_name(tmp_path, monkeypatch, capsys):
+    # `timezone = "America/Hartford"` (no such zone) passed the settings check: `painplan check` then ended in a
+    # ZoneInfoNotFoundError traceback on the first request, and `painplan serve` would have failed every hook call.
+    config = tmp_path / "site.toml"
+    config.write_text('[guideline]\ntimezone = "America/Hartford"\n')
+    said = "timezone: unknown time zone 'America/Hartford' (an IANA name, such as America/New_York)"
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(hook_request(drafts=[oxycodone_draft()])))
+    assert main(["check", str(request), "--config", str(config), "--today", "2026-06-15"]) == 2
+    assert only_line(capsys) == f"painplan check: {said}"
+    assert settings_for("serve", build_parser().parse_args(["serve", "--config", str(config)])) is None
+    assert only_line(capsys) == f"painplan serve: {said}"
+    monkeypatch.setenv("PAINPLAN_CONFIG", str(config))
+    order = tmp_path / "order.json"
+    order.write_text(json.dumps(OXYCODONE_ORDER))
+    assert main(["mme", str(order)]) == 2
+    assert only_line(capsys) == f"painplan mme: {said}"
