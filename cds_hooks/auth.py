@@ -47,6 +47,8 @@ def load_trusted_clients(path: str) -> dict[str, TrustedClient]:
         return {}
     try:
         entries = json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:  # the codec's own words name a byte offset, not the file's encoding
+        raise ValueError(f"trusted clients file {path} is not UTF-8 text") from None
     except (OSError, ValueError) as error:
         raise ValueError(f"cannot read trusted clients file {path}: {error}") from error
     if isinstance(entries, Mapping):

@@ -116,6 +116,8 @@ def load_clients(path: str) -> Mapping[str, SmartClient]:
         entries = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigError(f"cannot read SMART clients file {path}: {error.strerror}") from error
+    except UnicodeDecodeError:  # saved in a Windows code page: a traceback before
+        raise ConfigError(f"SMART clients file {path} is not UTF-8 text") from None
     except json.JSONDecodeError as error:
         raise ConfigError(f"SMART clients file {path} is not valid JSON: {error}") from error
     return parse_clients(entries, source=str(path))

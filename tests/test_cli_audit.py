@@ -263,3 +263,17 @@ def test_an_unknown_time_zone_stops_every_command_by_name(tmp_path, monkeypatch,
     order.write_text(json.dumps(OXYCODONE_ORDER))
     assert main(["mme", str(order)]) == 2
     assert only_line(capsys) == f"painplan mme: {said}"
+
+
+@pytest.mark.parametrize("setting", ["smart_clients", "trusted_clients"])
+def test_a_client_file_that_is_not_utf8_is_named_by_its_setting(setting, tmp_path, capsys):
+    # A SMART clients file saved in a Windows code page ended in a UnicodeDecodeError traceback.
+    clients = tmp_path / "clients.json"
+    clients.write_bytes(
+        '[{"iss": "https://ehr.example.org/fhir", "client_id": "painplan", "name": "Hôpital"}]'.encode("cp1252")
+    )
+    config = tmp_path / "site.toml"
+    config.write_text(f'{setting} = "{clients}"\n')
+    assert settings_for("serve", build_parser().parse_args(["serve", "--config", str(config)])) is None
+    line = only_line(capsys)
+    assert line.startswith(f"painplan serve: PAINPLAN_{setting.upper()}: ") and f"{clients} is not UTF-8 text" in line
