@@ -277,3 +277,22 @@ def test_a_client_file_that_is_not_utf8_is_named_by_its_setting(setting, tmp_pat
     assert settings_for("serve", build_parser().parse_args(["serve", "--config", str(config)])) is None
     line = only_line(capsys)
     assert line.startswith(f"painplan serve: PAINPLAN_{setting.upper()}: ") and f"{clients} is not UTF-8 text" in line
+
+
+@pytest.mark.parametrize("out", [".", "link"])
+def test_population_refuses_to_write_its_outputs_into_the_export_it_reads(out, tmp_path, monkeypatch, capsys):
+    # `painplan population . --out .` in the export's folder put measures, patients and letters among the export's
+    # files: every later run named them as input files not read (exit 3), seven of them, on every run.
+    folder = tmp_path / "in"
+    exported_quarter(folder)
+    (tmp_path / "link").symlink_to(folder)
+    monkeypatch.chdir(folder if out == "." else tmp_path)
+    given = "." if out == "." else "link"
+    assert main(["population", str(folder), "--out", given, "--today", "2026-04-15", "--quiet"]) == 2
+    assert only_line(capsys) == (
+        f"painplan population: --out {given} is INPUT: give the outputs a folder of their own (the next run would "
+        "read them as input)"
+    )
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "MedicationRequest.ndjson", "Organization.ndjson", "Patient.ndjson", "Practitioner.ndjson"
+    ]  # fmt: skip

@@ -82,6 +82,12 @@ def run_population(args: argparse.Namespace) -> int:
             raise PopulationError("--master applies only to --engine spark")
         if not args.input and not args.export:
             raise PopulationError("give an INPUT folder or --export URL")
+        if args.input and Path(args.input).resolve() == Path(args.out).resolve():
+            # The run's outputs would sit among the export's files, and every later run name them as input not read.
+            raise PopulationError(
+                f"--out {args.out} is INPUT: give the outputs a folder of their own (the next run would read them "
+                "as input)"
+            )
     except (ConfigError, PopulationError) as error:
         return _usage(str(error))
     out = Path(args.out)
