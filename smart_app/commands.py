@@ -65,13 +65,19 @@ def run_feedback_report(args: argparse.Namespace) -> int:
         return 2
     try:
         engine = make_engine(url)
+    except ConfigError as error:
+        print(f"painplan feedback-report: {error}", file=sys.stderr)
+        return 2
+    # Which database, its password hidden: the error's own text may carry rows, so only its type is said.
+    named = engine.url.render_as_string(hide_password=True)
+    try:
         upgrade(engine)
         rows = report_rows(engine)
     except ConfigError as error:
         print(f"painplan feedback-report: {error}", file=sys.stderr)
         return 2
     except SQLAlchemyError as error:
-        print(f"painplan feedback-report: cannot read the database ({type(error).__name__})", file=sys.stderr)
+        print(f"painplan feedback-report: cannot read the database {named} ({type(error).__name__})", file=sys.stderr)
         return 2
     print(json.dumps({"checks": rows}, indent=2) if getattr(args, "json", False) else format_table(rows))
     return 0

@@ -296,3 +296,14 @@ def test_population_refuses_to_write_its_outputs_into_the_export_it_reads(out, t
     assert sorted(p.name for p in folder.iterdir()) == [
         "MedicationRequest.ndjson", "Organization.ndjson", "Patient.ndjson", "Practitioner.ndjson"
     ]  # fmt: skip
+
+
+def test_feedback_report_names_the_database_it_cannot_read(tmp_path, monkeypatch, capsys):
+    # A file that is no SQLite database where painplan.db should be (a copy cut short, another program's file):
+    # "cannot read the database (DatabaseError)" said not which.
+    monkeypatch.setenv("PAINPLAN_INSTANCE_PATH", str(tmp_path))
+    (tmp_path / "painplan.db").write_bytes(b"PK\x03\x04 this is a zip archive, not a database" * 20)
+    assert main(["feedback-report"]) == 2
+    assert only_line(capsys) == (
+        f"painplan feedback-report: cannot read the database sqlite:///{tmp_path / 'painplan.db'} (DatabaseError)"
+    )
