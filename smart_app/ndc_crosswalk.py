@@ -47,6 +47,7 @@ def read_crosswalk(path: Path) -> dict[str, str]:
         raise ConfigError(f"{KEY}: the first line of {path} must name the columns ndc and rxcui")
     ndc_at, rxcui_at = header.index("ndc"), header.index("rxcui")
     crosswalk: dict[str, str] = {}
+    first: dict[str, tuple[int, str]] = {}  # each NDC's 11-digit form: the line and layout it was first read from
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -56,5 +57,11 @@ def read_crosswalk(path: Path) -> dict[str, str]:
             raise ConfigError(f"{KEY}: {path} line {line}: {ndc!r} is not an NDC (11 digits, or 10 with hyphens)")
         if not rxcui.isdigit():
             raise ConfigError(f"{KEY}: {path} line {line}: {rxcui!r} is not an RxNorm code (digits)")
-        crosswalk[ndc] = rxcui
+        seen, written = first.setdefault(ndc11(ndc) or ndc, (line, ndc))
+        if crosswalk.get(written, rxcui) != rxcui:  # one product per NDC: a later row silently replaced the first
+            raise ConfigError(
+                f"{KEY}: {path} line {line}: {ndc!r} maps the NDC of line {seen} ({written!r}, to "
+                f"{crosswalk[written]}) to another RxNorm code, {rxcui}"
+            )
+        crosswalk[written] = rxcui
     return crosswalk

@@ -307,3 +307,26 @@ def test_feedback_report_names_the_database_it_cannot_read(tmp_path, monkeypatch
     assert only_line(capsys) == (
         f"painplan feedback-report: cannot read the database sqlite:///{tmp_path / 'painplan.db'} (DatabaseError)"
     )
+
+
+@pytest.mark.parametrize("again", ["00406-0512-01", "00406051201"])
+def test_a_crosswalk_that_maps_one_ndc_to_two_products_names_both_lines(again, tmp_path, capsys):
+    # A payer's drug file merged from two sources: the NDC's second row silently replaced the first (or, written in
+    # another layout, which one a claim was matched to depended on how the claim wrote it).
+    (tmp_path / "ndc.csv").write_text(
+        f"ndc,rxcui\n00406-0512-01,1049621\n00093-0150-01,197696\n{again},1049683\n", encoding="utf-8"
+    )
+    config = tmp_path / "site.toml"
+    config.write_text('[guideline.ndc]\ncrosswalk_file = "ndc.csv"\n')
+    assert settings_for("serve", build_parser().parse_args(["serve", "--config", str(config)])) is None
+    assert only_line(capsys) == (
+        f"painplan serve: guideline.ndc.crosswalk_file: {tmp_path / 'ndc.csv'} line 4: {again!r} maps the NDC of "
+        "line 2 ('00406-0512-01', to 1049621) to another RxNorm code, 1049683"
+    )
+
+
+def test_a_crosswalk_that_repeats_an_ndc_with_its_own_code_is_read(tmp_path):
+    from smart_app.ndc_crosswalk import read_crosswalk
+
+    (tmp_path / "ndc.csv").write_text("ndc,rxcui\n00406-0512-01,1049621\n00406051201,1049621\n", encoding="utf-8")
+    assert set(read_crosswalk(tmp_path / "ndc.csv").values()) == {"1049621"}
