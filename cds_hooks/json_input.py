@@ -37,3 +37,6 @@ def read_json_input(source: str, stdin: TextIO | None = None) -> Any:
         ) from error
     except RecursionError as error:
         raise JsonInputError("the input is nested too deeply to read as JSON") from error
+    except ValueError as error:  # a number of thousands of digits: the service answers 400, not valid JSON, too
+        said = str(error).split(";")[0]
+        raise JsonInputError(f"the input is not valid JSON ({said})") from error

@@ -330,3 +330,19 @@ def test_a_crosswalk_that_repeats_an_ndc_with_its_own_code_is_read(tmp_path):
 
     (tmp_path / "ndc.csv").write_text("ndc,rxcui\n00406-0512-01,1049621\n00406051201,1049621\n", encoding="utf-8")
     assert set(read_crosswalk(tmp_path / "ndc.csv").values()) == {"1049621"}
+
+
+@pytest.mark.parametrize("command", ["mme", "check"])
+def test_a_number_too_long_to_read_is_named_as_the_service_refuses_it(command, tmp_path, capsys):
+    # A dose of 5,000 digits (a fuzzer's, or a corrupted export's): json.loads refuses it with a ValueError that is no
+    # JSONDecodeError, and both commands ended in a traceback; the service answers such a body 400, "not valid JSON".
+    request = hook_request(drafts=[oxycodone_draft()])
+    text = json.dumps(request).replace('"value": 2', '"value": ' + "9" * 5000, 1)
+    assert "9" * 5000 in text
+    path = tmp_path / "request.json"
+    path.write_text(text)
+    assert main([command, str(path), "--today", "2026-06-15"]) == 2
+    assert only_line(capsys) == (
+        f"painplan {command}: the input is not valid JSON (Exceeds the limit (4300 digits) for integer string "
+        "conversion: value has 5000 digits)"
+    )
