@@ -166,7 +166,7 @@ def demo_settings(args: argparse.Namespace, env: Mapping[str, str] | None = None
     # before the override below (settings_rules refuses plain http on another host without allow_http).
     base = load_settings({**env, "PAINPLAN_ALLOW_HTTP": "true"})
     port = base.port if args.port is None else args.port  # --port 0 is checked, not taken for "not given"
-    host = args.host or base.host
+    host = base.host if args.host is None else args.host  # --host "" is checked too, as serve checks it
     today = parse_today(args.today) or base.today
     # The service calls the facade at public_url, so it must be an address this process answers on.
     public_url = env.get("PAINPLAN_PUBLIC_URL") or f"http://127.0.0.1:{port}"

@@ -172,6 +172,17 @@ def test_the_demo_names_an_impossible_port_as_the_port(port, tmp_path):
     assert str(raised.value) == f"PAINPLAN_PORT must be between 1 and 65535, not {port}"
 
 
+def test_the_demo_refuses_an_empty_host_as_serve_does(tmp_path):
+    # `painplan demo --host ""` (an unset shell variable, `--host "$HOST"`) was ignored without a word and the demo
+    # served on the configured host; `painplan serve --host ""` stops naming PAINPLAN_HOST.
+    from guideline.config import ConfigError
+    from smart_app.demo import demo_settings
+
+    args = build_parser().parse_args(["demo", "--host", "", "--port", "9001"])
+    with pytest.raises(ConfigError, match="^PAINPLAN_HOST must not be empty$"):
+        demo_settings(args, env={"PAINPLAN_INSTANCE_PATH": str(tmp_path)})
+
+
 def test_a_bound_is_written_as_the_whole_number_it_is(monkeypatch, capsys):
     # "must be between 1024 and 1.07374e+09, not 2e+09": a byte count in floating-point notation, rounded.
     monkeypatch.setenv("PAINPLAN_MAX_BODY_BYTES", "2000000000")
