@@ -357,3 +357,16 @@ def test_a_number_too_long_to_read_is_named_as_the_service_refuses_it(command, t
         f"painplan {command}: the input is not valid JSON (Exceeds the limit (4300 digits) for integer string "
         "conversion: value has 5000 digits)"
     )
+
+
+def test_population_refuses_an_empty_out(tmp_path, monkeypatch, capsys):
+    # `--out "$OUT"` with OUT unset: Path("") is the working folder, and the run was put in place there, the folder's
+    # own files moved into it.
+    folder = tmp_path / "in"
+    exported_quarter(folder)
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "notes.txt").write_text("the analyst's notes\n")
+    monkeypatch.chdir(tmp_path / "work")
+    assert main(["population", str(folder), "--out", "", "--today", "2026-04-15", "--quiet"]) == 2
+    assert only_line(capsys) == "painplan population: --out is empty: name the folder the outputs go to"
+    assert [p.name for p in (tmp_path / "work").iterdir()] == ["notes.txt"]

@@ -80,6 +80,8 @@ def run_population(args: argparse.Namespace) -> int:
             raise PopulationError(f"--workers must be from 1 to {MAX_WORKERS}, not {args.workers}")
         if args.engine != "spark" and args.master:
             raise PopulationError("--master applies only to --engine spark")
+        if not args.out.strip():  # `--out "$OUT"` with OUT unset: Path("") is the working folder
+            raise PopulationError("--out is empty: name the folder the outputs go to")
         if not args.input and not args.export:
             raise PopulationError("give an INPUT folder or --export URL")
         if args.input and Path(args.input).resolve() == Path(args.out).resolve():
