@@ -147,6 +147,9 @@ def load_settings(
 ) -> Settings:
     """Defaults, then the TOML file, then PAINPLAN_* variables, then keyword overrides (tests and the CLI)."""
     env = os.environ if env is None else env
+    if config_file is not None and not str(config_file).strip():
+        # `--config "$SITE_TOML"` with the variable unset: read as no file, the site's settings were dropped unsaid.
+        raise ConfigError("--config is empty: name the TOML file, or leave --config out")
     values: dict[str, Any] = {}
     guideline_table: Mapping[str, Any] = {}
     path = config_file or env.get(ENV_PREFIX + "CONFIG")

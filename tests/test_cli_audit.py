@@ -370,3 +370,20 @@ def test_population_refuses_an_empty_out(tmp_path, monkeypatch, capsys):
     assert main(["population", str(folder), "--out", "", "--today", "2026-04-15", "--quiet"]) == 2
     assert only_line(capsys) == "painplan population: --out is empty: name the folder the outputs go to"
     assert [p.name for p in (tmp_path / "work").iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize("command", ["check", "population", "feedback-report", "serve"])
+def test_an_empty_config_option_is_refused_not_read_as_no_file(command, tmp_path, monkeypatch, capsys):
+    # `--config "$SITE_TOML"` with the variable unset: the command ran on the built-in defaults without a word (the
+    # site's thresholds, trusted clients and codes all dropped).
+    monkeypatch.setenv("PAINPLAN_INSTANCE_PATH", str(tmp_path))
+    if command == "serve":  # settings only: a regression must fail this test, not start a server inside it
+        assert settings_for("serve", build_parser().parse_args(["serve", "--config", ""])) is None
+    else:
+        argv = {
+            "check": ["check", str(tmp_path / "request.json")],
+            "population": ["population", str(tmp_path), "--out", str(tmp_path / "out")],
+            "feedback-report": ["feedback-report"],
+        }[command]
+        assert main([*argv, "--config", ""]) == 2
+    assert only_line(capsys) == f"painplan {command}: --config is empty: name the TOML file, or leave --config out"
