@@ -387,3 +387,15 @@ def test_an_empty_config_option_is_refused_not_read_as_no_file(command, tmp_path
         }[command]
         assert main([*argv, "--config", ""]) == 2
     assert only_line(capsys) == f"painplan {command}: --config is empty: name the TOML file, or leave --config out"
+
+
+def test_a_broken_export_clients_file_is_named_by_its_setting(tmp_path, monkeypatch, capsys):
+    # It was named as "SMART clients file …", the plan page's setting, which the site had not set.
+    clients = tmp_path / "export-clients.json"
+    clients.write_text('[{"iss": "https://ehr.example.org/fhir", "client_id": "painplan-bulk"')
+    monkeypatch.setenv("PAINPLAN_POPULATION_EXPORT_CLIENTS", str(clients))
+    url = "https://ehr.example.org/fhir/Group/g1/$export"
+    assert main(["population", "--export", url, "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    line = only_line(capsys)
+    assert line.startswith(f"painplan population: PAINPLAN_POPULATION_EXPORT_CLIENTS: SMART clients file {clients}")
+    assert "is not valid JSON" in line

@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from guideline.config import ConfigError
 from guideline.outcome_issues import says_not_all_sent
 from guideline.population import PopulationError, Quality
 from guideline.population.quality import in_name_order
@@ -98,7 +99,10 @@ class BulkExport:
         self.folder = folder
         self.progress = progress
         self.sleep = sleep or (lambda seconds: time.sleep(seconds))
-        clients = load_clients(clients_file)
+        try:
+            clients = load_clients(clients_file)
+        except ConfigError as error:  # named by the setting that names it, not as the plan page's SMART clients
+            raise ConfigError(f"PAINPLAN_POPULATION_EXPORT_CLIENTS: {error}") from None
         self.client = clients.get(self.base)
         if self.client is None:
             raise PopulationError(
