@@ -18,14 +18,15 @@ def read_json_input(source: str, stdin: TextIO | None = None) -> Any:
             stream = stdin or sys.stdin
             if stream is None:  # started with no standard input (`<&-`, some schedulers): Python's sys.stdin is None
                 raise JsonInputError("standard input is closed: give the input as a file, or pipe it in")
-            raw = stream.read()
+            raw = _stdin_text(stream)
         else:
             with open(source, encoding="utf-8-sig") as handle:
                 raw = handle.read()
     except OSError as error:
         raise JsonInputError(f"cannot read {source}: {error.strerror or error}") from error
     except UnicodeDecodeError as error:
-        raise JsonInputError(f"{source} is not UTF-8 text") from error
+        shown = "standard input" if source in ("-", "") else source
+        raise JsonInputError(f"{shown} is not UTF-8 text") from error
     raw = raw.removeprefix("\ufeff")  # stdin is not read with utf-8-sig
     if not raw.strip():
         raise JsonInputError("the input is empty")
@@ -40,3 +41,12 @@ def read_json_input(source: str, stdin: TextIO | None = None) -> Any:
     except ValueError as error:  # a number of thousands of digits: the service answers 400, not valid JSON, too
         said = str(error).split(";")[0]
         raise JsonInputError(f"the input is not valid JSON ({said})") from error
+
+
+def _stdin_text(stream: TextIO) -> str:
+    """Standard input decoded as a file is: UTF-8, strictly. Python's own stdin lets bytes that are not UTF-8 through
+    as escapes (surrogateescape), which were then read as text and echoed back undecoded."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # text handed over by a caller (tests, an embedding program): already decoded
+        return stream.read()
+    return buffer.read().decode("utf-8")

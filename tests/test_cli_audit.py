@@ -3,6 +3,7 @@ traceback (black-box audit, session 30)."""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -399,3 +400,23 @@ def test_a_broken_export_clients_file_is_named_by_its_setting(tmp_path, monkeypa
     line = only_line(capsys)
     assert line.startswith(f"painplan population: PAINPLAN_POPULATION_EXPORT_CLIENTS: SMART clients file {clients}")
     assert "is not valid JSON" in line
+
+
+@pytest.mark.parametrize("command", ["mme", "check"])
+def test_stdin_that_is_not_utf8_is_named_as_a_file_that_is_not(command, monkeypatch, capsys):
+    # A request saved in Latin-1 ("générique" in a medication's name): read from a file it is refused as not UTF-8;
+    # piped in, Python's stdin (surrogateescape) let it through, and its bytes were echoed back undecoded, exit 0.
+    draft = oxycodone_draft()
+    draft["medicationCodeableConcept"]["text"] = "oxycodone 5 mg comprimé (générique)"
+    latin1 = json.dumps(hook_request(drafts=[draft]), ensure_ascii=False).encode("latin-1")
+    stdin = io.TextIOWrapper(io.BytesIO(latin1), encoding="utf-8", errors="surrogateescape")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert main([command, "-", "--today", "2026-06-15"]) == 2
+    assert only_line(capsys) == f"painplan {command}: standard input is not UTF-8 text"
+
+
+def test_stdin_in_utf8_with_a_byte_order_mark_is_read(monkeypatch, capsys):
+    order = json.dumps(OXYCODONE_ORDER).encode("utf-8-sig")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(order), encoding="utf-8", errors="surrogateescape"))
+    assert main(["mme", "-", "--today", "2026-06-15"]) == 0
+    assert json.loads(capsys.readouterr().out)["current_total_mme"] == 30.0
