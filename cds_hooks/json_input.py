@@ -13,8 +13,10 @@ class JsonInputError(ValueError):
 
 def read_json_input(source: str, stdin: TextIO | None = None) -> Any:
     """The JSON in a file, or in stdin for "-": UTF-8, with or without the byte-order mark Windows editors add."""
+    if not source.strip():  # `painplan mme "$REQUEST"` with the variable unset: never taken for standard input
+        raise JsonInputError("the input's name is empty: give a file, or - for standard input")
     try:
-        if source in ("-", ""):
+        if source == "-":
             stream = stdin or sys.stdin
             if stream is None:  # started with no standard input (`<&-`, some schedulers): Python's sys.stdin is None
                 raise JsonInputError("standard input is closed: give the input as a file, or pipe it in")
@@ -25,7 +27,7 @@ def read_json_input(source: str, stdin: TextIO | None = None) -> Any:
     except OSError as error:
         raise JsonInputError(f"cannot read {source}: {error.strerror or error}") from error
     except UnicodeDecodeError as error:
-        shown = "standard input" if source in ("-", "") else source
+        shown = "standard input" if source == "-" else source
         raise JsonInputError(f"{shown} is not UTF-8 text") from error
     raw = raw.removeprefix("\ufeff")  # stdin is not read with utf-8-sig
     if not raw.strip():

@@ -17,7 +17,7 @@ def run_check(args: argparse.Namespace, settings: CdsSettings) -> int:
     """Print the response JSON; exit 0 on a complete answer, 3 on one worked out from incomplete data or with checks
     that did not run (named on stderr), 1 on 412 (nothing readable), 2 on bad input."""
     try:
-        body = read_json_input(getattr(args, "input", "-") or "-")
+        body = read_json_input(getattr(args, "input", "-"))
     except JsonInputError as error:
         print(f"painplan check: {error}", file=sys.stderr)
         return 2

@@ -373,7 +373,7 @@ def run_mme(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextI
     stdout = stdout or sys.stdout
     try:
         config, day = _guideline_config(getattr(args, "profile", None), getattr(args, "today", None))
-        data = read_json_input(getattr(args, "input", "-") or "-", stdin)
+        data = read_json_input(getattr(args, "input", "-"), stdin)
         report = mme_report(data, config, load_terminology(config), day)
     except (InputError, JsonInputError, ConfigError) as error:
         print(f"painplan mme: {error}", file=sys.stderr)

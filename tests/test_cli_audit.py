@@ -420,3 +420,12 @@ def test_stdin_in_utf8_with_a_byte_order_mark_is_read(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(order), encoding="utf-8", errors="surrogateescape"))
     assert main(["mme", "-", "--today", "2026-06-15"]) == 0
     assert json.loads(capsys.readouterr().out)["current_total_mme"] == 30.0
+
+
+@pytest.mark.parametrize("command", ["mme", "check"])
+def test_an_empty_input_name_is_refused_not_read_as_standard_input(command, monkeypatch, capsys):
+    # `painplan mme "$REQUEST"` with the variable unset read standard input instead: at a terminal it waited without
+    # a word; in a script it read whatever was piped to the script, or said "the input is empty".
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(OXYCODONE_ORDER)))
+    assert main([command, "", "--today", "2026-06-15"]) == 2
+    assert only_line(capsys) == f"painplan {command}: the input's name is empty: give a file, or - for standard input"
