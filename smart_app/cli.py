@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", choices=["cdc2022", "cdc2016"], default=None, help="default: the configured mme.profile"
     )
     mme.add_argument("--today", default=None)
+    mme.add_argument("--config", default=None, help="TOML configuration file (default: PAINPLAN_CONFIG)")
 
     population = commands.add_parser("population", help="population review of a Bulk FHIR export (PQA measures)")
     from smart_app.population.command import add_arguments

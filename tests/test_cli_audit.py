@@ -429,3 +429,17 @@ def test_an_empty_input_name_is_refused_not_read_as_standard_input(command, monk
     monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(OXYCODONE_ORDER)))
     assert main([command, "", "--today", "2026-06-15"]) == 2
     assert only_line(capsys) == f"painplan {command}: the input's name is empty: give a file, or - for standard input"
+
+
+def test_mme_reads_the_sites_settings_file_as_every_other_command_does(tmp_path, capsys):
+    # `painplan mme --config site.toml` was refused ("unrecognized arguments"): only PAINPLAN_CONFIG reached it, so a
+    # site checking a total by hand had to know the variable, or got the default profile's answer.
+    config = tmp_path / "site.toml"
+    config.write_text('[guideline.mme]\nprofile = "cdc2016"\n')
+    order = tmp_path / "order.json"
+    order.write_text(json.dumps(OXYCODONE_ORDER))
+    assert main(["mme", str(order), "--config", str(config), "--today", "2026-06-15"]) == 0
+    assert json.loads(capsys.readouterr().out)["profile"] == "cdc2016"
+    config.write_text('[guideline.mme]\nprofile = "cdc2099"\n')
+    assert main(["mme", str(order), "--config", str(config)]) == 2
+    assert only_line(capsys) == "painplan mme: mme.profile must be cdc2022 or cdc2016"
