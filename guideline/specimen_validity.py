@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from guideline.fhirdata import LOINC, OBS_INTERPRETATION
+from guideline.fhirdata import LOINC, OBS_INTERPRETATION, SNOMED
 from guideline.record import Observation
 from guideline.timeutil import day_only
 from guideline.units import normalise_unit
@@ -120,11 +120,15 @@ def load_criteria(path: Path = DATA_FILE) -> Criteria:
 
 CRITERIA = load_criteria()
 
-# A value sent as text (`valueString`, as an HL7 v2 feed converted to FHIR sends every value): a number, with its bound
-# and its unit when given ("12 mg/dL", "<5 mg/dL", "1.002"), read as the same quantity would be.
+# A value sent as text (`valueString`, as an HL7 v2 feed converted to FHIR sends every value, or a coded value's name,
+# `_words`): a number, with its bound and its unit when given ("12 mg/dL", "<5 mg/dL", "1.002"), read as the same
+# quantity would be.
 _TEXT_AMOUNT = re.compile(r"^\s*(<=?|>=?)?\s*(\d+(?:\.\d+)?|\.\d+)\s*(\S.*?)?\s*$")
 # A text that says the result is within its range ("Normal", "Within normal limits", "WNL"): the specimen is fit.
 _FIT_TEXT = re.compile(r"^\s*(?:normal|within normal limits|wnl)\s*\.?\s*$", re.IGNORECASE)
+# A coded value that says so: LOINC's answer "Normal" and SNOMED's, as a lab that codes its answer lists sends them,
+# often with no text.
+_FIT_CODES = frozenset({(LOINC, "LA6626-1"), (SNOMED, "17621005")})
 
 
 @dataclass(frozen=True)
@@ -147,13 +151,33 @@ class Sent:
     unit: str | None
 
 
+def _words(observation: Observation) -> str | None:
+    """Its value in words, as sent: its `valueString`, else its coded value's name (`Concept.display`). One reading of
+    a result's words however they are sent: passed over as a coded value, "See comment" left a negative read as a
+    real negative with nothing said."""
+    if observation.value_string:
+        return observation.value_string
+    return observation.value_concept.display() if observation.value_concept else None
+
+
+def _text(observation: Observation) -> str | None:
+    """Its value as written (`_words`), else its coded value's code with no name ("QNS"), which is never a number: a
+    SNOMED code alone is no amount."""
+    written = _words(observation)
+    if written or observation.value_concept is None:
+        return written
+    return next((coding.code for coding in observation.value_concept.codings if coding.code), None)
+
+
 def _sent(observation: Observation) -> Sent | None:
-    """Its value: its `valueQuantity`, else a text that states a number (`_TEXT_AMOUNT`); None when it gives none."""
+    """Its value: its `valueQuantity`, else words (`_words`) that state a number (`_TEXT_AMOUNT`); None when it gives
+    none."""
     measured = observation.value_quantity
     if measured is not None and measured.value is not None:
         units = tuple(u for u in (measured.code, measured.unit) if u)
         return Sent(measured.value, observation.value_comparator, units, measured.unit or measured.code)
-    written = _TEXT_AMOUNT.match(observation.value_string) if observation.value_string else None
+    text = _words(observation)
+    written = _TEXT_AMOUNT.match(text) if text else None
     if written is None:
         return None
     unit = written.group(3)
@@ -405,20 +429,27 @@ def _reading(observation: Observation, test: ValidityTest) -> Reading | None:
 
 
 def _unread(observation: Observation, test: ValidityTest) -> bool:
-    """Whether it gives a value the criteria cannot read (`_reading`): in a unit they do not convert, or as text that
-    states no number ("See comment")."""
+    """Whether it gives a value the criteria cannot read (`_reading`): in a unit they do not convert, or in words that
+    state no number ("See comment", `_text`)."""
     if observation.value_quantity is None or observation.value_quantity.value is None:
-        return bool(observation.value_string) and _reading(observation, test) is None
+        return bool(_text(observation)) and _reading(observation, test) is None
     return _reading(observation, test) is None
 
 
 def _words_judged(observation: Observation, words: Words) -> bool:
-    """Whether a text that states no number says what the specimen is by words the criteria know: a verdict
-    ("Dilute", read by `_verdict`), one the lab denies ("Not dilute") or "Normal" (`_FIT_TEXT`): fit."""
+    """Whether words that state no number (`_text`) say what the specimen is by words the criteria know: a verdict
+    ("Dilute", read by `_verdict`), one the lab denies ("Not dilute") or "Normal" (`_FIT_TEXT`, `_FIT_CODES`): fit."""
     if _sent(observation) is not None:
         return False
-    written = observation.value_string or ""
-    return bool(words.unfit(observation)) or words.denied(observation) or _FIT_TEXT.match(written) is not None
+    return bool(words.unfit(observation)) or words.denied(observation) or _said_normal(observation)
+
+
+def _said_normal(observation: Observation) -> bool:
+    """Whether its value says it is within its range: "Normal" in words (`_FIT_TEXT`) or by code (`_FIT_CODES`)."""
+    if _FIT_TEXT.match(_text(observation) or "") is not None:
+        return True
+    concept = observation.value_concept
+    return concept is not None and any((coding.system, coding.code) in _FIT_CODES for coding in concept.codings)
 
 
 def _name(observation: Observation, test: ValidityTest) -> str:
@@ -440,7 +471,7 @@ def _written(observation: Observation, test: ValidityTest) -> str:
     with no unit", "Creatinine [Mass/volume] in Urine 15 mmol/24 h, a unit PainPlan does not read", "Creatinine Ur
     "See comment", a value in words PainPlan does not read"."""
     if _sent(observation) is None:
-        return f'{_name(observation, test)} "{observation.value_string}", a value in words PainPlan does not read'
+        return f'{_name(observation, test)} "{_text(observation)}", a value in words PainPlan does not read'
     value, unit = _as_sent(observation)
     if unit is None:
         return f"{_name(observation, test)} {value}, sent with no unit"
