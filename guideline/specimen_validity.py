@@ -49,17 +49,24 @@ class ValidityTest:
 @dataclass(frozen=True)
 class Reading:
     """A validity result's value in the criteria's unit: exact, or only a bound (`comparator` "<", "<=", ">", ">=",
-    as FHIR's `valueQuantity.comparator` gives a value beyond what the lab measures: "<5 mg/dL")."""
+    as FHIR's `valueQuantity.comparator` gives a value beyond what the lab measures: "<5 mg/dL"), or none when it
+    gives one PainPlan cannot read (`NOT_READ`: a creatinine with no unit, "See comment")."""
 
-    value: Decimal
+    value: Decimal | None
     comparator: str | None = None
 
     def meets(self, cmp: str, limit: Decimal) -> bool | None:
         """Whether the value meets "`cmp` `limit`": True or False when it is exact or its bound decides it, None when
-        a bound leaves it open ("<30" against "<20": it may be 12 or 25)."""
+        a bound leaves it open ("<30" against "<20": it may be 12 or 25) or it was not read (it may be anything)."""
+        if self.value is None:
+            return None
         if self.comparator is None:
             return _COMPARATORS[cmp](self.value, limit)
         return _decided(self.comparator, self.value, cmp, limit)
+
+
+# A value given but not read: it leaves every criterion on its test open, as a bound that decides none would.
+NOT_READ = Reading(None)
 
 
 def _decided(bound: str, edge: Decimal, cmp: str, limit: Decimal) -> bool | None:
@@ -247,8 +254,8 @@ NO_VERDICTS = SpecimenVerdicts({}, {}, {})
 class Validity:
     """What a record's validity results say of their specimens, read in one pass: the verdicts of those they find
     unfit (`verdicts`: "dilute"), and, as written with why, those not judged (`not_judged`, `_unjudged`), of which
-    those named beside positives too (`beside_positives`): a bound that leaves open a verdict that would leave them
-    unread ("substituted", "invalid"; `POSITIVES_STAND`)."""
+    those named beside positives too (`beside_positives`): a bound or a value not read that leaves open a verdict
+    that would leave them unread ("substituted", "invalid"; `POSITIVES_STAND`)."""
 
     verdicts: SpecimenVerdicts
     not_judged: SpecimenVerdicts
@@ -288,37 +295,44 @@ def _unjudged(
     verdicts: Sequence[str],
     open_rules: Sequence[Rule],
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """One specimen's validity results not judged, as written with why: in a unit or words not read (`_unread`) when
-    none finds it unfit, and a bound that leaves a verdict open (`_open_bounds`); and of them, those that leave open
-    a verdict that would leave its positives unread too (`POSITIVES_STAND`)."""
-    unread = (
-        () if verdicts else tuple(_written(o, t) for o, t in results if _unread(o, t) and not _words_judged(o, words))
-    )
-    bounds = _open_bounds(results, open_rules)
-    beside_positives = tuple(written for written, open_ in bounds if not POSITIVES_STAND.issuperset(open_))
-    return (*unread, *(written for written, _ in bounds)), beside_positives
+    """One specimen's validity results not judged, as written with why (`_not_judged`), those not read before the
+    bounds; and of them, those that leave open a verdict that would leave its positives unread too
+    (`POSITIVES_STAND`)."""
+    named = [found for o, t in results if (found := _not_judged(o, t, words, verdicts, open_rules)) is not None]
+    named.sort(key=lambda found: found[0])
+    return tuple(written for _, written, _ in named), tuple(written for _, written, serious in named if serious)
 
 
-def _open_bounds(
-    results: Sequence[tuple[Observation, ValidityTest]], open_rules: Sequence[Rule]
-) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The bounds that leave an open rule open (`_verdict`), each as written with the verdicts it cannot tell
-    (`_bound_written`), and those verdicts."""
-    named = []
-    for observation, test in results:
-        reading = _reading(observation, test)
-        if reading is None or reading.comparator is None:
-            continue
-        verdicts = [
-            rule.verdict
-            for rule in open_rules
-            for loinc, cmp, limit in rule.conditions
-            if loinc == test.loinc and reading.meets(cmp, limit) is None
-        ]
-        if verdicts:
-            cannot_tell = tuple(dict.fromkeys(verdicts))
-            named.append((_bound_written(observation, test, cannot_tell), cannot_tell))
-    return tuple(named)
+def _not_judged(
+    observation: Observation, test: ValidityTest, words: Words, verdicts: Sequence[str], open_rules: Sequence[Rule]
+) -> tuple[bool, str, bool] | None:
+    """A result not judged, when it is named: not read (`_not_read`) when no verdict is found, or not read or given
+    only as a bound that leaves an open rule open (`_verdict`), with the verdicts it cannot tell (`_left_open`). As
+    (whether it is a bound, how it is written, whether it leaves open a verdict beside positives); else None."""
+    reading = _reading(observation, test)
+    not_read = reading is None and _not_read(observation, test, words)
+    if not not_read and (reading is None or reading.comparator is None):
+        return None  # read exactly, or words that judge it
+    cannot_tell = _left_open(test, reading or NOT_READ, open_rules)
+    if not cannot_tell and (verdicts or not not_read):
+        return None
+    serious = not POSITIVES_STAND.issuperset(cannot_tell)
+    if not not_read:
+        return True, _bound_written(observation, test, cannot_tell), serious
+    # a result not read that leaves only dilution open is named as ever: the gap's own words say what it left open
+    return False, _written(observation, test) + (_cannot_tell(cannot_tell) if serious else ""), serious
+
+
+def _left_open(test: ValidityTest, reading: Reading, open_rules: Sequence[Rule]) -> tuple[str, ...]:
+    """The verdicts of the open rules whose condition on its test its reading leaves open: a bound that cannot decide
+    it, or a value not read (`NOT_READ`)."""
+    verdicts = [
+        rule.verdict
+        for rule in open_rules
+        for loinc, cmp, limit in rule.conditions
+        if loinc == test.loinc and reading.meets(cmp, limit) is None
+    ]
+    return tuple(dict.fromkeys(verdicts))
 
 
 def _by_specimen(
@@ -372,7 +386,7 @@ def _verdict(
     # A rule a bound leaves open is passed over for the next that surely holds ("<5 mg/dL" beside a gravity of 1.025
     # is dilute for certain, substituted only below 2, which it cannot tell), but kept, to be named: passed over in
     # silence, a certain "dilute" hid an open "substituted", whose positives are unreadable too.
-    readings = _readings(results)
+    readings = _readings(results, words)
     passed_over: list[Rule] = []
     for rule in criteria.rules:
         holds = _holds(rule, readings)
@@ -395,11 +409,14 @@ def _says_more(verdict: str, found: Sequence[str]) -> bool:
     return not found or verdict not in POSITIVES_STAND
 
 
-def _readings(results: Sequence[tuple[Observation, ValidityTest]]) -> dict[str, list[Reading]]:
-    """The values the criteria can read (`_reading`), by the LOINC the criteria judge them as."""
+def _readings(results: Sequence[tuple[Observation, ValidityTest]], words: Words) -> dict[str, list[Reading]]:
+    """The values the criteria can read (`_reading`), and those given but not read (`NOT_READ`, `_not_read`), by the
+    LOINC the criteria judge them as."""
     readings: dict[str, list[Reading]] = {}
     for observation, test in results:
         reading = _reading(observation, test)
+        if reading is None and _not_read(observation, test, words):
+            reading = NOT_READ
         if reading is not None:
             readings.setdefault(test.loinc, []).append(reading)
     return readings
@@ -434,6 +451,12 @@ def _unread(observation: Observation, test: ValidityTest) -> bool:
     if observation.value_quantity is None or observation.value_quantity.value is None:
         return bool(_text(observation)) and _reading(observation, test) is None
     return _reading(observation, test) is None
+
+
+def _not_read(observation: Observation, test: ValidityTest, words: Words) -> bool:
+    """Whether it gives a value the criteria cannot read (`_unread`) in words that do not judge it either
+    (`_words_judged`)."""
+    return _unread(observation, test) and not _words_judged(observation, words)
 
 
 def _words_judged(observation: Observation, words: Words) -> bool:
@@ -483,9 +506,12 @@ def _bound_written(observation: Observation, test: ValidityTest, verdicts: Itera
     cannot tell whether the specimen was dilute"."""
     value, unit = _as_sent(observation)
     given = f"{value} {unit}" if unit else value
-    return f"{_name(observation, test)}, given only as {given}, which cannot tell whether the specimen was " + (
-        " or ".join(verdicts)
-    )
+    return f"{_name(observation, test)}, given only as {given}" + _cannot_tell(verdicts)
+
+
+def _cannot_tell(verdicts: Iterable[str]) -> str:
+    """What a result not judged cannot tell: ", which cannot tell whether the specimen was substituted or dilute"."""
+    return ", which cannot tell whether the specimen was " + " or ".join(verdicts)
 
 
 def _holds(rule: Rule, readings: Mapping[str, Sequence[Reading]]) -> bool | None:

@@ -169,10 +169,73 @@ def test_the_unexpected_negative_names_its_specimen_validity_not_judged(tmp_path
     )
 
 
-def test_a_validity_result_not_read_beside_one_that_finds_the_specimen_dilute_is_not_named() -> None:
-    """The specimen is judged dilute by its specific gravity: its negatives are unread already, named as such."""
-    results = _with_specimen([*_screen("NEGATIVE", "NEGATIVE"), _unread_creatinine(None, None), _gravity(1.001)])
-    assert _named(results) == ()
+SUBSTITUTION_OPEN = (
+    "Creatinine [Mass/volume] in Urine 15, sent with no unit, which cannot tell whether the specimen was substituted"
+)
+
+
+def test_a_validity_result_not_read_beside_one_that_finds_the_specimen_dilute_names_the_substitution_it_leaves_open(
+    tmp_path,
+) -> None:
+    """The specimen is judged dilute by its specific gravity: its negatives are unread already, named as such. This
+    test expected nothing named, written before a bound's open verdict was named: but with a gravity of 1.001 a
+    creatinine below 2 mg/dL is substituted, which one in no unit cannot tell, and a substituted specimen's positives
+    are unread too; it is named as a bound that leaves substitution open is."""
+    validity = [_unread_creatinine(None, None), _gravity(1.001)]
+    detail = _udt_detail(tmp_path, validity)
+    assert detail is not None and WHY_DILUTE in detail
+    assert _named(_with_specimen([*_screen("NEGATIVE", "NEGATIVE"), *validity])) == (
+        f"{SUBSTITUTION_OPEN} (specimen of the urine drug test of {TEST_DAY})",
+    )
+
+
+def test_a_validity_result_not_read_that_leaves_substitution_open_is_named_beside_positives(tmp_path) -> None:
+    """Passed over before: a positive stood as a finding on a specimen that may have been substituted."""
+    during_supply = {"effectiveDateTime": f"{days_ago(20)}T09:14:00-05:00"}
+    screen = [r | during_supply for r in _screen("POSITIVE", "NEGATIVE", flag="A")]
+    validity = [_unread_creatinine(None, None, **during_supply), _gravity(1.001, **during_supply)]
+    assert _named(_with_specimen([*screen, *validity])) == (
+        f"{SUBSTITUTION_OPEN} (specimen of the urine drug test of {days_ago(20)})",
+    )
+    found = _card(_order_sign(tmp_path, _with_specimen([*screen, *validity])), "unexpected-uds-result")
+    assert found is not None
+    assert (
+        "positive for opiates, not prescribed in the 30 days before; its specimen's validity could not be judged "
+        f"({SUBSTITUTION_OPEN}); a substituted or invalid specimen may not be the patient's urine" in found["detail"]
+    )
+
+
+def _unread_ph() -> dict[str, Any]:
+    """A urine pH in a unit a pH is never sent in, as a mapping error at an interface sends it."""
+    return _creatinine_as_sent(5, "mmol/L", "mmol/L", ("2756-5", "pH of Urine")) | {"id": "svt.ph"}
+
+
+def test_a_validity_result_not_read_beside_a_certain_substitution_is_not_named() -> None:
+    """Substituted for certain: every result of the specimen is unread already, whatever a pH not read could say."""
+    validity = [_creatinine(1), _gravity(1.0005), _unread_ph()]
+    assert _named(_with_specimen([*_screen("POSITIVE", "NEGATIVE", flag="A"), *validity])) == ()
+
+
+@pytest.mark.parametrize(
+    ("validity", "written"),
+    [
+        pytest.param(
+            [_creatinine(85), _unread_ph()],
+            "pH of Urine 5 mmol/L, a unit PainPlan does not read, which cannot tell whether the specimen was invalid",
+            id="pH-invalid",
+        ),
+        pytest.param(
+            [_unread_creatinine(None, None), _gravity(1.025)],
+            "Creatinine [Mass/volume] in Urine 15, sent with no unit, which cannot tell whether the specimen was "
+            "substituted or dilute",
+            id="creatinine-beside-gravity-1.025",
+        ),
+    ],
+)
+def test_a_validity_result_not_read_that_leaves_a_verdict_open_says_which_beside_positives(validity, written) -> None:
+    """As a bound that cannot decide is: a substituted or invalid specimen's positives are unread too."""
+    results = _with_specimen([*_screen("POSITIVE", "NEGATIVE", flag="A"), *validity])
+    assert _named(results) == (f"{written} (specimen of the urine drug test of {TEST_DAY})",)
 
 
 def test_a_validity_result_not_read_beside_positives_only_is_not_named() -> None:
