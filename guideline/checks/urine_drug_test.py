@@ -150,10 +150,11 @@ def unreadable_words(tests: tuple[UnreadableTest, ...]) -> str:
 
 def validity_not_judged(facts: Facts) -> tuple[str, ...]:
     """Where this check or `unexpected-uds-result` runs and applies: the validity results PainPlan could not judge of
-    the specimens of the tests that read a substance negative in the months the checks read (`report_months`: a
-    site's longer `lookback_months` counts older tests as done), each with its test's day. Such a test counts as done
-    and its negatives as negatives, since its specimen is not known to be dilute; named, so that neither is taken for
-    a specimen known to be fit."""
+    the specimens of the tests in the months the checks read (`report_months`: a site's longer `lookback_months`
+    counts older tests as done), by the card's rule (`unexpected_uds_result.specimen_not_judged`: every one beside a
+    negative, and beside a positive those that leave a substitution or invalidity open), each with its test's day.
+    Such a test's results are read as its other validity results allow; named, so that none is taken for one read on a
+    specimen known to be fit."""
     if facts.validity_not_judged is NO_VERDICTS:
         return ()  # the usual chart: every validity result read, or none sent
     if not (reads_results(facts) or (facts.config.check(CHECK_ID).runs_on(facts.context.hook) and applies(facts))):
