@@ -64,13 +64,9 @@ def run_feedback_report(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        engine = make_engine(url)
-    except ConfigError as error:
-        print(f"painplan feedback-report: {error}", file=sys.stderr)
-        return 2
-    # Which database, its password hidden: the error's own text may carry rows, so only its type is said.
-    named = engine.url.render_as_string(hide_password=True)
-    try:
+        engine = make_engine(url)  # a URL it cannot use is a ConfigError, never a database error
+        # Which database, its password hidden: the error's own text may carry rows, so only its type is said.
+        named = engine.url.render_as_string(hide_password=True)
         upgrade(engine)
         rows = report_rows(engine)
     except ConfigError as error:
