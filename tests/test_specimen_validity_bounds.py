@@ -218,7 +218,8 @@ def test_a_bound_that_leaves_only_dilution_open_is_not_named_beside_positives() 
 
 
 def test_a_certain_substitution_leaves_nothing_open_to_name() -> None:
-    """Substituted for certain: every result of the specimen is unread already, whatever a pH bound says."""
+    """Substituted for certain: nothing is left open to name, whatever a pH bound says (the positive's line says the
+    certain verdict instead: `test_the_unexpected_positive_says_its_specimen_read_substituted_or_invalid`)."""
     validity = [_bound(_creatinine(2), "<"), _gravity(1.0005), _bound(_ph(5), "<")]
     assert _named(_positive_with(*validity)) == ()
 
@@ -244,4 +245,28 @@ def test_the_unexpected_positive_says_its_specimen_may_be_invalid(tmp_path) -> N
         "positive for opiates, not prescribed in the 30 days before; its specimen's validity could not be judged "
         "(pH of Urine, given only as < 5 [pH], which cannot tell whether the specimen was invalid); a substituted or "
         "invalid specimen may not be the patient's urine" in found["detail"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("validity", "verdict"),
+    [
+        ([_creatinine(1), _gravity(1.0005)], "substituted"),
+        ([_creatinine(85), _ph(3)], "invalid"),
+    ],
+)
+def test_the_unexpected_positive_says_its_specimen_read_substituted_or_invalid(
+    tmp_path: Any, validity: list[dict[str, Any]], verdict: str
+) -> None:
+    """Read for certain as substituted or invalid, the specimen's positive still stands (a threshold read by PainPlan
+    is no lab's verdict on the drug result), but its line says so, as it says a verdict only possible: before, the
+    possible one was said and the certain one was not."""
+    during_supply = {"effectiveDateTime": f"{days_ago(20)}T09:14:00-05:00"}
+    screen = [r | during_supply for r in _screen("POSITIVE", "NEGATIVE", flag="A")]
+    dated = [r | during_supply for r in validity]
+    found = _card(_order_sign(tmp_path, _with_specimen([*screen, *dated])), "unexpected-uds-result")
+    assert found is not None
+    assert (
+        f"positive for opiates, not prescribed in the 30 days before; its specimen's validity results read it "
+        f"{verdict}; a substituted or invalid specimen may not be the patient's urine" in found["detail"]
     )

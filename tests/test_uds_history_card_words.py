@@ -87,3 +87,19 @@ def test_a_positive_whose_specimen_may_be_invalid_says_so_on_its_row(tmp_path: A
         "the patient&#39;s urine"
     )
     assert said in _row(_uds_table(html), "Opiates Ur Ql Scn")
+
+
+def test_a_positive_whose_specimen_read_invalid_says_so_on_its_row(tmp_path: Any) -> None:
+    """A pH of 3 reads the specimen invalid for certain: its positive stands, and its row says what the card's line
+    says, as it does of a pH that only may be invalid (before, the possible verdict was said, the certain one not)."""
+    results = [
+        *_screen("POSITIVE", "POSITIVE", flag="A", oxycodone_flag="A"),
+        _creatinine(85, category=LABORATORY),
+        _ph(3, category=LABORATORY),
+    ]
+    html = _page(tmp_path, [patient(), *_long_term_fills(), *_with_specimen(results)])
+    said = (
+        "its specimen&#39;s validity results read it invalid; a substituted or invalid specimen may not be the "
+        "patient&#39;s urine"
+    )
+    assert said in _row(_uds_table(html), "Opiates Ur Ql Scn")

@@ -19,7 +19,7 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts, unread_words
-from guideline.specimen_validity import NO_VERDICTS
+from guideline.specimen_validity import NO_VERDICTS, POSITIVES_STAND
 from guideline.terminology import OPIOID
 from guideline.timeutil import months_before
 from guideline.uds import (
@@ -230,6 +230,10 @@ def _either_drug(results: Sequence[UdsResult]) -> tuple[str, ...]:
     )
 
 
+# What a substituted or invalid specimen means for a positive found in it, possible or read for certain.
+NOT_THE_PATIENTS = "a substituted or invalid specimen may not be the patient's urine"
+
+
 def specimen_not_judged(facts: Facts, result: UdsResult) -> tuple[str, ...]:
     """The validity results of its specimen PainPlan could not judge (`Facts.specimen_validity`), as written: every
     one when it read a substance negative (on a dilute specimen a negative would go unread); else, when it read a
@@ -260,8 +264,19 @@ def _validity_said(facts: Facts, result: UdsResult, item: SubstanceResult) -> st
     """What an unexpected result's line adds when its specimen's validity could not be judged: a negative was read as
     a negative (not known to be dilute), and dilution, not a missed dose, may explain it; a positive as a positive,
     though its specimen may be one that is not the patient's urine."""
+    if item.value == "positive" and (read := read_unfit_words(result)):
+        return f"; {read}"
     unread = _not_judged_beside(facts, result, item.value) if item.value in ("negative", "positive") else ()
     return f"; {validity_not_judged_words(unread, item.value)}" if unread else ""
+
+
+def read_unfit_words(result: UdsResult) -> str | None:
+    """ "its specimen's validity results read it substituted; a substituted or invalid specimen may not be the
+    patient's urine", when they read for certain a verdict that leaves its positives in doubt (not "dilute":
+    `POSITIVES_STAND`). Its positives stand all the same (a threshold PainPlan reads is no lab's verdict on the drug
+    result), but a positive's line and its row on the plan page say so, as they say a verdict only possible."""
+    read = [verdict for verdict in result.observation.specimen_unfit if verdict not in POSITIVES_STAND]
+    return f"its specimen's validity results read it {and_list(read)}; {NOT_THE_PATIENTS}" if read else None
 
 
 def validity_not_judged_words(unread: Sequence[str], value: str = "negative") -> str:
@@ -271,10 +286,7 @@ def validity_not_judged_words(unread: Sequence[str], value: str = "negative") ->
     written = "; ".join(unread)  # each says why: a unit or words not read, or a bound that cannot tell
     if value == "negative":
         return f"its specimen's validity could not be judged ({written}); a dilute specimen can read negative"
-    return (
-        f"its specimen's validity could not be judged ({written}); a substituted or invalid specimen may not be the "
-        "patient's urine"
-    )
+    return f"its specimen's validity could not be judged ({written}); {NOT_THE_PATIENTS}"
 
 
 # -- the card --------------------------------------------------------------------------------------------------

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from guideline.checks.unexpected_uds_result import RESULT_MONTHS, specimen_not_judged, validity_not_judged_words
+from guideline.checks.unexpected_uds_result import (
+    RESULT_MONTHS,
+    read_unfit_words,
+    specimen_not_judged,
+    validity_not_judged_words,
+)
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import pending_orders, report_months
 from guideline.plan.model import QueryStatus
@@ -170,7 +175,10 @@ def _negatives_expected(result: UdsResult) -> tuple[str, ...]:
 
 def _validity_note(facts: Facts, result: UdsResult) -> str | None:
     """What its row says when its specimen's validity could not be judged, by the card's rule and in its words
-    (`unexpected_uds_result.specimen_not_judged`: beside a positive only when a verdict left open would unread it)."""
+    (`unexpected_uds_result.specimen_not_judged`: beside a positive only when a verdict left open would unread it;
+    `read_unfit_words`: beside a positive on a specimen read substituted or invalid for certain)."""
+    if any(s.value == "positive" for s in result.substances) and (read := read_unfit_words(result)):
+        return read
     unread = specimen_not_judged(facts, result)
     if not unread:
         return None
