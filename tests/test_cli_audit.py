@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 from cds_support import hook_request, oxycodone_draft
-from synthetic_export import OXYCODONE_10, order, organization, patient, practitioner, write_export, write_ndjson
+from synthetic_export import (
+    OXYCODONE_10,
+    dispense,
+    order,
+    organization,
+    patient,
+    practitioner,
+    write_export,
+    write_ndjson,
+)
 
 from smart_app.cli import build_parser, main
 from smart_app.commands import settings_for
@@ -443,3 +452,87 @@ def test_mme_reads_the_sites_settings_file_as_every_other_command_does(tmp_path,
     config.write_text('[guideline.mme]\nprofile = "cdc2099"\n')
     assert main(["mme", str(order), "--config", str(config)]) == 2
     assert only_line(capsys) == "painplan mme: mme.profile must be cdc2022 or cdc2016"
+
+
+def fills(number: int, first: int) -> list[dict]:
+    """`number` of patient A's oxycodone fills in the quarter, ids from `first`."""
+    return [
+        dispense(f"md{n}", "A", OXYCODONE_10, "2026-02-01", 120, 30, "er-doc", "ph1")
+        for n in range(first, first + number)
+    ]
+
+
+def split_fills(folder: Path, held: dict[str, int]) -> None:
+    """A big type split over three files, as a server splits it: the manifest lists 3 of MedicationDispense (2, 3 and
+    2 fills); `held` is the files the folder holds, each with how many fills it holds."""
+    exported_quarter(folder)
+    manifest(folder, [
+        {"type": "Patient", "url": f"{FILES}/Patient.ndjson", "count": 1},
+        {"type": "MedicationRequest", "url": f"{FILES}/MedicationRequest.ndjson", "count": 1},
+        {"type": "MedicationDispense", "url": f"{FILES}/MedicationDispense.000.ndjson", "count": 2},
+        {"type": "MedicationDispense", "url": f"{FILES}/MedicationDispense.001.ndjson", "count": 3},
+        {"type": "MedicationDispense", "url": f"{FILES}/MedicationDispense.002.ndjson", "count": 2},
+    ])  # fmt: skip
+    for number, (name, lines) in enumerate(held.items()):
+        write_ndjson(folder, name, fills(lines, 10 * number))
+
+
+def test_one_of_the_files_a_manifest_lists_of_a_type_missing_from_input_is_named(tmp_path, capsys):
+    # The download of the second of three fill files was interrupted: the run read the other two and said nothing,
+    # three of seven fills silently lost.
+    folder = tmp_path / "in"
+    split_fills(folder, {"MedicationDispense.000": 2, "MedicationDispense.002": 2})
+    code, out, quality = review_of(folder, capsys)
+    assert quality["input_files_not_read"] == {
+        "manifest.json: the export's manifest lists MedicationDispense file MedicationDispense.001.ndjson "
+        "(3 resources), and INPUT holds no such file: not read": 1
+    }
+    assert code == 3 and out.splitlines()[-1].startswith("not read (exit status 3): 1 input file (manifest.json")
+    assert quality["resources_by_type"]["MedicationDispense"] == 4  # the files there are still reviewed
+
+
+def test_a_file_holding_fewer_lines_than_its_manifest_count_is_named(tmp_path, capsys):
+    # A copy cut off at a line break: the file reads whole, but holds 1 of the 3 fills the server wrote to it.
+    folder = tmp_path / "in"
+    split_fills(folder, {"MedicationDispense.000": 2, "MedicationDispense.001": 1, "MedicationDispense.002": 2})
+    code, _, quality = review_of(folder, capsys)
+    assert quality["input_files_not_read"] == {
+        "MedicationDispense.001.ndjson: holds 1 line, and the export's manifest (manifest.json) says the server wrote "
+        "3 MedicationDispense resources to it: cut off?": 1
+    }
+    assert code == 3
+
+
+def test_files_saved_under_the_names_painplans_export_gives_them_are_found(tmp_path, capsys):
+    # `--export` saves each file as <number>.<type>.ndjson, whatever the url's name: every file is there.
+    folder = tmp_path / "in"
+    write_ndjson(folder, "0000.Patient", [practitioner("er-doc"), organization("ph1"), patient("A")])
+    write_ndjson(folder, "0001.MedicationDispense", fills(2, 0))
+    write_ndjson(folder, "0002.MedicationDispense", fills(3, 10))
+    manifest(folder, [
+        {"type": "Patient", "url": f"{FILES}/a7f3", "count": 3},
+        {"type": "MedicationDispense", "url": f"{FILES}/b81c", "count": 2},
+        {"type": "MedicationDispense", "url": f"{FILES}/c9d2", "count": 3},
+    ])  # fmt: skip
+    code, out, quality = review_of(folder, capsys)
+    assert quality["input_files_not_read"] == {} and code == 0
+    (folder / "0002.MedicationDispense.ndjson").unlink()
+    code, out, quality = review_of(folder, capsys)
+    assert quality["input_files_not_read"] == {
+        "manifest.json: the export's manifest lists MedicationDispense file 0002.MedicationDispense.ndjson "
+        "(3 resources), and INPUT holds no such file: not read": 1
+    }
+
+
+def test_a_client_that_names_files_its_own_way_is_judged_by_type(tmp_path, capsys):
+    # No file the manifest lists is found by name (1.Patient.ndjson, as another client saves them): nothing can be
+    # matched file by file, and naming every file missing would be false.
+    folder = tmp_path / "in"
+    write_ndjson(folder, "1.Patient", [practitioner("er-doc"), organization("ph1"), patient("A")])
+    write_ndjson(folder, "2.MedicationDispense", fills(2, 0))
+    manifest(folder, [
+        {"type": "Patient", "url": f"{FILES}/Patient.ndjson", "count": 3},
+        {"type": "MedicationDispense", "url": f"{FILES}/MedicationDispense.ndjson", "count": 2},
+    ])  # fmt: skip
+    code, out, quality = review_of(folder, capsys)
+    assert quality["input_files_not_read"] == {} and code == 0

@@ -17,7 +17,7 @@ from guideline.population import Period, PopulationError
 from guideline.population.enrolment import enrolment_not_checked
 from guideline.population.summary import lookback_not_reached
 from guideline.population.unchecked import not_checked
-from smart_app.population.inputs import InputFolder, ndjson_files, prepare_inputs, types_not_held
+from smart_app.population.inputs import InputFolder, ndjson_files, not_held, prepare_inputs
 from smart_app.population.outputs import OutputNotWritten
 from smart_app.population.progress import Progress
 from smart_app.population.run_folder import RunGoing, only_run, run_folder
@@ -274,7 +274,7 @@ def _review_into(
     quality.merge(prepared.quality)
     prepared.name_without_patient(quality)
     server_outcomes(prepared.sources, quality)
-    quality.input_files_not_read.update(types_not_held(inputs, quality.resources_by_type, EXPECTED_TYPES))
+    quality.input_files_not_read.update(not_held(inputs, prepared.lines, quality.resources_by_type, EXPECTED_TYPES))
     earliest = date.fromisoformat(quality.medication_data_from) if quality.medication_data_from else None
     quality.lookback_not_reached.update(lookback_not_reached(period, earliest))
     unchecked = enrolment_not_checked(quality, config["population"]["enrolment"])

@@ -28,7 +28,7 @@ from guideline.population import PopulationError, Quality
 from guideline.population.quality import in_name_order
 from guideline.record.release_names import NOT_R4
 from launch.clients import load_clients, normalize_iss
-from smart_app.population.inputs import GZIP_DAMAGE, as_read, damage, outcomes_in
+from smart_app.population.inputs import GZIP_DAMAGE, as_read, damage, export_file_name, outcomes_in
 from smart_app.population.progress import Progress
 from smart_app.population.worker import EXPECTED_TYPES
 
@@ -223,8 +223,7 @@ class BulkExport:
         )
         files = []
         for index, output in enumerate(outputs):
-            name = f"{index:04d}.{re.sub(r'[^A-Za-z]', '', str(output.get('type', 'Resource')))}.ndjson"
-            target = self.folder / name
+            target = self.folder / export_file_name(index, output.get("type", "Resource"))
             files.append(target)
             if output["url"] in done and target.exists():
                 continue  # finished before an interruption

@@ -26,6 +26,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import zlib
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import IO, Any, overload
+from urllib.parse import unquote, urlsplit
 
 from guideline.population import PopulationError, Quality
 from guideline.population.quality import in_name_order
@@ -126,37 +128,117 @@ def ndjson_files(folder: Path, exclude: Path | None = None) -> InputFolder:
     return InputFolder(folder, tuple(files), tuple(not_read), manifests=tuple(manifests))
 
 
-def types_not_held(inputs: InputFolder, read: Mapping[str, int], reviewed: Collection[str]) -> Counter[str]:
-    """Each type the review reads that an export's manifest among the files lists output of, but of which nothing was
-    read: a file the client did not download, or a copy left behind, is missing from the review as a file not read
-    is (`input_files_not_read`). Named by the manifest's path and the type; a type listed with a count of 0 is one
-    the server had none of. `read` is resources read by type (`Quality.resources_by_type`)."""
+def export_file_name(index: int, kind: object) -> str:
+    """The name `--export` saves the manifest's `index`th output file under (`0002.MedicationDispense.ndjson`)."""
+    return f"{index:04d}.{re.sub(r'[^A-Za-z]', '', str(kind))}.ndjson"
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """One output file an export's manifest lists: its type, how many resources it holds (None: not said), and the
+    names a client saves it under (the url's last path segment; `--export`'s name), each None when it has no url
+    or the url no name."""
+
+    kind: str
+    count: int | None
+    names: tuple[str | None, str | None]
+
+
+def not_held(
+    inputs: InputFolder, lines: Mapping[str, int], read: Mapping[str, int], reviewed: Collection[str]
+) -> Counter[str]:
+    """What an export's manifest among the files lists that the review did not read, for `input_files_not_read`: a
+    file the client did not download, or a copy left behind, is missing from the review as a file not read is. Each
+    type the review reads of which nothing was read, named by type; and, when the manifest's files are found by name
+    beside it, each other file of a type the review reads that is not there, and each that holds fewer lines than
+    the manifest's `count` (cut off at a line break). `lines` is the lines of each file read whole, by its name
+    (`PreparedInputs.lines`); `read` is resources read by type (`Quality.resources_by_type`)."""
     named: Counter[str] = Counter()
+    present = {inputs.name(path) for path in inputs.files} | {name for name, _ in inputs.not_read}
     for path in inputs.manifests:
-        for kind, (files, resources) in _listed_outputs(path).items():
-            if kind in reviewed and not read.get(kind):
+        where = inputs.name(path)
+        listed = _listed_files(path)
+        wanting = {item.kind for item in listed if item.kind in reviewed and not read.get(item.kind)}
+        for kind, (files, resources) in _by_type(listed).items():
+            if kind in wanting:
+                named[f"{where}: {_listing(kind, files, resources)}, and INPUT holds no {kind}: not read"] += 1
+        found = [_found(item, _beside(inputs, path), present) for item in listed]
+        if not any(found):  # the client names the files it saves its own way: judged by type alone
+            continue
+        style = Counter(index for _, index in filter(None, found)).most_common(1)[0][0]
+        for item, match in zip(listed, found, strict=True):
+            if item.kind not in reviewed or item.kind in wanting:
+                continue
+            if match is None:
+                named[f"{where}: {_missing(item, style)}"] += 1
+            elif item.count is not None and lines.get(match[0], item.count) < item.count:
+                held = lines[match[0]]
                 named[
-                    f"{inputs.name(path)}: {_listing(kind, files, resources)}, and INPUT holds no {kind}: not read"
+                    f"{match[0]}: holds {held:,} line{'' if held == 1 else 's'}, and the export's manifest ({where}) "
+                    f"says the server wrote {item.count:,} {item.kind} resources to it: cut off?"
                 ] += 1
     return named
 
 
-def _listed_outputs(path: Path) -> dict[str, tuple[int, int | None]]:
-    """A manifest's output files by type: how many, and how many resources they hold (None when a file says not)."""
+def _listed_files(path: Path) -> list[_Listed]:
+    """A manifest's output files that hold resources of a type (a file with a `count` of 0 holds none: a client
+    need not save it), in its order."""
     try:
         document = json.loads(path.read_bytes())
     except (OSError, ValueError):  # read whole as a manifest moments ago: changed since, it lists nothing to check
-        return {}
-    listed: dict[str, tuple[int, int | None]] = {}
-    for entry in document.get("output") or ():
-        kind = entry.get("type") if isinstance(entry, dict) else None
-        count = entry.get("count") if isinstance(entry, dict) else None
-        known = isinstance(count, int) and not isinstance(count, bool)
-        if not isinstance(kind, str) or (known and count == 0):  # no type to look for, or nothing in the file
+        return []
+    outputs = document.get("output") if isinstance(document, dict) else None
+    listed: list[_Listed] = []
+    index = -1  # `--export` numbers the outputs that have a url, and only those
+    for entry in outputs if isinstance(outputs, list) else ():
+        if not isinstance(entry, dict):
             continue
-        files, resources = listed.get(kind, (0, 0))
-        listed[kind] = (files + 1, resources + count if known and resources is not None else None)
+        url = entry.get("url")
+        if isinstance(url, str):
+            index += 1
+        kind, count = entry.get("type"), entry.get("count")
+        count = count if isinstance(count, int) and not isinstance(count, bool) else None
+        if not isinstance(kind, str) or count == 0:  # no type to look for, or nothing in the file
+            continue
+        if not isinstance(url, str):  # no file to look for by name: counted by type only
+            listed.append(_Listed(kind, count, (None, None)))
+            continue
+        segment = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        listed.append(_Listed(kind, count, (segment or None, export_file_name(index, kind))))
     return listed
+
+
+def _by_type(listed: Iterable[_Listed]) -> dict[str, tuple[int, int | None]]:
+    """The files listed by type: how many, and how many resources they hold (None when a file says not)."""
+    totals: dict[str, tuple[int, int | None]] = {}
+    for item in listed:
+        files, resources = totals.get(item.kind, (0, 0))
+        totals[item.kind] = (files + 1, None if resources is None or item.count is None else resources + item.count)
+    return totals
+
+
+def _beside(inputs: InputFolder, manifest: Path) -> str:
+    """The manifest's folder inside INPUT, as a prefix of the names of the files beside it ("" at the top)."""
+    folder = inputs.name(manifest.parent)
+    return "" if folder == "." else folder + "/"
+
+
+def _found(item: _Listed, beside: str, present: Collection[str]) -> tuple[str, int] | None:
+    """The file beside the manifest that is the listed one (as saved, or gzip-compressed after), and which of its
+    names found it; None when none is there."""
+    for index, name in enumerate(item.names):
+        for saved in (f"{beside}{name}", f"{beside}{name}.gz") if name else ():
+            if saved in present:
+                return saved, index
+    return None
+
+
+def _missing(item: _Listed, style: int) -> str:
+    """ "the export's manifest lists MedicationDispense file MedicationDispense.001.ndjson (3 resources), and …",
+    named as the manifest's other files were found (by the url's name, or `--export`'s)."""
+    name = item.names[style] or item.names[1 - style] or "(with no url)"
+    count = f" ({item.count:,} resource{'' if item.count == 1 else 's'})" if item.count is not None else ""
+    return f"the export's manifest lists {item.kind} file {name}{count}, and INPUT holds no such file: not read"
 
 
 def _listing(kind: str, files: int, resources: int | None) -> str:
@@ -326,6 +408,7 @@ class PreparedInputs:
     quality: Quality = field(default_factory=Quality)
     sources: dict[str, Path] = field(default_factory=dict)  # the input's name → its file, as read
     named: Counter[str] = field(default_factory=Counter)  # the input's name → its malformed lines named so far
+    lines: dict[str, int] = field(default_factory=dict)  # the input's name → its lines, for a file read whole
 
     def name_of(self, engine_path: str) -> str:
         """The input's name for a path an engine reports (Spark gives a `file:` URI): by the file's own name."""
@@ -410,6 +493,8 @@ def prepare_inputs(inputs: InputFolder, workdir: Path, note: Callable[[str], Non
         prepared.read.append(name)
         prepared.sources[name] = path
         prepared.named[name] = len(read.named)
+        if not read.cut:  # one read in part is named already; its lines are not what it holds
+            prepared.lines[name] = read.lines
     if not prepared.paths:  # every file failed to open: the engines still read a folder, an empty one
         (workdir / "00000.ndjson").touch()
         prepared.paths.append(str(workdir / "00000.ndjson"))
@@ -446,6 +531,7 @@ class _Read:
     named: list[str] = field(default_factory=list)
     cut: str | None = None
     unopened: str | None = None
+    lines: int = 0  # every line read, blank and malformed ones too: what a manifest's `count` is checked against
 
 
 def _read_through(path: Path, copy: Path) -> _Read:
@@ -488,6 +574,7 @@ def _read_through(path: Path, copy: Path) -> _Read:
             # Damaged, and its copy could not even be created: the engines cannot read the file itself (they stop
             # at its damage), so they read none of it, and it is named as not read.
             reader.found.unopened = "not read" + reader.found.cut.removeprefix("read in part")
+        reader.found.lines = reader.lines
         return reader.found
 
 
