@@ -536,3 +536,34 @@ def test_a_client_that_names_files_its_own_way_is_judged_by_type(tmp_path, capsy
     ])  # fmt: skip
     code, out, quality = review_of(folder, capsys)
     assert quality["input_files_not_read"] == {} and code == 0
+
+
+def test_a_file_painplans_own_export_listed_but_did_not_download_is_named(tmp_path, capsys):
+    # `--export` keeps the manifest in its state file, not beside the files. Its download was interrupted after the
+    # first fill file, and the folder was then reviewed without --export: the run read one of two fill files, exit 0.
+    folder = tmp_path / "in"
+    write_ndjson(folder, "0000.Patient", [practitioner("er-doc"), organization("ph1"), patient("A")])
+    write_ndjson(folder, "0001.MedicationDispense", fills(2, 0))
+    state = {
+        "url": "https://ehr.example.org/fhir/Group/g1/$export",
+        "status_url": "https://ehr.example.org/fhir/bulkstatus/7",
+        "downloaded": [f"{FILES}/a7f3", f"{FILES}/b81c"],
+        "manifest": {
+            "transactionTime": "2026-04-01T02:00:00Z",
+            "request": "https://ehr.example.org/fhir/Group/g1/$export",
+            "requiresAccessToken": True,
+            "output": [
+                {"type": "Patient", "url": f"{FILES}/a7f3", "count": 3},
+                {"type": "MedicationDispense", "url": f"{FILES}/b81c", "count": 2},
+                {"type": "MedicationDispense", "url": f"{FILES}/c9d2", "count": 3},
+            ],
+            "error": [],
+        },
+    }
+    (folder / ".export-state.json").write_text(json.dumps(state, indent=2))
+    code, _, quality = review_of(folder, capsys)
+    assert quality["input_files_not_read"] == {
+        ".export-state.json: the export's manifest lists MedicationDispense file 0002.MedicationDispense.ndjson "
+        "(3 resources), and INPUT holds no such file: not read": 1
+    }
+    assert code == 3

@@ -127,7 +127,7 @@ def _run_alone(
         files = ndjson_files(input_dir, exclude=out)
     except (ConfigError, PopulationError) as error:
         return _usage(str(error))
-    from smart_app.population.export import error_files_among, reported_errors
+    from smart_app.population.export import error_files_among, reported_errors, saved_manifest
 
     # What the export's server said it could not export is missing from the review as a file not read would be,
     # whichever client saved its error files.
@@ -136,6 +136,7 @@ def _run_alone(
         files,
         not_read=files.not_read + reported.not_read + among.not_read,
         export_warnings=reported.warnings + among.warnings,
+        manifests=files.manifests + saved_manifest(input_dir),
     )
     try:
         summary = review(

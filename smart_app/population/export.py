@@ -344,6 +344,17 @@ def reported_errors(folder: Path) -> ReportedErrors:
     return ReportedErrors(tuple(not_read), tuple(warnings))
 
 
+def saved_manifest(folder: Path) -> tuple[Path, ...]:
+    """The state file, when it holds the manifest of the export `--export` downloaded into the folder: a manifest
+    among the files (`InputFolder.manifests`), so that a file it lists and did not download (an interrupted export
+    reviewed without --export, or a copy left part behind) is named (`inputs.not_held`)."""
+    try:
+        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()
+    return (folder / STATE_FILE,) if isinstance(state, dict) and isinstance(state.get("manifest"), dict) else ()
+
+
 def error_files_among(folder: Path, files: Sequence[Path]) -> ReportedErrors:
     """The error files another Bulk Data client saved among the data (SMART's bulk-data-client's
     `error/OperationOutcome.ndjson`), graded as the error files `--export` downloads are (`grade_error_file`): read

@@ -187,6 +187,8 @@ def _listed_files(path: Path) -> list[_Listed]:
         document = json.loads(path.read_bytes())
     except (OSError, ValueError):  # read whole as a manifest moments ago: changed since, it lists nothing to check
         return []
+    if isinstance(document, dict) and isinstance(document.get("manifest"), dict):
+        document = document["manifest"]  # `--export` keeps the manifest in its state file (export.saved_manifest)
     outputs = document.get("output") if isinstance(document, dict) else None
     listed: list[_Listed] = []
     index = -1  # `--export` numbers the outputs that have a url, and only those
