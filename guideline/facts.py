@@ -58,7 +58,7 @@ from guideline.history import (
 )
 from guideline.later_starts import counted_as_signed, draft_series, later_line, named_later
 from guideline.memo import cached_property
-from guideline.mme import MmeSummary, OrderMme, compute_mme
+from guideline.mme import MmeSummary, OrderMme, compute_mme, ndc_unread
 from guideline.recognition import recognise
 from guideline.recognition.cough import opioid_cough_medicine
 from guideline.recognition.cut_names import NotedName, with_where
@@ -974,30 +974,49 @@ class Facts:
             named.append(f"{order_named(recognition.shown, order)}: category {order_rules.category_label(order)}")
         return tuple(dict.fromkeys(named))
 
-    def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str) -> list[str]:
-        """The given unidentified orders, then the unidentified fills, each named by what recognition shows and its id
-        ("… (current order mr-1)", "… (<fill_kind> d-1)"), without repeats: the card and the plan page alike. Those
-        that start later are named apart (`unidentified_later`), never as current."""
+    def unidentified_lines(self, orders: Iterable[MedOrder], fill_kind: str) -> list[tuple[str, str]]:
+        """The given unidentified orders, then the unidentified fills, without repeats: each one's name, by what
+        recognition shows and its id ("… (current order mr-1)", "… (<fill_kind> d-1)"), and its line, which for one
+        known only by an NDC not read says why, as its MME line does (`ndc_unread`): "… (<fill_kind> d-1, it is known
+        only by its NDC, …)". The card's summary and a clinician's override go by the name, every list by the line.
+        Those that start later are named apart (`unidentified_later_lines`), never as current."""
         named = []
         for order in orders:
-            named.append(order_named(recognise(order.medication, self.terms).shown, order))
+            shown = recognise(order.medication, self.terms).shown
+            why = ndc_unread(order.medication, self.terms)
+            named.append((order_named(shown, order), order_named(shown, order, why)))
         for supply in self.unidentified_fills:
             dispense = supply.dispense
-            named.append(named_item(recognise(dispense.medication, self.terms).shown, fill_kind, dispense.id))
+            shown = recognise(dispense.medication, self.terms).shown
+            why = ndc_unread(dispense.medication, self.terms)
+            named.append((named_item(shown, fill_kind, dispense.id), named_item(shown, fill_kind, dispense.id, why)))
         return list(dict.fromkeys(named))
 
+    def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str) -> list[str]:
+        """The lines of `unidentified_lines`: how the card's list and the plan page alike name them."""
+        return list(dict.fromkeys(line for _, line in self.unidentified_lines(orders, fill_kind)))
+
     @cached_property
-    def unidentified_later(self) -> tuple[str, ...]:
+    def unidentified_later_lines(self) -> tuple[tuple[str, str], ...]:
         """The orders that start later (`later_orders`) whose medication nobody could identify, each named with the day
-        it starts ("… (order mr-2, starts on 2026-07-10)"): read by no check until it starts, and may be an opioid or
-        a benzodiazepine, so named, not passed over; never called current."""
+        it starts ("… (order mr-2, starts on 2026-07-10)"), with its line as `unidentified_lines` gives it (for one
+        known only by an NDC not read, "…, starts on 2026-07-10, it is known only by its NDC, …)"): read by no check
+        until it starts, and may be an opioid or a benzodiazepine, so named, not passed over; never called current."""
         named = []
         for order in self.later_orders:
             recognition = recognise(order.medication, self.terms)
             starts = order_rules.starts_after(order, self.today)
             if recognition.unidentified and starts is not None:
-                named.append(named_item(recognition.shown, "order", order.id, f"starts on {starts.isoformat()}"))
+                starting = f"starts on {starts.isoformat()}"
+                why = ndc_unread(order.medication, self.terms)
+                line = named_item(recognition.shown, "order", order.id, f"{starting}, {why}" if why else starting)
+                named.append((named_item(recognition.shown, "order", order.id, starting), line))
         return tuple(dict.fromkeys(named))
+
+    @cached_property
+    def unidentified_later(self) -> tuple[str, ...]:
+        """The lines of `unidentified_later_lines`: how the card's list, the plan page and the note name them."""
+        return tuple(dict.fromkeys(line for _, line in self.unidentified_later_lines))
 
     def overridden(self, check_id: str, part: str) -> bool:
         """Whether a clinician's unexpired override of `check_id` for this patient (and user) was set on a finding

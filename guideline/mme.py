@@ -485,6 +485,20 @@ def reason_words(reason: str, medication: ResolvedMedication, terms: Terminology
     return REASON_TEXT.get(reason)
 
 
+# Why a medication known only by its NDC could not be read (`_ndc_not_mapped`): the crosswalk lacks it, or its short
+# form fits two drugs. What an unidentified item is named by says it as well, since nothing else on the card does.
+NDC_UNREAD = frozenset({"ndc-not-mapped", "ndc-ambiguous"})
+
+
+def ndc_unread(medication: ResolvedMedication, terms: Terminology) -> str | None:
+    """Why a medication known only by its NDC could not be read, in its MME line's words (`reason_words`), else
+    None: the unidentified-medication card and the plan page name it with these words."""
+    found = identify_drug(medication, terms)
+    if isinstance(found, str) and found in NDC_UNREAD:
+        return reason_words(found, medication, terms)
+    return None
+
+
 def own_words(reason: str, medication: ResolvedMedication, terms: Terminology) -> str | None:
     """`reason_words` where they say more than the reason's stock text (REASON_TEXT), else None: an order's and a
     fill's `said`, which their lines show in place of their own stock text (a fill's is FILL_REASON_TEXT)."""

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from builders import all_text, card, run
 
+from guideline import named_gaps
 from guideline.config import GuidelineConfig
 from guideline.engine import Evaluation
 from guideline.fills import fill_mme
@@ -21,6 +22,7 @@ NDC = "http://hl7.org/fhir/sid/ndc"
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
 PAYLOAD = "payload"
+CARD = "unidentified-medication"
 OXYCODONE_APAP_5 = "1049221"  # acetaminophen 325 MG / oxycodone hydrochloride 5 MG Oral Tablet
 ALPRAZOLAM_05 = "308048"  # alprazolam 0.5 MG Oral Tablet
 ALPRAZOLAM_025 = "308047"  # alprazolam 0.25 MG Oral Tablet
@@ -177,3 +179,65 @@ def test_a_product_whose_packages_map_to_different_drugs_is_named_as_ambiguous()
 def test_a_short_form_the_crosswalk_does_not_hold_is_named_as_not_mapped() -> None:
     explanation = unidentified_with_reason("0121077504")
     assert "which neither PainPlan's packaged data nor the site's NDC crosswalk (ndc.rxnorm) maps" in explanation
+
+
+NOT_MAPPED = (
+    "it is known only by its NDC, which neither PainPlan's packaged data nor the site's NDC crosswalk (ndc.rxnorm) "
+    "maps to a product, so what it is could not be told (it may be an opioid)"
+)
+# Two short forms that fit more than one crosswalk product, and ten digits the crosswalk does not hold.
+WHY_NOT_READ = [("0406052301", AMBIGUOUS), ("00378-4003", AMBIGUOUS), ("0121077504", NOT_MAPPED)]
+
+
+@pytest.mark.parametrize(("code", "why"), WHY_NOT_READ)
+@pytest.mark.parametrize(
+    ("shape", "where"), [(claim_fill, "pharmacy fill"), (ndc_order, "current order")], ids=["dispense", "order"]
+)
+def test_the_unidentified_medication_card_says_why_an_ndc_was_not_read(
+    code: str, why: str, shape: Any, where: str
+) -> None:
+    # "NDC 0406052301" alone could not tell the clinician whether the crosswalk lacks it or it matches two drugs.
+    evaluation = run("order-sign", drafts=[oxycodone_draft()], resources=[shape(code)], config=CROSSWALK)
+    found = card(evaluation, CARD)
+    assert found is not None
+    assert f"- NDC {code} ({where} payload, {why})\n" in found.detail
+    # The summary and what an override quiets name it as before, without the why.
+    assert found.summary.startswith(f"Could not identify current medication NDC {code} ({where} payload):")
+    assert found.about == {f"NDC {code} ({where} payload)"}
+
+
+@pytest.mark.parametrize(("code", "why"), WHY_NOT_READ)
+def test_the_page_and_the_data_incomplete_card_say_why_an_ndc_was_not_read(code: str, why: str) -> None:
+    facts = run("patient-view", resources=[claim_fill(code)], config=CROSSWALK).facts
+    named = f"NDC {code} (current fill payload, {why})"
+    assert named in named_gaps.unidentified_orders(facts)
+    on_card = next(kind for kind in named_gaps.NAMED_GAPS if kind.key == "unidentified-medications")
+    assert on_card.card_named(facts) == (f"NDC {code} (pharmacy fill payload, {why})",)
+
+
+def test_a_draft_known_only_by_an_ambiguous_ndc_is_listed_with_why() -> None:
+    draft = ndc_order("0406052301")
+    draft.update(status="draft", authoredOn="2026-06-15")
+    found = card(run("order-sign", drafts=[draft], config=CROSSWALK), CARD)
+    assert found is not None
+    assert f"- NDC 0406052301 ({AMBIGUOUS})\n" in found.detail
+    assert found.summary.startswith("Could not identify NDC 0406052301:")
+
+
+def test_a_later_order_known_only_by_an_unmapped_ndc_is_listed_with_why() -> None:
+    later = ndc_order("0121077504")
+    later["dispenseRequest"]["validityPeriod"] = {"start": "2026-07-10"}
+    found = card(run("order-sign", drafts=[oxycodone_draft()], resources=[later], config=CROSSWALK), CARD)
+    assert found is not None
+    assert f"- NDC 0121077504 (order payload, starts on 2026-07-10, {NOT_MAPPED})\n" in found.detail
+    assert (
+        found.summary == "Could not identify NDC 0121077504 (order payload, starts on 2026-07-10), which starts later"
+    )
+
+
+def test_a_medication_unidentified_by_a_local_code_is_named_with_no_ndc_reason() -> None:
+    # A code in no set and no NDC: unidentified for its own reasons, named by its code alone, as before.
+    local = {"medicationCodeableConcept": {"coding": [{"system": "urn:oid:1.2.3", "code": "X-77"}]}}
+    evaluation = run("order-sign", drafts=[oxycodone_draft()], resources=[{**claim_fill("x"), **local}])
+    found = card(evaluation, CARD)
+    assert found is not None and "(pharmacy fill payload)\n" in found.detail

@@ -101,7 +101,12 @@ def test_a_reported_opioid_with_a_dosage_in_words_only_is_named_on_patient_view(
 def test_a_current_fill_nobody_could_identify_beside_a_benzodiazepine_is_named_on_patient_view(tmp_path: Path) -> None:
     answer = patient_view(tmp_path, medsActive=bundle(alprazolam()), dispenses=bundle(ndc_only_fill()))
     detail = incomplete_detail(answer)
-    assert "(pharmacy fill f1): " in detail and "00406-8530-01" in detail
+    # Known only by an NDC that nothing maps: its line says so, in its MME line's words.
+    assert (
+        "- NDC 00406-8530-01 (pharmacy fill f1, it is known only by its NDC, which neither PainPlan's packaged data "
+        "nor the site's NDC crosswalk (ndc.rxnorm) maps to a product, so what it is could not be told (it may be an "
+        "opioid)): " in detail
+    )
     assert UNIDENTIFIED_WHY in detail and "benzodiazepine" in detail
     assert "alprazolam" not in detail  # identified, and not an opioid: nothing to say about it
 
@@ -188,7 +193,8 @@ def test_an_override_of_the_unidentified_medication_card_for_that_fill_quiets_it
     other["medicationCodeableConcept"] = {"coding": [{"system": NDC, "code": "00406-0523-01"}]}
     loud = run("patient-view", resources=[alprazolam(), ndc_only_fill(), other], snoozes=snoozes)
     assert [item for item in card_items("unidentified-medications", loud) if "f2" in item]
-    assert not [item for item in card_items("unidentified-medications", loud) if "(pharmacy fill f1)" in item]
+    # Its line now says why its NDC was not read after "pharmacy fill f1": the override still goes by its name.
+    assert not [item for item in card_items("unidentified-medications", loud) if "(pharmacy fill f1" in item]
 
 
 def test_the_dose_card_and_the_naming_of_unconverted_opioids_share_one_threshold_rule() -> None:

@@ -19,6 +19,11 @@ from smart_app.cli import main
 
 NDC = "http://hl7.org/fhir/sid/ndc"
 NOW_DRAFT = {"draft": True, "supply_days": 5}
+# Why a medication known only by an NDC that nothing maps was not read: its line says so, as its MME line does.
+NOT_MAPPED = (
+    "it is known only by its NDC, which neither PainPlan's packaged data nor the site's NDC crosswalk (ndc.rxnorm) "
+    "maps to a product, so what it is could not be told (it may be an opioid)"
+)
 
 
 def with_medication(resource: dict[str, Any], concept: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +120,10 @@ def test_an_opioid_order_names_current_medications_nobody_could_identify() -> No
     assert found.summary.startswith("Could not identify current medication NDC 0406-0552-01 (current order mr-ndc)")
     assert "the MME total may be too low" in found.summary
     assert "**Current medications not identified:**" in found.detail
-    assert "NDC 0406-0512-01 (pharmacy fill d-ndc)" in found.detail and "NDC 0406-0552-01" in found.detail
+    assert f"- NDC 0406-0512-01 (pharmacy fill d-ndc, {NOT_MAPPED})\n" in found.detail
+    assert f"- NDC 0406-0552-01 (current order mr-ndc, {NOT_MAPPED})\n" in found.detail
+    # An override goes by the name, as before: the why is no part of what it quiets.
+    assert found.about == {"NDC 0406-0512-01 (pharmacy fill d-ndc)", "NDC 0406-0552-01 (current order mr-ndc)"}
     assert "Order not identified" not in found.detail  # the oxycodone draft itself was identified
     assert found.orders == ()  # nothing being signed is unidentified: no order to remove
     assert_person_centred(found)
@@ -132,7 +140,8 @@ def test_an_unidentified_draft_with_unidentified_current_medications_names_both(
     unknown = with_medication(med_request("0", id="u1", **NOW_DRAFT), {"text": "Zorvolex-like trial drug 35 mg"})
     found = card(run("order-sign", drafts=[oxycodone, unknown], resources=[_ndc_only_fill()]), CHECK_ID)
     assert found is not None and "Zorvolex-like trial drug 35 mg" in found.summary
-    assert "**Order not identified:**" in found.detail and "NDC 0406-0512-01 (pharmacy fill d-ndc)" in found.detail
+    assert "**Order not identified:**" in found.detail
+    assert f"NDC 0406-0512-01 (pharmacy fill d-ndc, {NOT_MAPPED})" in found.detail
     assert found.orders == ("u1",)
 
 
@@ -210,8 +219,8 @@ def test_the_plan_page_lists_unidentified_current_orders() -> None:
     )
     evaluation = run("patient-view", resources=[unknown, med_request("1049621", authored=days_ago(5))])
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert view.named["unidentified-medications"] == ("NDC 0406-0512-01 (current order u9)",)
-    assert "NDC 0406-0512-01 (current order u9)" in view.note
+    assert view.named["unidentified-medications"] == (f"NDC 0406-0512-01 (current order u9, {NOT_MAPPED})",)
+    assert f"NDC 0406-0512-01 (current order u9, {NOT_MAPPED})" in view.note
 
 
 def test_the_plan_page_html_shows_the_unidentified_list(tmp_path: Path) -> None:

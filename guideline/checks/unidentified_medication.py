@@ -17,7 +17,9 @@ from guideline.checks.common import (
 )
 from guideline.config import CHECK_IDS, CheckSettings
 from guideline.facts import Facts
-from guideline.recognition import recognise
+from guideline.mme import ndc_unread
+from guideline.recognition import Recognition, recognise
+from guideline.record import MedOrder
 
 CHECK_ID = "unidentified-medication"
 # About a new order, so patient-view has nothing for it; current orders are listed on the plan page as well.
@@ -50,16 +52,19 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     unknown = [(o, r) for o, r in unknown if r.unidentified]
     # Current unidentified medicines matter to the dose being signed only when the new order is an opioid; for
     # any other order the plan page lists them, and a card on every order would teach clinicians to ignore it.
-    current = _current_unidentified(facts) if facts.trigger_orders else []
-    later = list(facts.unidentified_later) if facts.trigger_orders else []
-    if not unknown and not current and not later:
+    current_lines = _current_unidentified(facts) if facts.trigger_orders else []
+    later_lines = list(facts.unidentified_later_lines) if facts.trigger_orders else []
+    if not unknown and not current_lines and not later_lines:
         return None
+    # The summary, the facts and an override go by each one's name; its line in the lists may say why as well.
+    current = [name for name, _ in current_lines]
+    later = [name for name, _ in later_lines]
     names = [r.display for _, r in unknown]
-    parts = _draft_parts(facts, names) if names else []
+    parts = _draft_parts(facts, [_draft_line(o, r, facts) for o, r in unknown]) if names else []
     if current:
         parts.append(
             "**Current medications not identified:**\n"
-            + bullet_list(current)
+            + bullet_list([line for _, line in current_lines])
             + "\n\nThe patient's current orders or pharmacy fills above matched no code or name PainPlan knows. If "
             "any is an opioid, the MME total with this order is too low; if any is a benzodiazepine or sedative "
             "whose name PainPlan did not read as one, the combination check missed it."
@@ -67,7 +72,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     if later:
         parts.append(
             f"**{LATER_HEADING}:**\n"
-            + bullet_list(later)
+            + bullet_list([line for _, line in later_lines])
             + "\n\nThey begin after today, so they are not in today's MME total; if one is an opioid, a "
             "benzodiazepine or a sedative, no check will count it when it starts either."
         )
@@ -106,16 +111,25 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     )
 
 
-def _draft_parts(facts: Facts, names: list[str]) -> list[str]:
-    """The drafts nobody could identify, why, and the checks enabled on this hook that could not count them."""
+def _draft_line(order: MedOrder, recognition: Recognition, facts: Facts) -> str:
+    """A draft's line: its name, and for one known only by an NDC not read, why in brackets, as the current orders'
+    lines say it: the crosswalk lacks it, or its short form fits two drugs."""
+    why = ndc_unread(order.medication, facts.terms)
+    # Known only by its NDC, it has no name a cut note could be on: the one bracket holds the why.
+    return f"{recognition.display} ({why})" if why else recognition.display
+
+
+def _draft_parts(facts: Facts, lines: list[str]) -> list[str]:
+    """The drafts nobody could identify (`lines`, each as `_draft_line` names it), why, and the checks enabled on
+    this hook that could not count them."""
     missed = [
         f"{COUNTED_BY[check_id]} (`{check_id}`)"
         for check_id in CHECK_IDS
         if check_id in COUNTED_BY and facts.config.check(check_id).runs_on(facts.context.hook)
     ]
-    plural = len(names) > 1
+    plural = len(lines) > 1
     parts = [
-        ("**Orders not identified:**\n" if plural else "**Order not identified:**\n") + bullet_list(names),
+        ("**Orders not identified:**\n" if plural else "**Order not identified:**\n") + bullet_list(lines),
         "PainPlan reads an order's codes (RxNorm of any kind) and then its names (ingredient, brand, strength and "
         "form). Nothing in " + ("these orders" if plural else "this order") + " matched a medication it knows, so "
         "it cannot tell whether " + ("they are" if plural else "it is") + " an opioid, a benzodiazepine, a "
@@ -126,15 +140,16 @@ def _draft_parts(facts: Facts, names: list[str]) -> list[str]:
     return parts
 
 
-def _current_unidentified(facts: Facts) -> list[str]:
-    """Current orders and current fills (that no counted order stands for) nobody could identify, each named; those
-    that start later are listed apart (`Facts.unidentified_later`), never called current."""
-    return facts.unidentified_named(facts.unidentified_current_orders, "pharmacy fill")
+def _current_unidentified(facts: Facts) -> list[tuple[str, str]]:
+    """Current orders and current fills (that no counted order stands for) nobody could identify, each's name and line
+    (`Facts.unidentified_lines`); those that start later are listed apart (`Facts.unidentified_later_lines`), never
+    called current."""
+    return facts.unidentified_lines(facts.unidentified_current_orders, "pharmacy fill")
 
 
 def later_to_name(facts: Facts) -> tuple[str, ...]:
     """On patient-view, as `current_to_name`: the prescriptions that start later nobody could identify."""
-    return _to_name(facts, attrgetter("unidentified_later"))
+    return _to_name(facts, attrgetter("unidentified_later_lines"))
 
 
 def current_to_name(facts: Facts) -> tuple[str, ...]:
@@ -145,12 +160,13 @@ def current_to_name(facts: Facts) -> tuple[str, ...]:
     return _to_name(facts, _current_unidentified)
 
 
-def _to_name(facts: Facts, named: Callable[[Facts], Iterable[str]]) -> tuple[str, ...]:
-    """`named(facts)` for the data-incomplete card: on patient-view with this check on, less those a clinician's
-    override of this check's card named (worked out only then)."""
+def _to_name(facts: Facts, named: Callable[[Facts], Iterable[tuple[str, str]]]) -> tuple[str, ...]:
+    """The lines of `named(facts)` (name and line pairs) for the data-incomplete card: on patient-view with this check
+    on, less those a clinician's override of this check's card named (worked out only then, by name, as the card's
+    `about` holds them)."""
     if facts.context.hook != "patient-view" or not facts.config.check(CHECK_ID).enabled:
         return ()
-    return tuple(name for name in named(facts) if not facts.overridden(CHECK_ID, name))
+    return tuple(line for name, line in named(facts) if not facts.overridden(CHECK_ID, name))
 
 
 def _current_summary(current: list[str]) -> str:
