@@ -769,14 +769,16 @@ class Facts:
         history reads (`exposure`: long-term use, a recent start, opioid-naive), whose medication matched no code or
         name PainPlan knows: each may have been an opioid the history left out, so that long-term therapy read as
         none. Named, the orders first, with their status ("… (completed order mr-1)"), then the fills with their day
-        ("… (fill md-1, filled 2026-05-06)"). Older ones could change nothing, and are not named. A fill still
+        ("… (fill md-1, filled 2026-05-06)"), one known only by an NDC not read with why, as the current ones
+        (`unidentified_lines`). Older ones could change nothing, and are not named. A fill still
         supplying today is a current one (`unidentified_fills`, or its order's), and the fill of an order named
         already (current or ended) is that order: one medicine is counted once."""
         orders = self._unidentified_ended_orders()
         named = []
         for order in orders:
             kind = f"{order.status} order" if order.status else "order"
-            named.append(named_item(recognise(order.medication, self.terms).shown, kind, order.id))
+            why = ndc_unread(order.medication, self.terms)
+            named.append(named_item(recognise(order.medication, self.terms).shown, kind, order.id, why))
         named.extend(self._unidentified_ended_fills(orders))
         return tuple(dict.fromkeys(named))
 
@@ -804,7 +806,9 @@ class Facts:
             if id(self.source_order(fill)) in ordered:
                 continue
             shown = recognise(fill.medication, self.terms).shown
-            named.append(named_item(shown, "fill", fill.id, f"filled {supply.filled.isoformat()}"))
+            filled = f"filled {supply.filled.isoformat()}"
+            why = ndc_unread(fill.medication, self.terms)
+            named.append(named_item(shown, "fill", fill.id, f"{filled}, {why}" if why else filled))
         return named
 
     def _in_history_window(self, order: MedOrder) -> bool:

@@ -241,3 +241,16 @@ def test_a_medication_unidentified_by_a_local_code_is_named_with_no_ndc_reason()
     evaluation = run("order-sign", drafts=[oxycodone_draft()], resources=[{**claim_fill("x"), **local}])
     found = card(evaluation, CARD)
     assert found is not None and "(pharmacy fill payload)\n" in found.detail
+
+
+@pytest.mark.parametrize(("code", "why"), WHY_NOT_READ)
+def test_an_ended_order_and_fill_known_only_by_an_ndc_not_read_are_named_with_why(code: str, why: str) -> None:
+    # Ended in the 90 days the opioid history reads: named on the page as possibly an opioid, and why it was not read.
+    ended = {**ndc_order(code), "status": "completed", "authoredOn": "2026-05-06"}
+    fill = {**claim_fill(code), "id": "ended-fill", "whenHandedOver": "2026-04-20"}
+    facts = run("patient-view", resources=[ended, fill], config=CROSSWALK).facts
+    past = next(kind for kind in named_gaps.NAMED_GAPS if kind.key == "unidentified-past-orders")
+    assert past.items(facts) == (
+        f"NDC {code} (completed order payload, {why})",
+        f"NDC {code} (fill ended-fill, filled 2026-04-20, {why})",
+    )
