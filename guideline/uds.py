@@ -378,13 +378,17 @@ _NOT_PERFORMED = re.compile(
 
 
 def tests_done(
-    observations: Iterable[Observation], terms: Terminology, reports: Iterable[UnreadReport] = ()
+    observations: Iterable[Observation],
+    terms: Terminology,
+    reports: Iterable[UnreadReport] = (),
+    linked: Iterable[DiagnosticReport] = (),
 ) -> tuple[Observation, ...]:
     """The urine drug test results of tests the lab did and that could be read: a result's status (not registered,
     unknown or void), no value that says it was not performed ("TNP", "QNS") without a reading beside it, no more
     settled result of the same test and sample that says so (a result corrected to "Specimen rejected"), and no day's
     test whose specimen could not show what the patient takes (`unreadable_tests`, of these results and `reports`, the
-    record's reports with only a conclusion, as the card reads them). The population review counts the
+    record's reports with only a conclusion, as the card reads them; a result a report of `linked` links is read with
+    its conclusion, `_as_concluded`, as `uds_results` reads it). The population review counts the
     year's test by these, as the point of care counts the results it judges (`uds_results`) and the card the year's
     test. A panel's items (its components) are read as results of their own by the cards' rule (`_results_and_items`):
     read as a whole, a heading with no value whose items were all dilute negatives was a test here and none on the
@@ -392,10 +396,17 @@ def tests_done(
     done, withdrawn, values = [], [], {}
     observations = tuple(observations)
     verdicts = specimen_verdicts_of(observations)
+    concluded = linked_conclusions(linked, terms)
     for observation, _ in _results_and_items(observations, terms, True):
         if verdicts is not NO_VERDICTS:
             observation = _with_specimen_verdicts(observation, verdicts)
         value = result_value(observation)
+        report = concluded.get(observation.located or "") if concluded else None
+        if report is not None:
+            if _concluded_not_performed(value, report):
+                withdrawn.append(observation)
+                continue
+            observation, value = _as_concluded(observation, value, report)
         if _lab_did_not_test(observation, value):
             withdrawn.append(observation)
         else:
@@ -453,6 +464,40 @@ def report_value(report: DiagnosticReport) -> Value:
     if not answers:
         return "none"
     return _fit(answers[0] if len(set(answers)) == 1 else "indeterminate", report_words(report))
+
+
+def linked_conclusions(reports: Iterable[DiagnosticReport], terms: Terminology) -> dict[str, DiagnosticReport]:
+    """The urine drug test reports done that say something in their conclusion, by each result they link in their
+    `result` list (`Observation.located`): how Quest, Labcorp and Epic Beaker send why a result reads nothing."""
+    found: dict[str, DiagnosticReport] = {}
+    for report in reports:
+        done = report.results and report.status in REPORT_DONE_STATUSES and is_drug_test_code(report.code, terms)
+        if done and report_words(report):
+            found.update((ref, report) for ref in report.results if ref not in found)
+    return found
+
+
+def _concluded_not_performed(value: Value, report: DiagnosticReport) -> bool:
+    """Whether a linked result that reads nothing is one the lab did not test, by its report's conclusion read as an
+    unlinked report's is (`no_reading_why`: "Specimen rejected")."""
+    return value == "none" and no_reading_why(report_value(report), report_words(report)) == (NOT_PERFORMED,)
+
+
+def _as_concluded(observation: Observation, value: Value, report: DiagnosticReport) -> tuple[Observation, Value]:
+    """A linked result as its report's conclusion says of its specimen. One that reads nothing ("Indeterminate", no
+    value, "See report") takes why, when the conclusion read as an unlinked report's (`no_reading_why`) says the test
+    could not be read ("Negative, dilute specimen"); a negative is unread when the conclusion says its specimen was
+    dilute, invalid, adulterated or substituted, as its specimen's validity result would make it (`specimen_unfit`);
+    a positive keeps its reading (a drug found was in the cup)."""
+    words = report_words(report)
+    if value == "none":
+        whys = no_reading_why(report_value(report), words)
+        unfit = _unfit_words(words) if whys and whys != (NOT_PERFORMED,) else []
+    else:
+        unfit = _unfit_words(words) if value == "negative" else []
+    if not unfit:
+        return observation, value
+    return replace(observation, specimen_unfit=tuple(dict.fromkeys((*observation.specimen_unfit, *unfit)))), "none"
 
 
 def _value_words(observation: Observation) -> list[str]:
@@ -1276,6 +1321,8 @@ def uds_results(
     # Specimen validity results judge the drug results of their specimen (`_fit_for`).
     if verdicts is None:
         verdicts = specimen_verdicts_of(record.observations)
+    # A report's conclusion about its specimen reads the results it links (`_as_concluded`); most records link none.
+    concluded = linked_conclusions(record.diagnostic_reports, terms) if record.diagnostic_reports else {}
     for observation, test in _results_and_items(record.observations, terms, include_cannabinoid):
         if verdicts is not NO_VERDICTS:  # most charts send no validity result: no call per result
             observation = _with_specimen_verdicts(observation, verdicts)
@@ -1305,6 +1352,12 @@ def uds_results(
             value = readings.get(reading)
             if value is None:
                 value = readings[reading] = result_value(observation)
+        report = concluded.get(observation.located or "") if concluded else None
+        if report is not None:
+            if _concluded_not_performed(value, report):
+                withdrawn.append(observation)  # "Specimen rejected": as a result whose own value says so
+                continue
+            observation, value = _as_concluded(observation, value, report)
         if value == "none" and _lab_did_not_test(observation, value):  # most results have a reading: no call
             # Not judged, but it withdraws what was sent before for that sample (_standing): a positive corrected to
             # "Specimen rejected: mislabeled" is no longer the lab's result.

@@ -334,6 +334,114 @@ def test_a_readable_result_beside_a_dilute_report_of_its_day_still_counts() -> N
     assert card(sign(readable, dilute), urine_drug_test.CHECK_ID) is None
 
 
+# The usual case: the report links the result in its `result` list. Quest and Labcorp send the result as an
+# Observation of its own the report references; Epic Beaker's v2 feed, converted, contains it in the report.
+LINKED = pytest.mark.parametrize("shape", ["referenced", "contained"])
+
+
+def linked_report(shape: str, conclusion: str, *values: str | None, day: str | None = None) -> list[dict[str, Any]]:
+    """An oxycodone screen result of each value (None: no value) and the report that links them, concluding
+    `conclusion`: Quest-shaped (referenced) or Beaker-shaped (contained)."""
+    day = day or days_ago(30)
+    if shape == "contained":
+        results = [contained_result(f"obs{n}", OXYCODONE_SCREEN, v) for n, v in enumerate(values)]
+        for result in results:
+            if result["valueString"] is None:
+                del result["valueString"]
+        linking = report(*results, when=day, id="rep-linked")
+        linking["conclusion"] = conclusion
+        return [linking]
+    results = [observation(OXYCODONE_SCREEN, when=f"{day}T09:14:00-04:00", value_string=v) for v in values]
+    linking = conclusion_only(conclusion, when=day, id="rep-linked")
+    linking["result"] = [{"reference": f"Observation/{r['id']}"} for r in results]
+    return [*results, linking]
+
+
+@LINKED
+@pytest.mark.parametrize("value", ["Indeterminate", None, "See report"], ids=["indeterminate", "no-value", "see"])
+@pytest.mark.parametrize(
+    ("conclusion", "why"),
+    [
+        ("Negative, dilute specimen", "dilute specimen"),
+        ("Invalid - adulterated", "invalid specimen, adulterated specimen"),
+    ],
+)
+def test_a_result_that_reads_nothing_is_read_by_the_conclusion_of_the_report_that_links_it(
+    shape: str, value: str | None, conclusion: str, why: str
+) -> None:
+    # Before: the report's results were read, so its conclusion never was: the result was the year's test and the
+    # card stayed quiet for a sample the lab says could not show what the patient takes.
+    found = card(sign(*linked_report(shape, conclusion, value)), urine_drug_test.CHECK_ID)
+    assert found is not None
+    assert f"The test of {days_ago(30)} could not be read as a result: {why}; a new test is due." in found.detail
+    assert found.facts["last_test"] is None
+
+
+@LINKED
+@pytest.mark.parametrize("value", ["Indeterminate", None])
+def test_a_result_that_reads_nothing_in_a_report_concluding_specimen_rejected_is_no_test(
+    shape: str, value: str | None
+) -> None:
+    found = card(sign(*linked_report(shape, "Specimen rejected", value)), urine_drug_test.CHECK_ID)
+    assert found is not None
+    assert found.summary.startswith("Order a urine drug test: none")
+
+
+@LINKED
+def test_a_dilute_conclusion_leaves_the_negatives_it_links_unread_and_its_positives_read(shape: str) -> None:
+    # A negative of a dilute specimen may be a drug diluted below its cut-off; a drug found was in the cup.
+    negative = card(sign(*linked_report(shape, "Negative, dilute specimen", "Negative")), urine_drug_test.CHECK_ID)
+    assert negative is not None
+    assert f"The test of {days_ago(30)} could not be read as a result: dilute specimen" in negative.detail
+    positive = linked_report(shape, "Positive for oxycodone, dilute specimen", "Positive")
+    assert card(sign(*positive), urine_drug_test.CHECK_ID) is None
+
+
+@LINKED
+def test_a_negative_a_dilute_conclusion_leaves_unread_is_never_an_unexpected_negative(shape: str) -> None:
+    # Before: "negative for oxycodone although oxycodone was prescribed" of a sample the lab says was dilute.
+    concluded = linked_report(shape, "Negative, dilute specimen", "Negative")
+    assert card(sign(*concluded), unexpected_uds_result.CHECK_ID) is None
+    assert unread(*concluded) == (f"urine drug test ({days_ago(30)})",)
+
+
+@LINKED
+@pytest.mark.parametrize("conclusion", ["Negative", "Specimen rejected", "Not dilute"])
+def test_a_result_that_reads_clearly_keeps_its_reading_whatever_else_the_conclusion_says(
+    shape: str, conclusion: str
+) -> None:
+    assert card(sign(*linked_report(shape, conclusion, "Negative")), urine_drug_test.CHECK_ID) is None
+
+
+@LINKED
+def test_a_conclusion_that_reads_the_test_leaves_a_result_that_reads_nothing_a_test_done(shape: str) -> None:
+    # Read as an unlinked report's, "Positive for oxycodone, dilute specimen" is a test read: dilution never makes a
+    # drug appear.
+    concluded = linked_report(shape, "Positive for oxycodone, dilute specimen", "Indeterminate")
+    assert card(sign(*concluded), urine_drug_test.CHECK_ID) is None
+
+
+def test_the_plan_tile_agrees_with_the_card_on_a_linked_dilute_report() -> None:
+    resources = [long_term(), *linked_report("referenced", "Negative, dilute specimen", "Indeterminate")]
+    evaluation = run("patient-view", resources=resources)
+    plan = build_plan(evaluation, (), evaluation.facts.config, NOW)
+    tile = next(t for t in plan.section("tasks").content if t.key == "uds")
+    assert tile.last_done is None and tile.state != "done"
+    assert tile.detail.startswith(f"The test of {days_ago(30)} could not be read as a result: dilute specimen")
+
+
+@LINKED
+def test_the_population_review_does_not_count_a_linked_dilute_report_for_annual_monitoring(
+    tmp_path, shape: str
+) -> None:
+    from test_drug_test_procedures import annual_monitoring
+
+    pair = linked_report(shape, "Negative, dilute specimen", "Indeterminate", day="2026-01-05")
+    assert annual_monitoring(tmp_path, "p9", *pair) == ("true", "false")
+    clear = linked_report(shape, "Negative", "Indeterminate", day="2026-01-05")
+    assert annual_monitoring(tmp_path / "clear", "p9", *clear) == ("true", "true")
+
+
 def test_a_report_of_another_test_is_no_drug_test() -> None:
     blood_count = conclusion_only("Normal", code=loinc("58410-2", "CBC panel - Blood"), when=days_ago(30))
     assert card(sign(blood_count), urine_drug_test.CHECK_ID) is not None

@@ -549,7 +549,7 @@ def _drug_tests(reader: _Reader) -> list[tuple[str, Span]]:
     reports = unread_drug_test_reports(record, terms)
     # The reports too, as the card reads them: an "Indeterminate" result beside its day's report concluding "Negative,
     # dilute specimen" is no test done.
-    tests = [_result_span(o) for o in tests_done(record.observations, terms, reports)]
+    tests = [_result_span(o) for o in tests_done(record.observations, terms, reports, record.diagnostic_reports)]
     for day, procedure in drug_test_procedures(record):
         raw = reader.raw.get(f"Procedure/{procedure.id}") if procedure.id else None
         performed = as_dict(as_dict(raw).get("performedPeriod"))
