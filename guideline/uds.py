@@ -396,7 +396,7 @@ def tests_done(
     done, withdrawn, values = [], [], {}
     observations = tuple(observations)
     verdicts = specimen_verdicts_of(observations)
-    concluded = linked_conclusions(linked, terms)
+    concluded = linked_conclusions(linked, observations, terms)
     for observation, _ in _results_and_items(observations, terms, True):
         if verdicts is not NO_VERDICTS:
             observation = _with_specimen_verdicts(observation, verdicts)
@@ -466,14 +466,22 @@ def report_value(report: DiagnosticReport) -> Value:
     return _fit(answers[0] if len(set(answers)) == 1 else "indeterminate", report_words(report))
 
 
-def linked_conclusions(reports: Iterable[DiagnosticReport], terms: Terminology) -> dict[str, DiagnosticReport]:
+def linked_conclusions(
+    reports: Iterable[DiagnosticReport], observations: Iterable[Observation], terms: Terminology
+) -> dict[str, DiagnosticReport]:
     """The urine drug test reports done that say something in their conclusion, by each result they link in their
-    `result` list (`Observation.located`): how Quest, Labcorp and Epic Beaker send why a result reads nothing."""
+    `result` list (`Observation.located`), and each member of a panel heading they link (R4 `hasMember`): how Quest,
+    Labcorp and Epic Beaker send why a result reads nothing."""
     found: dict[str, DiagnosticReport] = {}
     for report in reports:
         done = report.results and report.status in REPORT_DONE_STATUSES and is_drug_test_code(report.code, terms)
         if done and report_words(report):
             found.update((ref, report) for ref in report.results if ref not in found)
+    if found:
+        for heading in observations:
+            report = found.get(heading.located or "") if heading.member_ids else None
+            if report is not None:
+                found.update((ref, report) for ref in heading.member_ids if ref not in found)
     return found
 
 
@@ -1322,7 +1330,9 @@ def uds_results(
     if verdicts is None:
         verdicts = specimen_verdicts_of(record.observations)
     # A report's conclusion about its specimen reads the results it links (`_as_concluded`); most records link none.
-    concluded = linked_conclusions(record.diagnostic_reports, terms) if record.diagnostic_reports else {}
+    concluded = (
+        linked_conclusions(record.diagnostic_reports, record.observations, terms) if record.diagnostic_reports else {}
+    )
     for observation, test in _results_and_items(record.observations, terms, include_cannabinoid):
         if verdicts is not NO_VERDICTS:  # most charts send no validity result: no call per result
             observation = _with_specimen_verdicts(observation, verdicts)

@@ -397,6 +397,20 @@ def test_a_dilute_conclusion_leaves_the_negatives_it_links_unread_and_its_positi
     assert card(sign(*positive), urine_drug_test.CHECK_ID) is None
 
 
+@pytest.mark.parametrize("value", ["Indeterminate", "Negative"])
+def test_a_report_linking_a_panel_heading_reads_its_members_by_its_conclusion(value: str) -> None:
+    # Quest sends the screen as a panel heading whose results are members of their own (hasMember), and the report
+    # links the heading alone: its conclusion is about the members' specimen too.
+    member = observation(OXYCODONE_SCREEN, when=f"{days_ago(30)}T09:14:00-04:00", value_string=value)
+    heading = observation(FIVE_PANEL, when=f"{days_ago(30)}T09:14:00-04:00")
+    heading["hasMember"] = [{"reference": f"Observation/{member['id']}"}]
+    linking = conclusion_only("Negative, dilute specimen", when=days_ago(30), id="rep-linked")
+    linking["result"] = [{"reference": f"Observation/{heading['id']}"}]
+    found = card(sign(member, heading, linking), urine_drug_test.CHECK_ID)
+    assert found is not None
+    assert f"The test of {days_ago(30)} could not be read as a result: dilute specimen" in found.detail
+
+
 @LINKED
 def test_a_negative_a_dilute_conclusion_leaves_unread_is_never_an_unexpected_negative(shape: str) -> None:
     # Before: "negative for oxycodone although oxycodone was prescribed" of a sample the lab says was dilute.
