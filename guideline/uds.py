@@ -77,6 +77,15 @@ _BELOW_LIMIT = re.compile(
 _UNFIT = re.compile(r"\b(?:dilute|invalid|adulterat(?:ed|ion)|adulterants?|substituted)\b", re.IGNORECASE)
 # A word of `_UNFIT` the lab denies ("not dilute", "non-dilute", "No adulterants detected") says the specimen is fit.
 _DENIED = re.compile(r"\b(?:not|no|non)[\s-]*$", re.IGNORECASE)
+# ... or after it, as a lab's footer does: "Adulterant testing not performed", "adulterants not detected",
+# "adulteration screen negative" say nothing of this specimen's fitness (read as "adulterated", a negative went unread).
+# "Negative" right after the word is no denial: "dilute negative" is a dilute specimen's negative.
+_DENIED_AFTER = re.compile(
+    r"^[\s:-]*(?:(?:testing|tests?|screen(?:ing)?|check)\s+(?:negative|none\s+detected)\b"
+    r"|(?:(?:testing|tests?|screen(?:ing)?|check)\s+)?(?:(?:was|were)\s+)?not\s+(?:performed|done|detected|found|present|seen)\b"
+    r"|none\s+detected\b)",
+    re.IGNORECASE,
+)
 # Words before the result that say how it was reached, not what it is ("Presumptive Negative", "Screen positive",
 # "Confirmed positive"): a value written so read as none, and an unexpected confirmed fentanyl gave no card.
 _LABEL_LONGEST = 40  # "Oxycodone/oxymorphone:" is a label; a sentence with a colon in it is not read as one
@@ -280,13 +289,13 @@ def _fit(value: Value, written: Sequence[str]) -> Value:
 
 def _unfit_words(written: Sequence[str]) -> list[str]:
     """Each word (of a result's value, a report's conclusion) saying its specimen is unfit (`_UNFIT`), lowercased, in
-    order; one the lab denies (`_DENIED`) is none. Every word is read: "Positive, dilute, invalid specimen" is
-    invalid, not only dilute."""
+    order; one the lab denies, before it or after it (`_DENIED`, `_DENIED_AFTER`), is none. Every word is read:
+    "Positive, dilute, invalid specimen" is invalid, not only dilute."""
     return [
         found.group(0).lower()
         for words in written
         for found in _UNFIT.finditer(words)
-        if not _DENIED.search(words[: found.start()])
+        if not _DENIED.search(words[: found.start()]) and not _DENIED_AFTER.match(words[found.end() :])
     ]
 
 

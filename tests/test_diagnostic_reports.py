@@ -428,6 +428,36 @@ def test_a_result_that_reads_clearly_keeps_its_reading_whatever_else_the_conclus
 
 
 @LINKED
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "Negative. Adulterant testing not performed.",
+        "NEGATIVE - adulterants not detected",
+        "Negative; adulteration screen negative",
+        "Negative. Specimen validity testing: dilution not detected.",
+    ],
+)
+def test_a_conclusion_that_says_an_adulterant_was_not_found_or_not_tested_leaves_the_negatives_read(
+    shape: str, conclusion: str
+) -> None:
+    # Quest's and Labcorp's usual footers: a word of an unfit specimen the lab denies after it ("adulterant testing
+    # not performed") is no verdict; read as "adulterated", a linked negative went unread and the card asked again
+    # for the test just done.
+    assert card(sign(*linked_report(shape, conclusion, "Negative")), urine_drug_test.CHECK_ID) is None
+
+
+@LINKED
+@pytest.mark.parametrize("conclusion", ["Dilute negative", "DILUTE: NEGATIVE", "Adulterated specimen, negative"])
+def test_a_conclusion_naming_an_unfit_specimen_before_its_negative_still_leaves_the_negatives_unread(
+    shape: str, conclusion: str
+) -> None:
+    # "Negative" after the word is the drug result, not a denial: a dilute negative is the negative a dilute
+    # specimen gives.
+    found = card(sign(*linked_report(shape, conclusion, "Negative")), urine_drug_test.CHECK_ID)
+    assert found is not None and "could not be read as a result" in found.detail
+
+
+@LINKED
 def test_a_conclusion_that_reads_the_test_leaves_a_result_that_reads_nothing_a_test_done(shape: str) -> None:
     # Read as an unlinked report's, "Positive for oxycodone, dilute specimen" is a test read: dilution never makes a
     # drug appear.
