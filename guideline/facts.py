@@ -1004,7 +1004,7 @@ class Facts:
     def unidentified_later_lines(self) -> tuple[tuple[str, str], ...]:
         """The orders that start later (`later_orders`) whose medication nobody could identify, each named with the day
         it starts ("… (order mr-2, starts on 2026-07-10)"), with its line as `unidentified_lines` gives it (for one
-        known only by an NDC not read, "…, starts on 2026-07-10, it is known only by its NDC, …)"): read by no check
+        known only by an NDC not read, "…, starts on 2026-07-10, known only by its NDC, …)"): read by no check
         until it starts, and may be an opioid or a benzodiazepine, so named, not passed over; never called current."""
         named = []
         for order in self.later_orders:

@@ -68,12 +68,12 @@ REASON_TEXT: dict[str, str] = {
     "not-in-drug-table": "no RxNorm code of this medication is in the drug table and no usable ingredient strength "
     "is given",
     # A medication known by NDC codes alone that nothing maps: "no RxNorm code ... is in the drug table" misnamed it.
-    "ndc-not-mapped": "it is known only by its NDC, which neither PainPlan's packaged data nor the site's NDC "
-    "crosswalk (ndc.rxnorm) maps to a product, so what it is could not be told (it may be an opioid)",
+    "ndc-not-mapped": "known only by its NDC, which neither PainPlan's packaged data nor the site's NDC crosswalk "
+    "ndc.rxnorm maps to a product, so PainPlan cannot tell what it is; it may be an opioid",
     # Ten digits without hyphens, or a product code without its package code, that fits more than one crosswalk entry.
-    "ndc-ambiguous": "it is known only by its NDC, written in a short form (ten digits without hyphens, or without its "
-    "package code) that the site's NDC crosswalk (ndc.rxnorm) reads as more than one product, so what it is could not "
-    "be told (it may be an opioid)",
+    "ndc-ambiguous": "known only by its NDC, written as ten digits without hyphens or without its package code, which "
+    "fits more than one product in the site's NDC crosswalk ndc.rxnorm, so PainPlan cannot tell what it is; it may be "
+    "an opioid",
     "conflicting-codes": "the RxNorm codes on the order describe different strengths or products",
     "no-frequency": "the dosage has no frequency and there is no dispense quantity and days' supply to estimate from",
     "no-dose": "the dosage has no dose and there is no dispense quantity and days' supply to estimate from",

@@ -159,8 +159,8 @@ def test_the_plan_pages_data_completeness_panel_names_the_fill(tmp_path: Path) -
     )
     # Known only by an NDC that nothing maps: its line says so, as the current ones' lines do.
     why = (
-        "it is known only by its NDC, which neither PainPlan's packaged data nor the site's NDC crosswalk (ndc.rxnorm) "
-        "maps to a product, so what it is could not be told (it may be an opioid)"
+        "known only by its NDC, which neither PainPlan's packaged data nor the site's NDC crosswalk ndc.rxnorm maps to "
+        "a product, so PainPlan cannot tell what it is; it may be an opioid"
     )
     assert str(escape(f"(fill eZrX3.nMdT1, filled 2026-05-06, {why})")) in panel.group()
 

@@ -154,9 +154,8 @@ def unidentified_with_reason(code: str) -> str:
 
 
 AMBIGUOUS = (
-    "it is known only by its NDC, written in a short form (ten digits without hyphens, or without its package code) "
-    "that the site's NDC crosswalk (ndc.rxnorm) reads as more than one product, so what it is could not be told (it "
-    "may be an opioid)"
+    "known only by its NDC, written as ten digits without hyphens or without its package code, which fits more than "
+    "one product in the site's NDC crosswalk ndc.rxnorm, so PainPlan cannot tell what it is; it may be an opioid"
 )
 
 
@@ -178,12 +177,12 @@ def test_a_product_whose_packages_map_to_different_drugs_is_named_as_ambiguous()
 
 def test_a_short_form_the_crosswalk_does_not_hold_is_named_as_not_mapped() -> None:
     explanation = unidentified_with_reason("0121077504")
-    assert "which neither PainPlan's packaged data nor the site's NDC crosswalk (ndc.rxnorm) maps" in explanation
+    assert "which neither PainPlan's packaged data nor the site's NDC crosswalk ndc.rxnorm maps" in explanation
 
 
 NOT_MAPPED = (
-    "it is known only by its NDC, which neither PainPlan's packaged data nor the site's NDC crosswalk (ndc.rxnorm) "
-    "maps to a product, so what it is could not be told (it may be an opioid)"
+    "known only by its NDC, which neither PainPlan's packaged data nor the site's NDC crosswalk ndc.rxnorm maps to a "
+    "product, so PainPlan cannot tell what it is; it may be an opioid"
 )
 # Two short forms that fit more than one crosswalk product, and ten digits the crosswalk does not hold.
 WHY_NOT_READ = [("0406052301", AMBIGUOUS), ("00378-4003", AMBIGUOUS), ("0121077504", NOT_MAPPED)]

@@ -294,8 +294,8 @@ def test_paregoric_known_only_by_its_ndc_is_named_as_such(tmp_path: Path, capsys
     (line,) = report["dispenses"]
     assert line["status"] == "unidentified" and line["medication"] == "NDC 00121077504"
     assert line["explanation"] == (
-        "NDC 00121077504 (filled 2026-06-10): it is known only by its NDC, which neither PainPlan's packaged data nor "
-        "the site's NDC crosswalk (ndc.rxnorm) maps to a product, so what it is could not be told (it may be an opioid)"
+        "NDC 00121077504 (filled 2026-06-10): known only by its NDC, which neither PainPlan's packaged data nor the "
+        "site's NDC crosswalk ndc.rxnorm maps to a product, so PainPlan cannot tell what it is; it may be an opioid"
     )
 
 

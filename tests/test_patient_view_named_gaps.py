@@ -103,9 +103,9 @@ def test_a_current_fill_nobody_could_identify_beside_a_benzodiazepine_is_named_o
     detail = incomplete_detail(answer)
     # Known only by an NDC that nothing maps: its line says so, in its MME line's words.
     assert (
-        "- NDC 00406-8530-01 (pharmacy fill f1, it is known only by its NDC, which neither PainPlan's packaged data "
-        "nor the site's NDC crosswalk (ndc.rxnorm) maps to a product, so what it is could not be told (it may be an "
-        "opioid)): " in detail
+        "- NDC 00406-8530-01 (pharmacy fill f1, known only by its NDC, which neither PainPlan's packaged data nor the "
+        "site's NDC crosswalk ndc.rxnorm maps to a product, so PainPlan cannot tell what it is; it may be an opioid): "
+        in detail
     )
     assert UNIDENTIFIED_WHY in detail and "benzodiazepine" in detail
     assert "alprazolam" not in detail  # identified, and not an opioid: nothing to say about it

@@ -21,8 +21,8 @@ NDC = "http://hl7.org/fhir/sid/ndc"
 NOW_DRAFT = {"draft": True, "supply_days": 5}
 # Why a medication known only by an NDC that nothing maps was not read: its line says so, as its MME line does.
 NOT_MAPPED = (
-    "it is known only by its NDC, which neither PainPlan's packaged data nor the site's NDC crosswalk (ndc.rxnorm) "
-    "maps to a product, so what it is could not be told (it may be an opioid)"
+    "known only by its NDC, which neither PainPlan's packaged data nor the site's NDC crosswalk ndc.rxnorm maps to a "
+    "product, so PainPlan cannot tell what it is; it may be an opioid"
 )
 
 
