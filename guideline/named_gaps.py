@@ -650,11 +650,10 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # known to be the same on both, is counted twice (a supply lost cannot be seen, one doubled can be checked),
         # and named, so the doubled dose or supply is never silent.
         card=CardLine(
-            "it matches that fill in day, drug, quantity, days' supply and pharmacy, but its prescriber is not known "
-            "to be the same (one of the two names none, or names only a practitioner who may be the pharmacist, or "
-            "the two name the prescriber in ways that cannot be matched, such as a reference and an NPI), so it may "
-            "be the same fill sent twice; both were counted in the MME total and the opioid history, so check with "
-            "the pharmacy whether it was filled once",
+            "check with the pharmacy whether it was filled once; both were counted in the MME total and the opioid "
+            "history, as it matches that fill in day, drug, quantity, days' supply and pharmacy but its prescriber is "
+            "not known to be the same: one of the two names none or only a practitioner who may be the pharmacist, or "
+            "the two name the prescriber in ways that cannot be matched, such as a reference and an NPI",
             "other opioid fills possibly sent twice",
         ),
         card_items=fills_possibly_sent_twice_on_card,

@@ -143,11 +143,10 @@ def test_a_copy_that_names_no_prescriber_is_counted_and_named(tmp_path: Path) ->
     detail = data_incomplete(tmp_path, [epic_order()], [fill, copy])
     assert (
         "- oxyCODONE (pharmacy fill hie-MedicationDispense-20260610-7781, possibly the same fill as eDsp4Nq8Tz): "
-        "it matches that fill in day, drug, quantity, days' supply and pharmacy, but its prescriber is not known to "
-        "be the same (one of the two names none, or names only a practitioner who may be the pharmacist, or the two "
-        "name the prescriber in ways that cannot be matched, such as a reference and an NPI), so it may be the same "
-        "fill sent twice; both were counted in the MME total and the opioid history, so check with the pharmacy "
-        "whether it was filled once\n"
+        "check with the pharmacy whether it was filled once; both were counted in the MME total and the opioid "
+        "history, as it matches that fill in day, drug, quantity, days' supply and pharmacy but its prescriber is not "
+        "known to be the same: one of the two names none or only a practitioner who may be the pharmacist, or the two "
+        "name the prescriber in ways that cannot be matched, such as a reference and an NPI\n"
     ) in detail
 
 
