@@ -775,7 +775,7 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # What that meant for each order (judged by its course of therapy or not, current until when) is in its
         # item's words: one sentence for all said of a draft sent as acute that it could not be judged.
         card=CardLine(
-            "a supply that long cannot be right and was not counted; check the quantity and days' supply",
+            "check the quantity and days' supply; a supply that long cannot be right and was not counted",
             "other orders with a days' supply no prescription can hold",
         ),
         page=PageSentence(

@@ -17,7 +17,7 @@ from smart_app.cli import main
 
 HELD = "more than a prescription can hold"
 NINE_THOUSAND = f"quantity 9000 tablets at 1 a day: 9000 days' supply, {HELD}"
-WHY = "a supply that long cannot be right and was not counted"
+WHY = "check the quantity and days' supply; a supply that long cannot be right and was not counted"
 NOT_JUDGED = ", so it could not be judged as acute or longer-term"
 # Begun 10 days ago (`days_ago(10)`) with no end stated: current for 90 days from its start.
 NINETY_DAYS = f", so it counts as current until {days_ago(-80)}, 90 days from its start"
