@@ -812,11 +812,12 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # results judged allow, and this is named, each item with why (a unit or words not read, or what its bound
         # cannot tell: a substitution left open beside a certain "dilute" too, as it would leave positives unread).
         items=validity_not_judged,
+        # The item says why it could not be judged (a unit or words not read, or what its bound cannot tell), so
+        # the line does not list the reasons again.
         card=CardLine(
-            "specimen validity result PainPlan could not judge (in a unit or words it does not read, or given only "
-            "as a bound that cannot decide), so whether the specimen was dilute, substituted or invalid was not "
-            "judged; its results were read as its other validity results allow (a negative as a negative unless they "
-            "find the specimen dilute, a positive as a positive)",
+            "PainPlan could not judge it, so could not tell whether the specimen was dilute, substituted or invalid; "
+            "the test's results were read as its other validity results allow: a negative as a negative unless they "
+            "find the specimen dilute, a positive as a positive",
             "other specimen validity results not judged",
         ),
         page=PageSentence(

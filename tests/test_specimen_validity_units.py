@@ -144,7 +144,11 @@ def test_a_creatinine_whose_unit_cannot_be_read_leaves_the_test_counted_and_is_n
     assert incomplete is not None
     item = f"Creatinine [Mass/volume] in Urine {written} (specimen of the urine drug test of {TEST_DAY})"
     assert f"- {item}: " in incomplete["detail"]
-    assert "whether the specimen was dilute, substituted or invalid was not judged" in incomplete["detail"]
+    assert (
+        f"- {item}: PainPlan could not judge it, so could not tell whether the specimen was dilute, substituted or "
+        "invalid; the test's results were read as its other validity results allow: a negative as a negative unless "
+        "they find the specimen dilute, a positive as a positive\n"
+    ) in incomplete["detail"]
 
 
 def test_the_plan_page_names_it_in_its_data_completeness_panel() -> None:
