@@ -162,8 +162,9 @@ def test_the_unexpected_negative_says_its_creatinine_bound_could_not_tell(tmp_pa
     found = _card(answer, "unexpected-uds-result")
     assert found is not None
     assert (
-        f"its specimen's validity could not be judged ({CREATININE}, given only as < 30 mg/dL, which cannot tell "
-        "whether the specimen was dilute); a dilute specimen can read negative" in found["detail"]
+        "a dilute specimen can read negative, and this one's validity could not be judged: "
+        f"{CREATININE}, given only as < 30 mg/dL, which cannot tell whether the specimen was dilute\n"
+        in found["detail"]
     )
 
 
@@ -242,9 +243,9 @@ def test_the_unexpected_positive_says_its_specimen_may_be_invalid(tmp_path) -> N
     found = _card(_order_sign(tmp_path, _with_specimen([*screen, *validity])), "unexpected-uds-result")
     assert found is not None
     assert (
-        "positive for opiates, not prescribed in the 30 days before; its specimen's validity could not be judged "
-        "(pH of Urine, given only as < 5 [pH], which cannot tell whether the specimen was invalid); a substituted or "
-        "invalid specimen may not be the patient's urine" in found["detail"]
+        "positive for opiates, not prescribed in the 30 days before; a substituted or invalid specimen may not be the "
+        "patient's urine, and this one's validity could not be judged: pH of Urine, given only as < 5 [pH], which "
+        "cannot tell whether the specimen was invalid\n" in found["detail"]
     )
 
 

@@ -168,8 +168,8 @@ def test_the_unexpected_negative_names_its_specimen_validity_not_judged(tmp_path
     found = _card(answer, "unexpected-uds-result")
     assert found is not None
     assert (
-        "its specimen's validity could not be judged (Creatinine [Mass/volume] in Urine 15, sent with no unit); a "
-        "dilute specimen can read negative" in found["detail"]
+        "a dilute specimen can read negative, and this one's validity could not be judged: Creatinine [Mass/volume] "
+        "in Urine 15, sent with no unit\n" in found["detail"]
     )
 
 
@@ -204,8 +204,8 @@ def test_a_validity_result_not_read_that_leaves_substitution_open_is_named_besid
     found = _card(_order_sign(tmp_path, _with_specimen([*screen, *validity])), "unexpected-uds-result")
     assert found is not None
     assert (
-        "positive for opiates, not prescribed in the 30 days before; its specimen's validity could not be judged "
-        f"({SUBSTITUTION_OPEN}); a substituted or invalid specimen may not be the patient's urine" in found["detail"]
+        "positive for opiates, not prescribed in the 30 days before; a substituted or invalid specimen may not be the "
+        f"patient's urine, and this one's validity could not be judged: {SUBSTITUTION_OPEN}\n" in found["detail"]
     )
 
 
@@ -269,5 +269,5 @@ def test_an_order_sign_groups_the_record_s_validity_results_once(tmp_path, monke
     screen = [r | during_supply for r in _screen("NEGATIVE", "NEGATIVE")]
     answer = _order_sign(tmp_path, [*screen, _unread_creatinine(None, None, **during_supply)])
     found = _card(answer, "unexpected-uds-result")
-    assert found is not None and "its specimen's validity could not be judged" in found["detail"]
+    assert found is not None and "this one's validity could not be judged" in found["detail"]
     assert len(calls) == 1

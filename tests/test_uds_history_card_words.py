@@ -69,7 +69,7 @@ def test_a_test_whose_specimen_validity_could_not_be_judged_says_so_on_its_row(t
     html = _page(tmp_path, [patient(), *_long_term_fills(), *_with_specimen(results)])
     written = "Creatinine [Mass/volume] in Urine 15 mmol/24 h, a unit PainPlan does not read"
     assert f"{written} (specimen of the urine drug test of {TEST_DAY})" in html  # the data-completeness panel's
-    said = f"its specimen&#39;s validity could not be judged ({written}); a dilute specimen can read negative"
+    said = f"a dilute specimen can read negative, and this one&#39;s validity could not be judged: {written}"
     table = _uds_table(html)
     for test in ("Opiates Ur Ql Scn", "oxyCODONE+oxyMORphone Ur Ql Scn"):
         assert said in _row(table, test)
@@ -83,8 +83,8 @@ def test_a_positive_whose_specimen_may_be_invalid_says_so_on_its_row(tmp_path: A
     html = _page(tmp_path, [patient(), *_long_term_fills(), *_with_specimen(results)])
     written = "pH of Urine, given only as &lt; 5 [pH], which cannot tell whether the specimen was invalid"
     said = (
-        f"its specimen&#39;s validity could not be judged ({written}); a substituted or invalid specimen may not be "
-        "the patient&#39;s urine"
+        "a substituted or invalid specimen may not be the patient&#39;s urine, and this one&#39;s validity could not "
+        f"be judged: {written}"
     )
     assert said in _row(_uds_table(html), "Opiates Ur Ql Scn")
 

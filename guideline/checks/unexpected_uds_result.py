@@ -280,13 +280,13 @@ def read_unfit_words(result: UdsResult) -> str | None:
 
 
 def validity_not_judged_words(unread: Sequence[str], value: str = "negative") -> str:
-    """ "its specimen's validity could not be judged (Creatinine Ur 15, sent with no unit); a dilute specimen can read
-    negative" beside a `value` "negative" (else what an open substitution means for a positive): the unexpected
-    result's line and the plan page's row of its test say it alike."""
+    """ "a dilute specimen can read negative, and this one's validity could not be judged: Creatinine Ur 15, sent with
+    no unit" beside a `value` "negative" (else what an open substitution means for a positive): the unexpected
+    result's line and the plan page's row of its test say it alike. What it means comes first, and the results not
+    judged last, unbracketed: their own words hold brackets ("[pH]")."""
     written = "; ".join(unread)  # each says why: a unit or words not read, or a bound that cannot tell
-    if value == "negative":
-        return f"its specimen's validity could not be judged ({written}); a dilute specimen can read negative"
-    return f"its specimen's validity could not be judged ({written}); {NOT_THE_PATIENTS}"
+    meaning = "a dilute specimen can read negative" if value == "negative" else NOT_THE_PATIENTS
+    return f"{meaning}, and this one's validity could not be judged: {written}"
 
 
 # -- the card --------------------------------------------------------------------------------------------------
