@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from guideline.config_codes import read_site_codes, rxnorm_list_errors
@@ -141,7 +141,7 @@ def _lowered(categories: Any) -> set[str]:
 
 def ndc_crosswalk_errors(table: Any, where: str = "ndc.rxnorm") -> list[str]:
     """What is wrong with an NDC → RxNorm table: each key an NDC in a layout that is not ambiguous, each value an
-    RxNorm code as text. The first few are named, then counted."""
+    RxNorm code as text, each NDC (in whatever layouts) one code. The first few are named, then counted."""
     if not isinstance(table, dict):
         return [f"{where} must be a table of NDC = RxNorm code"]
     errors = [
@@ -150,9 +150,28 @@ def ndc_crosswalk_errors(table: Any, where: str = "ndc.rxnorm") -> list[str]:
         for problem in (_ndc_problem(ndc, rxcui),)
         if problem
     ]
+    if not errors:
+        entries = list(table.items())
+        errors = [
+            f"{where}.{entries[later][0]}: maps the NDC of {where}.{entries[first][0]} "
+            f"(to {entries[first][1].strip()}) to another RxNorm code, {entries[later][1].strip()}"
+            for first, later in ndc_clashes(entries)
+        ]
     if len(errors) > 5:
         errors = [*errors[:5], f"{where}: and {len(errors) - 5} more entries like these"]
     return errors
+
+
+def ndc_clashes(entries: Sequence[tuple[str, str]]) -> list[tuple[int, int]]:
+    """Each entry mapping the NDC of an earlier one (in any layout) to another RxNorm code, as (earlier, later)
+    positions. One product per NDC: keeping either without a word would misread every fill of the other."""
+    first: dict[str, int] = {}
+    clashes = []
+    for at, (ndc, rxcui) in enumerate(entries):
+        seen = first.setdefault(ndc11(ndc) or ndc, at)
+        if entries[seen][1].strip() != rxcui.strip():
+            clashes.append((seen, at))
+    return clashes
 
 
 def _ndc_problem(ndc: Any, rxcui: Any) -> str | None:

@@ -571,7 +571,8 @@ def _options(config: GuidelineConfig) -> _Options:
 
 def _ndc_crosswalk(table: Mapping[str, str], packaged: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """The crosswalk keyed by 11-digit NDC, the site's entries over the packaged ones; the configuration has checked
-    every site entry (config_rules.ndc_problem)."""
+    every site entry and that each NDC, in whatever layouts, maps to one code (config_rules.ndc_crosswalk_errors),
+    so a site's entry replaces only a packaged one, never another of the site's."""
     merged = {ndc11(written) or written: rxcui.strip() for written, rxcui in (*packaged.items(), *table.items())}
     return tuple(sorted(merged.items()))
 

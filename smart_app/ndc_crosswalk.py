@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from guideline.config import ConfigError
+from guideline.config_rules import ndc_clashes
 from guideline.ndc import ndc11
 
 KEY = "guideline.ndc.crosswalk_file"
@@ -27,9 +28,16 @@ def with_crosswalk_file(guideline_table: Mapping[str, Any], base: Path) -> dict[
     path = Path(named)
     read = read_crosswalk(path if path.is_absolute() else base / path)
     inline = settings.get("rxnorm", {})
-    settings["rxnorm"] = {**read, **inline} if isinstance(inline, Mapping) else inline
+    settings["rxnorm"] = _table_over_file(inline, read) if isinstance(inline, Mapping) else inline
     table["ndc"] = settings
     return table
+
+
+def _table_over_file(inline: Mapping[str, Any], read: Mapping[str, str]) -> dict[str, Any]:
+    """The file's rows with the table's entries over them (a documented override): a row whose NDC the table holds,
+    in any layout, gives way, so the pair is not refused as one NDC mapped to two codes."""
+    overridden = {ndc11(ndc) for ndc in inline if isinstance(ndc, str)}
+    return {**{ndc: rxcui for ndc, rxcui in read.items() if ndc11(ndc) not in overridden}, **inline}
 
 
 def read_crosswalk(path: Path) -> dict[str, str]:
@@ -46,8 +54,8 @@ def read_crosswalk(path: Path) -> dict[str, str]:
     if "ndc" not in header or "rxcui" not in header:
         raise ConfigError(f"{KEY}: the first line of {path} must name the columns ndc and rxcui")
     ndc_at, rxcui_at = header.index("ndc"), header.index("rxcui")
-    crosswalk: dict[str, str] = {}
-    first: dict[str, tuple[int, str]] = {}  # each NDC's 11-digit form: the line and layout it was first read from
+    entries: list[tuple[str, str]] = []
+    lines: list[int] = []
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -57,11 +65,22 @@ def read_crosswalk(path: Path) -> dict[str, str]:
             raise ConfigError(f"{KEY}: {path} line {line}: {ndc!r} is not an NDC (11 digits, or 10 with hyphens)")
         if not rxcui.isdigit():
             raise ConfigError(f"{KEY}: {path} line {line}: {rxcui!r} is not an RxNorm code (digits)")
-        seen, written = first.setdefault(ndc11(ndc) or ndc, (line, ndc))
-        if crosswalk.get(written, rxcui) != rxcui:  # one product per NDC: a later row silently replaced the first
-            raise ConfigError(
-                f"{KEY}: {path} line {line}: {ndc!r} maps the NDC of line {seen} ({written!r}, to "
-                f"{crosswalk[written]}) to another RxNorm code, {rxcui}"
-            )
-        crosswalk[written] = rxcui
-    return crosswalk
+        entries.append((ndc, rxcui))
+        lines.append(line)
+    clashes = ndc_clashes(entries)  # the same rule as the ndc.rxnorm table's, named here by line
+    if clashes:
+        first, later = clashes[0]
+        (written, code), (ndc, rxcui) = entries[first], entries[later]
+        raise ConfigError(
+            f"{KEY}: {path} line {lines[later]}: {ndc!r} maps the NDC of line {lines[first]} ({written!r}, to "
+            f"{code}) to another RxNorm code, {rxcui}"
+        )
+    return _once_per_ndc(entries)
+
+
+def _once_per_ndc(entries: list[tuple[str, str]]) -> dict[str, str]:
+    """The entries with an NDC repeated (with its own code) kept once, in the layout first read."""
+    first: dict[str, tuple[str, str]] = {}
+    for ndc, rxcui in entries:
+        first.setdefault(ndc11(ndc) or ndc, (ndc, rxcui))
+    return dict(first.values())

@@ -127,3 +127,37 @@ def test_the_population_review_counts_fills_known_only_by_ndc(tmp_path: Path) ->
     assert "p1" not in unmapped
     quality = (tmp_path / "unmapped" / "data-quality.json").read_text(encoding="utf-8")
     assert OXYCODONE_NDC in quality
+
+
+OXYCODONE_10 = "1049683"
+
+
+def test_a_crosswalk_table_mapping_one_ndc_in_two_layouts_to_two_products_stops_naming_both() -> None:
+    # The CSV file refused this; the table silently kept the entry written last, so a fill of oxycodone 5 mg was read
+    # as 10 mg, whichever layout it came in.
+    table = {OXYCODONE_NDC: OXYCODONE_5, "00406051201": OXYCODONE_10}
+    with pytest.raises(ConfigError) as refused:
+        GuidelineConfig.from_mapping({"ndc": {"rxnorm": table}})
+    assert (
+        "ndc.rxnorm.00406051201: maps the NDC of ndc.rxnorm.00406-0512-01 (to 1049621) to another RxNorm code, 1049683"
+    ) in str(refused.value)
+
+
+def test_a_crosswalk_table_repeating_an_ndc_with_its_own_code_is_read() -> None:
+    table = {OXYCODONE_NDC: OXYCODONE_5, "0406-0512-01": OXYCODONE_5, "00406051201": f" {OXYCODONE_5}"}
+    config = GuidelineConfig.from_mapping({"ndc": {"rxnorm": table}})
+    draft = ndc_order("00406051201", draft=True, id="d1", dose=2, period=4)
+    high = card(run("order-sign", drafts=[draft], config=config), "high-mme")
+    assert high is not None and "90.0 MME/day" in high.summary
+
+
+def test_a_table_entry_wins_over_a_crosswalk_file_row_of_the_same_ndc_in_another_layout(tmp_path: Path) -> None:
+    # Documented: entries written in ndc.rxnorm win over the file's rows, whatever layout either writes the NDC in.
+    write_csv(tmp_path / "ndc.csv", [["ndc", "rxcui"], ["00406051201", OXYCODONE_10]])
+    config = tmp_path / "painplan.toml"
+    config.write_text(
+        f'[guideline.ndc]\ncrosswalk_file = "ndc.csv"\n[guideline.ndc.rxnorm]\n"{OXYCODONE_NDC}" = "{OXYCODONE_5}"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config_file=str(config), env={})
+    assert settings.guideline["ndc"]["rxnorm"] == {OXYCODONE_NDC: OXYCODONE_5}
