@@ -26,13 +26,24 @@ def parse_today(value: str | None) -> date | None:
     return day
 
 
-def settings_for(command: str, args: argparse.Namespace, **overrides: object) -> Settings | None:
-    """The validated settings, or None after printing one line naming the bad key (the caller exits 2)."""
+def typed_options(args: argparse.Namespace, names: tuple[str, ...]) -> tuple[dict[str, object], dict[str, str]]:
+    """The settings typed as options of their own name (--port for port), and the option each was typed as, which
+    its error names. An option typed empty or 0 is typed, and checked: only one left out is not."""
+    given = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+    return given, {name: "--" + name.replace("_", "-") for name in given}
+
+
+def settings_for(
+    command: str, args: argparse.Namespace, options: tuple[str, ...] = (), **overrides: object
+) -> Settings | None:
+    """The validated settings, the `options` typed over them, or None after printing one line naming the bad key or
+    option (the caller exits 2)."""
     try:
         today = parse_today(getattr(args, "today", None))
         if today is not None:
             overrides["today"] = today
-        return load_settings(config_file=getattr(args, "config", None), **overrides)
+        typed, typed_as = typed_options(args, options)
+        return load_settings(config_file=getattr(args, "config", None), typed_as=typed_as, **typed, **overrides)
     except ConfigError as error:
         print(f"painplan {command}: {error}", file=sys.stderr)
         return None

@@ -20,7 +20,7 @@ from launch.scopes import user_reads
 from launch.settings import LaunchSettings
 from smart_app.ndc_crosswalk import with_crosswalk_file
 from smart_app.settings_fields import ENV_PREFIX, SettingsFields
-from smart_app.settings_rules import validate
+from smart_app.settings_rules import NONE_TYPED, validate
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,10 @@ class Settings(SettingsFields):
         """The moment checks are evaluated at: noon local time on PAINPLAN_TODAY (tests, demos), else now."""
         return self.cds.evaluation_now()
 
-    def with_overrides(self, **changes: Any) -> Settings:
+    def with_overrides(self, *, typed_as: Mapping[str, str] = NONE_TYPED, **changes: Any) -> Settings:
         """These settings with some changed, checked as load_settings checks them (a bad --today stops the demo)."""
         changed = replace(self, **changes)
-        validate(changed)
+        validate(changed, typed_as)
         return changed
 
 
@@ -143,9 +143,12 @@ def _utf8_text(path: Path) -> str:
 def load_settings(
     env: Mapping[str, str] | None = None,
     config_file: str | os.PathLike[str] | None = None,
+    *,
+    typed_as: Mapping[str, str] = NONE_TYPED,
     **overrides: Any,
 ) -> Settings:
-    """Defaults, then the TOML file, then PAINPLAN_* variables, then keyword overrides (tests and the CLI)."""
+    """Defaults, then the TOML file, then PAINPLAN_* variables, then keyword overrides (tests and the CLI); an error
+    in an override `typed_as` lists names the command-line option it was typed as."""
     env = os.environ if env is None else env
     if config_file is not None and not str(config_file).strip():
         # `--config "$SITE_TOML"` with the variable unset: read as no file, the site's settings were dropped unsaid.
@@ -179,5 +182,5 @@ def load_settings(
     if not isinstance(guideline, GuidelineConfig):
         guideline = GuidelineConfig.from_mapping({**guideline_table, **(guideline or {})})
     settings = Settings(**coerced, guideline=guideline)
-    validate(settings)
+    validate(settings, typed_as)
     return settings

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from smart_app.commands import parse_today
+from smart_app.commands import parse_today, typed_options
 from smart_app.config import Settings, load_settings
 from smart_app.demo_data import DemoPatient
 from smart_app.demo_data.orders import catalog_json
@@ -164,14 +164,14 @@ def demo_settings(args: argparse.Namespace, env: Mapping[str, str] | None = None
     env = os.environ if env is None else env
     # Read as the demo runs, plain http allowed: a public_url on the machine's LAN address would otherwise stop it
     # before the override below (settings_rules refuses plain http on another host without allow_http).
-    base = load_settings({**env, "PAINPLAN_ALLOW_HTTP": "true"})
-    port = base.port if args.port is None else args.port  # --port 0 is checked, not taken for "not given"
-    host = base.host if args.host is None else args.host  # --host "" is checked too, as serve checks it
+    # --port and --host over the variables, as serve reads them: --port 0 and --host "" are checked, not left out.
+    typed, typed_as = typed_options(args, ("host", "port"))
+    base = load_settings({**env, "PAINPLAN_ALLOW_HTTP": "true"}, typed_as=typed_as, **typed)
     today = parse_today(args.today) or base.today
     # The service calls the facade at public_url, so it must be an address this process answers on.
-    public_url = env.get("PAINPLAN_PUBLIC_URL") or f"http://127.0.0.1:{port}"
+    public_url = env.get("PAINPLAN_PUBLIC_URL") or f"http://127.0.0.1:{base.port}"
     return base.with_overrides(
-        auth="off", demo=True, allow_http=True, host=host, port=port, today=today, public_url=public_url
+        typed_as=typed_as, auth="off", demo=True, allow_http=True, today=today, public_url=public_url
     )
 
 

@@ -245,10 +245,7 @@ def _clear_dead_worker_metrics(pid: int) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     from smart_app.commands import settings_for
 
-    overrides = {
-        name: getattr(args, name) for name in ("host", "port", "workers") if getattr(args, name, None) is not None
-    }
-    settings = settings_for("serve", args, **overrides)
+    settings = settings_for("serve", args, options=("host", "port", "workers"))
     if settings is None:
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(message)s", stream=sys.stderr)

@@ -1,4 +1,5 @@
-"""Range and consistency rules for the service settings; each error names the PAINPLAN_* key and the reason."""
+"""Range and consistency rules for the service settings; each error names the PAINPLAN_* key (or the command-line
+option the value was typed as) and the reason."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +23,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FRAME_KEYWORDS = ("'self'", "'none'")
 # A CSP host-source (scheme, wildcard subdomain and wildcard port allowed); no spaces, quotes or semicolons, which
 # would let a setting add directives to the header.
+NONE_TYPED: Mapping[str, str] = MappingProxyType({})
 FRAME_SOURCE = re.compile(r"^(?:https?:|(?:https?://)?(?:\*\.)?[A-Za-z0-9.-]+(?::(?:\d{1,5}|\*))?(?:/[^\s;,']*)?)$")
 
 
@@ -46,9 +49,12 @@ def _url_problem(value: str, schemes: tuple[str, ...] = ("http", "https")) -> st
     return None
 
 
-def _range(name: str, value: float, low: float, high: float) -> None:
+def _range(name: str, value: float, low: float, high: float, typed_as: Mapping[str, str] = NONE_TYPED) -> None:
     if not low <= value <= high:
-        raise ConfigError(f"{_key(name)} must be between {_shown(low)} and {_shown(high)}, not {_shown(value)}")
+        bounds = f"must be between {_shown(low)} and {_shown(high)}"
+        if name in typed_as:
+            raise ConfigError(f"{typed_as[name]} {_shown(value)}: {bounds}")
+        raise ConfigError(f"{_key(name)} {bounds}, not {_shown(value)}")
 
 
 def _shown(number: float) -> str:
@@ -61,12 +67,14 @@ def _existing_file(name: str, value: str) -> None:
         raise ConfigError(f"{_key(name)}: no such file {value}")
 
 
-def validate(settings: SettingsFields) -> None:
-    """Raise ConfigError for the first setting that is out of range, unreadable or contradicts another."""
+def validate(settings: SettingsFields, typed_as: Mapping[str, str] = NONE_TYPED) -> None:
+    """Raise ConfigError for the first setting that is out of range, unreadable or contradicts another; `typed_as`
+    names the command-line option a setting's value was typed as ({"port": "--port"}), which its error then names:
+    the user typed no PAINPLAN_* variable and would look for one in vain."""
     if settings.auth not in ("required", "off"):
         raise ConfigError(f"{_key('auth')} must be required or off, not {settings.auth!r}")
     # Before public_url: the demo makes its URL from the port, and an impossible port is named as the port.
-    _range("port", settings.port, 1, 65535)
+    _range("port", settings.port, 1, 65535, typed_as)
     problem = _url_problem(settings.public_url)
     if problem:
         raise ConfigError(f"{_key('public_url')} {problem}")
@@ -87,7 +95,7 @@ def validate(settings: SettingsFields) -> None:
     for source in settings.frame_ancestors:
         if source not in FRAME_KEYWORDS and not FRAME_SOURCE.match(source):
             raise ConfigError(f"{_key('frame_ancestors')}: {source!r:.60} is not 'self', 'none' or a CSP source")
-    _range("workers", settings.workers, 1, 64)
+    _range("workers", settings.workers, 1, 64, typed_as)
     _range("threads", settings.threads, 1, 64)
     _range("fhir_timeout", settings.fhir_timeout, 0.1, 60)
     _range("read_timeout", settings.read_timeout, 0.5, 300)
@@ -105,7 +113,8 @@ def validate(settings: SettingsFields) -> None:
         allowed = ", ".join(SETTING_VALUES[:-1]) + f" or {SETTING_VALUES[-1]}"
         raise ConfigError(f"{_key('ehr_fhir_version')} must be {allowed}, not {settings.ehr_fhir_version!r:.40}")
     if not settings.host.strip():
-        raise ConfigError(f"{_key('host')} must not be empty")
+        named = f"{typed_as['host']} {settings.host!r}:" if "host" in typed_as else _key("host")
+        raise ConfigError(f"{named} must not be empty")
     if settings.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"{_key('log_level')} must be one of {', '.join(LOG_LEVELS)}, not {settings.log_level!r}")
     for name in ("metrics_token", "population_token"):

@@ -179,7 +179,7 @@ def test_the_demo_names_an_impossible_port_as_the_port(port, tmp_path):
     args = build_parser().parse_args(["demo", "--port", port])
     with pytest.raises(ConfigError) as raised:
         demo_settings(args, env={"PAINPLAN_INSTANCE_PATH": str(tmp_path)})
-    assert str(raised.value) == f"PAINPLAN_PORT must be between 1 and 65535, not {port}"
+    assert str(raised.value) == f"--port {port}: must be between 1 and 65535"
 
 
 def test_the_demo_refuses_an_empty_host_as_serve_does(tmp_path):
@@ -189,8 +189,43 @@ def test_the_demo_refuses_an_empty_host_as_serve_does(tmp_path):
     from smart_app.demo import demo_settings
 
     args = build_parser().parse_args(["demo", "--host", "", "--port", "9001"])
-    with pytest.raises(ConfigError, match="^PAINPLAN_HOST must not be empty$"):
+    with pytest.raises(ConfigError, match="^--host '': must not be empty$"):
         demo_settings(args, env={"PAINPLAN_INSTANCE_PATH": str(tmp_path)})
+
+
+@pytest.mark.parametrize(
+    ("typed", "named"),
+    [
+        (["--port", "99999999"], "--port 99999999: must be between 1 and 65535"),
+        (["--port", "0"], "--port 0: must be between 1 and 65535"),
+        (["--workers", "0"], "--workers 0: must be between 1 and 64"),
+        (["--workers", "65"], "--workers 65: must be between 1 and 64"),
+        (["--host", ""], "--host '': must not be empty"),
+    ],
+)
+def test_serve_names_an_option_out_of_range_as_typed(typed, named, tmp_path, monkeypatch, capsys):
+    # `painplan serve --port 99999999` said "PAINPLAN_PORT must be between 1 and 65535", a variable the user never
+    # set: they looked for it in the environment and the TOML file. Refused before listening, so no server starts.
+    monkeypatch.setenv("PAINPLAN_INSTANCE_PATH", str(tmp_path))
+    assert main(["serve", *typed]) == 2
+    assert only_line(capsys) == f"painplan serve: {named}"
+
+
+def test_a_value_from_the_environment_is_still_named_as_its_variable(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PAINPLAN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PAINPLAN_WORKERS", "0")
+    assert main(["serve", "--port", "9001"]) == 2
+    assert only_line(capsys) == "painplan serve: PAINPLAN_WORKERS must be between 1 and 64, not 0"
+
+
+def test_the_demo_reads_a_typed_port_over_an_impossible_one_in_the_environment(tmp_path):
+    # As serve does: the typed --port replaces PAINPLAN_PORT, so the variable's 0 is never used; the demo stopped on
+    # it, naming PAINPLAN_PORT although the user had typed a port.
+    from smart_app.demo import demo_settings
+
+    args = build_parser().parse_args(["demo", "--port", "9001"])
+    settings = demo_settings(args, env={"PAINPLAN_INSTANCE_PATH": str(tmp_path), "PAINPLAN_PORT": "0"})
+    assert settings.port == 9001 and settings.public_url == "http://127.0.0.1:9001"
 
 
 def test_a_bound_is_written_as_the_whole_number_it_is(monkeypatch, capsys):
