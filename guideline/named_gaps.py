@@ -262,11 +262,16 @@ def orders_of_unbelieved_supply(facts: Facts) -> tuple[str, ...]:
     whose days' supply, as sent, is more than a prescription can hold (`supply.Supply.unbelieved`), each named with
     what was sent and what PainPlan did with the order then (`_read_without_supply`)."""
     named = []
-    standing = (order for order in facts.real_orders if is_standing(order, facts.config))
-    for order in (*facts.drafts, *standing):
-        unbelieved = facts.supply(order).unbelieved
-        if unbelieved and recognise(order.medication, facts.terms).kind != "not-relevant":
-            named.append(order_named(facts.name(order), order, unbelieved + _read_without_supply(facts, order)))
+    # Relevance first (recognition is remembered per medication): an order of no medicine the checks read has no
+    # supply worked out for it here, on every call, for nothing.
+    relevant = (
+        o for o in (*facts.drafts, *facts.real_orders) if recognise(o.medication, facts.terms).kind != "not-relevant"
+    )
+    for order in relevant:
+        if order.is_draft or is_standing(order, facts.config):
+            unbelieved = facts.supply(order).unbelieved
+            if unbelieved:
+                named.append(order_named(facts.name(order), order, unbelieved + _read_without_supply(facts, order)))
     return tuple(dict.fromkeys(named))
 
 
