@@ -555,6 +555,14 @@ _DATETIME_LIMIT = 16384
 EARLIEST_YEAR, LATEST_YEAR = 1800, 2200
 
 
+def evaluation_day_problem(day: date) -> str | None:
+    """Why `day` cannot be the evaluation date ("must be a date between 1801 and 2200"), or None when it can."""
+    if EARLIEST_YEAR < day.year <= LATEST_YEAR:
+        return None
+    # The demo charts and every look-back window count back from it; near year 1 or 9999 they cannot.
+    return f"must be a date between {EARLIEST_YEAR + 1} and {LATEST_YEAR}"
+
+
 def _clinical_year(year: int) -> bool:
     return EARLIEST_YEAR <= year <= LATEST_YEAR
 

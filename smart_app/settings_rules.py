@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from cds_hooks.ehr_release import AUTO, R4, SETTING_VALUES, STU3, setting_value
 from guideline.config import ConfigError
-from guideline.fhirdata import EARLIEST_YEAR, LATEST_YEAR
+from guideline.fhirdata import evaluation_day_problem
 from smart_app.settings_fields import ENV_PREFIX, SettingsFields
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,9 @@ FRAME_SOURCE = re.compile(r"^(?:https?:|(?:https?://)?(?:\*\.)?[A-Za-z0-9.-]+(?:
 
 def check_today(day: date, key: str) -> None:
     """An evaluation date every window can count back from, or a ConfigError naming `key` (--today, PAINPLAN_TODAY)."""
-    if not EARLIEST_YEAR < day.year <= LATEST_YEAR:
-        # The demo charts and every look-back window count back from it; near year 1 or 9999 they cannot.
-        raise ConfigError(f"{key} must be a date between {EARLIEST_YEAR + 1} and {LATEST_YEAR}")
+    problem = evaluation_day_problem(day)
+    if problem:
+        raise ConfigError(f"{key} {problem}")
 
 
 def _key(name: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from synthetic_export import (
     ALPRAZOLAM,
     ICD10,
@@ -365,3 +366,23 @@ def test_one_benzodiazepine_fill_of_unknown_days_supply_cannot_change_cob_so_is_
     row = _row(_evaluate("b5", resources))
     assert (row["cob_den"], row["cob_num"]) == (True, False)
     assert "COB" not in (row["partial"] or "")
+
+
+# The period's label names a calendar quarter by its bounds alone: the evaluation date's range (--today) plays no part,
+# so a period at either end of the years a date can have is labelled, not refused as a bad --today.
+@pytest.mark.parametrize(
+    ("start", "end", "label"),
+    [
+        (date(2026, 1, 1), date(2026, 3, 31), "2026 Q1"),
+        (date(2025, 10, 1), date(2025, 12, 31), "2025 Q4"),
+        (date(2026, 1, 1), date(2026, 3, 30), "2026-01-01/2026-03-30"),
+        (date(2025, 12, 1), date(2026, 2, 28), "2025-12-01/2026-02-28"),
+        (date(1800, 1, 1), date(1800, 3, 31), "1800 Q1"),
+        (date(1800, 1, 1), date(1800, 1, 15), "1800-01-01/1800-01-15"),
+        (date(2200, 10, 1), date(2200, 12, 31), "2200 Q4"),
+    ],
+)
+def test_a_period_is_labelled_by_its_own_bounds(start: date, end: date, label: str) -> None:
+    from guideline.population import Period
+
+    assert Period(start, end).label == label

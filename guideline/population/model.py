@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from guideline.fhirdata import EARLIEST_YEAR, LATEST_YEAR
+from guideline.fhirdata import EARLIEST_YEAR, LATEST_YEAR, evaluation_day_problem
 from guideline.timeutil import months_before
 
 HISTORY_DAYS = 90  # exclusions and hospice look back over the period plus the 90 days before it (spec 5)
@@ -44,16 +45,16 @@ class Period:
     @classmethod
     def last_quarter_before(cls, today: date) -> Period:
         """The last complete calendar quarter before `today`."""
-        if not EARLIEST_YEAR < today.year <= LATEST_YEAR:
-            raise PopulationError(f"--today must be a date between {EARLIEST_YEAR + 1} and {LATEST_YEAR}")
-        quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-        end = quarter_start - timedelta(days=1)
-        return cls(date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end)
+        problem = evaluation_day_problem(today)
+        if problem:
+            raise PopulationError(f"--today {problem}")  # the day the run evaluates as of: --today or PAINPLAN_TODAY
+        return cls(*_quarter_of(_quarter_of(today)[0] - timedelta(days=1)))
 
     @property
     def label(self) -> str:
+        # A quarter by its bounds alone: the evaluation date's range plays no part (a period in 1800 is labelled).
+        is_quarter = (self.start, self.end) == _quarter_of(self.start)
         quarter = (self.start.month - 1) // 3 + 1
-        is_quarter = self == Period.last_quarter_before(self.end + timedelta(days=1)) and self.start.month % 3 == 1
         return f"{self.start.year} Q{quarter}" if is_quarter else f"{self.start}/{self.end}"
 
     @property
@@ -77,6 +78,13 @@ class Period:
 
     def contains(self, day: date | None) -> bool:
         return day is not None and self.start <= day <= self.end
+
+
+def _quarter_of(day: date) -> tuple[date, date]:
+    """The first and last days of the calendar quarter `day` falls in."""
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    last = date(day.year, first_month + 2, calendar.monthrange(day.year, first_month + 2)[1])
+    return date(day.year, first_month, 1), last
 
 
 @dataclass(frozen=True)
