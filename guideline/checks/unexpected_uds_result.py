@@ -240,7 +240,17 @@ def specimen_not_judged(facts: Facts, result: UdsResult) -> tuple[str, ...]:
     positive or its specimen's verdict ("dilute") left its negatives unread, those that leave open a verdict that would
     leave a positive unread too (`Validity.beside_positives`: "substituted", "invalid"), since a positive stands on a
     dilute specimen."""
-    return _not_judged_beside(facts, result, "negative") or _not_judged_beside(facts, result, "positive")
+    found = _not_judged_first(facts, result)
+    return found[1] if found else ()
+
+
+def _not_judged_first(facts: Facts, result: UdsResult) -> tuple[str, tuple[str, ...]] | None:
+    """The side ("negative", then "positive") its validity results not judged are named beside, with them; None when
+    none is (`specimen_not_judged`)."""
+    for value in ("negative", "positive"):
+        if unread := _not_judged_beside(facts, result, value):
+            return value, unread
+    return None
 
 
 def _not_judged_beside(facts: Facts, result: UdsResult, value: str) -> tuple[str, ...]:
@@ -277,6 +287,16 @@ def read_unfit_words(result: UdsResult) -> str | None:
     result), but a positive's line and its row on the plan page say so, as they say a verdict only possible."""
     read = [verdict for verdict in result.observation.specimen_unfit if verdict not in POSITIVES_STAND]
     return f"its specimen's validity results read it {and_list(read)}; {NOT_THE_PATIENTS}" if read else None
+
+
+def validity_row_words(facts: Facts, result: UdsResult) -> str | None:
+    """What the plan page's row of its test says of its specimen's validity, by the card's rule and in its words:
+    `read_unfit_words` beside a positive on a specimen read substituted or invalid for certain, else its validity
+    results not judged (`specimen_not_judged`) as said beside the side they were found on; None when neither."""
+    if any(s.value == "positive" for s in result.substances) and (read := read_unfit_words(result)):
+        return read
+    found = _not_judged_first(facts, result)
+    return validity_not_judged_words(found[1], found[0]) if found else None
 
 
 def validity_not_judged_words(unread: Sequence[str], value: str = "negative") -> str:

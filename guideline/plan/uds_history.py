@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING
 
 from guideline.checks.unexpected_uds_result import (
     RESULT_MONTHS,
-    read_unfit_words,
-    specimen_not_judged,
-    validity_not_judged_words,
+    validity_row_words,
 )
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import pending_orders, report_months
@@ -114,7 +112,7 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
                 not_judged=None if after else result.unsettled,
                 copy_note=notes.get(id(result)),
                 negatives_expected=() if after else _negatives_expected(result),
-                validity_note=None if after else _validity_note(facts, result),
+                validity_note=None if after else validity_row_words(facts, result),
             )
         )
     procedures = facts.drug_test_procedures
@@ -170,20 +168,6 @@ def _negatives_expected(result: UdsResult) -> tuple[str, ...]:
         f"{s.label}: {s.value}, {s.explanation}"
         for s in result.substances
         if s.value == "negative" and not s.unexpected and s.explanation
-    )
-
-
-def _validity_note(facts: Facts, result: UdsResult) -> str | None:
-    """What its row says when its specimen's validity could not be judged, by the card's rule and in its words
-    (`unexpected_uds_result.specimen_not_judged`: beside a positive only when a verdict left open would unread it;
-    `read_unfit_words`: beside a positive on a specimen read substituted or invalid for certain)."""
-    if any(s.value == "positive" for s in result.substances) and (read := read_unfit_words(result)):
-        return read
-    unread = specimen_not_judged(facts, result)
-    if not unread:
-        return None
-    return validity_not_judged_words(
-        unread, "negative" if any(s.value == "negative" for s in result.substances) else "positive"
     )
 
 
