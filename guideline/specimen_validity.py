@@ -191,6 +191,23 @@ def _sent(observation: Observation) -> Sent | None:
     return Sent(Decimal(written.group(2)), written.group(1), (unit,) if unit else (), unit)
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A validity result with its test, and its value as sent (`_sent`) and in the criteria's unit (`_reading`):
+    each read once for all the questions a specimen's verdict asks of it (a regex parse apiece, before)."""
+
+    observation: Observation
+    test: ValidityTest
+    sent: Sent | None
+    reading: Reading | None
+
+
+def _read(observation: Observation, test: ValidityTest) -> _Read:
+    """The result with its value read (`_Read`)."""
+    sent = _sent(observation)
+    return _Read(observation, test, sent, _reading(sent, test))
+
+
 # The verdicts whose specimen's positives stand (a drug found in a dilute cup was in it); any other verdict
 # ("substituted", "invalid", "adulterated") leaves them unread too, as the sample may not be the patient's urine.
 POSITIVES_STAND = frozenset({"dilute"})
@@ -283,14 +300,15 @@ def _judged(
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """One specimen's verdicts (`_verdict`), its validity results not judged and those of them named beside
     positives too (`_unjudged`)."""
-    verdicts, open_rules = _verdict(results, words, criteria)
-    if not open_rules and (verdicts or not any(_unread(o, t) for o, t in results)):
+    read = [_read(observation, test) for observation, test in results]
+    verdicts, open_rules = _verdict(read, words, criteria)
+    if not open_rules and (verdicts or not any(_unread(result) for result in read)):
         return verdicts, (), ()  # the usual specimen: every value read exactly, or found unfit
-    return verdicts, *_unjudged(results, words, verdicts, open_rules)
+    return verdicts, *_unjudged(read, words, verdicts, open_rules)
 
 
 def _unjudged(
-    results: Sequence[tuple[Observation, ValidityTest]],
+    results: Sequence[_Read],
     words: Words,
     verdicts: Sequence[str],
     open_rules: Sequence[Rule],
@@ -298,29 +316,29 @@ def _unjudged(
     """One specimen's validity results not judged, as written with why (`_not_judged`), those not read before the
     bounds; and of them, those that leave open a verdict that would leave its positives unread too
     (`POSITIVES_STAND`)."""
-    named = [found for o, t in results if (found := _not_judged(o, t, words, verdicts, open_rules)) is not None]
+    named = [found for result in results if (found := _not_judged(result, words, verdicts, open_rules)) is not None]
     named.sort(key=lambda found: found[0])
     return tuple(written for _, written, _ in named), tuple(written for _, written, serious in named if serious)
 
 
 def _not_judged(
-    observation: Observation, test: ValidityTest, words: Words, verdicts: Sequence[str], open_rules: Sequence[Rule]
+    result: _Read, words: Words, verdicts: Sequence[str], open_rules: Sequence[Rule]
 ) -> tuple[bool, str, bool] | None:
     """A result not judged, when it is named: not read (`_not_read`) when no verdict is found, or not read or given
     only as a bound that leaves an open rule open (`_verdict`), with the verdicts it cannot tell (`_left_open`). As
     (whether it is a bound, how it is written, whether it leaves open a verdict beside positives); else None."""
-    reading = _reading(observation, test)
-    not_read = reading is None and _not_read(observation, test, words)
+    reading = result.reading
+    not_read = reading is None and _not_read(result, words)
     if not not_read and (reading is None or reading.comparator is None):
         return None  # read exactly, or words that judge it
-    cannot_tell = _left_open(test, reading or NOT_READ, open_rules)
+    cannot_tell = _left_open(result.test, reading or NOT_READ, open_rules)
     if not cannot_tell and (verdicts or not not_read):
         return None
     serious = not POSITIVES_STAND.issuperset(cannot_tell)
     if not not_read:
-        return True, _bound_written(observation, test, cannot_tell), serious
+        return True, _bound_written(result, cannot_tell), serious
     # a result not read that leaves only dilution open is named as ever: the gap's own words say what it left open
-    return False, _written(observation, test) + (_cannot_tell(cannot_tell) if serious else ""), serious
+    return False, _written(result) + (_cannot_tell(cannot_tell) if serious else ""), serious
 
 
 def _left_open(test: ValidityTest, reading: Reading, open_rules: Sequence[Rule]) -> tuple[str, ...]:
@@ -373,16 +391,16 @@ def _indexed(
 
 
 def _verdict(
-    results: Sequence[tuple[Observation, ValidityTest]],
+    results: Sequence[_Read],
     words: Words,
     criteria: Criteria,
 ) -> tuple[tuple[str, ...], tuple[Rule, ...]]:
     """One specimen's verdicts: its results' words and flags, and the first rule its values meet; with the rules
     before it that a bound leaves open and whose verdict would say more (`_says_more`)."""
     found: list[str] = []
-    for observation, test in results:
-        found += words.unfit(observation)
-        found += _flag_verdicts(observation, test)
+    for result in results:
+        found += words.unfit(result.observation)
+        found += _flag_verdicts(result.observation, result.test)
     # A rule a bound leaves open is passed over for the next that surely holds ("<5 mg/dL" beside a gravity of 1.025
     # is dilute for certain, substituted only below 2, which it cannot tell), but kept, to be named: passed over in
     # silence, a certain "dilute" hid an open "substituted", whose positives are unreadable too.
@@ -409,16 +427,16 @@ def _says_more(verdict: str, found: Sequence[str]) -> bool:
     return not found or verdict not in POSITIVES_STAND
 
 
-def _readings(results: Sequence[tuple[Observation, ValidityTest]], words: Words) -> dict[str, list[Reading]]:
+def _readings(results: Sequence[_Read], words: Words) -> dict[str, list[Reading]]:
     """The values the criteria can read (`_reading`), and those given but not read (`NOT_READ`, `_not_read`), by the
     LOINC the criteria judge them as."""
     readings: dict[str, list[Reading]] = {}
-    for observation, test in results:
-        reading = _reading(observation, test)
-        if reading is None and _not_read(observation, test, words):
+    for result in results:
+        reading = result.reading
+        if reading is None and _not_read(result, words):
             reading = NOT_READ
         if reading is not None:
-            readings.setdefault(test.loinc, []).append(reading)
+            readings.setdefault(result.test.loinc, []).append(reading)
     return readings
 
 
@@ -432,10 +450,9 @@ def _flag_verdicts(observation: Observation, test: ValidityTest) -> list[str]:
     ]
 
 
-def _reading(observation: Observation, test: ValidityTest) -> Reading | None:
-    """Its value as sent (`_sent`) in the unit of the criteria, exact or a bound, read by its unit's code, else its
+def _reading(sent: Sent | None, test: ValidityTest) -> Reading | None:
+    """A value as sent (`_sent`) in the unit of the criteria, exact or a bound, read by its unit's code, else its
     display unit (`units`); None when it gives no value, or a unit the criteria do not convert."""
-    sent = _sent(observation)
     if sent is None:
         return None
     for unit in sent.units or (None,):  # a specific gravity or a pH has no unit
@@ -445,25 +462,27 @@ def _reading(observation: Observation, test: ValidityTest) -> Reading | None:
     return None
 
 
-def _unread(observation: Observation, test: ValidityTest) -> bool:
+def _unread(result: _Read) -> bool:
     """Whether it gives a value the criteria cannot read (`_reading`): in a unit they do not convert, or in words that
     state no number ("See comment", `_text`)."""
-    if observation.value_quantity is None or observation.value_quantity.value is None:
-        return bool(_text(observation)) and _reading(observation, test) is None
-    return _reading(observation, test) is None
+    measured = result.observation.value_quantity
+    if measured is None or measured.value is None:
+        return bool(_text(result.observation)) and result.reading is None
+    return result.reading is None
 
 
-def _not_read(observation: Observation, test: ValidityTest, words: Words) -> bool:
+def _not_read(result: _Read, words: Words) -> bool:
     """Whether it gives a value the criteria cannot read (`_unread`) in words that do not judge it either
     (`_words_judged`)."""
-    return _unread(observation, test) and not _words_judged(observation, words)
+    return _unread(result) and not _words_judged(result, words)
 
 
-def _words_judged(observation: Observation, words: Words) -> bool:
+def _words_judged(result: _Read, words: Words) -> bool:
     """Whether words that state no number (`_text`) say what the specimen is by words the criteria know: a verdict
     ("Dilute", read by `_verdict`), one the lab denies ("Not dilute") or "Normal" (`_FIT_TEXT`, `_FIT_CODES`): fit."""
-    if _sent(observation) is not None:
+    if result.sent is not None:
         return False
+    observation = result.observation
     return bool(words.unfit(observation)) or words.denied(observation) or _said_normal(observation)
 
 
@@ -480,33 +499,33 @@ def _name(observation: Observation, test: ValidityTest) -> str:
     return (observation.code.display() if observation.code else None) or test.name
 
 
-def _as_sent(observation: Observation) -> tuple[str, str | None]:
-    """Its value as written, with its bound ("< 30", "15"), and its unit (None when it gives none)."""
-    sent = _sent(observation)
+def _as_sent(sent: Sent | None) -> tuple[str, str | None]:
+    """A value as written, with its bound ("< 30", "15"), and its unit (None when it gives none)."""
     if sent is None:  # never so: only a result with a value is named
         return "", None
     bound = f"{sent.comparator} " if sent.comparator else ""
     return f"{bound}{sent.value}", sent.unit
 
 
-def _written(observation: Observation, test: ValidityTest) -> str:
+def _written(result: _Read) -> str:
     """A result in a unit or words not read, as the lab sent it and why it is not judged: "Creatinine Ur 15, sent
     with no unit", "Creatinine [Mass/volume] in Urine 15 mmol/24 h, a unit PainPlan does not read", "Creatinine Ur
     "See comment", a value in words PainPlan does not read"."""
-    if _sent(observation) is None:
-        return f'{_name(observation, test)} "{_text(observation)}", a value in words PainPlan does not read'
-    value, unit = _as_sent(observation)
+    name = _name(result.observation, result.test)
+    if result.sent is None:
+        return f'{name} "{_text(result.observation)}", a value in words PainPlan does not read'
+    value, unit = _as_sent(result.sent)
     if unit is None:
-        return f"{_name(observation, test)} {value}, sent with no unit"
-    return f"{_name(observation, test)} {value} {unit}, a unit PainPlan does not read"
+        return f"{name} {value}, sent with no unit"
+    return f"{name} {value} {unit}, a unit PainPlan does not read"
 
 
-def _bound_written(observation: Observation, test: ValidityTest, verdicts: Iterable[str]) -> str:
+def _bound_written(result: _Read, verdicts: Iterable[str]) -> str:
     """A bound that cannot decide, as sent and what it cannot tell: "Creatinine Ur, given only as < 30 mg/dL, which
     cannot tell whether the specimen was dilute"."""
-    value, unit = _as_sent(observation)
+    value, unit = _as_sent(result.sent)
     given = f"{value} {unit}" if unit else value
-    return f"{_name(observation, test)}, given only as {given}" + _cannot_tell(verdicts)
+    return f"{_name(result.observation, result.test)}, given only as {given}" + _cannot_tell(verdicts)
 
 
 def _cannot_tell(verdicts: Iterable[str]) -> str:

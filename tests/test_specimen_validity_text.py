@@ -98,3 +98,22 @@ def test_a_text_beside_positives_only_is_not_named() -> None:
     screen = _screen("POSITIVE", "POSITIVE", flag="A", oxycodone_flag="A")
     taken = {"effectiveDateTime": f"{days_ago(20)}T09:14:00-05:00"}
     assert _named(_with_specimen([*screen, _as_text(_creatinine(30, **taken), "See comment")])) == ()
+
+
+def test_each_validity_result_s_value_is_read_once(monkeypatch) -> None:
+    """A specimen's verdict asks of each result whether it is read, bounded, or in words not judged: its value was
+    parsed (a regex apiece for text) 3 to 5 times for the one answer; it is read once and carried."""
+    import guideline.specimen_validity as specimen_validity
+
+    parsed: list[int] = []
+    sent = specimen_validity._sent
+
+    def counted(observation: Any) -> Any:
+        parsed.append(id(observation))
+        return sent(observation)
+
+    monkeypatch.setattr(specimen_validity, "_sent", counted)
+    validity = [_as_text(_creatinine(30), "See comment"), _as_text(_gravity(1.002), "<1.003"), _ph(6.5)]
+    named = _named(_negative_with(*validity))
+    assert any("See comment" in item for item in named)
+    assert sorted(parsed.count(one) for one in set(parsed)) == [1, 1, 1]
