@@ -159,12 +159,13 @@ class Sent:
 
 
 def _words(observation: Observation) -> str | None:
-    """Its value in words, as sent: its `valueString`, else its coded value's name (`Concept.display`). One reading of
-    a result's words however they are sent: passed over as a coded value, "See comment" left a negative read as a
-    real negative with nothing said."""
-    if observation.value_string:
-        return observation.value_string
-    return observation.value_concept.display() if observation.value_concept else None
+    """Its value in words, as sent: the first of its `Observation.value_words` (its `valueString`, else its coded
+    value's text, else a coding's name). One reading of a result's words however they are sent: passed over as a
+    coded value, "See comment" left a negative read as a real negative with nothing said."""
+    # The first only, on purpose: these words are read for one number ("12 mg/dL") and named as the lab wrote them;
+    # a verdict in words ("Dilute") is looked for in every one of them (`Words.unfit`, guideline.uds), as any may
+    # say it.
+    return next(iter(observation.value_words), None)
 
 
 def _text(observation: Observation) -> str | None:

@@ -227,7 +227,7 @@ def _fit_for(observation: Observation, value: Value) -> Value:
     cup was in it, whatever its creatinine, so a positive stands."""
     if value not in ("negative", "positive"):
         return value
-    value = _fit(value, [*_value_words(observation), *_noted_unfit(observation)])
+    value = _fit(value, [*observation.value_words, *_noted_unfit(observation)])
     return "none" if value == "negative" and observation.specimen_unfit else value
 
 
@@ -243,12 +243,12 @@ def _noted_unfit(observation: Observation) -> list[str]:
 
 def _said_unfit(observation: Observation) -> list[str]:
     """What a specimen validity result says of its specimen in words ("Dilute"), its value's or its notes'."""
-    return [*_unfit_words(_value_words(observation)), *_noted_unfit(observation)]
+    return [*_unfit_words(observation.value_words), *_noted_unfit(observation)]
 
 
 def _said_fit(observation: Observation) -> bool:
     """Whether a specimen validity result's value names a word of `_UNFIT` only to deny it ("Not dilute"): fit."""
-    written = _value_words(observation)
+    written = observation.value_words
     return any(_UNFIT.search(words) for words in written) and not _unfit_words(written)
 
 
@@ -438,7 +438,7 @@ def _lab_did_not_test(observation: Observation, value: Value) -> bool:
 
 def _not_performed(observation: Observation) -> bool:
     """Whether a result's value says the test was not done (its text, or its coded answer's words)."""
-    return _says_not_performed(_value_words(observation))
+    return _says_not_performed(observation.value_words)
 
 
 def _says_not_performed(written: Iterable[str]) -> bool:
@@ -447,10 +447,10 @@ def _says_not_performed(written: Iterable[str]) -> bool:
 
 
 def _words_of(source: Observation | DiagnosticReport) -> list[str]:
-    """What a test says in words: a result's value (`_value_words`), its notes' `_NOTE_UNFIT` and its specimen's
-    validity verdict (`specimen_unfit`), or a report's conclusion (`report_words`)."""
+    """What a test says in words: a result's value (`Observation.value_words`), its notes' `_NOTE_UNFIT` and its
+    specimen's validity verdict (`specimen_unfit`), or a report's conclusion (`report_words`)."""
     if isinstance(source, Observation):
-        return [*_value_words(source), *_noted_unfit(source), *source.specimen_unfit]
+        return [*source.value_words, *_noted_unfit(source), *source.specimen_unfit]
     return report_words(source)
 
 
@@ -515,14 +515,6 @@ def _as_concluded(observation: Observation, value: Value, report: DiagnosticRepo
     if not unfit:
         return observation, value
     return replace(observation, specimen_unfit=tuple(dict.fromkeys((*observation.specimen_unfit, *unfit)))), "none"
-
-
-def _value_words(observation: Observation) -> list[str]:
-    """What a result's value says in words: its text, and its coded answer's text and names."""
-    written = [observation.value_string]
-    if observation.value_concept is not None:
-        written += [observation.value_concept.text, *(c.display for c in observation.value_concept.codings)]
-    return [words for words in written if words]
 
 
 # An amount written as text beyond what the lab measures: "<50 ng/mL" (below it: not detected), ">1000" (above it).

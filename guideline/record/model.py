@@ -381,6 +381,17 @@ class Observation:
         return _located(self.source, "Observation", self.id)
 
     @property
+    def value_words(self) -> list[str]:
+        """What its value says in words, as sent, in this order: its text (`valueString`), its coded answer's text,
+        then each of its codings' names; those sent empty are left out."""
+        # Every one, as a lab may say a verdict ("Dilute", "Not performed") in any (guideline.uds reads them all); a
+        # value read for a number and named as written reads the first (guideline.specimen_validity `_words`).
+        written = [self.value_string]
+        if self.value_concept is not None:
+            written += [self.value_concept.text, *(c.display for c in self.value_concept.codings)]
+        return [words for words in written if words]
+
+    @property
     def result_time(self) -> datetime | None:
         """effectiveDateTime, else effectivePeriod.start, else effectiveInstant, else issued (guideline 6.4)."""
         # `or` picks the first that is not None: a datetime is always true. Half the cost of a loop over a tuple.
