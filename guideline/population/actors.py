@@ -17,15 +17,21 @@ def resolve_actor(reference: str | None, directory: Directory) -> str | None:
     NCPDP number) is the export's resource with that identifier, else a stable `Type/npi-<number>` of its own when
     the reference states its type (an NCPDP number is always a pharmacy), else None: an unknown NPI of no stated
     type could be a prescriber or a pharmacy."""
-    named = by_identifier(reference) if reference else None
-    if named is None:
+    identified = by_identifier_in(reference, directory)
+    if identified is None:
         return local_reference(reference)
-    kind, key = named
-    found = directory.by_identifier.get(key)
+    (kind, key), found = identified
     if found is not None:
         return found
     kind = named_kind(kind, key)
     return f"{kind}/{_UNSAFE_IN_ID.sub('-', key)}" if kind else None
+
+
+def by_identifier_in(reference: str | None, directory: Directory) -> tuple[tuple[str, str], str | None] | None:
+    """A reference by identifier alone as (its kind and key, `identifiers.by_identifier`) and the export's resource
+    with that identifier (`Type/id`, None when the directory holds none); None when it is no such reference."""
+    named = by_identifier(reference) if reference else None
+    return None if named is None else (named, directory.by_identifier.get(named[1]))
 
 
 # How a clinician, a pharmacy or a practice the export's directory does not hold is named to a reader: the export's

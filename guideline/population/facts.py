@@ -14,10 +14,10 @@ from guideline.clinical import is_visible
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, as_list, text, written_days
 from guideline.history import order_interval
-from guideline.identifiers import actor_reference, by_identifier
+from guideline.identifiers import actor_reference
 from guideline.mme import compute_mme, format_mme
 from guideline.orders import ENDED, is_prescription, is_taken, order_start
-from guideline.population.actors import resolve_actor
+from guideline.population.actors import by_identifier_in, resolve_actor
 from guideline.population.claims import is_claim_number
 from guideline.population.medicines import Kind, medication_kind, unidentified_key
 from guideline.population.model import Directory, OpioidFill, Period
@@ -197,8 +197,12 @@ def _marks(reader: _Reader) -> Callable[[Dispense], sent_twice.FillMarks]:
 def _as_resolved(reader: _Reader, reference: str | None) -> str | None:
     """A prescriber's reference as the export's directory resolves it: one by NPI that the directory holds is that
     Practitioner's `Type/id` (so known to be, or not to be, the one an order names by reference); else as written."""
-    named = by_identifier(reference) if reference else None
-    return reader.directory.by_identifier.get(named[1], reference) if named else reference
+    identified = by_identifier_in(reference, reader.directory)
+    # The directory's half of `resolve_actor` only: an NPI the directory does not hold stays an NPI, never the
+    # `Practitioner/npi-…` id resolve_actor makes up for it. Read as a reference, that id would be comparable with an
+    # order's `Practitioner/p1` (`sent_twice.prescribers_apart`), and two fills told apart by prescriber though
+    # nothing says whose the NPI is.
+    return (identified[1] if identified else None) or reference
 
 
 def _count_possible_copies(reader: _Reader, by_kind: Mapping[str, Sequence[Dispense]]) -> None:
