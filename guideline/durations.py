@@ -8,6 +8,8 @@ from guideline.fhirdata import Quantity
 from guideline.units import HOURS, normalise_unit
 
 MAX_DAYS_SUPPLY = Decimal(999)  # the largest days' supply a pharmacy claim can carry (three digits)
+# How a supply longer than that is said, wherever it is (an MME's reason, an order's supply not counted).
+BEYOND_A_PRESCRIPTION = "more than a prescription can hold"
 
 # Guideline 4.1's unit table (also used for timing bounds and maxDosePerPeriod denominators): (multiply, divide) → days.
 _DAYS: dict[str, tuple[Decimal, Decimal]] = {

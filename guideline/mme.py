@@ -27,7 +27,7 @@ from guideline.dosage import (
     plausible,
     to_amount,
 )
-from guideline.durations import MAX_DAYS_SUPPLY, plausible_days, quantity_days
+from guideline.durations import BEYOND_A_PRESCRIPTION, MAX_DAYS_SUPPLY, plausible_days, quantity_days
 from guideline.fhirdata import NDC, RXNORM, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition import Recognition, recognise, unidentified_name
@@ -83,7 +83,7 @@ REASON_TEXT: dict[str, str] = {
     # Quantity ÷ an expected supply no prescription can hold (90 tablets "over 1200 days", 120 keyed with a zero too
     # many) is no dose: it would be counted far too low while the supply itself is not counted (guideline.supply).
     "supply-over-999": "the dosage gives no daily dose to read, and its expected supply duration is more than "
-    f"{MAX_DAYS_SUPPLY} days, more than a prescription can hold, so no daily dose was estimated from the dispense "
+    f"{MAX_DAYS_SUPPLY} days, {BEYOND_A_PRESCRIPTION}, so no daily dose was estimated from the dispense "
     "quantity; check the quantity and days' supply",
     "implausible-frequency": "the dosage is more often than every 15 minutes, which no one takes; check the order",
     "unit-not-convertible": "the dose unit cannot be combined with the product strength",

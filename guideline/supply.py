@@ -16,7 +16,7 @@ from guideline.dosage import (
     plausible,
     to_amount,
 )
-from guideline.durations import plausible_days, quantity_days
+from guideline.durations import BEYOND_A_PRESCRIPTION, plausible_days, quantity_days
 from guideline.memo import IdentityMemo
 from guideline.mme import (
     DECIMAL_CONTEXT,
@@ -229,8 +229,14 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
             if total is None:
                 return Supply.make(per_fill, total, refills, source, _too_many_refills(per_fill, refills))
     # A source skipped for the next one that gave a supply leaves nothing unknown, and is not named.
-    named = f"{'; '.join(unbelieved)}, more than a prescription can hold" if per_fill is None and unbelieved else None
+    named = f"{'; '.join(unbelieved)}, {BEYOND_A_PRESCRIPTION}" if per_fill is None and unbelieved else None
     return Supply.make(per_fill, total, refills, source, named)
+
+
+def unbelieved_sent(unbelieved: str) -> str:
+    """What was sent (`Supply.unbelieved`) without the words that say no prescription can hold it, for a line that
+    says so already ("expected supply duration 1200 days")."""
+    return unbelieved.removesuffix(f", {BEYOND_A_PRESCRIPTION}")
 
 
 def _too_many_refills(per_fill: Decimal, refills: int) -> str:

@@ -28,6 +28,7 @@ from guideline.recognition import KIND_TEXT, Recognition, recognise
 from guideline.record import MEDICATION_TYPES, MedOrder, PatientRecord, build_record
 from guideline.record.pool import UNREADABLE_REASON
 from guideline.renewals import RENEWAL_REASONS
+from guideline.supply import unbelieved_sent
 from guideline.terminology import OPIOID, Terminology, load_terminology
 
 STATUS = {"ok": "converted", "excluded": "excluded", "unknown": "not-convertible"}
@@ -288,6 +289,8 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
                 line["explanation"] += f"; {relayed_as(facts, order)}"
                 line["relayed_as"] = copies
             if unbelieved := facts.supply(order).unbelieved:  # why `current` reads it as of unknown supply
+                if result.reason == "supply-over-999":  # its MME's reason said it is more than a prescription can hold
+                    unbelieved = unbelieved_sent(unbelieved)
                 line["explanation"] += f"; {unbelieved}, so its supply was not counted"
             lines.append(line)
         else:

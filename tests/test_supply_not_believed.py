@@ -196,6 +196,20 @@ def test_no_daily_dose_is_estimated_from_a_supply_no_prescription_can_hold(tmp_p
     assert OVER in line["explanation"] and "estimated from dispense quantity" not in line["explanation"]
 
 
+def test_painplan_mme_says_once_that_a_supply_no_prescription_can_hold_is_more_than_one_can(tmp_path, capsys):
+    """Its MME's reason says the expected supply is more than a prescription can hold; the words of what was sent,
+    which say why its supply was not counted, said it again on the same line."""
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(as_directed(1200)))
+    assert main(["mme", str(path), "--today", days_ago(0)[:10]]) == 0
+    explanation = json.loads(capsys.readouterr().out)["orders"][0]["explanation"]
+    assert explanation.count(HELD) == 1
+    assert explanation.endswith(
+        f"{OVER}; check the quantity and days' supply; expected supply duration 1200 days, so "
+        "its supply was not counted"
+    )
+
+
 def test_one_not_estimated_is_named_as_an_mme_not_worked_out_with_why(tmp_path):
     """Named as every opioid whose MME could not be worked out is: on order-sign, the high-dose info card's list."""
     draft = {**as_directed(1200), "status": "draft", "authoredOn": days_ago(0)}
