@@ -410,12 +410,13 @@ def tests_done(
         if verdicts is not NO_VERDICTS:
             observation = _with_specimen_verdicts(observation, verdicts)
         value = result_value(observation)
-        report = concluded.get(observation.located or "") if concluded else None
-        if report is not None:
-            if _concluded_not_performed(value, report):
+        linking = concluded.get(observation.located or "") if concluded else None
+        if linking:
+            read = _as_concluded(observation, value, linking)
+            if read is None:
                 withdrawn.append(observation)
                 continue
-            observation, value = _as_concluded(observation, value, report)
+            observation, value = read
         if _lab_did_not_test(observation, value):
             withdrawn.append(observation)
         else:
@@ -477,39 +478,88 @@ def report_value(report: DiagnosticReport) -> Value:
 
 def linked_conclusions(
     reports: Iterable[DiagnosticReport], observations: Iterable[Observation], terms: Terminology
-) -> dict[str, DiagnosticReport]:
-    """The urine drug test reports done that say something in their conclusion, by each result they link in their
-    `result` list (`Observation.located`), and each member of a panel heading they link (R4 `hasMember`): how Quest,
-    Labcorp and Epic Beaker send why a result reads nothing."""
-    found: dict[str, DiagnosticReport] = {}
+) -> dict[str, tuple[DiagnosticReport, ...]]:
+    """The urine drug test reports done that stand (`_standing_reports`) by each result they link in their `result`
+    list (`Observation.located`), and each member of a panel heading they link (R4 `hasMember`), when one of them says
+    something in its conclusion: how Quest, Labcorp and Epic Beaker send why a result reads nothing. A result is
+    often linked by more than one report (a preliminary and its final, an amended report, an HIE's copy)."""
+    linking: dict[str, list[DiagnosticReport]] = {}
     for report in reports:
-        done = report.results and report.status in REPORT_DONE_STATUSES and is_drug_test_code(report.code, terms)
-        if done and report_words(report):
-            found.update((ref, report) for ref in report.results if ref not in found)
-    if found:
-        for heading in observations:
-            report = found.get(heading.located or "") if heading.member_ids else None
-            if report is not None:
-                found.update((ref, report) for ref in heading.member_ids if ref not in found)
-    return found
+        if report.results and report.status in REPORT_DONE_STATUSES and is_drug_test_code(report.code, terms):
+            for ref in dict.fromkeys(report.results):
+                linking.setdefault(ref, []).append(report)
+    if not linking:
+        return {}
+    for heading in observations:
+        found = linking.get(heading.located or "") if heading.member_ids else None
+        for ref in heading.member_ids if found else ():
+            members = linking.setdefault(ref, [])
+            members += [report for report in found or () if not any(report is m for m in members)]
+    standing = {ref: _standing_reports(found) for ref, found in linking.items()}
+    return {ref: found for ref, found in standing.items() if any(map(report_words, found))}
 
 
-def _concluded_not_performed(value: Value, report: DiagnosticReport) -> bool:
-    """Whether a linked result that reads nothing is one the lab did not test, by its report's conclusion read as an
-    unlinked report's is (`no_reading_why`: "Specimen rejected")."""
-    return value == "none" and no_reading_why(report_value(report), report_words(report)) == (NOT_PERFORMED,)
+def _standing_reports(reports: Sequence[DiagnosticReport]) -> tuple[DiagnosticReport, ...]:
+    """The reports of one result that no other replaces: the most settled (final, amended, corrected or appended over
+    preliminary, as for results, `_SETTLED`), and of those the latest issued. Reports equally settled and issued
+    together, or with no issued time to tell them apart (the lab's and an HIE's copy), all stand: nothing says which
+    does. A preliminary's conclusion read over its final's hid the final's "dilute specimen", or kept the
+    preliminary's after the final took it back."""
+    if len(reports) == 1:
+        return tuple(reports)
+    best = max(map(_report_settled, reports))
+    settled = [report for report in reports if _report_settled(report) == best]
+    issued = [report.issued for report in settled if report.issued is not None]
+    latest = max(issued) if issued else None
+    return tuple(report for report in settled if report.issued is None or report.issued == latest)
 
 
-def _as_concluded(observation: Observation, value: Value, report: DiagnosticReport) -> tuple[Observation, Value]:
+def _report_settled(report: DiagnosticReport) -> int:
+    """How settled a report is, as a result of its status is (`_SETTLED`): R4's appended is an amended report."""
+    return _SETTLED.get("amended" if report.status == "appended" else report.status or "", 2)
+
+
+def _said_of_specimen(report: DiagnosticReport) -> frozenset[str]:
+    """What a report's conclusion says of its specimen, by the one reading of a conclusion (`no_reading_why`): the
+    test not performed, or each reason it could not show what the patient takes; empty when it says neither."""
+    return frozenset(no_reading_why("none", report_words(report)))
+
+
+def _as_concluded(
+    observation: Observation, value: Value, reports: Sequence[DiagnosticReport]
+) -> tuple[Observation, Value] | None:
+    """A linked result as the reports that stand for it (`linked_conclusions`) say of its specimen
+    (`_as_concluded_by`); when they conclude differently, the most cautious reading (`_caution`), since nothing says
+    which report stands (the disagreement is named: `unread_drug_test_reports`). None: the lab did not test it."""
+    if len(reports) == 1:
+        return _as_concluded_by(observation, value, reports[0])
+    return max((_as_concluded_by(observation, value, report) for report in reports), key=_caution)
+
+
+def _caution(reading: tuple[Observation, Value] | None) -> tuple[int, int]:
+    """How cautious a reading of a linked result is: no test at all, then a result left unread (the more reasons
+    named, the more cautious), then one read as it says."""
+    if reading is None:
+        return 2, 0
+    observation, value = reading
+    return int(value == "none"), len(observation.specimen_unfit)
+
+
+def _as_concluded_by(
+    observation: Observation, value: Value, report: DiagnosticReport
+) -> tuple[Observation, Value] | None:
     """A linked result as its report's conclusion says of its specimen. One that reads nothing ("Indeterminate", no
-    value, "See report") takes why, when the conclusion read as an unlinked report's (`no_reading_why`) says the test
-    could not be read ("Negative, dilute specimen"); a negative is unread when the conclusion says its specimen was
-    dilute, invalid, adulterated or substituted, as its specimen's validity result would make it (`specimen_unfit`);
-    a positive keeps its reading (a drug found was in the cup)."""
+    value, "See report") is no test when the conclusion, read as an unlinked report's (`no_reading_why`), says the lab
+    did not test the sample ("Specimen rejected": None), and takes why when it says the test could not be read
+    ("Negative, dilute specimen"); a negative is unread when the conclusion says its specimen was dilute, invalid,
+    adulterated or substituted, as its specimen's validity result would make it (`specimen_unfit`); a positive keeps
+    its reading (a drug found was in the cup)."""
     words = report_words(report)
     if value == "none":
         whys = no_reading_why(report_value(report), words)
-        unfit = _unfit_words(words) if whys and whys != (NOT_PERFORMED,) else []
+        if whys == (NOT_PERFORMED,):
+            return None
+        unfit = _unfit_words(words) if whys else []
     else:
         unfit = _unfit_words(words) if value == "negative" else []
     if not unfit:
@@ -797,6 +847,7 @@ def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple
     received = {o.located for o in record.observations if o.id is not None}
     read = {o.located for o in record.observations if o.id is not None and is_urine_drug_test(o.code, terms)}
     missing = {ref: why for ref, why in record.results_not_received if ref not in received}
+    disagreeing = _disagreements(linked_conclusions(record.diagnostic_reports, record.observations, terms))
     found = []
     for report in record.diagnostic_reports:
         if report.status in NO_RESULT_STATUSES or not is_drug_test_code(report.code, terms):
@@ -807,15 +858,52 @@ def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple
             reading = _report_reading(report, not received.isdisjoint(report.results), why)
             value = report_value(report)
             no_reading = ", ".join(no_reading_why(value, report_words(report))) or None
-        elif why:
-            reading = f"{sum(r in missing for r in report.results)} of its {len(report.results)} results not received"
-            reading += f": {why}"
+        elif why or id(report) in disagreeing:
+            reading = "; ".join(
+                said
+                for said in (_results_missed(report, missing, why), _disagreement(disagreeing.get(id(report), ())))
+                if said
+            )
         else:
             continue  # its results are read: the test is on record as they are
         day, done = local_date(report.result_time), report.status in REPORT_DONE_STATUSES
         partly = not read.isdisjoint(report.results)
         found.append(UnreadReport.make(report, day, done, reading, partly, value, no_reading))
     return tuple(found)
+
+
+def _results_missed(report: DiagnosticReport, missing: Mapping[str, str], why: str) -> str:
+    """How many of a report partly read's results did not come, and why; empty when all came."""
+    if not why:
+        return ""
+    return f"{sum(r in missing for r in report.results)} of its {len(report.results)} results not received: {why}"
+
+
+def _disagreements(
+    concluded: Mapping[str, tuple[DiagnosticReport, ...]],
+) -> dict[int, tuple[DiagnosticReport, ...]]:
+    """The reports standing for one result (`linked_conclusions`) whose conclusions say different things of its
+    specimen (`_said_of_specimen`), by the first of them: each such set is named once, on its first report. Its
+    results are read the most cautious way (`_as_concluded`), never in silence."""
+    found: dict[int, tuple[DiagnosticReport, ...]] = {}
+    for reports in concluded.values():
+        said = tuple(report for report in reports if report_words(report))
+        if len(said) > 1 and len(set(map(_said_of_specimen, said))) > 1:
+            found.setdefault(id(said[0]), said)
+    return found
+
+
+def _disagreement(reports: Sequence[DiagnosticReport]) -> str:
+    """What reports standing for the same results and concluding differently about their specimen say, in words."""
+    if not reports:
+        return ""
+    said = ", ".join(f'"{_conclusion_words(report)}"' for report in reports)
+    return f"report conclusions of the same results disagree about the specimen: {said}; read the more cautious way"
+
+
+def _conclusion_words(report: DiagnosticReport) -> str | None:
+    """A report's conclusion as written, else its first coded conclusion's name."""
+    return report.conclusion or next((c.display() for c in report.conclusion_codes if c.display()), None)
 
 
 def _report_reading(report: DiagnosticReport, results_received: bool, why: str = "") -> str:
@@ -825,7 +913,7 @@ def _report_reading(report: DiagnosticReport, results_received: bool, why: str =
     read per substance (clinical-logic.md, *Lab reports*)."""
     if report.status not in REPORT_DONE_STATUSES:
         return f"report status {report.status or 'unknown'}"
-    words = report.conclusion or next((c.display() for c in report.conclusion_codes if c.display()), None)
+    words = _conclusion_words(report)
     if words:
         return f'report conclusion "{words}"' + (f"; results not received: {why}" if why else "")
     if results_received:
@@ -1363,12 +1451,13 @@ def uds_results(
             value = readings.get(reading)
             if value is None:
                 value = readings[reading] = result_value(observation)
-        report = concluded.get(observation.located or "") if concluded else None
-        if report is not None:
-            if _concluded_not_performed(value, report):
+        linking = concluded.get(observation.located or "") if concluded else None
+        if linking:
+            read = _as_concluded(observation, value, linking)
+            if read is None:
                 withdrawn.append(observation)  # "Specimen rejected": as a result whose own value says so
                 continue
-            observation, value = _as_concluded(observation, value, report)
+            observation, value = read
         if value == "none" and _lab_did_not_test(observation, value):  # most results have a reading: no call
             # Not judged, but it withdraws what was sent before for that sample (_standing): a positive corrected to
             # "Specimen rejected: mislabeled" is no longer the lab's result.

@@ -486,6 +486,92 @@ def test_the_population_review_does_not_count_a_linked_dilute_report_for_annual_
     assert annual_monitoring(tmp_path / "clear", "p9", *clear) == ("true", "true")
 
 
+# A result linked by more than one report: Quest sends a preliminary report when the screen is done and a final when
+# it is confirmed, each linking the same result; an amended or corrected report, or an HIE's copy of the lab's, links
+# it again. Before, only the first report sent was read, whichever it was.
+
+
+def reports_of_one_result(value: str | None, *reports: tuple[str, str, int]) -> list[dict[str, Any]]:
+    """An oxycodone screen result of `value` taken 30 days ago and, for each (status, conclusion, days after the sample
+    it was issued), a report linking it, in that order."""
+    day = days_ago(30)
+    screen = observation(OXYCODONE_SCREEN, when=f"{day}T09:14:00-04:00", value_string=value)
+    linking = []
+    for n, (status, conclusion, later) in enumerate(reports):
+        found = conclusion_only(conclusion, when=day, id=f"rep-{n}", status=status)
+        found["issued"] = f"{days_ago(30 - later)}T15:00:00-04:00"
+        found["result"] = [{"reference": f"Observation/{screen['id']}"}]
+        linking.append(found)
+    return [screen, *linking]
+
+
+UNREAD_DILUTE = f"The test of {days_ago(30)} could not be read as a result: dilute specimen; a new test is due."
+PRELIMINARY = ("preliminary", "Screen negative. Confirmation to follow.", 1)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later", "dilute"),
+    [
+        (PRELIMINARY, ("final", "Negative, dilute specimen", 3), True),
+        (("preliminary", "Negative, dilute specimen", 1), ("final", "Negative", 3), False),
+        (("final", "Negative, dilute specimen", 3), ("amended", "Negative", 5), False),
+        (("final", "Negative", 3), ("corrected", "Negative, dilute specimen", 5), True),
+        (("final", "Negative", 3), ("final", "Negative, dilute specimen", 5), True),  # the latest issued stands
+        (("final", "Negative, dilute specimen", 3), ("final", "Negative", 5), False),
+    ],
+    ids=["final", "final-clear", "amended", "corrected", "latest", "latest-clear"],
+)
+@pytest.mark.parametrize("order", ["as-issued", "reversed"])
+def test_the_report_that_stands_is_read_for_a_result_several_reports_link(
+    earlier: tuple[str, str, int], later: tuple[str, str, int], dilute: bool, order: str
+) -> None:
+    # Before: the first report sent was read, so a preliminary's "Screen negative" hid its final's "dilute specimen"
+    # (the card stayed quiet), or a preliminary's "dilute" the final's plain negative (the card asked again).
+    sent = (earlier, later) if order == "as-issued" else (later, earlier)
+    found = card(sign(*reports_of_one_result("Negative", *sent)), urine_drug_test.CHECK_ID)
+    if dilute:
+        assert found is not None and UNREAD_DILUTE in found.detail
+    else:
+        assert found is None
+
+
+@pytest.mark.parametrize("status", ["entered-in-error", "cancelled"])
+def test_a_void_report_of_a_result_is_never_read(status: str) -> None:
+    sent = reports_of_one_result("Negative", (status, "Negative, dilute specimen", 5), ("final", "Negative", 3))
+    assert card(sign(*sent), urine_drug_test.CHECK_ID) is None
+
+
+@pytest.mark.parametrize("order", ["clear-first", "dilute-first"])
+def test_two_standing_reports_that_disagree_about_the_specimen_read_the_more_cautious_and_say_so(order: str) -> None:
+    # The lab's report and an HIE's copy, both final and issued together: nothing says which stands, so the reading
+    # that leaves the negative unread wins, and the disagreement is named for the clinician to read.
+    clear, dilute = ("final", "Negative", 3), ("final", "Negative, dilute specimen", 3)
+    sent = reports_of_one_result("Negative", *((clear, dilute) if order == "clear-first" else (dilute, clear)))
+    found = card(sign(*sent), urine_drug_test.CHECK_ID)
+    assert found is not None and UNREAD_DILUTE in found.detail
+    first, second = ("Negative", "Negative, dilute specimen")[:: 1 if order == "clear-first" else -1]
+    disagree = (
+        f"Drugs of abuse 5 panel - Urine ({days_ago(30)}, report conclusions of the same results disagree about the "
+        f'specimen: "{first}", "{second}"; read the more cautious way)'
+    )
+    assert unread(*sent) == (f"urine drug test ({days_ago(30)})", disagree)
+    evaluation = run("patient-view", resources=[long_term(), *sent])
+    assert disagree in build_plan(evaluation, (), evaluation.facts.config, NOW).named["unread-uds"]
+
+
+def test_standing_reports_that_agree_about_the_specimen_are_named_nowhere() -> None:
+    sent = reports_of_one_result("Negative", ("final", "Negative", 3), ("final", "NEGATIVE", 3))
+    assert card(sign(*sent), urine_drug_test.CHECK_ID) is None
+    assert unread(*sent) == ()
+
+
+def test_the_population_review_reads_the_final_report_over_the_preliminary(tmp_path) -> None:
+    from test_drug_test_procedures import annual_monitoring
+
+    sent = reports_of_one_result("Negative", PRELIMINARY, ("final", "Negative, dilute specimen", 3))
+    assert annual_monitoring(tmp_path, "p9", *sent) == ("true", "false")
+
+
 def test_a_report_of_another_test_is_no_drug_test() -> None:
     blood_count = conclusion_only("Normal", code=loinc("58410-2", "CBC panel - Blood"), when=days_ago(30))
     assert card(sign(blood_count), urine_drug_test.CHECK_ID) is not None
