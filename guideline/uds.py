@@ -341,6 +341,8 @@ def unreadable_tests(results: Iterable[UdsResult], reports: Iterable[UnreadRepor
     `_fit`) and that read no substance positive or negative that day. Such a test informed nothing (Rec 10), so it is
     no year's test; one readable result of the day (a dilute positive) makes the day's test one."""
     readings: list[_Reading] = [(r.day, r.when, r.value, r.observation) for r in results]
+    # A result a lab report's conclusion reads the test positive for: that positive is its day's reading.
+    readings += [(r.day, r.when, "positive", r.observation) for r in results if r.read_by_conclusion]
     return _unreadable(readings + _report_readings(reports))
 
 
@@ -403,6 +405,7 @@ def tests_done(
     read as a whole, a heading with no value whose items were all dilute negatives was a test here and none on the
     card."""
     done, withdrawn, values = [], [], {}
+    concluded_positive: set[int] = set()  # results a report's conclusion reads the test positive for
     observations = tuple(observations)
     verdicts = specimen_verdicts_of(observations)
     concluded = linked_conclusions(linked, observations, terms)
@@ -416,7 +419,9 @@ def tests_done(
             if read is None:
                 withdrawn.append(observation)
                 continue
-            observation, value = read
+            observation, value, read_positive = read
+            if read_positive:
+                concluded_positive.add(id(observation))
         if _lab_did_not_test(observation, value):
             withdrawn.append(observation)
         else:
@@ -425,7 +430,9 @@ def tests_done(
     # Only a withdrawal takes a test back here: a preliminary and its final are one test done either way.
     standing = _not_replaced(done, [_keyed(o) for o in done], map(_keyed, withdrawn)) if withdrawn else done
     readings: list[_Reading] = [(local_date(o.result_time), None, values[id(o)], o) for o in standing]
-    unreadable = {test.day for test in _unreadable(readings + _report_readings(reports))}
+    # A conclusion that reads the test positive is its day's reading, as `unreadable_tests` reads it on the card.
+    positive: list[_Reading] = [(day, None, "positive", o) for day, _, _, o in readings if id(o) in concluded_positive]
+    unreadable = {test.day for test in _unreadable(readings + positive + _report_readings(reports))}
     if not unreadable:
         return tuple(standing)
     return tuple(o for (day, *_), o in zip(readings, standing, strict=True) if day not in unreadable)
@@ -525,9 +532,12 @@ def _said_of_specimen(report: DiagnosticReport) -> frozenset[str]:
     return frozenset(no_reading_why("none", report_words(report)))
 
 
-def _as_concluded(
-    observation: Observation, value: Value, reports: Sequence[DiagnosticReport]
-) -> tuple[Observation, Value] | None:
+# A linked result as its reports' conclusions read it: the result, its value, and whether the conclusion reads the
+# test positive while the result's own value is left unread (`_as_concluded_by`).
+_Concluded = tuple[Observation, Value, bool]
+
+
+def _as_concluded(observation: Observation, value: Value, reports: Sequence[DiagnosticReport]) -> _Concluded | None:
     """A linked result as the reports that stand for it (`linked_conclusions`) say of its specimen
     (`_as_concluded_by`); when they conclude differently, the most cautious reading (`_caution`), since nothing says
     which report stands (the disagreement is named: `unread_drug_test_reports`). None: the lab did not test it."""
@@ -536,24 +546,26 @@ def _as_concluded(
     return max((_as_concluded_by(observation, value, report) for report in reports), key=_caution)
 
 
-def _caution(reading: tuple[Observation, Value] | None) -> tuple[int, int]:
+def _caution(reading: _Concluded | None) -> tuple[int, int, bool]:
     """How cautious a reading of a linked result is: no test at all, then a result left unread (the more reasons
-    named, the more cautious), then one read as it says."""
+    named, the more cautious), then one read as it says; of two otherwise alike, one whose conclusion does not read
+    the test positive."""
     if reading is None:
-        return 2, 0
-    observation, value = reading
-    return int(value == "none"), len(observation.specimen_unfit)
+        return 2, 0, True
+    observation, value, read_positive = reading
+    return int(value == "none"), len(observation.specimen_unfit), not read_positive
 
 
-def _as_concluded_by(
-    observation: Observation, value: Value, report: DiagnosticReport
-) -> tuple[Observation, Value] | None:
+def _as_concluded_by(observation: Observation, value: Value, report: DiagnosticReport) -> _Concluded | None:
     """A linked result as its report's conclusion says of its specimen. One that reads nothing ("Indeterminate", no
     value, "See report") is no test when the conclusion, read as an unlinked report's (`no_reading_why`), says the lab
     did not test the sample ("Specimen rejected": None), and takes why when it says the test could not be read
     ("Negative, dilute specimen"); a negative is unread when the conclusion says its specimen was dilute, invalid,
     adulterated or substituted, as its specimen's validity result would make it (`specimen_unfit`); a positive keeps
-    its reading (a drug found was in the cup)."""
+    its reading (a drug found was in the cup). A result so left unread beside a conclusion that reads the test
+    positive ("Positive for oxycodone, dilute specimen": a test read by the one reading of a conclusion,
+    `report_value`, as an unlinked report's is) says so: the conclusion's positive is its day's reading
+    (`unreadable_tests`), never a result per substance."""
     words = report_words(report)
     if value == "none":
         whys = no_reading_why(report_value(report), words)
@@ -562,9 +574,11 @@ def _as_concluded_by(
         unfit = _unfit_words(words) if whys else []
     else:
         unfit = _unfit_words(words) if value == "negative" else []
-    if not unfit:
-        return observation, value
-    return replace(observation, specimen_unfit=tuple(dict.fromkeys((*observation.specimen_unfit, *unfit)))), "none"
+    if unfit:
+        observation = replace(observation, specimen_unfit=tuple(dict.fromkeys((*observation.specimen_unfit, *unfit))))
+    elif value != "none":
+        return observation, value, False
+    return observation, "none", report_value(report) == "positive"
 
 
 # An amount written as text beyond what the lab measures: "<50 ng/mL" (below it: not detected), ">1000" (above it).
@@ -705,6 +719,9 @@ class UdsResult:
     # Why some of its substances were not judged against prescriptions ("dated to the month only"), else None: the
     # days its date can mean judge them differently.
     unsettled: str | None
+    # Its own value left unread, beside a lab report's conclusion that reads the test positive ("Positive for
+    # oxycodone, dilute specimen", `_as_concluded_by`): its day's test was read (`unreadable_tests`).
+    read_by_conclusion: bool = False
 
     @property
     def preliminary(self) -> bool:
@@ -720,6 +737,7 @@ def uds_result(
     substances: tuple[SubstanceResult, ...],
     not_judged: str | None = None,
     left_out: str | None = None,
+    read_by_conclusion: bool = False,
 ) -> UdsResult:
     """The result with its date as written, its unexpected substances and why any went unjudged."""
     partial = observation.dated_partial
@@ -731,7 +749,9 @@ def uds_result(
             unexpected += (item,)
         if item.unsettled:
             unsettled = dated_only(partial or "")
-    return UdsResult.make(observation, day, name, value, substances, not_judged, left_out, when, unexpected, unsettled)
+    return UdsResult.make(
+        observation, day, name, value, substances, not_judged, left_out, when, unexpected, unsettled, read_by_conclusion
+    )
 
 
 def as_written(day: date | None, partial: str | None) -> str | None:
@@ -1452,12 +1472,13 @@ def uds_results(
             if value is None:
                 value = readings[reading] = result_value(observation)
         linking = concluded.get(observation.located or "") if concluded else None
+        read_positive = False
         if linking:
             read = _as_concluded(observation, value, linking)
             if read is None:
                 withdrawn.append(observation)  # "Specimen rejected": as a result whose own value says so
                 continue
-            observation, value = read
+            observation, value, read_positive = read
         if value == "none" and _lab_did_not_test(observation, value):  # most results have a reading: no call
             # Not judged, but it withdraws what was sent before for that sample (_standing): a positive corrected to
             # "Specimen rejected: mislabeled" is no longer the lab's result.
@@ -1477,7 +1498,9 @@ def uds_results(
                 found = judged[key] = _substance_result(substance, value, day, last, history, negative_substances)
             substances.append(found)
         results.append(
-            uds_result(observation, day, test.name, value, tuple(substances), test.not_judged, test.left_out)
+            uds_result(
+                observation, day, test.name, value, tuple(substances), test.not_judged, test.left_out, read_positive
+            )
         )
     return _newest_first(_judged_either_way(_standing(results, withdrawn), history))
 
@@ -1503,7 +1526,14 @@ def _either_way(result: UdsResult, positives: Mapping[str, str], history: Prescr
     if all(new is old for new, old in zip(substances, result.substances, strict=True)):
         return result
     return uds_result(
-        result.observation, result.day, result.name, result.value, substances, result.not_judged, result.left_out
+        result.observation,
+        result.day,
+        result.name,
+        result.value,
+        substances,
+        result.not_judged,
+        result.left_out,
+        result.read_by_conclusion,
     )
 
 

@@ -572,6 +572,24 @@ def test_the_population_review_reads_the_final_report_over_the_preliminary(tmp_p
     assert annual_monitoring(tmp_path, "p9", *sent) == ("true", "false")
 
 
+@LINKED
+def test_a_conclusion_positive_on_a_dilute_specimen_is_a_test_done_beside_the_negative_it_links(
+    shape: str, tmp_path
+) -> None:
+    # The lab says the test found oxycodone: read as an unlinked report's conclusion is (one rule), the test was
+    # done and read, as a dilute positive result makes it. Before, the negative it links was unread (dilute) and the
+    # conclusion's positive counted for nothing, so the card asked for the test just done.
+    concluded = linked_report(shape, "Positive for oxycodone, dilute specimen", "Negative")
+    assert card(sign(*concluded), urine_drug_test.CHECK_ID) is None
+    # the negative stays unread: a dilute specimen's negative is never judged, and is named so
+    assert card(sign(*concluded), unexpected_uds_result.CHECK_ID) is None
+    assert unread(*concluded) == (f"urine drug test ({days_ago(30)})",)
+    from test_drug_test_procedures import annual_monitoring
+
+    pair = linked_report(shape, "Positive for oxycodone, dilute specimen", "Negative", day="2026-01-05")
+    assert annual_monitoring(tmp_path, "p9", *pair) == ("true", "true")
+
+
 def test_a_report_of_another_test_is_no_drug_test() -> None:
     blood_count = conclusion_only("Normal", code=loinc("58410-2", "CBC panel - Blood"), when=days_ago(30))
     assert card(sign(blood_count), urine_drug_test.CHECK_ID) is not None
