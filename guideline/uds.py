@@ -486,10 +486,10 @@ def report_value(report: DiagnosticReport) -> Value:
 def linked_conclusions(
     reports: Iterable[DiagnosticReport], observations: Iterable[Observation], terms: Terminology
 ) -> dict[str, tuple[DiagnosticReport, ...]]:
-    """The urine drug test reports done that stand (`_standing_reports`) by each result they link in their `result`
-    list (`Observation.located`), and each member of a panel heading they link (R4 `hasMember`), when one of them says
-    something in its conclusion: how Quest, Labcorp and Epic Beaker send why a result reads nothing. A result is
-    often linked by more than one report (a preliminary and its final, an amended report, an HIE's copy)."""
+    """The urine drug test reports done that conclude something and stand (`_standing_reports`) by each result they
+    link in their `result` list (`Observation.located`), and each member of a panel heading they link (R4
+    `hasMember`): how Quest, Labcorp and Epic Beaker send why a result reads nothing. A result is often linked by more
+    than one report (a preliminary and its final, an amended report, an HIE's copy)."""
     linking: dict[str, list[DiagnosticReport]] = {}
     for report in reports:
         if report.results and report.status in REPORT_DONE_STATUSES and is_drug_test_code(report.code, terms):
@@ -502,8 +502,10 @@ def linked_conclusions(
         for ref in heading.member_ids if found else ():
             members = linking.setdefault(ref, [])
             members += [report for report in found or () if not any(report is m for m in members)]
-    standing = {ref: _standing_reports(found) for ref, found in linking.items()}
-    return {ref: found for ref, found in standing.items() if any(map(report_words, found))}
+    # Of the reports that conclude something: a later one that says nothing (an interface that dropped the
+    # preliminary's comment from the final) takes nothing back.
+    concluding = {ref: [report for report in found if report_words(report)] for ref, found in linking.items()}
+    return {ref: _standing_reports(found) for ref, found in concluding.items() if found}
 
 
 def _standing_reports(reports: Sequence[DiagnosticReport]) -> tuple[DiagnosticReport, ...]:

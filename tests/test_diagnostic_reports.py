@@ -535,6 +535,22 @@ def test_the_report_that_stands_is_read_for_a_result_several_reports_link(
         assert found is None
 
 
+@pytest.mark.parametrize("order", ["as-issued", "reversed"])
+def test_a_later_report_that_concludes_nothing_does_not_take_back_an_earlier_reports_dilute_specimen(
+    order: str,
+) -> None:
+    # Interfaces often send the final without the preliminary's comment: a report that says nothing takes nothing
+    # back, so the preliminary's "dilute specimen" is still read (before, the silent final replaced it, and a
+    # negative the lab called dilute read as a plain negative).
+    screen, preliminary, final = reports_of_one_result(
+        "Negative", ("preliminary", "Negative, dilute specimen", 1), ("final", "-", 3)
+    )
+    del final["conclusion"]
+    sent = (screen, preliminary, final) if order == "as-issued" else (screen, final, preliminary)
+    found = card(sign(*sent), urine_drug_test.CHECK_ID)
+    assert found is not None and UNREAD_DILUTE in found.detail
+
+
 @pytest.mark.parametrize("status", ["entered-in-error", "cancelled"])
 def test_a_void_report_of_a_result_is_never_read(status: str) -> None:
     sent = reports_of_one_result("Negative", (status, "Negative, dilute specimen", 5), ("final", "Negative", 3))
