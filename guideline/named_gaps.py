@@ -262,17 +262,21 @@ def orders_of_unbelieved_supply(facts: Facts) -> tuple[str, ...]:
     whose days' supply, as sent, is more than a prescription can hold (`supply.Supply.unbelieved`), each named with
     what was sent and what PainPlan did with the order then (`_read_without_supply`)."""
     named = []
-    # Relevance first (recognition is remembered per medication): an order of no medicine the checks read has no
-    # supply worked out for it here, on every call, for nothing.
-    relevant = (
-        o for o in (*facts.drafts, *facts.real_orders) if recognise(o.medication, facts.terms).kind != "not-relevant"
-    )
-    for order in relevant:
-        if order.is_draft or is_standing(order, facts.config):
-            unbelieved = facts.supply(order).unbelieved
-            if unbelieved:
-                named.append(order_named(facts.name(order), order, unbelieved + _read_without_supply(facts, order)))
+    # A draft's relevance first: an order of no medicine the checks read has no supply worked out for it here, on
+    # every call, for nothing. A standing order's supply is worked out already (`orders.current_orders` reads each
+    # one's), so it is asked first, and the medication only of one whose supply was not believed (most are).
+    drafts = (order for order in facts.drafts if _matters(facts, order))
+    standing = (order for order in facts.real_orders if is_standing(order, facts.config))
+    for order in (*drafts, *standing):
+        unbelieved = facts.supply(order).unbelieved
+        if unbelieved and _matters(facts, order):
+            named.append(order_named(facts.name(order), order, unbelieved + _read_without_supply(facts, order)))
     return tuple(dict.fromkeys(named))
+
+
+def _matters(facts: Facts, order: MedOrder) -> bool:
+    """Whether the order is of a medicine that matters here (any class but not-relevant)."""
+    return recognise(order.medication, facts.terms).kind != "not-relevant"
 
 
 def _read_without_supply(facts: Facts, order: MedOrder) -> str:
