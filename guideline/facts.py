@@ -714,6 +714,12 @@ class Facts:
         return tuple(o for o in self.record.orders if not o.is_draft)
 
     @cached_property
+    def standing_orders(self) -> tuple[MedOrder, ...]:
+        """The real orders in force, whatever their dates (`orders.is_standing`), in record order: asked once a call
+        for the data-incomplete card's kinds that read them (dates not read, supplies not believed)."""
+        return tuple(o for o in self.real_orders if order_rules.is_standing(o, self.config))
+
+    @cached_property
     def _real_orders_by_drug(self) -> dict[str, tuple[MedOrder, ...]]:
         """The real orders per same-drug key, in record order: a fill is matched only against its own drug's."""
         by_drug: dict[str, list[MedOrder]] = {}
@@ -871,9 +877,7 @@ class Facts:
         ]
         active = {id(order) for order in self.active_orders}
         recent = self.today - timedelta(days=int(self.config["current_order_default_days"]))
-        for order in self.real_orders:
-            if not order_rules.is_standing(order, self.config):
-                continue
+        for order in self.standing_orders:
             unread = order.unread_dates
             if not unread or recognise(order.medication, self.terms).kind == "not-relevant":
                 continue  # the usual order: every date read

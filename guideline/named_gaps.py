@@ -23,7 +23,7 @@ from guideline.fills import (
     implausible_fills,
 )
 from guideline.history import naive_window
-from guideline.orders import is_standing, possible_start, stated_end
+from guideline.orders import possible_start, stated_end
 from guideline.recognition import partly_read, recognise, sedative_doubt
 from guideline.terminology import BENZO, CNS_DEPRESSANT
 from guideline.timeutil import day_span, months_before
@@ -266,8 +266,7 @@ def orders_of_unbelieved_supply(facts: Facts) -> tuple[str, ...]:
     # every call, for nothing. A standing order's supply is worked out already (`orders.current_orders` reads each
     # one's), so it is asked first, and the medication only of one whose supply was not believed (most are).
     drafts = (order for order in facts.drafts if _matters(facts, order))
-    standing = (order for order in facts.real_orders if is_standing(order, facts.config))
-    for order in (*drafts, *standing):
+    for order in (*drafts, *facts.standing_orders):
         unbelieved = facts.supply(order).unbelieved
         if unbelieved and _matters(facts, order):
             named.append(order_named(facts.name(order), order, unbelieved + _read_without_supply(facts, order)))
