@@ -197,7 +197,7 @@ def fills_possibly_sent_twice(facts: Facts) -> tuple[str, ...]:
 def fills_possibly_sent_twice_on_card(facts: Facts) -> tuple[str, ...]:
     """The possible copies where the checks read them: where the opioid checks run, those whose supply reaches into
     the opioid history's 90 days (the MME total, opioid-naive, long-term therapy)."""
-    if not opioid_checks_run(facts) or not facts.fills_possibly_sent_twice:
+    if not opioid_checks_run(facts):
         return ()
     return _possible_copies_named(facts, naive_window(facts.now)[0].date())
 
@@ -205,14 +205,14 @@ def fills_possibly_sent_twice_on_card(facts: Facts) -> tuple[str, ...]:
 def _possible_copies_named(facts: Facts, since: date) -> tuple[str, ...]:
     """Each possible copy of an opioid fill, named, when its supply or that of the fill it may repeat (queued as
     counted) lasts to `since` or later: counted twice, the dose or the days of supply may be doubled."""
-    possible = facts.fills_possibly_sent_twice
-    if not possible:
+    # The opioid fills lasting to `since` first: with none (a patient with no opioid of late), no possible copy can
+    # be named, and the record's fills are not searched for copies (each one's date, on every call) for nothing.
+    lasting = {id(supply.dispense) for supply in facts.opioid_fill_supplies if (supply.end or supply.filled) >= since}
+    if not lasting:
         return ()
-    supplies = {id(supply.dispense): supply for supply in facts.opioid_fill_supplies}
     named = []
-    for maybe in possible:
-        pair = [supplies.get(id(maybe.copy)), supplies.get(id(maybe.of))]
-        if any(s is not None and (s.end or s.filled) >= since for s in pair):
+    for maybe in facts.fills_possibly_sent_twice:
+        if id(maybe.copy) in lasting or id(maybe.of) in lasting:
             detail = f"possibly the same fill as {maybe.of.id or 'a fill without an id'}"
             display = recognise(maybe.copy.medication, facts.terms).shown
             named.append(named_item(display, "pharmacy fill", maybe.copy.id, detail))
