@@ -273,14 +273,16 @@ class Validity:
     """What a record's validity results say of their specimens, read in one pass: the verdicts of those they find
     unfit (`verdicts`: "dilute"), and, as written with why, those not judged (`not_judged`, `_unjudged`), of which
     those named beside positives too (`beside_positives`): a bound or a value not read that leaves open a verdict
-    that would leave them unread ("substituted", "invalid"; `POSITIVES_STAND`)."""
+    that would leave them unread ("substituted", "invalid"; `POSITIVES_STAND`); and those that leave dilution open
+    (`dilution_open`), which alone may explain a negative as dilute."""
 
     verdicts: SpecimenVerdicts
     not_judged: SpecimenVerdicts
     beside_positives: SpecimenVerdicts
+    dilution_open: SpecimenVerdicts
 
 
-NO_VALIDITY = Validity(NO_VERDICTS, NO_VERDICTS, NO_VERDICTS)
+NO_VALIDITY = Validity(NO_VERDICTS, NO_VERDICTS, NO_VERDICTS, NO_VERDICTS)
 
 
 def read_validity(observations: Iterable[Observation], words: Words, criteria: Criteria = CRITERIA) -> Validity:
@@ -293,18 +295,18 @@ def read_validity(observations: Iterable[Observation], words: Words, criteria: C
     if not groups:
         return NO_VALIDITY
     judged = {key: _judged(results, words, criteria) for key, results in groups.items()}
-    return Validity(*(_indexed(groups, {key: said[i] for key, said in judged.items()}) for i in range(3)))
+    return Validity(*(_indexed(groups, {key: said[i] for key, said in judged.items()}) for i in range(4)))
 
 
 def _judged(
     results: Sequence[tuple[Observation, ValidityTest]], words: Words, criteria: Criteria
-) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """One specimen's verdicts (`_verdict`), its validity results not judged and those of them named beside
-    positives too (`_unjudged`)."""
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """One specimen's verdicts (`_verdict`), its validity results not judged, those of them named beside positives
+    too and those that leave dilution open (`_unjudged`)."""
     read = [_read(observation, test) for observation, test in results]
     verdicts, open_rules = _verdict(read, words, criteria)
     if not open_rules and (verdicts or not any(_unread(result) for result in read)):
-        return verdicts, (), ()  # the usual specimen: every value read exactly, or found unfit
+        return verdicts, (), (), ()  # the usual specimen: every value read exactly, or found unfit
     return verdicts, *_unjudged(read, words, verdicts, open_rules)
 
 
@@ -313,21 +315,44 @@ def _unjudged(
     words: Words,
     verdicts: Sequence[str],
     open_rules: Sequence[Rule],
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """One specimen's validity results not judged, as written with why (`_not_judged`), those not read before the
-    bounds; and of them, those that leave open a verdict that would leave its positives unread too
-    (`POSITIVES_STAND`)."""
+    bounds; of them, those that leave open a verdict that would leave its positives unread too (`POSITIVES_STAND`);
+    and those that leave dilution open (`_opens_dilution`)."""
     named = [found for result in results if (found := _not_judged(result, words, verdicts, open_rules)) is not None]
-    named.sort(key=lambda found: found[0])
-    return tuple(written for _, written, _ in named), tuple(written for _, written, serious in named if serious)
+    named.sort(key=lambda found: found.bound)
+    return (
+        tuple(found.written for found in named),
+        tuple(found.written for found in named if _opens_beyond_dilution(found.cannot_tell)),
+        tuple(found.written for found in named if _opens_dilution(found.cannot_tell)),
+    )
 
 
-def _not_judged(
-    result: _Read, words: Words, verdicts: Sequence[str], open_rules: Sequence[Rule]
-) -> tuple[bool, str, bool] | None:
+@dataclass(frozen=True)
+class _NotJudged:
+    """A result not judged: whether it is a bound, how it is written, and the verdicts it cannot tell (none when a
+    value not read leaves no rule open that the others have not decided)."""
+
+    bound: bool
+    written: str
+    cannot_tell: tuple[str, ...]
+
+
+def _opens_beyond_dilution(cannot_tell: Sequence[str]) -> bool:
+    """Whether a result not judged leaves open a verdict that would leave positives unread too (`POSITIVES_STAND`)."""
+    return not POSITIVES_STAND.issuperset(cannot_tell)
+
+
+def _opens_dilution(cannot_tell: Sequence[str]) -> bool:
+    """Whether a result not judged leaves dilution open: it cannot tell "dilute", or names no verdict it cannot tell
+    (a value not read, taken as leaving every one open, as it was always named)."""
+    return not cannot_tell or not POSITIVES_STAND.isdisjoint(cannot_tell)
+
+
+def _not_judged(result: _Read, words: Words, verdicts: Sequence[str], open_rules: Sequence[Rule]) -> _NotJudged | None:
     """A result not judged, when it is named: not read (`_not_read`) when no verdict is found, or not read or given
-    only as a bound that leaves an open rule open (`_verdict`), with the verdicts it cannot tell (`_left_open`). As
-    (whether it is a bound, how it is written, whether it leaves open a verdict beside positives); else None."""
+    only as a bound that leaves an open rule open (`_verdict`), with the verdicts it cannot tell (`_left_open`);
+    else None."""
     reading = result.reading
     not_read = reading is None and _not_read(result, words)
     if not not_read and (reading is None or reading.comparator is None):
@@ -335,11 +360,11 @@ def _not_judged(
     cannot_tell = _left_open(result.test, reading or NOT_READ, open_rules)
     if not cannot_tell and (verdicts or not not_read):
         return None
-    serious = not POSITIVES_STAND.issuperset(cannot_tell)
     if not not_read:
-        return True, _bound_written(result, cannot_tell), serious
+        return _NotJudged(True, _bound_written(result, cannot_tell), cannot_tell)
     # a result not read that leaves only dilution open is named as ever: the gap's own words say what it left open
-    return False, _written(result) + (_cannot_tell(cannot_tell) if serious else ""), serious
+    said = _cannot_tell(cannot_tell) if _opens_beyond_dilution(cannot_tell) else ""
+    return _NotJudged(False, _written(result) + said, cannot_tell)
 
 
 def _left_open(test: ValidityTest, reading: Reading, open_rules: Sequence[Rule]) -> tuple[str, ...]:

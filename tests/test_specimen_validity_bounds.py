@@ -271,3 +271,46 @@ def test_the_unexpected_positive_says_its_specimen_read_substituted_or_invalid(
         f"positive for opiates, not prescribed in the 30 days before; its specimen's validity results read it "
         f"{verdict}; a substituted or invalid specimen may not be the patient's urine" in found["detail"]
     )
+
+
+# -- what an unexpected negative's line says is open --------------------------------------------------------------
+
+NOT_WHAT_THE_PATIENT_TAKES = "an invalid or substituted specimen may not show what the patient takes"
+DILUTE_CAN_READ_NEGATIVE = "a dilute specimen can read negative"
+KIND_UDS = "unexpected-uds-result"
+
+
+def _unexpected_negative_detail(tmp_path: Any, validity: list[dict[str, Any]]) -> str:
+    """The unexpected-uds-result card's detail for a negative screen during the oxycodone supply, beside `validity`."""
+    during_supply = {"effectiveDateTime": f"{days_ago(20)}T09:14:00-05:00"}
+    screen = [r | during_supply for r in _screen("NEGATIVE", "NEGATIVE")]
+    found = _card(_order_sign(tmp_path, _with_specimen([*screen, *(r | during_supply for r in validity)])), KIND_UDS)
+    assert found is not None
+    return found["detail"]
+
+
+def test_an_unexpected_negative_whose_creatinine_rules_dilution_out_says_only_what_is_open(tmp_path) -> None:
+    """A creatinine of 85 mg/dL is no dilute specimen; a pH "<5" leaves only "invalid" open. The line said "a dilute
+    specimen can read negative", which the creatinine had already ruled out."""
+    detail = _unexpected_negative_detail(tmp_path, [_creatinine(85), _bound(_ph(5), "<")])
+    assert DILUTE_CAN_READ_NEGATIVE not in detail
+    assert (
+        f"{NOT_WHAT_THE_PATIENT_TAKES}, and this one's validity could not be judged: pH of Urine, given only as < 5 "
+        "[pH], which cannot tell whether the specimen was invalid\n" in detail
+    )
+
+
+@pytest.mark.parametrize(
+    "validity",
+    [
+        pytest.param([_bound(_creatinine(30), "<"), _bound(_ph(5), "<")], id="dilute-and-invalid-open"),
+        pytest.param([_bound(_creatinine(30), "<"), _gravity(1.0250)], id="substituted-or-dilute-open"),
+    ],
+)
+def test_an_unexpected_negative_whose_dilution_is_open_still_says_a_dilute_specimen_can_read_negative(
+    tmp_path, validity
+) -> None:
+    """Where any result not judged leaves dilution open, dilution may explain the negative: said first, as before."""
+    detail = _unexpected_negative_detail(tmp_path, validity)
+    assert f"{DILUTE_CAN_READ_NEGATIVE}, and this one's validity could not be judged: " in detail
+    assert NOT_WHAT_THE_PATIENT_TAKES not in detail

@@ -103,3 +103,20 @@ def test_a_positive_whose_specimen_read_invalid_says_so_on_its_row(tmp_path: Any
         "patient&#39;s urine"
     )
     assert said in _row(_uds_table(html), "Opiates Ur Ql Scn")
+
+
+def test_a_negative_whose_creatinine_rules_dilution_out_says_only_what_is_open_on_its_row(tmp_path: Any) -> None:
+    """A creatinine of 85 mg/dL beside a pH "<5": only "invalid" is open, so the negative's row says so, by the card's
+    rule; it said "a dilute specimen can read negative", which the creatinine had ruled out."""
+    ph = _ph(5, category=LABORATORY) | {"valueQuantity": {"value": 5, "comparator": "<", "unit": "[pH]"}}
+    results = [*_screen("NEGATIVE", "NEGATIVE"), _creatinine(85, category=LABORATORY), ph]
+    html = _page(tmp_path, [patient(), *_long_term_fills(), *_with_specimen(results)])
+    written = "pH of Urine, given only as &lt; 5 [pH], which cannot tell whether the specimen was invalid"
+    said = (
+        "an invalid or substituted specimen may not show what the patient takes, and this one&#39;s validity could "
+        f"not be judged: {written}"
+    )
+    table = _uds_table(html)
+    for test in ("Opiates Ur Ql Scn", "oxyCODONE+oxyMORphone Ur Ql Scn"):
+        assert said in _row(table, test)
+        assert "a dilute specimen can read negative" not in _row(table, test)

@@ -232,6 +232,10 @@ def _either_drug(results: Sequence[UdsResult]) -> tuple[str, ...]:
 
 # What a substituted or invalid specimen means for a positive found in it, possible or read for certain.
 NOT_THE_PATIENTS = "a substituted or invalid specimen may not be the patient's urine"
+# What a specimen whose validity could not be judged means for a negative found in it: dilution, when its results not
+# judged leave it open; else only what they leave open, since a creatinine read exactly may have ruled dilution out.
+DILUTE_READS_NEGATIVE = "a dilute specimen can read negative"
+NOT_WHAT_THE_PATIENT_TAKES = "an invalid or substituted specimen may not show what the patient takes"
 
 
 def specimen_not_judged(facts: Facts, result: UdsResult) -> tuple[str, ...]:
@@ -276,8 +280,8 @@ def _validity_said(facts: Facts, result: UdsResult, item: SubstanceResult) -> st
     though its specimen may be one that is not the patient's urine."""
     if item.value == "positive" and (read := read_unfit_words(result)):
         return f"; {read}"
-    unread = _not_judged_beside(facts, result, item.value) if item.value in ("negative", "positive") else ()
-    return f"; {validity_not_judged_words(unread, item.value)}" if unread else ""
+    said = validity_not_judged_words(facts, result, item.value) if item.value in ("negative", "positive") else None
+    return f"; {said}" if said else ""
 
 
 def read_unfit_words(result: UdsResult) -> str | None:
@@ -296,17 +300,32 @@ def validity_row_words(facts: Facts, result: UdsResult) -> str | None:
     if any(s.value == "positive" for s in result.substances) and (read := read_unfit_words(result)):
         return read
     found = _not_judged_first(facts, result)
-    return validity_not_judged_words(found[1], found[0]) if found else None
+    return validity_not_judged_words(facts, result, found[0]) if found else None
 
 
-def validity_not_judged_words(unread: Sequence[str], value: str = "negative") -> str:
+def validity_not_judged_words(facts: Facts, result: UdsResult, value: str = "negative") -> str | None:
     """ "a dilute specimen can read negative, and this one's validity could not be judged: Creatinine Ur 15, sent with
-    no unit" beside a `value` "negative" (else what an open substitution means for a positive): the unexpected
-    result's line and the plan page's row of its test say it alike. What it means comes first, and the results not
-    judged last, unbracketed: their own words hold brackets ("[pH]")."""
+    no unit" beside a `value` "negative" (`_not_judged_meaning`), for its specimen's validity results not judged that
+    bear on it (`_not_judged_beside`); None when none does. The unexpected result's line and the plan page's row of
+    its test say it alike. What it means comes first, and the results not judged last, unbracketed: their own words
+    hold brackets ("[pH]")."""
+    unread = _not_judged_beside(facts, result, value)
+    if not unread:
+        return None
     written = "; ".join(unread)  # each says why: a unit or words not read, or a bound that cannot tell
-    meaning = "a dilute specimen can read negative" if value == "negative" else NOT_THE_PATIENTS
-    return f"{meaning}, and this one's validity could not be judged: {written}"
+    return f"{_not_judged_meaning(facts, result, value)}, and this one's validity could not be judged: {written}"
+
+
+def _not_judged_meaning(facts: Facts, result: UdsResult, value: str) -> str:
+    """What its specimen's validity results not judged may mean beside a `value` result: for a negative, that a
+    dilute specimen can read negative when one of them leaves dilution open (`Validity.dilution_open`), else that an
+    invalid or substituted one may not show what the patient takes (a creatinine read exactly ruled dilution out:
+    85 mg/dL beside a pH "<5"); for a positive, that a substituted or invalid one may not be the patient's urine."""
+    if value != "negative":
+        return NOT_THE_PATIENTS
+    if facts.specimen_validity.dilution_open.of(result.observation):
+        return DILUTE_READS_NEGATIVE
+    return NOT_WHAT_THE_PATIENT_TAKES
 
 
 # -- the card --------------------------------------------------------------------------------------------------
