@@ -244,9 +244,9 @@ class Facts:
         # Each fill's marks, worked out once: reading fills sent twice once and finding possible copies compare the
         # same fills (the record's orders are those of `self.record`, which keeps them).
         self._fill_marks = marks_at_the_point_of_care(record.orders, self.terms)
-        kept, sent_twice = read_once_at_the_point_of_care(record.dispenses, self._fill_marks)
-        self.fills_sent_twice: tuple[SentTwice, ...] = (*relayed, *sent_twice)
-        self.record = replace(record, dispenses=kept) if sent_twice else record
+        self._read_once = read_once_at_the_point_of_care(record.dispenses, self._fill_marks)
+        self.fills_sent_twice: tuple[SentTwice, ...] = (*relayed, *self._read_once.copies)
+        self.record = replace(record, dispenses=self._read_once.kept) if self._read_once.copies else record
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
         self._observations: dict[str, tuple[Observation, ...]] = {}
         self._procedures: dict[str, tuple[Procedure, ...]] = {}
@@ -605,7 +605,7 @@ class Facts:
         """The fills counted that may each be a copy of another counted (`sent_twice.possibly_same_fill`: their
         prescriber not known to be the same, one of the two naming none, or only a practitioner performer, who may be
         the pharmacist): both are read, and named so a dose they may double is never silent."""
-        return possible_copies_at_the_point_of_care(self.record.dispenses, self._fill_marks)
+        return possible_copies_at_the_point_of_care(self._read_once, self._fill_marks)
 
     @cached_property
     def fills_read_once(self) -> dict[int, tuple[Dispense, tuple[str, ...]]]:

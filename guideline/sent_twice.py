@@ -209,9 +209,16 @@ def read_once(
     dated fills that `counts` are compared; `marks_of` is asked only of fills sharing a day and a quantity with
     another. The copy read is the one that says most (`_read_first`), else the first by id: the same one whatever
     order the fills came in, so the cards and both engines of the population review read the same fill."""
+    return _read_once(dispenses, _same_day_fills(dispenses, counts), marks_of)
+
+
+def _read_once(
+    dispenses: Sequence[Dispense], same_day: list[list[Dispense]], marks_of: Callable[[Dispense], FillMarks]
+) -> tuple[tuple[Dispense, ...], tuple[SentTwice, ...]]:
+    """`read_once`, over the fills `same_day` groups (`_same_day_fills` of `dispenses`)."""
     copies: list[SentTwice] = []
-    for same_day in _same_day_fills(dispenses, counts):
-        copies += _copies(same_day, marks_of)
+    for fills_that_day in same_day:
+        copies += _copies(fills_that_day, marks_of)
     if not copies:
         return tuple(dispenses), ()
     left_out = {id(c.copy) for c in copies}
@@ -226,9 +233,16 @@ def possible_copies(
     """Among fills already read once (`read_once`), each that `counts` and may be a copy of another
     (`possibly_same_fill`), with the fill it may repeat (the one read first, `_read_first`): both are counted, and
     named so the dose they may double is never silent."""
+    return _possible_copies(_same_day_fills(dispenses, counts), marks_of)
+
+
+def _possible_copies(
+    same_day: list[list[Dispense]], marks_of: Callable[[Dispense], FillMarks]
+) -> tuple[PossibleCopy, ...]:
+    """`possible_copies`, among the fills `same_day` groups (`_same_day_fills`)."""
     found: list[PossibleCopy] = []
-    for same_day in _same_day_fills(dispenses, counts):
-        alike = _alike(same_day)
+    for fills_that_day in same_day:
+        alike = _alike(fills_that_day)
         marks = [marks_of(d) for d in alike]
         for later in range(1, len(alike)):
             of = next((alike[i] for i in range(later) if possibly_same_fill(marks[i], marks[later])), None)
@@ -250,6 +264,21 @@ def _same_day_fills(dispenses: Sequence[Dispense], counts: Callable[[Dispense], 
         if day in shared and counts(dispense):
             by_day.setdefault(day, []).append(dispense)
     return [sorted(same_day, key=_read_first) for same_day in by_day.values() if len(same_day) > 1]
+
+
+def _left_after(
+    same_day: list[list[Dispense]], kept: Sequence[Dispense], copies: Sequence[SentTwice]
+) -> list[list[Dispense]]:
+    """`_same_day_fills` of `kept`, the fills read once, from that of the fills before (`same_day`) and the `copies`
+    left out, without going through the fills again: each day less its copies, a day left with one fill dropped, in
+    the order of each day's first fill kept (a day's first fill may have been a copy)."""
+    if not copies:
+        return same_day
+    left_out = {id(c.copy) for c in copies}
+    days = [[d for d in fills_that_day if id(d) not in left_out] for fills_that_day in same_day]
+    days = [fills_that_day for fills_that_day in days if len(fills_that_day) > 1]
+    at = {id(d): n for n, d in enumerate(kept)}
+    return sorted(days, key=lambda fills_that_day: min(at[id(d)] for d in fills_that_day))
 
 
 def _read_first(dispense: Dispense) -> tuple[bool, bool, bool, str]:
@@ -408,20 +437,33 @@ def _prescription(ref: str, dispense: Dispense) -> str:
 # At the point of care: the cards and the plan page
 
 
+@dataclass(frozen=True, slots=True)
+class ReadOnce:
+    """The record's fills read once at the point of care, and the fills kept that share a day with another."""
+
+    kept: tuple[Dispense, ...]
+    copies: tuple[SentTwice, ...]
+    # `_same_day_fills` of `kept`, worked out from the days found for reading the fills once (`_left_after`):
+    # finding possible copies looks among the same days, so the record's fills are gone through by day once a call.
+    same_day: list[list[Dispense]]
+
+
 def read_once_at_the_point_of_care(
     dispenses: Sequence[Dispense], marks_of: Callable[[Dispense], FillMarks]
-) -> tuple[tuple[Dispense, ...], tuple[SentTwice, ...]]:
+) -> ReadOnce:
     """The record's fills with each fill sent twice read once (`read_once`), among the fills the cards count
     (`fills.counts_as_fill`), marked by `marks_at_the_point_of_care`."""
-    return read_once(dispenses, fills.counts_as_fill, marks_of)
+    same_day = _same_day_fills(dispenses, fills.counts_as_fill)
+    kept, copies = _read_once(dispenses, same_day, marks_of)
+    return ReadOnce(kept, copies, _left_after(same_day, kept, copies))
 
 
 def possible_copies_at_the_point_of_care(
-    dispenses: Sequence[Dispense], marks_of: Callable[[Dispense], FillMarks]
+    read: ReadOnce, marks_of: Callable[[Dispense], FillMarks]
 ) -> tuple[PossibleCopy, ...]:
-    """The fills the cards count (already read once) that may be copies of another (`possible_copies`), marked as
+    """The fills the cards count, read once (`read`), that may be copies of another (`possible_copies`), marked as
     `read_once_at_the_point_of_care` marks them (`marks_at_the_point_of_care`)."""
-    return possible_copies(dispenses, fills.counts_as_fill, marks_of)
+    return _possible_copies(read.same_day, marks_of)
 
 
 def marks_at_the_point_of_care(orders: Sequence[MedOrder], terms: Terminology) -> Callable[[Dispense], FillMarks]:

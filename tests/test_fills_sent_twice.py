@@ -379,3 +379,24 @@ def test_each_fill_is_marked_once_per_call_for_its_copies_and_its_possible_copie
     facts = evaluate(record, HookContext("patient-view", PATIENT_ID), GuidelineConfig.from_mapping(), NOW).facts
     assert len(facts.record.dispenses) == 2 and facts.fills_possibly_sent_twice == ()
     assert sorted(marked) == ["eZ8m1kq0Rb3sT6vXyA2dFhg3", "eZ8m1kq0Rb3sT6vXyA2dFhg4"]
+
+
+def test_the_fills_sharing_a_day_are_found_once_per_call_for_copies_and_possible_copies(monkeypatch) -> None:
+    # The cards read fills sent twice once, then ask whether any fill left may be a copy of another: both look among
+    # the same day's fills, so the record's fills are gone through by day once, and the second question reads the
+    # days the first found, less the copies it left out.
+    import guideline.sent_twice as sent_twice
+
+    second = epic_dispense("eZ8m1kq0Rb3sT6vXyA2dFhg4", identifier=[{"system": EPIC_RX_NUMBER, "value": "4471921-00"}])
+    record = build_record([patient(), epic_dispense(), second], TZ)
+    found = sent_twice._same_day_fills
+    calls: list[int] = []
+
+    def counted_days(dispenses: Any, counts: Any) -> list[list[Dispense]]:
+        calls.append(len(dispenses))
+        return found(dispenses, counts)
+
+    monkeypatch.setattr(sent_twice, "_same_day_fills", counted_days)
+    facts = evaluate(record, HookContext("patient-view", PATIENT_ID), GuidelineConfig.from_mapping(), NOW).facts
+    assert len(facts.record.dispenses) == 2 and facts.fills_possibly_sent_twice == ()
+    assert calls == [2]
