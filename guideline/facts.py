@@ -375,7 +375,13 @@ class Facts:
         """Which real orders count today (`orders.current_orders`): the one answer the total and a renewal's words
         read."""
         return order_rules.current_orders(
-            self.record.orders, self.supply, self.today, self.config, self.drug_key, self._orders_by_ref
+            self.record.orders,
+            self.supply,
+            self.today,
+            self.config,
+            self.drug_key,
+            self._orders_by_ref,
+            standing=self.standing_orders,
         )
 
     @cached_property
@@ -453,7 +459,7 @@ class Facts:
     @cached_property
     def later_orders(self) -> tuple[MedOrder, ...]:
         """Active orders that begin after today (`orders.later_orders`): not current, each named where it matters."""
-        return order_rules.later_orders(self.record.orders, self.today, self.config)
+        return order_rules.later_orders(self.record.orders, self.today, self.config, self.standing_orders)
 
     @cached_property
     def later_opioids(self) -> tuple[MedOrder, ...]:
@@ -716,8 +722,9 @@ class Facts:
     @cached_property
     def standing_orders(self) -> tuple[MedOrder, ...]:
         """The real orders in force, whatever their dates (`orders.is_standing`), in record order: asked once a call
-        for the data-incomplete card's kinds that read them (dates not read, supplies not believed)."""
-        return tuple(o for o in self.real_orders if order_rules.is_standing(o, self.config))
+        for today's orders, those that begin later and the data-incomplete card's kinds that read them (dates not
+        read, supplies not believed)."""
+        return order_rules.standing_orders(self.real_orders, self.config)
 
     @cached_property
     def _real_orders_by_drug(self) -> dict[str, tuple[MedOrder, ...]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import cast
@@ -298,6 +298,12 @@ def is_standing(order: MedOrder, config: GuidelineConfig) -> bool:
     return not order.is_draft and order.status == "active" and is_taken(order) and is_ambulatory(order, config)
 
 
+def standing_orders(orders: Iterable[MedOrder], config: GuidelineConfig) -> tuple[MedOrder, ...]:
+    """The orders in force (`is_standing`), in their order: what today's orders and those that start later are
+    read from."""
+    return tuple(o for o in orders if is_standing(o, config))
+
+
 def is_current(order: MedOrder, supply: Supply, today: date, config: GuidelineConfig) -> bool:
     """Drafts always; otherwise begun by today (`starts_after`) and supply reaching today, or a recent start when
     no end can be derived (3.3)."""
@@ -347,13 +353,16 @@ def current_orders(
     config: GuidelineConfig,
     key: Callable[[MedOrder], str],
     by_ref: Mapping[str | None, MedOrder] | None = None,
+    standing: Sequence[MedOrder] | None = None,
 ) -> CurrentOrders:
     """The real orders that count today (`CurrentOrders`) over every order of the record, an order sent with no id or
     two sharing a reference each read as itself: worked out over the orders by reference too, they stood as one, and
     a renewal's line called an order "still current" that the total read as taken over. `by_ref` is the real orders
-    by reference (`orders_by_ref`) when the caller has it already."""
+    by reference (`orders_by_ref`) and `standing` those of `orders` in force (`standing_orders`), when the caller
+    has them already."""
     orders = tuple(orders)
-    current = tuple(o for o in orders if is_standing(o, config) and is_current(o, supply_of(o), today, config))
+    in_force = standing_orders(orders, config) if standing is None else standing
+    current = tuple(o for o in in_force if is_current(o, supply_of(o), today, config))
     replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current, by_ref)
     expired = expired_in_series(current, supply_of, today, key)
     not_taken_over = [o for o in current if id(o) not in expired]
@@ -453,15 +462,17 @@ def next_in_series(later: MedOrder, begins: date, start: date, earlier: Supply) 
     return stated is not None and written is not None and stated > written and follows(start, earlier, begins)
 
 
-def later_orders(orders: Iterable[MedOrder], today: date, config: GuidelineConfig) -> tuple[MedOrder, ...]:
+def later_orders(
+    orders: Iterable[MedOrder], today: date, config: GuidelineConfig, standing: Sequence[MedOrder] | None = None
+) -> tuple[MedOrder, ...]:
     """Active, real, ambulatory EHR orders that begin after today (`starts_after`) and no draft replaces: not
     current, so in no total and renewing no order yet (the order they renew is still today's dose), but named
-    beside today's total. A fill of one dispensed early is real supply, and counts as a fill."""
+    beside today's total. A fill of one dispensed early is real supply, and counts as a fill. `standing` is those of
+    `orders` in force (`standing_orders`), when the caller has them already."""
     orders = tuple(orders)
     replaced = replaced_refs(orders)
-    return tuple(
-        o for o in orders if is_standing(o, config) and starts_after(o, today) is not None and o.located not in replaced
-    )
+    in_force = standing_orders(orders, config) if standing is None else standing
+    return tuple(o for o in in_force if starts_after(o, today) is not None and o.located not in replaced)
 
 
 def replaced_of_another(

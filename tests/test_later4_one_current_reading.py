@@ -91,3 +91,22 @@ def test_an_order_sent_twice_reads_the_same_in_the_total_and_the_renewals_words(
     assert report([medication(), *resources, again], drafts)["current_total_mme"] == float(facts.mme.total)
     high = card(evaluation, "high-mme")
     assert high is not None and f"{facts.mme.total:.1f} MME/day" in high.summary
+
+
+def test_each_order_is_asked_once_a_call_whether_it_is_in_force(monkeypatch) -> None:
+    # Today's orders, the orders that begin later and the data-incomplete card's kinds all start from the orders in
+    # force (`orders.is_standing`): the record's orders are asked once (`Facts.standing_orders`), not once per reading.
+    import guideline.orders as order_rules
+
+    asked: list[str | None] = []
+    standing = order_rules.is_standing
+
+    def counted(order: Any, config: GuidelineConfig) -> bool:
+        asked.append(order.id)
+        return standing(order, config)
+
+    monkeypatch.setattr(order_rules, "is_standing", counted)
+    evaluation = run("order-sign", resources=[medication(), *expiring(-35)])
+    facts = evaluation.facts
+    assert [o.id for o in facts.active_orders] and [o.id for o in facts.later_orders]
+    assert sorted(asked) == sorted(o.id for o in facts.real_orders)
