@@ -513,8 +513,9 @@ def _words_judged(result: _Read, words: Words) -> bool:
 
 
 def _said_normal(observation: Observation) -> bool:
-    """Whether its value says it is within its range: "Normal" in words (`_FIT_TEXT`) or by code (`_FIT_CODES`)."""
-    if _FIT_TEXT.match(_text(observation) or "") is not None:
+    """Whether its value says it is within its range: "Normal" in any of its words (`_FIT_TEXT`: the lab's
+    abbreviation may be the text and "Normal" a coding's name) or by code (`_FIT_CODES`)."""
+    if any(_FIT_TEXT.match(words) is not None for words in (*observation.value_words, _text(observation) or "")):
         return True
     concept = observation.value_concept
     return concept is not None and any((coding.system, coding.code) in _FIT_CODES for coding in concept.codings)

@@ -53,6 +53,10 @@ def test_a_coded_value_that_finds_the_specimen_dilute_leaves_its_negative_unread
         pytest.param(_coded(_creatinine(85), (LAB_ANSWERS, "NML", "Normal")), id="display-Normal"),
         pytest.param(_coded(_creatinine(85), text="Within normal limits"), id="text-within-normal-limits"),
         pytest.param(_coded(_creatinine(85), (LAB_ANSWERS, "ND", "Not dilute")), id="display-not-dilute"),
+        # The lab's own abbreviation as the text, "Normal" as a coding's name: any of its words may say it.
+        pytest.param(
+            _coded(_creatinine(85), (LAB_ANSWERS, "NML", "Normal"), text="NML"), id="abbreviation-then-Normal"
+        ),
     ],
 )
 def test_a_coded_value_that_finds_the_specimen_fit_leaves_the_negative_read_and_names_nothing(
