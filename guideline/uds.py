@@ -905,22 +905,30 @@ def _disagreements(
     concluded: Mapping[str, tuple[DiagnosticReport, ...]],
 ) -> dict[int, tuple[DiagnosticReport, ...]]:
     """The reports standing for one result (`linked_conclusions`) whose conclusions say different things of its
-    specimen (`_said_of_specimen`), by the first of them: each such set is named once, on its first report. Its
-    results are read the most cautious way (`_as_concluded`), never in silence."""
+    specimen (`_said_of_specimen`) or of the drug ("Positive for oxycodone" and "Negative", `_reads_positive`), by
+    the first of them: each such set is named once, on its first report. Its results are read the most cautious way
+    (`_as_concluded`), never in silence."""
     found: dict[int, tuple[DiagnosticReport, ...]] = {}
     for reports in concluded.values():
         said = tuple(report for report in reports if report_words(report))
-        if len(said) > 1 and len(set(map(_said_of_specimen, said))) > 1:
+        if len(said) > 1 and len({(_said_of_specimen(r), _reads_positive(r)) for r in said}) > 1:
             found.setdefault(id(said[0]), said)
     return found
 
 
+def _reads_positive(report: DiagnosticReport) -> bool:
+    """Whether a report's conclusion reads the test positive, as a linked result takes it (`_as_concluded_by`)."""
+    return report_value(report) == "positive"
+
+
 def _disagreement(reports: Sequence[DiagnosticReport]) -> str:
-    """What reports standing for the same results and concluding differently about their specimen say, in words."""
+    """What reports standing for the same results and concluding differently say, in words: "about the specimen" when
+    they agree about the drug, so a positive beside a negative is never called a specimen's doubt."""
     if not reports:
         return ""
     said = ", ".join(f'"{_conclusion_words(report)}"' for report in reports)
-    return f"report conclusions of the same results disagree about the specimen: {said}; read the more cautious way"
+    about = " about the specimen" if len(set(map(_reads_positive, reports))) == 1 else ""
+    return f"report conclusions of the same results disagree{about}: {said}; read the more cautious way"
 
 
 def _conclusion_words(report: DiagnosticReport) -> str | None:

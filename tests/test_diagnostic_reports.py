@@ -575,6 +575,27 @@ def test_two_standing_reports_that_disagree_about_the_specimen_read_the_more_cau
     assert disagree in build_plan(evaluation, (), evaluation.facts.config, NOW).named["unread-uds"]
 
 
+@pytest.mark.parametrize("value", ["Negative", None])
+@pytest.mark.parametrize("order", ["positive-first", "negative-first"])
+def test_two_standing_reports_that_disagree_about_the_drug_read_the_more_cautious_and_say_so(
+    order: str, value: str | None
+) -> None:
+    # The lab's report and an HIE's copy, both final and issued together, one "Positive for oxycodone" and one
+    # "Negative": before, the one that does not read the test positive was read and the other dropped in silence.
+    positive, negative = ("final", "Positive for oxycodone", 3), ("final", "Negative", 3)
+    sent = reports_of_one_result(value, *((positive, negative) if order == "positive-first" else (negative, positive)))
+    first, second = ("Positive for oxycodone", "Negative")[:: 1 if order == "positive-first" else -1]
+    disagree = (
+        f"Drugs of abuse 5 panel - Urine ({days_ago(30)}, report conclusions of the same results disagree: "
+        f'"{first}", "{second}"; read the more cautious way)'
+    )
+    # a result that reads nothing of its own stays unread (the negative conclusion is the more cautious reading)
+    left_unread = () if value else (f"urine drug test ({days_ago(30)})",)
+    assert unread(*sent) == (*left_unread, disagree)
+    evaluation = run("patient-view", resources=[long_term(), *sent])
+    assert disagree in build_plan(evaluation, (), evaluation.facts.config, NOW).named["unread-uds"]
+
+
 def test_standing_reports_that_agree_about_the_specimen_are_named_nowhere() -> None:
     sent = reports_of_one_result("Negative", ("final", "Negative", 3), ("final", "NEGATIVE", 3))
     assert card(sign(*sent), urine_drug_test.CHECK_ID) is None
