@@ -580,7 +580,7 @@ def _as_concluded_by(observation: Observation, value: Value, report: DiagnosticR
         observation = replace(observation, specimen_unfit=tuple(dict.fromkeys((*observation.specimen_unfit, *unfit))))
     elif value != "none":
         return observation, value, False
-    return observation, "none", report_value(report) == "positive"
+    return observation, "none", _reads_positive(report)
 
 
 # An amount written as text beyond what the lab measures: "<50 ng/mL" (below it: not detected), ">1000" (above it).
