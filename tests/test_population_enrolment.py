@@ -366,13 +366,16 @@ def test_a_part_named_beside_medicare_as_the_payor_is_medicare() -> None:
     assert enrolment(outcome) == (20, 1, 70)
 
 
-def test_a_cancelled_medicare_part_a_is_named_as_medicare() -> None:
-    # Blue Button sends a Part A it no longer covers as cancelled: named as Medicare Part A, whatever its status.
+def test_a_cancelled_medicare_part_a_or_dental_plan_is_named_as_cancelled() -> None:
+    # Blue Button sends a Part A it no longer covers as cancelled. What matters first is that it is cancelled (it
+    # covers nothing, whatever it is): before, it was named as Medicare Part A, read as if in force.
     part_a = _part(coverage("m4-part-a", "m4", "2020-03-17", "2026-06-17", status="cancelled"), "A")
-    outcome = evaluate("m4", [coverage("m4-med", "m4", "2025-01-01", "2026-01-20"), part_a])
+    dental = _typed(coverage("m4-dental", "m4", "2026-01-21", None, status="entered-in-error"), "DENTAL")
+    outcome = evaluate("m4", [coverage("m4-med", "m4", "2025-01-01", "2026-01-20"), part_a, dental])
     assert json.loads(outcome.row["evidence"])["enrolment"] == [
         "Coverage enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days; "
-        "Coverage/m4-part-a not counted: Medicare Part A coverage 2020-03-17 to 2026-06-17 is no drug coverage"
+        "Coverage/m4-part-a not counted: coverage 2020-03-17 to 2026-06-17 is cancelled; "
+        "Coverage/m4-dental not counted: coverage from 2026-01-21 was entered in error"
     ]
 
 

@@ -193,23 +193,24 @@ class _Reading:
 
 
 def _read(coverage: Mapping[str, Any], period: Period) -> _Reading:
-    """The Coverage's reading: a dental or vision plan, Medicare Part A or B alone, or one cancelled, a draft or
-    entered in error, enrols no day, and is named when its dates may reach into the period (a plan outside it
-    explains no gap)."""
+    """The Coverage's reading: one cancelled, a draft or entered in error (named so, whatever plan it is), a dental
+    or vision plan, or Medicare Part A or B alone, enrols no day, and is named when its dates may reach into the
+    period (a plan outside it explains no gap)."""
     status = coverage.get("status")
     if status is not None and not (isinstance(status, str) and status in _COUNTED | _NOT_COUNTED):
         return _Reading(not_read=f"status {status!r} is not one FHIR defines")
     span, why = _span(coverage, status, period)
     plan = _no_drug_benefit(coverage)
-    if plan is not None:  # whatever its dates say, it enrols no day in a drug benefit: dates not read stop nothing
-        if why is None and span is None:
-            return _Reading()
-        return _Reading(not_counted=f"{plan.name} coverage {_written_dates(coverage)} is no {plan.is_not}")
-    if why is not None:
+    if why is not None and plan is None:
         return _Reading(not_read=why)
-    if status in _NOT_COUNTED:
+    # Named when its dates reach into the period, or (a plan's) cannot be read: whatever they say, it enrols no day.
+    named = span is not None or why is not None
+    if status in _NOT_COUNTED:  # first: a cancelled plan covers nothing, whatever plan it is
         said = f"coverage {_written_dates(coverage)} {_STATUS_WORDS[status]}"
-        return _Reading(not_counted=said if span is not None else None)
+        return _Reading(not_counted=said if named else None)
+    if plan is not None:
+        said = f"{plan.name} coverage {_written_dates(coverage)} is no {plan.is_not}"
+        return _Reading(not_counted=said if named else None)
     return _Reading(span=span)
 
 
