@@ -379,6 +379,73 @@ def test_a_cancelled_medicare_part_a_or_dental_plan_is_named_as_cancelled() -> N
     ]
 
 
+def test_a_medigap_or_medicare_msa_plan_is_no_drug_coverage() -> None:
+    # A Medicare supplement (Medigap) plan pays what Parts A and B leave, a Medicare MSA plan (SOPT 123) a savings
+    # account's deductible: neither pays for an outpatient prescription. Before, either filled the gap.
+    worded = {**coverage("m7-words", "m7", "2026-01-21", None), "type": {"text": "Medicare Supplement"}}
+    lettered = {  # a plan letter beside Medicare: Medigap Plan G, as a payer's classes send it
+        **coverage("m7-plan-g", "m7", "2026-01-21", None),
+        "class": [_class("group", "MED-SUPP", "Medicare"), _class("plan", "G", "Plan G")],
+    }
+    coverages = [
+        coverage("m7-med", "m7", "2025-01-01", "2026-01-20"),
+        _sopt(coverage("m7-sopt", "m7", "2026-01-21", None), "523", "Medicare supplemental policy (as second payer)"),
+        worded,
+        lettered,
+        _sopt(coverage("m7-msa", "m7", "2026-01-21", None), "123", "Medicare Medical Savings Account (MSA)"),
+    ]
+    outcome = evaluate("m7", coverages, CONTINUOUS)
+    assert enrolment(outcome) == (20, 1, 70)
+    assert json.loads(outcome.row["evidence"])["excluded"] == [
+        "Coverage enrols the member on 20 of the period's 90 days: 1 gap, the longest 70 days; "
+        "Coverage/m7-sopt not counted: Medicare supplement (Medigap) coverage from 2026-01-21 is no drug coverage; "
+        "Coverage/m7-words not counted: Medicare supplement (Medigap) coverage from 2026-01-21 is no drug coverage; "
+        "Coverage/m7-plan-g not counted: Medicare supplement (Medigap) coverage from 2026-01-21 is no drug coverage; "
+        "Coverage/m7-msa not counted: Medicare MSA coverage from 2026-01-21 is no drug coverage; "
+        "population.enrolment = continuous allows one gap of up to 31 days, so the member is in no measure"
+    ]
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        pytest.param(
+            {**_typed(coverage("m8-cov", "m8", "2026-01-21", None), "EHCPOL"), "class": [_class("plan", "Plan G")]},
+            id="a health plan's 'Plan G' of no Medicare",
+        ),
+        pytest.param(
+            {
+                **_sopt(coverage("m8-cov", "m8", "2026-01-21", None), "523", "Medicare supplemental policy"),
+                "class": [_class("rxbin", "004336")],
+            },
+            id="Medigap with a pharmacy card",
+        ),
+        pytest.param(
+            {**coverage("m8-cov", "m8", "2026-01-21", None), "type": {"text": "Medicare Supplement Plan J with Rx"}},
+            id="a pre-2006 Medigap plan with drugs",
+        ),
+        pytest.param(
+            {
+                **coverage("m8-cov", "m8", "2026-01-21", None),
+                "type": {"text": "Medigap"},
+                "class": [_class("plan", "Part D")],
+            },
+            id="Medigap beside Part D",
+        ),
+        pytest.param(
+            {
+                **_sopt(coverage("m8-cov", "m8", "2026-01-21", None), "123", "Medicare MSA"),
+                "class": [_class("group", "Medicare Advantage MSA")],
+            },
+            id="an MSA plan named Medicare Advantage",
+        ),
+    ],
+)
+def test_a_supplement_plan_that_may_pay_for_drugs_or_a_plan_letter_of_no_medicare_enrols(plan: dict) -> None:
+    coverages = [coverage("m8-med", "m8", "2025-01-01", "2026-01-20"), plan]
+    assert enrolment(evaluate("m8", coverages, CONTINUOUS)) == (90, 0, None)
+
+
 def test_a_health_or_drug_plan_of_any_stated_type_enrols() -> None:
     coverages = [
         _typed(coverage("e10-med", "e10", "2025-01-01", "2026-01-20"), "HIP"),

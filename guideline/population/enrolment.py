@@ -65,6 +65,17 @@ _PARTS = re.compile(r"\bparts?\s+([a-d](?:\s*(?:,|and|&|/|\+)\s*(?:parts?\s+)?[a
 _DRUG_WORDS = re.compile(r"\b(?:drugs?|rx|pharmacy|prescriptions?|advantage|ma-?pd)\b", re.IGNORECASE)
 _PART_LETTER = re.compile(r"\b[a-d]\b")
 _MEDICARE = re.compile(r"\bmedicare\b", re.IGNORECASE)
+# A Medicare supplement (Medigap) plan pays what Parts A and B leave, a Medicare MSA plan (Advantage with a savings
+# account, never a drug benefit) the care of its deductible: neither pays for an outpatient prescription, so each
+# enrols no day, read only as it names itself and no drug benefit (`_names_drug_benefit`) or Part C or D. Medigap by
+# SOPT 523 (Medicare supplemental policy), its words, or a standard plan letter F, G or N beside Medicare or
+# "supplement" (a health plan's own "Plan G" is no Medigap); MSA by SOPT 123 alone.
+_MEDIGAP = _Plan("Medicare supplement (Medigap)", "drug coverage")
+_MSA = _Plan("Medicare MSA", "drug coverage")
+_SOPT_PLANS = {"523": _MEDIGAP, "123": _MSA}
+_MEDIGAP_WORDS = re.compile(r"\b(?:medigap|medicare\s+supplement(?:al)?)\b", re.IGNORECASE)
+_MEDIGAP_LETTER = re.compile(r"\bplan\s+[fgn]\b", re.IGNORECASE)
+_SUPPLEMENT = re.compile(r"\bsupplement(?:al)?\b", re.IGNORECASE)
 # Why a Coverage of a status that enrols no one did not count, as the evidence of a gap says it.
 _STATUS_WORDS = {"cancelled": "is cancelled", "draft": "is a draft", "entered-in-error": "was entered in error"}
 
@@ -194,8 +205,8 @@ class _Reading:
 
 def _read(coverage: Mapping[str, Any], period: Period) -> _Reading:
     """The Coverage's reading: one cancelled, a draft or entered in error (named so, whatever plan it is), a dental
-    or vision plan, or Medicare Part A or B alone, enrols no day, and is named when its dates may reach into the
-    period (a plan outside it explains no gap)."""
+    or vision plan, Medicare Part A or B alone, a Medigap or MSA plan, enrols no day, and is named when its dates may
+    reach into the period (a plan outside it explains no gap)."""
     status = coverage.get("status")
     if status is not None and not (isinstance(status, str) and status in _COUNTED | _NOT_COUNTED):
         return _Reading(not_read=f"status {status!r} is not one FHIR defines")
@@ -257,32 +268,43 @@ def _span(coverage: Mapping[str, Any], status: Any, period: Period) -> tuple[tup
 
 def _no_drug_benefit(coverage: Mapping[str, Any]) -> _Plan | None:
     """The plan the Coverage says it is, when one that pays for no prescriptions: a dental or vision plan by its type
-    (`_NO_DRUG_BENEFIT`), or Medicare Part A or B alone (`_medicare_parts_a_b`); else None."""
+    (`_NO_DRUG_BENEFIT`), or Medicare Part A or B alone, a Medigap or an MSA plan (`_medicare_plan`); else None."""
     codings = [as_dict(c) for c in as_list(as_dict(coverage.get("type")).get("coding"))]
     act = [(text(c.get("code")) or "").upper() for c in codings if text(c.get("system")) in ACT_CODE_SYSTEMS]
     plan = next((_NO_DRUG_BENEFIT[code] for code in act if code in _NO_DRUG_BENEFIT), None)
-    return plan if plan is not None else _medicare_parts_a_b(coverage, codings, act)
+    return plan if plan is not None else _medicare_plan(coverage, codings, act)
 
 
-def _medicare_parts_a_b(coverage: Mapping[str, Any], codings: list[Mapping[str, Any]], act: list[str]) -> _Plan | None:
+def _medicare_plan(coverage: Mapping[str, Any], codings: list[Mapping[str, Any]], act: list[str]) -> _Plan | None:
     """Medicare Part A, Part B, or both, when the Coverage says it is that alone (its plan or group, its type's words,
-    or SOPT 121), names Medicare (`_names_medicare`) and no drug benefit; else None. `act`: its type's ActCode
-    codes, in upper case."""
+    or SOPT 121), names Medicare (`_names_medicare`) and no drug benefit; else a Medigap or MSA plan naming no drug
+    benefit and no Part C or D (`_supplement`); else None. `act`: its type's ActCode codes, in upper case."""
     sopt = {text(c.get("code")) for c in codings if text(c.get("system")) in _SOPT_SYSTEMS}
     classes = [as_dict(c) for c in as_list(coverage.get("class"))]
     plan_words = [w for c in classes if _class_types(c) & _COVERAGE_CLASS_PLAN for w in _texts(c, "value", "name")]
     type_words = [*_texts(as_dict(coverage.get("type")), "text"), *(w for c in codings for w in _texts(c, "display"))]
     if _names_drug_benefit(act, sopt, classes, [*plan_words, *type_words]):
         return None
-    if not _names_medicare(coverage, sopt, [*plan_words, *type_words]):
-        return None  # "Part B" of no Medicare named is some other plan's ("Auto Parts A/S" a company's name)
+    medicare = _names_medicare(coverage, sopt, [*plan_words, *type_words])
     medicare_type_words = [w for w in type_words if _MEDICARE.search(w)]  # "Part B" alone in a type says too little
     parts = {p for w in (*plan_words, *medicare_type_words) for p in _parts(w)}
+    if parts - {"a", "b"}:  # Part C or D named: it pays for prescriptions
+        return None
     if not parts and _SOPT_PARTS_A_B in sopt:
         parts = {"a", "b"}
-    if not parts or parts - {"a", "b"}:  # Part C or D named: it pays for prescriptions
-        return None
-    return _Plan("Medicare Part " + " and ".join(part.upper() for part in sorted(parts)), "drug coverage")
+    if parts and medicare:  # "Part B" of no Medicare named is some other plan's ("Auto Parts A/S" a company's name)
+        return _Plan("Medicare Part " + " and ".join(part.upper() for part in sorted(parts)), "drug coverage")
+    return _supplement(sopt, [*plan_words, *type_words], medicare)
+
+
+def _supplement(sopt: set[str | None], words: list[str], medicare: bool) -> _Plan | None:
+    """A Medigap plan (SOPT 523, its words, or a plan letter F, G or N beside Medicare or "supplement") or a Medicare
+    MSA plan (SOPT 123) the Coverage says it is; else None."""
+    plan = next((plan for code, plan in _SOPT_PLANS.items() if code in sopt), None)
+    if plan is not None or any(_MEDIGAP_WORDS.search(w) for w in words):
+        return plan or _MEDIGAP
+    beside = medicare or any(_SUPPLEMENT.search(w) for w in words)
+    return _MEDIGAP if beside and any(_MEDIGAP_LETTER.search(w) for w in words) else None
 
 
 def _names_drug_benefit(
