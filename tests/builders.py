@@ -328,3 +328,17 @@ def assert_person_centred(card_: Card, extra: tuple[str, ...] = ()) -> None:
     found = [word for word in (*STIGMATISING_FRAGMENTS, *extra) if word in lowered]
     match = STIGMATISING.search(text)
     assert not found and match is None, found or match.group(0)
+
+
+EPIC_ERX = "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288"  # an Epic site's own medication record (ERX) codes
+
+
+def as_epic_erx(order: dict[str, Any], name: str, rxcui: str, rx_display: str | None = None) -> dict[str, Any]:
+    """The order as Epic sends one of a drug record (ERX) named `name` and mapped to RxNorm `rxcui`: a contained
+    Medication coded by both, the name as the reference's display and the code's text."""
+    del order["medicationCodeableConcept"]
+    order["medicationReference"] = {"reference": "#erx", "display": name}
+    rxnorm = {"system": RXNORM, "code": rxcui} | ({"display": rx_display} if rx_display else {})
+    coding = [{"system": EPIC_ERX, "code": "10814", "display": name}, rxnorm]
+    order["contained"] = [{"resourceType": "Medication", "id": "erx", "code": {"coding": coding, "text": name}}]
+    return order

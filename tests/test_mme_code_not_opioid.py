@@ -9,7 +9,7 @@ from typing import Any
 
 import builders
 import pytest
-from builders import RXNORM, med_request
+from builders import RXNORM, as_epic_erx, med_request
 from cds_support import bundle, full_prefetch, hook_request, make_app, topics
 
 from guideline.config import GuidelineConfig
@@ -27,28 +27,11 @@ NALOXONE_SYRINGE = "1191250"  # 2 ML naloxone hydrochloride 1 MG/ML Prefilled Sy
 NALTREXONE_50 = "1483744"  # naltrexone hydrochloride 50 MG Oral Tablet
 SUBOXONE_FILM = "1010600"  # buprenorphine 2 MG / naloxone 0.5 MG Sublingual Film
 PERCOCET_5 = "1049640"  # acetaminophen 325 MG / oxycodone hydrochloride 5 MG Oral Tablet [Percocet]
-EPIC_ERX = "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288"  # an Epic site's own medication record (ERX) codes
 
 
 def _epic_draft(name: str, rxcui: str, rx_display: str, dose: int = 2) -> dict[str, Any]:
     """An Epic draft order of a drug record (ERX) named `name`, its RxNorm mapping `rxcui`: `dose` tablets q4h."""
-    order = med_request("0", draft=True, id="draft-erx", dose=dose, period=4)
-    del order["medicationCodeableConcept"]
-    order["medicationReference"] = {"reference": "#erx", "display": name}
-    order["contained"] = [
-        {
-            "resourceType": "Medication",
-            "id": "erx",
-            "code": {
-                "coding": [
-                    {"system": EPIC_ERX, "code": "10814", "display": name},
-                    {"system": RXNORM, "code": rxcui, "display": rx_display},
-                ],
-                "text": name,
-            },
-        }
-    ]
-    return order
+    return as_epic_erx(med_request("0", draft=True, id="draft-erx", dose=dose, period=4), name, rxcui, rx_display)
 
 
 def _oracle(rxcui: str, display: str, text: str, **kwargs: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from tests.builders import (
     LOINC,
     PATIENT_ID,
     SNOMED,
+    as_epic_erx,
     assert_person_centred,
     card,
     days_ago,
@@ -28,7 +29,6 @@ OXYCODONE_SCREEN = ("19642-8", "oxyCODONE [Presence] in Urine by Screen method")
 OPIATE_SCREEN = ("19295-5", "Opiates [Presence] in Urine by Screen method")
 HYDROMORPHONE_SCREEN = ("19486-0", "HYDROmorphone [Presence] in Urine by Screen method")
 COCAINE_SCREEN = ("14314-9", "Benzoylecgonine [Presence] in Urine by Screen method")
-EPIC_ERX = "urn:oid:1.2.840.114350.1.13.0.1.7.2.698288"  # an Epic site's own medication records (ERX)
 EPIC_LAB = "urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.21"  # an Epic site's own lab components
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 CONFLICT = "its code says oxycodone, its name says hydromorphone"
@@ -42,23 +42,7 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
 def epic_order(name: str, order_id: str = "erx-order") -> dict[str, Any]:
     """An active Epic order written 10 days ago (30 days' supply) of a drug record (ERX) mapped to oxycodone 5 mg's
     RxNorm code and named `name`, as Epic sends it: a contained Medication, the name as the reference's display."""
-    order = med_request("0", id=order_id, authored=days_ago(10))
-    del order["medicationCodeableConcept"]
-    order["medicationReference"] = {"reference": "#erx", "display": name}
-    order["contained"] = [
-        {
-            "resourceType": "Medication",
-            "id": "erx",
-            "code": {
-                "coding": [
-                    {"system": EPIC_ERX, "code": "10814", "display": name},
-                    {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": OXYCODONE_5},
-                ],
-                "text": name,
-            },
-        }
-    ]
-    return order
+    return as_epic_erx(med_request("0", id=order_id, authored=days_ago(10)), name, OXYCODONE_5)
 
 
 def screen(test: tuple[str, str], days: int, positive: bool) -> dict[str, Any]:
