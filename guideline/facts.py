@@ -992,7 +992,7 @@ class Facts:
     def unidentified_lines(self, orders: Iterable[MedOrder], fill_kind: str) -> list[tuple[str, str]]:
         """The given unidentified orders, then the unidentified fills, without repeats: each one's name, by what
         recognition shows and its id ("… (current order mr-1)", "… (<fill_kind> d-1)"), and its line, which for one
-        known only by an NDC not read says why, as its MME line does (`ndc_unread`): "… (<fill_kind> d-1, it is known
+        known only by an NDC not read says why, as its MME line does (`ndc_unread`): "… (<fill_kind> d-1, known
         only by its NDC, …)". The card's summary and a clinician's override go by the name, every list by the line.
         Those that start later are named apart (`unidentified_later_lines`), never as current."""
         named = []
