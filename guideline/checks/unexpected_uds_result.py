@@ -303,7 +303,7 @@ def validity_row_words(facts: Facts, result: UdsResult) -> str | None:
     return validity_not_judged_words(facts, result, found[0]) if found else None
 
 
-def validity_not_judged_words(facts: Facts, result: UdsResult, value: str = "negative") -> str | None:
+def validity_not_judged_words(facts: Facts, result: UdsResult, value: str) -> str | None:
     """ "a dilute specimen can read negative, and this one's validity could not be judged: Creatinine Ur 15, sent with
     no unit" beside a `value` "negative" (`_not_judged_meaning`), for its specimen's validity results not judged that
     bear on it (`_not_judged_beside`); None when none does. The unexpected result's line and the plan page's row of
