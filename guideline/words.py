@@ -1,4 +1,5 @@
-"""Words joined for a sentence ("a", "a and b", "a, b and c"), its first letter a capital, and text cut to fit."""
+"""Words joined for a sentence ("a", "a and b", "a, b and c"), its first letter a capital, a count with its noun, and
+text cut to fit."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ def and_list(words: Sequence[str]) -> str:
 def capitalised(text: str) -> str:
     """The text with its first letter a capital and the rest as written (`str.capitalize` lowers "PDMP", "Epic")."""
     return text[:1].upper() + text[1:]
+
+
+def number_of(count: int, noun: str) -> str:
+    """ "1 letter", "2,004 letters": the count and its noun, singular for 1."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def clip(text: str, limit: int) -> str:

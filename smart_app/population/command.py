@@ -17,6 +17,7 @@ from guideline.population import Period, PopulationError
 from guideline.population.enrolment import enrolment_not_checked
 from guideline.population.summary import lookback_not_reached
 from guideline.population.unchecked import not_checked
+from guideline.words import number_of
 from smart_app.population.inputs import InputFolder, ndjson_files, not_held, prepare_inputs
 from smart_app.population.outputs import OutputNotWritten
 from smart_app.population.progress import Progress
@@ -206,13 +207,8 @@ def _listed(count: int, noun: str, named: Sequence[str]) -> str:
     more = count - len(shown)
     if more > 0 and shown:
         shown.append(f"and {more:,} more")
-    words = _counted(count, noun)
+    words = number_of(count, noun)
     return f"{words} ({', '.join(shown)})" if shown else words
-
-
-def _counted(count: int, noun: str) -> str:
-    """ "1 letter", "2,004 letters": the count and its noun, singular for 1."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def review(
@@ -304,7 +300,7 @@ def _review_into(
     shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.monotonic() - started
     overall = {r["measure"]: r for r in measures.to_pylist() if r["level"] == "overall"}
-    said = f"{_counted(patients, 'cohort patient')}, {_counted(letters, 'letter')}"
+    said = f"{number_of(patients, 'cohort patient')}, {number_of(letters, 'letter')}"
     lines = RunSummary([f"{said}, {elapsed:.1f}s ({engine}) → {out}"])
     lines += [
         f"  {m}: {r['numerator']}/{r['denominator']}" + (f" = {r['rate']:.1%}" if r["rate"] is not None else "")

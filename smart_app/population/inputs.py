@@ -41,6 +41,7 @@ from urllib.parse import unquote, urlsplit
 
 from guideline.population import PopulationError, Quality
 from guideline.population.quality import in_name_order
+from guideline.words import number_of
 from smart_app.population.worker import (
     NO_RESOURCE,
     OPERATION_OUTCOME,
@@ -174,7 +175,7 @@ def not_held(
             elif item.count is not None and lines.get(match[0], item.count) < item.count:
                 held = lines[match[0]]
                 named[
-                    f"{match[0]}: holds {held:,} line{'' if held == 1 else 's'}, and the export's manifest ({where}) "
+                    f"{match[0]}: holds {number_of(held, 'line')}, and the export's manifest ({where}) "
                     f"says the server wrote {item.count:,} {item.kind} resources to it: cut off?"
                 ] += 1
     return named
@@ -239,14 +240,14 @@ def _missing(item: _Listed, style: int) -> str:
     """ "the export's manifest lists MedicationDispense file MedicationDispense.001.ndjson (3 resources), and …",
     named as the manifest's other files were found (by the url's name, or `--export`'s)."""
     name = item.names[style] or item.names[1 - style] or "(with no url)"
-    count = f" ({item.count:,} resource{'' if item.count == 1 else 's'})" if item.count is not None else ""
+    count = f" ({number_of(item.count, 'resource')})" if item.count is not None else ""
     return f"the export's manifest lists {item.kind} file {name}{count}, and INPUT holds no such file: not read"
 
 
 def _listing(kind: str, files: int, resources: int | None) -> str:
     """ "the export's manifest lists 2 MedicationDispense files (5,000 resources)"."""
     said = f"the export's manifest lists {files} {kind} file{'' if files == 1 else 's'}"
-    return said + (f" ({resources:,} resource{'' if resources == 1 else 's'})" if resources is not None else "")
+    return said + (f" ({number_of(resources, 'resource')})" if resources is not None else "")
 
 
 def _entries(folder: Path) -> list[Path]:
