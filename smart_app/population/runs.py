@@ -44,9 +44,8 @@ class Run:
 class Letters:
     """A run's letters as the dashboard lists them, and what it says when it cannot name whom some are to."""
 
-    listed: tuple[
-        tuple[str, str | None], ...
-    ]  # (file name without extension, whom it is to; None: listed by file name)
+    # (file name without extension, whom it is to; None: listed by file name)
+    listed: tuple[tuple[str, str | None], ...]
     unnamed: str | None  # why some or all are listed by file name (the export's ids); None when none is
 
     def __len__(self) -> int:
