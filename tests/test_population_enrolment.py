@@ -415,6 +415,13 @@ def test_a_medigap_or_medicare_msa_plan_is_no_drug_coverage() -> None:
         ),
         pytest.param(
             {
+                **_typed(coverage("m8-cov", "m8", "2026-01-21", None), "EHCPOL"),
+                "class": [_class("plan", "Supplemental Plan N")],
+            },
+            id="a health plan's 'Supplemental Plan N' of no Medicare",
+        ),
+        pytest.param(
+            {
                 **_sopt(coverage("m8-cov", "m8", "2026-01-21", None), "523", "Medicare supplemental policy"),
                 "class": [_class("rxbin", "004336")],
             },
