@@ -176,7 +176,7 @@ def not_held(
                 held = lines[match[0]]
                 named[
                     f"{match[0]}: holds {number_of(held, 'line')}, and the export's manifest ({where}) "
-                    f"says the server wrote {item.count:,} {item.kind} resources to it: cut off?"
+                    f"says the server wrote {number_of(item.count, f'{item.kind} resource')} to it: cut off?"
                 ] += 1
     return named
 
