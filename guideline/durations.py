@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from guideline.fhirdata import Quantity
 from guideline.units import HOURS, normalise_unit
@@ -10,6 +11,11 @@ from guideline.units import HOURS, normalise_unit
 MAX_DAYS_SUPPLY = Decimal(999)  # the largest days' supply a pharmacy claim can carry (three digits)
 # How a supply longer than that is said, wherever it is (an MME's reason, an order's supply not counted).
 BEYOND_A_PRESCRIPTION = "more than a prescription can hold"
+# Pharmacies count whole days: a days' supply written as less than one (0.01 days, 10 minutes) is a keying or unit
+# error, which would end the supply before it starts, or divide a quantity into thousands of tablets a day.
+FEWEST_DAYS_SUPPLY = Decimal(1)
+# How a supply shorter than that is said, wherever it is (an MME's reason, an order's supply not counted).
+SHORT_OF_A_PRESCRIPTION = "less than one day, shorter than any prescription's days' supply"
 
 # Guideline 4.1's unit table (also used for timing bounds and maxDosePerPeriod denominators): (multiply, divide) → days.
 _DAYS: dict[str, tuple[Decimal, Decimal]] = {
@@ -39,5 +45,20 @@ def quantity_days(q: Quantity | None) -> Decimal | None:
 def plausible_days(days: Decimal | None) -> Decimal | None:
     """A supply of days a prescription or claim can hold (at most 999); anything longer is unknown, not a date
     thousands of years ahead (which overflowed the calendar and cost the whole evaluation), nor a daily dose
-    estimated from it (90 tablets "over 1200 days")."""
+    estimated from it (90 tablets "over 1200 days"). The bound of every supply, worked out or written; one worked
+    out from a quantity and a dose read may be under a day (1 tablet at 4 a day lasts 6 hours, an emergency
+    department's order), one written may not (`held_days`)."""
     return days if days is not None and days <= MAX_DAYS_SUPPLY else None
+
+
+def held_days(days: Decimal | None) -> Decimal | None:
+    """A days' supply as written (a fill's daysSupply, an order's expected supply duration) when a prescription or
+    fill can hold it: at least one day (`FEWEST_DAYS_SUPPLY`), at most 999 (`plausible_days`); else None."""
+    return plausible_days(days) if days is not None and days >= FEWEST_DAYS_SUPPLY else None
+
+
+def why_not_held(days: Decimal) -> Literal["under-a-day", "over-999"] | None:
+    """Why a days' supply as written is none a prescription or fill can hold (`held_days`), or None when it is."""
+    if days < FEWEST_DAYS_SUPPLY:
+        return "under-a-day"
+    return "over-999" if plausible_days(days) is None else None

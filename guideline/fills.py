@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from guideline import mme_factors as mf
 from guideline.dosage import Amount, number_text, to_amount
-from guideline.durations import plausible_days, quantity_days
+from guideline.durations import held_days, quantity_days, why_not_held
 from guideline.fhirdata import last_possible_day
 from guideline.identifiers import actor_key, comparable
 from guideline.memo import MISSING, IdentityMemo
@@ -92,11 +92,6 @@ def fill_date(dispense: Dispense) -> date | None:
     return moment.date() if isinstance(moment, datetime) else moment
 
 
-# Pharmacies count whole days: a fill's supply of less than a day is a data error (it would end before it starts), the
-# lower bound a fill's days' supply has beside the upper one every supply has (`durations.plausible_days`).
-FEWEST_DAYS_SUPPLY = Decimal(1)
-
-
 def days_supply(dispense: Dispense) -> Decimal | None:
     """The fill's days' supply in days; None when missing, in a unit that cannot be read as days, or under one day
     (an unknown supply is never a number).
@@ -105,11 +100,10 @@ def days_supply(dispense: Dispense) -> Decimal | None:
     it would end the supply before it starts, so the fill would silently count for nothing, and ÷ 0.0001 days would
     give an absurd dose; a supply of thousands of years cannot be placed on a calendar. Both are read as unknown,
     and named as such."""
-    # `days_supply_problem` is None exactly when the days written are at least a day and a supply a claim can hold
-    # (a missing, non-positive or unread one is None or under a day here): two comparisons rather than its checks and
-    # a second reading, for every fill several times a call.
-    days = _days_written(dispense)
-    return plausible_days(days) if days is not None and days >= FEWEST_DAYS_SUPPLY else None
+    # `days_supply_problem` is None exactly when the days written are a supply a fill can hold (a missing,
+    # non-positive or unread one is None or under a day here): one bound check rather than its checks and a second
+    # reading, for every fill several times a call.
+    return held_days(_days_written(dispense))
 
 
 def _days_written(dispense: Dispense) -> Decimal | None:
@@ -121,6 +115,10 @@ def _days_written(dispense: Dispense) -> Decimal | None:
     return quantity_days(written)
 
 
+# A days' supply no fill can hold (`durations.why_not_held`), as a fill's reason names it.
+_UNHELD_REASONS = {"under-a-day": "days-supply-under-a-day", "over-999": "days-supply-over-999"}
+
+
 def days_supply_problem(dispense: Dispense) -> str | None:
     """Why the fill has no usable days' supply (a FILL_REASON_TEXT key), or None when it has one."""
     if dispense.days_supply is None or dispense.days_supply <= 0:
@@ -128,11 +126,8 @@ def days_supply_problem(dispense: Dispense) -> str | None:
     days = _days_written(dispense)
     if days is None:
         return "days-supply-unit-unread"
-    if days < FEWEST_DAYS_SUPPLY:
-        return "days-supply-under-a-day"
-    if plausible_days(days) is None:
-        return "days-supply-over-999"
-    return None
+    unheld = why_not_held(days)
+    return None if unheld is None else _UNHELD_REASONS[unheld]
 
 
 def days_supply_or_derived(

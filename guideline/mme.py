@@ -27,7 +27,13 @@ from guideline.dosage import (
     plausible,
     to_amount,
 )
-from guideline.durations import BEYOND_A_PRESCRIPTION, MAX_DAYS_SUPPLY, plausible_days, quantity_days
+from guideline.durations import (
+    BEYOND_A_PRESCRIPTION,
+    MAX_DAYS_SUPPLY,
+    SHORT_OF_A_PRESCRIPTION,
+    quantity_days,
+    why_not_held,
+)
 from guideline.fhirdata import NDC, RXNORM, Coding, Concept
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition import Recognition, recognise, unidentified_name
@@ -85,6 +91,11 @@ REASON_TEXT: dict[str, str] = {
     "supply-over-999": "the dosage gives no daily dose to read, and its expected supply duration is more than "
     f"{MAX_DAYS_SUPPLY} days, {BEYOND_A_PRESCRIPTION}, so no daily dose was estimated from the dispense "
     "quantity; check the quantity and days' supply",
+    # Quantity ÷ an expected supply of under a day (0.01 days, 10 minutes keyed for 10 days) is no dose either: 60
+    # tablets "over 0.01 days" were 6000 a day, a false alarm of tens of thousands of MME.
+    "supply-under-a-day": "the dosage gives no daily dose to read, and its expected supply duration is "
+    f"{SHORT_OF_A_PRESCRIPTION}, so no daily dose was estimated from the dispense quantity; check the quantity and "
+    "days' supply",
     "implausible-frequency": "the dosage is more often than every 15 minutes, which no one takes; check the order",
     "unit-not-convertible": "the dose unit cannot be combined with the product strength",
     "unit-unknown": "the dose or quantity unit is not one PainPlan can read (a package such as a box or vial, or an "
@@ -1305,8 +1316,8 @@ def against_text(against: Sequence[SigAgainstCode]) -> str:
 
 def _fallback(order: MedOrder, drug: Drug) -> _Daily | str | None:
     """Guideline 8.6 fallback: dispense quantity ÷ expected supply days (no refills); one patch at a time. An
-    expected supply longer than a prescription can hold gives no dose ("supply-over-999"), but to a patch, whose one
-    worn at a time does not read the days."""
+    expected supply no prescription can hold (`durations.held_days`: under a day, "supply-under-a-day", or over 999
+    days, "supply-over-999") gives no dose, but to a patch, whose one worn at a time does not read the days."""
     quantity = to_amount(order.dispense.quantity)
     days = quantity_days(order.dispense.expected_supply)
     if quantity is None or days is None:
@@ -1317,8 +1328,9 @@ def _fallback(order: MedOrder, drug: Drug) -> _Daily | str | None:
             return None
         worn = tuple((s.ingredient, s.mg * 1000) for s in drug.strengths)
         return _Daily(worn, f"{text}, {ONE_PATCH_NOTE}", (FALLBACK_NOTE, ONE_PATCH_NOTE))
-    if plausible_days(days) is None:
-        return "supply-over-999"
+    unheld = why_not_held(days)
+    if unheld is not None:
+        return "supply-under-a-day" if unheld == "under-a-day" else "supply-over-999"
     per_day = Amount(quantity.value / days, quantity.unit_class, "")
     amounts = _per_ingredient(drug, per_day)
     if isinstance(amounts, str):

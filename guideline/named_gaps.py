@@ -259,7 +259,7 @@ def order_fills_of_unread_dose(facts: Facts) -> tuple[str, ...]:
 
 def orders_of_unbelieved_supply(facts: Facts) -> tuple[str, ...]:
     """Drafts and orders in force (active, whatever their dates: `orders.is_standing`) of a medicine that matters here
-    whose days' supply, as sent, is more than a prescription can hold (`supply.Supply.unbelieved`), each named with
+    whose days' supply, as sent, is none a prescription can hold (`supply.Supply.unbelieved`), each named with
     what was sent and what PainPlan did with the order then (`_read_without_supply`)."""
     named = []
     # A draft's relevance first: an order of no medicine the checks read has no supply worked out for it here, on
@@ -776,21 +776,24 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     NamedGap(
         key="unbelieved-supply",
         items=orders_of_unbelieved_supply,
-        # A days' supply over 999 days (what a claim can carry), or over 99 refills, is a keying error (9000 tablets
-        # for 90) or corrupt data: it is not counted (guideline.supply), and named with what was sent, since the
-        # order then counts as one of unknown supply. Named apart from `unclassified-new-orders`, whose words ("no
-        # quantity with a daily dose it can read") were said of an order whose 9000 tablets the clinician could see.
+        # A days' supply over 999 days (what a claim can carry), an expected supply under one day (pharmacies count
+        # whole days), or over 99 refills, is a keying error (9000 tablets for 90, 10 minutes for 10 days) or corrupt
+        # data: it is not counted (guideline.supply), and named with what was sent, since the order then counts as
+        # one of unknown supply. Named apart from `unclassified-new-orders`, whose words ("no quantity with a daily
+        # dose it can read") were said of an order whose 9000 tablets the clinician could see.
         # What that meant for each order (judged by its course of therapy or not, current until when) is in its
         # item's words: one sentence for all said of a draft sent as acute that it could not be judged.
         card=CardLine(
-            "check the quantity and days' supply; a supply that long cannot be right and was not counted",
+            "check the quantity and days' supply; such a supply cannot be right and was not counted",
             "other orders with a days' supply no prescription can hold",
         ),
         page=PageSentence(
-            "1 medication order had a days' supply no prescription can hold (more than 999 days, or more than 99 "
-            "refills; most likely a keying error, such as 9000 tablets for 90), so PainPlan did not count it:",
-            "{count} medication orders had a days' supply no prescription can hold (more than 999 days, or more than "
-            "99 refills; most likely keying errors, such as 9000 tablets for 90), so PainPlan did not count them:",
+            "1 medication order had a days' supply no prescription can hold (less than one day or more than 999 days, "
+            "or more than 99 refills; most likely a keying error, such as 9000 tablets for 90), so PainPlan did not "
+            "count it:",
+            "{count} medication orders had a days' supply no prescription can hold (less than one day or more than 999 "
+            "days, or more than 99 refills; most likely keying errors, such as 9000 tablets for 90), so PainPlan did "
+            "not count them:",
         ),
         note="Orders with a days' supply no prescription can hold (supply not counted)",
     ),

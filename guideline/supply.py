@@ -16,7 +16,14 @@ from guideline.dosage import (
     plausible,
     to_amount,
 )
-from guideline.durations import BEYOND_A_PRESCRIPTION, plausible_days, quantity_days
+from guideline.durations import (
+    BEYOND_A_PRESCRIPTION,
+    SHORT_OF_A_PRESCRIPTION,
+    held_days,
+    plausible_days,
+    quantity_days,
+    why_not_held,
+)
 from guideline.memo import IdentityMemo
 from guideline.mme import (
     DECIMAL_CONTEXT,
@@ -205,12 +212,19 @@ def order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) -
 def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) -> Supply:
     refills = max(order.dispense.repeats_allowed or 0, 0)
     unbelieved: list[str] = []  # each source sent but longer than a prescription can hold, in words
+    short: str | None = None  # an expected supply sent as under a day, in words
     with localcontext(DECIMAL_CONTEXT):
-        expected = quantity_days(order.dispense.expected_supply)
-        per_fill = plausible_days(expected)
+        sent = order.dispense.expected_supply
+        expected = quantity_days(sent)
+        # A days' supply keyed, like a fill's daysSupply, so held to the days a prescription can hold (`held_days`);
+        # the sources below are how long the quantity or the instructions last, which may be hours (`plausible_days`).
+        per_fill = held_days(expected)
         source: str | None = "expected supply duration" if per_fill is not None else None
         if expected is not None and per_fill is None:
-            unbelieved.append(f"expected supply duration {one_place(expected)} days")
+            if why_not_held(expected) == "over-999":
+                unbelieved.append(f"expected supply duration {one_place(expected)} days")
+            elif sent is not None and sent.value is not None:  # under a day, as sent: 0.01 days is "0" to one place
+                short = f"expected supply duration {number_text(sent.value)} {sent.unit or sent.code}"
         if per_fill is None:
             quantity = to_amount(order.dispense.quantity)
             if quantity is not None and quantity.unit_class in ("count", "volume"):
@@ -229,7 +243,9 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
             if total is None:
                 return Supply.make(per_fill, total, refills, source, _too_many_refills(per_fill, refills))
     # A source skipped for the next one that gave a supply leaves nothing unknown, and is not named.
-    named = f"{'; '.join(unbelieved)}, {BEYOND_A_PRESCRIPTION}" if per_fill is None and unbelieved else None
+    said = [f"{short}, {SHORT_OF_A_PRESCRIPTION}"] if short else []
+    said += [f"{'; '.join(unbelieved)}, {BEYOND_A_PRESCRIPTION}"] if unbelieved else []
+    named = "; ".join(said) if per_fill is None and said else None
     return Supply.make(per_fill, total, refills, source, named)
 
 

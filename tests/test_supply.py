@@ -293,3 +293,34 @@ def test_a_supply_another_source_gives_or_that_can_be_believed_says_nothing() ->
     assert (skipped.per_fill_days, skipped.unbelieved) == (Decimal(10), None)
     assert supply(oxy({"expectedSupplyDuration": qty(999, "d"), "numberOfRepeatsAllowed": 99})).unbelieved is None
     assert supply(oxy(dosages=[dosage(1)])).unbelieved is None  # nothing sent: unknown, not unbelieved
+
+
+SHORT = ", less than one day, shorter than any prescription's days' supply"
+
+
+@pytest.mark.parametrize(
+    ("sent", "words"), [({"value": 0.01, "unit": "days"}, "0.01 days"), (qty(10, "min"), "10 min")]
+)
+def test_an_expected_supply_under_a_day_is_no_supply_and_says_what_was_sent(sent: dict, words: str) -> None:
+    """As a fill's days' supply under a day is (`fills.days_supply`): 60 tablets 'as directed' over 10 minutes is a
+    keying error, not a supply that ends today; named with what was sent, as one over 999 days is."""
+    order = oxy({"expectedSupplyDuration": sent, "quantity": qty(60)}, dosages=[{"text": "Take as directed"}])
+    result = supply(order)
+    assert (result.per_fill_days, result.source) == (None, None)
+    assert result.unbelieved == f"expected supply duration {words}{SHORT}"
+    assert klass(order) == "unclassified"
+
+
+def test_an_expected_supply_under_a_day_beside_one_over_999_names_each_with_its_own_words() -> None:
+    order = oxy({"expectedSupplyDuration": qty(2, "h"), "quantity": qty(9000)}, dosages=[dosage(1, every(1, "d"))])
+    assert supply(order).unbelieved == (
+        f"expected supply duration 2 h{SHORT}; quantity 9000 tablets at 1 a day: 9000 days' supply{HOLD}"
+    )
+
+
+def test_an_order_of_hours_with_a_readable_dose_takes_its_supply_from_its_quantity() -> None:
+    """An emergency department's order, 2 tablets every 6 hours, #4, its expected supply 12 hours: the quantity
+    over the dose it reads gives half a day, a supply worked out (not keyed), which is believed; nothing is named."""
+    result = supply(oxy({"expectedSupplyDuration": qty(12, "h"), "quantity": qty(4)}))
+    assert (result.per_fill_days, result.source, result.unbelieved) == (Decimal("0.5"), "quantity ÷ daily dose", None)
+    assert supply(oxy({"expectedSupplyDuration": qty(1, "d")})).per_fill_days == Decimal(1)  # a day is held

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from builders import RXNORM, UCUM, days_ago
 from cds_support import bundle, full_prefetch, hook_request, make_app, plan_page
-from fixtures.mme.helpers import med_request, mme, qty
+from fixtures.mme.helpers import dosage, every, med_request, mme, qty
 
 from smart_app.cli import main
 
 HELD = "more than a prescription can hold"
 NINE_THOUSAND = f"quantity 9000 tablets at 1 a day: 9000 days' supply, {HELD}"
-WHY = "check the quantity and days' supply; a supply that long cannot be right and was not counted"
+WHY = "check the quantity and days' supply; such a supply cannot be right and was not counted"
 NOT_JUDGED = ", so it could not be judged as acute or longer-term"
 # Begun 10 days ago (`days_ago(10)`) with no end stated: current for 90 days from its start.
 NINETY_DAYS = f", so it counts as current until {days_ago(-80)}, 90 days from its start"
@@ -262,3 +262,72 @@ def test_a_fill_of_1200_days_supply_is_named_on_patient_view_with_why_its_mme_wa
     detail = _cards(tmp_path, "patient-view", prefetch=prefetch)["data-incomplete"]["detail"]
     named = "oxyCODONE 5 MG tablet (pharmacy fill eDisp.1200, the fill's days' supply is more than 999 days)"
     assert f"- {named}: is a current opioid whose daily dose in MME could not be worked out" in detail
+
+
+# --- an expected supply of under a day (the other end of what a prescription can hold) -----------------------------
+
+SHORT = "less than one day, shorter than any prescription's days' supply"
+UNDER = (
+    f"the dosage gives no daily dose to read, and its expected supply duration is {SHORT}, so no daily dose was "
+    "estimated from the dispense quantity"
+)
+UNDER_A_DAY = [({"value": 0.01, "unit": "days"}, "0.01 days"), ({"value": 10, "unit": "min"}, "10 min")]
+
+
+def keyed_short(sent: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """Epic's draft of oxycodone 5 mg 'take as directed', #60, its expected supply keyed as `sent` (0.01 days, or 10
+    minutes for 10 days): only quantity ÷ expected supply could give a daily dose."""
+    dispense = {"quantity": _tablets(60), "numberOfRepeatsAllowed": 0, "expectedSupplyDuration": sent}
+    return epic_order(60, dosageInstruction=[{"text": "Take as directed"}], dispenseRequest=dispense, **changes)
+
+
+@pytest.mark.parametrize("sent", [sent for sent, _ in UNDER_A_DAY])
+def test_no_daily_dose_is_estimated_from_an_expected_supply_under_a_day(sent):
+    """Before, 60 tablets 'over 0.01 days' were 6000 tablets a day: 45000 MME/day, a false high-dose alarm."""
+    dispense = {"quantity": qty(60), "expectedSupplyDuration": sent}
+    (result,) = mme(med_request("1049621", [{"text": "Take as directed"}], dispense=dispense)).orders
+    assert (result.state, result.mme, result.reason) == ("unknown", None, "supply-under-a-day")
+    assert result.reason_text.startswith(UNDER)
+
+
+def test_a_patch_over_an_expected_supply_under_a_day_is_still_one_patch_worn_at_a_time():
+    patch = med_request(
+        "197696",
+        [{"text": "apply as directed"}],
+        dispense={"quantity": qty(10, "{patch}"), "expectedSupplyDuration": qty(10, "min")},
+    )
+    (order,) = mme(patch).orders
+    assert (order.state, order.mme) == ("ok", 180)
+
+
+def test_a_readable_dose_does_not_read_an_expected_supply_of_hours():
+    """An emergency department's order: 1 tablet every 6 hours, #2, its expected supply 12 hours. The dose comes from
+    the dosage (4 tablets of 5 mg a day, 30 MME/day), whatever the expected supply says."""
+    dispense = {"quantity": qty(2), "expectedSupplyDuration": qty(12, "h")}
+    ed = med_request("1049621", [dosage(1, every(6))], dispense=dispense)
+    (order,) = mme(ed).orders
+    assert (order.state, order.mme) == ("ok", 30)
+
+
+@pytest.mark.parametrize(("sent", "words"), UNDER_A_DAY)
+def test_an_order_signed_with_an_expected_supply_under_a_day_gives_no_high_dose_alarm_and_is_named(
+    tmp_path, sent, words
+):
+    """Its MME is named as not worked out, with why; its supply is named as not believed, with what was sent."""
+    cards = _cards(tmp_path, "order-sign", drafts=[keyed_short(sent)])
+    high = cards["high-mme"]
+    assert high["indicator"] == "info" and "45000" not in high["detail"] and "64800" not in high["detail"]
+    assert f"- oxyCODONE (ROXICODONE) 5 MG immediate release tablet: {UNDER}" in high["detail"]
+    detail = cards["data-incomplete"]["detail"]
+    named = f"(draft order eOxy5.daily, expected supply duration {words}, {SHORT}{NOT_JUDGED}): {WHY}"
+    assert named in detail
+
+
+def test_the_plan_pages_data_completeness_panel_names_an_active_order_of_a_supply_under_a_day(tmp_path):
+    order = keyed_short({"value": 0.01, "unit": "days"}, status="active", authored=days_ago(10))
+    page = plan_page(tmp_path, order)
+    panel = re.search(r'<section id="completeness".*?</section>', page, re.S)
+    assert panel is not None
+    shown = panel.group(0).replace("&#39;", "'")
+    assert "1 medication order had a days' supply no prescription can hold (less than one day or more than" in shown
+    assert f"(current order eOxy5.daily, expected supply duration 0.01 days, {SHORT}{NINETY_DAYS})</li>" in shown
