@@ -249,10 +249,15 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
     return Supply.make(per_fill, total, refills, source, named)
 
 
-def unbelieved_sent(unbelieved: str) -> str:
-    """What was sent (`Supply.unbelieved`) without the words that say no prescription can hold it, for a line that
-    says so already ("expected supply duration 1200 days")."""
-    return unbelieved.removesuffix(f", {BEYOND_A_PRESCRIPTION}")
+# The words of `Supply.unbelieved` that an MME reason of the same order says already, by that reason.
+_SAID_BY_MME_REASON = {"supply-over-999": BEYOND_A_PRESCRIPTION, "supply-under-a-day": SHORT_OF_A_PRESCRIPTION}
+
+
+def unbelieved_sent(unbelieved: str, mme_reason: str | None) -> str:
+    """What was sent (`Supply.unbelieved`) without the words that say why no prescription can hold it when the
+    order's MME reason says them already ("expected supply duration 1200 days", "… 10 min"); as it is otherwise."""
+    said = _SAID_BY_MME_REASON.get(mme_reason or "")
+    return unbelieved.replace(f", {said}", "", 1) if said else unbelieved
 
 
 def _too_many_refills(per_fill: Decimal, refills: int) -> str:

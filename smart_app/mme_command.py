@@ -289,8 +289,7 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
                 line["explanation"] += f"; {relayed_as(facts, order)}"
                 line["relayed_as"] = copies
             if unbelieved := facts.supply(order).unbelieved:  # why `current` reads it as of unknown supply
-                if result.reason == "supply-over-999":  # its MME's reason said it is more than a prescription can hold
-                    unbelieved = unbelieved_sent(unbelieved)
+                unbelieved = unbelieved_sent(unbelieved, result.reason)  # less what its MME's reason said already
                 line["explanation"] += f"; {unbelieved}, so its supply was not counted"
             lines.append(line)
         else:

@@ -331,3 +331,15 @@ def test_the_plan_pages_data_completeness_panel_names_an_active_order_of_a_suppl
     shown = panel.group(0).replace("&#39;", "'")
     assert "1 medication order had a days' supply no prescription can hold (less than one day or more than" in shown
     assert f"(current order eOxy5.daily, expected supply duration 0.01 days, {SHORT}{NINETY_DAYS})</li>" in shown
+
+
+@pytest.mark.parametrize(("sent", "shown"), UNDER_A_DAY)
+def test_painplan_mme_says_once_that_an_expected_supply_is_under_a_day(tmp_path, capsys, sent, shown):
+    """Its MME's reason says the expected supply is under a day; the words of what was sent, which say why its
+    supply was not counted, said it again on the same line."""
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(keyed_short(sent, status="active", authored=days_ago(10))))
+    assert main(["mme", str(path), "--today", days_ago(0)[:10]]) == 0
+    explanation = json.loads(capsys.readouterr().out)["orders"][0]["explanation"]
+    assert explanation.count(SHORT) == 1
+    assert explanation.endswith(f"; expected supply duration {shown}, so its supply was not counted")
