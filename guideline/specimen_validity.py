@@ -11,7 +11,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -213,8 +213,10 @@ def _read(observation: Observation, test: ValidityTest) -> _Read:
 # ("substituted", "invalid", "adulterated") leaves them unread too, as the sample may not be the patient's urine.
 POSITIVES_STAND = frozenset({"dilute"})
 
-# A specimen as its results name it: by the server it is from and its reference, else by the minute it was taken.
-_Key = tuple[str | None, str | datetime]
+# A specimen as its results name it: by the server it is from and its reference, else by the minute it was taken,
+# else by its day (a date alone). A day of drug tests, by the server they are from (`SpecimenVerdicts.by_day`).
+_Key = tuple[str | None, str | datetime | date]
+_Day = tuple[str | None, date]
 
 
 def validity_test(observation: Observation, criteria: Criteria = CRITERIA) -> ValidityTest | None:
@@ -227,45 +229,83 @@ def validity_test(observation: Observation, criteria: Criteria = CRITERIA) -> Va
     return None
 
 
+def _taken(observation: Observation) -> datetime | None:
+    """When its specimen was taken, as sent: a date alone reads as its midnight (`day_only`)."""
+    return observation.effective or observation.effective_period_start or observation.effective_instant
+
+
 def _minute(observation: Observation) -> datetime | None:
     """When its specimen was taken, to the minute; None when unknown or a day alone (it may be another sample)."""
-    taken = observation.effective or observation.effective_period_start or observation.effective_instant
+    taken = _taken(observation)
     if taken is None or day_only(taken):
         return None
     return taken.replace(second=0, microsecond=0)
 
 
-def _keys(observation: Observation) -> tuple[_Key | None, _Key | None]:
-    """Its specimen's key by reference, and by the minute it was taken."""
+def _reference(observation: Observation) -> _Key | None:
+    """Its specimen's key by reference, from the server it is from; None when it names no specimen."""
+    return (observation.source, observation.specimen) if observation.specimen else None
+
+
+def _specimen_key(observation: Observation) -> _Key | None:
+    """Its specimen's key: by reference, else by the minute it was taken, else by its day (a date alone, or midnight,
+    as several interfaces send a date); None when it gives no time it was taken."""
+    by_ref = _reference(observation)
+    if by_ref is not None:
+        return by_ref
+    taken = _taken(observation)
+    if taken is None:
+        return None
     minute = _minute(observation)
-    by_ref = (observation.source, observation.specimen) if observation.specimen else None
-    return by_ref, None if minute is None else (observation.source, minute)
+    return (observation.source, taken.date() if minute is None else minute)
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """What is said of a specimen's validity results taken one day, as a drug result of that day finds them: whether
+    they name their specimen, and the minute they were taken (None: a day alone)."""
+
+    referenced: bool
+    minute: datetime | None
+    said: tuple[str, ...]
+
+    def ties(self, referenced: bool, minute: datetime | None) -> bool:
+        """Whether they are of the specimen of a drug result taken the same day: never when both name a specimen
+        (their references alone tie them, `SpecimenVerdicts.by_ref`), else when taken the same minute, else, when
+        either gives its day alone, always: nothing tells that day's specimens apart, and tied to each, a verdict
+        ("dilute") only leaves a negative unread, where dropped it left one read on a specimen that may be dilute."""
+        if self.referenced and referenced:
+            return False
+        if self.minute is not None and minute is not None:
+            return self.minute == minute
+        return True
 
 
 @dataclass(frozen=True)
 class SpecimenVerdicts:
     """What validity results say of their specimens, by specimen: the verdicts ("dilute", "substituted", "invalid")
-    of those they find unfit, or the results that could not be judged (`Validity`, `read_validity`)."""
+    of those they find unfit, or the results that could not be judged (`Validity`, `read_validity`): by specimen
+    reference, and by the day they were taken (`_Sample`)."""
 
     by_ref: Mapping[_Key, tuple[str, ...]]
-    unreferenced_by_minute: Mapping[_Key, tuple[str, ...]]
-    every_by_minute: Mapping[_Key, tuple[str, ...]]
+    by_day: Mapping[_Day, tuple[_Sample, ...]]
 
     def of(self, observation: Observation) -> tuple[str, ...]:
-        """What the validity results of its specimen say: those of its specimen reference, or when either names no
-        specimen, those taken the same minute."""
-        by_ref, minute = _keys(observation)
-        found: list[str] = []
-        if by_ref is not None:
-            found += self.by_ref.get(by_ref, ())
-            if minute is not None:
-                found += self.unreferenced_by_minute.get(minute, ())
-        elif minute is not None:
-            found += self.every_by_minute.get(minute, ())
+        """What the validity results of its specimen say: those of its specimen reference, and those of its day that
+        the reference cannot tell apart from it (either names no specimen) and the minute cannot either
+        (`_Sample.ties`)."""
+        by_ref = _reference(observation)
+        found = list(self.by_ref.get(by_ref, ())) if by_ref is not None else []
+        taken = _taken(observation)
+        if taken is not None:
+            minute = _minute(observation)
+            for sample in self.by_day.get((observation.source, taken.date()), ()):
+                if sample.ties(by_ref is not None, minute):
+                    found += sample.said
         return tuple(dict.fromkeys(found))
 
 
-NO_VERDICTS = SpecimenVerdicts({}, {}, {})
+NO_VERDICTS = SpecimenVerdicts({}, {})
 
 
 @dataclass(frozen=True)
@@ -382,14 +422,14 @@ def _left_open(test: ValidityTest, reading: Reading, open_rules: Sequence[Rule])
 def _by_specimen(
     observations: Iterable[Observation], criteria: Criteria
 ) -> dict[_Key, list[tuple[Observation, ValidityTest]]]:
-    """The validity results among `observations`, with their tests, by their specimen's key (`_keys`)."""
+    """The validity results among `observations`, with their tests, by their specimen's key (`_specimen_key`): one
+    that gives no time it was taken is of no drug test."""
     groups: dict[_Key, list[tuple[Observation, ValidityTest]]] = {}
     for observation in observations:
         test = validity_test(observation, criteria)
         if test is None:
             continue
-        by_ref, minute = _keys(observation)
-        key = by_ref or minute
+        key = _specimen_key(observation)
         if key is not None:
             groups.setdefault(key, []).append((observation, test))
     return groups
@@ -403,17 +443,20 @@ def _indexed(
     if not any(judged.values()):
         return NO_VERDICTS
     by_ref: dict[_Key, tuple[str, ...]] = {}
-    unreferenced: dict[_Key, tuple[str, ...]] = {}
-    every: dict[_Key, list[str]] = {}
+    by_day: dict[_Day, dict[_Sample, None]] = {}
     for key, results in groups.items():
         said = judged[key]
         if not said:
             continue
         referenced = isinstance(key[1], str)
-        (by_ref if referenced else unreferenced)[key] = said
-        for minute in {m for m in (_keys(o)[1] for o, _ in results) if m is not None}:
-            every.setdefault(minute, []).extend(said)
-    return SpecimenVerdicts(by_ref, unreferenced, {k: tuple(dict.fromkeys(v)) for k, v in every.items()})
+        if referenced:
+            by_ref[key] = said
+        for observation, _ in results:
+            taken = _taken(observation)
+            if taken is not None:  # a referenced result may give no time: its reference alone ties it
+                sample = _Sample(referenced, _minute(observation), said)
+                by_day.setdefault((observation.source, taken.date()), {})[sample] = None
+    return SpecimenVerdicts(by_ref, {day: tuple(samples) for day, samples in by_day.items()})
 
 
 def _verdict(
@@ -526,10 +569,8 @@ def _name(observation: Observation, test: ValidityTest) -> str:
     return (observation.code.display() if observation.code else None) or test.name
 
 
-def _as_sent(sent: Sent | None) -> tuple[str, str | None]:
+def _as_sent(sent: Sent) -> tuple[str, str | None]:
     """A value as written, with its bound ("< 30", "15"), and its unit (None when it gives none)."""
-    if sent is None:  # never so: only a result with a value is named
-        return "", None
     bound = f"{sent.comparator} " if sent.comparator else ""
     return f"{bound}{sent.value}", sent.unit
 
@@ -550,7 +591,9 @@ def _written(result: _Read) -> str:
 def _bound_written(result: _Read, verdicts: Iterable[str]) -> str:
     """A bound that cannot decide, as sent and what it cannot tell: "Creatinine Ur, given only as < 30 mg/dL, which
     cannot tell whether the specimen was dilute"."""
-    value, unit = _as_sent(result.sent)
+    sent = result.sent
+    assert sent is not None  # a bound is read from the value sent (`_reading` of `_sent`), so one was sent
+    value, unit = _as_sent(sent)
     given = f"{value} {unit}" if unit else value
     return f"{_name(result.observation, result.test)}, given only as {given}" + _cannot_tell(verdicts)
 
