@@ -834,17 +834,19 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         page=PageSentence(
             # the months the urine drug test checks read (`report_months`), 12 or a site's longer look-back
             "1 specimen validity result of a urine drug test the checks count could not be judged (in a unit or "
-            "words PainPlan does not read, or given only as a bound that cannot decide), so whether the specimen was "
+            "words PainPlan does not read, given only as a bound that cannot decide, or found unfit but taken at "
+            "another time that day), so whether the specimen was "
             "dilute, substituted or invalid was not judged; its results were read as its other validity results allow "
             "(a negative as a negative unless they find the specimen dilute, a positive as a positive):",
             "{count} specimen validity results of urine drug tests the checks count could not be judged (in a unit "
-            "or words PainPlan does not read, or given only as a bound that cannot decide), so whether the specimens "
+            "or words PainPlan does not read, given only as a bound that cannot decide, or found unfit but taken at "
+            "another time that day), so whether the specimens "
             "were dilute, substituted or invalid was not judged; their results were read as their other validity "
             "results allow (a negative as a negative unless they find the specimen dilute, a positive as a positive):",
         ),
         note=(
-            "Urine drug test specimen validity results not judged: a unit or words not read, or a bound that cannot "
-            "decide (results read as the other validity results allow)"
+            "Urine drug test specimen validity results not judged: a unit or words not read, a bound that cannot "
+            "decide, or found unfit at another time that day (results read as the other validity results allow)"
         ),
     ),
     NamedGap(

@@ -19,6 +19,7 @@ from guideline.fhirdata import LOINC, OBS_INTERPRETATION, SNOMED
 from guideline.record import Observation
 from guideline.timeutil import day_only
 from guideline.units import normalise_unit
+from guideline.words import and_list
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "specimen-validity.json"
 _COMPARATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
@@ -268,6 +269,16 @@ class _Sample:
     referenced: bool
     minute: datetime | None
     said: tuple[str, ...]
+    # What names them beside a drug result taken another minute that day, when they find their specimen unfit
+    # (`_taken_elsewhere`): perhaps another sample, so not read with it, but not passed over in silence either.
+    elsewhere: tuple[str, ...] = ()
+
+    def of_drug(self, referenced: bool, minute: datetime | None) -> tuple[str, ...]:
+        """What they say of a drug result taken the same day: `said` when they are of its specimen (`ties`), else,
+        unless both name a specimen (then another), what names them as taken another minute (`elsewhere`)."""
+        if self.ties(referenced, minute):
+            return self.said
+        return () if self.referenced and referenced else self.elsewhere
 
     def ties(self, referenced: bool, minute: datetime | None) -> bool:
         """Whether they are of the specimen of a drug result taken the same day: never when both name a specimen
@@ -300,8 +311,7 @@ class SpecimenVerdicts:
         if taken is not None:
             minute = _minute(observation)
             for sample in self.by_day.get((observation.source, taken.date()), ()):
-                if sample.ties(by_ref is not None, minute):
-                    found += sample.said
+                found += sample.of_drug(by_ref is not None, minute)
         return tuple(dict.fromkeys(found))
 
 
@@ -314,7 +324,8 @@ class Validity:
     unfit (`verdicts`: "dilute"), and, as written with why, those not judged (`not_judged`, `_unjudged`), of which
     those named beside positives too (`beside_positives`): a bound or a value not read that leaves open a verdict
     that would leave them unread ("substituted", "invalid"; `POSITIVES_STAND`); and those that leave dilution open
-    (`dilution_open`), which alone may explain a negative as dilute."""
+    (`dilution_open`), which alone may explain a negative as dilute. A specimen found unfit at another minute of a
+    drug result's day is named in the last three beside it as its not judged would be (`_NAMED_ELSEWHERE`)."""
 
     verdicts: SpecimenVerdicts
     not_judged: SpecimenVerdicts
@@ -334,16 +345,49 @@ def read_validity(observations: Iterable[Observation], words: Words, criteria: C
     groups = _by_specimen(observations, criteria)
     if not groups:
         return NO_VALIDITY
-    judged = {key: _judged(results, words, criteria) for key, results in groups.items()}
-    return Validity(*(_indexed(groups, {key: said[i] for key, said in judged.items()}) for i in range(4)))
+    read = {key: [_read(observation, test) for observation, test in results] for key, results in groups.items()}
+    judged = {key: _judged(results, words, criteria) for key, results in read.items()}
+    unfit = {key: (_unfit_named(read[key], said[0]), said[0]) for key, said in judged.items() if said[0]}
+    return Validity(
+        *(
+            _indexed(
+                groups,
+                {key: said[i] for key, said in judged.items()},
+                {key: named for key, (named, verdicts) in unfit.items() if _NAMED_ELSEWHERE[i](verdicts)},
+            )
+            for i in range(4)
+        )
+    )
+
+
+# Where a specimen found unfit is named beside a drug result taken another minute of its day (`_Sample.elsewhere`),
+# by `Validity`'s fields: never among its verdicts, as it may be another sample; among those not judged beside
+# negatives always, as it may be theirs and a dilute specimen can read negative; beside positives when its verdict
+# would leave them unread too (`_opens_beyond_dilution`: substituted, invalid); and as leaving dilution open when
+# it is dilute.
+_NAMED_ELSEWHERE: tuple[Callable[[Sequence[str]], bool], ...] = (
+    lambda _: False,
+    lambda _: True,
+    lambda verdicts: _opens_beyond_dilution(verdicts),
+    lambda verdicts: not POSITIVES_STAND.isdisjoint(verdicts),
+)
+
+
+def _unfit_named(results: Sequence[_Read], verdicts: Sequence[str]) -> str:
+    """A specimen found unfit, by its results as sent and its verdicts: "Creatinine Ur 12 mg/dL read dilute"."""
+    return f"{and_list([_stated(result) for result in results])} read {and_list(verdicts)}"
+
+
+def _taken_elsewhere(named: str, minute: datetime) -> str:
+    """A specimen found unfit (`_unfit_named`), as named beside a drug result taken another minute the same day."""
+    return f"{named}, perhaps of another sample: taken at {minute:%H:%M}, not at the time of the drug test's specimen"
 
 
 def _judged(
-    results: Sequence[tuple[Observation, ValidityTest]], words: Words, criteria: Criteria
+    read: Sequence[_Read], words: Words, criteria: Criteria
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """One specimen's verdicts (`_verdict`), its validity results not judged, those of them named beside positives
     too and those that leave dilution open (`_unjudged`)."""
-    read = [_read(observation, test) for observation, test in results]
     verdicts, open_rules = _verdict(read, words, criteria)
     if not open_rules and (verdicts or not any(_unread(result) for result in read)):
         return verdicts, (), (), ()  # the usual specimen: every value read exactly, or found unfit
@@ -436,25 +480,30 @@ def _by_specimen(
 
 
 def _indexed(
-    groups: Mapping[_Key, Sequence[tuple[Observation, ValidityTest]]], judged: Mapping[_Key, tuple[str, ...]]
+    groups: Mapping[_Key, Sequence[tuple[Observation, ValidityTest]]],
+    judged: Mapping[_Key, tuple[str, ...]],
+    elsewhere: Mapping[_Key, str],
 ) -> SpecimenVerdicts:
-    """What `judged` says of each specimen, as the drug results find it (`SpecimenVerdicts.of`); `NO_VERDICTS` when
-    it says nothing of any."""
-    if not any(judged.values()):
+    """What `judged` says of each specimen, as the drug results find it (`SpecimenVerdicts.of`), with the specimens
+    found unfit named beside those of their day taken another minute (`elsewhere`: `_unfit_named`); `NO_VERDICTS`
+    when it says nothing of any."""
+    if not any(judged.values()) and not elsewhere:
         return NO_VERDICTS
     by_ref: dict[_Key, tuple[str, ...]] = {}
     by_day: dict[_Day, dict[_Sample, None]] = {}
     for key, results in groups.items():
-        said = judged[key]
-        if not said:
+        said, named = judged[key], elsewhere.get(key)
+        if not said and named is None:
             continue
         referenced = isinstance(key[1], str)
-        if referenced:
+        if referenced and said:
             by_ref[key] = said
         for observation, _ in results:
             taken = _taken(observation)
             if taken is not None:  # a referenced result may give no time: its reference alone ties it
-                sample = _Sample(referenced, _minute(observation), said)
+                minute = _minute(observation)
+                away = () if named is None or minute is None else (_taken_elsewhere(named, minute),)
+                sample = _Sample(referenced, minute, said, away)
                 by_day.setdefault((observation.source, taken.date()), {})[sample] = None
     return SpecimenVerdicts(by_ref, {day: tuple(samples) for day, samples in by_day.items()})
 
@@ -575,6 +624,22 @@ def _as_sent(sent: Sent) -> tuple[str, str | None]:
     return f"{bound}{sent.value}", sent.unit
 
 
+def _given(sent: Sent) -> str:
+    """A value as sent, with its bound and its unit: "< 30 mg/dL", "1.002"."""
+    value, unit = _as_sent(sent)
+    return f"{value} {unit}" if unit else value
+
+
+def _stated(result: _Read) -> str:
+    """A result as the lab sent it: "Creatinine Ur 12 mg/dL", "Creatinine Ur "Dilute"", or its name alone when it
+    gives no value (a flag, "L", alone)."""
+    name = _name(result.observation, result.test)
+    if result.sent is not None:
+        return f"{name} {_given(result.sent)}"
+    text = _text(result.observation)
+    return f'{name} "{text}"' if text else name
+
+
 def _written(result: _Read) -> str:
     """A result in a unit or words not read, as the lab sent it and why it is not judged: "Creatinine Ur 15, sent
     with no unit", "Creatinine [Mass/volume] in Urine 15 mmol/24 h, a unit PainPlan does not read", "Creatinine Ur
@@ -593,9 +658,7 @@ def _bound_written(result: _Read, verdicts: Iterable[str]) -> str:
     cannot tell whether the specimen was dilute"."""
     sent = result.sent
     assert sent is not None  # a bound is read from the value sent (`_reading` of `_sent`), so one was sent
-    value, unit = _as_sent(sent)
-    given = f"{value} {unit}" if unit else value
-    return f"{_name(result.observation, result.test)}, given only as {given}" + _cannot_tell(verdicts)
+    return f"{_name(result.observation, result.test)}, given only as {_given(sent)}" + _cannot_tell(verdicts)
 
 
 def _cannot_tell(verdicts: Iterable[str]) -> str:

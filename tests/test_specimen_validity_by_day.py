@@ -120,3 +120,45 @@ def test_a_date_only_creatinine_is_read_of_every_specimen_of_its_day() -> None:
     drug = [o for o in observations if o.code and o.code.display() != "Creatinine [Mass/volume] in Urine"]
     assert len(drug) == 4
     assert all(verdicts.of(o) == ("dilute",) for o in drug)
+
+
+# -- found unfit at another minute of the day: not tied, named -------------------------------------------------
+
+ELSEWHERE = (
+    "Creatinine [Mass/volume] in Urine 12 mg/dL read dilute, perhaps of another sample: taken at 14:02, not at the "
+    "time of the drug test's specimen"
+)
+
+
+def test_a_dilute_creatinine_taken_at_another_minute_is_named_beside_the_days_unexpected_negative(tmp_path) -> None:
+    """Collected at 14:02, the screen at 09:14: perhaps another sample, so the negative is still read, but the card
+    says a dilute specimen can read negative, where it called the negative unexpected with nothing said."""
+    later = _quest_creatinine(12, f"{DURING_SUPPLY}T14:02:00-04:00", flag="L")
+    answer = _order_sign(tmp_path, [*_taken(_screen("NEGATIVE", "NEGATIVE"), f"{DURING_SUPPLY}T09:14:00-04:00"), later])
+    found = next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "unexpected-uds-result")
+    assert (
+        f"a dilute specimen can read negative, and this one's validity could not be judged: {ELSEWHERE}\n"
+        in (found["detail"])
+    )
+
+
+def test_a_dilute_creatinine_taken_at_another_minute_is_named_on_the_plan_page() -> None:
+    later = _quest_creatinine(12, f"{TEST_DAY}T14:02:00-05:00", flag="L")
+    plan = plan_for([patient(), *_long_term_fills(), *_epic_screen(TEST_DAY), later])
+    assert plan.named[KIND] == (f"{ELSEWHERE} (specimen of the urine drug test of {TEST_DAY})",)
+    tile = next(t for t in plan.section("tasks").content if t.key == "uds")
+    assert "could not be read" not in tile.detail  # not tied: the negative is still the year's test
+
+
+def test_a_normal_creatinine_taken_at_another_minute_is_not_named() -> None:
+    later = _quest_creatinine(85, f"{TEST_DAY}T14:02:00-05:00")
+    plan = plan_for([patient(), *_long_term_fills(), *_epic_screen(TEST_DAY), later])
+    assert plan.named[KIND] == ()
+
+
+def test_a_dilute_creatinine_of_another_named_specimen_is_not_named() -> None:
+    """The lab names both specimens, and they differ: another sample for certain, nothing to name."""
+    screen = _with_specimen(_epic_screen(TEST_DAY), "Specimen/sp1")
+    other = _with_specimen([_quest_creatinine(12, f"{TEST_DAY}T14:02:00-05:00", flag="L")], "Specimen/sp2")
+    plan = plan_for([patient(), *_long_term_fills(), *screen, *other])
+    assert plan.named[KIND] == ()
