@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import product
 from typing import Literal
@@ -14,6 +14,8 @@ from guideline.durations import quantity_days
 from guideline.fhirdata import ORDERABLE_DRUG_FORM, UCUM, Quantity
 from guideline.record import Dosage, DoseAndRate, TimingRepeat
 from guideline.units import HOURS, nci_unit, normalise_unit
+
+TENTH = Decimal("0.1")  # display rounding's one decimal place (`to_one_place`)
 
 UnitClass = Literal["mass", "volume", "patch-rate", "per-other", "count", "unknown"]
 
@@ -184,6 +186,16 @@ class Frequency:
 
     per_day: Decimal
     text: str
+
+
+def to_one_place(value: Decimal) -> Decimal:
+    """A number rounded for display to one decimal place, half up (6.75 → 6.8; 30 → 30.0): the one rounding of the
+    MME and the days' supply a clinician reads (`mme.format_mme`, `supply.one_place`), which differ only in whether
+    a whole number keeps its ".0". For display only: nothing is compared rounded."""
+    try:
+        return value.quantize(TENTH, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the context holds (an absurd number from bad data): as it is
+        return value
 
 
 def number_text(value: Decimal) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
@@ -26,6 +26,7 @@ from guideline.dosage import (
     pick_dose,
     plausible,
     to_amount,
+    to_one_place,
 )
 from guideline.durations import (
     BEYOND_A_PRESCRIPTION,
@@ -152,8 +153,10 @@ def quantize6(value: Decimal) -> Decimal:
 
 
 def format_mme(value: Decimal) -> str:
-    """Display rounding: one decimal place, half up (6.75 → "6.8")."""
-    return format(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP), "f")
+    """Display rounding: one decimal place, half up (6.75 → "6.8"), as `supply.one_place` rounds (`to_one_place`).
+    Unlike days, an MME keeps its ".0" ("90.0 MME/day"): a dose worked out by multiplication reads as one figure
+    in every explanation, card and total, whole or not."""
+    return format(to_one_place(value), "f")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Literal
 
 from guideline.dosage import (
@@ -15,6 +15,7 @@ from guideline.dosage import (
     number_text,
     plausible,
     to_amount,
+    to_one_place,
 )
 from guideline.durations import (
     BEYOND_A_PRESCRIPTION,
@@ -267,11 +268,9 @@ def _too_many_refills(per_fill: Decimal, refills: int) -> str:
 
 def one_place(value: Decimal) -> str:
     """Days or units a day as the clinician reads them: whole, or to one place, half up (quantity ÷ dose rarely
-    comes out whole): "30", "12.5"."""
-    try:
-        return number_text(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-    except InvalidOperation:  # more digits than the context holds (an absurd number from bad data): as it is
-        return number_text(value)
+    comes out whole): "30", "12.5". The rounding is `mme.format_mme`'s (`to_one_place`); unlike an MME, a count of
+    days or tablets drops its ".0", as a prescription writes "30 days" and "2 tablets"."""
+    return number_text(to_one_place(value))
 
 
 def _quantity_days(

@@ -8,7 +8,8 @@ import pytest
 from fixtures.mme.helpers import config, dosage, every, med_request, orders, qty, terms
 
 from guideline.config import GuidelineConfig
-from guideline.supply import daily_units, duration_class, order_supply
+from guideline.mme import format_mme
+from guideline.supply import daily_units, duration_class, one_place, order_supply
 
 
 def supply(resource: dict, settings: GuidelineConfig | None = None):
@@ -324,3 +325,12 @@ def test_an_order_of_hours_with_a_readable_dose_takes_its_supply_from_its_quanti
     result = supply(oxy({"expectedSupplyDuration": qty(12, "h"), "quantity": qty(4)}))
     assert (result.per_fill_days, result.source, result.unbelieved) == (Decimal("0.5"), "quantity ÷ daily dose", None)
     assert supply(oxy({"expectedSupplyDuration": qty(1, "d")})).per_fill_days == Decimal(1)  # a day is held
+
+
+def test_days_and_mme_round_alike_to_one_place_and_only_days_drop_a_whole_numbers_point() -> None:
+    """One display rounding (half up, to one place) for both: "30 days' supply" beside "90.0 MME/day"."""
+    assert (one_place(Decimal("6.75")), format_mme(Decimal("6.75"))) == ("6.8", "6.8")
+    assert (one_place(Decimal("30.04")), format_mme(Decimal("30.04"))) == ("30", "30.0")
+    # A number too long to round (corrupt data) is shown as it is by both, never an error that loses the card.
+    absurd = Decimal("1e30")
+    assert one_place(absurd) == format_mme(absurd) == "1" + "0" * 30
