@@ -995,17 +995,20 @@ class Facts:
         known only by an NDC not read says why, as its MME line does (`ndc_unread`): "… (<fill_kind> d-1, known
         only by its NDC, …)". The card's summary and a clinician's override go by the name, every list by the line.
         Those that start later are named apart (`unidentified_later_lines`), never as current."""
-        named = []
-        for order in orders:
-            shown = recognise(order.medication, self.terms).shown
-            why = ndc_unread(order.medication, self.terms)
-            named.append((order_named(shown, order), order_named(shown, order, why)))
+        named = [self._unidentified_named(o.medication, _order_kind(o), o.id) for o in orders]
         for supply in self.unidentified_fills:
-            dispense = supply.dispense
-            shown = recognise(dispense.medication, self.terms).shown
-            why = ndc_unread(dispense.medication, self.terms)
-            named.append((named_item(shown, fill_kind, dispense.id), named_item(shown, fill_kind, dispense.id, why)))
+            named.append(self._unidentified_named(supply.dispense.medication, fill_kind, supply.dispense.id))
         return list(dict.fromkeys(named))
+
+    def _unidentified_named(
+        self, medication: ResolvedMedication, kind: str, ident: str | None, detail: str | None = None
+    ) -> tuple[str, str]:
+        """An unidentified item's name and line (`unidentified_lines`): both by what recognition shows, its kind, id
+        and `detail`; the line adds why for one known only by an NDC not read (`ndc_unread`), after the detail."""
+        shown = recognise(medication, self.terms).shown
+        why = ndc_unread(medication, self.terms)
+        line = f"{detail}, {why}" if detail and why else detail or why
+        return named_item(shown, kind, ident, detail), named_item(shown, kind, ident, line)
 
     def unidentified_named(self, orders: Iterable[MedOrder], fill_kind: str) -> list[str]:
         """The lines of `unidentified_lines`: how the card's list and the plan page alike name them."""
@@ -1019,13 +1022,11 @@ class Facts:
         until it starts, and may be an opioid or a benzodiazepine, so named, not passed over; never called current."""
         named = []
         for order in self.later_orders:
-            recognition = recognise(order.medication, self.terms)
             starts = order_rules.starts_after(order, self.today)
-            if recognition.unidentified and starts is not None:
-                starting = f"starts on {starts.isoformat()}"
-                why = ndc_unread(order.medication, self.terms)
-                line = named_item(recognition.shown, "order", order.id, f"{starting}, {why}" if why else starting)
-                named.append((named_item(recognition.shown, "order", order.id, starting), line))
+            if recognise(order.medication, self.terms).unidentified and starts is not None:
+                named.append(
+                    self._unidentified_named(order.medication, "order", order.id, f"starts on {starts.isoformat()}")
+                )
         return tuple(dict.fromkeys(named))
 
     @cached_property
