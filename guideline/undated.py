@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from guideline.checks import unexpected_uds_result, urine_drug_test
+from guideline.checks import urine_drug_test
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.checks.oud_treatment import is_moud_procedure, moud_dose_label
 from guideline.checks.pdmp_review import future_reviews
@@ -108,23 +108,13 @@ def future_dated_drug_tests(facts: Facts) -> tuple[str, ...]:
     """Urine drug tests dated after today, each named with its date, where a urine drug test check runs on the call's
     hook and applies: no test done yet nor judged for unexpected substances, so "no urine drug test" and no
     unexpected-result card must not read as if the chart held none."""
-    if not _drug_tests_read(facts):
+    if not urine_drug_test.drug_tests_read(facts):
         return ()
     named = (
         f"{named_item(test.name, test.kind, test.ident)}, dated {test.written}, after today"
         for test in urine_drug_test.tests_after_today(facts)
     )
     return tuple(dict.fromkeys(named))
-
-
-def _drug_tests_read(facts: Facts) -> bool:
-    """Whether either urine drug test check runs on this hook and reads this patient's tests: with no opioid to
-    judge, naming a test dated ahead on every visit would be noise."""
-    hook = facts.context.hook
-    for check in (unexpected_uds_result, urine_drug_test):
-        if facts.config.check(check.CHECK_ID).runs_on(hook) and check.applies(facts):
-            return True
-    return False
 
 
 def _named_ahead(item: Procedure | Observation, kind: str, day: date) -> str:

@@ -79,6 +79,19 @@ def applies(facts: Facts) -> bool:
     return bool(_longer_term_reasons(facts))
 
 
+def reads_tests(facts: Facts) -> bool:
+    """Whether this check runs on the call's hook and applies, as `unexpected_uds_result.reads_results` asks of its
+    own."""
+    return facts.config.check(CHECK_ID).runs_on(facts.context.hook) and applies(facts)
+
+
+def drug_tests_read(facts: Facts) -> bool:
+    """Whether either urine drug test check (`unexpected-uds-result`, then this one) runs on the call's hook and reads
+    this patient's tests: only then is a test the checks could not read or judge named; with no opioid to judge,
+    naming one on every visit would be noise."""
+    return reads_results(facts) or reads_tests(facts)
+
+
 def _longer_term_reasons(facts: Facts) -> tuple[str, ...]:
     """Why the patient counts as starting or on longer-term therapy; empty when the check does not apply.
     Order hooks also need a new opioid order; patient-view looks at the record alone."""
@@ -149,15 +162,16 @@ def unreadable_words(tests: tuple[UnreadableTest, ...]) -> str:
 
 
 def validity_not_judged(facts: Facts) -> tuple[str, ...]:
-    """Where this check or `unexpected-uds-result` runs and applies: the validity results PainPlan could not judge of
-    the specimens of the tests in the months the checks read (`report_months`: a site's longer `lookback_months`
-    counts older tests as done), by the card's rule (`unexpected_uds_result.specimen_not_judged`: every one beside a
-    negative, and beside a positive those that leave a substitution or invalidity open), each with its test's day.
+    """Where a urine drug test check reads the tests (`drug_tests_read`): the validity results PainPlan could not
+    judge of the specimens of the tests in the months the checks read (`report_months`: a site's longer
+    `lookback_months` counts older tests as done), by the card's rule (`unexpected_uds_result.specimen_not_judged`:
+    every one beside a negative, and beside a positive those that leave a substitution or invalidity open), each
+    with its test's day.
     Such a test's results are read as its other validity results allow; named, so that none is taken for one read on a
     specimen known to be fit."""
     if facts.validity_not_judged is NO_VERDICTS:
         return ()  # the usual chart: every validity result read, or none sent
-    if not (reads_results(facts) or (facts.config.check(CHECK_ID).runs_on(facts.context.hook) and applies(facts))):
+    if not drug_tests_read(facts):
         return ()
     named = [
         f"{written} (specimen of the urine drug test of {result.when})"
