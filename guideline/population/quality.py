@@ -447,7 +447,9 @@ _BEFORE_NOUNS = frozenset(
 
 
 def one_of(words: str) -> str:
-    """A count's words for one item: its leading plural nouns in the singular, a list of them joined by "or"."""
+    """A count's words for one item: its leading plural nouns in the singular, a list of them joined by "or".
+    Not `words.number_of`: that adds an "s" to one singular noun, while a count's words are written plural, may
+    lead with several nouns and adjectives ("fills, orders and pharmacy claims") and hold "diagnoses"."""
     said = words.split(" ")
     for place, word in enumerate(said):
         bare, comma = word.rstrip(","), "," if word.endswith(",") else ""
