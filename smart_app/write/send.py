@@ -6,7 +6,7 @@ import json
 import logging
 import ssl
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -180,6 +180,23 @@ def _no_answer(error: requests.RequestException) -> WriteResult:
     return WriteResult(False, None, lost, unconfirmed=True)
 
 
+@dataclass(frozen=True)
+class _Write:
+    """One write as send() was asked for it: what it sends, where, and with which token."""
+
+    base_url: str
+    token: str | None = field(repr=False)  # never in a log line, nor the patient's record below
+    method: str  # "POST" (create) or "PUT" (update)
+    target: str
+    resource: dict[str, Any] = field(repr=False)
+    timeout: float
+    if_match: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.resource["resourceType"]
+
+
 def send(
     session: Any,
     base_url: str,
@@ -192,33 +209,24 @@ def send(
 ) -> WriteResult:
     """POST (create) or PUT (update) `resource` at `base_url/target`; any failure is a result, never an exception.
     An update carries If-Match (W/"<versionId>" the page showed) when given, so a changed record is refused."""
-    result = _write(session, base_url, token, method, target, resource, timeout, if_match)
-    return replace(result, update=method == "PUT")
+    write = _Write(base_url, token, method, target, resource, timeout, if_match)
+    return replace(_write(session, write), update=method == "PUT")
 
 
-def _write(
-    session: Any,
-    base_url: str,
-    token: str | None,
-    method: str,
-    target: str,
-    resource: dict[str, Any],
-    timeout: float,
-    if_match: str | None,
-) -> WriteResult:
+def _write(session: Any, write: _Write) -> WriteResult:
     """What became of the write, as send() gives it but for whether it was an update."""
-    kind = resource["resourceType"]
+    method, kind = write.method, write.kind
     headers = {"Accept": FHIR_JSON, "Content-Type": FHIR_JSON, "Prefer": "return=representation"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    if if_match:
-        headers["If-Match"] = if_match
-    url = base_url.rstrip("/") + "/" + target
+    if write.token:
+        headers["Authorization"] = f"Bearer {write.token}"
+    if write.if_match:
+        headers["If-Match"] = write.if_match
+    url = write.base_url.rstrip("/") + "/" + write.target
     try:
         # Not followed: a gateway whose session ended redirects a write to its sign-in page, and following turns
         # the POST into a GET of that page, whose 200 would be taken for a save.
         response = session.request(
-            method, url, data=json.dumps(resource), headers=headers, timeout=timeout, allow_redirects=False
+            method, url, data=json.dumps(write.resource), headers=headers, timeout=write.timeout, allow_redirects=False
         )
     except requests.RequestException as error:
         return _no_answer(error)
@@ -231,9 +239,9 @@ def _write(
     if response.status_code == 202:
         # Accepted for processing later (an asynchronous server): it may yet be stored, or refused.
         log.warning("FHIR %s %s answered 202 Accepted", method, kind)
-        return _accepted(session, base_url, token, method, target, kind, response, timeout)
+        return _accepted(session, write, response)
     if success:
-        return _saved(response, body, method, target, kind)
+        return _saved(response, body, method, write.target, kind)
     return _refused(response, body, method, kind)
 
 
@@ -295,22 +303,13 @@ def status_address(base_url: str, response: requests.Response) -> str | None:
     return address if inside and ".." not in parts.path.split("/") else None
 
 
-def _accepted(
-    session: Any,
-    base_url: str,
-    token: str | None,
-    method: str,
-    target: str,
-    kind: str,
-    response: requests.Response,
-    timeout: float,
-) -> WriteResult:
+def _accepted(session: Any, write: _Write, response: requests.Response) -> WriteResult:
     """Ask the status address whether the accepted write was stored, a few times at most and within POLL_WAITS'
     total (Retry-After moves a wait, never the total): a GET, so the write itself is never sent again. Only an answer
     that says what became of the write (the record, a batch-response entry, an error outcome) decides; anything else
     leaves it unconfirmed."""
-    address = status_address(base_url, response)
-    headers = {"Accept": FHIR_JSON, **({"Authorization": f"Bearer {token}"} if token else {})}
+    address = status_address(write.base_url, response)
+    headers = {"Accept": FHIR_JSON, **({"Authorization": f"Bearer {write.token}"} if write.token else {})}
     budget = sum(POLL_WAITS)  # Retry-After moves the waits, never the total
     waited, previous = 0.0, response
     for scheduled in POLL_WAITS if address else ():
@@ -321,12 +320,15 @@ def _accepted(
         time.sleep(wait)
         waited += wait
         try:
-            answer = session.get(address, headers=headers, timeout=min(timeout, POLL_TIMEOUT), allow_redirects=False)
+            answer = session.get(
+                address, headers=headers, timeout=min(write.timeout, POLL_TIMEOUT), allow_redirects=False
+            )
         except requests.RequestException:
             break
         if answer.status_code != 202:
             answered = _json(answer)
-            decided = _decided(answer, answered, method, target, kind) or _failed_job(answer, answered)
+            decided = _decided(answer, answered, write.method, write.target, write.kind)
+            decided = decided or _failed_job(answer, answered)
             if decided is not None:
                 return decided
             break
