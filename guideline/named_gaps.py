@@ -782,9 +782,12 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # one of unknown supply. Named apart from `unclassified-new-orders`, whose words ("no quantity with a daily
         # dose it can read") were said of an order whose 9000 tablets the clinician could see.
         # What that meant for each order (judged by its course of therapy or not, current until when) is in its
-        # item's words: one sentence for all said of a draft sent as acute that it could not be judged.
+        # item's words: one sentence for all said of a draft sent as acute that it could not be judged. The line
+        # names the refills and speaks of "such a supply": with more than 99 refills each fill's supply is right ("30
+        # days' supply with 120 refills") and only the total cannot be, and 10 minutes is not "that long"; said of "a
+        # supply that long", a 30-day fill read as the error.
         card=CardLine(
-            "check the quantity and days' supply; such a supply cannot be right and was not counted",
+            "check the quantity, days' supply and refills; such a supply cannot be right and was not counted",
             "other orders with a days' supply no prescription can hold",
         ),
         page=PageSentence(

@@ -17,7 +17,7 @@ from smart_app.cli import main
 
 HELD = "more than a prescription can hold"
 NINE_THOUSAND = f"quantity 9000 tablets at 1 a day: 9000 days' supply, {HELD}"
-WHY = "check the quantity and days' supply; such a supply cannot be right and was not counted"
+WHY = "check the quantity, days' supply and refills; such a supply cannot be right and was not counted"
 NOT_JUDGED = ", so it could not be judged as acute or longer-term"
 # Begun 10 days ago (`days_ago(10)`) with no end stated: current for 90 days from its start.
 NINETY_DAYS = f", so it counts as current until {days_ago(-80)}, 90 days from its start"
@@ -84,6 +84,18 @@ def test_a_new_order_whose_quantity_lasts_9000_days_is_named_with_it_not_as_an_o
     assert "no quantity with a daily dose it can read" not in detail  # named once, and for what it is
     # Every other check still answers: the PDMP review asked of a new opioid does not turn on its supply.
     assert "checks-not-run" not in cards and "pdmp-review" in cards
+
+
+def test_an_order_with_more_refills_than_a_prescription_can_carry_is_said_to_have_a_total_that_cannot_be_right(
+    tmp_path,
+):
+    """12 refills keyed as 120: each fill's 30 days' supply is right, only the total (121 fills) is unknown. Before,
+    the card said "check the quantity and days' supply; a supply that long cannot be right" of a 30-day fill."""
+    dispense = {"quantity": _tablets(30), "numberOfRepeatsAllowed": 120}
+    dispense["expectedSupplyDuration"] = {"value": 30, "unit": "Day", "system": UCUM, "code": "d"}
+    cards = _cards(tmp_path, "order-sign", drafts=[epic_order(30, dispenseRequest=dispense)])
+    refills = f"30 days' supply with 120 refills, more refills than a prescription can carry{NOT_JUDGED}"
+    assert f"(draft order eOxy5.daily, {refills}): {WHY}" in cards["data-incomplete"]["detail"]
 
 
 ACUTE = {
