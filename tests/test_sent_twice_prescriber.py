@@ -209,3 +209,24 @@ def test_a_copy_naming_only_the_pharmacist_is_counted_and_named(tmp_path: Path) 
     assert "- oxyCODONE (pharmacy fill hie-MedicationDispense-20260610-7781, possibly the same fill as eDsp4Nq8Tz)" in (
         detail
     )
+
+
+def test_possible_copies_are_named_in_the_order_of_the_fills_read_once(tmp_path: Path) -> None:
+    # The HIE sent its copy of the June fill first, naming the prescriber (a copy, read once), and two more copies
+    # naming none (possible copies, counted and named). They are named in the order of the fills read once, May's
+    # first, as `sent_twice.possible_copies` finds them among those fills: the copy left out, the first fill sent,
+    # must not place June's fills ahead of May's (`_left_after` re-sorts the days found before it was left out).
+    june = epic_dispense("2026-06-10T15:32:00Z")
+    may = {**epic_dispense("2026-05-06T15:32:00Z"), "id": "eDsp4Nq8Ua"}
+    may["identifier"] = [{"use": "usual", "system": EPIC_RX_NUMBER, "value": "4471920-01"}]
+    june_copy = hie_copy(june)
+    may_maybe = hie_copy(may, prescriber=None, id="hie-MedicationDispense-20260506-7790")
+    may_maybe["identifier"] = [{"system": HIE_NUMBER, "value": "7790"}]
+    june_maybe = hie_copy(june, prescriber=None, id="hie-MedicationDispense-20260610-7782")
+    june_maybe["identifier"] = [{"system": HIE_NUMBER, "value": "7782"}]
+    detail = data_incomplete(tmp_path, [epic_order()], [june_copy, may, may_maybe, june, june_maybe])
+    named = re.findall(r"pharmacy fill (\S+), possibly the same fill as (\S+)\)", detail)
+    assert named == [
+        ("hie-MedicationDispense-20260506-7790", "eDsp4Nq8Ua"),
+        ("hie-MedicationDispense-20260610-7782", "eDsp4Nq8Tz"),
+    ]
