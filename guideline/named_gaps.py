@@ -12,7 +12,12 @@ from guideline.checks.high_mme import unconverted_current, unconverted_to_name
 from guideline.checks.opioid_benzodiazepine import CHECK_ID as OPIOID_BENZODIAZEPINE
 from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
-from guideline.checks.unexpected_uds_result import left_out_by_setting, unjudged_substances, unread_results
+from guideline.checks.unexpected_uds_result import (
+    disagreeing_reports,
+    left_out_by_setting,
+    unjudged_substances,
+    unread_results,
+)
 from guideline.checks.unidentified_medication import current_to_name, later_to_name
 from guideline.checks.urine_drug_test import validity_not_judged
 from guideline.exclusions import hospice_not_counted_for
@@ -818,6 +823,25 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "Urine drug test results not read as positive or negative, or of unknown date or status (not judged for "
             "unexpected results)"
         ),
+    ),
+    NamedGap(
+        key="uds-report-disagreements",
+        # Two lab reports of the same results that conclude differently (the lab's and an HIE's copy, issued
+        # together): the results were read the more cautious way, and only the reports say which the lab meant.
+        # Listed among the results not read, it read as a test not read.
+        items=disagreeing_reports,  # each item says what each report concludes
+        card=CardLine(
+            "the lab's reports of the same results conclude differently, so the results were read the more cautious "
+            "way; read the reports",
+            "other lab reports whose conclusions disagree",
+        ),
+        page=PageSentence(
+            "1 urine drug test report of the last 12 months concludes differently from another report of the same "
+            "results, so they were read the more cautious way; read the reports:",
+            "{count} urine drug test reports of the last 12 months conclude differently from other reports of the "
+            "same results, so they were read the more cautious way; read the reports:",
+        ),
+        note="Urine drug test reports whose conclusions disagree about the same results (read the more cautious way)",
     ),
     NamedGap(
         key="unjudged-specimen-validity",

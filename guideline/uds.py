@@ -833,6 +833,15 @@ class UnreadReport:
     # (`no_reading_why`: "test not performed", "dilute specimen"): never a result per substance.
     value: Value = "none"
     no_reading: str | None = None
+    # What the lab's words disagree about, in plain words: its conclusion and another report's of the same results
+    # (`_disagreements`). Named as a kind of its own, apart from `reading` (what is not read), since the results
+    # were read, the more cautious way.
+    disagreement: str | None = None
+
+    @property
+    def said(self) -> str:
+        """All it says, as the plan page's list shows it: what is not read, then what disagrees."""
+        return "; ".join(words for words in (self.reading, self.disagreement) if words)
 
     @property
     def counted(self) -> bool:
@@ -875,22 +884,19 @@ def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple
         if report.status in NO_RESULT_STATUSES or not is_drug_test_code(report.code, terms):
             continue
         why = "; ".join(dict.fromkeys(missing[r] for r in report.results if r in missing)) if missing else ""
-        value, no_reading = "none", None
+        value, no_reading, disagreement = "none", None, None
         if read.isdisjoint(report.results):
             reading = _report_reading(report, not received.isdisjoint(report.results), why)
             value = report_value(report)
             no_reading = ", ".join(no_reading_why(value, report_words(report))) or None
         elif why or id(report) in disagreeing:
-            reading = "; ".join(
-                said
-                for said in (_results_missed(report, missing, why), _disagreement(disagreeing.get(id(report), ())))
-                if said
-            )
+            reading = _results_missed(report, missing, why)
+            disagreement = _disagreement(disagreeing.get(id(report), ()))
         else:
             continue  # its results are read: the test is on record as they are
         day, done = local_date(report.result_time), report.status in REPORT_DONE_STATUSES
         partly = not read.isdisjoint(report.results)
-        found.append(UnreadReport.make(report, day, done, reading, partly, value, no_reading))
+        found.append(UnreadReport.make(report, day, done, reading, partly, value, no_reading, disagreement or None))
     return tuple(found)
 
 

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from builders import ICD10, PATIENT_ID, RXNORM, SNOMED, condition, days_ago, dispense, med_request, observation
+from builders import (
+    ICD10,
+    LOINC,
+    PATIENT_ID,
+    RXNORM,
+    SNOMED,
+    condition,
+    days_ago,
+    dispense,
+    med_request,
+    observation,
+)
 
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 LORAZEPAM = "197901"
 SUBLOCADE = "1996192"
 PDMP_REVIEW = "461621000124108"
 COCAINE_SCREEN = "14314-9"
+OXYCODONE_SCREEN = "58430-0"  # oxyCODONE+oxyMORphone Ur Ql Scn
 SERTRALINE = "92652-7"  # Sertraline [Presence] in Urine by Confirmatory method: a drug PainPlan does not judge
 CREATININE = "2161-8"  # Creatinine [Mass/volume] in Urine: a specimen validity result
 CANNABINOID_SCREEN = "18282-4"  # Cannabinoids [Presence] in Urine by Screen method: not judged by default setting
@@ -55,7 +67,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     unreadable status, OUD dose given with no date, diagnosis in words only, opioid fill of an implausible days' supply,
     order of a days' supply no prescription can hold, opioid fill possibly sent twice, opioid order whose sig and coded
     frequency disagree, opioid order whose fill has no quantity, opioid order whose code and name state different drugs,
-    hospice care of unknown status, and benzodiazepine whose name was only partly read."""
+    hospice care of unknown status, benzodiazepine whose name was only partly read, and two lab reports of one result
+    whose conclusions disagree."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -168,9 +181,34 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         # opioid.
         partly = med_request("0", id=f"mr-partly-{n}", authored=days_ago(6))
         found.append({**partly, "medicationCodeableConcept": {"text": f"alprazolam / Xyzolin{n} 1 mg"}})
+        found.extend(_reports_that_disagree(n))
         text_only = condition(SNOMED, "0", id=f"c-words-{n}")
         found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
     return found
+
+
+def _reports_that_disagree(n: int) -> list[dict[str, Any]]:
+    """An oxycodone screen reading "Positive" and two final reports of it issued together (the lab's and an HIE's
+    copy), one concluding "Positive for oxycodone" and the other "Negative": the result is read as it says, and the
+    reports named as the lab's words that disagree."""
+    when = days_ago(60 + n)
+    screen = observation(OXYCODONE_SCREEN, when=f"{when}T09:14:00-04:00", value_string="Positive")
+    screen["id"] = f"obs-disagreed-{n}"
+    return [
+        {
+            "resourceType": "DiagnosticReport",
+            "id": f"rep-disagreeing-{n}-{copy}",
+            "status": "final",
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB"}]}],
+            "code": {"coding": [{"system": LOINC, "code": "24349-3", "display": "Drugs of abuse 5 panel - Urine"}]},
+            "subject": {"reference": f"Patient/{PATIENT_ID}"},
+            "effectiveDateTime": when,
+            "issued": f"{when}T15:00:00-04:00",
+            "result": [{"reference": f"Observation/{screen['id']}"}],
+            "conclusion": conclusion,
+        }
+        for copy, conclusion in enumerate(("Positive for oxycodone", "Negative"))
+    ] + [screen]
 
 
 def _possibly_sent_twice(n: int) -> list[dict[str, Any]]:

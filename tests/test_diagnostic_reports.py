@@ -570,9 +570,17 @@ def test_two_standing_reports_that_disagree_about_the_specimen_read_the_more_cau
         f"Drugs of abuse 5 panel - Urine ({days_ago(30)}, report conclusions of the same results disagree about the "
         f'specimen: "{first}", "{second}"; read the more cautious way)'
     )
-    assert unread(*sent) == (f"urine drug test ({days_ago(30)})", disagree)
-    evaluation = run("patient-view", resources=[long_term(), *sent])
-    assert disagree in build_plan(evaluation, (), evaluation.facts.config, NOW).named["unread-uds"]
+    # the negative left unread is named among the results not read, the disagreement as a kind of its own
+    assert unread(*sent) == (f"urine drug test ({days_ago(30)})",)
+    assert disagreeing(*sent) == (disagree,)
+
+
+def disagreeing(*resources: dict) -> tuple[str, ...]:
+    """The reports whose words disagree, as the data-incomplete card and the plan page's panel name them."""
+    evaluation = run("patient-view", resources=[long_term(), *resources])
+    named = unexpected_uds_result.disagreeing_reports(evaluation.facts)
+    assert build_plan(evaluation, (), evaluation.facts.config, NOW).named["uds-report-disagreements"] == named
+    return named
 
 
 @pytest.mark.parametrize("value", ["Negative", None])
@@ -590,10 +598,8 @@ def test_two_standing_reports_that_disagree_about_the_drug_read_the_more_cautiou
         f'"{first}", "{second}"; read the more cautious way)'
     )
     # a result that reads nothing of its own stays unread (the negative conclusion is the more cautious reading)
-    left_unread = () if value else (f"urine drug test ({days_ago(30)})",)
-    assert unread(*sent) == (*left_unread, disagree)
-    evaluation = run("patient-view", resources=[long_term(), *sent])
-    assert disagree in build_plan(evaluation, (), evaluation.facts.config, NOW).named["unread-uds"]
+    assert unread(*sent) == (() if value else (f"urine drug test ({days_ago(30)})",))
+    assert disagreeing(*sent) == (disagree,)
 
 
 def test_standing_reports_that_agree_about_the_specimen_are_named_nowhere() -> None:

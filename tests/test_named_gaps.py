@@ -30,6 +30,7 @@ PREFETCH_KEYS = {
     "Procedure": "procedures",
     "MedicationAdministration": "procedures",
     "Condition": "conditions",
+    "DiagnosticReport": "labReports",
 }
 SELECTIONS = "unmatched-selections"  # the kind only an order-select call has
 LISTED = 10  # the card names this many items of a kind, then counts the rest

@@ -25,6 +25,7 @@ from guideline.timeutil import months_before
 from guideline.uds import (
     SubstanceResult,
     UdsResult,
+    UnreadReport,
     later_negatives,
     left_out_results,
     negative_days,
@@ -129,13 +130,39 @@ def _unread_reports(facts: Facts, since: date) -> list[str]:
     """Urine drug test reports of the window (or undated) with no result PainPlan reads, each with what it says or
     its status: a conclusion ("Positive for fentanyl") is the lab's words, not a result per substance, so it is
     named for the clinician to read rather than judged, and never dropped. One of a test not performed is named here
-    however far after today it is dated: it is no test dated ahead (`urine_drug_test.tests_after_today`)."""
-    named = []
-    for unread in facts.unread_drug_test_reports:
-        if unread.day is not None and not since <= unread.day <= (date.max if unread.not_performed else facts.today):
-            continue
-        named.append(f"{unread.name} ({unread.when or 'undated'}, {unread.reading})")
-    return named
+    however far after today it is dated: it is no test dated ahead (`urine_drug_test.tests_after_today`). A report
+    whose results were all read and whose words only disagree is named as such (`disagreeing_reports`)."""
+    return [
+        f"{unread.name} ({unread.when or 'undated'}, {unread.reading})"
+        for unread in _reports_of_window(facts, since)
+        if unread.reading
+    ]
+
+
+def _reports_of_window(facts: Facts, since: date) -> list[UnreadReport]:
+    """The record's urine drug test reports not wholly read dated in the window, or undated; one of a test not
+    performed however far after today (no test dated ahead)."""
+    return [
+        unread
+        for unread in facts.unread_drug_test_reports
+        if unread.day is None or since <= unread.day <= (date.max if unread.not_performed else facts.today)
+    ]
+
+
+def disagreeing_reports(facts: Facts) -> tuple[str, ...]:
+    """Where this check runs and applies, the urine drug test reports of the last 12 months whose conclusions disagree
+    about the results they link, each with what each says ("report conclusions of the same results disagree: ..."):
+    their results were read the more cautious way (`uds._as_concluded`), and only the reports tell which reading the
+    lab meant."""
+    if not facts.config.check(CHECK_ID).runs_on(facts.context.hook) or not applies(facts):
+        return ()
+    since = months_before(facts.today, RESULT_MONTHS)
+    named = [
+        f"{unread.name} ({unread.when or 'undated'}, {unread.disagreement})"
+        for unread in _reports_of_window(facts, since)
+        if unread.disagreement
+    ]
+    return tuple(dict.fromkeys(named))
 
 
 def unread_results(facts: Facts) -> tuple[str, ...]:

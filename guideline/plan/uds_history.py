@@ -225,13 +225,13 @@ def _report_value(unread: UnreadReport) -> str:
         return f"not performed, {unread.reading}"
     if unread.no_reading:
         return f"could not be read ({unread.no_reading}), {unread.reading}"
-    return f"done, {unread.reading}" + ("" if unread.partly else " (not judged per substance)")
+    return f"done, {unread.said}" + ("" if unread.partly else " (not judged per substance)")
 
 
 def _report_sent(unread: UnreadReport) -> _Sent:
     """A lab report with no result read, as its copies are told (`_copies`): as a procedure is, and what it says."""
     report = unread.report
-    same = _done_same(report.code, report.effective, report.status, unread.reading)
+    same = _done_same(report.code, report.effective, report.status, unread.said)
     return _Sent(report, report.source, report.located, same, _done_alike(report.code, unread.day))
 
 
