@@ -826,22 +826,25 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     ),
     NamedGap(
         key="uds-report-disagreements",
-        # Two lab reports of the same results that conclude differently (the lab's and an HIE's copy, issued
-        # together): the results were read the more cautious way, and only the reports say which the lab meant.
-        # Listed among the results not read, it read as a test not read.
-        items=disagreeing_reports,  # each item says what each report concludes
+        # A lab report whose conclusion says a drug was found while its own result for that drug reads negative, or
+        # two reports of the same results that conclude differently: the results were read the more cautious way
+        # (a contradicted negative is no unexpected negative, a doubtful specimen's negative no test read), and only
+        # the report says which the lab meant. Listed among the results not read, it read as a test not read.
+        items=disagreeing_reports,  # each item says what each part of the report, or each report, says
         card=CardLine(
-            "the lab's reports of the same results conclude differently, so the results were read the more cautious "
-            "way; read the reports",
-            "other lab reports whose conclusions disagree",
+            "the lab's own words disagree about the same results, so they were read the more cautious way (a "
+            "negative the conclusion says was found is not judged as unexpected); read the report",
+            "other lab reports whose words disagree",
         ),
         page=PageSentence(
-            "1 urine drug test report of the last 12 months concludes differently from another report of the same "
-            "results, so they were read the more cautious way; read the reports:",
-            "{count} urine drug test reports of the last 12 months conclude differently from other reports of the "
-            "same results, so they were read the more cautious way; read the reports:",
+            "1 urine drug test report of the last 12 months says different things of the same results (its "
+            "conclusion and its own results, or two reports' conclusions), so they were read the more cautious way "
+            "(a negative the conclusion says was found is not judged as unexpected); read the report:",
+            "{count} urine drug test reports of the last 12 months say different things of the same results (their "
+            "conclusions and their own results, or two reports' conclusions), so they were read the more cautious "
+            "way (a negative the conclusion says was found is not judged as unexpected); read the reports:",
         ),
-        note="Urine drug test reports whose conclusions disagree about the same results (read the more cautious way)",
+        note="Urine drug test reports whose words disagree about the same results (read the more cautious way)",
     ),
     NamedGap(
         key="unjudged-specimen-validity",

@@ -32,7 +32,7 @@ from guideline.specimen_validity import NO_VERDICTS, POSITIVES_STAND, SpecimenVe
 from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
-from guideline.uds_names import substances_named, substances_of_panel_item
+from guideline.uds_names import substances_in_words, substances_named, substances_of_panel_item
 from guideline.words import and_list
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
@@ -409,13 +409,14 @@ def tests_done(
     observations = tuple(observations)
     verdicts = specimen_verdicts_of(observations)
     concluded = linked_conclusions(linked, observations, terms)
-    for observation, _ in _results_and_items(observations, terms, True):
+    contradictions = report_contradictions(concluded, observations, terms, verdicts) if concluded else {}
+    for observation, test in _results_and_items(observations, terms, True):
         if verdicts is not NO_VERDICTS:
             observation = _with_specimen_verdicts(observation, verdicts)
         value = result_value(observation)
         linking = concluded.get(observation.located or "") if concluded else None
         if linking:
-            read = _as_concluded(observation, value, linking)
+            read = _as_concluded(observation, value, linking, _contradicts(linking, test, contradictions))
             if read is None:
                 withdrawn.append(observation)
                 continue
@@ -539,13 +540,21 @@ def _said_of_specimen(report: DiagnosticReport) -> frozenset[str]:
 _Concluded = tuple[Observation, Value, bool]
 
 
-def _as_concluded(observation: Observation, value: Value, reports: Sequence[DiagnosticReport]) -> _Concluded | None:
+def _as_concluded(
+    observation: Observation, value: Value, reports: Sequence[DiagnosticReport], contradicted: bool = False
+) -> _Concluded | None:
     """A linked result as the reports that stand for it (`linked_conclusions`) say of its specimen
     (`_as_concluded_by`); when they conclude differently, the most cautious reading (`_caution`), since nothing says
-    which report stands (the disagreement is named: `unread_drug_test_reports`). None: the lab did not test it."""
-    if len(reports) == 1:
+    which report stands (the disagreement is named: `unread_drug_test_reports`). A negative a report's conclusion
+    says was found (`contradicted`, `report_contradictions`) is read by the same rule, the conclusion's reading of it
+    weighed as a second report's would be: left unread beside a conclusion that reads the test positive, so it is no
+    unexpected negative and its day's test was read. None: the lab did not test it."""
+    if len(reports) == 1 and not contradicted:
         return _as_concluded_by(observation, value, reports[0])
-    return max((_as_concluded_by(observation, value, report) for report in reports), key=_caution)
+    readings = [_as_concluded_by(observation, value, report) for report in reports]
+    if contradicted and value == "negative":
+        readings.append((observation, "none", True))
+    return max(readings, key=_caution)
 
 
 def _caution(reading: _Concluded | None) -> tuple[int, int, bool]:
@@ -581,6 +590,104 @@ def _as_concluded_by(observation: Observation, value: Value, report: DiagnosticR
     elif value != "none":
         return observation, value, False
     return observation, "none", _reads_positive(report)
+
+
+# Where a conclusion's words pass from one drug's result to another's: "Positive for fentanyl. Negative for
+# oxycodone.", "Positive for oxycodone, negative for fentanyl", "Positive for oxycodone but not fentanyl".
+_CLAUSES = re.compile(r"[.;,\n]|\b(?:and|but|however|while)\b", re.IGNORECASE)
+
+
+def _said_found(report: DiagnosticReport, terms: Terminology) -> frozenset[str]:
+    """The substances (`UdsSubstance.name`) a report's conclusion says were found, clause by clause: a clause read
+    positive as a result's value is (`value_from_text`: "Positive for oxycodone", "Detected: oxycodone", "OXYCODONE:
+    POSITIVE"), and a clause that says neither after it (", oxymorphone"). Read only to tell a result of the same
+    report it contradicts (`report_contradictions`), never as a result per substance; a clause that begins another
+    way ("Oxycodone detected", "All negative except oxycodone") says nothing here."""
+    found: set[str] = set()
+    for words in report_words(report):
+        said: Value | None = None
+        for clause in _CLAUSES.split(words):
+            said = value_from_text(clause) or said
+            if said == "positive":
+                found.update(substances_in_words(clause))
+    return frozenset(s.name for s in terms.substances_keyed(found)) if found else frozenset()
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    """A drug a report's conclusion says was found while the results it links for that drug read it negative and
+    none positive: the lab's report contradicts itself. A screen under its cut-off beside a confirmation that found
+    the drug is none: the lab says one thing."""
+
+    substance: str
+    said: tuple[str, ...]  # what its negative results say, as written ("Negative", "Not detected"), each once
+    results: int  # how many of its results read negative
+
+    @property
+    def label(self) -> str:
+        """The drug as the cards name it ("oxycodone")."""
+        return SUBSTANCE_LABELS.get(self.substance, self.substance)
+
+
+def report_contradictions(
+    concluded: Mapping[str, Sequence[DiagnosticReport]],
+    observations: Iterable[Observation],
+    terms: Terminology,
+    verdicts: SpecimenVerdicts | None = None,
+) -> dict[int, tuple[Contradiction, ...]]:
+    """The drugs each report that stands for the results it links (`linked_conclusions`) contradicts, by its id:
+    its conclusion says a drug was found (`_said_found`) and the results it links for that drug read negative, none
+    positive, each read as the cards read it (its specimen's validity results too: `verdicts`, the record's, read
+    here when not given). Most records have no conclusion naming a drug found, and nothing is read for them."""
+    claims = {id(r): found for reports in concluded.values() for r in reports if (found := _said_found(r, terms))}
+    if not claims:
+        return {}
+    if verdicts is None:
+        verdicts = specimen_verdicts_of(observations)
+    read: dict[tuple[int, str], list[tuple[Value, str]]] = {}
+    for observation, test in _results_and_items(observations, terms, True):
+        claiming = [r for r in concluded.get(observation.located or "", ()) if id(r) in claims]
+        if not claiming:
+            continue
+        if verdicts is not NO_VERDICTS:
+            observation = _with_specimen_verdicts(observation, verdicts)
+        value = result_value(observation)
+        said = next(iter(observation.value_words), value)
+        for report in claiming:
+            for substance in test.substances:
+                if substance.name in claims[id(report)]:
+                    read.setdefault((id(report), substance.name), []).append((value, said))
+    found: dict[int, list[Contradiction]] = {}
+    for (report, substance), values in read.items():
+        negatives = [said for value, said in values if value == "negative"]
+        if negatives and not any(value == "positive" for value, _ in values):
+            found.setdefault(report, []).append(
+                Contradiction(substance, tuple(dict.fromkeys(negatives)), len(negatives))
+            )
+    return {report: tuple(each) for report, each in found.items()}
+
+
+def _contradicts(
+    reports: Sequence[DiagnosticReport], test: _Test, contradictions: Mapping[int, Sequence[Contradiction]]
+) -> bool:
+    """Whether a report of a result says a drug it tests for was found that its results read negative."""
+    if not contradictions:
+        return False
+    tested = {substance.name for substance in test.substances}
+    return any(c.substance in tested for report in reports for c in contradictions.get(id(report), ()))
+
+
+def _quoted(words: str | None) -> str:
+    return f'"{words}"'
+
+
+def _contradiction_words(report: DiagnosticReport, found: Sequence[Contradiction]) -> str:
+    """What a report that contradicts itself says, in plain words: its conclusion, then what its results of each
+    drug say, and how they were read."""
+    parts = [f"its {c.label} result says {', '.join(map(_quoted, c.said))}" for c in found]
+    which = "that negative was" if sum(c.results for c in found) == 1 else "those negatives were"
+    said = _conclusion_words(report)
+    return f'its conclusion says "{said}" but {and_list(parts)}; read the more cautious way: {which} not judged'
 
 
 # An amount written as text beyond what the lab measures: "<50 ng/mL" (below it: not detected), ">1000" (above it).
@@ -724,6 +831,9 @@ class UdsResult:
     # Its own value left unread, beside a lab report's conclusion that reads the test positive ("Positive for
     # oxycodone, dilute specimen", `_as_concluded_by`): its day's test was read (`unreadable_tests`).
     read_by_conclusion: bool = False
+    # A negative a lab report's conclusion says was found ("Positive for oxycodone" beside its "Negative"), left
+    # unread (`_as_concluded`): named with the report's words that disagree, not again as a result not read.
+    contradicted: bool = False
 
     @property
     def preliminary(self) -> bool:
@@ -740,6 +850,7 @@ def uds_result(
     not_judged: str | None = None,
     left_out: str | None = None,
     read_by_conclusion: bool = False,
+    contradicted: bool = False,
 ) -> UdsResult:
     """The result with its date as written, its unexpected substances and why any went unjudged."""
     partial = observation.dated_partial
@@ -752,7 +863,18 @@ def uds_result(
         if item.unsettled:
             unsettled = dated_only(partial or "")
     return UdsResult.make(
-        observation, day, name, value, substances, not_judged, left_out, when, unexpected, unsettled, read_by_conclusion
+        observation,
+        day,
+        name,
+        value,
+        substances,
+        not_judged,
+        left_out,
+        when,
+        unexpected,
+        unsettled,
+        read_by_conclusion,
+        contradicted,
     )
 
 
@@ -833,9 +955,9 @@ class UnreadReport:
     # (`no_reading_why`: "test not performed", "dilute specimen"): never a result per substance.
     value: Value = "none"
     no_reading: str | None = None
-    # What the lab's words disagree about, in plain words: its conclusion and another report's of the same results
-    # (`_disagreements`). Named as a kind of its own, apart from `reading` (what is not read), since the results
-    # were read, the more cautious way.
+    # What the lab's words disagree about, in plain words: its conclusion and another report's of the same results,
+    # or its conclusion and its own results (`report_contradictions`). Named as a kind of its own, apart from
+    # `reading` (what is not read), since the results were read, the more cautious way.
     disagreement: str | None = None
 
     @property
@@ -878,7 +1000,9 @@ def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple
     received = {o.located for o in record.observations if o.id is not None}
     read = {o.located for o in record.observations if o.id is not None and is_urine_drug_test(o.code, terms)}
     missing = {ref: why for ref, why in record.results_not_received if ref not in received}
-    disagreeing = _disagreements(linked_conclusions(record.diagnostic_reports, record.observations, terms))
+    concluded = linked_conclusions(record.diagnostic_reports, record.observations, terms)
+    disagreeing = _disagreements(concluded)
+    contradicting = report_contradictions(concluded, record.observations, terms) if concluded else {}
     found = []
     for report in record.diagnostic_reports:
         if report.status in NO_RESULT_STATUSES or not is_drug_test_code(report.code, terms):
@@ -889,9 +1013,17 @@ def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple
             reading = _report_reading(report, not received.isdisjoint(report.results), why)
             value = report_value(report)
             no_reading = ", ".join(no_reading_why(value, report_words(report))) or None
-        elif why or id(report) in disagreeing:
+        elif why or id(report) in disagreeing or id(report) in contradicting:
             reading = _results_missed(report, missing, why)
-            disagreement = _disagreement(disagreeing.get(id(report), ()))
+            itself = contradicting.get(id(report))
+            disagreement = "; ".join(
+                said
+                for said in (
+                    _disagreement(disagreeing.get(id(report), ())),
+                    _contradiction_words(report, itself) if itself else "",
+                )
+                if said
+            )
         else:
             continue  # its results are read: the test is on record as they are
         day, done = local_date(report.result_time), report.status in REPORT_DONE_STATUSES
@@ -1458,6 +1590,7 @@ def uds_results(
     concluded = (
         linked_conclusions(record.diagnostic_reports, record.observations, terms) if record.diagnostic_reports else {}
     )
+    contradictions = report_contradictions(concluded, record.observations, terms, verdicts) if concluded else {}
     for observation, test in _results_and_items(record.observations, terms, include_cannabinoid):
         if verdicts is not NO_VERDICTS:  # most charts send no validity result: no call per result
             observation = _with_specimen_verdicts(observation, verdicts)
@@ -1488,9 +1621,10 @@ def uds_results(
             if value is None:
                 value = readings[reading] = result_value(observation)
         linking = concluded.get(observation.located or "") if concluded else None
-        read_positive = False
+        read_positive = contradicted = False
         if linking:
-            read = _as_concluded(observation, value, linking)
+            contradicted = value == "negative" and _contradicts(linking, test, contradictions)
+            read = _as_concluded(observation, value, linking, contradicted)
             if read is None:
                 withdrawn.append(observation)  # "Specimen rejected": as a result whose own value says so
                 continue
@@ -1515,7 +1649,15 @@ def uds_results(
             substances.append(found)
         results.append(
             uds_result(
-                observation, day, test.name, value, tuple(substances), test.not_judged, test.left_out, read_positive
+                observation,
+                day,
+                test.name,
+                value,
+                tuple(substances),
+                test.not_judged,
+                test.left_out,
+                read_positive,
+                contradicted,
             )
         )
     return _newest_first(_judged_either_way(_standing(results, withdrawn), history))
@@ -1550,6 +1692,7 @@ def _either_way(result: UdsResult, positives: Mapping[str, str], history: Prescr
         result.not_judged,
         result.left_out,
         result.read_by_conclusion,
+        result.contradicted,
     )
 
 

@@ -81,6 +81,12 @@ def substances_of_panel_item(code: Concept | None) -> tuple[str, ...] | None:
     return _substances_in(_names(code)) or None
 
 
+def substances_in_words(words: str) -> tuple[str, ...]:
+    """The substances (their row keys) words name, as a result's name is read: a lab report's conclusion
+    ("Positive for oxycodone") read only to tell a result of the same report it contradicts (`guideline.uds`)."""
+    return _substances_in(words.lower())
+
+
 def _names(code: Concept) -> str:
     return " ".join(filter(None, [code.text, *(c.display for c in code.codings)])).lower()
 

@@ -590,6 +590,8 @@ def test_two_standing_reports_that_disagree_about_the_drug_read_the_more_cautiou
 ) -> None:
     # The lab's report and an HIE's copy, both final and issued together, one "Positive for oxycodone" and one
     # "Negative": before, the one that does not read the test positive was read and the other dropped in silence.
+    # A "Negative" result the positive report links is one it contradicts too (tests/test_report_contradictions.py):
+    # read the more cautious way, it is left unread as well.
     positive, negative = ("final", "Positive for oxycodone", 3), ("final", "Negative", 3)
     sent = reports_of_one_result(value, *((positive, negative) if order == "positive-first" else (negative, positive)))
     first, second = ("Positive for oxycodone", "Negative")[:: 1 if order == "positive-first" else -1]
@@ -597,9 +599,10 @@ def test_two_standing_reports_that_disagree_about_the_drug_read_the_more_cautiou
         f"Drugs of abuse 5 panel - Urine ({days_ago(30)}, report conclusions of the same results disagree: "
         f'"{first}", "{second}"; read the more cautious way)'
     )
-    # a result that reads nothing of its own stays unread (the negative conclusion is the more cautious reading)
+    # a result that reads nothing of its own stays unread (the negative conclusion is the more cautious reading); a
+    # negative the positive report contradicts is named with its words, not again as a result not read
     assert unread(*sent) == (() if value else (f"urine drug test ({days_ago(30)})",))
-    assert disagreeing(*sent) == (disagree,)
+    assert disagreeing(*sent)[0].startswith(disagree[:-1])
 
 
 def test_standing_reports_that_agree_about_the_specimen_are_named_nowhere() -> None:
@@ -624,9 +627,14 @@ def test_a_conclusion_positive_on_a_dilute_specimen_is_a_test_done_beside_the_ne
     # conclusion's positive counted for nothing, so the card asked for the test just done.
     concluded = linked_report(shape, "Positive for oxycodone, dilute specimen", "Negative")
     assert card(sign(*concluded), urine_drug_test.CHECK_ID) is None
-    # the negative stays unread: a dilute specimen's negative is never judged, and is named so
+    # the negative stays unread: a dilute specimen's negative is never judged, and is named so, with the report's
+    # words, as its conclusion says oxycodone was found (tests/test_report_contradictions.py)
     assert card(sign(*concluded), unexpected_uds_result.CHECK_ID) is None
-    assert unread(*concluded) == (f"urine drug test ({days_ago(30)})",)
+    assert unread(*concluded) == ()
+    assert disagreeing(*concluded) == (
+        f'Drugs of abuse 5 panel - Urine ({days_ago(30)}, its conclusion says "Positive for oxycodone, dilute '
+        'specimen" but its oxycodone result says "Negative"; read the more cautious way: that negative was not judged)',
+    )
     from test_drug_test_procedures import annual_monitoring
 
     pair = linked_report(shape, "Positive for oxycodone, dilute specimen", "Negative", day="2026-01-05")

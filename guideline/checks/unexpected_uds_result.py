@@ -89,6 +89,8 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
         if (result.day is None or (result.day <= facts.today and result.value in ("none", "indeterminate")))
         # a panel whose components or members carry the results is a heading, not a result of its own
         and result.substances
+        # a negative its report's conclusion says was found is named with the report's words (`disagreeing_reports`)
+        and not result.contradicted
         and not result.observation.components
         and not result.observation.has_members
     ]
@@ -150,10 +152,10 @@ def _reports_of_window(facts: Facts, since: date) -> list[UnreadReport]:
 
 
 def disagreeing_reports(facts: Facts) -> tuple[str, ...]:
-    """Where this check runs and applies, the urine drug test reports of the last 12 months whose conclusions disagree
-    about the results they link, each with what each says ("report conclusions of the same results disagree: ..."):
-    their results were read the more cautious way (`uds._as_concluded`), and only the reports tell which reading the
-    lab meant."""
+    """Where this check runs and applies, the urine drug test reports of the last 12 months whose words disagree about
+    the results they link, each with what each says ("report conclusions of the same results disagree: ...", "its
+    conclusion says "Positive for oxycodone" but its oxycodone result says "Negative" ..."): their results were read
+    the more cautious way (`uds._as_concluded`), and only the report tells which reading the lab meant."""
     if not facts.config.check(CHECK_ID).runs_on(facts.context.hook) or not applies(facts):
         return ()
     since = months_before(facts.today, RESULT_MONTHS)

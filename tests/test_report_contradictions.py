@@ -1,0 +1,157 @@
+"""A lab report that contradicts its own result: its conclusion says a drug was found ("Positive for oxycodone",
+"Detected: oxycodone") while the result it links for that drug reads "Negative" or "Not detected". The contradiction
+is named as a kind of its own, and the negative is read the more cautious way, never as an unexpected negative."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from builders import NOW, SNOMED, card, days_ago, observation, run
+from test_diagnostic_reports import (
+    FENTANYL_SCREEN,
+    OXYCODONE_SCREEN,
+    contained_result,
+    linked_report,
+    long_term,
+    report,
+    reports_of_one_result,
+    sign,
+)
+
+from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
+from guideline.named_gaps import NAMED_GAPS
+from guideline.plan import build_plan
+
+DISAGREE = "uds-report-disagreements"
+PANEL = "Drugs of abuse 5 panel - Urine"
+LINKED = pytest.mark.parametrize("shape", ["referenced", "contained"])  # Quest and Labcorp; Epic Beaker
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, urine_drug_test.CHECK_ID, urine_drug_test)
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+
+
+def disagreements(*resources: dict[str, Any]) -> tuple[str, ...]:
+    """What the new kind names on patient-view (a current oxycodone prescription, so the check applies), checked
+    against the plan page's data-completeness list of it."""
+    evaluation = run("patient-view", resources=[long_term(), *resources])
+    [kind] = [kind for kind in NAMED_GAPS if kind.key == DISAGREE]
+    named = kind.items(evaluation.facts)
+    assert build_plan(evaluation, (), evaluation.facts.config, NOW).named[DISAGREE] == named
+    return named
+
+
+def unread_uds(*resources: dict[str, Any]) -> tuple[str, ...]:
+    return unexpected_uds_result.unread_results(run("patient-view", resources=[long_term(), *resources]).facts)
+
+
+@LINKED
+@pytest.mark.parametrize("conclusion", ["Positive for oxycodone", "Detected: oxycodone", "OXYCODONE: POSITIVE"])
+@pytest.mark.parametrize("value", ["Negative", "Not detected"])
+def test_a_negative_its_own_reports_conclusion_calls_positive_is_never_an_unexpected_negative(
+    shape: str, conclusion: str, value: str
+) -> None:
+    # Before: the result's "Negative" was read and the conclusion dropped, so a patient the lab says tested positive
+    # for the oxycodone they are prescribed got "negative for oxycodone although prescribed" (a diversion signal).
+    contradicted = linked_report(shape, conclusion, value)
+    assert card(sign(*contradicted), unexpected_uds_result.CHECK_ID) is None
+    # a test was done and read: the lab says it found oxycodone
+    assert card(sign(*contradicted), urine_drug_test.CHECK_ID) is None
+    assert disagreements(*contradicted) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "{value}"; '
+        "read the more cautious way: that negative was not judged)",
+    )
+    assert unread_uds(*contradicted) == ()
+
+
+def test_the_contradiction_is_named_on_the_data_incomplete_card(tmp_path) -> None:
+    from cds_support import bundle, data_incomplete_detail
+
+    sent = linked_report("referenced", "Positive for oxycodone", "Negative", day="2026-06-01")
+    detail = data_incomplete_detail(tmp_path, udsLabs=bundle(*sent[:1]), labReports=bundle(*sent[1:]))
+    assert (
+        f'{PANEL} (2026-06-01, its conclusion says "Positive for oxycodone" but its oxycodone result says '
+        '"Negative"; read the more cautious way: that negative was not judged)'
+    ) in detail
+
+
+def test_a_beaker_panel_whose_component_reads_not_detected_names_the_drug() -> None:
+    # Epic Beaker: the screen as one result with a component per substance under the lab's own codes, the
+    # "Not detected" coded in SNOMED CT, the panel contained in the report that concludes.
+    components = [
+        {
+            "code": {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.2.768282", "code": code}], "text": name},
+            "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": answer, "display": said}]},
+        }
+        for code, name, answer, said in (
+            ("OXY", "OXYCODONE", "260415000", "Not detected"),
+            ("FEN", "FENTANYL", "260415000", "Not detected"),
+        )
+    ]
+    panel = contained_result("obs1", "24349-3", "See components") | {"component": components}
+    del panel["valueString"]
+    sent = report(panel, when=days_ago(30), conclusion="Positive for oxycodone")
+    assert card(sign(sent), unexpected_uds_result.CHECK_ID) is None
+    assert disagreements(sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "Positive for oxycodone" but its oxycodone result says '
+        '"Not detected"; read the more cautious way: that negative was not judged)',
+    )
+
+
+def test_a_confirmation_that_found_the_drug_is_no_contradiction_of_its_negative_screen() -> None:
+    # Quest's usual report: a screen under its cut-off and a confirmation by LC-MS/MS that found it, the
+    # conclusion following the confirmation. The lab says one thing; nothing is named.
+    when = f"{days_ago(30)}T09:14:00-04:00"
+    screen = observation(OXYCODONE_SCREEN, when=when, value_string="Negative")
+    confirmation = observation("16249-5", when=when, value_string="Positive")  # Oxycodone Ur Ql Cfm
+    linking = report(when=days_ago(30), conclusion="Positive for oxycodone", id="rep-q")
+    linking["result"] = [{"reference": f"Observation/{o['id']}"} for o in (screen, confirmation)]
+    assert disagreements(screen, confirmation, linking) == ()
+
+
+def test_a_conclusion_that_says_the_drug_was_not_found_is_no_contradiction() -> None:
+    # "Positive for fentanyl. Negative for oxycodone." says of oxycodone what its result says: the negative stands,
+    # and is the unexpected negative it is for a patient prescribed oxycodone.
+    when = f"{days_ago(30)}T09:14:00-04:00"
+    oxycodone = observation(OXYCODONE_SCREEN, when=when, value_string="Negative")
+    fentanyl = observation(FENTANYL_SCREEN, when=when, value_string="Positive")
+    linking = report(when=days_ago(30), conclusion="Positive for fentanyl. Negative for oxycodone.", id="rep-l")
+    linking["result"] = [{"reference": f"Observation/{o['id']}"} for o in (oxycodone, fentanyl)]
+    assert disagreements(oxycodone, fentanyl, linking) == ()
+    found = card(sign(oxycodone, fentanyl, linking), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
+
+
+@pytest.mark.parametrize("order", ["positive-first", "negative-first"])
+def test_two_reports_that_disagree_about_the_drug_are_named_as_a_disagreement_not_an_unread_test(order: str) -> None:
+    # The lab's report and an HIE's copy, one "Positive for oxycodone", one "Negative", both linking a "Negative":
+    # the positive one contradicts the result it links too, so the negative is read the more cautious way (not
+    # judged), and both disagreements are named under the kind of their own.
+    positive, negative = ("final", "Positive for oxycodone", 3), ("final", "Negative", 3)
+    sent = reports_of_one_result(
+        "Negative", *((positive, negative) if order == "positive-first" else (negative, positive))
+    )
+    assert card(sign(*sent), unexpected_uds_result.CHECK_ID) is None
+    first, second = ("Positive for oxycodone", "Negative")[:: 1 if order == "positive-first" else -1]
+    between = f'report conclusions of the same results disagree: "{first}", "{second}"; read the more cautious way'
+    itself = (
+        'its conclusion says "Positive for oxycodone" but its oxycodone result says "Negative"; read the more '
+        "cautious way: that negative was not judged"
+    )
+    named = disagreements(*sent)
+    if order == "positive-first":  # one report, named once with both
+        assert named == (f"{PANEL} ({days_ago(30)}, {between}; {itself})",)
+    else:
+        assert named == (f"{PANEL} ({days_ago(30)}, {between})", f"{PANEL} ({days_ago(30)}, {itself})")
+    # named once, with the reports' words: not again as a result not read, nor the disagreement as a test not read
+    assert unread_uds(*sent) == ()
+
+
+def test_the_population_review_counts_a_contradicted_report_as_the_years_test(tmp_path) -> None:
+    from test_drug_test_procedures import annual_monitoring
+
+    pair = linked_report("referenced", "Positive for oxycodone", "Negative", day="2026-01-05")
+    assert annual_monitoring(tmp_path, "p9", *pair) == ("true", "true")
