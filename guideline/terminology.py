@@ -30,6 +30,7 @@ from guideline.fhirdata import (
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.ndc import NdcCrosswalk, ndc11
 from guideline.recognition import in_set, recognise
+from guideline.recognition.coded_names import names_alone
 from guideline.recognition.strengths import medication_listed_codes
 from guideline.record import ResolvedMedication
 from guideline.searches import PDMP_CODES
@@ -1074,6 +1075,11 @@ class Terminology:
                 name = coding.display or self.display(RXNORM, coding.code or "")
                 if name:
                     return name
+            # A benzodiazepine or naloxone sent by codes no value set names (an ingredient's): called what
+            # recognition read it as, never "unnamed medication" on the card that counts it.
+            alone = names_alone(c.code or "" for c in rxnorm)
+            if alone:
+                return alone[0]
         if medication.reference_display:
             return medication.reference_display
         if concept is not None:

@@ -12,6 +12,7 @@ from guideline import mme_factors as mf
 from guideline.fhirdata import NDC, RXNORM
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.code_sets import CodeSets, DrugRow
+from guideline.recognition.coded_names import names_alone
 from guideline.recognition.cut_names import NotedName
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with, sold_with, supplements
@@ -533,16 +534,18 @@ def _opioid_ingredient_codes(medication: ResolvedMedication, terms: CodeSets) ->
 
 def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:
     """Every name the medication carries, most telling first: text, coding displays, the Medication's ingredient
-    names (a `filler`'s left out), the reference's display, and the name of any RxNorm opioid ingredient code."""
+    names (a `filler`'s left out), the reference's display, and the name of any RxNorm opioid ingredient code, or of
+    codes PainPlan names itself when they are all the RxNorm codes there are (`names_alone`: benzodiazepine and
+    naloxone codes EHRs send with no name)."""
     names: list[str] = []
     concept = medication.concept
     if concept is not None:
         if concept.text:
             names.append(concept.text)
         names.extend(c.display for c in concept.codings if c.display)
-        names.extend(
-            mf.INGREDIENT_NAMES[c.code] for c in concept.codings if c.system == RXNORM and c.code in mf.INGREDIENT_NAMES
-        )
+        codes = [c.code for c in concept.codings if c.system == RXNORM and c.code]
+        names.extend(mf.INGREDIENT_NAMES[code] for code in codes if code in mf.INGREDIENT_NAMES)
+        names.extend(names_alone(codes))
     resource = medication.resource
     if resource is not None:
         for item in resource.ingredients:

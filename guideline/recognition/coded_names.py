@@ -1,0 +1,57 @@
+"""RxNorm codes PainPlan names itself, for EHRs that send them with no display or text: the benzodiazepine and
+naloxone ingredient codes and the products only the 2016 CDC sets list (guideline/data/named-codes.csv)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+
+from guideline.recognition.names import read_name
+
+NAMED_CODES_FILE = Path(__file__).resolve().parent.parent / "data" / "named-codes.csv"
+# What a row may name: one of these, never beside an opioid (the naloxone of buprenorphine/naloxone or
+# oxycodone/naloxone is an abuse deterrent, no rescue product; those products are left to their own codes).
+_NAMED_KINDS = frozenset({"benzodiazepine", "naloxone"})
+
+
+@dataclass(frozen=True)
+class CodedName:
+    """The name a row gives its code, and the class that name reads as."""
+
+    name: str
+    kind: str
+
+
+@cache
+def coded_names() -> Mapping[str, CodedName]:
+    """RxNorm code → its row's name; loading fails on a row that reads as no benzodiazepine or naloxone, or as both,
+    or beside an opioid, or that cites no source."""
+    with NAMED_CODES_FILE.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    names: dict[str, CodedName] = {}
+    for row in rows:
+        kinds = {i.kind for i in read_name(row["name"]).ingredients}
+        named = kinds & _NAMED_KINDS
+        if len(named) != 1 or "opioid" in kinds or not row["source"].strip():
+            raise ValueError(
+                f"{NAMED_CODES_FILE.name}: {row['rxcui']} {row['name']!r} reads as no one benzodiazepine or "
+                "naloxone alone, or cites no source"
+            )
+        names[row["rxcui"]] = CodedName(row["name"], named.pop())
+    return MappingProxyType(names)
+
+
+def names_alone(codes: Iterable[str]) -> tuple[str, ...]:
+    """The names of a medication's RxNorm codes when every one is a code PainPlan names and all name one class;
+    else none. A code beside another drug's code is left to that code and the names: naloxone's ingredient code
+    listed with buprenorphine's is the abuse deterrent of buprenorphine/naloxone, never naloxone at home."""
+    table = coded_names()
+    found = [table.get(code) for code in dict.fromkeys(codes)]
+    named = [item for item in found if item is not None]
+    if not found or len(named) != len(found) or len({item.kind for item in named}) != 1:
+        return ()
+    return tuple(item.name for item in named)
