@@ -1077,7 +1077,7 @@ class Terminology:
                     return name
             # A benzodiazepine or naloxone sent by codes no value set names (an ingredient's): called what
             # recognition read it as, never "unnamed medication" on the card that counts it.
-            alone = names_alone(c.code or "" for c in rxnorm)
+            alone = names_alone(concept)
             if alone:
                 return alone[0]
         if medication.reference_display:

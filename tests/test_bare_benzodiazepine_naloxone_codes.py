@@ -11,7 +11,7 @@ import pytest
 
 from guideline.checks import CHECKS, naloxone, opioid_benzodiazepine, unidentified_medication
 from guideline.config import GuidelineConfig
-from guideline.fhirdata import RXNORM
+from guideline.fhirdata import NDC, RXNORM
 from guideline.recognition import read_name, recognise
 from guideline.recognition.coded_names import NAMED_CODES_FILE, coded_names
 from guideline.record import build_record
@@ -119,6 +119,15 @@ def test_the_naloxone_ingredient_beside_a_buprenorphine_code_is_no_rescue_produc
 def test_codes_of_two_classes_side_by_side_are_not_guessed() -> None:
     # No product holds naloxone and diazepam: which one was meant cannot be told, so it stays named.
     assert kind_of(NALOXONE_IN, DIAZEPAM_IN) == "unidentified"
+
+
+def test_the_naloxone_ingredient_beside_an_ndc_is_not_guessed_to_be_a_rescue_product() -> None:
+    # The NDC may be a buprenorphine/naloxone film's: with no crosswalk to say, naloxone at home is no safe guess.
+    order = bare(NALOXONE_IN)
+    order["medicationCodeableConcept"]["coding"].append({"system": NDC, "code": "12496-1208-03"})
+    terms = load_terminology(GuidelineConfig.from_mapping({}))
+    medication = build_record([order], TZ).orders[0].medication
+    assert recognise(medication, terms).kind == "unidentified"
 
 
 def test_a_product_code_with_its_own_ingredient_code_is_read_as_that_product() -> None:

@@ -535,17 +535,18 @@ def _opioid_ingredient_codes(medication: ResolvedMedication, terms: CodeSets) ->
 def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:
     """Every name the medication carries, most telling first: text, coding displays, the Medication's ingredient
     names (a `filler`'s left out), the reference's display, and the name of any RxNorm opioid ingredient code, or of
-    codes PainPlan names itself when they are all the RxNorm codes there are (`names_alone`: benzodiazepine and
-    naloxone codes EHRs send with no name)."""
+    codes PainPlan names itself when they are all the codes there are (`names_alone`: benzodiazepine and naloxone
+    codes EHRs send with no name)."""
     names: list[str] = []
     concept = medication.concept
     if concept is not None:
         if concept.text:
             names.append(concept.text)
         names.extend(c.display for c in concept.codings if c.display)
-        codes = [c.code for c in concept.codings if c.system == RXNORM and c.code]
-        names.extend(mf.INGREDIENT_NAMES[code] for code in codes if code in mf.INGREDIENT_NAMES)
-        names.extend(names_alone(codes))
+        names.extend(
+            mf.INGREDIENT_NAMES[c.code] for c in concept.codings if c.system == RXNORM and c.code in mf.INGREDIENT_NAMES
+        )
+        names.extend(names_alone(concept))
     resource = medication.resource
     if resource is not None:
         for item in resource.ingredients:

@@ -4,12 +4,13 @@ naloxone ingredient codes and the products only the 2016 CDC sets list (guidelin
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 
+from guideline.fhirdata import RXNORM, Concept
 from guideline.recognition.names import read_name
 
 NAMED_CODES_FILE = Path(__file__).resolve().parent.parent / "data" / "named-codes.csv"
@@ -45,13 +46,15 @@ def coded_names() -> Mapping[str, CodedName]:
     return MappingProxyType(names)
 
 
-def names_alone(codes: Iterable[str]) -> tuple[str, ...]:
-    """The names of a medication's RxNorm codes when every one is a code PainPlan names and all name one class;
+def names_alone(concept: Concept | None) -> tuple[str, ...]:
+    """The names of a medication's codes when every one is an RxNorm code PainPlan names and all name one class;
     else none. A code beside another drug's code is left to that code and the names: naloxone's ingredient code
-    listed with buprenorphine's is the abuse deterrent of buprenorphine/naloxone, never naloxone at home."""
+    listed with buprenorphine's is the abuse deterrent of buprenorphine/naloxone, never naloxone at home; and beside
+    an NDC or an EHR's own code it may be that product's ingredient, which cannot be told."""
+    codings = [c for c in concept.codings if c.code] if concept is not None else []
     table = coded_names()
-    found = [table.get(code) for code in dict.fromkeys(codes)]
-    named = [item for item in found if item is not None]
-    if not found or len(named) != len(found) or len({item.kind for item in named}) != 1:
+    found = [table.get(c.code or "") if c.system == RXNORM else None for c in codings]
+    named = list({item.name: item for item in found if item is not None}.values())
+    if not codings or None in found or len({item.kind for item in named}) != 1:
         return ()
     return tuple(item.name for item in named)
