@@ -81,6 +81,22 @@ def test_a_new_benzodiazepine_order_coded_only_by_its_ingredient_beside_an_activ
     assert found is not None and "midazolam (new)" in found.summary
 
 
+def test_a_home_medication_statement_coded_only_by_a_benzodiazepine_ingredient_gets_the_card() -> None:
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms-dz",
+        "status": "active",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": DIAZEPAM_IN}]},
+        "effectivePeriod": {"start": "2024-03-01"},
+        "dateAsserted": days_ago(30),
+        "dosage": [{"timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}}],
+    }
+    evaluation = run("order-sign", drafts=[oxycodone_draft()], resources=[statement])
+    found = card(evaluation, opioid_benzodiazepine.CHECK_ID)
+    assert found is not None and "diazepam (reported as taken" in found.detail
+
+
 def test_an_ingredient_coded_benzodiazepine_is_in_the_benzodiazepine_sets() -> None:
     terms = load_terminology(GuidelineConfig.from_mapping({}))
     medication = build_record([bare(DIAZEPAM_IN)], TZ).orders[0].medication
