@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from guideline.mme import format_mme
+
 Interval = Literal["week", "month"]
 Basis = Literal["original", "current"]
 
@@ -19,7 +21,6 @@ FAST_WEEKLY_RATE = Decimal("10")
 # starting dose the schedule proposes stopping after one more interval at that small dose.
 CURRENT_BASIS_STOP_SHARE = Decimal("0.10")
 MAX_STEPS = 120
-TENTH = Decimal("0.1")
 
 
 class TaperError(ValueError):
@@ -39,7 +40,7 @@ class TaperStep:
 
     @property
     def mme_display(self) -> str:
-        return f"{self.mme.quantize(TENTH, rounding=ROUND_HALF_UP)}"
+        return format_mme(self.mme)
 
     @property
     def percent_display(self) -> str:

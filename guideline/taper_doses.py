@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from guideline.dosage import to_one_place
 from guideline.taper import TaperPlan
 
 ONE = Decimal("1")
@@ -100,11 +101,11 @@ class DoseStep:
 
     @property
     def total_display(self) -> str:
-        return _number(self.total_mme.quantize(TENTH, rounding=ROUND_HALF_UP))
+        return _number(to_one_place(self.total_mme))
 
     @property
     def target_display(self) -> str:
-        return _number(self.target_mme.quantize(TENTH, rounding=ROUND_HALF_UP))
+        return _number(to_one_place(self.target_mme))
 
 
 @dataclass(frozen=True)

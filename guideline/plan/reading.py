@@ -5,22 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from guideline.exclusions import age_in_years
 from guideline.fhirdata import Concept
+from guideline.mme import format_mme
 from guideline.record import Component, MedOrder, Observation
 from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
 
-TENTH = Decimal("0.1")
-
 
 def one_decimal(value: Decimal | None) -> str:
-    return "not available" if value is None else f"{value.quantize(TENTH, rounding=ROUND_HALF_UP)}"
+    """An MME as the clinician reads it: `mme.format_mme`'s one place, half up ("90.0"), or "not available"."""
+    return "not available" if value is None else format_mme(value)
 
 
 def concept_name(concept: Concept | None, fallback: str = "unnamed") -> str:

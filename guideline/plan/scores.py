@@ -8,9 +8,10 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
+from guideline.dosage import to_one_place
 from guideline.fhirdata import LOINC
 from guideline.plan.model import Point, QueryStatus
-from guideline.plan.reading import TENTH, observation_number
+from guideline.plan.reading import observation_number
 from guideline.plan.reads import CHART_MONTHS, CHART_WINDOW, NONE_IN_CHART_WINDOW, none_found
 from guideline.record import Component, Observation
 from guideline.timeutil import local_date, months_before
@@ -116,7 +117,8 @@ def build_scores(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None
     for day, found in items.items():
         if day not in peg and len(found) == len(PEG_ITEMS):
             peg[day] = sum(found.values(), Decimal(0)) / len(found)
-    peg_points = tuple(Point(d, v.quantize(TENTH, rounding=ROUND_HALF_UP)) for d, v in sorted(peg.items()))
+    # A PEG as read, to one place; its change is worked from these figures so it agrees with what is shown.
+    peg_points = tuple(Point(d, to_one_place(v)) for d, v in sorted(peg.items()))
     pain_points = tuple(Point(d, v) for d, v in sorted(pain.items()))
     return Scores(
         start,
