@@ -12,7 +12,6 @@ from guideline.taper import TaperPlan
 ONE = Decimal("1")
 MAX_UNITS_PER_DAY = 6  # a finer strength is offered only if today's dose takes at most this many units a day
 MAX_SCHEDULED_UNITS_PER_DAY = 100  # beyond this an order's dose is a data error to check, not a regimen to taper
-TENTH = Decimal("0.1")
 
 # What belongs to every taper (HHS 2019 tapering guide; CDC 2022 Rec 5): said once with the schedule.
 TAPER_PROMPTS: tuple[str, ...] = (
@@ -197,7 +196,7 @@ def dose_schedule(plan: TaperPlan, regimens: tuple[Regimen, ...]) -> DoseSchedul
                 else:
                     notes.append(
                         f"Step {plan_step.number}: the available strengths cannot make "
-                        f"{_number(target.quantize(TENTH))} MME/day; a lower "
+                        f"{_number(to_one_place(target))} MME/day; a lower "
                         "strength or another formulation is needed to follow this pace."
                     )
         doses = tuple(

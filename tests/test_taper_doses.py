@@ -140,3 +140,13 @@ def test_an_order_for_thousands_of_tablets_a_day_is_named_not_scheduled() -> Non
     absurd["dosageInstruction"][0]["timing"]["repeat"]["period"] = 1e-12
     [row] = run("patient-view", resources=[absurd]).facts.mme.orders
     assert (row.state, row.reason) == ("unknown", "implausible-frequency") and "every 15 minutes" in row.reason_text
+
+
+def test_a_target_no_strength_makes_is_named_as_the_schedule_shows_it() -> None:
+    # Oxycodone 10 mg once a day (15 MME), 5 % a month: step 1's target is 14.25 MME/day, shown as 14.3 (half up,
+    # as every MME is read). The note rounded it half to even: "cannot make 14.2 MME/day" beside a 14.3 target.
+    once_a_day = Regimen("oxycodone 10 mg tablet", "Oxycodone", Decimal("10"), Decimal("1"), Decimal("1.5"))
+    schedule = dose_schedule(taper_schedule(Decimal("15"), START, Decimal("5")), (once_a_day,))
+    step = schedule.steps[1]
+    assert (step.target_mme, step.target_display) == (Decimal("14.25"), "14.3")
+    assert any(n.startswith("Step 1: the available strengths cannot make 14.3 MME/day") for n in schedule.notes)
