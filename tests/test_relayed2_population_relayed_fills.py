@@ -66,7 +66,7 @@ def test_the_hies_copy_of_a_fill_is_read_once_and_counted():
     row, quality = evaluated(three_months())
     assert (row["source"], row["opioid_fills"], row["days_supply"], row["pharmacies"]) == ("fills", 3, 90.0, 1)
     assert (row["avg_mme"], row["peak_mme"]) == (60.0, 60.0)
-    assert "first 3 days: 60.0 MME/day in total, 30.0 days' supply" in json.loads(row["evidence"])["IOP-HD"][0]
+    assert "first 3 days: 60.0 MME/day in total, 30 days' supply" in json.loads(row["evidence"])["IOP-HD"][0]
     assert (quality.fills_relayed, quality.duplicate_fills) == (3, 0)
 
 

@@ -15,7 +15,7 @@ from guideline.config import GuidelineConfig
 from guideline.fhirdata import as_dict, as_list, text, written_days
 from guideline.history import order_interval
 from guideline.identifiers import actor_reference
-from guideline.mme import compute_mme, format_mme
+from guideline.mme import compute_mme
 from guideline.orders import ENDED, is_prescription, is_taken, order_start
 from guideline.population.actors import by_identifier_in, resolve_actor
 from guideline.population.claims import is_claim_number
@@ -24,7 +24,7 @@ from guideline.population.model import Directory, OpioidFill, Period
 from guideline.population.quality import Quality
 from guideline.recognition.diagnoses import in_diagnosis_set
 from guideline.record import Dispense, MedOrder, Observation, PatientRecord
-from guideline.supply import order_supply
+from guideline.supply import one_place, order_supply
 from guideline.terminology import ER_LA, OPIOID_POISONING, OUD, Terminology
 from guideline.timeutil import local_date
 from guideline.uds import drug_test_procedures, tests_done, unread_drug_test_reports
@@ -337,7 +337,7 @@ def _order_fills(reader: _Reader, orders: list[MedOrder], period: Period) -> tup
         end = fills.last_supply_day(start, days) if days else None
         explanation = item.explanation if item is not None else "MME could not be calculated"
         if mme is not None:
-            supply = f"{format_mme(days)} days' supply" if days is not None else "no days' supply"
+            supply = f"{one_place(days)} days' supply" if days is not None else "no days' supply"
             explanation = f"{explanation} (order, {supply})"
         result.append(
             OpioidFill(

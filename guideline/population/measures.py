@@ -11,6 +11,7 @@ from guideline.population.actors import clinician_name, pharmacy_name
 from guideline.population.facts import PatientFacts
 from guideline.population.model import OpioidFill
 from guideline.population.summary import PeriodSummary, mme_text
+from guideline.supply import one_place
 
 HIGH_DOSAGE_MME = Decimal(90)
 MULTIPLE_PROVIDERS = 4
@@ -132,7 +133,7 @@ def _initiation_evidence(s: PeriodSummary) -> list[str]:
         return []
     return [
         f"new opioid start on {s.initiation.filled} (no opioid supply in the 90 days before); first 3 days: "
-        f"{mme_text(s.initiation_mme)} in total, {format_mme(s.initiation_days)} days' supply"
+        f"{mme_text(s.initiation_mme)} in total, {one_place(s.initiation_days)} days' supply"
         + (", includes an extended-release/long-acting opioid" if any(f.er_la for f in s.initiation_fills) else ""),
         *(_fill_line(f, s.facts) for f in s.initiation_fills),
     ]
@@ -141,7 +142,7 @@ def _initiation_evidence(s: PeriodSummary) -> list[str]:
 def _amo_evidence(s: PeriodSummary) -> list[str]:
     tests = s.facts.urine_tests
     return [
-        f"{format_mme(s.year_days_supply)} days' opioid supply in the 12 months to {s.period.end}; "
+        f"{one_place(s.year_days_supply)} days' opioid supply in the 12 months to {s.period.end}; "
         + (_last_test(tests[-1]) if tests else "no urine drug test in those 12 months")
     ]
 
