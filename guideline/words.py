@@ -18,9 +18,10 @@ def capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def number_of(count: int, noun: str) -> str:
-    """ "1 letter", "2,004 letters": the count and its noun, singular for 1."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+def number_of(count: int, noun: str, plural: str | None = None) -> str:
+    """ "1 letter", "2,004 letters": the count and its noun, singular for 1; `plural` where it is not the noun and
+    an s ("pharmacies")."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
 def clip(text: str, limit: int) -> str:

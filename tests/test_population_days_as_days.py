@@ -49,3 +49,10 @@ def test_the_patients_file_says_a_starts_and_a_years_days_as_days(out):
     assert evidence["IOP-HD"][0].endswith("first 3 days: 90.0 MME/day in total, 30 days' supply")
     assert evidence["AMO"][0].startswith("90 days' opioid supply in the 12 months to 2026-03-31;")
     assert ".0 days" not in row["evidence"]
+
+
+def test_the_patients_file_counts_prescribers_and_pharmacies_in_words_that_agree_with_the_count(out):
+    """It said "1 prescribers (Dr. Ana Alvarez) and 0 pharmacies"."""
+    [row] = list(csv.DictReader((out / "patients.csv").open()))
+    line = json.loads(row["evidence"])["OMP"][0]
+    assert line.startswith("1 prescriber (Dr. Ana Alvarez) and 0 pharmacies (none known) across 3 opioid fills")

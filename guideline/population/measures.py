@@ -12,6 +12,7 @@ from guideline.population.facts import PatientFacts
 from guideline.population.model import OpioidFill
 from guideline.population.summary import PeriodSummary, mme_text
 from guideline.supply import one_place
+from guideline.words import number_of
 
 HIGH_DOSAGE_MME = Decimal(90)
 MULTIPLE_PROVIDERS = 4
@@ -113,9 +114,9 @@ def _names(references: tuple[str, ...], name: Callable[..., str], facts: Patient
 
 def _provider_evidence(s: PeriodSummary) -> list[str]:
     return [
-        f"{len(s.prescribers)} prescribers ({_names(s.prescribers, clinician_name, s.facts)}) and "
-        f"{len(s.pharmacies)} pharmacies ({_names(s.pharmacies, pharmacy_name, s.facts)}) "
-        f"across {len(s.fills)} opioid fills in the period",
+        f"{number_of(len(s.prescribers), 'prescriber')} ({_names(s.prescribers, clinician_name, s.facts)}) and "
+        f"{number_of(len(s.pharmacies), 'pharmacy', 'pharmacies')} ({_names(s.pharmacies, pharmacy_name, s.facts)}) "
+        f"across {number_of(len(s.fills), 'opioid fill')} in the period",
         *_fill_lines(s),
     ]
 
