@@ -211,7 +211,18 @@ def test_files_that_are_not_read_are_named_and_hidden_files_are_left_alone(tmp_p
     (folder / "claims").mkdir()
     (folder / "claims" / "MedicationDispense.ndjson.bz2").write_bytes(bz2.compress(b'{"resourceType": "X"}\n'))
     (folder / "notes.json").write_text(json.dumps({"site": "Hartford"}, indent=2))
-    (folder / ".export-state.json").write_text("{}")  # PainPlan's own resume state, never input
+    fhir = "https://ehr.example.org/fhir"
+    saved = {
+        "transactionTime": "2026-04-01T00:00:00Z",
+        "output": [{"type": "Patient", "url": f"{fhir}/f/Patient.ndjson"}],
+    }
+    state = {
+        "url": f"{fhir}/Group/g1/$export",
+        "status_url": f"{fhir}/bulkstatus/7",
+        "downloaded": [],
+        "manifest": saved,
+    }
+    (folder / ".export-state.json").write_text(json.dumps(state))  # PainPlan's own resume state, never input
     code, out, quality, rows = command(folder, capsys)
     assert code == 3 and rows["A"]["ohd_num"] == "true"
     assert sorted(quality["input_files_not_read"]) == [

@@ -133,11 +133,12 @@ def _run_alone(
     # What the export's server said it could not export is missing from the review as a file not read would be,
     # whichever client saved its error files.
     reported, among = reported_errors(input_dir), error_files_among(input_dir, files)
+    saved = saved_manifest(input_dir)
     files = replace(
         files,
-        not_read=files.not_read + reported.not_read + among.not_read,
+        not_read=files.not_read + saved.not_read + reported.not_read + among.not_read,
         export_warnings=reported.warnings + among.warnings,
-        manifests=files.manifests + saved_manifest(input_dir),
+        manifests=files.manifests + saved.manifests,
     )
     try:
         summary = review(

@@ -317,12 +317,8 @@ def reported_errors(folder: Path) -> ReportedErrors:
     the review, a file not downloaded or not readable may be, and both are input not read; a warning or information
     is an export warning. Each file is named by its number and its path in the folder, never by its URL, which may be
     signed; each issue by its severity, code and line, never by its words (see `grade_error_file`)."""
-    try:
-        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ReportedErrors()
-    state = state if isinstance(state, dict) else {}
-    manifest = state.get("manifest")
+    state, _ = _saved_state(folder)  # a state that cannot be read is named once, by saved_manifest
+    manifest = state.get("manifest") if state is not None else None
     errors = manifest.get("error") if isinstance(manifest, dict) else None
     if not isinstance(errors, list) or not errors:
         return ReportedErrors()
@@ -344,15 +340,53 @@ def reported_errors(folder: Path) -> ReportedErrors:
     return ReportedErrors(tuple(not_read), tuple(warnings))
 
 
-def saved_manifest(folder: Path) -> tuple[Path, ...]:
+@dataclass(frozen=True)
+class SavedManifest:
+    """The state file as a manifest among the files, when it holds the manifest of the export `--export` downloaded
+    into the folder; else, when there is a state file, it as input not read (path, why)."""
+
+    manifests: tuple[Path, ...] = ()
+    not_read: tuple[tuple[str, str], ...] = ()
+
+
+# Both checks read the state file: its manifest (`inputs.not_held`) and its error files (`reported_errors`).
+STATE_NOT_CHECKED = "the export's manifest and error files it keeps were not checked"
+
+
+def saved_manifest(folder: Path) -> SavedManifest:
     """The state file, when it holds the manifest of the export `--export` downloaded into the folder: a manifest
     among the files (`InputFolder.manifests`), so that a file it lists and did not download (an interrupted export
-    reviewed without --export, or a copy left part behind) is named (`inputs.not_held`)."""
+    reviewed without --export, or a copy left part behind) is named (`inputs.not_held`). A state file that cannot
+    be read for it (torn, edited, of another shape, not a file) is named instead, as input not read: skipped in
+    silence, a file the export lists and the folder lacks went unnoticed, and the run said it read everything."""
+    state, why = _saved_state(folder)
+    if why is None and state is not None:
+        manifest = state.get("manifest")
+        if isinstance(manifest, dict):
+            return SavedManifest(manifests=(folder / STATE_FILE,))
+        why = (
+            "holds no manifest (the export begun into this folder did not finish)"
+            if manifest is None
+            else "its manifest is not a JSON object"
+        )
+    return SavedManifest(not_read=((STATE_FILE, f"{why}: {STATE_NOT_CHECKED}"),)) if why else SavedManifest()
+
+
+def _saved_state(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """The folder's state file as `--export` saved it, or why it cannot be read; (None, None) when there is none."""
+    path = folder / STATE_FILE
     try:
-        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ()
-    return (folder / STATE_FILE,) if isinstance(state, dict) and isinstance(state.get("manifest"), dict) else ()
+        text = path.read_bytes().decode("utf-8")
+        state = json.loads(text)
+    except FileNotFoundError:
+        return None, None
+    except OSError as error:
+        return None, f"could not be read ({error.strerror or type(error).__name__})"
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    except json.JSONDecodeError as error:
+        return None, f"not JSON ({error.msg}: line {error.lineno} column {error.colno})"
+    return (state, None) if isinstance(state, dict) else (None, "not a JSON object")
 
 
 def error_files_among(folder: Path, files: Sequence[Path]) -> ReportedErrors:

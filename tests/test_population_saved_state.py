@@ -1,0 +1,107 @@
+"""`painplan population` over a folder `--export` downloaded into, whose saved state (`.export-state.json`) cannot
+be read for its manifest: named, with why, and exit status 3, never a manifest check skipped in silence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from synthetic_export import OXYCODONE_10, dispense, organization, patient, practitioner, write_ndjson
+
+from smart_app.cli import main
+
+FILES = "https://ehr.example.org/bulk/files"
+EXPORT = "https://ehr.example.org/fhir/Group/g1/$export"
+NOT_CHECKED = "the export's manifest and error files it keeps were not checked"
+
+
+def downloaded(folder: Path) -> None:
+    """Patient A's quarter as `--export` saved it (<number>.<type>.ndjson): one of the two fill files is there."""
+    write_ndjson(folder, "0000.Patient", [practitioner("er-doc"), organization("ph1"), patient("A")])
+    fills = [dispense(f"md{n}", "A", OXYCODONE_10, "2026-02-01", 120, 30, "er-doc", "ph1") for n in range(2)]
+    write_ndjson(folder, "0001.MedicationDispense", fills)
+
+
+def state(manifest: object = None) -> dict:
+    """The state `--export` keeps, as it writes it; with the server's manifest once the job has one."""
+    kept = {"url": EXPORT, "status_url": "https://ehr.example.org/fhir/bulkstatus/7", "downloaded": [f"{FILES}/a7f3"]}
+    if manifest is not None:
+        kept["manifest"] = manifest
+    return kept
+
+
+MANIFEST = {
+    "transactionTime": "2026-04-01T02:00:00Z",
+    "request": EXPORT,
+    "requiresAccessToken": True,
+    "output": [
+        {"type": "Patient", "url": f"{FILES}/a7f3", "count": 3},
+        {"type": "MedicationDispense", "url": f"{FILES}/b81c", "count": 2},
+        {"type": "MedicationDispense", "url": f"{FILES}/c9d2", "count": 3},
+    ],
+    "error": [],
+}
+
+
+def review_of(folder: Path, capsys) -> tuple[int, list[str], dict]:
+    out = folder.parent / "out"
+    code = main(["population", str(folder), "--out", str(out), "--period", "2026-01-01/2026-03-31",
+                 "--today", "2026-04-15", "--workers", "1", "--quiet"])  # fmt: skip
+    return code, capsys.readouterr().out.splitlines(), json.loads((out / "data-quality.json").read_text())
+
+
+# A state torn by a disk that filled mid-write, or edited by hand; one of another shape; one the run cannot open.
+STATES = {
+    "torn": (
+        lambda path: path.write_text(json.dumps(state(MANIFEST), indent=2)[:200]),
+        "not JSON (Unterminated string starting at: line 7 column 3)",
+    ),
+    "a list": (lambda path: path.write_text(json.dumps([state(MANIFEST)])), "not a JSON object"),
+    "manifest not an object": (
+        lambda path: path.write_text(json.dumps(state("pending"))),
+        "its manifest is not a JSON object",
+    ),
+    "a folder": (lambda path: path.mkdir(), "could not be read (Is a directory)"),
+    "not UTF-8": (lambda path: path.write_bytes(b'{"url": "caf\xe9"}'), "not UTF-8 text"),
+}
+
+
+@pytest.mark.parametrize("kind", list(STATES))
+def test_a_saved_state_that_cannot_be_read_is_named_and_the_run_exits_3(kind, tmp_path, capsys):
+    # The manifest it keeps lists a fill file the folder does not hold: read, it makes the run exit 3 naming it.
+    # Unreadable, the check was skipped in silence: "read: every line of every input file", exit 0.
+    folder = tmp_path / "in"
+    downloaded(folder)
+    write, why = STATES[kind]
+    write(folder / ".export-state.json")
+    code, lines, quality = review_of(folder, capsys)
+    named = f".export-state.json: {why}: {NOT_CHECKED}"
+    assert quality["input_files_not_read"] == {named: 1}
+    assert code == 3 and lines[-1] == f"not read (exit status 3): 1 input file ({named})"
+    assert quality["resources_by_type"]["MedicationDispense"] == 2  # everything else still runs
+
+
+def test_a_state_whose_export_never_got_its_manifest_is_named(tmp_path, capsys):
+    # The export was interrupted while the server was still preparing it; the folder was then reviewed without
+    # --export: what the export holds is unknown, so nothing says the files there are all of it.
+    folder = tmp_path / "in"
+    downloaded(folder)
+    (folder / ".export-state.json").write_text(json.dumps(state(), indent=2))
+    code, lines, quality = review_of(folder, capsys)
+    named = f".export-state.json: holds no manifest (the export begun into this folder did not finish): {NOT_CHECKED}"
+    assert quality["input_files_not_read"] == {named: 1} and code == 3
+
+
+def test_a_whole_saved_state_is_still_checked_and_a_folder_with_none_is_not_named(tmp_path, capsys):
+    folder = tmp_path / "in"
+    downloaded(folder)
+    code, lines, quality = review_of(folder, capsys)
+    assert quality["input_files_not_read"] == {} and code == 0  # no --export ever ran here: nothing to say
+    (folder / ".export-state.json").write_text(json.dumps(state(MANIFEST), indent=2))
+    code, lines, quality = review_of(folder, capsys)
+    assert list(quality["input_files_not_read"]) == [
+        ".export-state.json: the export's manifest lists MedicationDispense file 0002.MedicationDispense.ndjson "
+        "(3 resources), and INPUT holds no such file: not read"
+    ]
+    assert code == 3
