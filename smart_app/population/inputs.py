@@ -136,13 +136,14 @@ def export_file_name(index: int, kind: object) -> str:
 
 @dataclass(frozen=True)
 class _Listed:
-    """One output file an export's manifest lists: its type, how many resources it holds (None: not said), and the
+    """One output file an export's manifest lists: its type, how many resources it holds (None: not said), the
     names a client saves it under (the url's last path segment; `--export`'s name), each None when it has no url
-    or the url no name."""
+    or the url no name, and the url's path, segment by segment (what tells apart files of one name)."""
 
     kind: str
     count: int | None
     names: tuple[str | None, str | None]
+    segments: tuple[str, ...] = ()
 
 
 def not_held(
@@ -151,9 +152,10 @@ def not_held(
     """What an export's manifest among the files lists that the review did not read, for `input_files_not_read`: a
     file the client did not download, or a copy left behind, is missing from the review as a file not read is. Each
     type the review reads of which nothing was read, named by type; and, when the manifest's files are found by name
-    beside it, each other file of a type the review reads that is not there, and each that holds fewer lines than
-    the manifest's `count` (cut off at a line break). `lines` is the lines of each file read whole, by its name
-    (`PreparedInputs.lines`); `read` is resources read by type (`Quality.resources_by_type`)."""
+    in its folder or a sub-folder of it, each other file of a type the review reads that is not there, each found
+    twice, and each that holds fewer lines than the manifest's `count` (cut off at a line break). `lines` is the
+    lines of each file read whole, by its name (`PreparedInputs.lines`); `read` is resources read by type
+    (`Quality.resources_by_type`)."""
     named: Counter[str] = Counter()
     present = {inputs.name(path) for path in inputs.files} | {name for name, _ in inputs.not_read}
     for path in inputs.manifests:
@@ -163,7 +165,9 @@ def not_held(
         for kind, (files, resources) in _by_type(listed).items():
             if kind in wanting:
                 named[f"{where}: {_listing(kind, files, resources)}, and INPUT holds no {kind}: not read"] += 1
-        found = [_found(item, _beside(inputs, path), present) for item in listed]
+        beside = _beside(inputs, path)
+        own_names = _by_own_name(beside, present)
+        found = [_found(item, beside, own_names) for item in listed]
         if not any(found):  # the client names the files it saves its own way: judged by type alone
             continue
         style = Counter(index for _, index in filter(None, found)).most_common(1)[0][0]
@@ -172,10 +176,12 @@ def not_held(
                 continue
             if match is None:
                 named[f"{where}: {_missing(item, style)}"] += 1
-            elif item.count is not None and lines.get(match[0], item.count) < item.count:
-                held = lines[match[0]]
+            elif len(match[0]) > 1:
+                named[f"{where}: {_found_twice(item, match)}"] += 1
+            elif item.count is not None and lines.get(match[0][0], item.count) < item.count:
+                held = lines[match[0][0]]
                 named[
-                    f"{match[0]}: holds {number_of(held, 'line')}, and the export's manifest ({where}) "
+                    f"{match[0][0]}: holds {number_of(held, 'line')}, and the export's manifest ({where}) "
                     f"says the server wrote {number_of(item.count, f'{item.kind} resource')} to it: cut off?"
                 ] += 1
     return named
@@ -206,8 +212,10 @@ def _listed_files(path: Path) -> list[_Listed]:
         if not isinstance(url, str):  # no file to look for by name: counted by type only
             listed.append(_Listed(kind, count, (None, None)))
             continue
-        segment = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-        listed.append(_Listed(kind, count, (segment or None, export_file_name(index, kind))))
+        # An absolute URL of the server's, or a path relative to the manifest (a drop copied with its folders).
+        segments = tuple(unquote(part) for part in urlsplit(url).path.split("/") if part not in ("", "."))
+        last = segments[-1] if segments else None
+        listed.append(_Listed(kind, count, (last, export_file_name(index, kind)), segments))
     return listed
 
 
@@ -226,14 +234,56 @@ def _beside(inputs: InputFolder, manifest: Path) -> str:
     return "" if folder == "." else folder + "/"
 
 
-def _found(item: _Listed, beside: str, present: Collection[str]) -> tuple[str, int] | None:
-    """The file beside the manifest that is the listed one (as saved, or gzip-compressed after), and which of its
-    names found it; None when none is there."""
+def _by_own_name(beside: str, present: Collection[str]) -> dict[str, list[str]]:
+    """The files in the manifest's folder and its sub-folders (a folder per type, a client's downloads/), by their
+    own name: a client copying an export keeps the names, not always the folders."""
+    files: dict[str, list[str]] = {}
+    for name in sorted(present):
+        if name.startswith(beside):
+            files.setdefault(name.rsplit("/", 1)[-1], []).append(name)
+    return files
+
+
+def _found(item: _Listed, beside: str, files: Mapping[str, list[str]]) -> tuple[tuple[str, ...], int] | None:
+    """The files under the manifest's folder that are the listed one (named as saved, or gzip-compressed after), and
+    which of its names found them; more than one when no more of the url's path tells them apart (a copy of the
+    export's folder inside it, a file left unpacked beside its .gz); None when none is there."""
     for index, name in enumerate(item.names):
-        for saved in (f"{beside}{name}", f"{beside}{name}.gz") if name else ():
-            if saved in present:
-                return saved, index
+        candidates = [*files.get(name, ()), *files.get(f"{name}.gz", ())] if name else []
+        if candidates:
+            return _closest(candidates, beside, item.segments if index == 0 else ()), index
     return None
+
+
+def _closest(candidates: list[str], beside: str, segments: tuple[str, ...]) -> tuple[str, ...]:
+    """The candidates whose path under the manifest's folder ends in the longest stretch of the url's path
+    (`MedicationDispense/1.ndjson` for `…/MedicationDispense/1.ndjson`, not `Patient/1.ndjson`)."""
+
+    def shared(candidate: str) -> int:
+        parts = candidate[len(beside) :].removesuffix(".gz").split("/")
+        if candidate.endswith(".gz") and segments and segments[-1].endswith(".gz"):
+            parts[-1] += ".gz"  # the server's own file is gzip: its url names the .gz
+        length = 0
+        while length < min(len(parts), len(segments)) and parts[-1 - length] == segments[-1 - length]:
+            length += 1
+        return length
+
+    longest = max(map(shared, candidates))
+    return tuple(sorted(candidate for candidate in candidates if shared(candidate) == longest))
+
+
+def _found_twice(item: _Listed, match: tuple[tuple[str, ...], int]) -> str:
+    """ "the export's manifest lists Patient file Patient_001.ndjson (3 resources), and INPUT holds 2 files of that
+    name (a/Patient_001.ndjson and Patient_001.ndjson): both read, not checked against it"."""
+    places, style = match
+    name = item.names[style]
+    count = f" ({number_of(item.count, 'resource')})" if item.count is not None else ""
+    where = f"{', '.join(places[:-1])} and {places[-1]}"
+    every = "both" if len(places) == 2 else "each"
+    return (
+        f"the export's manifest lists {item.kind} file {name}{count}, and INPUT holds "
+        f"{number_of(len(places), 'file')} of that name ({where}): {every} read, not checked against it"
+    )
 
 
 def _missing(item: _Listed, style: int) -> str:
