@@ -16,8 +16,10 @@ from smart_app.settings_rules import check_today
 
 def parse_today(value: str | None) -> date | None:
     """A --today value as a date, or a ConfigError that says what is wrong with it, naming --today (every command)."""
-    if not value:
+    if value is None:
         return None
+    if not value.strip():  # `--today "$DAY"` with DAY unset: read as no date, the run was dated the day it ran
+        raise ConfigError("--today is empty: give a date YYYY-MM-DD, or leave --today out")
     try:
         day = date.fromisoformat(value)
     except ValueError as error:
@@ -33,17 +35,23 @@ def typed_options(args: argparse.Namespace, names: tuple[str, ...]) -> tuple[dic
     return given, {name: "--" + name.replace("_", "-") for name in given}
 
 
+def command_settings(args: argparse.Namespace, options: tuple[str, ...] = (), **overrides: object) -> Settings:
+    """The validated settings a command runs with: its --config (or PAINPLAN_CONFIG), the `options` typed over them
+    and its --today (`parse_today`), or a ConfigError naming the bad key or option. Every command reads them so."""
+    today = parse_today(getattr(args, "today", None))
+    if today is not None:
+        overrides["today"] = today
+    typed, typed_as = typed_options(args, options)
+    return load_settings(config_file=getattr(args, "config", None), typed_as=typed_as, **typed, **overrides)
+
+
 def settings_for(
     command: str, args: argparse.Namespace, options: tuple[str, ...] = (), **overrides: object
 ) -> Settings | None:
-    """The validated settings, the `options` typed over them, or None after printing one line naming the bad key or
-    option (the caller exits 2)."""
+    """The validated settings (`command_settings`), or None after printing one line naming the bad key or option
+    (the caller exits 2)."""
     try:
-        today = parse_today(getattr(args, "today", None))
-        if today is not None:
-            overrides["today"] = today
-        typed, typed_as = typed_options(args, options)
-        return load_settings(config_file=getattr(args, "config", None), typed_as=typed_as, **typed, **overrides)
+        return command_settings(args, options, **overrides)
     except ConfigError as error:
         print(f"painplan {command}: {error}", file=sys.stderr)
         return None

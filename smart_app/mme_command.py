@@ -354,16 +354,13 @@ def _opioid_fills_ahead(facts: Facts, terms: Terminology) -> bool:
     return any(facts.is_in(OPIOID, d) or recognise(d.medication, terms).unidentified for d in facts.future_fills)
 
 
-def _guideline_config(
-    profile: str | None, today: str | None, config_file: str | None = None
-) -> tuple[GuidelineConfig, date | None]:
+def _guideline_config(args: argparse.Namespace) -> tuple[GuidelineConfig, date | None]:
     """The configured guideline settings (with --profile applied) and the evaluation date: --today, else the pinned
     one, if any. --today is read and checked as every command reads it (what is current depends on the day)."""
-    from smart_app.commands import parse_today
-    from smart_app.config import load_settings
+    from smart_app.commands import command_settings
 
-    day = parse_today(today)
-    settings = load_settings(config_file=config_file, **({"today": day} if day is not None else {}))
+    settings = command_settings(args)
+    profile = getattr(args, "profile", None)
     base = settings.guideline
     if profile is None:
         return base, settings.today
@@ -376,9 +373,7 @@ def run_mme(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextI
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     try:
-        config, day = _guideline_config(
-            getattr(args, "profile", None), getattr(args, "today", None), getattr(args, "config", None)
-        )
+        config, day = _guideline_config(args)
         data = read_json_input(getattr(args, "input", "-"), stdin)
         report = mme_report(data, config, load_terminology(config), day)
     except (InputError, JsonInputError, ConfigError) as error:

@@ -69,12 +69,10 @@ def run_population(args: argparse.Namespace) -> int:
     after a run that could not read some file, or read it only in part; 4 after one that read every file but not
     every line (0 with --malformed-lines-ok); 5 when an output could not be written whole; 6 when another run of
     the same --out is going (named); 2 for usage and configuration errors, which stop the run."""
-    from smart_app.commands import parse_today
-    from smart_app.config import load_settings
+    from smart_app.commands import command_settings
 
     try:
-        day = parse_today(args.today)  # read and checked as every command reads it, whether --period is given or not
-        settings = load_settings(config_file=args.config, **({"today": day} if day is not None else {}))
+        settings = command_settings(args)  # --today read and checked as every command reads it, --period or not
         today = settings.today or date.today()
         period = Period.parse(args.period) if args.period else Period.last_quarter_before(today)
         if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:

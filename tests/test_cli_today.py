@@ -1,0 +1,39 @@
+"""`--today` is read by one helper for every command that takes it (demo, serve, check, mme, population): the same
+line, naming --today, for the same bad value, and an empty one refused rather than read as no date."""
+
+from __future__ import annotations
+
+import pytest
+
+from smart_app.cli import main
+
+COMMANDS = {
+    "demo": ["demo"],
+    "serve": ["serve"],
+    "check": ["check", "-"],
+    "mme": ["mme", "-"],
+    "population": ["population", "in", "--out", "out"],
+}
+SAID = {
+    "2026-02-30": "--today: '2026-02-30' is not a date YYYY-MM-DD (day is out of range for month)",
+    "0001-01-01": "--today must be a date between 1801 and 2200",
+    # `--today "$REVIEW_DAY"` with the variable unset: read as no date, the review ran as of the day it ran.
+    "": "--today is empty: give a date YYYY-MM-DD, or leave --today out",
+}
+
+
+def only_line(capsys) -> str:
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and not captured.out
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+@pytest.mark.parametrize("value", list(SAID))
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_says_the_same_of_a_bad_today(command, value, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PAINPLAN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # the population review would find no INPUT folder: --today is read first
+    assert main([*COMMANDS[command], "--today", value]) == 2
+    assert only_line(capsys) == f"painplan {command}: {SAID[value]}"
