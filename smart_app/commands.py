@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -35,14 +37,23 @@ def typed_options(args: argparse.Namespace, names: tuple[str, ...]) -> tuple[dic
     return given, {name: "--" + name.replace("_", "-") for name in given}
 
 
-def command_settings(args: argparse.Namespace, options: tuple[str, ...] = (), **overrides: object) -> Settings:
-    """The validated settings a command runs with: its --config (or PAINPLAN_CONFIG), the `options` typed over them
-    and its --today (`parse_today`), or a ConfigError naming the bad key or option. Every command reads them so."""
+def command_settings(
+    args: argparse.Namespace,
+    options: tuple[str, ...] = (),
+    *,
+    env: Mapping[str, str] | None = None,
+    derived: Callable[[Settings], Mapping[str, Any]] | None = None,
+    **overrides: object,
+) -> Settings:
+    """The validated settings a command runs with: its --config (or PAINPLAN_CONFIG), the `options` typed over them,
+    its --today (`parse_today`) and `overrides`, checked once (`load_settings`), or a ConfigError naming the bad key
+    or option. Every command reads them so."""
     today = parse_today(getattr(args, "today", None))
     if today is not None:
         overrides["today"] = today
     typed, typed_as = typed_options(args, options)
-    return load_settings(config_file=getattr(args, "config", None), typed_as=typed_as, **typed, **overrides)
+    config_file = getattr(args, "config", None)
+    return load_settings(env, config_file, typed_as=typed_as, derived=derived, **typed, **overrides)
 
 
 def settings_for(

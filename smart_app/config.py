@@ -7,7 +7,7 @@ import difflib
 import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from functools import cached_property
@@ -46,7 +46,8 @@ class Settings(SettingsFields):
         return self.cds.evaluation_now()
 
     def with_overrides(self, *, typed_as: Mapping[str, str] = NONE_TYPED, **changes: Any) -> Settings:
-        """These settings with some changed, checked as load_settings checks them (a bad --today stops the demo)."""
+        """These settings with some changed, checked as load_settings checks them (a command's own values go to
+        load_settings instead, as overrides or `derived`: checked once)."""
         changed = replace(self, **changes)
         validate(changed, typed_as)
         return changed
@@ -145,10 +146,12 @@ def load_settings(
     config_file: str | os.PathLike[str] | None = None,
     *,
     typed_as: Mapping[str, str] = NONE_TYPED,
+    derived: Callable[[Settings], Mapping[str, Any]] | None = None,
     **overrides: Any,
 ) -> Settings:
-    """Defaults, then the TOML file, then PAINPLAN_* variables, then keyword overrides (tests and the CLI); an error
-    in an override `typed_as` lists names the command-line option it was typed as."""
+    """Defaults, then the TOML file, then PAINPLAN_* variables, then keyword overrides (tests and the CLI), then the
+    values `derived` makes of those (the demo's URL from its port), checked once, all together; an error in an
+    override `typed_as` lists names the command-line option it was typed as."""
     env = os.environ if env is None else env
     if config_file is not None and not str(config_file).strip():
         # `--config "$SITE_TOML"` with the variable unset: read as no file, the site's settings were dropped unsaid.
@@ -182,5 +185,7 @@ def load_settings(
     if not isinstance(guideline, GuidelineConfig):
         guideline = GuidelineConfig.from_mapping({**guideline_table, **(guideline or {})})
     settings = Settings(**coerced, guideline=guideline)
+    if derived is not None:  # before the check: checked twice, a site's template warning was logged twice
+        settings = replace(settings, **derived(settings))
     validate(settings, typed_as)
     return settings

@@ -14,8 +14,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from smart_app.commands import parse_today, typed_options
-from smart_app.config import Settings, load_settings
+from smart_app.commands import command_settings
+from smart_app.config import Settings
 from smart_app.demo_data import DemoPatient
 from smart_app.demo_data.orders import catalog_json
 from smart_app.demo_fhir import create_demo_fhir_blueprint, demo_index, evaluation_date
@@ -162,17 +162,15 @@ def create_demo_blueprint(settings: Settings) -> Blueprint:
 def demo_settings(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
     """Settings for `painplan demo`: authentication off, demo on, plain HTTP to itself on the chosen port."""
     env = os.environ if env is None else env
-    # Read as the demo runs, plain http allowed: a public_url on the machine's LAN address would otherwise stop it
-    # before the override below (settings_rules refuses plain http on another host without allow_http).
-    # --port and --host over the variables, as serve reads them: --port 0 and --host "" are checked, not left out.
-    typed, typed_as = typed_options(args, ("host", "port"))
-    base = load_settings({**env, "PAINPLAN_ALLOW_HTTP": "true"}, typed_as=typed_as, **typed)
-    today = parse_today(args.today) or base.today
-    # The service calls the facade at public_url, so it must be an address this process answers on.
-    public_url = env.get("PAINPLAN_PUBLIC_URL") or f"http://127.0.0.1:{base.port}"
-    return base.with_overrides(
-        typed_as=typed_as, auth="off", demo=True, allow_http=True, today=today, public_url=public_url
-    )
+
+    def own_url(read: Settings) -> dict[str, Any]:
+        # The service calls the facade at public_url, so it must be an address this process answers on.
+        return {"public_url": env.get("PAINPLAN_PUBLIC_URL") or f"http://127.0.0.1:{read.port}"}
+
+    # The demo's own values over the site's, then one check of them all: plain http allowed, since a public_url on
+    # the machine's LAN address is the demo's own. --port and --host over the variables, as serve reads them:
+    # --port 0 and --host "" are checked, not left out.
+    return command_settings(args, ("host", "port"), env=env, derived=own_url, auth="off", demo=True, allow_http=True)
 
 
 def reset_demo_database(settings: Settings) -> int:
