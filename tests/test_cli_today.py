@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from smart_app.cli import main
+from guideline.config import ConfigError
+from smart_app.cli import build_parser, main
+from smart_app.commands import settings_for
+from smart_app.demo import demo_settings
 
 COMMANDS = {
-    "demo": ["demo"],
-    "serve": ["serve"],
     "check": ["check", "-"],
     "mme": ["mme", "-"],
     "population": ["population", "in", "--out", "out"],
@@ -37,3 +38,15 @@ def test_every_command_says_the_same_of_a_bad_today(command, value, tmp_path, mo
     monkeypatch.chdir(tmp_path)  # the population review would find no INPUT folder: --today is read first
     assert main([*COMMANDS[command], "--today", value]) == 2
     assert only_line(capsys) == f"painplan {command}: {SAID[value]}"
+
+
+@pytest.mark.parametrize("value", list(SAID))
+def test_serve_and_the_demo_say_the_same_of_a_bad_today(value, tmp_path, capsys):
+    # Settings only: a regression must fail this test, not start a server inside it (`--today ""` once did).
+    args = build_parser().parse_args(["serve", "--today", value, "--port", "9001"])
+    assert settings_for("serve", args) is None
+    assert only_line(capsys) == f"painplan serve: {SAID[value]}"
+    args = build_parser().parse_args(["demo", "--today", value, "--port", "9001"])
+    with pytest.raises(ConfigError) as raised:
+        demo_settings(args, env={"PAINPLAN_INSTANCE_PATH": str(tmp_path)})
+    assert str(raised.value) == SAID[value]
