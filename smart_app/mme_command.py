@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Mapping
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from cds_hooks.request import context_id, hook_draft_orders
 from cds_hooks.services import templates
 from guideline.config import HOOKS, ConfigError, GuidelineConfig
 from guideline.context import HookContext
+from guideline.dosage import to_one_place
 from guideline.facts import Facts
 from guideline.fills import FillMme, fill_date, fill_mme
 from guideline.later_starts import SHOWN_WITH_DOSE, signed_later_words
@@ -130,10 +131,11 @@ def _unread(why: str) -> dict[str, Any]:
 
 
 def _number(value: Decimal | None) -> float | None:
-    """Rounded to 0.1 (half up) only here, when printed; a 1-dp decimal survives the trip through float."""
+    """Rounded to 0.1 (half up, as the cards round) only here, when printed; a 1-dp decimal survives the trip
+    through float."""
     if value is None:
         return None
-    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return float(to_one_place(value))
 
 
 def _order_json(
