@@ -191,7 +191,8 @@ class Frequency:
 def to_one_place(value: Decimal) -> Decimal:
     """A number rounded for display to one decimal place, half up (6.75 → 6.8; 30 → 30.0): the one rounding of the
     MME and the days' supply a clinician reads (`mme.format_mme`, `supply.one_place`), which differ only in whether
-    a whole number keeps its ".0". For display only: nothing is compared rounded."""
+    a whole number keeps its ".0". For display; the one figure worked from rounded ones is the PEG's change, so it
+    agrees with the scores shown beside it (`plan.scores`)."""
     try:
         return value.quantize(TENTH, rounding=ROUND_HALF_UP)
     except InvalidOperation:  # more digits than the context holds (an absurd number from bad data): as it is
