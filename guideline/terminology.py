@@ -30,7 +30,7 @@ from guideline.fhirdata import (
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.ndc import NdcCrosswalk, ndc11
 from guideline.recognition import in_set, recognise
-from guideline.recognition.coded_names import names_alone
+from guideline.recognition.coded_names import coded_name
 from guideline.recognition.strengths import medication_listed_codes
 from guideline.record import ResolvedMedication
 from guideline.searches import PDMP_CODES
@@ -1032,8 +1032,8 @@ class Terminology:
         return found
 
     def medication_name(self, medication: ResolvedMedication) -> str:
-        """The display name of guideline 2.1: text, drug-table coding, any RxNorm coding, reference display, then
-        any other coding's display (an EHR's own code or an NDC, named only there)."""
+        """The display name of guideline 2.1: text, drug-table coding, any RxNorm coding, bare codes recognition
+        names (`coded_name`), reference display, then any other coding's display (an EHR's own code or an NDC)."""
         entry = self._medication_memo.entries.get((_NAME, id(medication)))
         if entry is not None and entry[0][0] is medication:
             return entry[1]  # type: ignore[return-value]
@@ -1075,11 +1075,11 @@ class Terminology:
                 name = coding.display or self.display(RXNORM, coding.code or "")
                 if name:
                     return name
-            # A benzodiazepine or naloxone sent by codes no value set names (an ingredient's): called what
+            # An opioid, benzodiazepine or naloxone sent by codes no value set names (an ingredient's): called what
             # recognition read it as, never "unnamed medication" on the card that counts it.
-            alone = names_alone(concept)
-            if alone:
-                return alone[0]
+            named = coded_name(concept)
+            if named:
+                return named
         if medication.reference_display:
             return medication.reference_display
         if concept is not None:

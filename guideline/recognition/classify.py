@@ -535,8 +535,8 @@ def _opioid_ingredient_codes(medication: ResolvedMedication, terms: CodeSets) ->
 def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:
     """Every name the medication carries, most telling first: text, coding displays, the Medication's ingredient
     names (a `filler`'s left out), the reference's display, and the name of any RxNorm opioid ingredient code, or of
-    codes PainPlan names itself when they are all the codes there are (`names_alone`: benzodiazepine and naloxone
-    codes EHRs send with no name)."""
+    codes PainPlan names itself when they are all the codes there are (`names_alone`: opioid, benzodiazepine and
+    naloxone codes EHRs send with no name)."""
     names: list[str] = []
     concept = medication.concept
     if concept is not None:
