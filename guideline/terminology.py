@@ -1077,7 +1077,7 @@ class Terminology:
                     return name
             # An opioid, benzodiazepine or naloxone sent by codes no value set names (an ingredient's): called what
             # recognition read it as, never "unnamed medication" on the card that counts it.
-            named = coded_name(concept)
+            named = coded_name(medication)
             if named:
                 return named
         if medication.reference_display:

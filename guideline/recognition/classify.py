@@ -12,14 +12,14 @@ from guideline import mme_factors as mf
 from guideline.fhirdata import NDC, RXNORM
 from guideline.memo import MISSING, IdentityMemo
 from guideline.recognition.code_sets import CodeSets, DrugRow
-from guideline.recognition.coded_names import names_alone
+from guideline.recognition.coded_names import name_left_out, names_alone
 from guideline.recognition.cut_names import NotedName
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with, sold_with, supplements
 from guideline.recognition.names import NamedStrength, NameReading, form_of, read_name
-from guideline.recognition.strengths import filler, listed_opioid, listed_strengths_known, medication_listed
+from guideline.recognition.strengths import listed_strengths_known, medication_listed
 from guideline.recognition.table_brands import table_brand
-from guideline.record import MedicationIngredient, ResolvedMedication, may_read_medication
+from guideline.record import ResolvedMedication, may_read_medication
 from guideline.set_names import (
     BENZO,
     BUPRENORPHINE,
@@ -535,8 +535,8 @@ def _opioid_ingredient_codes(medication: ResolvedMedication, terms: CodeSets) ->
 def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:
     """Every name the medication carries, most telling first: text, coding displays, the Medication's ingredient
     names (a `filler`'s left out), the reference's display, and the name of any RxNorm opioid ingredient code, or of
-    codes PainPlan names itself when they are all the codes there are (`names_alone`: opioid, benzodiazepine and
-    naloxone codes EHRs send with no name)."""
+    codes PainPlan names itself when they are all the codes there are, its ingredient list's too (`names_alone`:
+    opioid, benzodiazepine and naloxone codes EHRs send with no name)."""
     names: list[str] = []
     concept = medication.concept
     if concept is not None:
@@ -546,11 +546,11 @@ def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:
         names.extend(
             mf.INGREDIENT_NAMES[c.code] for c in concept.codings if c.system == RXNORM and c.code in mf.INGREDIENT_NAMES
         )
-        names.extend(names_alone(concept))
+    names.extend(names_alone(medication))
     resource = medication.resource
     if resource is not None:
         for item in resource.ingredients:
-            if item.item is None or _filler(item):
+            if item.item is None or name_left_out(item):
                 continue
             shown = item.item.display()
             if shown:
@@ -562,13 +562,6 @@ def medication_names(medication: ResolvedMedication) -> tuple[str, ...]:
     if medication.reference_display:
         names.append(medication.reference_display)
     return tuple(dict.fromkeys(n.strip() for n in names if n and n.strip()))
-
-
-def _filler(item: MedicationIngredient) -> bool:
-    """Whether the list leaves the item out (`strengths.filler`), so its name is not read: an inactive naloxone (an
-    abuse deterrent) read as the product's name made an opioid naloxone on hand. No site aliases are read here: an
-    inactive item only an alias makes an opioid has no opioid name to read."""
-    return not item.active and filler(item, listed_opioid(item, {})[0])
 
 
 def _score(reading: NameReading) -> tuple[int, int, int, int]:

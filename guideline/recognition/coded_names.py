@@ -12,8 +12,10 @@ from pathlib import Path
 from types import MappingProxyType
 
 from guideline import mme_factors as mf
-from guideline.fhirdata import RXNORM, Concept
+from guideline.fhirdata import RXNORM, Coding
 from guideline.recognition.names import read_name
+from guideline.recognition.strengths import filler, listed_opioid
+from guideline.record import MedicationIngredient, ResolvedMedication
 
 NAMED_CODES_FILE = Path(__file__).resolve().parent.parent / "data" / "named-codes.csv"
 # What a row may name: one of these, never beside an opioid (the naloxone of buprenorphine/naloxone or
@@ -61,27 +63,55 @@ def _every_coded_name() -> Mapping[str, CodedName]:
     return MappingProxyType({**opioids, **coded_names()})
 
 
-def names_alone(concept: Concept | None) -> tuple[str, ...]:
-    """The names of a medication's codes when every one is an RxNorm code PainPlan names and all name one class;
-    else none. A code beside another drug's code is left to that code and the names: naloxone's ingredient code
-    listed with buprenorphine's (or oxycodone's) is the abuse deterrent of that product, never naloxone at home; and
-    beside an NDC or an EHR's own code it may be that product's ingredient, which cannot be told."""
-    return tuple(item.name for item in _named_alone(concept))
+def names_alone(medication: ResolvedMedication) -> tuple[str, ...]:
+    """The names of a medication's codes, its own or else its Medication's ingredients' (`codes_read`), when every one
+    is an RxNorm code PainPlan names and all name one class; else none. A code beside another drug's code is left to
+    that code and the names: naloxone's ingredient code listed with buprenorphine's (or oxycodone's) is the abuse
+    deterrent of that product, never naloxone at home; and beside an NDC or an EHR's own code it may be that
+    product's ingredient, which cannot be told."""
+    return tuple(item.name for item in _named_alone(medication))
 
 
-def coded_name(concept: Concept | None) -> str | None:
+def coded_name(medication: ResolvedMedication) -> str | None:
     """What to call a medication `names_alone` names: a product's name when one is among its codes, else every
     ingredient's ("oxycodone / codeine"); None when the rule names none."""
-    named = _named_alone(concept)
+    named = _named_alone(medication)
     product = next((item.name for item in named if item.level == "product"), None)
     return product or " / ".join(item.name for item in named) or None
 
 
-def _named_alone(concept: Concept | None) -> tuple[CodedName, ...]:
-    codings = [c for c in concept.codings if c.code] if concept is not None else []
+def codes_read(medication: ResolvedMedication) -> tuple[Coding | None, ...]:
+    """The codes the rule reads: the medication's own; with none and no name (text, the reference's display), each
+    code of its Medication's ingredient list (a `name_left_out` item left out, and None for an item named with no
+    code, which is left to its name). A Medication coded or named itself is known by that: its list only says what
+    is in it, perhaps in part (a buprenorphine/naloxone film listing only naloxone's code)."""
+    concept = medication.concept
+    own = tuple(c for c in concept.codings if c.code) if concept is not None else ()
+    resource = medication.resource
+    named = (concept is not None and concept.text) or medication.reference_display
+    if own or named or resource is None:
+        return own
+    read: list[Coding | None] = []
+    for item in resource.ingredients:
+        if item.item is None or name_left_out(item):
+            continue
+        coded = [c for c in item.item.codings if c.code]
+        read.extend(coded or ([None] if item.item.display() else []))
+    return tuple(read)
+
+
+def name_left_out(item: MedicationIngredient) -> bool:
+    """Whether the list leaves the item out (`strengths.filler`), so its name is not read: an inactive naloxone (an
+    abuse deterrent) read as the product's name made an opioid naloxone on hand. No site aliases are read here: an
+    inactive item only an alias makes an opioid has no opioid name to read."""
+    return not item.active and filler(item, listed_opioid(item, {})[0])
+
+
+def _named_alone(medication: ResolvedMedication) -> tuple[CodedName, ...]:
+    codes = codes_read(medication)
     table = _every_coded_name()
-    found = [table.get(c.code or "") if c.system == RXNORM else None for c in codings]
+    found = [table.get(c.code or "") if c is not None and c.system == RXNORM else None for c in codes]
     named = tuple({item.name: item for item in found if item is not None}.values())
-    if not codings or None in found or len({item.kind for item in named}) != 1:
+    if not codes or None in found or len({item.kind for item in named}) != 1:
         return ()
     return named
