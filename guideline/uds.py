@@ -32,7 +32,13 @@ from guideline.specimen_validity import NO_VERDICTS, POSITIVES_STAND, SpecimenVe
 from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
-from guideline.uds_names import substances_in_words, substances_named, substances_of_panel_item
+from guideline.uds_names import (
+    substances_in_words,
+    substances_named,
+    substances_of_panel_item,
+    with_class_members,
+    words_after_substances,
+)
 from guideline.words import and_list
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
@@ -595,33 +601,122 @@ def _as_concluded_by(observation: Observation, value: Value, report: DiagnosticR
 # Where a conclusion's words pass from one drug's result to another's: "Positive for fentanyl. Negative for
 # oxycodone.", "Positive for oxycodone, negative for fentanyl", "Positive for oxycodone but not fentanyl".
 _CLAUSES = re.compile(r"[.;,\n]|\b(?:and|but|however|while)\b", re.IGNORECASE)
+# "All negative except oxycodone": what follows says the opposite of what came before.
+_EXCEPT = re.compile(r"\bexcept(?:\s+for)?\b", re.IGNORECASE)
+# Words that say nothing was found of any drug tested, though they begin with no finding: "All drugs negative",
+# "All other drugs negative", "No drugs detected", "No drugs of abuse detected".
+_NOTHING_FOUND = re.compile(
+    r"^\s*(?:all\b[\w\s]*?\b(?:negative|not\s+detected)|no\s+(?:drugs?|substances?|analytes?)\b[\w\s]*?\bdetected)\b",
+    re.IGNORECASE,
+)
 
 
-def _said_found(report: DiagnosticReport, terms: Terminology) -> frozenset[str]:
-    """The substances (`UdsSubstance.name`) a report's conclusion says were found, clause by clause: a clause read
-    positive as a result's value is (`value_from_text`: "Positive for oxycodone", "Detected: oxycodone", "OXYCODONE:
-    POSITIVE"), and a clause that says neither after it (", oxymorphone"). Read only to tell a result of the same
-    report it contradicts (`report_contradictions`), never as a result per substance; a clause that begins another
-    way ("Oxycodone detected", "All negative except oxycodone") says nothing here."""
+# A clause that begins by denying what it names: "No oxycodone detected".
+_DENIED_FIRST = re.compile(r"^\s*(?:no|not|non|neither)\b", re.IGNORECASE)
+_OPPOSITE: dict[Value | None, Value] = {"positive": "negative", "negative": "positive"}
+
+
+def _clause_said(clause: str) -> Value | None:
+    """What one clause of a conclusion says was found: read as a result's value is (`value_from_text`: "Positive for
+    oxycodone", "OXYCODONE: POSITIVE"), else of every drug ("All drugs negative"), else after the drugs it names
+    ("Oxycodone detected", "Opiates presumptive positive", "Fentanyl not detected", "No oxycodone detected")."""
+    said = value_from_text(clause)
+    if said is None and _NOTHING_FOUND.match(clause):
+        return "negative"
+    if said is None and (after := words_after_substances(clause)):
+        said = value_from_text(after)
+        return "negative" if said == "positive" and _DENIED_FIRST.match(clause) else said
+    return said
+
+
+def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
+    """Each reading of a conclusion's words with the drugs (row keys) it is said of, clause by clause
+    (`_clause_said`). A clause that says nothing takes the reading before it (", oxymorphone"), one after "except" the
+    opposite, and drugs named bare before any reading the next ("Oxycodone, oxymorphone detected"). A reading naming
+    no drug is given (with none) only where nothing was read before it ("Positive", "Negative, dilute specimen") or
+    when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive, confirmation negative" says
+    nothing of other drugs."""
+    said: Value | None = None
+    waiting: tuple[str, ...] = ()
+    for part, words_of_part in enumerate(_EXCEPT.split(words)):
+        if part:
+            said = _OPPOSITE.get(said)
+        for clause in _CLAUSES.split(words_of_part):
+            before, own = said, _clause_said(clause)
+            said = own or said
+            named = substances_in_words(clause)
+            if said is None:
+                waiting += named if named and not words_after_substances(clause) else ()
+            elif named or waiting:
+                yield said, (*waiting, *named)
+                waiting = ()
+            elif own is not None and (before is None or _NOTHING_FOUND.match(clause)):
+                yield own, ()
+
+
+@dataclass(frozen=True)
+class _Claims:
+    """What a report's conclusion says was found and not, drug by drug (`UdsSubstance.name`), read only to tell the
+    results it links that it contradicts (`report_contradictions`), never as a result per substance."""
+
+    found: frozenset[str]  # the drugs it says were found ("Positive for oxycodone", "Oxycodone detected")
+    denied: frozenset[str]  # the drugs it says were not ("Negative for fentanyl")
+    # The drugs a drug or class it says was found stands for ("opiates": morphine, codeine, ...), itself included.
+    covered: frozenset[str]
+    found_unnamed: bool  # it begins by saying something was found, naming nothing ("Positive")
+    nothing_found: bool  # it says nothing was found ("Negative", "All drugs negative", "All negative except ...")
+
+    def says_found(self, substance: str, any_positive: bool) -> bool:
+        """Whether it says `substance` was found: by name, or by a bare "Positive" beside linked results none of which
+        reads positive (one that does is what it concludes)."""
+        return substance in self.found or (self.found_unnamed and not self.found and not any_positive)
+
+    def says_not_found(self, substance: str) -> bool:
+        """Whether it says `substance` was not found: by name, or as all but what it says was found."""
+        if substance in self.covered:
+            return False
+        return substance in self.denied or self.nothing_found
+
+
+def _conclusion_claims(report: DiagnosticReport, terms: Terminology) -> _Claims | None:
+    """What a report's conclusion says was found and not (`_Claims`), by its readings (`_clause_readings`); None when
+    it says nothing of what was found."""
     found: set[str] = set()
+    denied: set[str] = set()
+    found_unnamed = nothing_found = False
     for words in report_words(report):
-        said: Value | None = None
-        for clause in _CLAUSES.split(words):
-            said = value_from_text(clause) or said
-            if said == "positive":
-                found.update(substances_in_words(clause))
-    return frozenset(s.name for s in terms.substances_keyed(found)) if found else frozenset()
+        for said, named in _clause_readings(words):
+            if named:
+                (found if said == "positive" else denied).update(named)
+            else:
+                found_unnamed |= said == "positive"
+                nothing_found |= said == "negative"
+    if not (found or denied or found_unnamed or nothing_found):
+        return None
+    return _Claims(
+        _names_of(found, terms),
+        _names_of(denied - found, terms),
+        _names_of(with_class_members(found), terms),
+        found_unnamed,
+        nothing_found,
+    )
+
+
+def _names_of(keys: Iterable[str], terms: Terminology) -> frozenset[str]:
+    """The substances (`UdsSubstance.name`) of these row keys."""
+    return frozenset(s.name for s in terms.substances_keyed(keys)) if keys else frozenset()
 
 
 @dataclass(frozen=True)
 class Contradiction:
     """A drug a report's conclusion says was found while the results it links for that drug read it negative and
-    none positive: the lab's report contradicts itself. A screen under its cut-off beside a confirmation that found
-    the drug is none: the lab says one thing."""
+    none positive, or says was not found while they read it positive and none negative: the lab's report contradicts
+    itself. A screen under its cut-off beside a confirmation that found the drug is none: the lab says one thing."""
 
     substance: str
-    said: tuple[str, ...]  # what its negative results say, as written ("Negative", "Not detected"), each once
-    results: int  # how many of its results read negative
+    said: tuple[str, ...]  # what its results say, as written ("Negative", "Not detected"), each once
+    results: int  # how many of its results read so
+    value: Value = "negative"  # how they read: "negative" (the conclusion says found) or "positive" (says not)
 
     @property
     def label(self) -> str:
@@ -636,35 +731,48 @@ def report_contradictions(
     verdicts: SpecimenVerdicts | None = None,
 ) -> dict[int, tuple[Contradiction, ...]]:
     """The drugs each report that stands for the results it links (`linked_conclusions`) contradicts, by its id:
-    its conclusion says a drug was found (`_said_found`) and the results it links for that drug read negative, none
-    positive, each read as the cards read it (its specimen's validity results too: `verdicts`, the record's, read
-    here when not given). Most records have no conclusion naming a drug found, and nothing is read for them."""
-    claims = {id(r): found for reports in concluded.values() for r in reports if (found := _said_found(r, terms))}
+    its conclusion says a drug was found (`_Claims.says_found`) and the results it links for that drug read negative,
+    none positive; or says it was not (`_Claims.says_not_found`) and they read positive, none negative. Each is read
+    as the cards read it (its specimen's validity results too: `verdicts`, the record's, read here when not given).
+    Most records have no conclusion saying what was found, and nothing is read for them."""
+    claims = {id(r): says for reports in concluded.values() for r in reports if (says := _conclusion_claims(r, terms))}
     if not claims:
         return {}
+    claimed = {ref for ref, reports in concluded.items() if any(id(r) in claims for r in reports)}
+    linked = [o for o in observations if o.located in claimed]
     if verdicts is None:
         verdicts = specimen_verdicts_of(observations)
     read: dict[tuple[int, str], list[tuple[Value, str]]] = {}
-    for observation, test in _results_and_items(observations, terms, True):
+    positive: set[int] = set()  # the reports any of whose linked results reads positive
+    for observation, test in _results_and_items(linked, terms, True):
         claiming = [r for r in concluded.get(observation.located or "", ()) if id(r) in claims]
-        if not claiming:
-            continue
         if verdicts is not NO_VERDICTS:
             observation = _with_specimen_verdicts(observation, verdicts)
         value = result_value(observation)
         said = next(iter(observation.value_words), value)
         for report in claiming:
+            if value == "positive":
+                positive.add(id(report))
             for substance in test.substances:
-                if substance.name in claims[id(report)]:
-                    read.setdefault((id(report), substance.name), []).append((value, said))
+                read.setdefault((id(report), substance.name), []).append((value, said))
     found: dict[int, list[Contradiction]] = {}
-    for (report, substance), values in read.items():
-        negatives = [said for value, said in values if value == "negative"]
-        if negatives and not any(value == "positive" for value, _ in values):
-            found.setdefault(report, []).append(
-                Contradiction(substance, tuple(dict.fromkeys(negatives)), len(negatives))
-            )
-    return {report: tuple(each) for report, each in found.items()}
+    for (report_id, name), values in read.items():
+        if contradiction := _contradiction(claims[report_id], name, values, report_id in positive):
+            found.setdefault(report_id, []).append(contradiction)
+    return {report_id: tuple(each) for report_id, each in found.items()}
+
+
+def _contradiction(
+    claims: _Claims, substance: str, values: Sequence[tuple[Value, str]], any_positive: bool
+) -> Contradiction | None:
+    """The contradiction of a drug's linked results (each read, and as written) by what the conclusion says of it."""
+    negatives = [said for value, said in values if value == "negative"]
+    positives = [said for value, said in values if value == "positive"]
+    if negatives and not positives and claims.says_found(substance, any_positive):
+        return Contradiction(substance, tuple(dict.fromkeys(negatives)), len(negatives))
+    if positives and not negatives and claims.says_not_found(substance):
+        return Contradiction(substance, tuple(dict.fromkeys(positives)), len(positives), "positive")
+    return None
 
 
 def _contradicts(
@@ -674,20 +782,52 @@ def _contradicts(
     if not contradictions:
         return False
     tested = {substance.name for substance in test.substances}
-    return any(c.substance in tested for report in reports for c in contradictions.get(id(report), ()))
+    return any(
+        c.substance in tested and c.value == "negative"
+        for report in reports
+        for c in contradictions.get(id(report), ())
+    )
+
+
+def _denied_by(
+    reports: Sequence[DiagnosticReport], test: _Test, contradictions: Mapping[int, Sequence[Contradiction]]
+) -> str | None:
+    """The conclusion of a report of a positive result that says a drug it tests for was not found, as written."""
+    tested = {substance.name for substance in test.substances}
+    for report in reports:
+        if any(c.substance in tested and c.value == "positive" for c in contradictions.get(id(report), ())):
+            return _conclusion_words(report)
+    return None
 
 
 def _quoted(words: str | None) -> str:
     return f'"{words}"'
 
 
+# How a contradicted result was read, by its reading: a negative the conclusion says was found is left unread (no
+# unexpected negative on the lab's own doubt); a positive it says was not found is kept (a drug found in the cup was
+# in it: a summary line cannot explain it away).
+_READ_AS = {
+    "negative": ("that negative was not judged", "those negatives were not judged"),
+    "positive": (
+        "that positive was kept, as a drug found in the sample was in it",
+        "those positives were kept, as a drug found in the sample was in it",
+    ),
+}
+
+
 def _contradiction_words(report: DiagnosticReport, found: Sequence[Contradiction]) -> str:
     """What a report that contradicts itself says, in plain words: its conclusion, then what its results of each
     drug say, and how they were read."""
-    parts = [f"its {c.label} result says {', '.join(map(_quoted, c.said))}" for c in found]
-    which = "that negative was" if sum(c.results for c in found) == 1 else "those negatives were"
+    ordered = sorted(found, key=lambda c: c.value == "positive")  # the negatives first, as `_READ_AS` reads them
+    parts = [f"its {c.label} result says {', '.join(map(_quoted, c.said))}" for c in ordered]
+    read = [
+        _READ_AS[value][sum(c.results for c in each) > 1]
+        for value in _READ_AS
+        if (each := [c for c in ordered if c.value == value])
+    ]
     said = _conclusion_words(report)
-    return f'its conclusion says "{said}" but {and_list(parts)}; read the more cautious way: {which} not judged'
+    return f'its conclusion says "{said}" but {and_list(parts)}; read the more cautious way: {and_list(read)}'
 
 
 # An amount written as text beyond what the lab measures: "<50 ng/mL" (below it: not detected), ">1000" (above it).
@@ -834,6 +974,9 @@ class UdsResult:
     # A negative a lab report's conclusion says was found ("Positive for oxycodone" beside its "Negative"), left
     # unread (`_as_concluded`): named with the report's words that disagree, not again as a result not read.
     contradicted: bool = False
+    # A positive its lab report's conclusion says was not found ("Negative" beside its fentanyl "Positive"): that
+    # conclusion as written. The positive is kept (a drug found in the cup was in it); its card line says so.
+    denied: str | None = None
 
     @property
     def preliminary(self) -> bool:
@@ -851,6 +994,7 @@ def uds_result(
     left_out: str | None = None,
     read_by_conclusion: bool = False,
     contradicted: bool = False,
+    denied: str | None = None,
 ) -> UdsResult:
     """The result with its date as written, its unexpected substances and why any went unjudged."""
     partial = observation.dated_partial
@@ -875,6 +1019,7 @@ def uds_result(
         unsettled,
         read_by_conclusion,
         contradicted,
+        denied,
     )
 
 
@@ -1622,6 +1767,7 @@ def uds_results(
                 value = readings[reading] = result_value(observation)
         linking = concluded.get(observation.located or "") if concluded else None
         read_positive = contradicted = False
+        denied = None
         if linking:
             contradicted = value == "negative" and _contradicts(linking, test, contradictions)
             read = _as_concluded(observation, value, linking, contradicted)
@@ -1629,6 +1775,8 @@ def uds_results(
                 withdrawn.append(observation)  # "Specimen rejected": as a result whose own value says so
                 continue
             observation, value, read_positive = read
+            if value == "positive" and contradictions:
+                denied = _denied_by(linking, test, contradictions)
         if value == "none" and _lab_did_not_test(observation, value):  # most results have a reading: no call
             # Not judged, but it withdraws what was sent before for that sample (_standing): a positive corrected to
             # "Specimen rejected: mislabeled" is no longer the lab's result.
@@ -1658,6 +1806,7 @@ def uds_results(
                 test.left_out,
                 read_positive,
                 contradicted,
+                denied,
             )
         )
     return _newest_first(_judged_either_way(_standing(results, withdrawn), history))
@@ -1693,6 +1842,7 @@ def _either_way(result: UdsResult, positives: Mapping[str, str], history: Prescr
         result.left_out,
         result.read_by_conclusion,
         result.contradicted,
+        result.denied,
     )
 
 

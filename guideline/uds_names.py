@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from guideline.fhirdata import LOINC, Concept
 
@@ -54,6 +55,15 @@ SUBSTANCE_WORDS: dict[str, str] = {
 _SUBSTANCE_PATTERNS = {name: re.compile(rf"(?<![\w-])(?:{words})(?![\w-])") for name, words in SUBSTANCE_WORDS.items()}
 # A name for two drugs tested together ("Oxycodone/Oxymorphone") is that test's row, not each drug's.
 _COMBINED = {"oxycodone+oxymorphone": ("oxycodone", "oxymorphone")}
+# The drugs (row keys) a class word of `SUBSTANCE_WORDS` stands for in a lab's words, as its immunoassay reads them
+# (guideline 10.4: hydrocodone and hydromorphone show up on opiate screens; oxycodone, fentanyl and methadone do
+# not): "All negative except opiates" says nothing against a morphine confirmation that found it.
+CLASS_MEMBERS: dict[str, tuple[str, ...]] = {
+    "opiate": ("morphine", "codeine", "hydrocodone", "hydromorphone", "heroin"),
+    "benzodiazepine": ("alprazolam", "clonazepam", "diazepam", "nordiazepam", "oxazepam", "temazepam", "lorazepam"),
+}
+# What may stand between a drug's name and what a lab says of it: "Oxycodone - positive", "Opiates = POS".
+_BETWEEN = re.compile(r"^(?:[\s:=/&+\-–]|\b(?:was|were|is|are)\b)+")
 
 
 def substances_named(code: Concept | None) -> tuple[str, ...] | None:
@@ -85,6 +95,19 @@ def substances_in_words(words: str) -> tuple[str, ...]:
     """The substances (their row keys) words name, as a result's name is read: a lab report's conclusion
     ("Positive for oxycodone") read only to tell a result of the same report it contradicts (`guideline.uds`)."""
     return _substances_in(words.lower())
+
+
+def with_class_members(keys: Iterable[str]) -> frozenset[str]:
+    """The row keys, with the drugs each class among them stands for (`CLASS_MEMBERS`)."""
+    return frozenset(key for found in keys for key in (found, *CLASS_MEMBERS.get(found, ())))
+
+
+def words_after_substances(words: str) -> str | None:
+    """What words say after the last substance they name ("Oxycodone detected": "detected"), as a lab writes a
+    finding after the drug; None when they name none."""
+    lowered = words.lower()
+    ends = [found.end() for pattern in _SUBSTANCE_PATTERNS.values() for found in pattern.finditer(lowered)]
+    return _BETWEEN.sub("", lowered[max(ends) :]) if ends else None
 
 
 def _names(code: Concept) -> str:

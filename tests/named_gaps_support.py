@@ -189,8 +189,9 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
 
 def _reports_that_disagree(n: int) -> list[dict[str, Any]]:
     """An oxycodone screen reading "Positive" and two final reports of it issued together (the lab's and an HIE's
-    copy), one concluding "Positive for oxycodone" and the other "Negative": the result is read as it says, and the
-    reports named as the lab's words that disagree."""
+    copy), one concluding "Positive for oxycodone" and the other "Positive for oxycodone, dilute specimen": the
+    result is read as it says, and the reports named once as the lab's words that disagree (a report concluding
+    "Negative" would contradict the positive too, and be named a second time: tests/test_report_contradictions.py)."""
     when = days_ago(60 + n)
     screen = observation(OXYCODONE_SCREEN, when=f"{when}T09:14:00-04:00", value_string="Positive")
     screen["id"] = f"obs-disagreed-{n}"
@@ -207,7 +208,7 @@ def _reports_that_disagree(n: int) -> list[dict[str, Any]]:
             "result": [{"reference": f"Observation/{screen['id']}"}],
             "conclusion": conclusion,
         }
-        for copy, conclusion in enumerate(("Positive for oxycodone", "Negative"))
+        for copy, conclusion in enumerate(("Positive for oxycodone", "Positive for oxycodone, dilute specimen"))
     ] + [screen]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from builders import NOW, SNOMED, card, days_ago, observation, run
+from builders import NOW, SNOMED, card, days_ago, med_request, observation, run
 from test_diagnostic_reports import (
     FENTANYL_SCREEN,
     OXYCODONE_SCREEN,
@@ -155,3 +155,204 @@ def test_the_population_review_counts_a_contradicted_report_as_the_years_test(tm
 
     pair = linked_report("referenced", "Positive for oxycodone", "Negative", day="2026-01-05")
     assert annual_monitoring(tmp_path, "p9", *pair) == ("true", "true")
+
+
+# -- conclusions said other ways ---------------------------------------------------------------------------------
+
+OPIATE_SCREEN = "19295-5"  # Opiates [Presence] in Urine by Screen method
+BENZODIAZEPINE_SCREEN = "14316-4"  # Benzodiazepines [Presence] in Urine by Screen method
+MORPHINE_ER = "891888"  # morphine sulfate 30 MG Extended Release Oral Tablet
+ITSELF = "read the more cautious way: that negative was not judged"
+KEPT = "read the more cautious way: that positive was kept, as a drug found in the sample was in it"
+
+
+def referenced_report(conclusion: str, *results: tuple[str, str]) -> list[dict[str, Any]]:
+    """Quest and Labcorp: a result of its own per (LOINC, value), taken 30 days ago, and the report concluding
+    `conclusion` that references them."""
+    when = f"{days_ago(30)}T09:14:00-04:00"
+    sent = [observation(code, when=when, value_string=value) for code, value in results]
+    linking = report(when=days_ago(30), conclusion=conclusion, id="rep-w")
+    linking["result"] = [{"reference": f"Observation/{o['id']}"} for o in sent]
+    return [*sent, linking]
+
+
+@LINKED
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "Oxycodone detected",
+        "Oxycodone POSITIVE",
+        "oxycodone - positive",
+        "Positive: oxycodone, fentanyl",
+        "All negative except oxycodone positive",
+        "Negative except oxycodone",
+        "Fentanyl not detected; oxycodone detected",
+        "Oxycodone, oxymorphone detected",
+    ],
+)
+def test_a_conclusion_naming_the_drug_before_its_finding_contradicts_its_negative(shape: str, conclusion: str) -> None:
+    # Before: only a clause beginning with its finding was read ("Positive for oxycodone"); a lab writing the drug
+    # first ("Oxycodone detected"), or all negative but one, left "negative for oxycodone although prescribed".
+    contradicted = linked_report(shape, conclusion, "Negative")
+    assert card(sign(*contradicted), unexpected_uds_result.CHECK_ID) is None
+    assert card(sign(*contradicted), urine_drug_test.CHECK_ID) is None
+    assert disagreements(*contradicted) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "Negative"; '
+        f"{ITSELF})",
+    )
+    assert unread_uds(*contradicted) == ()
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    ["Oxycodone not detected", "No oxycodone detected", "Oxycodone was not detected", "All negative except fentanyl"],
+)
+def test_a_conclusion_naming_the_drug_before_saying_it_was_not_found_is_no_contradiction(conclusion: str) -> None:
+    sent = linked_report("referenced", conclusion, "Negative")
+    assert disagreements(*sent) == ()
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "screen", "label"),
+    [
+        ("Presumptive positive for opiates", OPIATE_SCREEN, "opiates"),
+        ("Opiates presumptive positive", OPIATE_SCREEN, "opiates"),
+        ("Presumptive positive for benzodiazepines", BENZODIAZEPINE_SCREEN, "benzodiazepines"),
+    ],
+)
+def test_a_conclusion_naming_a_class_found_contradicts_the_class_screens_negative(
+    conclusion: str, screen: str, label: str
+) -> None:
+    # A class word names the class's own screen, as a result's name is read (uds_names.SUBSTANCE_WORDS).
+    sent = referenced_report(conclusion, (screen, "Negative"))
+    assert disagreements(*sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its {label} result says "Negative"; '
+        f"{ITSELF})",
+    )
+    # a patient on morphine is not told the lab found no opiates: the lab says it found them
+    morphine = med_request(MORPHINE_ER, authored=days_ago(200), supply_days=30, refills=11)
+    assert card(run("patient-view", resources=[morphine, *sent]), unexpected_uds_result.CHECK_ID) is None
+    assert unread_uds(*sent) == ()
+
+
+def test_a_class_found_is_no_contradiction_of_a_drug_it_does_not_name() -> None:
+    # Oxycodone is no opiate to an opiate immunoassay: "Presumptive positive for opiates" says nothing of it.
+    sent = referenced_report(
+        "Presumptive positive for opiates", (OPIATE_SCREEN, "Positive"), (OXYCODONE_SCREEN, "Negative")
+    )
+    assert disagreements(*sent) == ()
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
+
+
+@LINKED
+@pytest.mark.parametrize("conclusion", ["Positive", "POSITIVE - see confirmation", "Presumptive positive"])
+def test_a_plain_positive_beside_results_all_negative_contradicts_them(shape: str, conclusion: str) -> None:
+    # The report says something was found and every result it links reads negative: before, the negatives were read
+    # in silence and the patient prescribed oxycodone got "negative for oxycodone although prescribed".
+    contradicted = linked_report(shape, conclusion, "Negative")
+    assert card(sign(*contradicted), unexpected_uds_result.CHECK_ID) is None
+    assert card(sign(*contradicted), urine_drug_test.CHECK_ID) is None  # the test was done
+    assert disagreements(*contradicted) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "Negative"; '
+        f"{ITSELF})",
+    )
+    assert unread_uds(*contradicted) == ()
+
+
+def test_a_plain_positive_names_each_negative_it_contradicts() -> None:
+    sent = referenced_report("Positive", (OXYCODONE_SCREEN, "Negative"), (FENTANYL_SCREEN, "Not detected"))
+    assert disagreements(*sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "Positive" but its oxycodone result says "Negative" and its '
+        'fentanyl result says "Not detected"; read the more cautious way: those negatives were not judged)',
+    )
+
+
+def test_a_plain_positive_beside_a_positive_result_is_no_contradiction() -> None:
+    # The positive it links is what it concludes; the oxycodone negative stands, and is unexpected.
+    sent = referenced_report("Positive", (OXYCODONE_SCREEN, "Negative"), (FENTANYL_SCREEN, "Positive"))
+    assert disagreements(*sent) == ()
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
+
+
+@LINKED
+@pytest.mark.parametrize(
+    "conclusion", ["Negative", "All drugs negative", "No drugs detected", "Negative for all drugs tested"]
+)
+def test_a_conclusion_that_nothing_was_found_beside_a_positive_keeps_the_positive_and_says_so(
+    shape: str, conclusion: str
+) -> None:
+    # Before: the report's "Negative" went unsaid beside the fentanyl positive it links. A drug found in the cup was
+    # in it, so the positive stands (a summary line cannot explain it away), and the card's line says what the
+    # lab's own conclusion says.
+    if shape == "referenced":
+        sent = referenced_report(conclusion, (FENTANYL_SCREEN, "Positive"))
+    else:
+        sent = [report(contained_result("obs1", FENTANYL_SCREEN, "Positive"), when=days_ago(30), conclusion=conclusion)]
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"positive for fentanyl ({days_ago(30)})" in found.summary
+    assert f'the lab\'s report concludes "{conclusion}"' in found.detail
+    assert disagreements(*sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its fentanyl result says "Positive"; {KEPT})',
+    )
+
+
+def test_an_expected_positive_its_report_calls_negative_is_named_not_a_card() -> None:
+    sent = referenced_report("Negative", (OXYCODONE_SCREEN, "Positive"))
+    assert card(sign(*sent), unexpected_uds_result.CHECK_ID) is None
+    assert disagreements(*sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "Negative" but its oxycodone result says "Positive"; {KEPT})',
+    )
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "results"),
+    [
+        # Quest: a screen over its cut-off, not confirmed; the conclusion follows the confirmation
+        ("Negative", ((FENTANYL_SCREEN, "Positive"), ("11235-9", "Negative"))),
+        ("Negative for oxycodone. Fentanyl detected.", ((FENTANYL_SCREEN, "Positive"), (OXYCODONE_SCREEN, "Negative"))),
+        ("All negative except fentanyl", ((FENTANYL_SCREEN, "Positive"), (OXYCODONE_SCREEN, "Negative"))),
+        ("Negative, dilute specimen", ((OXYCODONE_SCREEN, "Negative"),)),
+        # a finding naming no drug after another reading is said of what came before, not of every drug
+        (
+            "Opiates: presumptive positive, confirmation negative",
+            ((OPIATE_SCREEN, "Positive"), (FENTANYL_SCREEN, "Positive")),
+        ),
+    ],
+    ids=["confirmation", "named", "except", "dilute", "class-then-bare"],
+)
+def test_a_conclusion_of_nothing_found_that_its_results_bear_out_is_no_contradiction(
+    conclusion: str, results: tuple[tuple[str, str], ...]
+) -> None:
+    assert disagreements(*referenced_report(conclusion, *results)) == ()
+
+
+def test_a_named_denial_contradicts_that_drugs_positive_only() -> None:
+    sent = referenced_report("Negative for fentanyl", (FENTANYL_SCREEN, "Positive"), (OXYCODONE_SCREEN, "Positive"))
+    assert disagreements(*sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "Negative for fentanyl" but its fentanyl result says '
+        f'"Positive"; {KEPT})',
+    )
+
+
+def test_a_class_excepted_from_nothing_found_covers_its_drugs() -> None:
+    # "All negative except opiates" beside a morphine confirmation that found it: the class stands for its drugs
+    # (uds_names.CLASS_MEMBERS), so the lab says one thing; a fentanyl positive beside it is contradicted.
+    morphine = observation("16196-8", when=f"{days_ago(30)}T09:14:00-04:00", value_string="Positive")
+    sent = referenced_report("All negative except opiates", (OPIATE_SCREEN, "Positive"), (FENTANYL_SCREEN, "Positive"))
+    sent[-1]["result"].append({"reference": f"Observation/{morphine['id']}"})
+    assert disagreements(morphine, *sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "All negative except opiates" but its fentanyl result says '
+        f'"Positive"; {KEPT})',
+    )
+
+
+def test_a_conclusion_read_positive_after_a_bare_beginning_contradicts_its_negatives() -> None:
+    sent = referenced_report("Dilute specimen. Negative.", (OXYCODONE_SCREEN, "Positive"))
+    assert disagreements(*sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "Dilute specimen. Negative." but its oxycodone result says '
+        f'"Positive"; {KEPT})',
+    )

@@ -313,6 +313,15 @@ def _validity_said(facts: Facts, result: UdsResult, item: SubstanceResult) -> st
     return f"; {said}" if said else ""
 
 
+def _denied_said(result: UdsResult, item: SubstanceResult) -> str:
+    """What a positive's line adds when its lab report's conclusion says nothing of it was found: the positive stands
+    (a drug found in the cup was in it), but the line says what the lab's own summary says, so the clinician reads
+    the report before the conversation (`uds._denied_by`; named too as lab words that disagree)."""
+    if item.value != "positive" or not result.denied:
+        return ""
+    return f'; the lab\'s report concludes "{result.denied}": read the report'
+
+
 def read_unfit_words(result: UdsResult) -> str | None:
     """ "its specimen's validity results read it substituted; a substituted or invalid specimen may not be the
     patient's urine", when they read for certain a verdict that leaves its positives in doubt (not "dilute":
@@ -392,7 +401,9 @@ def _card(
         (
             "**Results in the last 12 months:**\n\n" + table + older,
             "**Unexpected:**\n"
-            + bullet_list([_explanation(negatives, r, s) + _validity_said(facts, r, s) for r, s in findings]),
+            + bullet_list(
+                [_explanation(negatives, r, s) + _validity_said(facts, r, s) + _denied_said(r, s) for r, s in findings]
+            ),
             *_either_drug(results),
             "Screening immunoassays give false positives and false negatives: talk with the patient and consider "
             "confirmatory testing (for example by mass spectrometry) before making decisions.",
