@@ -15,7 +15,7 @@ import pytest
 from builders import PATIENT_ID
 from cds_support import bundle, topics
 from synthetic_export import patient
-from test_hospice_point_of_care import order_sign
+from test_hospice_point_of_care import both_faces, order_sign
 from test_payer_code_systems import BLUE_BUTTON_ICD10, carrier_claim, pain_fills, population_row
 
 from guideline import terminology as t
@@ -121,3 +121,40 @@ def test_a_claim_billing_a_cancer_code_without_its_dot_excludes_from_the_measure
     assert excluded and excluded[0].startswith("cancer"), excluded
     without = population_row(tmp_path / "none", [patient("p1"), *pain_fills("p1")], "p1")
     assert "excluded" not in json.loads(without["evidence"])
+
+
+# eCQMs code a discharge to hospice so ("Discharged to Home for Hospice Care", 2.16.840.1.113883.3.117.1.7.1.209, and
+# "... to Health Care Facility for Hospice Care", .207), and the second is in the CDC's own hospice-procedure set.
+HOSPICE_DISCHARGES = [
+    pytest.param("428361000124107", id="discharge to home for hospice care"),
+    pytest.param("428371000124100", id="discharge to healthcare facility for hospice care"),
+]
+
+
+def stay_discharged(pid: str, code: str) -> dict[str, Any]:
+    """An inpatient stay ended on 25 March 2026, its discharge disposition coded by SNOMED CT alone: in the point of
+    care's 90 days (today 2026-06-15) and in the review's history window (to 2026-03-31) alike."""
+    return {
+        "resourceType": "Encounter",
+        "id": "e-dc",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP", "display": "inpatient"},
+        "subject": {"reference": f"Patient/{pid}"},
+        "period": {"start": "2026-03-20T09:00:00-04:00", "end": "2026-03-25T11:00:00-04:00"},
+        "hospitalization": {"dischargeDisposition": {"coding": [{"system": "http://snomed.info/sct", "code": code}]}},
+    }
+
+
+@pytest.mark.parametrize("code", HOSPICE_DISCHARGES)
+def test_a_discharge_to_hospice_coded_as_ecqms_code_it_excludes_on_order_sign_and_from_the_measures(
+    tmp_path: Path, code: str
+) -> None:
+    # Before, only the CDC's hospice-disposition codes (hospice care, hospice care management) were read as a
+    # discharge to hospice, so a stay ended by a discharge to hospice read as a discharge home: every opioid card.
+    cards, _, excluded, _ = both_faces(tmp_path, lambda pid: {"encounters": bundle(stay_discharged(pid, code))})
+    assert (cards, excluded) == (set(), "hospice or palliative care (encounter)")
+
+
+def test_a_referral_to_hospice_as_a_discharge_disposition_is_no_discharge_to_hospice(tmp_path: Path) -> None:
+    # The CDC's hospice-procedure set also holds the referral; a referral is not a discharge into hospice care.
+    assert topics(order_sign(tmp_path, encounters=bundle(stay_discharged(PATIENT_ID, "306205009")))) != []
