@@ -409,6 +409,34 @@ def test_a_medigap_or_medicare_msa_plan_is_no_drug_coverage() -> None:
 @pytest.mark.parametrize(
     "plan",
     [
+        pytest.param({"type": {"text": "Medicare Supplement Plan K"}}, id="Medicare Supplement Plan K"),
+        pytest.param({"type": {"text": "AARP Medicare Supplement Plan L"}}, id="AARP Medicare Supplement Plan L"),
+        pytest.param(
+            {"class": [_class("group", "MED-SUPP", "Medicare"), _class("plan", "K", "Plan K")]},
+            id="Plan K beside a group Medicare",
+        ),
+        pytest.param({"type": {"text": "MEDICARE PLAN L"}}, id="a type's words 'MEDICARE PLAN L'"),
+        pytest.param(
+            {"payor": [{"display": "Medicare"}], "class": [_class("plan", "M", "Plan M")]},
+            id="Plan M paid by Medicare",
+        ),
+    ],
+)
+def test_medigap_plan_k_l_or_m_beside_medicare_is_no_drug_coverage(plan: dict) -> None:
+    # Medigap Plans K, L and M are sold today beside F, G and N, and pay no more for a prescription. Before, a plan
+    # letter K, L or M beside Medicare with no word of a supplement filled the gap.
+    medigap = {**coverage("m9-medigap", "m9", "2026-01-21", None), **plan}
+    outcome = evaluate("m9", [coverage("m9-med", "m9", "2025-01-01", "2026-01-20"), medigap], CONTINUOUS)
+    assert enrolment(outcome) == (20, 1, 70)
+    assert json.loads(outcome.row["evidence"])["excluded"][0].endswith(
+        "Coverage/m9-medigap not counted: Medicare supplement (Medigap) coverage from 2026-01-21 is no drug coverage; "
+        "population.enrolment = continuous allows one gap of up to 31 days, so the member is in no measure"
+    )
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
         pytest.param(
             {**_typed(coverage("m8-cov", "m8", "2026-01-21", None), "EHCPOL"), "class": [_class("plan", "Plan G")]},
             id="a health plan's 'Plan G' of no Medicare",
@@ -419,6 +447,17 @@ def test_a_medigap_or_medicare_msa_plan_is_no_drug_coverage() -> None:
                 "class": [_class("plan", "Supplemental Plan N")],
             },
             id="a health plan's 'Supplemental Plan N' of no Medicare",
+        ),
+        pytest.param(
+            {**_typed(coverage("m8-cov", "m8", "2026-01-21", None), "EHCPOL"), "class": [_class("plan", "Plan K")]},
+            id="a health plan's 'Plan K' of no Medicare",
+        ),
+        pytest.param(
+            {**coverage("m8-cov", "m8", "2026-01-21", None), "type": {"text": "Medicare Part D"}}, id="Part D"
+        ),
+        # "Plan D" beside Medicare is read as the drug benefit's Part D, never as Medigap Plan D (A to D are left out)
+        pytest.param(
+            {**coverage("m8-cov", "m8", "2026-01-21", None), "type": {"text": "Medicare Plan D"}}, id="Plan D"
         ),
         pytest.param(
             {

@@ -68,13 +68,16 @@ _MEDICARE = re.compile(r"\bmedicare\b", re.IGNORECASE)
 # A Medicare supplement (Medigap) plan pays what Parts A and B leave, a Medicare MSA plan (Advantage with a savings
 # account, never a drug benefit) the care of its deductible: neither pays for an outpatient prescription, so each
 # enrols no day, read only as it names itself and no drug benefit (`_names_drug_benefit`) or Part C or D. Medigap by
-# SOPT 523 (Medicare supplemental policy), its words, or a standard plan letter F, G or N beside Medicare (a health
-# plan's own "Plan G", or a commercial "Supplemental Plan N", is no Medigap); MSA by SOPT 123 alone.
+# SOPT 523 (Medicare supplemental policy), its words, or a standard plan letter sold today, F, G, K, L, M or N, beside
+# Medicare (a health plan's own "Plan G", or a commercial "Supplemental Plan N", is no Medigap); MSA by SOPT 123
+# alone. Plans A to D are sold too but left out of the letters: "Medicare Plan D" is as often the drug benefit's Part D
+# (and "Plan A", "Plan B" its Parts A and B) written loosely, and a Part D plan read as Medigap would drop a member
+# with a drug benefit from the measures; a Medigap Plan A to D is still read by SOPT 523 or its words.
 _MEDIGAP = _Plan("Medicare supplement (Medigap)", "drug coverage")
 _MSA = _Plan("Medicare MSA", "drug coverage")
 _SOPT_PLANS = {"523": _MEDIGAP, "123": _MSA}
 _MEDIGAP_WORDS = re.compile(r"\b(?:medigap|medicare\s+supplement(?:al)?)\b", re.IGNORECASE)
-_MEDIGAP_LETTER = re.compile(r"\bplan\s+[fgn]\b", re.IGNORECASE)
+_MEDIGAP_LETTER = re.compile(r"\bplan\s+[fgklmn]\b", re.IGNORECASE)
 # Why a Coverage of a status that enrols no one did not count, as the evidence of a gap says it.
 _STATUS_WORDS = {"cancelled": "is cancelled", "draft": "is a draft", "entered-in-error": "was entered in error"}
 
@@ -297,8 +300,8 @@ def _medicare_plan(coverage: Mapping[str, Any], codings: list[Mapping[str, Any]]
 
 
 def _supplement(sopt: set[str | None], words: list[str], medicare: bool) -> _Plan | None:
-    """A Medigap plan (SOPT 523, its words, or a plan letter F, G or N beside Medicare) or a Medicare MSA plan (SOPT
-    123) the Coverage says it is; else None."""
+    """A Medigap plan (SOPT 523, its words, or a plan letter F, G, K, L, M or N beside Medicare) or a Medicare MSA plan
+    (SOPT 123) the Coverage says it is; else None."""
     plan = next((plan for code, plan in _SOPT_PLANS.items() if code in sopt), None)
     if plan is not None or any(_MEDIGAP_WORDS.search(w) for w in words):
         return plan or _MEDIGAP
