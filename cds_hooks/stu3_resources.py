@@ -17,6 +17,11 @@ _RENAMED = {"ServiceRequest": "ProcedureRequest"}
 REQUEST_INTENT = "http://hl7.org/fhir/request-intent"
 
 
+def stu3_type(kind: str) -> str:
+    """The name STU3 gives an R4 resource type (ServiceRequest: ProcedureRequest; most keep theirs)."""
+    return _RENAMED.get(kind, kind)
+
+
 @dataclass(frozen=True, slots=True)
 class _Placement:
     """Where and how an STU3 type holds what R4 holds in `encounter`, a plain `requester` Reference and an `intent`
@@ -125,7 +130,7 @@ def as_stu3(resource: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
     written = resource.get("resourceType")
     if type(written) is not str:  # no type: as it is, for validation to refuse
         return dict(resource), None
-    kind = _RENAMED.get(written, written)
+    kind = stu3_type(written)
     stu3: dict[str, Any] = {**resource, "resourceType": kind}
     placement = _placement(kind)
     if placement.visit_as_context and "encounter" in stu3 and "context" not in stu3:

@@ -7,45 +7,35 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cds_hooks.ehr_release import R4, STU3
+from cds_hooks.stu3_resources import stu3_type
+from guideline.cards import ADDRESSING
 from guideline.config import GuidelineConfig
 
 WARM_UP_DAY = date(2026, 1, 1)
-# Resource types a card may suggest or a check may read; their R4B models load lazily (tenths of a second each).
-FHIR_MODELS = (
-    "MedicationRequest",
-    "ServiceRequest",
-    "Procedure",
-    "Observation",
-    "Condition",
-    "Encounter",
-    "Patient",
-    "MedicationDispense",
-    "Medication",
-    "CarePlan",
-    "DocumentReference",
-    "Goal",
-    "Consent",
-    "Task",
-    "CommunicationRequest",
-    "DeviceRequest",
-    "Communication",
-    "OperationOutcome",
-    "Bundle",
+# Resource types a card may suggest (guideline.cards.ADDRESSING: every type PainPlan writes, a site's template's too)
+# or a check may read; their R4B models load lazily (tenths of a second each).
+FHIR_MODELS = tuple(
+    dict.fromkeys(
+        (
+            *ADDRESSING,
+            # and the types the checks read (an Observation is also one a site's template may write)
+            "Observation",
+            "Condition",
+            "Encounter",
+            "Patient",
+            "MedicationDispense",
+            "Medication",
+            "DocumentReference",
+            "Goal",
+            "Consent",
+            "OperationOutcome",
+            "Bundle",
+        )
+    )
 )
-
-# The STU3 models an STU3 EHR's suggestions are validated with (cds_hooks.stu3_resources writes them): every type
-# PainPlan writes (guideline.cards.ADDRESSING), a site's template's too, as STU3 names it.
-STU3_SUGGESTION_MODELS = (
-    "MedicationRequest",
-    "ProcedureRequest",
-    "Procedure",
-    "CommunicationRequest",
-    "CarePlan",
-    "Task",
-    "DeviceRequest",
-    "Communication",
-    "Observation",
-)
+# The STU3 models an STU3 EHR's suggestions are validated with (cds_hooks.stu3_resources writes them): the types
+# PainPlan writes, as STU3 names them, read from the one table rather than a copy kept in step by hand.
+STU3_SUGGESTION_MODELS = tuple(dict.fromkeys(stu3_type(kind) for kind in ADDRESSING))
 # By each release PainPlan writes suggestions in (ehr_release.RELEASES: those with `models`), the types to load from
 # its models package; cds_hooks.cards loads them from the package the table names (R4: R4B).
 MODELS_BY_RELEASE = {R4: FHIR_MODELS, STU3: STU3_SUGGESTION_MODELS}

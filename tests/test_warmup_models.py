@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from cds_hooks.ehr_release import RELEASES
-from cds_hooks.stu3_resources import _RENAMED
+from cds_hooks.stu3_resources import stu3_type
 from guideline.cards import ADDRESSING
 from smart_app.warmup import FHIR_MODELS, MODELS_BY_RELEASE, STU3_SUGGESTION_MODELS
 
@@ -16,7 +16,22 @@ def test_every_type_a_suggestion_is_written_as_is_preloaded() -> None:
     # Every type PainPlan writes, a site's template's too (the warm-up reads no site's templates), in R4 and as STU3
     # names it.
     assert set(ADDRESSING) <= set(FHIR_MODELS)
-    assert {_RENAMED.get(kind, kind) for kind in ADDRESSING} <= set(STU3_SUGGESTION_MODELS)
+    assert {stu3_type(kind) for kind in ADDRESSING} <= set(STU3_SUGGESTION_MODELS)
+
+
+def test_the_stu3_models_are_the_written_types_as_stu3_names_them() -> None:
+    # Read from guideline.cards.ADDRESSING, not kept beside it: the same nine models as the hand-kept list loaded.
+    assert sorted(STU3_SUGGESTION_MODELS) == [
+        "CarePlan",
+        "Communication",
+        "CommunicationRequest",
+        "DeviceRequest",
+        "MedicationRequest",
+        "Observation",
+        "Procedure",
+        "ProcedureRequest",
+        "Task",
+    ]
 
 
 def test_the_warm_up_loads_models_for_every_release_the_table_writes_in() -> None:
