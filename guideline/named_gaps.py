@@ -826,23 +826,27 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     ),
     NamedGap(
         key="uds-report-disagreements",
-        # A lab report whose conclusion says a drug was found while its own result for that drug reads negative, or
-        # two reports of the same results that conclude differently: the results were read the more cautious way
-        # (a contradicted negative is no unexpected negative, a doubtful specimen's negative no test read), and only
-        # the report says which the lab meant. Listed among the results not read, it read as a test not read.
+        # A lab report whose conclusion says a drug was found while its own result for that drug reads negative (or
+        # calls negative a result read positive, which is kept: a drug found in the cup was in it), or two reports of
+        # the same results that conclude differently: the results were read the more cautious way (a contradicted
+        # negative is no unexpected negative, a doubtful specimen's negative no test read), and only the report says
+        # which the lab meant. Listed among the results not read, it read as a test not read.
         items=disagreeing_reports,  # each item says what each part of the report, or each report, says
         card=CardLine(
             "the lab's own words disagree about the same results, so they were read the more cautious way (a "
-            "negative the conclusion says was found is not judged as unexpected); read the report",
+            "negative the conclusion says was found is not judged as unexpected, a positive it calls negative is "
+            "kept); read the report",
             "other lab reports whose words disagree",
         ),
         page=PageSentence(
             "1 urine drug test report of the last 12 months says different things of the same results (its "
             "conclusion and its own results, or two reports' conclusions), so they were read the more cautious way "
-            "(a negative the conclusion says was found is not judged as unexpected); read the report:",
+            "(a negative the conclusion says was found is not judged as unexpected, a positive it calls negative is "
+            "kept); read the report:",
             "{count} urine drug test reports of the last 12 months say different things of the same results (their "
             "conclusions and their own results, or two reports' conclusions), so they were read the more cautious "
-            "way (a negative the conclusion says was found is not judged as unexpected); read the reports:",
+            "way (a negative the conclusion says was found is not judged as unexpected, a positive it calls negative "
+            "is kept); read the reports:",
         ),
         note="Urine drug test reports whose words disagree about the same results (read the more cautious way)",
     ),
