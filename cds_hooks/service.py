@@ -28,6 +28,7 @@ from cds_hooks.settings import CdsSettings
 from guideline import unread_data as kinds
 from guideline.cards import Card, Snooze, finding_keys
 from guideline.checks import CHECKS
+from guideline.checks.high_mme import dose_may_be_higher
 from guideline.config import CHECK_IDS
 from guideline.context import HookContext
 from guideline.engine import evaluate
@@ -204,6 +205,10 @@ def _run_hook(
                     _name_each(kind.card_named(evaluation.facts), gaps, kind.card)
                 if HOSPICE_PLACES in gaps and not unread_places_matter(evaluation.facts):
                     gaps.pop(HOSPICE_PLACES, None)
+                # Last, after what it names: what the data named above means for a dose below the threshold.
+                floor = dose_may_be_higher(evaluation.facts, {f.check_id for f in evaluation.failures})
+                if floor is not None:
+                    gaps[floor[0]] = floor[1]
                 for failure in evaluation.failures:
                     failures.append(f"{failure.check_id}:{failure.error}")
                     not_run[failure.check_id] = "an internal error stopped it"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Literal
 
@@ -24,6 +25,7 @@ from guideline.facts import Facts, named_item, order_named
 from guideline.fills import FillMme
 from guideline.later_starts import EARLY_FILLS_HEADING, NO_ORDER_FILLS_HEADING, SHOWN_WITH_DOSE, early_fills
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
+from guideline.record import MedOrder
 from guideline.renewals import RENEWAL_REASONS
 from guideline.unread_data import CURRENT_DOSE, FILLS, ORDERS, Source, Unread
 from guideline.words import and_list, capitalised
@@ -40,9 +42,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     be fully calculated. A total that misses an order not converted, or data not read, is a floor that still fires:
     it reads "at least", and data not read marks the summary and is named in the detail."""
     standing = facts.context.hook == "patient-view"
-    triggers = facts.trigger_orders
-    if not settings["include_acute"]:
-        triggers = tuple(o for o in triggers if facts.duration(o) == "subacute-chronic")
+    triggers = judged_orders(facts, settings)
     if not opioids_to_judge(facts, triggers):
         return None
 
@@ -131,6 +131,53 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
             "not_read": list(unread.kinds),  # stored with the card: issued on incomplete records
         },
         level=total,  # an override of this dose does not hide a higher one
+    )
+
+
+def judged_orders(facts: Facts, settings: CheckSettings) -> tuple[MedOrder, ...]:
+    """The new opioid orders this check judges: every trigger order, or the subacute/chronic ones alone where the site
+    leaves acute ones out (`include_acute`)."""
+    if settings["include_acute"]:
+        return facts.trigger_orders
+    return tuple(o for o in facts.trigger_orders if facts.duration(o) == "subacute-chronic")
+
+
+def judges_the_dose(facts: Facts, settings: CheckSettings) -> bool:
+    """Whether this check judges a dose on this call: it runs on the hook, the general exclusions leave it on, and
+    it has opioids to judge (the engine's gating and this check's own, read by a face that speaks for it)."""
+    if not settings.runs_on(facts.context.hook) or facts.excluded(settings):
+        return False
+    return opioids_to_judge(facts, judged_orders(facts, settings))
+
+
+def dose_may_be_higher(facts: Facts, failed: Collection[str]) -> tuple[str, str] | None:
+    """The data-incomplete card's line (what, why) for a total below the warning threshold that is only a floor:
+    below it no dose card shows, and a clinician who saw none read the dose as fine. Only where this check judges the
+    dose, and only when the card names what makes it a floor (current opioid data not read, or on patient-view the
+    current opioids whose MME could not be worked out): on order-sign this check's info card says so of an order
+    not converted itself, and the line alone would be a card of its own. `failed`: the ids of the checks that failed
+    on this call; with this one among them the checks-not-run card names it, and what stopped it (the general
+    exclusions, say) is not read again, to cost the data-incomplete card too."""
+    settings = facts.config.check(CHECK_ID)
+    if CHECK_ID in failed or not judges_the_dose(facts, settings):
+        return None
+    mme = facts.mme
+    unread = facts.not_read(*CURRENT_DOSE).any
+    if dose_indicator(mme.total, settings) is not None or not mme.is_floor(unread):
+        return None  # a dose card reads "at least" itself; a complete total below it is the dose
+    unconverted = mme.state == "partial" and bool(unconverted_to_name(facts))
+    if not (unread or unconverted):
+        return None
+    cause = {
+        (True, False): "the data above not read",
+        (False, True): "the doses above not worked out",
+        (True, True): "the data above not read or worked out",
+    }[(unread, unconverted)]
+    ordering = "" if facts.context.hook == "patient-view" else " with this order"
+    caution = f"{settings['warning_mme']} MME/day or more calls for caution"
+    return (
+        "Daily opioid dose PainPlan could read",
+        f"{format_mme(mme.total)} MME/day{ordering}; with {cause} it may be higher ({caution})",
     )
 
 
