@@ -174,3 +174,23 @@ def test_a_check_that_failed_costs_the_data_incomplete_card_nothing(tmp_path, mo
     assert "High total daily opioid dose: an internal error stopped it" in cards["checks-not-run"]["detail"]
     assert "- pharmacy dispensing records: the FHIR server answered HTTP 500\n" in cards["data-incomplete"]["detail"]
     assert LINE not in cards["data-incomplete"]["detail"]
+
+
+def test_the_plan_pages_total_and_its_note_say_at_least_when_the_fills_were_not_read(tmp_path, fills_down: FakeFhir):
+    """The medications section and the copied note said "45.0 MME/day" of a total the fills not read may raise."""
+    html = _open_plan(_app(tmp_path)).get_data(as_text=True)
+
+    assert "at least 45.0 MME/day" in html
+    assert ">45.0 MME/day<" not in html
+
+
+def test_the_plan_page_never_says_no_current_opioids_when_the_fills_were_not_read(tmp_path):
+    """A patient with no opioid order whose fills could not be read: the page said "0 MME/day (no current opioid
+    orders or fills)", an all clear on data that may hold the opioid the pharmacy filled."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fhir = FakeFhir(rsps, [patient()])
+        fhir.fail.add("MedicationDispense")
+        html = _open_plan(_app(tmp_path)).get_data(as_text=True)
+
+    assert "0 MME/day counted; some medication records could not be read (above)" in html
+    assert "no current opioid orders or fills" not in html

@@ -16,6 +16,7 @@ from guideline.orders import active_orders
 from guideline.plan.reading import dated, one_decimal, order_status
 from guideline.record import Dispense, MedOrder
 from guideline.terminology import BUPRENORPHINE, OPIOID
+from guideline.unread_data import CURRENT_DOSE
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -141,6 +142,7 @@ def _why_not_counted(result: Any, state: str) -> str | None:
 
 def _total_text(facts: Facts) -> str:
     summary = facts.mme
+    unread = facts.not_read(*CURRENT_DOSE).any
     if summary.state == "none" and _only_not_counted(summary):
         return f"0 MME/day ({_not_counted_kinds(summary)} not counted)"
     if summary.state == "none" and facts.has_current_opioid:
@@ -156,8 +158,11 @@ def _total_text(facts: Facts) -> str:
             if later == 1:
                 return "0 MME/day counted; 1 prescription that starts later could not be identified (below)"
             return f"0 MME/day counted; {later} prescriptions that start later could not be identified (below)"
+        if unread:  # never "no current opioid orders or fills" of data not read, which may hold them
+            return "0 MME/day counted; some medication records could not be read (above)"
         return "0 MME/day (no current opioid orders or fills)"
-    prefix = "at least " if summary.state == "partial" else ""
+    # A total that misses data not read is a floor as one that misses an order not converted is (`high_mme`).
+    prefix = "at least " if summary.is_floor(unread) else ""
     text = f"{prefix}{one_decimal(summary.total)} MME/day"
     if summary.from_fills:
         from_fills = sum((f.mme for f in summary.ok_fills if f.mme is not None), Decimal(0))
