@@ -37,6 +37,7 @@ from guideline.uds_names import (
     substances_named,
     substances_of_panel_item,
     with_class_members,
+    words_after_metabolites,
     words_after_substances,
 )
 from guideline.words import and_list
@@ -598,9 +599,14 @@ def _as_concluded_by(observation: Observation, value: Value, report: DiagnosticR
     return observation, "none", _reads_positive(report)
 
 
-# Where a conclusion's words pass from one drug's result to another's: "Positive for fentanyl. Negative for
-# oxycodone.", "Positive for oxycodone, negative for fentanyl", "Positive for oxycodone but not fentanyl".
-_CLAUSES = re.compile(r"[.;,\n]|\b(?:and|but|however|while)\b", re.IGNORECASE)
+# Where a conclusion's words pass from one statement to the next: "Positive for fentanyl. Negative for oxycodone.",
+# "Oxycodone detected but fentanyl not detected".
+_SENTENCES = re.compile(r"[.;\n]|\b(?:but|however|while)\b", re.IGNORECASE)
+# Within a statement, a comma ends a group of drugs joined by "and": "Positive for oxycodone and oxymorphone, fentanyl
+# not detected" says oxymorphone was found; "Negative for fentanyl, oxycodone and metabolites detected" that
+# oxycodone was.
+_GROUPS = re.compile(r",")
+_JOINED = re.compile(r"\band\b", re.IGNORECASE)
 # "All negative except oxycodone": what follows says the opposite of what came before.
 _EXCEPT = re.compile(r"\bexcept(?:\s+for)?\b", re.IGNORECASE)
 # Words that say nothing was found of any drug tested, though they begin with no finding: "All drugs negative",
@@ -623,35 +629,59 @@ def _clause_said(clause: str) -> Value | None:
     said = value_from_text(clause)
     if said is None and _NOTHING_FOUND.match(clause):
         return "negative"
-    if said is None and (after := words_after_substances(clause)):
-        said = value_from_text(after)
-        return "negative" if said == "positive" and _DENIED_FIRST.match(clause) else said
+    if said is None and (after := _said_after_names(clause)):
+        return "negative" if after == "positive" and _DENIED_FIRST.match(clause) else after
     return said
+
+
+def _said_after_names(clause: str) -> Value | None:
+    """What a clause says after the drugs it names ("Oxycodone detected") or the metabolite words it begins with
+    ("metabolites detected"): a finding written after what it is said of, which closes a list of drugs named bare
+    before it ("Oxycodone and metabolites detected")."""
+    after = words_after_substances(clause)
+    return value_from_text(words_after_metabolites(clause) if after is None else after)
 
 
 def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
     """Each reading of a conclusion's words with the drugs (row keys) it is said of, clause by clause
-    (`_clause_said`). A clause that says nothing takes the reading before it (", oxymorphone"), one after "except" the
-    opposite, and drugs named bare before any reading the next ("Oxycodone, oxymorphone detected"). A reading naming
-    no drug is given (with none) only where nothing was read before it ("Positive", "Negative, dilute specimen") or
-    when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive, confirmation negative" says
-    nothing of other drugs."""
+    (`_clause_said`), statement by statement (`_SENTENCES`). Drugs named bare (", oxymorphone") wait for a finding:
+    one written after drugs or metabolite words in their group of "and" (`_said_after_names`: "Oxycodone and
+    metabolites detected"), or, named before any reading of their statement, the statement's first ("Oxycodone,
+    oxymorphone detected"); else they take the reading before them ("Positive for oxycodone, oxymorphone"), one
+    after "except" the opposite. A reading naming no drug is given (with none) only where nothing was read before it
+    ("Positive", "Negative, dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates:
+    presumptive positive, confirmation negative" says nothing of other drugs."""
     said: Value | None = None
     waiting: tuple[str, ...] = ()
     for part, words_of_part in enumerate(_EXCEPT.split(words)):
         if part:
             said = _OPPOSITE.get(said)
-        for clause in _CLAUSES.split(words_of_part):
-            before, own = said, _clause_said(clause)
-            said = own or said
-            named = substances_in_words(clause)
-            if said is None:
-                waiting += named if named and not words_after_substances(clause) else ()
-            elif named or waiting:
-                yield said, (*waiting, *named)
+        for sentence in _SENTENCES.split(words_of_part):
+            here: Value | None = None  # the reading this statement last said, once it has said one
+            for group in _GROUPS.split(sentence):
+                for clause in _JOINED.split(group):
+                    before, own = said, _clause_said(clause)
+                    named = substances_in_words(clause)
+                    if own is None:
+                        waiting += named if said is not None or not words_after_substances(clause) else ()
+                        continue
+                    if waiting and here and _said_after_names(clause) is None:
+                        # "Positive for oxycodone and oxymorphone and negative for fentanyl": a finding written
+                        # first is said of the drugs after it, not of those listed before it
+                        yield here, waiting
+                        waiting = ()
+                    said = here = own
+                    if named or waiting:
+                        yield own, (*waiting, *named)
+                        waiting = ()
+                    elif before is None or _NOTHING_FOUND.match(clause):
+                        yield own, ()
+                if here and waiting:
+                    yield here, waiting
+                    waiting = ()
+            if said and waiting:
+                yield said, waiting
                 waiting = ()
-            elif own is not None and (before is None or _NOTHING_FOUND.match(clause)):
-                yield own, ()
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,10 @@ CLASS_MEMBERS: dict[str, tuple[str, ...]] = {
 }
 # What may stand between a drug's name and what a lab says of it: "Oxycodone - positive", "Opiates = POS".
 _BETWEEN = re.compile(r"^(?:[\s:=/&+\-–]|\b(?:was|were|is|are)\b)+")
+# Words a clause begins with for what a drug named before it breaks down to ("Oxycodone and metabolites detected",
+# "Hydrocodone and its metabolite hydromorphone present"): they name no drug of their own, and what the lab says
+# after them is said of the drugs named before.
+_METABOLITES = re.compile(r"^\s*(?:(?:its|their)\s+)?metabolites?(?:\s*\(s\))?(?![\w-])")
 
 
 def substances_named(code: Concept | None) -> tuple[str, ...] | None:
@@ -108,6 +112,14 @@ def words_after_substances(words: str) -> str | None:
     lowered = words.lower()
     ends = [found.end() for pattern in _SUBSTANCE_PATTERNS.values() for found in pattern.finditer(lowered)]
     return _BETWEEN.sub("", lowered[max(ends) :]) if ends else None
+
+
+def words_after_metabolites(words: str) -> str | None:
+    """What words that begin with metabolite words say after them ("metabolites detected": "detected"); None when
+    they begin otherwise."""
+    lowered = words.lower()
+    found = _METABOLITES.match(lowered)
+    return _BETWEEN.sub("", lowered[found.end() :]) if found else None
 
 
 def _names(code: Concept) -> str:

@@ -356,3 +356,106 @@ def test_a_conclusion_read_positive_after_a_bare_beginning_contradicts_its_negat
         f'{PANEL} ({days_ago(30)}, its conclusion says "Dilute specimen. Negative." but its oxycodone result says '
         f'"Positive"; {KEPT})',
     )
+
+
+# -- drugs joined by "and", metabolites ----------------------------------------------------------------------------
+
+OXYCODONE_CONFIRM = "19643-6"  # oxyCODONE [Presence] in Urine by Confirmatory method
+OXYMORPHONE_CONFIRM = "18325-1"  # oxyMORphone [Presence] in Urine by Confirmatory method
+HYDROCODONE_CONFIRM = "19483-7"  # HYDROcodone [Presence] in Urine by Confirmatory method
+HYDROMORPHONE_CONFIRM = "18473-9"  # HYDROmorphone [Presence] in Urine by Confirmatory method
+
+
+@LINKED
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "Oxycodone and metabolites detected",
+        "Oxycodone and its metabolites detected",
+        "OXYCODONE AND METABOLITE(S) DETECTED",
+        "Oxycodone and oxymorphone detected",
+        "Fentanyl not detected. Oxycodone and oxymorphone detected.",
+        "Negative for fentanyl, oxycodone and metabolites detected",
+        "Fentanyl not detected; oxycodone, oxymorphone present",
+    ],
+)
+def test_a_finding_after_drugs_joined_by_and_is_said_of_each_of_them(shape: str, conclusion: str) -> None:
+    # Quest and Labcorp write "Oxycodone and metabolites detected". Before, the reading stopped at "and": "metabolites
+    # detected" named no drug, and oxycodone (named bare) took the reading before it or none, so the oxycodone
+    # negative the report links was read in silence as "negative for oxycodone although prescribed".
+    contradicted = linked_report(shape, conclusion, "Negative")
+    assert card(sign(*contradicted), unexpected_uds_result.CHECK_ID) is None
+    assert card(sign(*contradicted), urine_drug_test.CHECK_ID) is None
+    assert disagreements(*contradicted) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "Negative"; '
+        f"{ITSELF})",
+    )
+    assert unread_uds(*contradicted) == ()
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "code", "label"),
+    [
+        ("Hydrocodone and its metabolite hydromorphone present", HYDROCODONE_CONFIRM, "hydrocodone"),
+        ("Hydrocodone and its metabolite hydromorphone present", HYDROMORPHONE_CONFIRM, "hydromorphone"),
+        ("Positive for fentanyl and norfentanyl", FENTANYL_SCREEN, "fentanyl"),
+    ],
+)
+def test_each_drug_joined_by_and_is_said_found(conclusion: str, code: str, label: str) -> None:
+    sent = referenced_report(conclusion, (code, "Negative"))
+    assert disagreements(*sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its {label} result says "Negative"; '
+        f"{ITSELF})",
+    )
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    ["Oxycodone and metabolites detected", "Positive for oxycodone and metabolites", "Oxycodone and its metabolites"],
+)
+def test_metabolite_words_name_no_drug_of_their_own(conclusion: str) -> None:
+    # "and metabolites" says nothing of which metabolites: an oxymorphone confirmation under its cut-off beside an
+    # oxycodone one that found it is no contradiction (noroxycodone is the main metabolite).
+    sent = referenced_report(conclusion, (OXYCODONE_CONFIRM, "Positive"), (OXYMORPHONE_CONFIRM, "Negative"))
+    assert disagreements(*sent) == ()
+
+
+BOTH = (
+    "read the more cautious way: that negative was not judged and that positive was kept, as a drug found in the "
+    "sample was in it"
+)
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "Positive for oxycodone and negative for fentanyl",
+        "Oxycodone detected but fentanyl not detected",
+        "Positive for oxycodone and oxymorphone, fentanyl not detected",
+        "Positive for oxycodone, oxymorphone, and fentanyl not detected",
+    ],
+)
+def test_each_clause_of_a_mixed_conclusion_keeps_its_own_finding(conclusion: str) -> None:
+    # A finding at the end of "and" joins the drugs named bare before it, never a drug another finding was said of.
+    sent = referenced_report(conclusion, (OXYCODONE_SCREEN, "Negative"), (FENTANYL_SCREEN, "Positive"))
+    assert disagreements(*sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "Negative" and '
+        f'its fentanyl result says "Positive"; {BOTH})',
+    )
+
+
+@pytest.mark.parametrize(
+    "conclusion", ["Negative for oxycodone, positive for fentanyl", "Oxycodone not detected and fentanyl detected"]
+)
+def test_a_mixed_conclusion_its_results_bear_out_is_no_contradiction(conclusion: str) -> None:
+    sent = referenced_report(conclusion, (OXYCODONE_SCREEN, "Negative"), (FENTANYL_SCREEN, "Positive"))
+    assert disagreements(*sent) == ()
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
+
+
+def test_a_drugs_metabolites_found_say_nothing_of_the_drug_itself() -> None:
+    # "Oxycodone metabolites detected" (noroxycodone, the parent under its cut-off) is no contradiction of an
+    # oxycodone confirmation that did not find it: the negative is read as it says.
+    sent = referenced_report("Oxycodone metabolites detected", (OXYCODONE_CONFIRM, "Negative"))
+    assert disagreements(*sent) == ()
