@@ -642,15 +642,21 @@ def _said_after_names(clause: str) -> Value | None:
     return value_from_text(words_after_metabolites(clause) if after is None else after)
 
 
+def _denies_bare(clause: str) -> bool:
+    """Whether a clause denies the drugs it names and says nothing after them ("not fentanyl", "not for fentanyl")."""
+    return bool(_DENIED_FIRST.match(clause)) and not words_after_substances(clause)
+
+
 def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
     """Each reading of a conclusion's words with the drugs (row keys) it is said of, clause by clause
     (`_clause_said`), statement by statement (`_SENTENCES`). Drugs named bare (", oxymorphone") wait for a finding:
     one written after drugs or metabolite words in their group of "and" (`_said_after_names`: "Oxycodone and
     metabolites detected"), or, named before any reading of their statement, the statement's first ("Oxycodone,
     oxymorphone detected"); else they take the reading before them ("Positive for oxycodone, oxymorphone"), one
-    after "except" the opposite. A reading naming no drug is given (with none) only where nothing was read before it
-    ("Positive", "Negative, dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates:
-    presumptive positive, confirmation negative" says nothing of other drugs."""
+    after "except" the opposite, and one denied after a positive a negative ("Positive for oxycodone but not
+    fentanyl"). A reading naming no drug is given (with none) only where nothing was read before it ("Positive",
+    "Negative, dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive
+    positive, confirmation negative" says nothing of other drugs."""
     said: Value | None = None
     waiting: tuple[str, ...] = ()
     for part, words_of_part in enumerate(_EXCEPT.split(words)):
@@ -662,6 +668,8 @@ def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
                 for clause in _JOINED.split(group):
                     before, own = said, _clause_said(clause)
                     named = substances_in_words(clause)
+                    if own is None and said == "positive" and named and _denies_bare(clause):
+                        own = "negative"  # "Positive for oxycodone but not fentanyl": fentanyl was not found
                     if own is None:
                         waiting += named if said is not None or not words_after_substances(clause) else ()
                         continue

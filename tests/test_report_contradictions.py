@@ -459,3 +459,17 @@ def test_a_drugs_metabolites_found_say_nothing_of_the_drug_itself() -> None:
     # oxycodone confirmation that did not find it: the negative is read as it says.
     sent = referenced_report("Oxycodone metabolites detected", (OXYCODONE_CONFIRM, "Negative"))
     assert disagreements(*sent) == ()
+
+
+@pytest.mark.parametrize(
+    "conclusion", ["Positive for oxycodone but not fentanyl", "Positive for oxycodone, not for fentanyl"]
+)
+def test_a_drug_denied_after_a_finding_is_said_not_found(conclusion: str) -> None:
+    # Before, "not fentanyl" said no finding of its own and took the one before it: fentanyl was read as found, and
+    # the fentanyl negative the report links was named as contradicted and left unjudged.
+    sent = referenced_report(conclusion, (OXYCODONE_SCREEN, "Positive"), (FENTANYL_SCREEN, "Negative"))
+    assert disagreements(*sent) == ()
+    denied = referenced_report(conclusion, (OXYCODONE_SCREEN, "Positive"), (FENTANYL_SCREEN, "Positive"))
+    assert disagreements(*denied) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its fentanyl result says "Positive"; {KEPT})',
+    )
