@@ -99,25 +99,62 @@ def _encounter_cancer_links(
     return any(terms.contains(MALIGNANT_CANCER, reason) for reason in encounter.reason_codes)
 
 
+# G3 is the CDC's rule at the point of care: a cancer on the problem list, or this many visits linked to a cancer
+# diagnosis in the last CANCER_VISIT_MONTHS (one visit with a cancer diagnosis is no active cancer treatment). The
+# population review reads PQA's measure specs instead, where one diagnosis in the period excludes, a claim's as a
+# chart's (guideline.population.exclusions.exclusion_reason): the faces differ there on purpose, by the specs.
+CANCER_VISITS_NEEDED = 2
+CANCER_VISIT_MONTHS = 12
+
+
 def _active_cancer(record: PatientRecord, cancers: Sequence[Condition], terms: Terminology, today: date) -> str | None:
     """`cancers`: the visible conditions coded as a malignant cancer."""
     for condition in cancers:
         if is_active(condition) and not is_encounter_diagnosis_only(condition):
             return f"active {_evidence(condition, MALIGNANT_CANCER, terms)}"
+    visits, claims = cancer_visits(record, cancers, terms, today)
+    if visits < CANCER_VISITS_NEEDED:
+        return None
+    billed = f" (billed on payer claims: ExplanationOfBenefit {', '.join(first_listed(claims))})" if claims else ""
+    return f"{visits} cancer-related visits in the last {CANCER_VISIT_MONTHS} months{billed}"
+
+
+def cancer_visits(
+    record: PatientRecord, cancers: Sequence[Condition], terms: Terminology, today: date
+) -> tuple[int, tuple[str, ...]]:
+    """How many visits of the last 12 months are linked to a cancer diagnosis (G3), and the payer claims counted
+    among them. A visit of the record counts when it lists the diagnosis or the diagnosis names it; a payer claim
+    billing the diagnosis is a visit on its day of service (guideline.population.claims reads its diagnoses so), unless
+    a visit of the record linked to cancer was on that day: the EHR's visit and the payer's claim for it, or two
+    claims for one day (the physician's and the hospital's), are one visit."""
     cancer_refs = {c.ref for c in cancers if c.ref}
     cancer_by_encounter = {r for r in (local_reference(c.encounter) for c in cancers) if r}
-    since = months_before(today, 12)  # `in_last_months`, its window worked out once rather than once per visit
-    linked = {
-        e.id or str(index)
-        for index, e in enumerate(record.encounters)
-        if e.status not in CLOSED_ENCOUNTER
-        and (day := local_date(e.period_start)) is not None
-        and since <= day <= today
-        and _encounter_cancer_links(e, cancer_refs, cancer_by_encounter, terms)
-    }
-    if len(linked) >= 2:
-        return f"{len(linked)} cancer-related visits in the last 12 months"
-    return None
+    since = months_before(today, CANCER_VISIT_MONTHS)  # its window worked out once rather than once per visit
+    linked: dict[str, date] = {}
+    for index, e in enumerate(record.encounters):
+        if (
+            e.status not in CLOSED_ENCOUNTER
+            and (day := local_date(e.period_start)) is not None
+            and since <= day <= today
+            and _encounter_cancer_links(e, cancer_refs, cancer_by_encounter, terms)
+        ):
+            linked[e.id or str(index)] = day
+    billed = _claim_days(cancers, since, today, set(linked.values()))
+    claims = tuple(dict.fromkeys(claim for day in sorted(billed) for claim in billed[day]))
+    return len(linked) + len(billed), claims
+
+
+def _claim_days(cancers: Sequence[Condition], since: date, today: date, visit_days: set[date]) -> dict[date, list[str]]:
+    """The days of service from `since` to `today` of the payer claims billing a cancer diagnosis, none of them a
+    day in `visit_days`, each with the claims billing it."""
+    days: dict[date, list[str]] = {}
+    for condition in cancers:
+        if condition.claim is None:
+            continue  # the usual diagnosis: the chart's own
+        day = local_date(condition.recorded_date)  # the claim's first day (guideline.population.claims)
+        if day is not None and since <= day <= today and day not in visit_days:
+            days.setdefault(day, []).append(condition.claim)
+    return days
 
 
 def _terminal(terminal: Sequence[Condition], terms: Terminology) -> str | None:

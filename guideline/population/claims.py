@@ -13,7 +13,7 @@ from typing import Any
 from guideline.exclusions import HOSPICE_PLACE_OF_SERVICE, PLACE_OF_SERVICE_SYSTEMS, is_hospice_bill_type
 from guideline.fhirdata import as_dict, as_list, coding_code, coding_system, local_reference, text
 from guideline.population.quality import Quality
-from guideline.record.model import BILLING_UNITS_EXTENSION, CLAIM_EXTENSION
+from guideline.record.model import BILLING_UNITS_EXTENSION, CLAIM_EXTENSION, DIAGNOSIS_CLAIM_EXTENSION
 from guideline.terminology import hospice_care_codes
 
 # Claim type codes of a prescription drug claim: HL7's claim-type (and its older ex-claimtype) "pharmacy", CMS Blue
@@ -345,7 +345,9 @@ def _typed(actor: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
 
 def _diagnoses(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any]) -> list[dict]:
     """A claim's diagnoses, each as a condition in effect for the claim's dates only: a diagnosis billed years ago
-    is no evidence of cancer now (it ends when the claim does, so the exclusions read it against their window)."""
+    is no evidence of cancer now (it ends when the claim does, so the exclusions read it against their window). Each
+    is marked with the claim's id: the claim bills a visit on its first day, which the point of care counts as a visit
+    linked to the diagnosis (guideline.exclusions.cancer_visits)."""
     day = _claim_day(claim)
     last = text(as_dict(claim.get("billablePeriod")).get("end")) or day
     conditions = []
@@ -359,6 +361,7 @@ def _diagnoses(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any])
             "subject": patient,
             "category": [ENCOUNTER_DIAGNOSIS],
             "code": code,
+            "extension": [{"url": DIAGNOSIS_CLAIM_EXTENSION, "valueString": ident}],
         }
         if day:
             condition["recordedDate"] = day

@@ -98,6 +98,9 @@ def exclusion_reason(
         c for c in record.conditions if is_visible(c, config) and c.verification_status not in TENTATIVE_VERIFICATION
     ]
     for set_name, label in ((MALIGNANT_CANCER, "cancer"), (SICKLE_CELL, "sickle cell disease")):
+        # PQA's rule, not the CDC's: one diagnosis in the period excludes, an encounter diagnosis or a claim's
+        # included. The point of care asks for a cancer on the problem list or two cancer-related visits, a claim
+        # being a visit (guideline.exclusions.cancer_visits): the specs differ, and so do the faces.
         for condition in conditions:
             if in_diagnosis_set(set_name, condition.code, terms) and _condition_applies(condition, raw, period):
                 return _name(condition, label)

@@ -20,6 +20,10 @@ BILLING_UNITS_EXTENSION = "urn:painplan:quantity-in-ncpdp-billing-units"
 # reads it): two lines of one claim are two prescriptions filled together, never one fill sent twice. PainPlan's own
 # mark, never sent anywhere.
 CLAIM_EXTENSION = "urn:painplan:fill-read-from-claim"
+# Marks a diagnosis read from a payer's claim (not a pharmacy one), with the claim's id (guideline.population.claims
+# sets it; read_condition reads it): the claim bills a visit on its day of service, which G3 counts as one
+# (guideline.exclusions.cancer_visits). PainPlan's own mark, never sent anywhere.
+DIAGNOSIS_CLAIM_EXTENSION = "urn:painplan:diagnosis-read-from-claim"
 
 EPIC_ORDERED_DOSE = "https://open.epic.com/fhir/extensions/ordered-dose"
 EPIC_ADMIN_AMOUNT = "https://open.epic.com/fhir/extensions/admin-amount"
@@ -444,6 +448,7 @@ class Condition:
     recorded_date: datetime | None
     onset: datetime | None
     encounter: str | None
+    claim: str | None = None  # the id of the payer claim it was read from (DIAGNOSIS_CLAIM_EXTENSION), else None
 
     @property
     def ref(self) -> str | None:

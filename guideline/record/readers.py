@@ -46,6 +46,7 @@ from guideline.record.identity import Actors, actors_in, directory_by_url, who
 from guideline.record.model import (
     BILLING_UNITS_EXTENSION,
     CLAIM_EXTENSION,
+    DIAGNOSIS_CLAIM_EXTENSION,
     EPIC_ADMIN_AMOUNT,
     EPIC_ORDERED_DOSE,
     Administration,
@@ -680,10 +681,11 @@ def _numbers(identifiers: Any) -> tuple[tuple[str, str], ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _claim_read_from(extensions: Any) -> str | None:
-    """The id of the pharmacy claim a fill was read from (PainPlan's CLAIM_EXTENSION), None for a dispense."""
+def _claim_read_from(extensions: Any, mark: str = CLAIM_EXTENSION) -> str | None:
+    """The id of the claim a fill (PainPlan's CLAIM_EXTENSION) or a diagnosis (DIAGNOSIS_CLAIM_EXTENSION) was read
+    from, None for the EHR's own."""
     for extension in map(as_dict, as_list(extensions)):
-        if extension.get("url") == CLAIM_EXTENSION:
+        if extension.get("url") == mark:
             return text(extension.get("valueString"))
     return None
 
@@ -1289,6 +1291,8 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
         # A problem is often recorded the day it began: the same text reads the same (one tuple fewer to make).
         onset=recorded_date if type(onset) is str and onset == recorded else _unread_date(onset, tz),
         encounter=reference(get("encounter") or get("context")),
+        # Looked for only where extensions are sent: most diagnoses carry none.
+        claim=_claim_read_from(extensions, DIAGNOSIS_CLAIM_EXTENSION) if (extensions := get("extension")) else None,
     )
 
 

@@ -1,0 +1,117 @@
+"""A payer claim billing an active-cancer diagnosis, read by one named rule per face: at the point of care (G3, the
+CDC's rule) a claim is a cancer-related visit on its day of service, and two such visits in 12 months exclude; in the
+population review (PQA's measure specs) one claim with the diagnosis in the period excludes.
+
+Before, the point of care read a claim's diagnosis as an encounter diagnosis of no visit at all: a patient whose
+payer billed breast cancer at two oncology visits got every opioid card, while the review left them out of every
+measure on either claim alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from builders import PATIENT_ID, days_ago, encounter
+from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft, topics
+from synthetic_export import patient
+from test_payer_code_systems import carrier_claim
+from test_population_measure_edges import _evaluate, _high_dose, _row
+
+from guideline.population.claims import claims_read_for_a_hook
+
+# Today is 2026-06-15 at the point of care; the review's period is the first quarter of 2026 (history window from
+# 2025-10-03). Breast cancer, right, as CMS Blue Button bills it: under `sid/icd-10`, no dot, no display.
+BREAST_CANCER = "C50911"
+OPIOID_CARDS = {"high-mme", "naloxone", "pdmp-review", "urine-drug-test", "treatment-plan"}
+
+
+def order_sign(tmp_path: Path, *claims: dict[str, Any], encounters: tuple[dict[str, Any], ...] = ()) -> set[str]:
+    """The cards of an order-sign of oxycodone 5 mg, 4 tablets every 6 hours (80 mg, 120 MME/day), with these Blue
+    Button claims in the conditions prefetch and these visits in the encounters prefetch."""
+    prefetch = full_prefetch("order-sign", conditions=bundle(*claims), encounters=bundle(*encounters))
+    body = hook_request(drafts=[oxycodone_draft(dose=4, every_hours=6)], prefetch=prefetch)
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+    assert response.status_code == 200
+    return set(topics(response.json))
+
+
+def oncology_claim(ident: str, day: str, pid: str = PATIENT_ID) -> dict[str, Any]:
+    """A Part B carrier claim for an oncology office visit (99214) billing breast cancer, dated `day`."""
+    return carrier_claim(ident, pid, day, BREAST_CANCER, "99214")
+
+
+def review_excluded(*claims: dict[str, Any]) -> str | None:
+    """Why the review leaves a high-dose patient with these claims (made for them) out of every measure, or None."""
+    return _row(_evaluate("p-ca", [patient("p-ca"), *_high_dose("p-ca"), *claims]))["excluded"]
+
+
+# -- The point of care: the CDC's rule (G3), a claim is a visit ---------------------------------------------------
+
+
+def test_two_claims_billing_cancer_three_months_apart_exclude_on_order_sign(tmp_path: Path) -> None:
+    # Before, the claims' diagnoses were encounter diagnoses of no visit: every opioid card fired.
+    assert order_sign(tmp_path) >= OPIOID_CARDS  # the 120 MME/day order's cards, without the claims
+    claims = (oncology_claim("bb-ca-1", "2026-03-10"), oncology_claim("bb-ca-2", "2026-06-01"))
+    assert order_sign(tmp_path, *claims) == set()
+
+
+def test_one_claim_billing_cancer_does_not_exclude_at_the_point_of_care(tmp_path: Path) -> None:
+    # The CDC's G3: one visit with a cancer diagnosis is no active cancer treatment (it asks for two in 12 months).
+    assert order_sign(tmp_path, oncology_claim("bb-ca-1", "2026-03-10")) >= OPIOID_CARDS
+
+
+def test_two_claims_for_one_day_of_service_are_one_visit(tmp_path: Path) -> None:
+    # A visit is often billed twice (the physician's claim and the hospital's), or with a second claim for its labs.
+    claims = (oncology_claim("bb-ca-1", "2026-03-10"), oncology_claim("bb-ca-2", "2026-03-10"))
+    assert order_sign(tmp_path, *claims) >= OPIOID_CARDS
+
+
+def test_a_claim_for_a_visit_the_record_holds_is_that_visit_not_a_second(tmp_path: Path) -> None:
+    # The EHR's oncology visit of 10 March, its cancer diagnosis linked, and the payer's claim for the same day.
+    visit = encounter(start="2026-03-10T09:00:00-04:00", diagnoses=["Condition/ca-visit"])
+    diagnosis = {
+        "resourceType": "Condition",
+        "id": "ca-visit",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                        "code": "encounter-diagnosis",
+                    }
+                ]
+            }
+        ],
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C50.911"}]},
+    }
+    claim = oncology_claim("bb-ca-1", "2026-03-10")
+    assert order_sign(tmp_path, claim, diagnosis, encounters=(visit,)) >= OPIOID_CARDS
+    later = oncology_claim("bb-ca-2", "2026-05-20")  # another visit, known from its claim alone
+    assert order_sign(tmp_path, claim, later, diagnosis, encounters=(visit,)) == set()
+
+
+def test_claims_older_than_twelve_months_are_no_recent_visits(tmp_path: Path) -> None:
+    claims = (oncology_claim("bb-ca-1", "2025-05-01"), oncology_claim("bb-ca-2", "2026-06-01"))
+    assert order_sign(tmp_path, *claims) >= OPIOID_CARDS
+
+
+def test_the_exclusion_names_the_claims_it_rests_on() -> None:
+    from builders import run
+
+    read = claims_read_for_a_hook([oncology_claim("bb-ca-1", days_ago(90)), oncology_claim("bb-ca-2", days_ago(14))])
+    evaluation = run("patient-view", resources=list(read.resources))
+    [finding] = evaluation.facts.exclusions
+    assert finding.name == "active_cancer"
+    assert finding.evidence == (
+        "2 cancer-related visits in the last 12 months (billed on payer claims: ExplanationOfBenefit bb-ca-1, bb-ca-2)"
+    )
+
+
+# -- The population review: PQA's rule, one claim with the diagnosis in the period --------------------------------
+
+
+def test_one_claim_billing_cancer_in_the_period_excludes_from_the_measures() -> None:
+    # PQA's opioid measures exclude on one claim with a cancer diagnosis in the period: the face differs on purpose.
+    assert review_excluded(oncology_claim("bb-ca-1", "2026-03-10", "p-ca")) == "cancer"
+    assert review_excluded() is None
