@@ -2257,7 +2257,7 @@ def not_judged_results(
             or (result.day is not None and result.day > today)
             or result.observation.components
             or result.observation.has_members
-            or _prescribed_for(result, prescribed)
+            or not_judged_explained(result, prescribed) is not None
         ):
             continue
         grouped.setdefault((result.when, result.value), []).append(result.not_judged)
@@ -2267,14 +2267,15 @@ def not_judged_results(
     )
 
 
-def _prescribed_for(
+def not_judged_explained(
     result: UdsResult, prescribed: Callable[[tuple[str, ...], date], Prescription | None] | None
-) -> bool:
-    """Whether a dated positive for a drug not judged is explained by a prescription of it found by name."""
+) -> Prescription | None:
+    """The prescription of it found by name that explains a dated positive for a drug not judged (a tricyclic:
+    `NOT_JUDGED_EXPLAINED_BY`), else None: the panel leaves such a positive out, and the plan page's row names it."""
     drugs = NOT_JUDGED_EXPLAINED_BY.get(result.not_judged or "")
     if prescribed is None or drugs is None or result.value != "positive" or result.day is None:
-        return False
-    return prescribed(drugs, result.day) is not None
+        return None
+    return prescribed(drugs, result.day)
 
 
 # What a result for no named substance says: only a positive (or a reading whose sources disagree) needs a look.

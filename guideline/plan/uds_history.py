@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -18,7 +18,7 @@ from guideline.plan.reading import concept_name
 from guideline.plan.reads import UDS_RESULTS, unread_of
 from guideline.record.model import Component
 from guideline.timeutil import local_date
-from guideline.uds import named_test, one_sample, sample_test
+from guideline.uds import named_test, not_judged_explained, one_sample, sample_test
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from guideline.facts import Facts
     from guideline.fhirdata import Concept, Quantity
     from guideline.record.model import Observation, Procedure
-    from guideline.uds import UdsResult, UnreadReport
+    from guideline.uds import Prescription, UdsResult, UnreadReport
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class UdsRow:
     after_today: bool = False  # dated after today: no test done yet, and not judged (the cards do the same)
     written: str | None = None  # its date as written when it names a month or a year only ("2026-05")
     # Why some of its substances were not judged against prescriptions: "dated to the month only" when the days
-    # its date can mean judge them differently (the card names it as not judged too).
+    # its date can mean judge them differently (the card names it as not judged too), or why none was (`_not_judged`).
     not_judged: str | None = None
     # Another server's copy of it: "also sent by <server> as <its URL> (shown once)" on the row shown for both, or
     # "possibly the same result as <row>, sent by …" on a row only alike to another (`result_copies`).
@@ -88,6 +88,7 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
     rows = []
     today = facts.today
     notes, shown_once = result_copies(facts.uds_results)
+    named_in_effect = facts.prescription_history.named_in_effect
     for result in sorted(facts.uds_results, key=lambda r: r.day or date.min, reverse=True):
         if id(result) in shown_once:  # named on the row of the EHR's result it copies
             continue
@@ -97,7 +98,7 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
         # Not judged when dated after today, as the card does not: the prescriptions of a day that has not come are
         # not known.
         after = _after(result.day, today)
-        unexpected, explained = ((), ()) if after else _judged(result)
+        unexpected, explained, not_judged = ((), (), None) if after else _judged(result, named_in_effect)
         rows.append(
             UdsRow(
                 result.day,
@@ -109,7 +110,7 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
                 shown,
                 after_today=after,
                 written=result.observation.dated_partial,
-                not_judged=None if after else result.unsettled,
+                not_judged=not_judged,
                 copy_note=notes.get(id(result)),
                 negatives_expected=() if after else _negatives_expected(result),
                 validity_note=None if after else validity_row_words(facts, result),
@@ -150,15 +151,35 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
     return UdsHistory(tuple(rows), pending, lab_months(facts.config), unread_of(TEST_READS, statuses or {}))
 
 
-def _judged(result: UdsResult) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """A result's unexpected findings, and why each of its expected positives was expected (each reason once)."""
+def _judged(
+    result: UdsResult, named_in_effect: Callable[[tuple[str, ...], date], Prescription | None]
+) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    """A result's unexpected findings, why each of its expected positives was expected (each reason once), and why it
+    was not judged against prescriptions (`_not_judged`), None when it was."""
+    if (named := not_judged_explained(result, named_in_effect)) is not None:  # a tricyclic its prescription explains
+        return (), (named.written(),), None
     unexpected = tuple(s.explanation or f"unexpected {s.value} for {s.label}" for s in result.unexpected)
     explained = tuple(
         dict.fromkeys(
             s.expected_by for s in result.substances if not s.unexpected and s.value == "positive" and s.expected_by
         )
     )
-    return unexpected, explained
+    return unexpected, explained, result.unsettled or _not_judged(result)
+
+
+def _not_judged(result: UdsResult) -> str | None:
+    """Why a positive or negative with no substance judged was not judged: a drug PainPlan does not judge, one the
+    site's settings leave out, or a test naming no substance. Its row read "Expected", as if the prescriptions had
+    explained it; None for a result judged, or with no positive or negative, or a panel heading (its results are
+    rows of their own)."""
+    observation = result.observation
+    if result.substances or result.value not in ("positive", "negative"):
+        return None
+    if result.not_judged:
+        return f"{result.not_judged}, which PainPlan does not judge"
+    if result.left_out:
+        return f"{result.left_out}, which this site's settings leave out"
+    return None if observation.components or observation.has_members else "the test names no substance"
 
 
 def _negatives_expected(result: UdsResult) -> tuple[str, ...]:

@@ -1,0 +1,80 @@
+"""The plan page's urine drug test history never reads "Expected" beside a result PainPlan did not judge against
+prescriptions (a drug it does not judge, one the site's settings leave out): the row says it was not judged and why,
+as the data-completeness panel names it (plan page HTML, through the test client)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from builders import days_ago, observation, patient
+from test_uds_history_card_words import _page, _row, _uds_table
+from test_uds_never_silent import AMITRIPTYLINE, FENTANYL_SCREEN, POSITIVE_STRING, epic_drug_screen, epic_order
+from test_uds_unreadable_specimen import _epic_result, _long_term_fills
+
+SERTRALINE = ("32112-5", "Sertraline Ur Ql")  # Sertraline [Presence] in Urine: a drug PainPlan does not judge
+CANNABINOIDS = ("18282-4", "Cannabinoids Ur Ql Scn")  # left out by the default setting (`cannabinoid` off)
+TRICYCLICS = ("19312-8", "Tricyclics Ur Ql Scn")  # judged only against a prescription found by its name
+OXYCODONE = ("58430-0", "oxyCODONE+oxyMORphone Ur Ql Scn")
+
+
+def _result(test: tuple[str, str], value: str, ident: str) -> dict[str, Any]:
+    """An Epic Beaker result flagged as a positive (A) or a negative (N) is."""
+    return _epic_result(*test, value, ident=ident, flag="A" if value == "POSITIVE" else "N")
+
+
+def _expected_cell(table: str, test: tuple[str, str]) -> str:
+    """The row's "Expected?" cell: its last cell."""
+    row = _row(table, test[1])
+    return row[row.rindex("<td>") :]
+
+
+def test_a_positive_for_a_drug_not_judged_never_reads_expected(tmp_path: Any) -> None:
+    """Sertraline and cannabinoids positive beside a judged oxycodone positive: the panel names both as not judged,
+    but their rows read "Expected", as if checked against the prescriptions and found explained."""
+    results = [
+        _result(SERTRALINE, "POSITIVE", "eUDS.1"),
+        _result(CANNABINOIDS, "POSITIVE", "eUDS.2"),
+        _result(OXYCODONE, "POSITIVE", "eUDS.3"),
+    ]
+    table = _uds_table(_page(tmp_path, [patient(), *_long_term_fills(), *results]))
+    sertraline = _expected_cell(table, SERTRALINE)
+    assert "Expected" not in sertraline
+    assert "Not judged against prescriptions: sertraline, which PainPlan does not judge" in sertraline
+    cannabinoids = _expected_cell(table, CANNABINOIDS)
+    assert "Expected" not in cannabinoids
+    assert "Not judged against prescriptions: cannabinoids, which this site&#39;s settings leave out" in cannabinoids
+    assert "Not judged" not in _expected_cell(table, OXYCODONE)  # judged as it was (before the fills, unexpected)
+
+
+def test_a_negative_for_a_drug_not_judged_never_reads_expected(tmp_path: Any) -> None:
+    """A negative for sertraline is not named (it explains nothing to look at), but it was not judged either: a
+    patient on sertraline whose test reads negative is no "Expected"."""
+    results = [_result(SERTRALINE, "NEGATIVE", "eUDS.1")]
+    table = _uds_table(_page(tmp_path, [patient(), *_long_term_fills(), *results]))
+    cell = _expected_cell(table, SERTRALINE)
+    assert "Expected" not in cell and "Not judged against prescriptions: sertraline" in cell
+
+
+def test_a_tricyclic_positive_its_prescription_explains_says_which(tmp_path: Any) -> None:
+    """The prescription found by its name that keeps it off the panel is named on its row, as a judged positive's is;
+    with none, the row says it was not judged."""
+    amitriptyline = epic_order(*AMITRIPTYLINE, authored=days_ago(120))  # supplied over the test day
+    results = [_result(TRICYCLICS, "POSITIVE", "eUDS.1")]
+    table = _uds_table(_page(tmp_path, [patient(), *_long_term_fills(), amitriptyline, *results]))
+    assert "Expected: amitriptyline 25 mg tablet (2026-02-15)" in _expected_cell(table, TRICYCLICS)
+    table = _uds_table(_page(tmp_path, [patient(), *_long_term_fills(), *results]))
+    cell = _expected_cell(table, TRICYCLICS)
+    assert "Expected" not in cell and "Not judged against prescriptions: tricyclic antidepressants" in cell
+
+
+def test_a_positive_screen_naming_no_substance_says_so_and_its_heading_stays_as_it_was(tmp_path: Any) -> None:
+    """Epic's "DRUG SCREEN, URINE" with one overall value: the panel names it "positive for an unnamed substance", and
+    its row read "Expected". A heading whose members carry the results is no result of its own: left as it was."""
+    screen = epic_drug_screen(POSITIVE_STRING, when=days_ago(10))
+    table = _uds_table(_page(tmp_path, [patient(), *_long_term_fills(), screen]))
+    cell = _expected_cell(table, ("", "DRUG SCREEN, URINE"))
+    assert "Expected" not in cell and "Not judged against prescriptions: the test names no substance" in cell
+    heading = epic_drug_screen(POSITIVE_STRING, when=days_ago(10)) | {"hasMember": [{"reference": "Observation/f1"}]}
+    member = observation(FENTANYL_SCREEN, when=days_ago(10), value_string="Positive") | {"id": "f1"}
+    page = _page(tmp_path, [patient(), *_long_term_fills(), heading, member])
+    assert "names no substance" not in _uds_table(page)
