@@ -338,7 +338,7 @@ def validity_row_words(facts: Facts, result: UdsResult) -> str | None:
     if any(s.value == "positive" for s in result.substances) and (read := read_unfit_words(result)):
         return read
     found = _not_judged_first(facts, result)
-    return validity_not_judged_words(facts, result, found[0]) if found else None
+    return _not_judged_words(facts, result, *found) if found else None
 
 
 def validity_not_judged_words(facts: Facts, result: UdsResult, value: str) -> str | None:
@@ -348,8 +348,12 @@ def validity_not_judged_words(facts: Facts, result: UdsResult, value: str) -> st
     its test say it alike. What it means comes first, and the results not judged last, unbracketed: their own words
     hold brackets ("[pH]")."""
     unread = _not_judged_beside(facts, result, value)
-    if not unread:
-        return None
+    return _not_judged_words(facts, result, value, unread) if unread else None
+
+
+def _not_judged_words(facts: Facts, result: UdsResult, value: str, unread: tuple[str, ...]) -> str:
+    """`validity_not_judged_words` for the results not judged `unread` already found beside `value` (the plan page's
+    row finds them choosing its side, `_not_judged_first`, and looked them up twice)."""
     written = "; ".join(unread)  # each says why: a unit or words not read, or a bound that cannot tell
     return f"{_not_judged_meaning(facts, result, value)}, and this one's validity could not be judged: {written}"
 
