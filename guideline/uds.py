@@ -462,6 +462,12 @@ def _says_not_performed(written: Iterable[str]) -> bool:
     return any(_NOT_PERFORMED.search(words) for words in written)
 
 
+def result_no_reading(result: UdsResult) -> tuple[str, ...]:
+    """`no_reading_why` of a result by its words (`_words_of`): why it read no value ("dilute specimen"), as a lab
+    report's row gives it (`UnreadReport.no_reading`); empty when it read one, or its words say nothing of why."""
+    return no_reading_why(result.value, _words_of(result.observation))
+
+
 def _words_of(source: Observation | DiagnosticReport) -> list[str]:
     """What a test says in words: a result's value (`Observation.value_words`), its notes' `_NOTE_UNFIT` and its
     specimen's validity verdict (`specimen_unfit`), or a report's conclusion (`report_words`)."""

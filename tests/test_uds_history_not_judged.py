@@ -78,3 +78,17 @@ def test_a_positive_screen_naming_no_substance_says_so_and_its_heading_stays_as_
     member = observation(FENTANYL_SCREEN, when=days_ago(10), value_string="Positive") | {"id": "f1"}
     page = _page(tmp_path, [patient(), *_long_term_fills(), heading, member])
     assert "names no substance" not in _uds_table(page)
+
+
+# -- a result with no value read --------------------------------------------------------------------------------
+
+
+def test_a_result_not_read_says_why_beside_its_value(tmp_path: Any) -> None:
+    """Epic's "NEGATIVE-DILUTE" and an "Inconclusive" screen were shown as "none" with "–" beside: read as none
+    detected, a negative. The row says it could not be read, and why when its words say (as a report's row does)."""
+    dilute = _epic_result("19295-5", "Opiates Ur Ql Scn", "NEGATIVE-DILUTE", ident="eUDS.1")
+    inconclusive = _epic_result(*OXYCODONE, "Inconclusive", ident="eUDS.2", flag=None)
+    table = _uds_table(_page(tmp_path, [patient(), *_long_term_fills(), dilute, inconclusive]))
+    dilute_cell = _expected_cell(table, ("", "Opiates Ur Ql Scn"))
+    assert dilute_cell == "<td>Not judged against prescriptions: could not be read (dilute specimen)</td>"
+    assert _expected_cell(table, OXYCODONE) == "<td>Not judged against prescriptions: could not be read</td>"

@@ -18,7 +18,7 @@ from guideline.plan.reading import concept_name
 from guideline.plan.reads import UDS_RESULTS, unread_of
 from guideline.record.model import Component
 from guideline.timeutil import local_date
-from guideline.uds import named_test, not_judged_explained, one_sample, sample_test
+from guideline.uds import named_test, not_judged_explained, one_sample, result_no_reading, sample_test
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -168,18 +168,24 @@ def _judged(
 
 
 def _not_judged(result: UdsResult) -> str | None:
-    """Why a positive or negative with no substance judged was not judged: a drug PainPlan does not judge, one the
-    site's settings leave out, or a test naming no substance. Its row read "Expected", as if the prescriptions had
-    explained it; None for a result judged, or with no positive or negative, or a panel heading (its results are
-    rows of their own)."""
+    """Why a result with no substance judged was not judged: its value could not be read (and why, as a report's row
+    says: `_report_value`), or it is of a drug PainPlan does not judge, of one the site's settings leave out, or of a
+    test naming no substance. Its row read "none" with nothing beside it (a clinician reads none detected), or
+    "Expected", as if the prescriptions had explained it. None for a result judged, an indeterminate one (its value
+    says so) or a panel heading (its results are rows of their own)."""
     observation = result.observation
+    if observation.components or observation.has_members:
+        return None
+    if result.value == "none":
+        why = ", ".join(result_no_reading(result))
+        return f"could not be read ({why})" if why else "could not be read"
     if result.substances or result.value not in ("positive", "negative"):
         return None
     if result.not_judged:
         return f"{result.not_judged}, which PainPlan does not judge"
     if result.left_out:
         return f"{result.left_out}, which this site's settings leave out"
-    return None if observation.components or observation.has_members else "the test names no substance"
+    return "the test names no substance"
 
 
 def _negatives_expected(result: UdsResult) -> tuple[str, ...]:
