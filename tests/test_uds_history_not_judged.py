@@ -92,3 +92,17 @@ def test_a_result_not_read_says_why_beside_its_value(tmp_path: Any) -> None:
     dilute_cell = _expected_cell(table, ("", "Opiates Ur Ql Scn"))
     assert dilute_cell == "<td>Not judged against prescriptions: could not be read (dilute specimen)</td>"
     assert _expected_cell(table, OXYCODONE) == "<td>Not judged against prescriptions: could not be read</td>"
+
+
+# -- a result of unknown status ----------------------------------------------------------------------------------
+
+
+def test_a_result_of_unknown_status_is_a_row_never_no_results(tmp_path: Any) -> None:
+    """A fentanyl screen flagged positive, sent with status "unknown", for a patient on fills alone (the card does not
+    apply, so the panel names nothing): the section read "No urine drug test results in the past 13 months"."""
+    screen = _epic_result("65750-2", "Fentanyl Ur Ql Scn", "POSITIVE", ident="eUDS.1", flag="A") | {"status": "unknown"}
+    html = _page(tmp_path, [patient(), *_long_term_fills(), screen])
+    assert "No urine drug test results in the past" not in html
+    row = _row(_uds_table(html), "Fentanyl Ur Ql Scn")
+    assert "<td>2026-03-02</td>" in row and "<td>of unknown status, not read</td>" in row
+    assert row.endswith("<td>Not judged against prescriptions: its status is unknown</td>")

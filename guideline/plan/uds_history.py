@@ -17,8 +17,15 @@ from guideline.plan.model import QueryStatus
 from guideline.plan.reading import concept_name
 from guideline.plan.reads import UDS_RESULTS, unread_of
 from guideline.record.model import Component
-from guideline.timeutil import local_date
-from guideline.uds import named_test, not_judged_explained, one_sample, result_no_reading, sample_test
+from guideline.timeutil import local_date, months_before
+from guideline.uds import (
+    named_test,
+    not_judged_explained,
+    one_sample,
+    result_no_reading,
+    results_of_unknown_status,
+    sample_test,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -140,6 +147,7 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
         after = _after(unread.day, today) and not unread.not_performed
         written, note = unread.report.dated_partial, notes.get(id(unread.report))
         rows.append(UdsRow(unread.day, unread.name, done, (), (), after_today=after, written=written, copy_note=note))
+    rows += _unknown_status_rows(facts)
     rows.sort(key=lambda row: row.day or date.min, reverse=True)
     # The orders that keep the card quiet, by the card's own rule and window: a proposal nobody signed, or an order
     # the card no longer counts, shown here as pending beside a card asking for a test.
@@ -149,6 +157,27 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
         for s in pending_orders(facts, days)
     )
     return UdsHistory(tuple(rows), pending, lab_months(facts.config), unread_of(TEST_READS, statuses or {}))
+
+
+def _unknown_status_rows(facts: Facts) -> list[UdsRow]:
+    """A row for each result of the months searched whose status is unknown (neither a result's nor one saying there is
+    none): read by no check, and named on the data-completeness panel only where the card applies, the section said
+    "No urine drug test results" beside a fentanyl positive sent with status "unknown"."""
+    since, today = months_before(facts.today, lab_months(facts.config)), facts.today
+    found = results_of_unknown_status(facts.record, facts.terms, facts.config, since)
+    return [
+        UdsRow(
+            day,
+            name,
+            "of unknown status, not read",
+            (),
+            (),
+            after_today=_after(day, today),
+            written=written,
+            not_judged="its status is unknown",
+        )
+        for name, day, written in found
+    ]
 
 
 def _judged(
