@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from builders import days_ago, observation, patient
+import pytest
+from builders import days_ago, observation, patient, run
+from test_diagnostic_reports import linked_report, long_term
 from test_uds_history_card_words import _page, _row, _uds_table
 from test_uds_never_silent import AMITRIPTYLINE, FENTANYL_SCREEN, POSITIVE_STRING, epic_drug_screen, epic_order
 from test_uds_unreadable_specimen import _epic_result, _long_term_fills
+
+from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
+from guideline.plan.uds_history import build_uds
 
 SERTRALINE = ("32112-5", "Sertraline Ur Ql")  # Sertraline [Presence] in Urine: a drug PainPlan does not judge
 CANNABINOIDS = ("18282-4", "Cannabinoids Ur Ql Scn")  # left out by the default setting (`cannabinoid` off)
@@ -106,3 +111,16 @@ def test_a_result_of_unknown_status_is_a_row_never_no_results(tmp_path: Any) -> 
     row = _row(_uds_table(html), "Fentanyl Ur Ql Scn")
     assert "<td>2026-03-02</td>" in row and "<td>of unknown status, not read</td>" in row
     assert row.endswith("<td>Not judged against prescriptions: its status is unknown</td>")
+
+
+def test_a_negative_its_reports_conclusion_contradicts_says_so_not_could_not_be_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Quest's panel concluding "Positive for oxycodone" over its own "Negative": the result was read, and left unread
+    because its report disagrees (the report's own row says both), not a value that could not be read."""
+    monkeypatch.setitem(CHECKS, urine_drug_test.CHECK_ID, urine_drug_test)
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    contradicted = linked_report("referenced", "Positive for oxycodone", "Negative")
+    evaluation = run("patient-view", resources=[long_term(), *contradicted])
+    [row] = [row for row in build_uds(evaluation.facts).rows if row.value == "none"]
+    assert row.not_judged == "its lab report's conclusion disagrees with it (read the more cautious way)"

@@ -205,6 +205,8 @@ def _not_judged(result: UdsResult) -> str | None:
     observation = result.observation
     if observation.components or observation.has_members:
         return None
+    if result.contradicted:  # read, and left unread for its report's conclusion: not a value that could not be read
+        return "its lab report's conclusion disagrees with it (read the more cautious way)"
     if result.value == "none":
         why = ", ".join(result_no_reading(result))
         return f"could not be read ({why})" if why else "could not be read"
