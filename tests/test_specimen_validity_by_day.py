@@ -61,7 +61,7 @@ def test_the_plan_page_shows_the_test_unreadable_dilute(tmp_path, when) -> None:
     chart = [patient(), *_long_term_fills(), *_epic_screen(TEST_DAY), _quest_creatinine(5, when)]
     html = _page(tmp_path, chart)
     row = _row(_uds_table(html), OXYCODONE_SCREEN)
-    assert "<td>none</td>" in row and "<td>negative</td>" not in row
+    assert "<td>no reading</td>" in row and "<td>negative</td>" not in row
     assert WHY_DILUTE in html
     tile = next(t for t in plan_for(chart[1:]).section("tasks").content if t.key == "uds")
     assert tile.detail.startswith(WHY_DILUTE)
