@@ -64,7 +64,9 @@ def actors_in(
     pooled = ((resource, urls.get(index), True) for index, resource in enumerate(resources))
     for resource, url, numbered in chain(pooled, ((resource, url, False) for url, resource in sent)):
         kind = resource.get("resourceType") if type(resource) is dict else None
-        if numbered and kind is not None:
+        if type(kind) is not str:
+            continue  # no text (a list): the record names it unreadable; read here, it failed every actor's look-up
+        if numbered:
             for key, actor in _tied_numbers(resource, server):
                 _claim(numbers, key, actor)
         if kind not in _DIRECTORY_TYPES:
@@ -108,11 +110,14 @@ def directory_by_url(payloads: Iterable[Any], server: str | None) -> list[tuple[
     for payload in payloads:
         if payload is not None:
             collect_resources(payload, found, urls, server)
-    return [
-        (url, found[index])
-        for index, url in urls.items()
-        if url.startswith(_URN) and found[index].get("resourceType") in _DIRECTORY_TYPES
-    ]
+    return [(url, found[index]) for index, url in urls.items() if url.startswith(_URN) and _in_directory(found[index])]
+
+
+def _in_directory(resource: Mapping[str, Any]) -> bool:
+    """Whether a resource is a Practitioner, a PractitionerRole or an Organization. One whose resourceType is no text
+    (a list) is none: the record names it as unreadable, and as a set's key it failed the whole call."""
+    kind = resource.get("resourceType")
+    return type(kind) is str and kind in _DIRECTORY_TYPES
 
 
 _URN = "urn:"  # a fullUrl that names an entry only within its Bundle (`urn:uuid:…`, `urn:oid:…`)
@@ -130,7 +135,7 @@ def directory_page(payload: Any) -> dict[str, Any] | None:
         if type(entry) is dict
         and str(entry.get("fullUrl") or "").startswith(_URN)
         and type(resource := entry.get("resource")) is dict
-        and resource.get("resourceType") in _DIRECTORY_TYPES
+        and _in_directory(resource)
     ]
     return {"resourceType": "Bundle", "type": "collection", "entry": kept} if kept else None
 
