@@ -53,6 +53,12 @@ def slot_init(cls: _Class | None = None, *, lazy: tuple[str, ...] = ()) -> Any:
     return served
 
 
+def lazy_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a record type read on first use (`slot_init(lazy=...)`): read after the record's reading and its
+    guard, so their readers must never raise (tests/test_lazy_fields_fuzz.py)."""
+    return tuple(name for name, value in vars(cls).items() if isinstance(value, _ReadOnFirstUse))
+
+
 def _slot_init(cls: _Class) -> _Class:
     """Give a frozen slotted dataclass an `__init__` with the same signature that writes each slot directly, and
     a `make` function with that signature for the hot paths (the readers), which builds the same object cheaper.
