@@ -364,11 +364,14 @@ def _document_step(
         due = (f"{label}: {task.none_found} for a patient on opioid therapy.",)
     elif status == "due-soon" and task.next_due:
         due = (f"{label} renewal by {task.next_due.isoformat()} (yearly).",)
-    summary = f"{label} on record {task.last_text}." if task.last_done else _none_summary(label, task, statuses)
     if status == "not-read":
         summary = f"Not known: {task.unread}." + (
             f" The last found is from {task.last_text}." if task.last_done else ""
         )
+    elif task.last_done:
+        summary = f"{label} on record {task.last_text}."
+    else:
+        summary = _none_summary(label, task, statuses)
     return Step(key, STEP_TITLES[key], status, summary, evidence, due, action, tasks=(task,))
 
 
