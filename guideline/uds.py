@@ -204,7 +204,8 @@ def _flag_value(code: str | None) -> Value | None:
 def result_value(observation: Observation) -> Value:
     """Combine valueCodeableConcept, valueString, valueBoolean and interpretation: agreement wins, disagreement is
     indeterminate, silence is "none" (a test was still done). A value that says the test was not performed, with no
-    reading of its own, is "none" whatever the flag says (`_lab_did_not_test`)."""
+    reading of its own, is "none" whatever the flag says (`_lab_did_not_test`); one that says it read nothing
+    ("Inconclusive") is never read by the lab system's default flag (`_flagged_beside_no_reading`)."""
     answers: list[Value] = []
     if observation.value_concept is not None:
         coded = _value_from_codes(observation.value_concept) or _value_from_words(observation.value_concept)
@@ -219,6 +220,8 @@ def result_value(observation: Observation) -> Value:
         # The value says what happened to the specimen; a flag beside it ("Specimen rejected" flagged N, as Epic
         # Beaker sends it) is the lab system's default, and read, an untested sample was a negative and a test done.
         return "none"
+    if not answers and _says_no_reading(observation):
+        return _flagged_beside_no_reading(observation)
     for concept in observation.interpretation:
         flagged = _value_from_flags(concept)
         if flagged:
@@ -226,6 +229,41 @@ def result_value(observation: Observation) -> Value:
     if not answers:
         return _fit_for(observation, _against_cutoff(observation) or "none")
     return _fit_for(observation, answers[0] if len(set(answers)) == 1 else "indeterminate")
+
+
+# A value whose words say the test read nothing (yet): "Inconclusive", "Indeterminate", "Equivocal", "Pending",
+# "Result to follow", "See comment". Epic Beaker sends its default flag N beside them, as beside any value it does not
+# flag: read by that flag, a test that read nothing was a negative (an "all clear", or an unexpected negative for a
+# prescribed opioid).
+_NO_READING = re.compile(
+    r"\b(?:inconclusive|indeterminate|equivocal|pending|to\s+follow"
+    r"|see\s+(?:the\s+)?(?:comments?|notes?|report|below|attached|interpretation))\b",
+    re.IGNORECASE,
+)
+
+
+def _says_no_reading(observation: Observation) -> bool:
+    """Whether a result's value says in words that the test read nothing (`_NO_READING`)."""
+    return any(_NO_READING.search(words) for words in observation.value_words)
+
+
+def _flagged_beside_no_reading(observation: Observation) -> Value:
+    """A value that says it read nothing, by its flags: the lab system's default (`_default_flag`) is no reading, so
+    "none", as with no flag; any other flag read (A, POS, H, NEG) disagrees with the value's own words, so
+    "indeterminate": named either way, never judged, and a positive flag is not dropped in silence."""
+    flags = [_value_from_flags(concept) for concept in observation.interpretation if not _default_flag(concept)]
+    return "indeterminate" if any(flags) else "none"
+
+
+def _default_flag(concept: Concept) -> bool:
+    """Whether an interpretation is the lab system's default for a value it does not flag: the HL7 flag N alone, or
+    "Normal" in words alone (a flag sent as its text)."""
+    codes = {(c.code or "").upper() for c in concept.codings if c.code and c.system in (OBS_INTERPRETATION, None)}
+    if codes:
+        return codes == {"N"}
+    return any(
+        (words or "").strip().lower() == "normal" for words in (concept.text, *(c.display for c in concept.codings))
+    )
 
 
 def _fit_for(observation: Observation, value: Value) -> Value:
