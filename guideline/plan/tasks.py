@@ -27,7 +27,8 @@ from guideline.plan.reading import latest, one_decimal, words_of
 from guideline.plan.reads import unread, where_found
 from guideline.record import Dispense, MedOrder, ServiceRequest
 from guideline.terminology import ER_LA, NALOXONE_RESCUE
-from guideline.timeutil import local_date, months_after
+from guideline.timeutil import local_date, months_after, months_before
+from guideline.uds import results_of_unknown_status
 from guideline.words import capitalised
 
 if TYPE_CHECKING:
@@ -174,7 +175,11 @@ def uds_task(facts: Facts) -> Task:
     detail = f"At least {every} during longer-term opioid therapy (Rec 10)."
     unreadable = unreadable_since_last(facts, months)
     # The card's words: a test the chart shows, not counted, is never left unexplained.
-    not_counted = unreadable_words(unreadable) if unreadable else ""
+    not_counted = " ".join(
+        words
+        for words in (unreadable_words(unreadable) if unreadable else "", _unknown_status_words(facts, months))
+        if words
+    )
     detail = f"{not_counted} {detail}" if not_counted else detail
     task = replace(_recurring(facts, "uds", "Urine drug test", last, due, detail), not_counted=not_counted)
     task = replace(task, last_written=facts.last_drug_test_written()) if last else task
@@ -182,6 +187,26 @@ def uds_task(facts: Facts) -> Task:
     # longer-term opioids (its own rule), and the tile said "Due now" beside it for a 5-day course after surgery.
     task = _asked_of(task, uds_applies(facts))
     return _while_pending(task, pending_orders(facts, int(settings["pending_order_days"])))
+
+
+def _unknown_status_words(facts: Facts, months: int) -> str:
+    """The results of unknown status the tile does not count, newer than the last test it counts (or of its last
+    `months` months), newest first, undated last: "1 result of unknown status, not counted: Fentanyl Ur Ql Scn
+    (2026-03-02)." With only such a result on record, the tile, step 1 and the note said "none in the last 13 months"
+    beside the history section's row for it."""
+    last, today = facts.last_drug_test_day(), facts.today
+    since = months_before(today, months)
+    found = [
+        (name, day, written)
+        for name, day, written in results_of_unknown_status(facts.record, facts.terms, facts.config, since)
+        if day is None or (day <= today and (last is None or day > last))
+    ]
+    if not found:
+        return ""
+    found.sort(key=lambda item: item[1] or date.min, reverse=True)
+    count = f"{len(found)} result{'s' if len(found) > 1 else ''}"
+    named = "; ".join(f"{name} ({written or 'undated'})" for name, _, written in found)
+    return f"{count} of unknown status, not counted: {named}."
 
 
 # -- PDMP review (Rec 9) ---------------------------------------------------------------------------------------

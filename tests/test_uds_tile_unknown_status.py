@@ -1,0 +1,65 @@
+"""The plan page's urine drug test tile, step 1 and the copied note name a result of unknown status they do not
+count: with only such a result on record they said "none in the last 13 months" beside the history section's row for
+it (a fentanyl screen flagged positive, sent with status "unknown")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from builders import observation, patient
+from test_plan import plan_for
+from test_plan_steps import by_key
+from test_uds_history_card_words import _page
+from test_uds_unreadable_specimen import TEST_DAY, _epic_result, _long_term_fills
+
+from guideline.plan.note import note_text
+
+NAMED = f"1 result of unknown status, not counted: Fentanyl Ur Ql Scn ({TEST_DAY})."
+
+
+def _unknown(when: str = TEST_DAY) -> dict[str, Any]:
+    """An Epic Beaker fentanyl screen flagged positive, sent with status "unknown"."""
+    screen = _epic_result("65750-2", "Fentanyl Ur Ql Scn", "POSITIVE", ident="eUDS.1", flag="A")
+    return screen | {"status": "unknown", "effectiveDateTime": f"{when}T09:14:00-05:00", "issued": f"{when}T16:40:12Z"}
+
+
+def _tile(plan) -> Any:
+    return next(t for t in plan.section("tasks").content if t.key == "uds")
+
+
+def test_the_tile_step_and_note_name_a_result_of_unknown_status() -> None:
+    plan = plan_for([patient(), *_long_term_fills(), _unknown()])
+    tile = _tile(plan)
+    assert tile.state == "never" and tile.state_label == "None readable on record"
+    assert tile.detail.startswith(NAMED)
+    assess = by_key(plan.section("steps").content)["assess"]
+    evidence = next(e for e in assess.evidence if e.label == "Urine drug test")
+    assert evidence.detail == "none readable on record"
+    line = next(line for line in note_text(plan).splitlines() if line.startswith("- Urine drug test:"))
+    assert line == f"- Urine drug test: none readable on record, next due {tile.next_due.isoformat()}. {NAMED}"
+
+
+def test_two_results_of_unknown_status_are_each_named() -> None:
+    second = _unknown("2026-04-01") | {"id": "eUDS.2"}
+    tile = _tile(plan_for([patient(), *_long_term_fills(), _unknown(), second]))
+    assert tile.not_counted == (
+        "2 results of unknown status, not counted: Fentanyl Ur Ql Scn (2026-04-01); Fentanyl Ur Ql Scn (2026-03-02)."
+    )
+
+
+def test_one_newer_than_the_last_test_counted_is_named_beside_it() -> None:
+    older = observation("19295-5", when="2026-01-10", value_string="Negative")
+    tile = _tile(plan_for([patient(), *_long_term_fills(), older, _unknown()]))
+    assert tile.last_done.isoformat() == "2026-01-10" and tile.not_counted == NAMED
+
+
+def test_one_older_than_the_last_test_counted_is_not_the_tiles() -> None:
+    newer = observation("19295-5", when="2026-05-10", value_string="Negative")
+    tile = _tile(plan_for([patient(), *_long_term_fills(), newer, _unknown()]))
+    assert tile.state == "done" and tile.not_counted == "" and "unknown status" not in tile.detail
+
+
+def test_the_rendered_tile_names_it(tmp_path: Any) -> None:
+    html = _page(tmp_path, [patient(), *_long_term_fills(), _unknown()])
+    assert "None readable in the last" in html and NAMED in html
+    assert "None in the last" not in html[: html.index(NAMED)].rsplit("Urine drug test", 1)[-1]
