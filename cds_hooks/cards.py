@@ -24,6 +24,7 @@ from guideline.cards import (
     WRITTEN_ELEMENTS,
     Card,
     Link,
+    OverrideReason,
     Suggestion,
     addressed,
     patient_element,
@@ -543,7 +544,24 @@ def _link(link: Link, card: Card, options: CardOptions) -> dict[str, Any] | None
     return _compact({"label": link.label, "url": link.url, "type": "absolute"})
 
 
+# (check id, id of the configuration) → (the configuration, the check's card source): the same on every card of the
+# check, so made once, not once a card. The configuration is held in the entry, so its id stays its own; a few
+# configurations live at once (tests make many: emptied when full).
+_SOURCES: dict[tuple[str, int], tuple[GuidelineConfig, dict[str, Any]]] = {}
+_SOURCES_HELD = 256
+
+
 def _source(check_id: str, config: GuidelineConfig) -> dict[str, Any]:
+    """The card's `source` (read only: every card of the check under the configuration sends this one object)."""
+    entry = _SOURCES.get((check_id, id(config)))
+    if entry is None or entry[0] is not config:
+        if len(_SOURCES) >= _SOURCES_HELD:
+            _SOURCES.clear()
+        entry = _SOURCES[(check_id, id(config))] = (config, _new_source(check_id, config))
+    return entry[1]
+
+
+def _new_source(check_id: str, config: GuidelineConfig) -> dict[str, Any]:
     topic = _compact(
         {
             "system": f"{config['canonical_base']}/CodeSystem/painplan-check",
@@ -553,6 +571,12 @@ def _source(check_id: str, config: GuidelineConfig) -> dict[str, Any]:
     )
     url = config["source_url"]
     return _compact({"label": config["source_label"], "url": url if _absolute(url) else None, "topic": topic})
+
+
+@lru_cache(maxsize=256)
+def _reason_json(reason: OverrideReason) -> dict[str, Any]:
+    """An override reason as a card sends it (read only: a check offers the same few reasons on every card)."""
+    return _compact({"system": reason.system, "code": reason.code, "display": reason.display})
 
 
 def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
@@ -594,7 +618,7 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
     reasons = []
     for r in card.override_reasons:
         if r.display:
-            reason = _compact({"system": r.system, "code": r.code, "display": r.display})
+            reason = _reason_json(r)
             if reason:
                 reasons.append(reason)
     result = _compact(

@@ -577,9 +577,10 @@ def read_prefetch(
     else:
         found, error = resources_of(value, server)
         found = named_where(found, _where(key))  # a failed batch answer in it says its search
-    if error is None and search and not found:
+    if error is None and search and not found and plain is None:
         # An EHR fills prefetch from its own searches, and may pass on their warnings (Epic's 4119): an empty search
-        # with a warning is no "nothing on record" here either.
+        # with a warning is no "nothing on record" here either. A plain page has no OperationOutcome to hold one: the
+        # empty prefetch searches of most calls skip the scan.
         error = empty_search_problem(value, found)
     if error is not None:
         return [], PrefetchGap(error)

@@ -202,7 +202,8 @@ def _run_hook(
                 evaluation = evaluate(record, context, config, now, snoozes, unread=unread_kinds(data.unread, gaps))
                 cards = list(evaluation.cards)
                 for kind in worded(ON_CARD, config):
-                    _name_each(kind.card_named(evaluation.facts), gaps, kind.card)
+                    if named := kind.card_named(evaluation.facts):  # most kinds name nothing on most calls
+                        _name_each(named, gaps, kind.card)
                 if HOSPICE_PLACES in gaps and not unread_places_matter(evaluation.facts):
                     gaps.pop(HOSPICE_PLACES, None)
                 # Last, after what it names: what the data named above means for a dose below the threshold.

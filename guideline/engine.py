@@ -18,6 +18,8 @@ __all__ = ["CheckFailure", "Evaluation", "HookContext", "evaluate", "review"]
 
 # Reasons whose snooze applies to one user only (guideline 11.1 "patient + user").
 USER_SCOPED_REASONS = frozenset({"pdmp-unavailable", "wrong-clinician"})
+# Cards of one indicator are shown in the order the checks are listed.
+_CHECK_ORDER = {check_id: index for index, check_id in enumerate(CHECK_IDS)}
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,12 @@ def evaluate(
             continue
         if card is not None:
             cards.append(card)
-    shown = [c for c in cards if not c.snoozable or silencing_snooze(c, context, snoozes, now) is None]
-    snoozed = [c for c in cards if c not in shown]
-    order = {check_id: index for index, check_id in enumerate(CHECK_IDS)}
-    shown.sort(key=lambda c: (-INDICATOR_RANK[c.indicator], order[c.check_id]))
+    shown: list[Card] = []
+    snoozed: list[Card] = []
+    for card in cards:  # one pass: a card is snoozed or shown, never compared field by field with the others
+        silenced = bool(snoozes) and card.snoozable and silencing_snooze(card, context, snoozes, now) is not None
+        (snoozed if silenced else shown).append(card)
+    shown.sort(key=lambda c: (-INDICATOR_RANK[c.indicator], _CHECK_ORDER[c.check_id]))
     return Evaluation(tuple(shown), tuple(snoozed), facts, tuple(failures))
 
 
