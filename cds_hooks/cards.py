@@ -24,7 +24,6 @@ from guideline.cards import (
     WRITTEN_ELEMENTS,
     Card,
     Link,
-    OverrideReason,
     Suggestion,
     addressed,
     patient_element,
@@ -574,9 +573,10 @@ def _new_source(check_id: str, config: GuidelineConfig) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=256)
-def _reason_json(reason: OverrideReason) -> dict[str, Any]:
-    """An override reason as a card sends it (read only: a check offers the same few reasons on every card)."""
-    return _compact({"system": reason.system, "code": reason.code, "display": reason.display})
+def _reason_json(system: str, code: str, display: str) -> dict[str, Any]:
+    """An override reason as a card sends it (read only: a check offers the same few reasons on every card). Asked by
+    its strings, which hash and compare in C, not by the OverrideReason, whose dataclass methods run in Python."""
+    return _compact({"system": system, "code": code, "display": display})
 
 
 def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
@@ -618,7 +618,7 @@ def card_json(card: Card, options: CardOptions) -> dict[str, Any]:
     reasons = []
     for r in card.override_reasons:
         if r.display:
-            reason = _reason_json(r)
+            reason = _reason_json(r.system, r.code, r.display)
             if reason:
                 reasons.append(reason)
     result = _compact(

@@ -603,6 +603,10 @@ class PlainPage(PageFacts):
     resources: list[dict] = field(default_factory=list)
 
 
+# A searchset with no entries, as most searches of a chart answer: one page shared by all (read only, as every page).
+_NO_ENTRIES = PlainPage(0)
+
+
 def plain_page(payload: Any, server: str | None = None) -> PlainPage | None:
     """The page when it is a Bundle every entry of which is plain, as a clean Epic or HAPI searchset is: an object
     holding a resource object that has a resourceType and is neither an OperationOutcome nor a Bundle, and no batch
@@ -614,12 +618,12 @@ def plain_page(payload: Any, server: str | None = None) -> PlainPage | None:
     `resources_in` marks it (an HIE's MedicationRequest/123 is not the EHR's)."""
     if type(payload) is not dict or payload.get("resourceType") != "Bundle":
         return None
-    home = home_prefix(server)
     entries = payload.get("entry")
-    if entries is None:
-        return PlainPage(0)
+    if not entries and (entries is None or type(entries) is list):
+        return _NO_ENTRIES  # the empty search: nothing to walk
     if type(entries) is not list:
         return None
+    home = home_prefix(server)
     found: list[dict] = []
     matched = 0
     for entry in entries:

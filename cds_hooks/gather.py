@@ -470,13 +470,14 @@ def _no_answer(value: Any, template: str | None) -> str | None:
         return _not_a_resource(value)
     kind = value.get("resourceType")
     search = template is None or "?" in template
-    asked = template.split("?" if search else "/", 1)[0] if template is not None else ""  # the type searched or read
     if kind == "Bundle":
-        if as_list(value.get("entry")) or (search and value.get("type") == "searchset"):
+        # The searchset first: the answer of nearly every key of every call, told by one lookup.
+        if (search and value.get("type") == "searchset") or as_list(value.get("entry")):
             return None
         bundle = value.get("type")
         sent = f"an empty {bundle[:40]} Bundle" if type(bundle) is str and bundle else "a Bundle with no type"
         if not search:
+            asked = _asked(template)
             return f"the EHR sent {sent} and no entries where the {asked[:40]} itself was asked for, so it is missing"
         return f"the EHR sent {sent} and no entries, not a search result, so it says nothing of what was found"
     if type(kind) is not str:
@@ -485,6 +486,7 @@ def _no_answer(value: Any, template: str | None) -> str | None:
         return f"the EHR sent an OperationOutcome ({_outcome_words(value)}), not a search result (a Bundle)"
     if template is None:
         return None
+    asked = _asked(template)
     if not search:
         if kind == asked:  # a read's answer: its one resource
             return None
@@ -494,6 +496,13 @@ def _no_answer(value: Any, template: str | None) -> str | None:
             f"a single {kind[:40]} was sent where a search of {asked} was asked for, so the search's answer is missing"
         )
     return f"a single {kind[:40]} was sent, not a search result (a Bundle), so other matches may be missing"
+
+
+def _asked(template: str | None) -> str:
+    """The type a key's query searches or reads ("" for a key PainPlan did not ask for)."""
+    if template is None:
+        return ""
+    return template.split("?" if "?" in template else "/", 1)[0]
 
 
 _SEVERITIES = ("fatal", "error", "warning", "information")

@@ -150,11 +150,14 @@ class Unread:
     @classmethod
     def among(cls, unread: Mapping[str, str], kinds: Iterable[str]) -> Unread:
         """Which of `kinds` are in `unread` (kind -> why), in the order asked."""
-        return cls(tuple((kind, unread[kind]) for kind in kinds if kind in unread))
+        if not unread:  # the usual call: everything read
+            return _ALL_READ
+        # A list made in one call, not a generator resumed once a kind: every check asks this on every call.
+        return cls(tuple([(kind, unread[kind]) for kind in kinds if kind in unread]))
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return tuple(kind for kind, _ in self.why)
+        return tuple([kind for kind, _ in self.why])
 
     @property
     def any(self) -> bool:
@@ -209,3 +212,7 @@ class Unread:
         what was not read of any."""
         _, gaps = self.basis([source for group in groups for source in group])
         return tuple([self.basis(group)[0] for group in groups]), gaps
+
+
+# What `Unread.among` answers when every kind was read.
+_ALL_READ = Unread()

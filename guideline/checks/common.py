@@ -11,6 +11,7 @@ from guideline.config import GuidelineConfig
 from guideline.facts import Facts, named_item
 from guideline.fhirdata import CDC_OVERRIDE_REASONS
 from guideline.fills import fill_date
+from guideline.memo import MISSING, IdentityMemo
 from guideline.record import Dispense, MedOrder, Observation, Procedure
 from guideline.timeutil import iso_day
 from guideline.unread_data import FILLS, ORDER_HISTORY, ORDERS, Source, Unread, fitted
@@ -68,8 +69,20 @@ def override_system(config: GuidelineConfig) -> str:
     return f"{config['canonical_base']}/CodeSystem/painplan-override-reason"
 
 
+# (codes, configuration) → their reasons: each check offers the same few on every card it issues.
+_REASONS = IdentityMemo(limit=1024)
+
+
 def override_reasons(config: GuidelineConfig, *codes: str) -> tuple[OverrideReason, ...]:
     """Our coded reasons for a check, then the CDC "other, see comment" snooze offered on every card."""
+    reasons = _REASONS.get(codes, config)
+    if reasons is MISSING:
+        reasons = _override_reasons(config, codes)
+        _REASONS.put(codes, config, answer=reasons)
+    return reasons  # type: ignore[return-value]
+
+
+def _override_reasons(config: GuidelineConfig, codes: tuple[str, ...]) -> tuple[OverrideReason, ...]:
     system = override_system(config)
     return (
         *(OverrideReason(system, code, OVERRIDE_DISPLAYS[code]) for code in codes),
