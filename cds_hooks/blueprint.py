@@ -120,16 +120,17 @@ def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifi
 
     def read_json(turn: AbstractContextManager[Any] | None = None) -> Any:
         """The request body as JSON; only the parsing runs in `turn`, never the reading from a client."""
-        if request.content_length is not None and request.content_length > settings.max_body_bytes:
+        incoming = request._get_current_object()  # once: each read through the context proxy looks it up again
+        length = incoming.content_length
+        if length is not None and length > settings.max_body_bytes:
             raise RequestError(413, "the request body is too large", "too-costly")
-        mimetype = (request.mimetype or "").lower()
+        mimetype = (incoming.mimetype or "").lower()
         if mimetype and mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
             raise RequestError(415, "send the request as application/json", "not-supported")
-        length = request.content_length
-        raw = _read_exactly(request.stream, length) if length is not None else request.get_data(cache=False)
+        raw = _read_exactly(incoming.stream, length) if length is not None else incoming.get_data(cache=False)
         # A chunked body has no Content-Length: Werkzeug stops reading at the limit without saying so, so a
         # body that reaches the limit is treated as too large rather than parsed (cut short) as bad JSON.
-        limit_reached = len(raw) >= settings.max_body_bytes and request.content_length != len(raw)
+        limit_reached = len(raw) >= settings.max_body_bytes and length != len(raw)
         if limit_reached or len(raw) > settings.max_body_bytes:
             raise RequestError(413, "the request body is too large", "too-costly")
         try:

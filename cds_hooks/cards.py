@@ -649,6 +649,8 @@ def _with_not_offered(detail: str, labels: list[str], dropped: list[tuple[str, s
     not write (DSTU2, R5), because the release has no code or place for what it says (an R4 element STU3 lacks,
     named), or because its resource failed validation in the EHR's release (a fault of ours or of a site template,
     logged)."""
+    if not labels and not dropped:  # the usual card: every suggestion offered
+        return detail
     lines = [
         f'"{label}" is not offered as a suggestion: the EHR speaks FHIR {release}, and PainPlan writes the resources '
         f"it suggests in FHIR {' or '.join(_MODELS)} only, so the EHR could not apply it. Do it in the EHR directly."
@@ -667,7 +669,7 @@ def _with_not_offered(detail: str, labels: list[str], dropped: list[tuple[str, s
 
 def data_incomplete_card(gaps: Mapping[str, str]) -> Card:
     """The info card that says which data could not be read, so a missing card is never read as "all clear"."""
-    lines = "\n".join(f"- {what}: {why}" for what, why in gaps.items())
+    lines = "\n".join([f"- {what}: {why}" for what, why in gaps.items()])
     detail = (
         "PainPlan could not read all of the patient data its checks need, so some cards may be missing or "
         "based on partial information.\n\n"

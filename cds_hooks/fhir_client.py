@@ -652,6 +652,8 @@ def bundle_links(bundle: Mapping[str, Any]) -> list[Any]:
     links = bundle.get("link")
     if type(links) is list:
         return links
+    if links is None:  # most pages of most calls: no abstract-class check for them
+        return []
     return [links] if isinstance(links, Mapping) else []
 
 

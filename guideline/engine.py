@@ -54,7 +54,9 @@ def evaluate(
     facts = Facts(record, context, config, now, snoozes, terms, unread)
     cards: list[Card] = []
     failures: list[CheckFailure] = []
-    for check_id in (c for c in CHECK_IDS if c in CHECKS):
+    for check_id in CHECK_IDS:
+        if check_id not in CHECKS:
+            continue
         settings = config.check(check_id)
         if not settings.runs_on(context.hook):
             continue

@@ -18,8 +18,11 @@ _DIGITS = frozenset(b"0123456789")
 
 def _alike(text: bytes) -> bool:
     """Whether orjson's text is certainly the standard library's."""
-    if not text.isascii() or any(part in text for part in _NOT_ALIKE):
+    if not text.isascii():
         return False
+    for part in _NOT_ALIKE:  # a loop, not any() over a generator: every card's appContext is checked
+        if part in text:
+            return False
     at = text.find(b"e-")
     while at != -1:  # a negative exponent follows a digit; "e-" in a string ("one-time") rarely does
         if at and text[at - 1] in _DIGITS:

@@ -122,7 +122,7 @@ def could_not_check(unread: Mapping[str, str], kinds: Iterable[str], missing: st
             by_why.setdefault(unread[kind], []).append(LABELS[kind])
     if not by_why:
         return ""
-    said = "; ".join(f"{and_list(labels)} could not be read ({why})" for why, labels in by_why.items())
+    said = "; ".join([f"{and_list(labels)} could not be read ({why})" for why, labels in by_why.items()])
     return f"{COULD_NOT_CHECK} {said}, so {missing} may be missing."
 
 
