@@ -177,7 +177,9 @@ class PairsCounted:
 
     def then(self, count: Callable[[MmeSummary], MmeSummary]) -> PairsCounted:
         """This step with another pass that only counts orders once (`later_starts.counted_as_signed`) run on it."""
-        return replace(self, summary=count(self.summary))
+        counted = count(self.summary)
+        # The same step when the pass changed nothing (the usual call): dataclasses.replace is dear on every call.
+        return self if counted is self.summary else replace(self, summary=counted)
 
 
 @dataclass(frozen=True)
@@ -317,7 +319,7 @@ def named_series_beside(step: PairsCounted, pairs: Iterable[SeriesBeside]) -> Pa
             f"later) has taken over: {whose}, so it is not read as that series' renewal; both are counted, as another "
             f"course may be meant; {_ask_beside(pair.order, renewals, counted)}"
         )
-    return replace(step, summary=_with_words(summary, words))
+    return replace(step, summary=_with_words(summary, words)) if words else step
 
 
 def _ask_beside(order: MedOrder, renewals: Iterable[ImpliedRenewal], counted: set[int]) -> str:
@@ -378,7 +380,7 @@ def named_unlinked(
             taken = [pair for pair in paired if key(pair.order) == product]
             if said := _unpaired_draft_words(taken, counted):
                 words[id(draft)] = said
-    return replace(step, summary=_with_words(summary, words))
+    return replace(step, summary=_with_words(summary, words)) if words else step
 
 
 def _unpaired_draft_words(taken: Sequence[ImpliedRenewal], counted: Sequence[MedOrder]) -> str | None:
