@@ -297,10 +297,13 @@ class Facts:
         self, items: Iterable[Item], question: tuple[str, ...], test: Callable[[ResolvedMedication], bool]
     ) -> tuple[Item, ...]:
         """The items whose medication passes `test`, asked once per medication and call under `question`."""
+        items = items if isinstance(items, tuple) else tuple(items)
+        if not items:  # no listed medicines, no fills: asked of many sets on most calls
+            return ()
         verdicts = self._verdicts.get(question)
         if verdicts is None:
             verdicts = self._verdicts[question] = {}
-        held, keys, medications = self._medications_of(items if isinstance(items, tuple) else tuple(items))
+        held, keys, medications = self._medications_of(items)
         for key, medication in medications.items():
             if key not in verdicts:
                 verdicts[key] = test(medication)
