@@ -49,6 +49,32 @@ def _own(key: str) -> Analyte:
 _HYDROCODONE = ("hydrocodone", "benzhydrocodone")
 _NORDIAZEPAM_SOURCES = ("diazepam", "chlordiazepoxide", "clorazepate", "prazepam", "halazepam", "medazepam")
 
+# Benzodiazepines, by drug (`CLASS_MEMBERS`: the drugs a lab's "benzodiazepines" stands for).
+_BENZODIAZEPINES: tuple[Analyte, ...] = (
+    _own("alprazolam"),
+    _own("clonazepam"),
+    Analyte("diazepam", "diazepam", ("diazepam",), ("diazepam",)),
+    Analyte("nordiazepam", "nordiazepam", _NORDIAZEPAM_SOURCES),
+    Analyte("oxazepam", "oxazepam", ("oxazepam", "temazepam", *_NORDIAZEPAM_SOURCES), ("oxazepam",)),
+    Analyte("temazepam", "temazepam", ("temazepam", "diazepam"), ("temazepam",)),
+    _own("lorazepam"),
+    _own("chlordiazepoxide"),
+    _own("clobazam"),
+    _own("clorazepate"),
+    _own("midazolam"),
+    _own("triazolam"),
+    _own("estazolam"),
+    _own("flurazepam"),
+    Analyte("desalkylflurazepam", "desalkylflurazepam", ("flurazepam", "quazepam")),
+    _own("bromazepam"),
+    _own("flunitrazepam"),
+    _own("nitrazepam"),
+    _own("lormetazepam"),
+    _own("medazepam"),
+    _own("prazepam"),
+    _own("zolazepam"),
+)
+
 _PARENTS: tuple[Analyte, ...] = (
     # opioids
     Analyte("morphine", "morphine", ("morphine", "codeine", "opium", "heroin", "diamorphine"), ("morphine",)),
@@ -90,29 +116,7 @@ _PARENTS: tuple[Analyte, ...] = (
     # sequestered in some opioid capsules, naloxone in buprenorphine/naloxone), so a negative is never unexpected.
     Analyte("naltrexone", "naltrexone", ("naltrexone",)),
     Analyte("naloxone", "naloxone", ("naloxone",)),
-    # benzodiazepines, by drug
-    _own("alprazolam"),
-    _own("clonazepam"),
-    Analyte("diazepam", "diazepam", ("diazepam",), ("diazepam",)),
-    Analyte("nordiazepam", "nordiazepam", _NORDIAZEPAM_SOURCES),
-    Analyte("oxazepam", "oxazepam", ("oxazepam", "temazepam", *_NORDIAZEPAM_SOURCES), ("oxazepam",)),
-    Analyte("temazepam", "temazepam", ("temazepam", "diazepam"), ("temazepam",)),
-    _own("lorazepam"),
-    _own("chlordiazepoxide"),
-    _own("clobazam"),
-    _own("clorazepate"),
-    _own("midazolam"),
-    _own("triazolam"),
-    _own("estazolam"),
-    _own("flurazepam"),
-    Analyte("desalkylflurazepam", "desalkylflurazepam", ("flurazepam", "quazepam")),
-    _own("bromazepam"),
-    _own("flunitrazepam"),
-    _own("nitrazepam"),
-    _own("lormetazepam"),
-    _own("medazepam"),
-    _own("prazepam"),
-    _own("zolazepam"),
+    *_BENZODIAZEPINES,
     # other sedatives and stimulants with a packaged medication set
     _own("zolpidem"),
     _own("eszopiclone"),
@@ -130,6 +134,15 @@ _PARENTS: tuple[Analyte, ...] = (
     Analyte("synthetic-cathinone", "synthetic-cathinone", ()),
     Analyte("hallucinogen", "hallucinogen", ()),
 )
+# The drugs (row keys) a class word of a lab's words stands for ("All negative except opiates",
+# `guideline.uds_names.with_class_members`): an opiate immunoassay reads morphine and codeine, heroin (as morphine),
+# and hydrocodone and hydromorphone (guideline 10.4), not oxycodone, fentanyl or methadone; "benzodiazepines" stands
+# for every benzodiazepine of this table, so a positive for one the lab's class words cover is never called one its
+# conclusion denies.
+CLASS_MEMBERS: dict[str, tuple[str, ...]] = {
+    "opiate": ("morphine", "codeine", "hydrocodone", "hydromorphone", "heroin"),
+    "benzodiazepine": tuple(analyte.key for analyte in _BENZODIAZEPINES),
+}
 # The drugs whose metabolites have codes of their own in the analyte table.
 _WITH_METABOLITES = frozenset(
     {"morphine", "codeine", "hydrocodone", "hydromorphone", "oxymorphone", "oxycodone", "tapentadol", "tramadol"}

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from guideline.fhirdata import LOINC, Concept
+from guideline.uds_analytes import CLASS_MEMBERS
 
 # A result is a urine drug test by name when its name is one of the abbreviations for one, or says urine and says
 # drug testing or a substance. A serum methadone level, a urine culture, a urinalysis, and urine "screens" for
@@ -55,13 +56,6 @@ SUBSTANCE_WORDS: dict[str, str] = {
 _SUBSTANCE_PATTERNS = {name: re.compile(rf"(?<![\w-])(?:{words})(?![\w-])") for name, words in SUBSTANCE_WORDS.items()}
 # A name for two drugs tested together ("Oxycodone/Oxymorphone") is that test's row, not each drug's.
 _COMBINED = {"oxycodone+oxymorphone": ("oxycodone", "oxymorphone")}
-# The drugs (row keys) a class word of `SUBSTANCE_WORDS` stands for in a lab's words, as its immunoassay reads them
-# (guideline 10.4: hydrocodone and hydromorphone show up on opiate screens; oxycodone, fentanyl and methadone do
-# not): "All negative except opiates" says nothing against a morphine confirmation that found it.
-CLASS_MEMBERS: dict[str, tuple[str, ...]] = {
-    "opiate": ("morphine", "codeine", "hydrocodone", "hydromorphone", "heroin"),
-    "benzodiazepine": ("alprazolam", "clonazepam", "diazepam", "nordiazepam", "oxazepam", "temazepam", "lorazepam"),
-}
 # What may stand between a drug's name and what a lab says of it: "Oxycodone - positive", "Opiates = POS".
 _BETWEEN = re.compile(r"^(?:[\s:=/&+\-–]|\b(?:was|were|is|are)\b)+")
 # Words a clause begins with for what a drug named before it breaks down to ("Oxycodone and metabolites detected",

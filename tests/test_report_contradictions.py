@@ -340,7 +340,7 @@ def test_a_named_denial_contradicts_that_drugs_positive_only() -> None:
 
 def test_a_class_excepted_from_nothing_found_covers_its_drugs() -> None:
     # "All negative except opiates" beside a morphine confirmation that found it: the class stands for its drugs
-    # (uds_names.CLASS_MEMBERS), so the lab says one thing; a fentanyl positive beside it is contradicted.
+    # (uds_analytes.CLASS_MEMBERS), so the lab says one thing; a fentanyl positive beside it is contradicted.
     morphine = observation("16196-8", when=f"{days_ago(30)}T09:14:00-04:00", value_string="Positive")
     sent = referenced_report("All negative except opiates", (OPIATE_SCREEN, "Positive"), (FENTANYL_SCREEN, "Positive"))
     sent[-1]["result"].append({"reference": f"Observation/{morphine['id']}"})
@@ -348,6 +348,22 @@ def test_a_class_excepted_from_nothing_found_covers_its_drugs() -> None:
         f'{PANEL} ({days_ago(30)}, its conclusion says "All negative except opiates" but its fentanyl result says '
         f'"Positive"; {KEPT})',
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "drug"),
+    [("19386-2", "chlordiazepoxide"), ("12374-5", "clobazam"), ("16224-8", "triazolam"), ("16233-9", "midazolam")],
+)
+def test_benzodiazepines_excepted_from_nothing_found_cover_every_benzodiazepine_the_analyte_table_judges(
+    code: str, drug: str
+) -> None:
+    # "All negative except benzodiazepines" beside a confirmation of a benzodiazepine the class list did not name: the
+    # class stands for every benzodiazepine of the analyte table (uds_analytes), so the lab says one thing. Before, the
+    # list named seven, and a chlordiazepoxide positive was called one the lab's own conclusion says was not found.
+    confirmed = observation(code, when=f"{days_ago(30)}T09:14:00-04:00", value_string="Positive")
+    sent = referenced_report("All negative except benzodiazepines", (BENZODIAZEPINE_SCREEN, "Positive"))
+    sent[-1]["result"].append({"reference": f"Observation/{confirmed['id']}"})
+    assert disagreements(confirmed, *sent) == (), drug
 
 
 def test_a_conclusion_read_positive_after_a_bare_beginning_contradicts_its_negatives() -> None:
