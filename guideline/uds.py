@@ -698,9 +698,10 @@ def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
     metabolites detected"), or, named before any reading of their statement, the statement's first ("Oxycodone,
     oxymorphone detected"); else they take the reading before them ("Positive for oxycodone, oxymorphone"), one
     after "except" the opposite, and one denied after a positive a negative ("Positive for oxycodone but not
-    fentanyl"). A reading naming no drug is given (with none) only where nothing was read before it ("Positive",
-    "Negative, dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive
-    positive, confirmation negative" says nothing of other drugs."""
+    fentanyl"); a statement that begins by denying denies every drug it lists ("No fentanyl, oxycodone detected").
+    A reading naming no drug is given (with none) only where nothing was read before it ("Positive", "Negative,
+    dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive,
+    confirmation negative" says nothing of other drugs."""
     said: Value | None = None
     waiting: tuple[str, ...] = ()
     for part, words_of_part in enumerate(_EXCEPT.split(words)):
@@ -708,9 +709,12 @@ def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
             said = _OPPOSITE.get(said)
         for sentence in _SENTENCES.split(words_of_part):
             here: Value | None = None  # the reading this statement last said, once it has said one
+            denying = bool(_DENIED_FIRST.match(sentence))  # "No fentanyl, oxycodone detected"
             for group in _GROUPS.split(sentence):
                 for clause in _JOINED.split(group):
                     before, own = said, _clause_said(clause)
+                    if own == "positive" and denying and here is None and waiting and _said_after_names(clause):
+                        own = "negative"  # the statement's "No" is said of every drug it lists before the finding
                     named = substances_in_words(clause)
                     if own is None and said == "positive" and named and _denies_bare(clause):
                         own = "negative"  # "Positive for oxycodone but not fentanyl": fentanyl was not found

@@ -366,6 +366,25 @@ def test_benzodiazepines_excepted_from_nothing_found_cover_every_benzodiazepine_
     assert disagreements(confirmed, *sent) == (), drug
 
 
+@LINKED
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "No fentanyl, oxycodone detected",
+        "No fentanyl and oxycodone detected",
+        "No opiates, oxycodone, or fentanyl detected.",
+    ],
+)
+def test_a_statement_that_begins_by_denying_denies_every_drug_it_lists(shape: str, conclusion: str) -> None:
+    # Before: "No" was read of the first drug's clause only, and "oxycodone detected" after the comma as a finding,
+    # so the report was called one that contradicts its own oxycodone negative, and that negative, of a prescribed
+    # oxycodone, was not judged: the unexpected negative (a diversion signal) went unsaid.
+    sent = linked_report(shape, conclusion, "Negative")
+    assert disagreements(*sent) == ()
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and "negative for oxycodone" in found.summary
+
+
 def test_a_conclusion_read_positive_after_a_bare_beginning_contradicts_its_negatives() -> None:
     sent = referenced_report("Dilute specimen. Negative.", (OXYCODONE_SCREEN, "Positive"))
     assert disagreements(*sent) == (
