@@ -698,7 +698,8 @@ def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
     metabolites detected"), or, named before any reading of their statement, the statement's first ("Oxycodone,
     oxymorphone detected"); else they take the reading before them ("Positive for oxycodone, oxymorphone"), one
     after "except" the opposite, and one denied after a positive a negative ("Positive for oxycodone but not
-    fentanyl"); a statement that begins by denying denies every drug it lists ("No fentanyl, oxycodone detected").
+    fentanyl"); a statement that begins by denying denies every drug it lists ("No fentanyl, oxycodone detected",
+    "No oxycodone.").
     A reading naming no drug is given (with none) only where nothing was read before it ("Positive", "Negative,
     dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive,
     confirmation negative" says nothing of other drugs."""
@@ -710,6 +711,7 @@ def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
         for sentence in _SENTENCES.split(words_of_part):
             here: Value | None = None  # the reading this statement last said, once it has said one
             denying = bool(_DENIED_FIRST.match(sentence))  # "No fentanyl, oxycodone detected"
+            fresh = len(waiting)  # the drugs waiting from before this statement
             for group in _GROUPS.split(sentence):
                 for clause in _JOINED.split(group):
                     before, own = said, _clause_said(clause)
@@ -735,6 +737,10 @@ def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
                 if here and waiting:
                     yield here, waiting
                     waiting = ()
+            if denying and here is None and len(waiting) > fresh:
+                # "No oxycodone.": denied with no finding after it, never left to take the next statement's
+                yield "negative", waiting[fresh:]
+                waiting = waiting[:fresh]
             if said and waiting:
                 yield said, waiting
                 waiting = ()

@@ -385,6 +385,18 @@ def test_a_statement_that_begins_by_denying_denies_every_drug_it_lists(shape: st
     assert found is not None and "negative for oxycodone" in found.summary
 
 
+def test_a_drug_denied_in_a_statement_of_its_own_is_not_taken_as_found_by_the_next() -> None:
+    # Before: "No oxycodone." said no finding after the drug, so oxycodone waited into the next statement and took
+    # its "detected": the report was called one that contradicts its own oxycodone negative, and that negative of a
+    # prescribed oxycodone was not judged.
+    sent = referenced_report(
+        "No oxycodone. Fentanyl, norfentanyl detected.", (OXYCODONE_SCREEN, "Negative"), (FENTANYL_SCREEN, "Positive")
+    )
+    assert disagreements(*sent) == ()
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and "negative for oxycodone" in found.summary
+
+
 def test_a_conclusion_read_positive_after_a_bare_beginning_contradicts_its_negatives() -> None:
     sent = referenced_report("Dilute specimen. Negative.", (OXYCODONE_SCREEN, "Positive"))
     assert disagreements(*sent) == (
