@@ -461,7 +461,8 @@ def tests_done(
         value = result_value(observation)
         linking = concluded.get(observation.located or "") if concluded else None
         if linking:
-            read = _as_concluded(observation, value, linking, _contradicts(linking, test, contradictions))
+            contradicted = _contradicting(linking, test, contradictions, "negative") is not None
+            read = _as_concluded(observation, value, linking, contradicted)
             if read is None:
                 withdrawn.append(observation)
                 continue
@@ -867,28 +868,20 @@ def _contradiction(
     return None
 
 
-def _contradicts(
-    reports: Sequence[DiagnosticReport], test: _Test, contradictions: Mapping[int, Sequence[Contradiction]]
-) -> bool:
-    """Whether a report of a result says a drug it tests for was found that its results read negative."""
+def _contradicting(
+    reports: Sequence[DiagnosticReport],
+    test: _Test,
+    contradictions: Mapping[int, Sequence[Contradiction]],
+    value: Value,
+) -> DiagnosticReport | None:
+    """The first report of a result that contradicts its results of a drug it tests for read `value`
+    (`report_contradictions`): "negative", it says the drug was found; "positive", that it was not."""
     if not contradictions:
-        return False
-    tested = {substance.name for substance in test.substances}
-    return any(
-        c.substance in tested and c.value == "negative"
-        for report in reports
-        for c in contradictions.get(id(report), ())
-    )
-
-
-def _denied_by(
-    reports: Sequence[DiagnosticReport], test: _Test, contradictions: Mapping[int, Sequence[Contradiction]]
-) -> str | None:
-    """The conclusion of a report of a positive result that says a drug it tests for was not found, as written."""
+        return None
     tested = {substance.name for substance in test.substances}
     for report in reports:
-        if any(c.substance in tested and c.value == "positive" for c in contradictions.get(id(report), ())):
-            return _conclusion_words(report)
+        if any(c.substance in tested and c.value == value for c in contradictions.get(id(report), ())):
+            return report
     return None
 
 
@@ -1861,14 +1854,14 @@ def uds_results(
         read_positive = contradicted = False
         denied = None
         if linking:
-            contradicted = value == "negative" and _contradicts(linking, test, contradictions)
+            contradicted = value == "negative" and _contradicting(linking, test, contradictions, "negative") is not None
             read = _as_concluded(observation, value, linking, contradicted)
             if read is None:
                 withdrawn.append(observation)  # "Specimen rejected": as a result whose own value says so
                 continue
             observation, value, read_positive = read
-            if value == "positive" and contradictions:
-                denied = _denied_by(linking, test, contradictions)
+            if value == "positive" and (denying := _contradicting(linking, test, contradictions, "positive")):
+                denied = _conclusion_words(denying)
         if value == "none" and _lab_did_not_test(observation, value):  # most results have a reading: no call
             # Not judged, but it withdraws what was sent before for that sample (_standing): a positive corrected to
             # "Specimen rejected: mislabeled" is no longer the lab's result.

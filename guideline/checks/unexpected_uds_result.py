@@ -316,7 +316,7 @@ def _validity_said(facts: Facts, result: UdsResult, item: SubstanceResult) -> st
 def _denied_said(result: UdsResult, item: SubstanceResult) -> str:
     """What a positive's line adds when its lab report's conclusion says nothing of it was found: the positive stands
     (a drug found in the cup was in it), but the line says what the lab's own summary says, so the clinician reads
-    the report before the conversation (`uds._denied_by`; named too as lab words that disagree)."""
+    the report before the conversation (`uds._contradicting`; named too as lab words that disagree)."""
     if item.value != "positive" or not result.denied:
         return ""
     return f'; the lab\'s report concludes "{result.denied}": read the report'
