@@ -662,6 +662,13 @@ _NOTHING_FOUND = re.compile(
 )
 
 
+# A finding said of something named after "for" ("Positive for gabapentin"): when the clause names no drug PainPlan
+# reads, it says nothing of them, and is no bare "Positive" said of the report's results. Never so of every drug
+# ("Negative for all drugs tested", "Positive for the following:").
+_SAID_OF_ANOTHER = re.compile(
+    r"\b(?:positive|negative|detected)\s+for\s+(?!(?:all|any|the|following|drugs?|substances?|analytes?)\b)\w",
+    re.IGNORECASE,
+)
 # A clause that begins by denying what it names: "No oxycodone detected".
 _DENIED_FIRST = re.compile(r"^\s*(?:no|not|non|neither)\b", re.IGNORECASE)
 _OPPOSITE: dict[Value | None, Value] = {"positive": "negative", "negative": "positive"}
@@ -733,8 +740,8 @@ def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
                     if named or waiting:
                         yield own, (*waiting, *named)
                         waiting = ()
-                    elif before is None or _NOTHING_FOUND.match(clause):
-                        yield own, ()
+                    elif (before is None or _NOTHING_FOUND.match(clause)) and not _SAID_OF_ANOTHER.search(clause):
+                        yield own, ()  # not "Positive for gabapentin": of a drug PainPlan does not read
                 if here and waiting:
                     yield here, waiting
                     waiting = ()

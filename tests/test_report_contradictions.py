@@ -397,6 +397,21 @@ def test_a_drug_denied_in_a_statement_of_its_own_is_not_taken_as_found_by_the_ne
     assert found is not None and "negative for oxycodone" in found.summary
 
 
+@pytest.mark.parametrize("conclusion", ["Positive for gabapentin", "Positive for ethanol metabolites (EtG)"])
+def test_a_finding_for_a_drug_painplan_does_not_read_is_no_bare_positive(conclusion: str) -> None:
+    # Before: "Positive for gabapentin" named no drug PainPlan reads and was taken as a bare "Positive" said of the
+    # report's results, so the negative of a prescribed oxycodone was called contradicted and not judged.
+    sent = referenced_report(conclusion, (OXYCODONE_SCREEN, "Negative"))
+    assert disagreements(*sent) == ()
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and "negative for oxycodone" in found.summary
+
+
+def test_a_finding_of_nothing_for_a_drug_painplan_does_not_read_denies_no_positive() -> None:
+    sent = referenced_report("Negative for gabapentin", (FENTANYL_SCREEN, "Positive"))
+    assert disagreements(*sent) == ()
+
+
 def test_a_conclusion_read_positive_after_a_bare_beginning_contradicts_its_negatives() -> None:
     sent = referenced_report("Dilute specimen. Negative.", (OXYCODONE_SCREEN, "Positive"))
     assert disagreements(*sent) == (
