@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from guideline.fhirdata import LOINC, Concept
-from guideline.uds_analytes import CLASS_MEMBERS
+from guideline.uds_analytes import ANALYTES, CLASS_MEMBERS
 
 # A result is a urine drug test by name when its name is one of the abbreviations for one, or says urine and says
 # drug testing or a substance. A serum methadone level, a urine culture, a urinalysis, and urine "screens" for
@@ -96,8 +96,23 @@ def substances_in_words(words: str) -> tuple[str, ...]:
 
 
 def with_class_members(keys: Iterable[str]) -> frozenset[str]:
-    """The row keys, with the drugs each class among them stands for (`CLASS_MEMBERS`)."""
-    return frozenset(key for found in keys for key in (found, *CLASS_MEMBERS.get(found, ())))
+    """The row keys, with the drugs each class among them stands for (`CLASS_MEMBERS`) and the analyte rows each drug
+    so named explains (`_EXPLAINED`: its metabolites, as "Oxycodone positive" is said of its oxymorphone too)."""
+    drugs = {key for found in keys for key in (found, *CLASS_MEMBERS.get(found, ()))}
+    return frozenset(drugs.union(*(_EXPLAINED.get(drug, ()) for drug in drugs)))
+
+
+def _explained() -> dict[str, tuple[str, ...]]:
+    """The analyte rows (keys) each drug explains a positive of (`Analyte.explained_by`), by the drug."""
+    rows: dict[str, list[str]] = {}
+    for analyte in ANALYTES:
+        for drug in analyte.explained_by:
+            rows.setdefault(drug, []).append(analyte.key)
+    return {drug: tuple(keys) for drug, keys in rows.items()}
+
+
+# A lab names the drug it found and not what it breaks down to: the analyte table says which rows each explains.
+_EXPLAINED = _explained()
 
 
 def words_after_substances(words: str) -> str | None:

@@ -412,6 +412,20 @@ def test_a_finding_of_nothing_for_a_drug_painplan_does_not_read_denies_no_positi
     assert disagreements(*sent) == ()
 
 
+@pytest.mark.parametrize(
+    ("conclusion", "metabolite"),
+    [
+        ("Oxycodone positive; all other drugs negative", "18325-1"),  # oxymorphone, by confirmation
+        ("All negative except oxycodone", "18325-1"),
+    ],
+)
+def test_a_drug_found_covers_its_metabolites_against_nothing_else_found(conclusion: str, metabolite: str) -> None:
+    # A lab names the drug and not its metabolites. Before, the oxymorphone the oxycodone breaks down to was called a
+    # positive the lab's own conclusion denies ("read the report"), a false alarm on a consistent report.
+    sent = referenced_report(conclusion, ("19643-6", "Positive"), (metabolite, "Positive"))
+    assert disagreements(*sent) == ()
+
+
 def test_a_conclusion_read_positive_after_a_bare_beginning_contradicts_its_negatives() -> None:
     sent = referenced_report("Dilute specimen. Negative.", (OXYCODONE_SCREEN, "Positive"))
     assert disagreements(*sent) == (
