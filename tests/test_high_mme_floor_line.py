@@ -143,6 +143,20 @@ def test_a_current_opioid_whose_dose_was_not_worked_out_is_read_as_a_floor_on_pa
     assert floor_line("order-sign", [unknown], drafts=[oxycodone_10()]) is None
 
 
+@responses.activate
+def test_an_order_whose_dose_was_not_worked_out_has_its_info_card_and_no_line_when_fills_were_not_read(tmp_path):
+    """The info card names the draft not converted and that the fills were not read ("The total may be higher"); a
+    line of "0.0 MME/day with this order" beside it read as the order's dose."""
+    draft = no_dose(oxycodone_10())
+    del draft["dispenseRequest"]  # nothing to estimate a daily dose from either
+    cards = sign(draft, tmp_path)
+
+    assert cards["high-mme"]["summary"].startswith("Daily opioid dose (MME) could not be fully calculated")
+    assert "The total may be higher." in cards["high-mme"]["detail"]
+    assert "pharmacy dispensing records" in cards["data-incomplete"]["detail"]
+    assert LINE not in cards["data-incomplete"]["detail"]
+
+
 @pytest.fixture
 def fills_down() -> Iterator[FakeFhir]:
     """An EHR whose MedicationDispense search answers HTTP 500, for a patient on oxycodone 10 mg every 8 hours."""

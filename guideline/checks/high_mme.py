@@ -52,9 +52,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     unread = facts.not_read(*CURRENT_DOSE)
     indicator = dose_indicator(total, settings)
     if indicator is None:
-        if mme.unknown_orders and names_unconverted(facts, settings, "order-sign"):
-            return _unknown_card(facts, mme, unread)
-        return None
+        return _unknown_card(facts, mme, unread) if gives_unknown_card(facts, settings) else None
 
     at_least = "at least " if mme.is_floor(unread.any) else ""
     if standing:
@@ -155,7 +153,9 @@ def dose_may_be_higher(facts: Facts, failed: Collection[str]) -> tuple[str, str]
     below it no dose card shows, and a clinician who saw none read the dose as fine. Only where this check judges the
     dose, and only when the card names what makes it a floor (current opioid data not read, or on patient-view the
     current opioids whose MME could not be worked out): on order-sign this check's info card says so of an order
-    not converted itself, and the line alone would be a card of its own. `failed`: the ids of the checks that failed
+    not converted itself, and the line alone would be a card of its own; beside that card (`gives_unknown_card`),
+    which says the total may be higher and why, it is left out, its known part read as the dose ("0.0 MME/day with
+    this order" of an order not converted). `failed`: the ids of the checks that failed
     on this call; with this one among them the checks-not-run card names it, and what stopped it (the general
     exclusions, say) is not read again, to cost the data-incomplete card too."""
     settings = facts.config.check(CHECK_ID)
@@ -165,6 +165,8 @@ def dose_may_be_higher(facts: Facts, failed: Collection[str]) -> tuple[str, str]
     unread = facts.not_read(*CURRENT_DOSE).any
     if dose_indicator(mme.total, settings) is not None or not mme.is_floor(unread):
         return None  # a dose card reads "at least" itself; a complete total below it is the dose
+    if gives_unknown_card(facts, settings):
+        return None  # the info card says the total may be higher, and why; beside it the known part read as the dose
     unconverted = mme.state == "partial" and bool(unconverted_to_name(facts))
     if not (unread or unconverted):
         return None
@@ -189,6 +191,11 @@ def dose_indicator(total: Decimal, settings: CheckSettings) -> Literal["critical
     if total >= Decimal(str(settings["warning_mme"])):
         return "warning"
     return None
+
+
+def gives_unknown_card(facts: Facts, settings: CheckSettings) -> bool:
+    """Whether, below the dose thresholds, this check gives its info card: on order-sign, an order not converted."""
+    return bool(facts.mme.unknown_orders) and names_unconverted(facts, settings, "order-sign")
 
 
 def names_unconverted(facts: Facts, settings: CheckSettings, hook: str) -> bool:
