@@ -124,3 +124,18 @@ def test_each_page_search_stands_for_the_hook_key_the_page_searches_as():
     # The site's own urine drug test search runs as udsLabs; the results of reports are read with labReports.
     beside = {"uds_labs": "udsLabs", "report_results": "labReports"}
     assert {search: key for key, search in PAGE_KEY.items() if search in HOOK_KEYS} | beside == HOOK_KEYS
+
+
+def test_the_dose_beside_the_order_being_signed_never_says_no_current_opioid_of_fills_not_read():
+    """The total read "at least 30.0 MME/day" while the line beside it said "no current opioid now; 30.0 with the
+    order being signed": an all clear on pharmacy fills nobody read."""
+    statuses = tuple(status(key, ok=key != "dispenses") for key in READ)
+    page = PageInput((patient(),), (), statuses)
+    view = assemble(page, CONFIG, PATIENT_ID, NOW, {}, drafts=[morphine_er_draft()])
+    meds = next(s for s in view.sections if s.key == "medications").content
+
+    assert meds.total == "at least 30.0 MME/day"
+    assert meds.comparison == (
+        "0 MME/day counted now (some medication records could not be read); at least 30.0 with the order being "
+        "signed (morphine sulfate 15 MG Extended Release Oral Tablet)"
+    )

@@ -265,14 +265,18 @@ def _comparison(facts: Facts, standing: MmeSummary) -> str | None:
     drafts = [o for o in facts.current_opioids if o.is_draft]
     if not drafts or facts.mme.state == "none":
         return None
-    now = f"{'at least ' if standing.state == 'partial' else ''}{one_decimal(standing.total)} MME/day now"
+    # Data not read makes both figures floors, as it makes the total beside them one (`_total_text`).
+    unread = facts.not_read(*CURRENT_DOSE).any
+    now = f"{'at least ' if standing.is_floor(unread) else ''}{one_decimal(standing.total)} MME/day now"
     if standing.state == "none" and _only_not_counted(standing):
         now = f"0 MME/day now ({_not_counted_kinds(standing)} not counted)"
+    elif standing.state == "none" and unread:  # never "no current opioid" of data not read, which may hold one
+        now = "0 MME/day counted now (some medication records could not be read)"
     elif standing.state == "none" and not facts.current_fills:
         now = "no current opioid now"
     names = ", ".join(dict.fromkeys(facts.name(o) for o in drafts))
     being_signed = "the order being signed" if len(drafts) == 1 else "the orders being signed"
-    prefix = "at least " if facts.mme.state == "partial" else ""
+    prefix = "at least " if facts.mme.is_floor(unread) else ""
     return f"{now}; {prefix}{one_decimal(facts.mme.total)} with {being_signed} ({names})"
 
 
