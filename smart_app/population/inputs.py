@@ -41,7 +41,7 @@ from urllib.parse import unquote, urlsplit
 
 from guideline.population import PopulationError, Quality
 from guideline.population.quality import in_name_order
-from guideline.words import number_of
+from guideline.words import and_list, number_of
 from smart_app.population.worker import (
     NO_RESOURCE,
     OPERATION_OUTCOME,
@@ -278,11 +278,10 @@ def _found_twice(item: _Listed, match: tuple[tuple[str, ...], int]) -> str:
     places, style = match
     name = item.names[style]
     count = f" ({number_of(item.count, 'resource')})" if item.count is not None else ""
-    where = f"{', '.join(places[:-1])} and {places[-1]}"
     every = "both" if len(places) == 2 else "each"
     return (
         f"the export's manifest lists {item.kind} file {name}{count}, and INPUT holds "
-        f"{number_of(len(places), 'file')} of that name ({where}): {every} read, not checked against it"
+        f"{number_of(len(places), 'file')} of that name ({and_list(places)}): {every} read, not checked against it"
     )
 
 
