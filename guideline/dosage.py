@@ -714,6 +714,17 @@ def daily_cap(dosage: Dosage) -> Amount | None:
     )
 
 
+def duration_words(q: Quantity) -> str:
+    """A duration as sent, its UCUM unit in words as the card reads it: "10 minutes", "2 hours", "0.01 days"; a unit
+    it has no words for as written ("3 shifts")."""
+    unit = (q.unit or q.code or "").strip()
+    word = _UNIT_WORDS.get(unit.lower())
+    value = number_text(q.value) if q.value is not None else "?"
+    if word is None:
+        return f"{value} {unit}".strip()
+    return f"{value} {word}" if q.value == 1 else f"{value} {word}s"
+
+
 def _denominator_text(q: Quantity | None) -> str:
     if q is None or q.value is None:
         return "period"

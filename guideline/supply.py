@@ -12,6 +12,7 @@ from guideline.dosage import (
     TimedDoses,
     doses_by_time,
     doses_per_day,
+    duration_words,
     number_text,
     plausible,
     to_amount,
@@ -225,7 +226,7 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
             if why_not_held(expected) == "over-999":
                 unbelieved.append(f"expected supply duration {one_place(expected)} days")
             elif sent is not None and sent.value is not None:  # under a day, as sent: 0.01 days is "0" to one place
-                short = f"expected supply duration {number_text(sent.value)} {sent.unit or sent.code}"
+                short = f"expected supply duration {duration_words(sent)}"
         if per_fill is None:
             quantity = to_amount(order.dispense.quantity)
             if quantity is not None and quantity.unit_class in ("count", "volume"):

@@ -300,7 +300,12 @@ SHORT = ", less than one day, shorter than any prescription's days' supply"
 
 
 @pytest.mark.parametrize(
-    ("sent", "words"), [({"value": 0.01, "unit": "days"}, "0.01 days"), (qty(10, "min"), "10 min")]
+    ("sent", "words"),
+    [
+        ({"value": 0.01, "unit": "days"}, "0.01 days"),
+        (qty(10, "min"), "10 minutes"),
+        ({"value": 0.01, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"}, "0.01 days"),
+    ],
 )
 def test_an_expected_supply_under_a_day_is_no_supply_and_says_what_was_sent(sent: dict, words: str) -> None:
     """As a fill's days' supply under a day is (`fills.days_supply`): 60 tablets 'as directed' over 10 minutes is a
@@ -315,7 +320,7 @@ def test_an_expected_supply_under_a_day_is_no_supply_and_says_what_was_sent(sent
 def test_an_expected_supply_under_a_day_beside_one_over_999_names_each_with_its_own_words() -> None:
     order = oxy({"expectedSupplyDuration": qty(2, "h"), "quantity": qty(9000)}, dosages=[dosage(1, every(1, "d"))])
     assert supply(order).unbelieved == (
-        f"expected supply duration 2 h{SHORT}; quantity 9000 tablets at 1 a day: 9000 days' supply{HOLD}"
+        f"expected supply duration 2 hours{SHORT}; quantity 9000 tablets at 1 a day: 9000 days' supply{HOLD}"
     )
 
 

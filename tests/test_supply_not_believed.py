@@ -283,7 +283,7 @@ UNDER = (
     f"the dosage gives no daily dose to read, and its expected supply duration is {SHORT}, so no daily dose was "
     "estimated from the dispense quantity"
 )
-UNDER_A_DAY = [({"value": 0.01, "unit": "days"}, "0.01 days"), ({"value": 10, "unit": "min"}, "10 min")]
+UNDER_A_DAY = [({"value": 0.01, "unit": "days"}, "0.01 days"), ({"value": 10, "unit": "min"}, "10 minutes")]
 
 
 def keyed_short(sent: dict[str, Any], **changes: Any) -> dict[str, Any]:
