@@ -649,9 +649,10 @@ def _as_concluded_by(observation: Observation, value: Value, report: DiagnosticR
 _SENTENCES = re.compile(r"[.;\n]|\b(?:but|however|while)\b", re.IGNORECASE)
 # Within a statement, a comma ends a group of drugs joined by "and": "Positive for oxycodone and oxymorphone, fentanyl
 # not detected" says oxymorphone was found; "Negative for fentanyl, oxycodone and metabolites detected" that
-# oxycodone was.
+# oxycodone was. "&" and "with" join as "and" does: labs write "Oxycodone & metabolites detected" and "Oxycodone
+# with metabolites detected" for Quest's "Oxycodone and metabolites detected".
 _GROUPS = re.compile(r",")
-_JOINED = re.compile(r"\band\b", re.IGNORECASE)
+_JOINED = re.compile(r"\band\b|&|\bwith\b", re.IGNORECASE)
 # "All negative except oxycodone": what follows says the opposite of what came before.
 _EXCEPT = re.compile(r"\bexcept(?:\s+for)?\b", re.IGNORECASE)
 # Words that say nothing was found of any drug tested, though they begin with no finding: "All drugs negative",

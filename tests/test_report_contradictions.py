@@ -453,6 +453,11 @@ HYDROMORPHONE_CONFIRM = "18473-9"  # HYDROmorphone [Presence] in Urine by Confir
         "Fentanyl not detected. Oxycodone and oxymorphone detected.",
         "Negative for fentanyl, oxycodone and metabolites detected",
         "Fentanyl not detected; oxycodone, oxymorphone present",
+        # "&" and "with" join as "and" does: labs write both ("Oxycodone & metabolites detected").
+        "Oxycodone & metabolites detected",
+        "Oxycodone with metabolites detected",
+        "Oxycodone with its metabolites detected",
+        "Oxycodone&metabolites detected",
     ],
 )
 def test_a_finding_after_drugs_joined_by_and_is_said_of_each_of_them(shape: str, conclusion: str) -> None:
@@ -475,6 +480,8 @@ def test_a_finding_after_drugs_joined_by_and_is_said_of_each_of_them(shape: str,
         ("Hydrocodone and its metabolite hydromorphone present", HYDROCODONE_CONFIRM, "hydrocodone"),
         ("Hydrocodone and its metabolite hydromorphone present", HYDROMORPHONE_CONFIRM, "hydromorphone"),
         ("Positive for fentanyl and norfentanyl", FENTANYL_SCREEN, "fentanyl"),
+        ("Hydrocodone with its metabolite hydromorphone present", HYDROMORPHONE_CONFIRM, "hydromorphone"),
+        ("Hydrocodone & hydromorphone present", HYDROCODONE_CONFIRM, "hydrocodone"),
     ],
 )
 def test_each_drug_joined_by_and_is_said_found(conclusion: str, code: str, label: str) -> None:
@@ -487,7 +494,13 @@ def test_each_drug_joined_by_and_is_said_found(conclusion: str, code: str, label
 
 @pytest.mark.parametrize(
     "conclusion",
-    ["Oxycodone and metabolites detected", "Positive for oxycodone and metabolites", "Oxycodone and its metabolites"],
+    [
+        "Oxycodone and metabolites detected",
+        "Positive for oxycodone and metabolites",
+        "Oxycodone and its metabolites",
+        "Oxycodone & metabolites detected",
+        "Positive for oxycodone with metabolites",
+    ],
 )
 def test_metabolite_words_name_no_drug_of_their_own(conclusion: str) -> None:
     # "and metabolites" says nothing of which metabolites: an oxymorphone confirmation under its cut-off beside an
