@@ -50,7 +50,10 @@ def test_the_plan_view_and_its_note_name_the_results_the_card_names() -> None:
     assert set(view.named["unread-uds"]) == set(named) and len(view.named["unread-uds"]) == 3
     assert view.named["unread-uds"] == unread_results(evaluation.facts) == unjudged_results(evaluation.facts)
     assert "Urine drug test results not read as positive or negative" in view.note
-    assert all(item in view.note for item in named)
+    assert all(item in view.note for item in named[:2])
+    # The result of unknown status is named once, on the tile's line, not again in the list (one name, one place).
+    assert f"1 result of unknown status, not counted: urine drug test ({days_ago(20)})." in view.note
+    assert view.note.count(f"urine drug test ({days_ago(20)}") == 1
 
 
 def test_the_plan_view_names_none_where_the_card_would_not() -> None:

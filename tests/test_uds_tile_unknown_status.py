@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from builders import observation, patient
+from builders import med_request, observation, patient
 from test_plan import plan_for
 from test_plan_steps import by_key
 from test_uds_history_card_words import _page
-from test_uds_unreadable_specimen import TEST_DAY, _epic_result, _long_term_fills
+from test_uds_unreadable_specimen import OXYCODONE_5, TEST_DAY, _epic_result, _long_term_fills
 
 from guideline.plan.note import note_text
 
@@ -63,3 +63,22 @@ def test_the_rendered_tile_names_it(tmp_path: Any) -> None:
     html = _page(tmp_path, [patient(), *_long_term_fills(), _unknown()])
     assert "None readable in the last" in html and NAMED in html
     assert "None in the last" not in html[: html.index(NAMED)].rsplit("Urine drug test", 1)[-1]
+
+
+def test_the_note_names_it_once_when_the_unexpected_result_card_also_lists_it() -> None:
+    # With an active opioid order the unexpected-result check reads the tests, and its list of results not judged
+    # named the result again under the note's last heading: the note named it twice. It is named on the tile's line,
+    # beside the "none readable" it explains.
+    plan = plan_for([patient(), *_long_term_fills(), med_request(OXYCODONE_5), _unknown()])
+    note = note_text(plan)
+    assert note.count("Fentanyl Ur Ql Scn (2026-03-02") == 1
+    assert f"- Urine drug test: none readable on record, next due {_tile(plan).next_due.isoformat()}. {NAMED}" in note
+    assert "Urine drug test results not read as positive or negative" not in note
+
+
+def test_the_note_still_lists_a_result_of_unknown_status_the_tile_does_not_name() -> None:
+    # Older than the last test counted, it is not the tile's to name: the list of results not judged still names it.
+    older = _unknown("2026-01-10")
+    newer = observation("19295-5", when="2026-05-10", value_string="Negative")
+    note = note_text(plan_for([patient(), *_long_term_fills(), med_request(OXYCODONE_5), newer, older]))
+    assert "(not judged for unexpected results): Fentanyl Ur Ql Scn (2026-01-10, status unknown)" in note

@@ -48,6 +48,26 @@ def _not_counted(task: Task) -> str:
     return f". {task.not_counted}" if task.not_counted else ""
 
 
+# How the unexpected-result check names a result of unknown status among the results it did not judge
+# (guideline.checks.unexpected_uds_result.unjudged_results): "Fentanyl Ur Ql Scn (2026-03-02, status unknown)".
+_STATUS_UNKNOWN = ", status unknown)"
+
+
+def _not_named_on_the_tile(view: PlanView, key: str, named: tuple[str, ...]) -> tuple[str, ...]:
+    """A list's items less the results of unknown status the urine drug test tile's line names ("1 result of unknown
+    status, not counted: Fentanyl Ur Ql Scn (2026-03-02)."): the note named each twice, once there and again among
+    the results not judged for unexpected results. The tile's line keeps it, beside the "none readable" it explains."""
+    tasks = view.by_key.get("tasks")
+    if key != "unread-uds" or not tasks or not tasks.content:
+        return named
+    said = next((task.not_counted for task in tasks.content if task.key == "uds"), "")
+    return tuple(
+        item
+        for item in named
+        if not (item.endswith(_STATUS_UNKNOWN) and f"{item.removesuffix(_STATUS_UNKNOWN)})" in said)
+    )
+
+
 def note_text(view: PlanView) -> str:
     """Patient, alerts, total dose and orders, task status, risk factors, exclusions, and what data was missing."""
     lines = [f"Pain treatment plan summary ({view.now.date().isoformat()}, PainPlan, CDC 2022 guideline)"]
@@ -101,7 +121,7 @@ def note_text(view: PlanView) -> str:
     if view.unreadable:  # each with why, as the card and the page's panel name them
         lines.append("Records that could not be read (not counted): " + "; ".join(view.unreadable))
     for kind in view.note_kinds:
-        named = view.named[kind.key]
+        named = _not_named_on_the_tile(view, kind.key, view.named[kind.key])
         if named:
             lines.append(f"{kind.note}: " + "; ".join(named))
     missing = [s.label for s in view.completeness if not s.ok]
