@@ -115,3 +115,35 @@ def test_one_claim_billing_cancer_in_the_period_excludes_from_the_measures() -> 
     # PQA's opioid measures exclude on one claim with a cancer diagnosis in the period: the face differs on purpose.
     assert review_excluded(oncology_claim("bb-ca-1", "2026-03-10", "p-ca")) == "cancer"
     assert review_excluded() is None
+
+
+# -- A claim dated by its lines alone (CARIN professional claims), or by nothing -----------------------------------
+
+
+def line_dated_claim(ident: str, day: str | None, pid: str = PATIENT_ID) -> dict[str, Any]:
+    """The oncology claim as a CARIN Blue Button professional claim may send it: no billablePeriod, the day of
+    service on its line alone (`servicedDate`); with no `day`, dated by nothing at all."""
+    claim = {key: value for key, value in oncology_claim(ident, day or "2026-01-01", pid).items()}
+    del claim["billablePeriod"]
+    line = {key: value for key, value in claim["item"][0].items() if key != "servicedPeriod"}
+    claim["item"] = [line | ({"servicedDate": day} if day else {})]
+    return claim
+
+
+def test_claims_dated_by_their_lines_are_visits_on_those_days(tmp_path: Path) -> None:
+    # Before, a diagnosis was dated by the claim's billablePeriod alone: these two claims were visits on no day.
+    claims = (line_dated_claim("bb-ca-1", "2026-03-10"), line_dated_claim("bb-ca-2", "2026-06-01"))
+    assert order_sign(tmp_path, *claims) == set()
+
+
+def test_a_claim_dated_by_its_lines_is_read_on_that_day_in_the_review() -> None:
+    # Before, its diagnosis was undated, and an undated diagnosis is in effect whatever its day: a cancer billed in
+    # 2019 left a 2026 member out of every measure.
+    assert review_excluded(line_dated_claim("bb-ca-1", "2019-05-01", "p-ca")) is None
+    assert review_excluded(line_dated_claim("bb-ca-1", "2026-03-10", "p-ca")) == "cancer"
+
+
+def test_a_claim_dated_by_nothing_excludes_no_one_and_is_named() -> None:
+    outcome = _evaluate("p-ca", [patient("p-ca"), *_high_dose("p-ca"), line_dated_claim("bb-ca-1", None, "p-ca")])
+    assert _row(outcome)["excluded"] is None
+    assert outcome.quality.claim_diagnoses_undated == {"p-ca": 1}

@@ -89,7 +89,21 @@ def with_claims_read(
     by guideline.sent_twice, once the record is read."""
     if not any(is_claim(r) or _is_reversal(r) for r in resources):
         return resources  # the usual EHR patient: no claim, no negative fill
-    return [resource for resource, _ in _claims_read(resources, quality, patient_id)]
+    read = _claims_read(resources, quality, patient_id)
+    undated = {claim for resource, claim in read if claim is not None and _undated_diagnosis(resource)}
+    if not undated:
+        return [resource for resource, _ in read]
+    # A diagnosis billed on no day is in effect on every day the review reads (a cancer billed in 2019 would leave a
+    # 2026 member out of every measure): it is not read, and its claim is named while the patient is in a measure.
+    quality.claim_diagnoses_undated[patient_id] += len(undated)
+    return [resource for resource, claim in read if claim not in undated or not _undated_diagnosis(resource)]
+
+
+def _undated_diagnosis(resource: Mapping[str, Any]) -> bool:
+    """A diagnosis `_diagnoses` read from a claim carrying no day of service (`billed_days`)."""
+    return resource.get("resourceType") == "Condition" and not (
+        "recordedDate" in resource or "abatementDateTime" in resource
+    )
 
 
 def _claims_read(
@@ -344,12 +358,13 @@ def _typed(actor: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
 
 
 def _diagnoses(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any]) -> list[dict]:
-    """A claim's diagnoses, each as a condition in effect for the claim's dates only: a diagnosis billed years ago
-    is no evidence of cancer now (it ends when the claim does, so the exclusions read it against their window). Each
-    is marked with the claim's id: the claim bills a visit on its first day, which the point of care counts as a visit
-    linked to the diagnosis (guideline.exclusions.cancer_visits)."""
-    day = _claim_day(claim)
-    last = text(as_dict(claim.get("billablePeriod")).get("end")) or day
+    """A claim's diagnoses, each as a condition in effect for the claim's dates only (`billed_days`: its lines' when
+    it has no billablePeriod): a diagnosis billed years ago is no evidence of cancer now (it ends when the claim
+    does, so the exclusions read it against their window). Each is marked with the claim's id: the claim bills a
+    visit on its first day, which the point of care counts as a visit linked to the diagnosis
+    (guideline.exclusions.cancer_visits)."""
+    day, last = billed_days(claim)
+    last = last or day
     conditions = []
     for number, entry in enumerate(as_list(claim.get("diagnosis")), start=1):
         code = as_dict(entry).get("diagnosisCodeableConcept")
@@ -420,10 +435,10 @@ def _hospice_care(claim: Mapping[str, Any], ident: str, patient: Mapping[str, An
 _STAY_CATEGORIES = ("admissionperiod", "clm_hospc_start_dt_id")
 
 
-def hospice_days(claim: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """The first and last day of care a hospice claim bills: its `billablePeriod`; else the span of its lines'
-    service dates (`servicedDate`, `servicedPeriod`); else the stay its supportingInfo states. Never `created`,
-    the day the claim was written (often weeks after the care). (None, None) when it carries no day of care."""
+def billed_days(claim: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The first and last day of service a claim bills: its `billablePeriod`; else the span of its lines' service
+    dates (`servicedDate`, `servicedPeriod`: a CARIN professional claim may date nothing else). Never `created`, the
+    day the claim was written (often weeks after the care). (None, None) when it states neither."""
     billed = as_dict(claim.get("billablePeriod"))
     start, end = text(billed.get("start")), text(billed.get("end"))
     if start or end:
@@ -432,8 +447,15 @@ def hospice_days(claim: Mapping[str, Any]) -> tuple[str | None, str | None]:
     for item in map(as_dict, as_list(claim.get("item"))):
         served = as_dict(item.get("servicedPeriod"))
         days += [d for d in (text(item.get("servicedDate")), text(served.get("start")), text(served.get("end"))) if d]
-    if days:
-        return min(days), max(days)  # ISO days (and timestamps) sort as they fall
+    return (min(days), max(days)) if days else (None, None)  # ISO days (and timestamps) sort as they fall
+
+
+def hospice_days(claim: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The first and last day of care a hospice claim bills (`billed_days`); else the stay its supportingInfo
+    states. (None, None) when it carries no day of care."""
+    start, end = billed_days(claim)
+    if start or end:
+        return start, end
     for info in map(as_dict, as_list(claim.get("supportingInfo"))):
         if any(name.endswith(_STAY_CATEGORIES) for name in _codes(info.get("category"))):
             stay = as_dict(info.get("timingPeriod"))

@@ -322,6 +322,7 @@ def evaluate_patient(
     facts = patient_facts(patient_id, record, raw, period, directory, config, terms, quality)
     if facts is None:
         quality.hospice_claims_undated.clear()  # in no measure: nothing to name them for
+        quality.claim_diagnoses_undated.clear()
         quality.claim_fills_told_apart_by_number.clear()
         return PatientOutcome(None, quality)
     quality.procedures_not_read_by_system.update(unread_procedure_systems(record, period, config))
@@ -346,6 +347,7 @@ def evaluate_patient(
         excluded = f"not continuously enrolled ({unenrolled.gap_text()})"
     if excluded or age != "adult":
         quality.hospice_claims_undated.clear()  # left out of the measures all the same
+        quality.claim_diagnoses_undated.clear()
         quality.claim_fills_told_apart_by_number.clear()
         quality.fills_possibly_sent_twice.clear()  # in no rate, so they can raise none
     else:

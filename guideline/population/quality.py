@@ -112,6 +112,10 @@ class Quality:
     # `created` is the day the claim was written): patient id → claims. Hospice care on no day excludes no one, so
     # each such patient is named, only while nothing else leaves them out of the measures.
     hospice_claims_undated: Counter[str] = field(default_factory=Counter)
+    # Claims whose diagnoses carry no day of service (no billablePeriod, no line service date): patient id → claims.
+    # Their diagnoses are not read (one in effect on no day would exclude whatever its day), so each such patient is
+    # named, only while nothing else leaves them out of the measures.
+    claim_diagnoses_undated: Counter[str] = field(default_factory=Counter)
     # {patient: records} of possible hospice care the exclusion did not count (guideline.exclusions.hospice_not_counted)
     hospice_not_counted: Counter[str] = field(default_factory=Counter)
     # Fills a reversal (a negative quantity) cancels, and reversals with no fill to cancel: none is read as a fill.
@@ -669,6 +673,13 @@ COUNTS: tuple[Count, ...] = (
         "hospice claims with no day of care to date them by, so no exclusion (patients still in the measures)",
         includes=EVERY,
         one="hospice claim with no day of care to date it by, so no exclusion (patient still in the measures)",
+    ),
+    # Read as no diagnosis: the patient stays in the denominators (never fewer patients, perhaps more).
+    Count(
+        "claim_diagnoses_undated",
+        "claims with no day of service to date their diagnoses by, so no exclusion (patients still in the measures)",
+        includes=EVERY,
+        one="claim with no day of service to date its diagnoses by, so no exclusion (patient still in the measures)",
     ),
     Count(
         "hospice_not_counted",
