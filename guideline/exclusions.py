@@ -36,7 +36,7 @@ from guideline.terminology import (
     HOSPICE_DISPOSITION,
     HOSPICE_FINDING,
     HOSPICE_PROCEDURE,
-    MALIGNANT_CANCER,
+    POINT_OF_CARE_CANCER,
     SICKLE_CELL,
     TERMINAL,
     Terminology,
@@ -96,7 +96,7 @@ def _encounter_cancer_links(
         return True
     if cancer_by_encounter and encounter.ref and encounter.ref in cancer_by_encounter:
         return True
-    return any(terms.contains(MALIGNANT_CANCER, reason) for reason in encounter.reason_codes)
+    return any(terms.contains(POINT_OF_CARE_CANCER, reason) for reason in encounter.reason_codes)
 
 
 # G3 is the CDC's rule at the point of care: a cancer on the problem list, or this many visits linked to a cancer
@@ -108,10 +108,11 @@ CANCER_VISIT_MONTHS = 12
 
 
 def _active_cancer(record: PatientRecord, cancers: Sequence[Condition], terms: Terminology, today: date) -> str | None:
-    """`cancers`: the visible conditions coded as a malignant cancer."""
+    """`cancers`: the visible conditions coded as a malignant cancer, as the point of care reads the set (no C44 skin
+    cancer: valueset-corrections.json)."""
     for condition in cancers:
         if is_active(condition) and not is_encounter_diagnosis_only(condition):
-            return f"active {_evidence(condition, MALIGNANT_CANCER, terms)}"
+            return f"active {_evidence(condition, POINT_OF_CARE_CANCER, terms)}"
     visits, claims = cancer_visits(record, cancers, terms, today)
     if visits < CANCER_VISITS_NEEDED:
         return None
@@ -632,7 +633,7 @@ def general_exclusions(
         (
             "active_cancer",
             "Active cancer treatment",
-            lambda: _active_cancer(record, established_in(MALIGNANT_CANCER), terms, today),
+            lambda: _active_cancer(record, established_in(POINT_OF_CARE_CANCER), terms, today),
         ),
         (
             "terminal_condition",

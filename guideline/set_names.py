@@ -26,6 +26,9 @@ SUD_HISTORY = "SUD_HISTORY"
 SLEEP_BREATHING = "SLEEP_BREATHING"
 SICKLE_CELL = "SICKLE_CELL"
 MALIGNANT_CANCER = "MALIGNANT_CANCER"
+# The cancers G3 reads at the point of care: MALIGNANT_CANCER less the project's point-of-care corrections (no
+# keratinocyte skin cancer); the population review reads MALIGNANT_CANCER, the IG's set, as its spec says.
+POINT_OF_CARE_CANCER = "POINT_OF_CARE_CANCER"
 TERMINAL = "TERMINAL"
 UDS_TEST = "UDS_TEST"
 HOSPICE_DISPOSITION = "HOSPICE_DISPOSITION"

@@ -56,6 +56,7 @@ from guideline.set_names import (
     PAIN_MANAGEMENT_PROCEDURE,
     PAIN_TREATMENT_PLAN,
     PDMP_REVIEW,
+    POINT_OF_CARE_CANCER,
     SICKLE_CELL,
     SLEEP_BREATHING,
     SUD_HISTORY,
@@ -323,6 +324,9 @@ class _Data:
     # Per value set, the codes the project's corrections added and removed: the counts the guideline states are of
     # the CDC expansions, before them.
     corrected: Mapping[str, tuple[frozenset[Code], frozenset[Code]]] = field(default_factory=dict)
+    # Per value set, the codes its point-of-care corrections add and remove: applied to the set the point of care
+    # reads (`at_point_of_care`), never to the packaged set, which the population review reads as the IG gives it.
+    point_of_care: Mapping[str, tuple[frozenset[Code], frozenset[Code]]] = field(default_factory=dict)
 
     @cached_property
     def generics(self) -> Mapping[str, str]:
@@ -334,6 +338,11 @@ class _Data:
         """How many codes the value set held before the project's corrections."""
         added, removed = self.corrected.get(key, (frozenset(), frozenset()))
         return len(self.valuesets.get(key, ())) - len(added) + len(removed)
+
+    def at_point_of_care(self, key: str) -> frozenset[Code]:
+        """The value set as the point of care reads it: with its point-of-care corrections."""
+        added, removed = self.point_of_care.get(key, (frozenset(), frozenset()))
+        return (self.valuesets[key] | added) - removed
 
 
 def _read_valuesets(path: Path) -> tuple[dict[str, frozenset[Code]], dict[Code, str]]:
@@ -436,6 +445,9 @@ def _data() -> _Data:
 
 
 CORRECTIONS_FILE = "valueset-corrections.json"
+# A correction's `scope`: absent, it corrects the packaged set every face reads; "point-of-care", only the set the hook
+# cards and the plan page read (the population review follows its measure spec's sets).
+POINT_OF_CARE_SCOPE = "point-of-care"
 
 
 def _corrected(data: _Data, corrections: Mapping[str, Mapping[str, Any]]) -> _Data:
@@ -443,17 +455,24 @@ def _corrected(data: _Data, corrections: Mapping[str, Mapping[str, Any]]) -> _Da
     valuesets = dict(data.valuesets)
     displays = dict(data.displays)
     corrected: dict[str, tuple[frozenset[Code], frozenset[Code]]] = {}
+    point_of_care: dict[str, tuple[frozenset[Code], frozenset[Code]]] = {}
     for key, change in corrections.items():
         if key not in valuesets:
             raise TerminologyError(f"{CORRECTIONS_FILE} corrects {key}, which is not a packaged value set")
+        scope = change.get("scope")
+        if scope not in (None, POINT_OF_CARE_SCOPE):
+            raise TerminologyError(f"{CORRECTIONS_FILE}: {key} has scope {scope!r}, not {POINT_OF_CARE_SCOPE!r}")
         added = {_corrected_code(system, code) for system, code, *_ in change.get("add", ())}
         removed = {_corrected_code(system, code) for system, code, *_ in change.get("remove", ())}
         for system, code, *display in change.get("add", ()):
             if display:
                 displays.setdefault(_corrected_code(system, code), display[0])
+        if scope == POINT_OF_CARE_SCOPE:
+            point_of_care[key] = (frozenset(added), frozenset(removed))
+            continue
         corrected[key] = (frozenset(added - valuesets[key]), frozenset(removed & valuesets[key]))
         valuesets[key] = (valuesets[key] | added) - removed
-    return _Data(valuesets, displays, data.drugs, data.legacy_opioids, data.uds_analytes, corrected)
+    return _Data(valuesets, displays, data.drugs, data.legacy_opioids, data.uds_analytes, corrected, point_of_care)
 
 
 def _corrected_code(system: str, code: str) -> Code:
@@ -502,11 +521,12 @@ class _Options:
     ingredient_aliases: tuple[tuple[str, str], ...] = ()
 
 
-# The general exclusions whose condition codes a site may add to or remove from, and the set each one reads.
-EXCLUSION_CODE_SETS: dict[str, str] = {
-    "sickle_cell": SICKLE_CELL,
-    "active_cancer": MALIGNANT_CANCER,
-    "terminal_condition": TERMINAL,
+# The general exclusions whose condition codes a site may add to or remove from, and the sets each one reads (active
+# cancer: the point of care's and the population review's; a site's change is made to both).
+EXCLUSION_CODE_SETS: dict[str, tuple[str, ...]] = {
+    "sickle_cell": (SICKLE_CELL,),
+    "active_cancer": (MALIGNANT_CANCER, POINT_OF_CARE_CANCER),
+    "terminal_condition": (TERMINAL,),
 }
 
 
@@ -532,12 +552,12 @@ def pdmp_search_codes(config: GuidelineConfig | None) -> str:
 
 
 def _exclusion_codes(config: GuidelineConfig) -> tuple[tuple[str, frozenset[Code], frozenset[Code]], ...]:
-    changes = []
-    for name, set_name in EXCLUSION_CODE_SETS.items():
+    changes: list[tuple[str, frozenset[Code], frozenset[Code]]] = []
+    for name, set_names in EXCLUSION_CODE_SETS.items():
         added = _matched(config.site_codes.listed(f"exclusions.{name}.add_codes"))
         removed = _matched(config.site_codes.listed(f"exclusions.{name}.remove_codes"))
         if added or removed:
-            changes.append((set_name, added, removed))
+            changes.extend((set_name, added, removed) for set_name in set_names)
     return tuple(changes)
 
 
@@ -703,6 +723,7 @@ def _derive(data: _Data, options: _Options) -> dict[str, frozenset[Code]]:
         SLEEP_BREATHING: v22("conditions-documenting-sleep-disordered-breathing"),
         SICKLE_CELL: v22("sickle-cell-diseases"),
         MALIGNANT_CANCER: v22("cdc-malignant-cancer-conditions"),
+        POINT_OF_CARE_CANCER: data.at_point_of_care("2022/cdc-malignant-cancer-conditions"),
         TERMINAL: v22("conditions-likely-terminal-for-opioid-prescribing") | v22("limited-life-expectancy-conditions"),
         UDS_TEST: v22(ALL_UDS_TESTS) | v22(XYLAZINE_TESTS),
         # G5a also accepts the HL7 discharge-disposition code for hospice.

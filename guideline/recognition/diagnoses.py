@@ -16,7 +16,7 @@ from typing import NamedTuple
 from guideline.fhirdata import ICD10CM, SNOMED, Concept
 from guideline.recognition.code_sets import CodeSets
 from guideline.recognition.hospice import HOSPICE_WORD, PROBLEM_LIST_NOT_HOSPICE_CARE_WORDS
-from guideline.set_names import MALIGNANT_CANCER, OUD, SICKLE_CELL, TERMINAL
+from guideline.set_names import MALIGNANT_CANCER, OUD, POINT_OF_CARE_CANCER, SICKLE_CELL, TERMINAL
 
 # The code systems the diagnosis value sets are written in: a concept with a code in one of them is read by code.
 DIAGNOSIS_CODE_SYSTEMS = frozenset({SNOMED, ICD10CM})
@@ -176,6 +176,8 @@ RULES: Mapping[str, _Rule] = {
         _words(*PROBLEM_LIST_NOT_HOSPICE_CARE_WORDS),
     ),
 }
+# The point of care's cancers (G3) are named by the same words as the IG's set.
+RULES = {**RULES, POINT_OF_CARE_CANCER: RULES[MALIGNANT_CANCER]}
 
 
 def read_by_code(concept: Concept | None) -> bool:

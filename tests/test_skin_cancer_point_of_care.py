@@ -1,0 +1,80 @@
+"""A keratinocyte skin cancer (ICD-10-CM C44: basal cell or squamous cell carcinoma of the skin) is no active cancer at
+the point of care (G3): such a cancer is cut out and rarely causes pain that needs long-term opioids, and read as
+active cancer it switched every opioid check off, the overdose checks among them. The project's correction of the
+CDC cancer set (valueset-corrections.json), for the point of care only: the population review reads the IG's set, as
+its spec says, and a billed C44 still leaves a patient out of the measures.
+
+Before, a basal cell carcinoma of the nose on the problem list, or two dermatology claims billing it, silenced the
+high-MME, naloxone, PDMP, urine drug test and treatment plan cards of a patient on 120 MME/day."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import PATIENT_ID, condition
+from test_cancer_claims import OPIOID_CARDS, order_sign, review_excluded
+from test_exclusions import excluded
+from test_payer_code_systems import carrier_claim
+
+from guideline import terminology as t
+from guideline.config import GuidelineConfig
+
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+def problem(code: str, display: str) -> dict[str, Any]:
+    """An active problem-list entry as Epic sends it: ICD-10-CM, dotted, with its display."""
+    return condition(ICD10CM, code, display=display)
+
+
+def dermatology_claim(ident: str, day: str, pid: str = PATIENT_ID) -> dict[str, Any]:
+    """A Part B carrier claim for a dermatology office visit (99213) billing basal cell carcinoma of the skin of the
+    nose (C44.311), as Blue Button sends it (`sid/icd-10`, no dot)."""
+    return carrier_claim(ident, pid, day, "C44311", "99213")
+
+
+def test_a_basal_cell_carcinoma_on_the_problem_list_leaves_the_high_mme_card(tmp_path: Path) -> None:
+    cards = order_sign(tmp_path, problem("C44.91", "Basal cell carcinoma of skin, unspecified"))
+    assert cards >= OPIOID_CARDS
+
+
+def test_two_dermatology_claims_billing_basal_cell_carcinoma_leave_the_cards(tmp_path: Path) -> None:
+    claims = (dermatology_claim("bb-bcc-1", "2026-03-10"), dermatology_claim("bb-bcc-2", "2026-06-01"))
+    assert order_sign(tmp_path, *claims) >= OPIOID_CARDS
+
+
+def test_breast_cancer_and_melanoma_still_exclude(tmp_path: Path) -> None:
+    breast = problem("C50.911", "Malignant neoplasm of unspecified site of right female breast")
+    assert order_sign(tmp_path, breast) == set()
+    assert order_sign(tmp_path, problem("C43.9", "Malignant melanoma of skin, unspecified")) == set()
+
+
+def test_the_population_review_keeps_the_ig_cancer_set() -> None:
+    # PQA's measures, by the review's spec, exclude on the IG's cancer value set, which holds C44: unchanged.
+    assert review_excluded(dermatology_claim("bb-bcc-1", "2026-03-10", "p-ca")) == "cancer"
+
+
+def test_only_the_c44_codes_leave_the_point_of_care_set() -> None:
+    term = t.load_terminology(GuidelineConfig.from_mapping({}))
+    cdc, point_of_care = term.codes(t.MALIGNANT_CANCER), term.codes(t.POINT_OF_CARE_CANCER)
+    assert len(cdc) == 1668  # the IG's set, as the population review reads it
+    left_out = cdc - point_of_care
+    assert len(left_out) == 147 and point_of_care < cdc
+    assert all(system == ICD10CM and code.startswith("C44") for system, code in left_out)
+    assert {(ICD10CM, "C43.9"), (ICD10CM, "C4A.9"), (ICD10CM, "C46.0")} <= point_of_care
+
+
+def test_a_site_that_adds_a_skin_cancer_code_back_is_heard() -> None:
+    # A site's own setting wins over the packaged correction, at the point of care as in the review.
+    bcc = condition(ICD10CM, "C44.91")
+    assert not excluded(bcc)
+    assert excluded(bcc, config={"exclusions": {"active_cancer": {"add_codes": [f"{ICD10CM}|C44.91"]}}})
+
+
+def test_a_correction_of_unknown_scope_fails_loudly() -> None:
+    data = t._data()
+    change = {"reason": "r", "scope": "population", "remove": [[ICD10CM, "C44.91"]]}
+    with pytest.raises(t.TerminologyError, match="scope 'population'"):
+        t._corrected(data, {"2022/cdc-malignant-cancer-conditions": change})
