@@ -113,21 +113,31 @@ def _active_cancer(record: PatientRecord, cancers: Sequence[Condition], terms: T
     for condition in cancers:
         if is_active(condition) and not is_encounter_diagnosis_only(condition):
             return f"active {_evidence(condition, POINT_OF_CARE_CANCER, terms)}"
-    visits, claims = cancer_visits(record, cancers, terms, today)
+    visits, billed_visits, claims = cancer_visits(record, cancers, terms, today)
     if visits < CANCER_VISITS_NEEDED:
         return None
-    billed = f" (billed on payer claims: ExplanationOfBenefit {', '.join(first_listed(claims))})" if claims else ""
+    billed = _billed(visits, billed_visits, claims)
     return f"{visits} cancer-related visits in the last {CANCER_VISIT_MONTHS} months{billed}"
+
+
+def _billed(visits: int, billed_visits: int, claims: tuple[str, ...]) -> str:
+    """ " (billed on payer claims: ExplanationOfBenefit a, b)", " (1 of them billed on a payer claim: …)" when the
+    record's own visits are among them: it read as if the claim had billed both."""
+    if not claims:
+        return ""
+    on = "a payer claim" if len(claims) == 1 else "payer claims"
+    which = "" if billed_visits == visits else f"{billed_visits} of them "
+    return f" ({which}billed on {on}: ExplanationOfBenefit {', '.join(first_listed(claims))})"
 
 
 def cancer_visits(
     record: PatientRecord, cancers: Sequence[Condition], terms: Terminology, today: date
-) -> tuple[int, tuple[str, ...]]:
-    """How many visits of the last 12 months are linked to a cancer diagnosis (G3), and the payer claims counted
-    among them. A visit of the record counts when it lists the diagnosis or the diagnosis names it; a payer claim
-    billing the diagnosis is a visit on its day of service (guideline.population.claims reads its diagnoses so), unless
-    a visit of the record linked to cancer was on that day: the EHR's visit and the payer's claim for it, or two
-    claims for one day (the physician's and the hospital's), are one visit."""
+) -> tuple[int, int, tuple[str, ...]]:
+    """How many visits of the last 12 months are linked to a cancer diagnosis (G3), how many of them are known from
+    payer claims, and those claims. A visit of the record counts when it lists the diagnosis or the diagnosis names
+    it; a payer claim billing the diagnosis is a visit on its day of service (guideline.population.claims reads its
+    diagnoses so), unless a visit of the record linked to cancer was on that day: the EHR's visit and the payer's
+    claim for it, or two claims for one day (the physician's and the hospital's), are one visit."""
     cancer_refs = {c.ref for c in cancers if c.ref}
     cancer_by_encounter = {r for r in (local_reference(c.encounter) for c in cancers) if r}
     since = months_before(today, CANCER_VISIT_MONTHS)  # its window worked out once rather than once per visit
@@ -142,7 +152,7 @@ def cancer_visits(
             linked[e.id or str(index)] = day
     billed = _claim_days(cancers, since, today, set(linked.values()))
     claims = tuple(dict.fromkeys(claim for day in sorted(billed) for claim in billed[day]))
-    return len(linked) + len(billed), claims
+    return len(linked) + len(billed), len(billed), claims
 
 
 def _claim_days(cancers: Sequence[Condition], since: date, today: date, visit_days: set[date]) -> dict[date, list[str]]:

@@ -147,3 +147,13 @@ def test_a_claim_dated_by_nothing_excludes_no_one_and_is_named() -> None:
     outcome = _evaluate("p-ca", [patient("p-ca"), *_high_dose("p-ca"), line_dated_claim("bb-ca-1", None, "p-ca")])
     assert _row(outcome)["excluded"] is None
     assert outcome.quality.claim_diagnoses_undated == {"p-ca": 1}
+
+
+def test_the_exclusion_says_how_many_of_its_visits_a_claim_billed() -> None:
+    """One visit of the record and one claim: it said "billed on payer claims: ExplanationOfBenefit bb-ca-2", as if
+    the one claim had billed both visits."""
+    from guideline.exclusions import _billed
+
+    assert _billed(2, 1, ("bb-ca-2",)) == " (1 of them billed on a payer claim: ExplanationOfBenefit bb-ca-2)"
+    assert _billed(2, 2, ("bb-ca-1", "bb-ca-2")) == " (billed on payer claims: ExplanationOfBenefit bb-ca-1, bb-ca-2)"
+    assert _billed(2, 0, ()) == ""
