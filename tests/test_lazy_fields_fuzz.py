@@ -28,8 +28,8 @@ from cds_support import OXYCODONE_5, full_prefetch, hook_request, make_app, oxyc
 from test_cds_fuzz import internal_error_logged
 
 import guideline.record.model as model
-from guideline.record import build_record
-from guideline.record.identity import directory_by_url, directory_page
+from guideline.record import build_record, readers
+from guideline.record.identity import actors_in, directory_by_url, directory_page
 from guideline.record.slot_init import lazy_fields
 
 NPI = "http://hl7.org/fhir/sid/us-npi"
@@ -274,3 +274,25 @@ def test_order_sign_with_hostile_lazy_elements_runs_every_check(client, caplog):
         topics = [card["source"]["topic"]["code"] for card in answer["cards"]]
         assert "checks-not-run" not in topics, case
         assert "data-incomplete" in topics, case
+
+
+@pytest.mark.parametrize("written", NO_TYPE_TEXT, ids=("list", "object"))
+@pytest.mark.parametrize("chart", (_order_with_contained_prescriber, _fills_by_role), ids=lambda c: c.__name__)
+def test_a_resource_of_no_type_leaves_the_pool_its_readers_walk(monkeypatch, written, chart):
+    """Named unreadable by the record's reading, such a resource is out of the resources the record's pool hands
+    every later reader (who is who among the chart's actors, read on first use): each reader then need not guard
+    against a type that is no text, and the one resource is still named, once, with its id."""
+    handed: list[Any] = []
+
+    def spied(resources, *args, **kwargs):
+        handed.extend(resource.get("resourceType") for resource in resources)
+        return actors_in(resources, *args, **kwargs)
+
+    monkeypatch.setattr(readers, "actors_in", spied)
+    broken = {"resourceType": written, "id": "odd-1", "identifier": [{"system": NPI, "value": "1234567893"}]}
+    record = build_record([*chart(), broken], TZ)
+    # The lazy fields, read now: who is who among the chart's actors is worked out.
+    assert [order.requester for order in record.orders] + [fill.performers for fill in record.dispenses]
+    assert handed and all(kind is None or type(kind) is str for kind in handed), handed
+    named = [p for p in record.problems if p.resource_id == "odd-1"]
+    assert [(p.resource_type, p.reason) for p in named] == [("resource", "its resourceType is not a text value")]

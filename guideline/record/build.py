@@ -26,12 +26,14 @@ from guideline.record.model import (
     ServiceRequest,
 )
 from guideline.record.pool import (
+    NO_TYPE_TEXT,
     SOURCE,
     UNREADABLE_REASON,
     MedicationPool,
     collect_resources,
     located_id,
     located_reference,
+    set_aside,
     source_base,
 )
 from guideline.record.readers import (
@@ -416,7 +418,8 @@ def _read_all(
 ) -> tuple[PatientRecord, dict[int, Mapping[str, Any]], list[ReadProblem]]:
     """The record read from the pooled resources (drafts first), the newer versions found of resources read in an
     older one (for each first copy, by its `id()`, the copy to read in its place), and the resources named because
-    nothing told which of their copies is newer."""
+    nothing told which of their copies is newer. A resource named for a resourceType that is no text is set aside in
+    `found` (`pool.set_aside`), so no reader of the pool meets it after."""
     if urls:
         _keyed_by_full_url(found, urls)
     medications = pool(pending=found, pending_urls=urls)
@@ -453,8 +456,10 @@ def _read_all(
         else:
             resource_id = str(raw_id) if isinstance(raw_id, int) else text(raw_id)
         if kind is None:
-            reason = resource.get(UNREADABLE_REASON) or "its resourceType is not a text value"
+            reason = resource.get(UNREADABLE_REASON) or NO_TYPE_TEXT
             problems.append(ReadProblem("resource", resource_id, reason, _position(index, draft_count)))
+            if resource.get("resourceType") is not None:  # no text (a list): named, it leaves the pool (`set_aside`)
+                found[index] = set_aside(raw_id)
             continue
         # Drafts are the orders being signed for the patient in context: an id written another way there (an
         # identifier space the EHR uses for its own drafts) must never cost the card, so only the chart is checked.

@@ -64,9 +64,7 @@ def actors_in(
     pooled = ((resource, urls.get(index), True) for index, resource in enumerate(resources))
     for resource, url, numbered in chain(pooled, ((resource, url, False) for url, resource in sent)):
         kind = resource.get("resourceType") if type(resource) is dict else None
-        if type(kind) is not str:
-            continue  # no text (a list): the record names it unreadable; read here, it failed every actor's look-up
-        if numbered:
+        if numbered and kind is not None:  # a type that is no text left the pool when named (`pool.set_aside`)
             for key, actor in _tied_numbers(resource, server):
                 _claim(numbers, key, actor)
         if kind not in _DIRECTORY_TYPES:
@@ -115,7 +113,8 @@ def directory_by_url(payloads: Iterable[Any], server: str | None) -> list[tuple[
 
 def _in_directory(resource: Mapping[str, Any]) -> bool:
     """Whether a resource is a Practitioner, a PractitionerRole or an Organization. One whose resourceType is no text
-    (a list) is none: the record names it as unreadable, and as a set's key it failed the whole call."""
+    (a list) is none: the record names it as unreadable, and as a set's key it failed the whole call. Asked here, for
+    these walk what the EHR sent (a prefetch, a page read), not the record's pool it leaves once named (`set_aside`)."""
     kind = resource.get("resourceType")
     return type(kind) is str and kind in _DIRECTORY_TYPES
 

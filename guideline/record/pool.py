@@ -176,6 +176,18 @@ def named_in(resource: Mapping[str, Any], where: str) -> Mapping[str, Any]:
     return {**resource, UNREADABLE_REASON: f"{named} ({where})"} if isinstance(named, str) else resource
 
 
+# Why a resource whose resourceType is no text (a list, an object) is named.
+NO_TYPE_TEXT = "its resourceType is not a text value"
+
+
+def set_aside(resource_id: Any) -> dict[str, Any]:
+    """Stands in for a resource whose resourceType is no text once the record has named it (`build._read_all`), in
+    the resources the record's pool hands its readers afterwards (who is who among the actors, read on first use; a
+    Medication by reference): none of them meets that type, which as a set's key failed the whole call. Its id is
+    kept as sent, so a second reading of the record names it as the first did."""
+    return {"resourceType": None, "id": resource_id, UNREADABLE_REASON: NO_TYPE_TEXT}
+
+
 def unreadable_entry() -> dict[str, Any]:
     return {"resourceType": None, UNREADABLE_REASON: "a Bundle entry that holds no resource object"}
 
