@@ -16,6 +16,7 @@ from fixtures.mme.helpers import DRUG_FORM, RXNORM, UCUM, config, dosage, every,
 from guideline.plan import build_plan, compact_drafts, drafts_from_app_context
 from guideline.recognition import recognise
 from guideline.recognition.classify import medication_names
+from guideline.record import build_record
 from guideline.set_names import NALOXONE_RESCUE, OPIOID
 from guideline.terminology import load_terminology
 
@@ -337,3 +338,16 @@ def test_one_opioid_listed_twice_at_two_strengths_is_counted_at_the_higher_and_n
         "list says 5 mg oxycodone, the ingredient list's other entry says 10 mg: counted at 10 mg, check which "
         "strength is meant"
     )
+
+
+@pytest.mark.parametrize("written", (["Substance"], {"text": "Substance"}), ids=("list", "object"))
+def test_a_contained_substance_of_no_type_costs_its_ingredient_only_never_the_order(written: Any) -> None:
+    """A contained Substance whose resourceType is no text is no ingredient an "#id" names, as a contained
+    Medication so written names no medicine: the order is read, and its ingredient by the reference's display alone.
+    Before, its type was a set's key and the whole order was named unreadable, its 30 MME/day uncounted."""
+    broken = {"resourceType": written, "id": "oxy", "code": OXYCODONE_RESOURCE}
+    by_display = {"itemReference": {"reference": "#oxy", "display": "oxycodone hydrochloride"}}
+    request = _ordered(_erx({**by_display, "strength": _five_mg_a_tablet()}), broken)
+    record = build_record([request], builders.TZ)
+    assert not record.problems
+    assert _counted(request) == ("ok", Decimal(30), "opioid-by-name")

@@ -116,7 +116,10 @@ def _medication(data: Mapping[str, Any], siblings: Any = None) -> Medication:
     )
 
 
-_INGREDIENT_TYPES = frozenset({"Medication", "Substance"})
+# Compared, never hashed: a contained resource whose resourceType is no text (a list) is then no ingredient an "#id"
+# names, as a contained Medication so written names no medicine (`_resolve_medication`); as a set's key it made the
+# whole order unreadable.
+_INGREDIENT_TYPES = ("Medication", "Substance")
 
 
 def _contained_by_id(data: Mapping[str, Any], siblings: Any) -> dict[str, Mapping[str, Any]]:
