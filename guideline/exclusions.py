@@ -168,6 +168,40 @@ def _claim_days(cancers: Sequence[Condition], since: date, today: date, visit_da
     return days
 
 
+def undated_claim_diagnoses(facts: Facts) -> tuple[str, ...]:
+    """Payer claims that give no date of service and bill a diagnosis of an exclusion that did not apply (cancer,
+    sickle cell, palliative care Z51.5), each named ("Payer claim e-1 bills C50911"): a claim counts as a visit on
+    its day of service (`cancer_visits`), so one on no day counted as none, and the patient was read as if the claim
+    had not been sent. Only where the exclusion is enabled: elsewhere the diagnosis changes nothing."""
+    if not any(c.claim is not None and c.recorded_date is None for c in facts.record.conditions):
+        return ()  # the usual chart: no payer claim, or every claim dated
+    config = facts.config
+    applied = {finding.name for finding in facts.exclusions}
+
+    def matters(name: str) -> bool:
+        return config.exclusion_enabled(name) and name not in applied
+
+    billed: list[Condition] = []
+    if matters("active_cancer"):
+        billed += facts.conditions_in(POINT_OF_CARE_CANCER)
+    if matters("sickle_cell"):
+        billed += facts.conditions_in(SICKLE_CELL)
+    if matters("hospice_palliative") and config["exclusions"]["hospice_palliative"]["include_z51_5"]:
+        billed += (c for c in facts.visible_conditions if is_z515(c.code))
+    named = (
+        f"Payer claim {c.claim} bills {_billed_code(c, facts.terms)}"
+        for c in billed
+        if c.claim is not None and c.recorded_date is None
+    )
+    return tuple(dict.fromkeys(named))
+
+
+def _billed_code(condition: Condition, terms: Terminology) -> str:
+    """The diagnosis code as the claim bills it ("C50911"), else the condition's name."""
+    codes = [coding.code for coding in condition.code.codings if coding.code] if condition.code else []
+    return codes[0] if codes else condition_name(condition, terms)
+
+
 def _terminal(terminal: Sequence[Condition], terms: Terminology) -> str | None:
     """`terminal`: the visible conditions coded as terminal or limiting life expectancy."""
     for condition in terminal:

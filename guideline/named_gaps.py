@@ -20,7 +20,7 @@ from guideline.checks.unexpected_uds_result import (
 )
 from guideline.checks.unidentified_medication import current_to_name, later_to_name
 from guideline.checks.urine_drug_test import validity_not_judged
-from guideline.exclusions import hospice_not_counted_for
+from guideline.exclusions import hospice_not_counted_for, undated_claim_diagnoses
 from guideline.facts import Facts, named_item, order_named
 from guideline.fills import (
     MME_HISTORY_MONTHS,
@@ -1045,6 +1045,23 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "hospice exclusion was not applied; check whether the patient receives hospice care:",
         ),
         note="Possible hospice care not counted (hospice exclusion not applied)",
+    ),
+    NamedGap(
+        key="undated-claim-diagnoses",
+        # A payer claim with no date of service (no billablePeriod, no line service dates) billing an exclusion's
+        # diagnosis (guideline.exclusions.undated_claim_diagnoses): a claim is a visit on its day, so this one counted
+        # as no cancer visit, and the cards read as if it had not been sent. The population review names the same
+        # claims in its data quality (claim_diagnoses_undated).
+        items=undated_claim_diagnoses,
+        card=CardLine(
+            "gives no date of service, so it could not count as a visit; check whether the patient is being treated "
+            "for it",
+            "other payer claims with no date of service billing an exclusion's diagnosis",
+        ),
+        # Not on the plan page or in its note: the page reads no payer claims (only the hook is handed them), so it
+        # never holds such a claim.
+        page=None,
+        note=None,
     ),
     NamedGap(
         key="unread-conditions",

@@ -17,6 +17,8 @@ from builders import (
     observation,
 )
 
+from guideline.population.claims import claims_read_for_a_hook
+
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 LORAZEPAM = "197901"
 SUBLOCADE = "1996192"
@@ -29,6 +31,8 @@ CANNABINOID_SCREEN = "18282-4"  # Cannabinoids [Presence] in Urine by Screen met
 FUTURE = "2026-07-01"  # builders' evaluation day is 2026-06-15
 NDC = "http://hl7.org/fhir/sid/ndc"
 SITE_ORDER_CLASS = {"coding": [{"system": "urn:oid:1.2.840.114350.1.13.0.1.7.10.798268.30", "code": "3"}]}
+ICD10_CMS = "http://hl7.org/fhir/sid/icd-10"  # Blue Button's name for the ICD-10-CM codes it bills
+HCPCS_CMS = "https://bluebutton.cms.gov/resources/codesystem/hcpcs"
 PHARMACY_RX = "urn:oid:2.16.840.1.113883.3.1234.rx"  # a pharmacy system's prescription-fill number
 
 
@@ -67,8 +71,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     unreadable status, OUD dose given with no date, diagnosis in words only, opioid fill of an implausible days' supply,
     order of a days' supply no prescription can hold, opioid fill possibly sent twice, opioid order whose sig and coded
     frequency disagree, opioid order whose fill has no quantity, opioid order whose code and name state different drugs,
-    hospice care of unknown status, benzodiazepine whose name was only partly read, and two lab reports of one result
-    whose conclusions disagree."""
+    hospice care of unknown status, benzodiazepine whose name was only partly read, two lab reports of one result
+    whose conclusions disagree, and a payer claim billing cancer with no date of service."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -184,7 +188,26 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.extend(_reports_that_disagree(n))
         text_only = condition(SNOMED, "0", id=f"c-words-{n}")
         found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
+        found.extend(_undated_claim_diagnosis(f"eob-undated-{n}"))
     return found
+
+
+def _undated_claim_diagnosis(ident: str) -> list[dict[str, Any]]:
+    """A Blue Button carrier claim billing breast cancer that gives no date of service (no billablePeriod, no line
+    dates), as the hook reads it (its diagnosis; its line, a procedure, left out)."""
+    claim = {
+        "resourceType": "ExplanationOfBenefit",
+        "id": ident,
+        "status": "active",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}]},
+        "use": "claim",
+        "patient": {"reference": f"Patient/{PATIENT_ID}"},
+        "diagnosis": [
+            {"sequence": 1, "diagnosisCodeableConcept": {"coding": [{"system": ICD10_CMS, "code": "C50911"}]}}
+        ],
+        "item": [{"sequence": 1, "productOrService": {"coding": [{"system": HCPCS_CMS, "code": "99214"}]}}],
+    }
+    return [r for r in claims_read_for_a_hook([claim]).resources if r["resourceType"] == "Condition"]
 
 
 def _reports_that_disagree(n: int) -> list[dict[str, Any]]:

@@ -157,3 +157,23 @@ def test_the_exclusion_says_how_many_of_its_visits_a_claim_billed() -> None:
     assert _billed(2, 1, ("bb-ca-2",)) == " (1 of them billed on a payer claim: ExplanationOfBenefit bb-ca-2)"
     assert _billed(2, 2, ("bb-ca-1", "bb-ca-2")) == " (billed on payer claims: ExplanationOfBenefit bb-ca-1, bb-ca-2)"
     assert _billed(2, 0, ()) == ""
+
+
+# -- At the point of care, a claim dated by nothing is named where it bills an exclusion's diagnosis ---------------
+
+
+def test_an_undated_claim_billing_cancer_is_named_on_the_data_incomplete_card(tmp_path: Path) -> None:
+    # One dated oncology claim is one cancer visit; the other claim gives no date of service, so it is no second visit
+    # and the 120 MME/day order's cards fire. Before, nothing said a claim billing cancer had gone uncounted.
+    claims = (oncology_claim("bb-ca-1", "2026-03-10"), line_dated_claim("bb-ca-2", None))
+    prefetch = full_prefetch("order-sign", conditions=bundle(*claims))
+    body = hook_request(drafts=[oxycodone_draft(dose=4, every_hours=6)], prefetch=prefetch)
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=body)
+    assert response.status_code == 200
+    assert "high-mme" in topics(response.json)
+    [card] = [c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete"]
+    assert (
+        "- Payer claim bb-ca-2 bills C50911: gives no date of service, so it could not count as a visit"
+        in card["detail"]
+    )
+    assert "bb-ca-1" not in card["detail"]  # the dated claim counted as a visit
