@@ -78,3 +78,42 @@ def test_a_correction_of_unknown_scope_fails_loudly() -> None:
     change = {"reason": "r", "scope": "population", "remove": [[ICD10CM, "C44.91"]]}
     with pytest.raises(t.TerminologyError, match="scope 'population'"):
         t._corrected(data, {"2022/cdc-malignant-cancer-conditions": change})
+
+
+# -- Written in words alone, with no code: the point of care reads the words as it reads the codes ---------------
+
+
+@pytest.mark.parametrize(
+    ("words", "excludes"),
+    [
+        ("Squamous cell carcinoma of skin", False),  # C44.92's words
+        ("Basal cell carcinoma of skin", False),  # C44.91's words
+        ("Squamous cell carcinoma of skin of left cheek", False),
+        ("Squamous cell carcinoma of the skin, scalp", False),
+        ("Cutaneous squamous cell carcinoma of forearm", False),
+        ("Non-melanoma skin cancer", False),
+        ("Malignant melanoma of skin", True),  # C43: melanoma still excludes, in words as by code
+        ("Metastatic melanoma", True),
+        ("Squamous cell carcinoma of lung", True),  # not a skin cancer
+        ("Squamous cell carcinoma of head and neck", True),
+        ("Merkel cell carcinoma of skin", True),  # C4A: stays in the set
+    ],
+)
+def test_a_skin_cancer_in_words_reads_as_its_code_does_at_the_point_of_care(
+    tmp_path: Path, words: str, excludes: bool
+) -> None:
+    # Before, "Squamous cell carcinoma of skin" written with no code switched every opioid check off at the point of
+    # care, while C44.92, its code, no longer did.
+    entry = condition(ICD10CM, "0", display=None)
+    entry["code"] = {"text": words}
+    assert (order_sign(tmp_path, entry) == set()) is excludes
+
+
+def test_the_review_reads_a_squamous_cell_skin_cancer_in_words_as_before() -> None:
+    # The review's words follow its code set, the IG's, which holds C44: unchanged.
+    from guideline.fhirdata import Concept
+    from guideline.recognition.diagnoses import names_diagnosis
+
+    words = Concept(text="Squamous cell carcinoma of skin")
+    assert names_diagnosis(t.MALIGNANT_CANCER, words)
+    assert not names_diagnosis(t.POINT_OF_CARE_CANCER, words)

@@ -176,8 +176,25 @@ RULES: Mapping[str, _Rule] = {
         _words(*PROBLEM_LIST_NOT_HOSPICE_CARE_WORDS),
     ),
 }
-# The point of care's cancers (G3) are named by the same words as the IG's set.
-RULES = {**RULES, POINT_OF_CARE_CANCER: RULES[MALIGNANT_CANCER]}
+# The keratinocyte skin cancers (ICD-10-CM C44, other malignant neoplasm of skin) in words: squamous cell carcinoma of
+# the skin, or a skin cancer said not to be melanoma ("basal cell" is no active cancer on either face, above).
+# Melanoma, Merkel cell carcinoma and a squamous cell carcinoma of any other site are not among them.
+_KERATINOCYTE_SKIN_CANCER = (
+    r"\bsquamous\s+cell\s+(?:carcinoma|cancer)\s*,?\s*(?:of\s+)?(?:the\s+)?skin\b",
+    r"\b(?:cutaneous|skin)\s+squamous\s+cell\b",
+    r"\bnon-?melanoma(?:tous)?\s+skin\s+(?:cancer|carcinoma|malignancy)\b",
+    r"\bkeratinocyte\s+(?:carcinoma|cancer)\b",
+)
+# The point of care's cancers (G3) are named by the same words as the IG's set, less the words of the codes the point
+# of care leaves out of it (C44, valueset-corrections.json scope point-of-care): written with no code, "Squamous cell
+# carcinoma of skin" switched every opioid check off where C44.92 no longer did. The population review reads the IG's
+# set, C44 included, and its words unchanged.
+RULES = {
+    **RULES,
+    POINT_OF_CARE_CANCER: _Rule(
+        RULES[MALIGNANT_CANCER].names, _words(RULES[MALIGNANT_CANCER].unless.pattern, *_KERATINOCYTE_SKIN_CANCER)
+    ),
+}
 
 
 def read_by_code(concept: Concept | None) -> bool:
