@@ -177,3 +177,17 @@ def test_an_undated_claim_billing_cancer_is_named_on_the_data_incomplete_card(tm
         in card["detail"]
     )
     assert "bb-ca-1" not in card["detail"]  # the dated claim counted as a visit
+
+
+def test_an_undated_claim_is_named_only_where_its_exclusion_could_have_applied() -> None:
+    from builders import run
+
+    from guideline.exclusions import undated_claim_diagnoses
+
+    read = claims_read_for_a_hook([line_dated_claim("bb-ca-2", None)])
+    named = undated_claim_diagnoses(run("patient-view", resources=list(read.resources)).facts)
+    assert named == ("Payer claim bb-ca-2 bills C50911",)
+    off = {"exclusions": {"active_cancer": {"enabled": False}}}  # the site reads no cancer: the claim changes nothing
+    assert undated_claim_diagnoses(run("patient-view", resources=list(read.resources), config=off).facts) == ()
+    dated = claims_read_for_a_hook([oncology_claim("bb-ca-1", "2026-03-10")])  # a visit on its day: counted
+    assert undated_claim_diagnoses(run("patient-view", resources=list(dated.resources)).facts) == ()
