@@ -13,13 +13,12 @@ from guideline.checks.opioid_benzodiazepine import CHECK_ID as OPIOID_BENZODIAZE
 from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import (
-    disagreeing_reports,
     left_out_by_setting,
     unjudged_substances,
     unread_results,
 )
 from guideline.checks.unidentified_medication import current_to_name, later_to_name
-from guideline.checks.urine_drug_test import validity_not_judged
+from guideline.checks.urine_drug_test import disagreeing_reports, validity_not_judged
 from guideline.exclusions import hospice_not_counted_for, undated_claim_diagnoses
 from guideline.facts import Facts, named_item, order_named
 from guideline.fills import (
@@ -839,11 +838,12 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "other lab reports whose words disagree",
         ),
         page=PageSentence(
-            "1 urine drug test report of the last 12 months says different things of the same results (its "
+            # the months the urine drug test checks read (`report_months`), 12 or a site's longer look-back
+            "1 urine drug test report the checks read says different things of the same results (its "
             "conclusion and its own results, or two reports' conclusions), so they were read the more cautious way "
             "(a negative the conclusion says was found is not judged as unexpected, a positive it calls negative is "
             "kept); read the report:",
-            "{count} urine drug test reports of the last 12 months say different things of the same results (their "
+            "{count} urine drug test reports the checks read say different things of the same results (their "
             "conclusions and their own results, or two reports' conclusions), so they were read the more cautious "
             "way (a negative the conclusion says was found is not judged as unexpected, a positive it calls negative "
             "is kept); read the reports:",

@@ -578,7 +578,7 @@ def test_two_standing_reports_that_disagree_about_the_specimen_read_the_more_cau
 def disagreeing(*resources: dict) -> tuple[str, ...]:
     """The reports whose words disagree, as the data-incomplete card and the plan page's panel name them."""
     evaluation = run("patient-view", resources=[long_term(), *resources])
-    named = unexpected_uds_result.disagreeing_reports(evaluation.facts)
+    named = urine_drug_test.disagreeing_reports(evaluation.facts)
     assert build_plan(evaluation, (), evaluation.facts.config, NOW).named["uds-report-disagreements"] == named
     return named
 

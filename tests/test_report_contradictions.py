@@ -78,6 +78,43 @@ def test_the_contradiction_is_named_on_the_data_incomplete_card(tmp_path) -> Non
     ) in detail
 
 
+def test_a_site_reading_24_months_names_a_contradiction_of_18_months_ago_that_counts_as_the_test(tmp_path) -> None:
+    # The report of 18 months ago is that site's test done (the lab says it found oxycodone), so the urine drug test
+    # card stays quiet; its disagreement was named only within a fixed 12 months, so the test counted rested on a
+    # negative nobody was told was not judged.
+    from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft
+
+    two_years = {"checks": {urine_drug_test.CHECK_ID: {"lookback_months": 24}}}
+    sent = linked_report("referenced", "Positive for oxycodone", "Negative", day=days_ago(540))
+    draft = oxycodone_draft(supply_days=30, refills=11)  # a new order for longer-term therapy
+    prefetch = full_prefetch("order-sign", udsLabs=bundle(*sent[:1]), labReports=bundle(*sent[1:]))
+    app = make_app(tmp_path, guideline=two_years)
+    cards = app.test_client().post("/cds-services/order-sign", json=hook_request(drafts=[draft], prefetch=prefetch))
+    by_topic = {c["source"]["topic"]["code"]: c for c in cards.json["cards"]}
+    assert urine_drug_test.CHECK_ID not in by_topic
+    assert (
+        f'{PANEL} ({days_ago(540)}, its conclusion says "Positive for oxycodone" but its oxycodone result says '
+        '"Negative"; read the more cautious way: that negative was not judged)'
+    ) in by_topic["data-incomplete"]["detail"]
+
+
+def test_a_site_that_turns_unexpected_results_off_is_still_told_of_the_contradiction_its_test_rests_on() -> None:
+    # The urine drug test card counts the report as the year's test; it was named only where `unexpected-uds-result`
+    # runs, so with that check off the count rested on a negative nobody was told was not judged.
+    off = {"checks": {unexpected_uds_result.CHECK_ID: {"enabled": False}}}
+    evaluation = run(
+        "patient-view",
+        resources=[long_term(), *linked_report("referenced", "Positive for oxycodone", "Negative")],
+        config=off,
+    )
+    assert card(evaluation, urine_drug_test.CHECK_ID) is None
+    [kind] = [kind for kind in NAMED_GAPS if kind.key == DISAGREE]
+    assert kind.items(evaluation.facts) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "Positive for oxycodone" but its oxycodone result says '
+        f'"Negative"; {ITSELF})',
+    )
+
+
 def test_a_beaker_panel_whose_component_reads_not_detected_names_the_drug() -> None:
     # Epic Beaker: the screen as one result with a component per substance under the lab's own codes, the
     # "Not detected" coded in SNOMED CT, the panel contained in the report that concludes.

@@ -89,7 +89,8 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
         if (result.day is None or (result.day <= facts.today and result.value in ("none", "indeterminate")))
         # a panel whose components or members carry the results is a heading, not a result of its own
         and result.substances
-        # a negative its report's conclusion says was found is named with the report's words (`disagreeing_reports`)
+        # a negative its report's conclusion says was found is named with the report's words
+        # (`urine_drug_test.disagreeing_reports`)
         and not result.contradicted
         and not result.observation.components
         and not result.observation.has_members
@@ -133,15 +134,16 @@ def _unread_reports(facts: Facts, since: date) -> list[str]:
     its status: a conclusion ("Positive for fentanyl") is the lab's words, not a result per substance, so it is
     named for the clinician to read rather than judged, and never dropped. One of a test not performed is named here
     however far after today it is dated: it is no test dated ahead (`urine_drug_test.tests_after_today`). A report
-    whose results were all read and whose words only disagree is named as such (`disagreeing_reports`)."""
+    whose results were all read and whose words only disagree is named as such
+    (`urine_drug_test.disagreeing_reports`)."""
     return [
         f"{unread.name} ({unread.when or 'undated'}, {unread.reading})"
-        for unread in _reports_of_window(facts, since)
+        for unread in reports_of_window(facts, since)
         if unread.reading
     ]
 
 
-def _reports_of_window(facts: Facts, since: date) -> list[UnreadReport]:
+def reports_of_window(facts: Facts, since: date) -> list[UnreadReport]:
     """The record's urine drug test reports not wholly read dated in the window, or undated; one of a test not
     performed however far after today (no test dated ahead)."""
     return [
@@ -149,22 +151,6 @@ def _reports_of_window(facts: Facts, since: date) -> list[UnreadReport]:
         for unread in facts.unread_drug_test_reports
         if unread.day is None or since <= unread.day <= (date.max if unread.not_performed else facts.today)
     ]
-
-
-def disagreeing_reports(facts: Facts) -> tuple[str, ...]:
-    """Where this check runs and applies, the urine drug test reports of the last 12 months whose words disagree about
-    the results they link, each with what each says ("report conclusions of the same results disagree: ...", "its
-    conclusion says "Positive for oxycodone" but its oxycodone result says "Negative" ..."): their results were read
-    the more cautious way (`uds._as_concluded`), and only the report tells which reading the lab meant."""
-    if not facts.config.check(CHECK_ID).runs_on(facts.context.hook) or not applies(facts):
-        return ()
-    since = months_before(facts.today, RESULT_MONTHS)
-    named = [
-        f"{unread.name} ({unread.when or 'undated'}, {unread.disagreement})"
-        for unread in _reports_of_window(facts, since)
-        if unread.disagreement
-    ]
-    return tuple(dict.fromkeys(named))
 
 
 def unread_results(facts: Facts) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from guideline.checks.common import (
     unread_of,
     urine_screen,
 )
-from guideline.checks.unexpected_uds_result import RESULT_MONTHS, reads_results, specimen_not_judged
+from guideline.checks.unexpected_uds_result import RESULT_MONTHS, reads_results, reports_of_window, specimen_not_judged
 from guideline.clinical import is_pending_request
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.facts import Facts
@@ -177,6 +177,24 @@ def validity_not_judged(facts: Facts) -> tuple[str, ...]:
         f"{written} (specimen of the urine drug test of {result.when})"
         for result in facts.uds_results_within(report_months(facts.config))
         for written in specimen_not_judged(facts, result)
+    ]
+    return tuple(dict.fromkeys(named))
+
+
+def disagreeing_reports(facts: Facts) -> tuple[str, ...]:
+    """Where a urine drug test check reads the tests (`drug_tests_read`): the urine drug test reports of the months the
+    checks read (`report_months`) whose words disagree about the results they link, each with what each says ("report
+    conclusions of the same results disagree: ...", "its conclusion says "Positive for oxycodone" but its oxycodone
+    result says "Negative" ..."): their results were read the more cautious way (`uds._as_concluded`), and only the
+    report tells which reading the lab meant. A site's longer `lookback_months` counts such a report's test as done,
+    so it is named over those months too, and wherever this check alone applies."""
+    if not drug_tests_read(facts):
+        return ()
+    since = months_before(facts.today, report_months(facts.config))
+    named = [
+        f"{unread.name} ({unread.when or 'undated'}, {unread.disagreement})"
+        for unread in reports_of_window(facts, since)
+        if unread.disagreement
     ]
     return tuple(dict.fromkeys(named))
 
