@@ -1286,7 +1286,8 @@ class Facts:
     def unread_drug_test_reports(self) -> tuple[UnreadReport, ...]:
         """The urine drug test reports with results PainPlan does not read: the test done, what the card names and
         the plan page lists."""
-        return unread_drug_test_reports(self.record, self.terms)
+        # The verdicts read once for every window of results, and only when a conclusion says what was found.
+        return unread_drug_test_reports(self.record, self.terms, lambda: self.specimen_verdicts)
 
     @cached_property
     def drug_test_procedures(self) -> tuple[tuple[date | None, Procedure], ...]:

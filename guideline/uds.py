@@ -829,13 +829,14 @@ def report_contradictions(
     concluded: Mapping[str, Sequence[DiagnosticReport]],
     observations: Iterable[Observation],
     terms: Terminology,
-    verdicts: SpecimenVerdicts | None = None,
+    verdicts: SpecimenVerdicts | Callable[[], SpecimenVerdicts] | None = None,
 ) -> dict[int, tuple[Contradiction, ...]]:
     """The drugs each report that stands for the results it links (`linked_conclusions`) contradicts, by its id:
     its conclusion says a drug was found (`_Claims.says_found`) and the results it links for that drug read negative,
     none positive; or says it was not (`_Claims.says_not_found`) and they read positive, none negative. Each is read
-    as the cards read it (its specimen's validity results too: `verdicts`, the record's, read here when not given).
-    Most records have no conclusion saying what was found, and nothing is read for them."""
+    as the cards read it (its specimen's validity results too: `verdicts`, the record's, or what reads them, asked
+    only here; read here when not given). Most records have no conclusion saying what was found, and nothing is read
+    for them."""
     claims = {id(r): says for reports in concluded.values() for r in reports if (says := _conclusion_claims(r, terms))}
     if not claims:
         return {}
@@ -843,6 +844,8 @@ def report_contradictions(
     linked = [o for o in observations if o.located in claimed]
     if verdicts is None:
         verdicts = specimen_verdicts_of(observations)
+    elif not isinstance(verdicts, SpecimenVerdicts):
+        verdicts = verdicts()
     read: dict[tuple[int, str], list[tuple[Value, str]]] = {}
     positive: set[int] = set()  # the reports any of whose linked results reads positive
     for observation, test in _results_and_items(linked, terms, True):
@@ -1226,12 +1229,16 @@ class UnreadReport:
         return as_written(self.day, self.report.dated_partial)
 
 
-def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple[UnreadReport, ...]:
+def unread_drug_test_reports(
+    record: PatientRecord, terms: Terminology, verdicts: Callable[[], SpecimenVerdicts] | None = None
+) -> tuple[UnreadReport, ...]:
     """The urine drug test reports none of whose results is a urine drug test result on record (contained in it or
     sent beside it), leaving out those whose status says there is no result. A report whose results are read is that
     test already: counted again it would be a second test. For the others the conclusion is all there is to read.
     A report some of whose results were read and others could not be (record.results_not_received) is named too,
-    with what was missed and why: its read results are judged, the missing ones must not go unseen."""
+    with what was missed and why: its read results are judged, the missing ones must not go unseen. `verdicts`: what
+    reads the record's specimen verdicts once for every caller (`Facts.specimen_verdicts`), asked only when a
+    conclusion says what was found (`report_contradictions`); read there when not given."""
     if not record.diagnostic_reports:
         return ()
     # By where each lives (`Observation.located`): an HIE report's o9 is not the EHR's o9.
@@ -1240,7 +1247,7 @@ def unread_drug_test_reports(record: PatientRecord, terms: Terminology) -> tuple
     missing = {ref: why for ref, why in record.results_not_received if ref not in received}
     concluded = linked_conclusions(record.diagnostic_reports, record.observations, terms)
     disagreeing = _disagreements(concluded)
-    contradicting = report_contradictions(concluded, record.observations, terms) if concluded else {}
+    contradicting = report_contradictions(concluded, record.observations, terms, verdicts) if concluded else {}
     found = []
     for report in record.diagnostic_reports:
         if report.status in NO_RESULT_STATUSES or not is_drug_test_code(report.code, terms):

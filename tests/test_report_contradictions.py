@@ -599,3 +599,42 @@ def test_a_drug_denied_after_a_finding_is_said_not_found(conclusion: str) -> Non
     assert disagreements(*denied) == (
         f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its fentanyl result says "Positive"; {KEPT})',
     )
+
+
+# -- validity results read once --------------------------------------------------------------------------------
+
+
+def test_a_contradicting_report_reads_the_records_validity_results_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The reports not wholly read asked for the specimen verdicts again when a conclusion says what was found, though
+    # the record's are read once for every window of results judged (`Facts.specimen_verdicts`).
+    from guideline import uds
+
+    reads: list[int] = []
+    read_validity = uds.read_validity
+
+    def counted(*args: Any) -> Any:
+        reads.append(1)
+        return read_validity(*args)
+
+    monkeypatch.setattr(uds, "read_validity", counted)
+    evaluation = run(
+        "patient-view", resources=[long_term(), *linked_report("referenced", "Positive for oxycodone", "Negative")]
+    )
+    assert evaluation.facts.unread_drug_test_reports and evaluation.facts.uds_results
+    assert len(reads) == 1, reads
+
+
+def test_reports_whose_conclusion_says_nothing_found_or_not_never_ask_for_the_verdicts() -> None:
+    from builders import TZ
+
+    from guideline.config import GuidelineConfig
+    from guideline.record import build_record
+    from guideline.terminology import load_terminology
+    from guideline.uds import unread_drug_test_reports
+
+    def refused() -> Any:
+        raise AssertionError("the specimen verdicts were asked for")
+
+    record = build_record([long_term(), *linked_report("referenced", "See scanned report", "Negative")], TZ)
+    terms = load_terminology(GuidelineConfig.from_mapping())
+    assert unread_drug_test_reports(record, terms, refused) == ()
