@@ -657,10 +657,19 @@ _JOINED = re.compile(r"\band\b|&|\bwith\b", re.IGNORECASE)
 _EXCEPT = re.compile(r"\bexcept(?:\s+for)?\b", re.IGNORECASE)
 # Words that say nothing was found of any drug tested, though they begin with no finding: "All drugs negative",
 # "All other drugs negative", "No drugs detected", "No drugs of abuse detected".
+# "Negative: all other analytes" and "All analytes below cutoff" (Beaker) say so too.
 _NOTHING_FOUND = re.compile(
-    r"^\s*(?:all\b[\w\s]*?\b(?:negative|not\s+detected)|no\s+(?:drugs?|substances?|analytes?)\b[\w\s]*?\bdetected)\b",
+    r"^\s*(?:all\b[\w\s]*?\b(?:negative|not\s+detected|below\s+(?:the\s+)?cut-?off)"
+    r"|(?:negative|not\s+detected)[\s:\-–]*(?:for\s+)?all\b"
+    r"|no\s+(?:drugs?|substances?|analytes?)\b[\w\s]*?\bdetected)\b",
     re.IGNORECASE,
 )
+# A finding in brackets after a drug ("Oxycodone (negative) fentanyl (positive)", "Fentanyl (POS)") ends what is
+# said of that drug, as a full stop would; a bracket that is no finding ("(prescribed)") is left as written.
+_BRACKETED = re.compile(r"\s*\(([^()]*)\)")
+# A pain-management lab's judgement before its finding ("Unexpected positive for fentanyl", "Expected: oxycodone
+# detected") says how the finding compares with the medication list, not what was found.
+_JUDGED = re.compile(r"^\s*(?:un)?expected\b[\s:]*", re.IGNORECASE)
 
 
 # A finding said of something named after "for" ("Positive for gabapentin"): when the clause names no drug PainPlan
@@ -677,9 +686,10 @@ _OPPOSITE: dict[Value | None, Value] = {"positive": "negative", "negative": "pos
 
 def _clause_said(clause: str) -> Value | None:
     """What one clause of a conclusion says was found: read as a result's value is (`value_from_text`: "Positive for
-    oxycodone", "OXYCODONE: POSITIVE"), else of every drug ("All drugs negative"), else after the drugs it names
-    ("Oxycodone detected", "Opiates presumptive positive", "Fentanyl not detected", "No oxycodone detected")."""
-    said = value_from_text(clause)
+    oxycodone", "OXYCODONE: POSITIVE", "Unexpected positive for fentanyl": `_JUDGED`), else of every drug ("All drugs
+    negative"), else after the drugs it names ("Oxycodone detected", "Opiates presumptive positive", "Fentanyl not
+    detected", "No oxycodone detected")."""
+    said = value_from_text(_JUDGED.sub("", clause))
     if said is None and _NOTHING_FOUND.match(clause):
         return "negative"
     if said is None and (after := _said_after_names(clause)):
@@ -700,6 +710,11 @@ def _denies_bare(clause: str) -> bool:
     return bool(_DENIED_FIRST.match(clause)) and not words_after_substances(clause)
 
 
+def _unbracketed(words: str) -> str:
+    """The words with each finding written in brackets (`_BRACKETED`) as a statement of its own after its drug."""
+    return _BRACKETED.sub(lambda bracket: f" {bracket[1]};" if value_from_text(bracket[1]) else bracket[0], words)
+
+
 def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
     """Each reading of a conclusion's words with the drugs (row keys) it is said of, clause by clause
     (`_clause_said`), statement by statement (`_SENTENCES`). Drugs named bare (", oxymorphone") wait for a finding:
@@ -714,7 +729,7 @@ def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
     confirmation negative" says nothing of other drugs."""
     said: Value | None = None
     waiting: tuple[str, ...] = ()
-    for part, words_of_part in enumerate(_EXCEPT.split(words)):
+    for part, words_of_part in enumerate(_EXCEPT.split(_unbracketed(words))):
         if part:
             said = _OPPOSITE.get(said)
         for sentence in _SENTENCES.split(words_of_part):
