@@ -152,8 +152,8 @@ ROWS = [
         {"fentanyl"},
         id="painlab-amounts",
         marks=misread(
-            "an amount between a drug and its finding hides the finding; skipping amounts needs care so that "
-            "'<1 ng/mL' is never read as a result of its own"
+            "an amount between a drug and its finding hides the finding; skipping amounts would leave "
+            "'Oxycodone 250 ng/mL, fentanyl not detected' naming oxycodone bare, to take 'not detected'"
         ),
     ),
     pytest.param(
