@@ -74,12 +74,26 @@ def _under_18(record: PatientRecord, today: date) -> str | None:
 
 
 def _sickle_cell(sickle_cell: Sequence[Condition], terms: Terminology, config: GuidelineConfig) -> str | None:
-    """`sickle_cell`: the visible conditions coded as sickle cell disease."""
+    """`sickle_cell`: the visible conditions coded as sickle cell disease. A lifelong disease: by default any diagnosis
+    excludes whatever its status, a payer claim's of no date of service too (its day would change nothing)."""
     require_active = config["exclusions"]["sickle_cell"]["require_active"]
     for condition in sickle_cell:
-        if not require_active or is_active(condition):
+        if not require_active or is_current(condition):
             return _evidence(condition, SICKLE_CELL, terms)
     return None
+
+
+def undated_claim(condition: Condition) -> bool:
+    """A diagnosis read from a payer claim that gives no date of service (guideline.population.claims.billed_days)."""
+    return condition.claim is not None and condition.recorded_date is None
+
+
+def is_current(condition: Condition) -> bool:
+    """Active (`is_active`), and not only billed on a payer claim of no date of service. A claim's diagnosis is in
+    effect on the days it bills; one billing no day has no clinical status and no end, which reads as active, so a
+    claim of any year would count as a diagnosis of today: it is no evidence that the diagnosis is current, and an
+    exclusion that asks for a current diagnosis is not applied on it (`undated_claim_diagnoses` names it instead)."""
+    return is_active(condition) and not undated_claim(condition)
 
 
 def _evidence(condition: Condition, set_name: str, terms: Terminology) -> str:
@@ -111,7 +125,7 @@ def _active_cancer(record: PatientRecord, cancers: Sequence[Condition], terms: T
     """`cancers`: the visible conditions coded as a malignant cancer, as the point of care reads the set (no C44 skin
     cancer: valueset-corrections.json)."""
     for condition in cancers:
-        if is_active(condition) and not is_encounter_diagnosis_only(condition):
+        if is_current(condition) and not is_encounter_diagnosis_only(condition):
             return f"active {_evidence(condition, POINT_OF_CARE_CANCER, terms)}"
     visits, billed_visits, claims = cancer_visits(record, cancers, terms, today)
     if visits < CANCER_VISITS_NEEDED:
@@ -170,10 +184,11 @@ def _claim_days(cancers: Sequence[Condition], since: date, today: date, visit_da
 
 def undated_claim_diagnoses(facts: Facts) -> tuple[str, ...]:
     """Payer claims that give no date of service and bill a diagnosis of an exclusion that did not apply (cancer,
-    sickle cell, palliative care Z51.5), each named ("Payer claim e-1 bills C50911"): a claim counts as a visit on
-    its day of service (`cancer_visits`), so one on no day counted as none, and the patient was read as if the claim
-    had not been sent. Only where the exclusion is enabled: elsewhere the diagnosis changes nothing."""
-    if not any(c.claim is not None and c.recorded_date is None for c in facts.record.conditions):
+    sickle cell, terminal illness, palliative care Z51.5), each named ("Payer claim e-1 bills C50911"): a claim
+    counts as a visit on its day of service (`cancer_visits`), so one on no day counted as none, and its diagnosis is
+    no current one (`is_current`), so the patient was read as if the claim had not been sent. Only where the
+    exclusion is enabled: elsewhere the diagnosis changes nothing."""
+    if not any(undated_claim(c) for c in facts.record.conditions):
         return ()  # the usual chart: no payer claim, or every claim dated
     config = facts.config
     applied = {finding.name for finding in facts.exclusions}
@@ -186,13 +201,11 @@ def undated_claim_diagnoses(facts: Facts) -> tuple[str, ...]:
         billed += facts.conditions_in(POINT_OF_CARE_CANCER)
     if matters("sickle_cell"):
         billed += facts.conditions_in(SICKLE_CELL)
+    if matters("terminal_condition"):
+        billed += facts.conditions_in(TERMINAL)
     if matters("hospice_palliative") and config["exclusions"]["hospice_palliative"]["include_z51_5"]:
         billed += (c for c in facts.visible_conditions if is_z515(c.code))
-    named = (
-        f"Payer claim {c.claim} bills {_billed_code(c, facts.terms)}"
-        for c in billed
-        if c.claim is not None and c.recorded_date is None
-    )
+    named = (f"Payer claim {c.claim} bills {_billed_code(c, facts.terms)}" for c in billed if undated_claim(c))
     return tuple(dict.fromkeys(named))
 
 
@@ -205,7 +218,7 @@ def _billed_code(condition: Condition, terms: Terminology) -> str:
 def _terminal(terminal: Sequence[Condition], terms: Terminology) -> str | None:
     """`terminal`: the visible conditions coded as terminal or limiting life expectancy."""
     for condition in terminal:
-        if is_active(condition):
+        if is_current(condition):
             return _evidence(condition, TERMINAL, terms)
     return None
 
@@ -630,7 +643,7 @@ def _hospice(
             return "hospice or end-of-life care ordered"
     if rules["include_z51_5"]:
         for condition in conditions:
-            if is_z515(condition.code) and (is_active(condition) or in_last_days(condition.recorded_date, 90, today)):
+            if is_z515(condition.code) and (is_current(condition) or in_last_days(condition.recorded_date, 90, today)):
                 return "palliative care encounter (Z51.5)"
         for encounter in record.encounters:
             # A palliative-care visit is billed Z51.5 and may carry it only as its reason, with no diagnosis of its own.
