@@ -1054,8 +1054,8 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # claims in its data quality (claim_diagnoses_undated).
         items=undated_claim_diagnoses,
         card=CardLine(
-            "gives no date of service, so it could not count as a visit; check whether the patient is being treated "
-            "for it",
+            "gives no date of service, so it could not count as a visit or a current diagnosis; check whether the "
+            "patient is being treated for it",
             "other payer claims with no date of service billing an exclusion's diagnosis",
         ),
         # Not on the plan page or in its note: the page reads no payer claims (only the hook is handed them), so it

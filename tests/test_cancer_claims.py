@@ -173,8 +173,8 @@ def test_an_undated_claim_billing_cancer_is_named_on_the_data_incomplete_card(tm
     assert "high-mme" in topics(response.json)
     [card] = [c for c in response.json["cards"] if c["source"]["topic"]["code"] == "data-incomplete"]
     assert (
-        "- Payer claim bb-ca-2 bills C50911: gives no date of service, so it could not count as a visit"
-        in card["detail"]
+        "- Payer claim bb-ca-2 bills C50911: gives no date of service, so it could not count as a visit or a current "
+        "diagnosis" in card["detail"]
     )
     assert "bb-ca-1" not in card["detail"]  # the dated claim counted as a visit
 
