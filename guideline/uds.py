@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import count, takewhile
 from operator import attrgetter
 from typing import Literal, TypeVar
 
@@ -681,6 +682,12 @@ _SAID_OF_ANOTHER = re.compile(
 )
 # A clause that begins by denying what it names: "No oxycodone detected".
 _DENIED_FIRST = re.compile(r"^\s*(?:no|not|non|neither)\b", re.IGNORECASE)
+# A definitive (confirmation) result's words before its finding: "confirmation negative", "confirmed by GC-MS: not
+# detected", "confirmatory testing negative", "LC-MS/MS negative". Its finding overrides the presumptive screen's.
+_CONFIRMATION = re.compile(
+    r"^\s*(?:(?:confirm(?:ation|ed|atory)(?:\s+(?:test(?:ing)?|results?))?|by|(?:LC|GC)-?MS(?:/MS)?)\b[\s:,\-–]*)+",
+    re.IGNORECASE,
+)
 _OPPOSITE: dict[Value | None, Value] = {"positive": "negative", "negative": "positive"}
 
 
@@ -688,8 +695,8 @@ def _clause_said(clause: str) -> Value | None:
     """What one clause of a conclusion says was found: read as a result's value is (`value_from_text`: "Positive for
     oxycodone", "OXYCODONE: POSITIVE", "Unexpected positive for fentanyl": `_JUDGED`), else of every drug ("All drugs
     negative"), else after the drugs it names ("Oxycodone detected", "Opiates presumptive positive", "Fentanyl not
-    detected", "No oxycodone detected")."""
-    said = value_from_text(_JUDGED.sub("", clause))
+    detected", "No oxycodone detected"), and after a confirmation's words ("LC-MS/MS negative": `_CONFIRMATION`)."""
+    said = value_from_text(_CONFIRMATION.sub("", _JUDGED.sub("", clause)))
     if said is None and _NOTHING_FOUND.match(clause):
         return "negative"
     if said is None and (after := _said_after_names(clause)):
@@ -715,7 +722,43 @@ def _unbracketed(words: str) -> str:
     return _BRACKETED.sub(lambda bracket: f" {bracket[1]};" if value_from_text(bracket[1]) else bracket[0], words)
 
 
+@dataclass(frozen=True)
+class _Read:
+    """One reading of a conclusion's words (`_readings`), with the drugs (row keys) it is said of."""
+
+    said: Value
+    named: tuple[str, ...]
+    statement: int  # which statement of the words it was read in (`_SENTENCES`)
+    confirms: bool = False  # a confirmation's finding naming no drug ("confirmation negative"), not yet said of any
+
+
 def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
+    """Each reading of a conclusion's words with the drugs (row keys) it is said of (`_readings`), a confirmation's
+    finding naming no drug said of the drugs it confirms in place of their presumptive finding (`_confirmed`)."""
+    readings: list[_Read] = []
+    for reading in _readings(words):
+        readings = _confirmed(readings, reading) if reading.confirms else [*readings, reading]
+    for reading in readings:
+        yield reading.said, reading.named
+
+
+def _confirmed(readings: Sequence[_Read], confirmation: _Read) -> list[_Read]:
+    """The readings with a confirmation's finding naming no drug ("Opiates: presumptive positive, confirmation
+    negative", "Screen positive for benzodiazepines; confirmation negative") said of the drugs it confirms: those the
+    findings just before it said one thing of, in the last statement that named any (its own, else the one before).
+    It overrides what they said of them: a definitive result (LC-MS/MS, GC-MS) is what the lab found, the screen only
+    presumed. With no drug read before it, it says nothing of any (as before: never of every drug)."""
+    named = [r for r in readings if r.named]
+    if not named:
+        return list(readings)
+    run = list(takewhile(lambda r: r.statement == named[-1].statement and r.said == named[-1].said, reversed(named)))
+    drugs = tuple(dict.fromkeys(drug for r in reversed(run) for drug in r.named))
+    kept = [replace(r, named=tuple(d for d in r.named if d not in drugs)) for r in readings]
+    left = [k for r, k in zip(readings, kept, strict=True) if k.named or not r.named]  # a drug-less reading stays
+    return [*left, replace(confirmation, named=drugs, confirms=False)]
+
+
+def _readings(words: str) -> Iterator[_Read]:
     """Each reading of a conclusion's words with the drugs (row keys) it is said of, clause by clause
     (`_clause_said`), statement by statement (`_SENTENCES`). Drugs named bare (", oxymorphone") wait for a finding:
     one written after drugs or metabolite words in their group of "and" (`_said_after_names`: "Oxycodone and
@@ -726,13 +769,16 @@ def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
     "No oxycodone.").
     A reading naming no drug is given (with none) only where nothing was read before it ("Positive", "Negative,
     dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive,
-    confirmation negative" says nothing of other drugs."""
+    confirmation negative" says nothing of other drugs; a confirmation's ("confirmation negative") is yielded to be
+    said of the drugs it confirms (`_confirmed`)."""
     said: Value | None = None
     waiting: tuple[str, ...] = ()
+    statements = count()
     for part, words_of_part in enumerate(_EXCEPT.split(_unbracketed(words))):
         if part:
             said = _OPPOSITE.get(said)
         for sentence in _SENTENCES.split(words_of_part):
+            statement = next(statements)
             here: Value | None = None  # the reading this statement last said, once it has said one
             denying = bool(_DENIED_FIRST.match(sentence))  # "No fentanyl, oxycodone detected"
             fresh = len(waiting)  # the drugs waiting from before this statement
@@ -750,23 +796,27 @@ def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
                     if waiting and here and _said_after_names(clause) is None:
                         # "Positive for oxycodone and oxymorphone and negative for fentanyl": a finding written
                         # first is said of the drugs after it, not of those listed before it
-                        yield here, waiting
+                        yield _Read(here, waiting, statement)
                         waiting = ()
                     said = here = own
                     if named or waiting:
-                        yield own, (*waiting, *named)
+                        yield _Read(own, (*waiting, *named), statement)
                         waiting = ()
                     elif (before is None or _NOTHING_FOUND.match(clause)) and not _SAID_OF_ANOTHER.search(clause):
-                        yield own, ()  # not "Positive for gabapentin": of a drug PainPlan does not read
+                        # not "Positive for gabapentin": of a drug PainPlan does not read
+                        yield _Read(own, (), statement)
+                    elif _CONFIRMATION.match(clause) and not _SAID_OF_ANOTHER.search(clause):
+                        # "Opiates: presumptive positive, confirmation negative": of the opiates, not of every drug
+                        yield _Read(own, (), statement, confirms=True)
                 if here and waiting:
-                    yield here, waiting
+                    yield _Read(here, waiting, statement)
                     waiting = ()
             if denying and here is None and len(waiting) > fresh:
                 # "No oxycodone.": denied with no finding after it, never left to take the next statement's
-                yield "negative", waiting[fresh:]
+                yield _Read("negative", waiting[fresh:], statement)
                 waiting = waiting[:fresh]
             if said and waiting:
-                yield said, waiting
+                yield _Read(said, waiting, statement)
                 waiting = ()
 
 

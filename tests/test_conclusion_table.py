@@ -30,12 +30,6 @@ def misread(why: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(strict=True, reason=why)
 
 
-CONFIRMATION_BARE = misread(
-    "a confirmation's bare 'negative' (naming no drug) is dropped, so the screen's positive stands as the drug found; "
-    "reading it as that drug's confirmation would call the report's positive screen contradicted, which "
-    "test_report_contradictions (class-then-bare) says it is not"
-)
-
 ROWS = [
     # Quest
     pytest.param("Positive for oxycodone", {"oxycodone"}, set(), id="quest-positive-for"),
@@ -86,14 +80,48 @@ ROWS = [
         set(),
         {"benzodiazepine"},
         id="labcorp-confirmation-negative",
-        marks=CONFIRMATION_BARE,
     ),
     pytest.param(
         "Opiates: presumptive positive, confirmation negative",
         set(),
         {"opiate"},
         id="labcorp-class-then-bare",
-        marks=CONFIRMATION_BARE,
+    ),
+    # a definitive result (LC-MS/MS, GC-MS) overrides the presumptive screen it confirms
+    pytest.param(
+        "Positive for oxycodone and oxymorphone, LC-MS/MS negative",
+        set(),
+        {"oxycodone", "oxymorphone"},
+        id="labcorp-method-negative",
+    ),
+    pytest.param(
+        "Negative for fentanyl, opiates presumptive positive, confirmed by GC-MS: not detected",
+        set(),
+        {"fentanyl", "opiate"},
+        id="labcorp-confirms-the-finding-before-it",
+    ),
+    pytest.param(
+        "Presumptive positive for fentanyl; confirmatory testing positive",
+        {"fentanyl"},
+        set(),
+        id="labcorp-confirmatory-positive",
+    ),
+    pytest.param("Confirmation negative", set(), {EVERY}, id="labcorp-confirmation-alone"),
+    pytest.param(
+        "Positive for oxycodone; confirmed negative for gabapentin",
+        {"oxycodone"},
+        set(),
+        id="labcorp-confirmation-of-another",
+    ),
+    pytest.param(
+        "Opiates presumptive positive; negative by LC-MS/MS",
+        set(),
+        {"opiate"},
+        id="labcorp-method-after-finding",
+        marks=misread(
+            "a confirmation's words are read before its finding only ('LC-MS/MS negative'); with the method after "
+            "it, the bare finding follows no such words and is dropped as a bare finding after another reading is"
+        ),
     ),
     pytest.param("Oxycodone/Oxymorphone: Positive", {"oxycodone+oxymorphone"}, set(), id="labcorp-combined-test"),
     # Aegis/Dominion-style pain-management reports: findings judged against the medication list they were sent

@@ -353,18 +353,31 @@ def test_an_expected_positive_its_report_calls_negative_is_named_not_a_card() ->
         ("Negative for oxycodone. Fentanyl detected.", ((FENTANYL_SCREEN, "Positive"), (OXYCODONE_SCREEN, "Negative"))),
         ("All negative except fentanyl", ((FENTANYL_SCREEN, "Positive"), (OXYCODONE_SCREEN, "Negative"))),
         ("Negative, dilute specimen", ((OXYCODONE_SCREEN, "Negative"),)),
-        # a finding naming no drug after another reading is said of what came before, not of every drug
-        (
-            "Opiates: presumptive positive, confirmation negative",
-            ((OPIATE_SCREEN, "Positive"), (FENTANYL_SCREEN, "Positive")),
-        ),
+        # a confirmation's finding naming no drug is said of the class it confirms, not of every drug
+        ("Opiates: presumptive positive, confirmation negative", ((FENTANYL_SCREEN, "Positive"),)),
+        ("Opiates: presumptive positive, confirmation negative", ((OXYCODONE_SCREEN, "Negative"),)),
     ],
-    ids=["confirmation", "named", "except", "dilute", "class-then-bare"],
+    ids=["confirmation", "named", "except", "dilute", "class-then-bare", "class-then-bare-oxycodone"],
 )
 def test_a_conclusion_of_nothing_found_that_its_results_bear_out_is_no_contradiction(
     conclusion: str, results: tuple[tuple[str, str], ...]
 ) -> None:
     assert disagreements(*referenced_report(conclusion, *results)) == ()
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    ["Opiates: presumptive positive, confirmation negative", "Screen positive for opiates; LC-MS/MS not detected"],
+)
+def test_a_confirmation_negative_contradicts_the_screen_positive_it_overrides(conclusion: str) -> None:
+    # Before: the confirmation's bare "negative" was dropped and the report read as opiates found, so the opiate
+    # screen's positive agreed with it. The definitive result (LC-MS/MS) overrides the presumptive screen: the lab's
+    # conclusion says opiates were not found. The screen's positive is kept (a positive stands, KEPT) and the
+    # disagreement named, so the clinician reads the confirmation before acting on the screen.
+    sent = referenced_report(conclusion, (OPIATE_SCREEN, "Positive"), (FENTANYL_SCREEN, "Positive"))
+    assert disagreements(*sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its opiates result says "Positive"; {KEPT})',
+    )
 
 
 def test_a_named_denial_contradicts_that_drugs_positive_only() -> None:
