@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation, localcontext
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
 from guideline import mme_factors as mf
 from guideline.dosage import Amount, number_text, to_amount
@@ -363,6 +363,9 @@ def quantity_per_day(per_day: Amount) -> Decimal:
 @dataclass(frozen=True, slots=True)
 class FillSupply:
     """The days one fill supplies: [start, end]; an early refill of the same drug starts after the earlier ends."""
+
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
 
     dispense: Dispense
     drug: str  # the same-drug key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
 from guideline.dosage import (
     UNPAIRED,
@@ -54,6 +54,8 @@ ACUTE_LIMIT_DAYS = Decimal(28)  # guideline 4.2: < 28 days is acute, ≥ 28 is s
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Supply:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     per_fill_days: Decimal | None
     total_days: Decimal | None  # per-fill × (1 + refills) when config count_refills_in_supply
     refills: int

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from itertools import count, takewhile
 from operator import attrgetter
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Literal, Self, TypeVar
 
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
 from guideline.config import GuidelineConfig
@@ -1083,6 +1083,9 @@ def _other_units(unit: str | None, cutoff_unit: str | None) -> bool:
 class SubstanceResult:
     """One substance read from one test, and whether the prescriptions (or a dose given) explain it."""
 
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
+
     substance: str
     label: str
     value: Value
@@ -1111,6 +1114,9 @@ class UdsResult:
     """One result read as a urine drug test, its substances judged. Made by `uds_result`, which works out the
     last three fields from the others once: the checks, the data-incomplete card and the plan page read them
     for every result, several times a call."""
+
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
 
     observation: Observation
     day: date | None
@@ -1251,6 +1257,9 @@ class UnreadReport:
     """A urine drug test report with no result PainPlan reads: its day, whether its status says the test was done,
     and what it says in words (never read per substance). `partly` says some of its results were read and judged,
     and the others named here could not be."""
+
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
 
     report: DiagnosticReport
     day: date | None
@@ -1444,6 +1453,9 @@ class Prescription:
     """An order or dispense in effect in the 30 days before a result, or a dose given shortly before it (`how` says
     "given" or "ordered in hospital"), for the explanation."""
 
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
+
     name: str
     day: date
     how: str | None = None
@@ -1482,6 +1494,9 @@ class OtherDrugs:
 class GivenDose:
     """A medicine clinicians gave (an administration) or ordered in hospital, from its first to its last day: no
     prescription the patient takes, but what explains a positive result in the days after (GIVEN_WINDOW_DAYS)."""
+
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
 
     medication: ResolvedMedication
     first: date

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from guideline.fhirdata import (
     Concept,
@@ -51,6 +52,9 @@ READ_RESOURCE_TYPES: tuple[str, ...] = (
 class ReadProblem:
     """A resource (or part of one) that could not be read, and why. Carries no patient data."""
 
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
+
     resource_type: str
     resource_id: str | None
     reason: str
@@ -65,6 +69,8 @@ class ReadProblem:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Patient:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     id: str | None
     birth_date: date | None
     name: str | None = None
@@ -75,6 +81,8 @@ class Patient:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class MedicationIngredient:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     item: Concept | None
     strength_numerator: Quantity | None
     strength_denominator: Quantity | None
@@ -84,6 +92,8 @@ class MedicationIngredient:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Medication:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     id: str | None
     code: Concept | None
     form: Concept | None
@@ -93,6 +103,8 @@ class Medication:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class TimingRepeat:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     frequency: Decimal | None = None
     frequency_max: Decimal | None = None
     period: Decimal | None = None
@@ -113,6 +125,9 @@ class TimingRepeat:
 class DoseAndRate:
     """One dose entry; `kind` is the Epic/HL7 type code or text, lowercased (calculated, ordered, ...)."""
 
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
+
     kind: str | None
     dose: Quantity | None = None
     dose_low: Quantity | None = None
@@ -123,6 +138,8 @@ class DoseAndRate:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Dosage:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     sequence: int | None = None
     text: str | None = None
     repeat: TimingRepeat | None = None
@@ -138,6 +155,8 @@ class Dosage:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class DispenseRequest:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     validity_start: datetime | None = None
     validity_end: datetime | None = None
     repeats_allowed: int | None = None
@@ -151,6 +170,9 @@ class DispenseRequest:
 @dataclass(frozen=True, slots=True)
 class ResolvedMedication:
     """What a medication[x] resolved to (guideline 2.1); `concept` is None when unresolved."""
+
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
 
     concept: Concept | None
     resource: Medication | None = None
@@ -171,6 +193,9 @@ class ResolvedMedication:
 @dataclass(frozen=True, slots=True)
 class MedOrder:
     """A MedicationRequest (draft from the hook context, or from the EHR), or a MedicationStatement."""
+
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
 
     id: str | None
     is_draft: bool
@@ -239,6 +264,8 @@ def order_located(resource_type: str, order_id: str | None, source: str | None) 
 @slot_init(lazy=("quantity", "supply_type", "when_prepared", "performers", "prescribers", "pharmacy", "numbers"))
 @dataclass(frozen=True, slots=True)
 class Dispense:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     id: str | None
     status: str | None
     medication: ResolvedMedication
@@ -297,6 +324,9 @@ class Administration:
     """A MedicationAdministration (R4, R5, STU3, DSTU2): a medicine given to the patient, in clinic or on a ward. Its
     status is in R4's terms: STU3's notGiven and DSTU2's wasNotGiven read as R4's not-done."""
 
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
+
     id: str | None
     status: str | None
     medication: ResolvedMedication
@@ -314,6 +344,8 @@ class Administration:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Component:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     code: Concept | None
     value_quantity: Quantity | None
     # A lab may report a drug screen panel as one result with a component per substance, each with its own value,
@@ -337,6 +369,9 @@ def _located(source: str | None, kind: str, resource_id: str | None) -> str | No
 class Observation:
     """A result. Its category is not kept: results are told apart by code only, since sites file drug tests and
     surveys under other categories than the searches ask for (docs/configuration.md, prefetch.uds_query)."""
+
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
 
     id: str | None
     status: str | None
@@ -408,6 +443,9 @@ class DiagnosticReport:
     """A lab report (R4, STU3, DSTU2). Its results are Observations: those it contains are read into the record's
     observations; one whose results PainPlan cannot read is still a test done, with its conclusion to name."""
 
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
+
     id: str | None
     status: str | None
     code: Concept | None
@@ -439,6 +477,8 @@ class DiagnosticReport:
 @slot_init(lazy=("abatement_present", "recorded_date", "onset"))
 @dataclass(frozen=True, slots=True)
 class Condition:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     id: str | None
     code: Concept | None
     categories: tuple[Concept, ...]
@@ -458,6 +498,8 @@ class Condition:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Procedure:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     id: str | None
     status: str | None
     code: Concept | None
@@ -485,6 +527,9 @@ class Place:
     gives it, its status on the visit (planned, active, reserved, completed), and the Location's type when the
     record holds that Location (contained in the visit, or sent beside it)."""
 
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
+
     reference: str | None
     name: str | None
     status: str | None = None
@@ -495,6 +540,8 @@ class Place:
 @slot_init(lazy=("period_end",))
 @dataclass(frozen=True, slots=True)
 class Encounter:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     id: str | None
     status: str | None
     period_start: datetime | None
@@ -518,6 +565,8 @@ class Encounter:
 @slot_init(lazy=("authored_on", "occurrence", "occurrence_start", "occurrence_end"))
 @dataclass(frozen=True, slots=True)
 class ServiceRequest:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     id: str | None
     is_draft: bool
     status: str | None
@@ -536,6 +585,8 @@ VOID_CARE_PLAN_STATUSES = frozenset({"entered-in-error", "revoked"})
 @slot_init
 @dataclass(frozen=True, slots=True)
 class CarePlan:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     id: str | None
     status: str | None
     categories: tuple[Concept, ...]
@@ -565,6 +616,8 @@ class CarePlan:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class DocumentReference:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     id: str | None
     status: str | None
     type: Concept | None
@@ -576,6 +629,8 @@ class DocumentReference:
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Consent:
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
     id: str | None
     status: str | None
     categories: tuple[Concept, ...]
@@ -587,6 +642,9 @@ class Consent:
 class GoalTarget:
     """One Goal.target: what is measured, the value aimed for (as written) and by when."""
 
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
+
     measure: Concept | None
     detail: str | None
     due: date | None
@@ -596,6 +654,9 @@ class GoalTarget:
 @dataclass(frozen=True, slots=True)
 class Goal:
     """A patient goal (pain, function), as the treatment plan's Initiate and Reassess steps read it."""
+
+    if TYPE_CHECKING:  # slot_init adds make, with the class's own signature
+        make: ClassVar[type[Self]]
 
     id: str | None
     lifecycle_status: str | None
