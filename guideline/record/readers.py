@@ -453,24 +453,26 @@ def read_med_order(
         _resolve_medication(data, pool),  # medication
         _unread_date(authored, tz),  # authored_on, parsed when read (model.MedOrder)
         located_reference(reference(prior), data, pool.server) if prior else None,  # prior_prescription
-        None if course is None else (UNREAD, _course, course),  # course_of_therapy, read when used (model.MedOrder)
+        # course_of_therapy, read when used (model.MedOrder)
+        None if course is None else (UNREAD, _course, course),  # type: ignore[arg-type]  # lazy field: slot_init reads the UNREAD tuple on first use
         _dosages(get("dosageInstruction"), tz),  # dosages
         _dispense_request(get("dispenseRequest"), tz),  # dispense
         order_located("MedicationRequest", order_id, source),  # located
         authored_partial=no_day_written(authored),
         # Who prescribed it ties a fill naming no order to it (a few orders of a call): read when used.
-        requester=None if "requester" not in data and "prescriber" not in data else (UNREAD, _requester, data, pool),
+        requester=None if "requester" not in data and "prescriber" not in data else (UNREAD, _requester, data, pool),  # type: ignore[arg-type]  # lazy field: slot_init reads the UNREAD tuple on first use
         # R4's reported[x]; R5 says `reported: true` (who reported it is its informationSource).
         reported=get("reportedBoolean") is True or type(get("reportedReference")) is dict or get("reported") is True,
         source=source,
-        identifiers=(UNREAD, _numbers, identifiers) if identifiers else (),  # read when used (model.MedOrder)
+        # read when used (model.MedOrder)
+        identifiers=(UNREAD, _numbers, identifiers) if identifiers else (),  # type: ignore[arg-type]  # lazy field: slot_init reads the UNREAD tuple on first use
         authored_sent=authored,
         sent_type=_SENT_TYPES.get(get("resourceType")),
     )
 
 
 # The order types read as a MedicationRequest under another name, which the EHR holds them by (MedOrder.sent_type).
-_SENT_TYPES = {"MedicationOrder": "MedicationOrder"}
+_SENT_TYPES: dict[str | None, str] = {"MedicationOrder": "MedicationOrder"}
 
 
 def statement_not_taken(data: Mapping[str, Any]) -> bool:
@@ -599,7 +601,7 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         performers = (UNREAD, _fill_actor, shared, 0)
         prescribers, pharmacy = (UNREAD, _fill_actor, shared, 1), (UNREAD, _fill_actor, shared, 2)
     else:
-        performers, prescribers, pharmacy = (), (), None
+        performers, prescribers, pharmacy = (), (), None  # type: ignore[assignment]  # lazy fields, as above
     # The id, status, medicine and hand-over time by position, as MedOrder.make's: within CPython's fast call
     # (tests/test_reader_calls_fast). A field moved in model.Dispense would take another's value here: the places
     # of all eight are pinned (tests/test_dispense_positions).
@@ -613,20 +615,22 @@ def read_dispense(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPool) -
         # parsed when read (model.Dispense).
         handed_over if type(prepared) is str and prepared == handed else _unread_date(prepared, tz),
         supplied.value if supplied is not None else None,
-        None if written is None else (UNREAD, quantity, written),  # quantity, read when used (model.Dispense)
+        # quantity, read when used (model.Dispense)
+        None if written is None else (UNREAD, quantity, written),  # type: ignore[arg-type]  # lazy field: slot_init reads the UNREAD tuple on first use
         # authorizing_prescriptions by position too, so that the call stays fast with the fields after it.
         () if authorizing is None else _located_references(authorizing, data, pool.server),
-        performers=performers,  # read when used (model.Dispense), as are prescribers, pharmacy and numbers
-        prescribers=prescribers,
+        # read when used (model.Dispense), as are prescribers, pharmacy and numbers
+        performers=performers,  # type: ignore[arg-type]  # lazy field: slot_init reads the UNREAD tuple on first use
+        prescribers=prescribers,  # type: ignore[arg-type]  # lazy field: slot_init reads the UNREAD tuple on first use
         filled_partial=no_day_written(handed if handed_over is not None else prepared),
         # Its unit is kept, not dropped: "4 wk" read as 4 days ended a 28-day supply in 4. Kept only when it changes
         # the number (not the usual "d"), so the many reads of a fill's days' supply per call convert nothing.
         days_supply_written=supplied if _unit_changes_days(supplied) else None,
         billing_units=type(written) is dict and "extension" in written and _in_billing_units(written["extension"]),
-        numbers=() if identifiers is None else (UNREAD, _numbers, identifiers),
-        pharmacy=pharmacy,
+        numbers=() if identifiers is None else (UNREAD, _numbers, identifiers),  # type: ignore[arg-type]  # lazy field: slot_init reads the UNREAD tuple on first use
+        pharmacy=pharmacy,  # type: ignore[arg-type]  # lazy field: slot_init reads the UNREAD tuple on first use
         claim=None if extensions is None else _claim_read_from(extensions),
-        supply_type=(UNREAD, _supply_type, data["type"]) if "type" in data else None,
+        supply_type=(UNREAD, _supply_type, data["type"]) if "type" in data else None,  # type: ignore[arg-type]  # lazy field: slot_init reads the UNREAD tuple on first use
         source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
         # The usual fill's hand-over date is read, and nothing is looked at here.
         unread_dates=() if handed_over is not None else _unread_fill_dates(handed, prepared, tz),
@@ -1289,7 +1293,8 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
         categories=concepts(get("category")),
         clinical_status=_status_code(get("clinicalStatus"), CLINICAL_STATUS_CODES),
         verification_status=_status_code(get("verificationStatus"), VERIFICATION_STATUS_CODES),
-        abatement_present=(UNREAD, _abatement_present, data),  # read when used (model.Condition)
+        # read when used (model.Condition)
+        abatement_present=(UNREAD, _abatement_present, data),  # type: ignore[arg-type]  # lazy field: slot_init reads the UNREAD tuple on first use
         recorded_date=recorded_date,
         # A problem is often recorded the day it began: the same text reads the same (one tuple fewer to make).
         onset=recorded_date if type(onset) is str and onset == recorded else _unread_date(onset, tz),
@@ -1517,6 +1522,7 @@ def read_diagnostic_order(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo)
     ordered = next((e.get("dateTime") for e in map(as_dict, as_list(data.get("event"))) if e.get("dateTime")), None)
     authored = parse_datetime(ordered, tz)
     codes = [concept(as_dict(item).get("code")) for item in as_list(data.get("item"))]
+    named: list[Concept | None] = [c for c in codes if c is not None]
     return tuple(
         ServiceRequest.make(
             id=text(data.get("id")),
@@ -1529,7 +1535,7 @@ def read_diagnostic_order(data: Mapping[str, Any], is_draft: bool, tz: ZoneInfo)
             occurrence_start=None,
             occurrence_end=None,
         )
-        for code in ([c for c in codes if c is not None] or [None])
+        for code in (named or [None])
     )
 
 
