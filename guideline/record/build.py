@@ -480,7 +480,7 @@ def _read_all(
                 # The id came before: setdefault gave back what it held (another position, or a list), not `index`
                 # itself, which it returns only when it stored it. Told so without two len() calls per resource.
                 if earlier is not index:
-                    if type(earlier) is int:
+                    if isinstance(earlier, int):  # its first position; else the list of its versions
                         first = found[earlier]
                         versions[(kind, resource_id, 0)] = (first, first)
                         earlier = seen[key] = [_Known(source(earlier), first)]
@@ -561,7 +561,8 @@ def _read_all(
         any(r.startswith("urn:") for d in dispenses for r in d.authorizing_prescriptions)
         or any((o.prior_prescription or "").startswith("urn:") for o in orders)
     ):
-        dispenses, orders = _prescriptions_by_full_url(dispenses, orders, found, urls)
+        fills, renewals = _prescriptions_by_full_url(dispenses, orders, found, urls)
+        dispenses, orders = list(fills), list(renewals)
     if urls and any(o.member_ids for o in collected["observations"]):
         collected["observations"] = _members_by_full_url(collected["observations"], found, urls)
     if locations and collected["encounters"]:

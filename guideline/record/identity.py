@@ -355,8 +355,8 @@ def relayed_unchanged(kind: str, kept: Mapping[str, Any], copy: Mapping[str, Any
     never sent, and stood for it beside the EHR's (120 MME/day for 60)."""
     if kind not in _RELAYED_TYPES or SOURCE not in copy or SOURCE in kept:
         return None
-    names = located_id(copy), located_id(kept)
-    return names if names[0] and names[1] else None
+    copy_id, kept_id = located_id(copy), located_id(kept)
+    return (copy_id, kept_id) if copy_id and kept_id else None
 
 
 class IdentifiedDrug(str):
@@ -477,7 +477,9 @@ def prescriptions_renamed(
     key of `names` naming the order by its value instead (one order known by two names: a Bundle fullUrl and its
     located id, an HIE's copy and the EHR's order); the rest as they are."""
     renamed_orders = tuple(
-        replace(o, prior_prescription=names[o.prior_prescription]) if o.prior_prescription in names else o
+        replace(o, prior_prescription=names[o.prior_prescription])
+        if o.prior_prescription is not None and o.prior_prescription in names
+        else o
         for o in orders
     )
     renamed_fills = tuple(

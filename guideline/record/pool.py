@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from guideline.fhirdata import (
@@ -224,6 +224,10 @@ def _named_no_bundle(resource: Mapping[str, Any]) -> dict[str, Any]:
 SOURCE = "painplan:source"
 
 
+# A resource as read: the same object back when nothing marks it, a marked copy (a dict) otherwise.
+_Resource = TypeVar("_Resource", bound=Mapping[str, Any])
+
+
 def source_base(url: str, resource: Mapping[str, Any]) -> str | None:
     """The FHIR base an absolute fullUrl names `resource` on (`https://hie.example/fhir` for
     `https://hie.example/fhir/MedicationRequest/123`, or its `_history` version), or None when it is no absolute URL
@@ -244,7 +248,7 @@ def _host(url: str) -> str | None:
         return None
 
 
-def marked_if_elsewhere(resource: dict[str, Any], url: str, server: str) -> dict[str, Any]:
+def marked_if_elsewhere(resource: _Resource, url: str, server: str) -> _Resource | dict[str, Any]:
     """The resource, or a copy of it marked with its base (SOURCE) when its fullUrl names it on another host than
     `server`, the EHR's. The host alone tells: an EHR's own fullUrls may name it by another path or scheme than its
     FHIR base (a proxy's, an http one), and taken for another server's, two versions of one order were both read."""
@@ -254,7 +258,7 @@ def marked_if_elsewhere(resource: dict[str, Any], url: str, server: str) -> dict
     return {**resource, SOURCE: base}
 
 
-def marked_from(resource: dict[str, Any], url: Any, home: str | None) -> dict[str, Any]:
+def marked_from(resource: _Resource, url: Any, home: str | None) -> _Resource | dict[str, Any]:
     """`marked_if_elsewhere` behind the test the EHR's own fullUrls pass: one starting with `home` (`home_prefix`)
     is the EHR's, and costs no URL parse. The pooling loops over plain entries inline this test (a call per entry
     was most of a searchset's reading); every other path calls it."""
@@ -416,7 +420,7 @@ def answer_problem(entry: Mapping[str, Any]) -> str | None:
         return None
     resource = entry.get("resource")
     held = type(resource) is dict and bool(resource)
-    if held and resource.get("resourceType") == "OperationOutcome" and outcome_failed(resource, empty=True):
+    if held and as_dict(resource).get("resourceType") == "OperationOutcome" and outcome_failed(resource, empty=True):
         return None  # the error it reports names the failure where it is read (a note beside a 403 would not)
     response = as_dict(entry["response"])
     status = (text(response.get("status")) or "")[:40]
