@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import product
-from typing import Literal
+from typing import Final, Literal
 
 from guideline.commas import NUMBER, comma_readings, commas_read
 from guideline.durations import quantity_days
@@ -606,7 +606,7 @@ class TimedDoses:
 
 
 # Doses by time of day that cannot be paired with their times: the dose is unread, never one of them guessed.
-UNPAIRED = "unpaired"
+UNPAIRED: Final = "unpaired"
 
 
 def doses_by_time(dosage: Dosage) -> TimedDoses | Literal["unpaired"] | None:
@@ -647,7 +647,7 @@ def _timed_in_text(text: str) -> TimedDoses | Literal["unpaired"] | None:
 
 def _sig_doses(text: str) -> list[tuple[int, int, Amount, tuple[str, ...]]]:
     """The doses a sig writes, with where each stands and its words; limits and dispense quantities are left out."""
-    found = []
+    found: list[tuple[int, int, Amount, tuple[str, ...]]] = []
     for match in _SIG_DOSE.finditer(text):
         unit = match.group("unit")
         if unit is None and not _BEFORE_A_TIME.match(text, match.end()):

@@ -19,6 +19,8 @@ import orjson
 from guideline.commas import commas_read
 
 _Reading = TypeVar("_Reading")
+# What a remembering reader gives back: only ever returned, so a reader of a subtype serves where one of its base does.
+_Read_co = TypeVar("_Read_co", covariant=True)
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED = "http://snomed.info/sct"
@@ -141,8 +143,8 @@ def code_text(value: Any) -> str | None:
     if type(value) is str:  # the usual code, read in place (a call fewer for each of a chart's ~300 codes)
         found = value.strip()
         return found.lower() if found else None
-    found = text(value)
-    return found.lower() if found is not None else None
+    written = text(value)
+    return written.lower() if written is not None else None
 
 
 def decimal(value: Any) -> Decimal | None:
@@ -741,10 +743,10 @@ def json_text(value: Any) -> bytes | None:
         return None
 
 
-class ReadingsByText(Protocol[_Reading]):
+class ReadingsByText(Protocol[_Read_co]):
     """A reader that remembers its readings by JSON text (see `readings_by_text`)."""
 
-    def __call__(self, value: Any) -> _Reading: ...
+    def __call__(self, value: Any) -> _Read_co: ...
 
     clear: Callable[[], None]
 
@@ -784,10 +786,10 @@ def readings_by_text(read: Callable[[Any], _Reading], limit: int, kind: type, em
     return read_by_text  # type: ignore[return-value]
 
 
-class ZonedReadingsByText(Protocol[_Reading]):
+class ZonedReadingsByText(Protocol[_Read_co]):
     """A reader of an element that holds dates, remembering its readings by JSON text (`zoned_readings_by_text`)."""
 
-    def __call__(self, value: Any, tz: ZoneInfo) -> _Reading: ...
+    def __call__(self, value: Any, tz: ZoneInfo) -> _Read_co: ...
 
     clear: Callable[[], None]
 

@@ -16,6 +16,7 @@ from guideline.dosage import (
     Amount,
     Frequency,
     TimedDoses,
+    UnitClass,
     count_text,
     daily_cap,
     doses_by_time,
@@ -1076,7 +1077,7 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
     against = sig_against_code(dosage, drug, timed) if isinstance(timed, TimedDoses) else None
     if against is not None and against.coded_counted:
         # In the units the two were compared in, so the MME and the days' supply count one daily amount.
-        read = Amount(against.coded, against.unit, ""), against.coded_words
+        read: tuple[Amount, str] | str = Amount(against.coded, against.unit, ""), against.coded_words
     elif isinstance(timed, TimedDoses):
         read = _timed_daily(timed, drug)
     else:
@@ -1121,7 +1122,7 @@ def _timed_daily(timed: TimedDoses, drug: Drug) -> tuple[Amount, str] | str:
     """The day's amount of doses given by time of day, their sum, and its words: "1 tablet every morning + 2 tablets
     at bedtime (3 tablets a day)". A dose in mg on a combination product is read as its tablets, as a dose is."""
 
-    def as_read(amount: Amount) -> tuple[Decimal, str] | str:
+    def as_read(amount: Amount) -> tuple[Decimal, UnitClass] | str:
         if amount.unit_class == "mass" and drug.combination:
             converted = combination_dose(drug, amount)
             return converted if isinstance(converted, str) else (converted.value, converted.unit_class)
@@ -1753,9 +1754,9 @@ def _second_pass(work: _Work, config: GuidelineConfig, methadone_total: Decimal)
     result = _converted(work, config, methadone_total)
     if work.code_named is not None:
         # Its code states no opioid and its name one: read as the name's opioid, the conflict named on its line.
-        words = work.code_named(result)
-        line = with_conflicts(result.dose_explanation, (words,))
-        return replace(result, dose_explanation=line, drug_conflicts=(words,))
+        named = work.code_named(result)
+        line = with_conflicts(result.dose_explanation, (named,))
+        return replace(result, dose_explanation=line, drug_conflicts=(named,))
     if work.drug is None or not work.otherwise:
         return result
     readings = (result, *(_converted(w, config, methadone_total) for w in work.otherwise))
@@ -1776,12 +1777,13 @@ def _converted(work: _Work, config: GuidelineConfig, methadone_total: Decimal) -
         why = f"{work.display_name}: {work.said or REASON_TEXT[reason]}{conflict_text(work.drug, False)}"
         return _result(work, state, reason, (), None, [], why)
     basis = methadone_total if settings.get("methadone_tier_basis", "total") == "total" else _methadone_mg(work)
-    converted = [_convert(g, work.drug, rules, profile, basis) for g in work.groups.groups]
+    groups = work.groups.groups
+    converted = [_convert(g, work.drug, rules, profile, basis) for g in groups]
     totals = [_group_mme(c) for c in converted]
     if all(t is not None for t in totals):
         best = max(range(len(converted)), key=lambda i: totals[i] or Decimal(0))
     else:
-        best = max(range(len(converted)), key=lambda i: sum(work.groups.groups[i].values(), Decimal(0)))
+        best = max(range(len(converted)), key=lambda i: sum(groups[i].values(), Decimal(0)))
     ingredients = converted[best]
     notes = list(work.groups.notes)
     if len(converted) > 1:
