@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from guideline.cards import Card
+from guideline.cards import Card, Indicator
 from guideline.checks.common import (
     based_on,
     bullet_list,
@@ -55,7 +55,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     qualifying.sort(key=lambda pair: pair[1].total_days or Decimal(0), reverse=True)
     longest_order, longest = qualifying[0]
     longest_days = quantize6(longest.total_days or Decimal(0))
-    indicator = "warning" if longest_days > warning_days else "info"
+    indicator: Indicator = "warning" if longest_days > warning_days else "info"
     name = facts.name(longest_order)
     detail = "\n\n".join(
         (

@@ -253,7 +253,7 @@ def _options(standing: bool) -> str:
 
 def _oud_methadone_note(mme: MmeSummary) -> str:
     """With methadone for opioid use disorder beside the pain opioids: the options are not about it."""
-    items = (*mme.excluded_orders, *mme.excluded_fills)
+    items: tuple[OrderMme | FillMme, ...] = (*mme.excluded_orders, *mme.excluded_fills)
     if not any(item.reason == "oud-methadone" for item in items):
         return ""
     return (

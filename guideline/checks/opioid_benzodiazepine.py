@@ -101,7 +101,7 @@ def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
             *(o for o in soon if _is_sedative(facts, settings, o)),
         )
     )
-    current_opioids = (
+    current_opioids: tuple[MedOrder | Dispense, ...] = (
         *facts.current_opioids,
         *facts.listed_opioids,
         *(s.dispense for s in facts.current_fills),
@@ -120,7 +120,8 @@ def _order_overlap(facts: Facts, settings: CheckSettings) -> Overlap | None:
     if not opioids:
         return None
     involved = _unique([*opioids, *paired_sedatives])
-    new = tuple(o for o in involved if any(o is n for n in (*new_opioids, *new_sedatives)))
+    # Only drafts are new: a fill never is one of them.
+    new = tuple(o for o in involved if isinstance(o, MedOrder) and any(o is n for n in (*new_opioids, *new_sedatives)))
     return Overlap(_unique(opioids), _unique(paired_sedatives), new)
 
 

@@ -251,9 +251,9 @@ def unread_reviews(facts: Facts) -> tuple[str, ...]:
     for procedure, why in unstated_in_window(procedures, lookback, facts.today):
         named.append(named_not_counted(procedure, "procedure", why, "PDMP review"))
     for row in facts.observations_in(PDMP_REVIEW):
-        why = _unread_row(row, lookback, facts)
-        if why is not None:
-            named.append(named_not_counted(row, "observation", why, "PDMP review"))
+        unread = _unread_row(row, lookback, facts)
+        if unread is not None:
+            named.append(named_not_counted(row, "observation", unread, "PDMP review"))
     return tuple(dict.fromkeys(named))
 
 

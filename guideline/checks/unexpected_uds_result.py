@@ -205,10 +205,10 @@ def _table(
     # What each date read for each of those substances, gathered in one pass over the results.
     cells: dict[tuple[tuple[date, str], str], list[SubstanceResult]] = {}
     for result in results:
-        if result.day:  # dated, so `result.when` is what `_written` gives
+        if result.day:  # dated, so `_written` gives its `when`
             for item in result.substances:
                 if item.substance in substances:
-                    cells.setdefault(((result.day, result.when), item.substance), []).append(item)
+                    cells.setdefault(((result.day, _written(result)), item.substance), []).append(item)
     days = sorted({day for day, _ in cells}, reverse=True)
     shown = days[:max_dates]
     lines = [
