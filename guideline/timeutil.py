@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import overload
 
 
 # A call adds a few hundred spans of a handful of lengths to dates (supplies, windows); making a timedelta costs
@@ -40,6 +41,12 @@ def months_after(day: date, months: int) -> date:
     return months_before(day, -months)
 
 
+@overload
+def local_date(moment: datetime | date) -> date: ...
+@overload
+def local_date(moment: None) -> None: ...
+@overload
+def local_date(moment: datetime | date | None) -> date | None: ...
 def local_date(moment: datetime | date | None) -> date | None:
     """A record's datetimes are already in the configured zone; the date is its calendar day."""
     if moment is None:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from guideline.fills import fill_date, fill_moment
+from guideline.fills import FillMme, fill_date, fill_moment
 from guideline.later_starts import EARLY_FILLS_HEADING, NO_ORDER_FILLS_HEADING, NOT_STARTED, early_fills
-from guideline.mme import MmeSummary
+from guideline.mme import MmeSummary, OrderMme
 from guideline.named_gaps import unidentified_orders
 from guideline.orders import active_orders
 from guideline.plan.reading import dated, one_decimal, order_status
@@ -174,13 +174,14 @@ def _total_text(facts: Facts) -> str:
 
 def _only_not_counted(summary: MmeSummary) -> bool:
     """Every current opioid is one the total leaves out by rule (none is unknown): the total is a true zero."""
-    items = (*summary.orders, *summary.fills)
+    items: tuple[OrderMme | FillMme, ...] = (*summary.orders, *summary.fills)
     return bool(items) and all(item.state == "excluded" for item in items)
 
 
 def _not_counted_kinds(summary: MmeSummary) -> str:
     """ "buprenorphine is", "methadone for opioid use disorder is", or both "are"."""
-    reasons = {item.reason for item in (*summary.orders, *summary.fills)}
+    items: tuple[OrderMme | FillMme, ...] = (*summary.orders, *summary.fills)
+    reasons = {item.reason for item in items}
     kinds = [text for reason, text in NOT_COUNTED_KINDS.items() if reason in reasons]
     if reasons - NOT_COUNTED_KINDS.keys():
         kinds.append(NOT_RECORDED_KIND)

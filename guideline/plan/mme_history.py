@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from guideline.fills import (
@@ -157,8 +158,8 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
                 facts.drug_key(order),
                 interval[0],
                 (interval[1] - interval[0]).days + 1,
-                lambda order=order: order_mme(order),
-                lambda order=order: f"{facts.name(order)} ({local_date(order.authored_on) or 'undated'})",
+                partial(order_mme, order),
+                partial(_order_label, facts, order),
                 course,
                 tuple(paired.get(id(order), ())),
                 _renewed(facts, order, by_ref, paired, order_mme),
@@ -178,11 +179,16 @@ def _supplies(facts: Facts, order_mme: OrderMme) -> list[_Supply]:
                 fill.filled,
                 supplied_days(fill.dispense),
                 price,
-                lambda fill=fill: _fill_label(facts, fill),
+                partial(_fill_label, facts, fill),
                 facts.fill_course(fill.dispense),
             )
         )
     return supplies
+
+
+def _order_label(facts: Facts, order: MedOrder) -> str:
+    """ "oxycodone … (2026-03-20)": an order as the history names it, by the day it was written."""
+    return f"{facts.name(order)} ({local_date(order.authored_on) or 'undated'})"
 
 
 def _fill_label(facts: Facts, fill: FillSupply) -> str:
@@ -202,7 +208,7 @@ def _renewed(
     for its own fills). Orders with no fills are passed through."""
     chain, _ = facts.renewal_reach(order, by_ref)
     return tuple(
-        _Renewed(tuple(paired[id(renewed)]), lambda renewed=renewed: order_mme(renewed), id(renewed))
+        _Renewed(tuple(paired[id(renewed)]), partial(order_mme, renewed), id(renewed))
         for renewed in chain
         if paired.get(id(renewed))
     )

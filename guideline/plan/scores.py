@@ -145,12 +145,12 @@ def _items_not_read(observation: Observation) -> str | None:
         return None
     problems = []
     for code in PEG_ITEMS:
-        component = sent.get(code)
-        number = observation_number(component) if component is not None else None
-        if component is None:
+        item = sent.get(code)
+        number = observation_number(item) if item is not None else None
+        if item is None:
             problems.append(f"{PEG_ITEM_NAMES[code]} not sent")
         elif number is None or number > SCALE_TOP:
-            problems.append(f"{PEG_ITEM_NAMES[code]} {_sent_value(component) or 'with no value'}")
+            problems.append(f"{PEG_ITEM_NAMES[code]} {_sent_value(item) or 'with no value'}")
     return ", ".join(problems) or None
 
 

@@ -274,7 +274,7 @@ def reassessment_task(facts: Facts, history: MmeHistory | None, now: MmeSummary)
     detail = f"At least every {lookback} days during longer-term therapy (Rec 7)."
     if increase and (last is None or last < increase):
         after = increase + timedelta(weeks=4)
-        due = min(after, window_due) if window_due else after
+        due: date | None = min(after, window_due) if window_due else after
         when = signed or f"Opioids were started or the dose increased on {increase.isoformat()}"
         detail = (
             f"{when}: reassess 1–4 weeks after ({(increase + timedelta(weeks=1)).isoformat()} to {after.isoformat()})."

@@ -301,7 +301,7 @@ def _done_same(code: Concept | None, when: datetime | None, status: str | None, 
     return None if sample is None else (sample, status, reading)
 
 
-def _done_alike(code: Concept | None, day: date | None) -> Hashable | None:
+def _done_alike(code: Concept | None, day: date | None) -> tuple[Hashable, date] | None:
     """What a possible copy of a test done shares with it: the test (`uds.named_test`) and the day; None with no test
     or day."""
     test = named_test(code)
