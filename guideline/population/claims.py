@@ -138,7 +138,7 @@ def _is_reversal(resource: Mapping[str, Any]) -> bool:
         return False
     quantity = resource.get("quantity")
     value = quantity.get("value") if type(quantity) is dict else None
-    return type(value) in (int, float) and value < 0
+    return isinstance(value, (int, float)) and value < 0  # a bool is no quantity, and never < 0
 
 
 @dataclass(frozen=True)
@@ -566,7 +566,7 @@ def _related_claims(
     return found
 
 
-def _claim_numbers(claim: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _claim_numbers(claim: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The numbers a claim's fills carry as their identifiers, to tell a fill sent twice from two fills
     (guideline.sent_twice: a system both carry, numbering them differently, makes two fills). A Part D event's
     prescription number (with its fill number and part, `_fill_number`) is the fill's identity, as CMS's own

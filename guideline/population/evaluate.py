@@ -178,7 +178,7 @@ def _earliest_medication_day(record: PatientRecord) -> str | None:
 
 
 def _index(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    index = {}
+    index: dict[str, Mapping[str, Any]] = {}
     for resource in resources:
         kind, ident = text(resource.get("resourceType")), text(resource.get("id"))
         if kind and ident:

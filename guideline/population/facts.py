@@ -278,7 +278,7 @@ def _opioid_fills(
     """The pain-opioid fills as the measures read them, and (by `id`) the orders they were filled from."""
     filled = _filled_from(reader, dispenses)
     linked = {id(ready): order for ready, order in filled}
-    result = []
+    result: list[OpioidFill] = []
     for supply in fills.supply_intervals([ready for ready, _ in filled], _drug_key(reader)):
         dispense = supply.dispense
         computed = fills.fill_mme(dispense, reader.terms, reader.config)
@@ -314,7 +314,7 @@ def _opioid_fills(
 
 def _order_fills(reader: _Reader, orders: list[MedOrder], period: Period) -> tuple[OpioidFill, ...]:
     """EHR data without fills: each order stands in for one fill with the engine's order-based supply."""
-    result = []
+    result: list[OpioidFill] = []
     for order in orders:
         start = local_date(order_start(order))
         if start is None:
@@ -337,8 +337,8 @@ def _order_fills(reader: _Reader, orders: list[MedOrder], period: Period) -> tup
         end = fills.last_supply_day(start, days) if days else None
         explanation = item.explanation if item is not None else "MME could not be calculated"
         if mme is not None:
-            supply = f"{one_place(days)} days' supply" if days is not None else "no days' supply"
-            explanation = f"{explanation} (order, {supply})"
+            supplied = f"{one_place(days)} days' supply" if days is not None else "no days' supply"
+            explanation = f"{explanation} (order, {supplied})"
         result.append(
             OpioidFill(
                 ref=order.ref or f"MedicationRequest#{len(result)}",
@@ -460,7 +460,10 @@ def patient_facts(
     opioid_dispenses = by_kind.get("opioid", [])
     opioid_orders = orders_by_kind.get("opioid", [])
     in_year = [d for d in opioid_dispenses if period.year_start <= (fills.fill_date(d) or period.end) <= period.end]
-    orders_in_year = [o for o in opioid_orders if period.year_start <= (local_date(order_start(o))) <= period.end]
+    # Every order grouped by kind is dated (`_grouped_by_kind` counts the undated apart).
+    orders_in_year = [
+        o for o in opioid_orders if (day := local_date(order_start(o))) and period.year_start <= day <= period.end
+    ]
     if not in_year and not orders_in_year:
         return None
     _count_possible_copies(reader, by_kind)

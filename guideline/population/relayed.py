@@ -178,8 +178,8 @@ def _unsure(marked: Sequence[Sourced], pairs_of: Pairs[Sourced], counted: Counte
         trial = [replace(o, source=None) if o.source == system else o for o in marked]
         place = {id(o): n for n, o in enumerate(trial)}
         for copy, kept in pairs_of(trial):
-            first, second = sorted((place[id(copy)], place[id(kept)]))
-            pairs.setdefault((first, second), (marked[first], marked[second]))
+            low, high = sorted((place[id(copy)], place[id(kept)]))
+            pairs.setdefault((low, high), (marked[low], marked[high]))
     said = []
     for pair in pairs.values():
         first, second = sorted(pair, key=lambda item: (item.source or "", _where(item)))

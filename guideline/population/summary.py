@@ -86,13 +86,11 @@ def _episode(fills: tuple[OpioidFill, ...], period: Period) -> tuple[date, date]
 def _days_without_mme(fills: tuple[OpioidFill, ...], episode: tuple[date, date]) -> int:
     """Days of the episode some fill with no MME covers and no fill with one does."""
     low, high = episode
-    unknown = [f for f in fills if f.mme is None and f.end is not None]
+    unknown = [(f.start, f.end) for f in fills if f.mme is None and f.end is not None]
     if not unknown:
         return 0  # the usual patient: every fill has its MME
     covered = {day for f in fills if f.mme is not None and f.end is not None for day in _days(f.start, f.end)}
-    return len(
-        {day for f in unknown for day in _days(max(f.start, low), min(f.end, high)) if day not in covered}  # type: ignore[type-var]
-    )
+    return len({day for start, end in unknown for day in _days(max(start, low), min(end, high)) if day not in covered})
 
 
 def _average_days(episode: tuple[date, date], days_without_mme: int) -> int:
@@ -116,10 +114,10 @@ def _average(fills: tuple[OpioidFill, ...], episode: tuple[date, date], days_wit
 def _peak(fills: tuple[OpioidFill, ...], episode: tuple[date, date]) -> Decimal | None:
     """The highest day's MME of the episode; None when no fill has an MME (not known, never a 0 that reads as a
     low dose)."""
-    counted = [f for f in fills if f.mme is not None and f.end is not None]
+    counted = [(f.mme, f.start, f.end) for f in fills if f.mme is not None and f.end is not None]
     if not counted:
         return None
-    return max(sum((f.mme for f in counted if f.start <= day <= f.end), Decimal(0)) for day in _days(*episode))  # type: ignore[misc]
+    return max(sum((mme for mme, start, end in counted if start <= day <= end), Decimal(0)) for day in _days(*episode))
 
 
 def _covers_lookback(fill: OpioidFill, facts: PatientFacts) -> bool:
