@@ -163,7 +163,7 @@ def rxnorm_code(value: Any) -> str | None:
 def rxnorm_list_errors(merged: Mapping[str, Any]) -> list[str]:
     """A message for each entry of an RxNorm code list that is no RxNorm code (a list of another type is named by
     the type rule)."""
-    errors = []
+    errors: list[str] = []
     for section, name in RXNORM_CODE_LISTS:
         values = merged[section][name]
         if isinstance(values, list):

@@ -529,7 +529,7 @@ class Facts:
         renewals = [o for o in self.current_opioids if o.prior_prescription]
         if not renewals:
             return ()
-        found = []
+        found: list[RenewedFill] = []
         for renewal in renewals:
             chain, _ = self.renewal_reach(renewal, self._orders_by_ref)
             for index, renewed in enumerate(chain):

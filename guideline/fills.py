@@ -750,7 +750,10 @@ def fills_above_order_text(above: Sequence[FillMme], order_mme: Decimal) -> str:
             "another prescriber's prescription or a changed sig)"
         )
     named = ", of ".join(_fill_named(f) for f in above[:-1]) + f" and of {_fill_named(above[-1])}"
-    doses = ", ".join(format_mme(f.mme or Decimal(0)) for f in above[:-1]) + f" and {format_mme(above[-1].mme or 0)}"
+    doses = (
+        ", ".join(format_mme(f.mme or Decimal(0)) for f in above[:-1])
+        + f" and {format_mme(above[-1].mme or Decimal(0))}"
+    )
     return (
         f"the pharmacy fills of {named} imply {doses} MME a day, each more than the order's {format_mme(order_mme)} "
         "MME; the largest is counted (the fills may be another prescriber's prescriptions or a changed sig)"

@@ -115,9 +115,9 @@ def is_ambulatory(order: MedOrder, config: GuidelineConfig) -> bool:
 
 def category_label(order: MedOrder) -> str:
     """The order's categories as the EHR names them ("E-Prescribe"), for saying which one was not read."""
-    labels = []
+    labels: list[str] = []
     for concept in order.categories:
-        labels.extend(c.display or c.code for c in concept.codings if c.display or c.code)
+        labels.extend(named for c in concept.codings if (named := c.display or c.code))
         if not concept.codings and concept.text:
             labels.append(concept.text)
     return ", ".join(dict.fromkeys(label.strip() for label in labels)) or "unnamed"
@@ -279,7 +279,7 @@ def worked_out_end(order: MedOrder, supply: Supply, start: date | None) -> date 
     out; None when its supply days are unknown (then the validity end is the only end it gives)."""
     if start is None or supply.total_days is None:
         return None
-    ends = [start + day_span(math.ceil(supply.total_days))]
+    ends: list[date | None] = [start + day_span(math.ceil(supply.total_days))]
     ends.extend(local_date(ds.repeat.bounds_end) for ds in order.dosages if ds.repeat)
     return max(end for end in ends if end is not None)
 

@@ -25,7 +25,9 @@ def says_not_all_sent(issue: Any) -> bool:
     code = issue.get("code")
     if isinstance(code, str) and code.strip().lower() in NOT_ALL_SENT_CODES:
         return True
-    details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+    details = issue.get("details")
+    if not isinstance(details, dict):
+        details = {}
     for coding in details.get("coding") or []:
         epic = isinstance(coding, dict) and str(coding.get("system") or "").startswith(EPIC_OID)
         if epic and str(coding.get("code") or "") == _EPIC_WITHHELD:

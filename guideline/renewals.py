@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Literal, TypeVar
+from typing import Final, Literal, TypeVar
 
 from guideline.fills import FillMme
 from guideline.mme import REASON_TEXT, MmeSummary, OrderMme, counted_total
@@ -13,11 +13,11 @@ from guideline.orders import is_product, later_in_series, one_prescriber, order_
 from guideline.record import Dispense, MedOrder
 from guideline.record.pool import order_keys
 
-RENEWED = "renewed"  # the current order, whose dose the renewal's larger one stands for
-RENEWAL = "renewal"  # the draft, whose dose the current order's larger one stands for
+RENEWED: Final = "renewed"  # the current order, whose dose the renewal's larger one stands for
+RENEWAL: Final = "renewal"  # the draft, whose dose the current order's larger one stands for
 # A signed reorder (no priorPrescription) of a finished order, whose dose the larger one of that order's last fill
 # stands for: the fill is counted, not a current order, and the words say so.
-REORDER = "reorder"
+REORDER: Final = "reorder"
 RENEWAL_REASONS = frozenset({RENEWED, RENEWAL, REORDER})
 
 

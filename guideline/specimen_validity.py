@@ -225,7 +225,7 @@ def validity_test(observation: Observation, criteria: Criteria = CRITERIA) -> Va
     if observation.code is None:
         return None
     for coding in observation.code.codings:
-        if coding.system == LOINC and coding.code in criteria.tests:
+        if coding.system == LOINC and coding.code is not None and coding.code in criteria.tests:
             return criteria.tests[coding.code]
     return None
 

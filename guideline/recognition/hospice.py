@@ -67,4 +67,6 @@ _NOT_CARE_ON_A_VISIT = re.compile("|".join(f"(?:{p})" for p in VISIT_NOT_HOSPICE
 def names_hospice_care(words: str | None) -> bool:
     """A visit type, service, class or discharge disposition whose words name hospice care ("Hospice - Home",
     "Hospice Plan of Care"), not a referral to it or its end ("Hospice Referral", "Hospice Revocation")."""
-    return bool(words) and _HOSPICE.search(words) is not None and _NOT_CARE_ON_A_VISIT.search(words) is None
+    if not words:
+        return False
+    return _HOSPICE.search(words) is not None and _NOT_CARE_ON_A_VISIT.search(words) is None
