@@ -1327,7 +1327,8 @@ def unread_drug_test_reports(
         if report.status in NO_RESULT_STATUSES or not is_drug_test_code(report.code, terms):
             continue
         why = "; ".join(dict.fromkeys(missing[r] for r in report.results if r in missing)) if missing else ""
-        value, no_reading, disagreement = "none", None, None
+        value: Value = "none"
+        no_reading, disagreement = None, None
         if read.isdisjoint(report.results):
             reading = _report_reading(report, not received.isdisjoint(report.results), why)
             value = report_value(report)
@@ -1903,7 +1904,8 @@ def uds_results(
     include_cannabinoid = bool(options["cannabinoid"])
     # A screen and its confirmation on one day judge a substance the same way, so each (substance, value, day) is
     # judged once.
-    judged: dict[tuple[str, Value, date | None, date | None], SubstanceResult] = {}
+    # Keyed by the day too where a prescription can change the verdict, else only by whether the result is dated.
+    judged: dict[tuple[str, Value, date | None, date | None] | tuple[str, Value, bool], SubstanceResult] = {}
     # Results also share their value objects ("Negative", an interpretation code): each reading is combined once.
     readings: dict[tuple[int, str | None, int, bool | None], Value] = {}
     results = []
@@ -1942,9 +1944,10 @@ def uds_results(
                 id(observation.interpretation),
                 observation.value_boolean,
             )
-            value = readings.get(reading)
-            if value is None:
-                value = readings[reading] = result_value(observation)
+            known = readings.get(reading)
+            if known is None:
+                known = readings[reading] = result_value(observation)
+            value = known
         linking = concluded.get(observation.located or "") if concluded else None
         read_positive = contradicted = False
         denied = None
@@ -1967,6 +1970,7 @@ def uds_results(
             # Each row's own (rows sharing a substance judge differently). A verdict no prescription can change (a
             # negative nothing makes unexpected, a positive nothing explains, no reading) is the same on every day:
             # judged once per call, not once per test day.
+            key: tuple[str, Value, date | None, date | None] | tuple[str, Value, bool]
             if _day_dependent_set(substance, value, negative_substances) is not None:
                 key = (substance.test_set, value, day, last)
             else:
