@@ -13,6 +13,7 @@ from guideline.checks.pdmp_review import future_reviews
 from guideline.checks.reassessment_due import future_assessments
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, given_within
 from guideline.facts import Facts, named_item
+from guideline.fhirdata import Concept
 from guideline.record import Observation, Procedure
 from guideline.terminology import (
     HOSPICE_PROCEDURE,
@@ -33,7 +34,7 @@ _SETS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _kind(procedure: Procedure, contains: Callable[[str, object], bool]) -> str | None:
+def _kind(procedure: Procedure, contains: Callable[[str, Concept | None], bool]) -> str | None:
     """What the procedure is to a check (hospice care, a PDMP review, an OUD medication dose, ...), or None."""
     for set_name, label in _SETS:
         if contains(set_name, procedure.code):

@@ -29,6 +29,9 @@ class DrugRow(Protocol):
 class CodeSets(Protocol):
     """Code-set membership, drug-table rows and display names for one configuration."""
 
+    # Hashable: the recognisers remember their answers per code sets (lru_cache in guideline.recognition.classify).
+    def __hash__(self) -> int: ...
+
     def contains(self, set_name: str, concept: Concept | None) -> bool: ...
 
     def medication_in_by_code(self, set_name: str, medication: ResolvedMedication) -> bool: ...
