@@ -96,14 +96,15 @@ def _strength_list(text: str) -> _StrengthList | None:
         index += len(run)
         per_ml = None
         last = run[-1]
-        if len(run) > 1 and last.group(2) is None and _DENOMINATOR.match(text, last.end()):
-            per_ml = Decimal(last.group(1)) if _DENOMINATOR.match(text, last.end()).group(1) == "ml" else None
+        denominator = _DENOMINATOR.match(text, last.end()) if len(run) > 1 and last.group(2) is None else None
+        if denominator:
+            per_ml = Decimal(last.group(1)) if denominator.group(1) == "ml" else None
             if per_ml is None:
                 continue  # "0.075 mg/1 hr": a rate, not a list
             run.pop()
         if len(run) < 2 or _DENOMINATOR.match(text, run[-1].end()) or _dose_range(text, run):
             continue
-        end = last.end() + len(_DENOMINATOR.match(text, last.end()).group()) if per_ml else run[-1].end()
+        end = last.end() + len(denominator.group()) if per_ml and denominator else run[-1].end()
         volume = None if per_ml else _PER_VOLUME.match(text, run[-1].end())  # "120-12 mg per 5 mL"
         if volume is not None:
             per_ml, end = Decimal(volume.group(1) or "1"), volume.end()
