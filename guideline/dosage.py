@@ -204,7 +204,11 @@ def number_text(value: Decimal) -> str:
     try:
         if value == value.to_integral_value():
             return format(value.quantize(Decimal(1)), "f")
-        rounded = value.quantize(Decimal("0.0001")).normalize() if abs(value.as_tuple().exponent) > 4 else value
+        # A letter for a NaN ("n", "N") or an infinity ("F"): such a value is written as it is.
+        exponent = value.as_tuple().exponent
+        rounded = (
+            value.quantize(Decimal("0.0001")).normalize() if isinstance(exponent, int) and abs(exponent) > 4 else value
+        )
     except InvalidOperation:  # more digits than the context holds (an absurd number from bad data): as it is
         return format(value, "f") if value.is_finite() else str(value)
     return format(rounded.normalize(), "f")

@@ -479,3 +479,13 @@ def test_a_strength_per_an_nci_actuation_code_is_per_spray() -> None:
     assert strength_basis(Quantity(Decimal(1), None, NCI_META, "C122629")) == ("actuation", Decimal(1))
     assert strength_basis(Quantity(Decimal(1), None, NCI_OID, "C48542")) == ("unit", Decimal(1))
     assert strength_basis(Quantity(Decimal(5), None, NCI_META, "C28254")) == ("ml", Decimal(5))
+
+
+def test_number_text_writes_a_decimal_that_is_no_number_as_it_is() -> None:
+    """number_text says a NaN Decimal's text instead of raising TypeError (its exponent is the letter "n"): no FHIR
+    value reads as one (fhirdata.decimal refuses them), but explanations must never fail on a number."""
+    from guideline.dosage import number_text
+
+    assert number_text(Decimal("NaN")) == "NaN"
+    assert number_text(Decimal("Infinity")) == "Infinity"
+    assert number_text(Decimal("0.123456")) == "0.1235"
