@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -707,7 +707,8 @@ def from_image(image: Image) -> Any:
     """The JSON value back from its image (only on a cache miss)."""
     if type(image) is str:
         return image
-    kind, content = image  # type: ignore[misc]
+    # Not a str, so a (type, content) pair: content is the scalar, or the items' or members' images (json_image).
+    kind, content = cast("tuple[type, Any]", image)
     if kind is dict:
         return {key: from_image(item) for key, item in content}
     if kind is list:
