@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Hashable
+from enum import Enum
 from typing import Any, Final, Generic, TypeVar, overload
 
-MISSING: Final = object()
+
+class _Missing(Enum):
+    """No answer remembered: one member, so that mypy narrows a lookup's result once it `is not MISSING`."""
+
+    MISSING = "missing"
+
+
+MISSING: Final = _Missing.MISSING
 _Value = TypeVar("_Value")
 
 # Every memo made, so a cold-cost benchmark can forget them all at once (weak: a memo dies with its owner).

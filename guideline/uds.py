@@ -1680,9 +1680,10 @@ class PrescriptionHistory:
             if isinstance(supply, MedOrder):
                 interval = self._interval_of(supply)
             else:
-                interval = fill_intervals.get(place, MISSING)
-                if interval is MISSING:
-                    interval = fill_intervals[place] = dispense_interval(supply)
+                remembered = fill_intervals.get(place, MISSING)
+                if remembered is MISSING:
+                    remembered = fill_intervals[place] = dispense_interval(supply)
+                interval = remembered
             if interval:
                 picked.append((medication, interval))
         return tuple(picked)
@@ -2206,11 +2207,12 @@ def _results_and_items(
     def item_test_of(code: Concept | None) -> _Test | None:
         """A panel item: its code read as any result's, else its substance's name."""
         found = test_of(code)
-        if found is None:
-            found = items.get(id(code), MISSING)  # type: ignore[assignment]
-            if found is MISSING:
-                found = items[id(code)] = _panel_item_test(code, terms, include_cannabinoid)
-        return found
+        if found is not None:
+            return found
+        remembered = items.get(id(code), MISSING)
+        if remembered is MISSING:
+            remembered = items[id(code)] = _panel_item_test(code, terms, include_cannabinoid)
+        return remembered
 
     return _with_panel_components(observations, test_of, item_test_of, tests)
 
