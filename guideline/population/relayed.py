@@ -62,11 +62,11 @@ def relayed_read_once(
     def drug(item: MedOrder | Dispense) -> str | None:
         return identified(fills.same_drug_key(item, terms))
 
-    unsure: dict[str, tuple[str, ...]] = {}
-    for kind in (_orders(drug), _fills(drug)):
-        record, said = _read_once(record, raw, own, quality, kind)
-        if said:
-            unsure[kind.maybe] = said
+    # Orders, then fills, each read from the record the one before left: called apart, as each is of its own type.
+    of_orders, of_fills = _orders(drug), _fills(drug)
+    record, orders_said = _read_once(record, raw, own, quality, of_orders)
+    record, fills_said = _read_once(record, raw, own, quality, of_fills)
+    unsure = {kind: said for kind, said in ((of_orders.maybe, orders_said), (of_fills.maybe, fills_said)) if said}
     return RelayedRead(record, unsure)
 
 
