@@ -37,7 +37,10 @@ def read_links(patient: Mapping[str, Any]) -> LinksRead:
     whose own id is so. Named by the caller, never dropped unseen."""
     own = patient.get("id")
     own_problem = filing_problem(own)
-    found, unread = [], []
+    # Used only where it has no problem, which makes it a non-empty str (`filing_problem`).
+    own_id = own if isinstance(own, str) else ""
+    found: list[tuple[str, str]] = []
+    unread: list[str] = []
     for link in as_list(patient.get("link")):
         link = as_dict(link)
         kind = text(link.get("type"))
@@ -52,7 +55,7 @@ def read_links(patient: Mapping[str, Any]) -> LinksRead:
         if problem:
             unread.append(f"{kind} {shown}: {problem}")
         else:
-            found.append((own, other_id) if kind == REPLACED_BY else (other_id, own))
+            found.append((own_id, other_id) if kind == REPLACED_BY else (other_id, own_id))
     return LinksRead(tuple(dict.fromkeys(found)), tuple(dict.fromkeys(unread)))
 
 
