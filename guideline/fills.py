@@ -115,10 +115,6 @@ def _days_written(dispense: Dispense) -> Decimal | None:
     return quantity_days(written)
 
 
-# A days' supply no fill can hold (`durations.why_not_held`), as a fill's reason names it.
-_UNHELD_REASONS = {"under-a-day": "days-supply-under-a-day", "over-999": "days-supply-over-999"}
-
-
 def days_supply_problem(dispense: Dispense) -> str | None:
     """Why the fill has no usable days' supply (a FILL_REASON_TEXT key), or None when it has one."""
     if dispense.days_supply is None or dispense.days_supply <= 0:
@@ -127,7 +123,8 @@ def days_supply_problem(dispense: Dispense) -> str | None:
     if days is None:
         return "days-supply-unit-unread"
     unheld = why_not_held(days)
-    return None if unheld is None else _UNHELD_REASONS[unheld]
+    # A supply no fill can hold, named by why (`durations.why_not_held`): "days-supply-under-a-day", "…-over-999".
+    return None if unheld is None else f"days-supply-{unheld}"
 
 
 def days_supply_or_derived(

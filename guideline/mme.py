@@ -1334,7 +1334,7 @@ def _fallback(order: MedOrder, drug: Drug) -> _Daily | str | None:
         return _Daily(worn, f"{text}, {ONE_PATCH_NOTE}", (FALLBACK_NOTE, ONE_PATCH_NOTE))
     unheld = why_not_held(days)
     if unheld is not None:
-        return "supply-under-a-day" if unheld == "under-a-day" else "supply-over-999"
+        return f"supply-{unheld}"  # named by why (`durations.why_not_held`): "supply-under-a-day", "supply-over-999"
     per_day = Amount(quantity.value / days, quantity.unit_class, "")
     amounts = _per_ingredient(drug, per_day)
     if isinstance(amounts, str):

@@ -355,3 +355,18 @@ def test_painplan_mme_says_once_that_an_expected_supply_is_under_a_day(tmp_path,
     explanation = json.loads(capsys.readouterr().out)["orders"][0]["explanation"]
     assert explanation.count(SHORT) == 1
     assert explanation.endswith(f"; expected supply duration {shown}, so its supply was not counted")
+
+
+@pytest.mark.parametrize("days", ["0.5", "1000"])
+def test_each_reason_a_supply_is_not_held_has_words_for_a_fill_and_for_an_order(days):
+    """A fill's reason and an order's MME reason are named by `why_not_held`'s answer: each must have its text."""
+    from decimal import Decimal
+
+    from guideline.durations import why_not_held
+    from guideline.fills import FILL_REASON_TEXT
+    from guideline.mme import REASON_TEXT
+
+    unheld = why_not_held(Decimal(days))
+    assert unheld is not None
+    assert f"days-supply-{unheld}" in FILL_REASON_TEXT
+    assert f"supply-{unheld}" in REASON_TEXT
