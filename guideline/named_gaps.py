@@ -52,6 +52,12 @@ def _fill(text: str, days: str) -> str:
     return text.replace(DAYS, days)
 
 
+def _window_words(config: GuidelineConfig) -> str:
+    """`current_order_default_days` as every text says it ("90 days", "1 day"): what `{days}` stands for."""
+    days = int(config["current_order_default_days"])
+    return "1 day" if days == 1 else f"{days} days"
+
+
 @dataclass(frozen=True)
 class CardLine:
     """How the data-incomplete card names each item of a kind: why it matters, and the line that counts the rest."""
@@ -298,9 +304,8 @@ def _read_without_supply(facts: Facts, order: MedOrder) -> str:
     start = possible_start(order, facts.today)
     if start is None:
         return ", so it counts as current while it is active (it states no start)"
-    days = int(facts.config["current_order_default_days"])
-    window = "1 day" if days == 1 else f"{days} days"
-    return f", so it counts as current until {(start + day_span(days)).isoformat()}, {window} from its start"
+    until = start + day_span(int(facts.config["current_order_default_days"]))
+    return f", so it counts as current until {until.isoformat()}, {_window_words(facts.config)} from its start"
 
 
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
@@ -1143,8 +1148,7 @@ ON_PLAN = tuple(kind for kind in NAMED_GAPS if kind.on_page or kind.in_note)
 
 def worded(kinds: tuple[NamedGap, ...], config: GuidelineConfig) -> tuple[NamedGap, ...]:
     """The kinds as a face shows them under this configuration: each window of days in their text filled in."""
-    days = int(config["current_order_default_days"])
-    return _worded(kinds, "1 day" if days == 1 else f"{days} days")
+    return _worded(kinds, _window_words(config))
 
 
 # (id of the kinds tuple, days) → (that tuple, its worded kinds). Keyed by identity, not by value: the faces pass
