@@ -262,8 +262,12 @@ def stated_part(name: str) -> str:
     (`guideline.mme`, a name that states another opioid than its code). A name that refuses a drug outright and goes
     on to the drug given states what follows (`_given_after_refusal`)."""
     given = _given_after_refusal(name)
-    if given is not None:
-        return stated_part(given)
+    return stated_part(given) if given is not None else _stated_head(name)
+
+
+def _stated_head(name: str) -> str:
+    """`stated_part` of a name that refuses no drug outright (`_given_after_refusal` is None): what comes before a
+    past, refused or replaced drug's word or a context word."""
     found = _NOT_THIS_DRUG.search(name)
     head = name[: found.start()] if found else name
     for context in _CONTEXT.finditer(head):
@@ -593,7 +597,7 @@ def _stated_reading(name: str) -> NameReading:
         # "NOT morphine - hydromorphone 2 mg tablet" is hydromorphone, shown by its whole name; the refused drug and
         # its words are never read, so "no oxycodone" states no drug and is named as unidentified.
         return replace(_stated_reading(given), text=whole.text)
-    stated = stated_part(name)
+    stated = _stated_head(name)  # `stated_part`, its refusal already asked above
     if stated == name:
         return whole
     reading = read_name(stated)
