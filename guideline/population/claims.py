@@ -89,14 +89,18 @@ def with_claims_read(
     by guideline.sent_twice, once the record is read."""
     if not any(is_claim(r) or _is_reversal(r) for r in resources):
         return resources  # the usual EHR patient: no claim, no negative fill
-    read = _claims_read(resources, quality, patient_id)
-    undated = {claim for resource, claim in read if claim is not None and _undated_diagnosis(resource)}
-    if not undated:
-        return [resource for resource, _ in read]
     # A diagnosis billed on no day is in effect on every day the review reads (a cancer billed in 2019 would leave a
     # 2026 member out of every measure): it is not read, and its claim is named while the patient is in a measure.
-    quality.claim_diagnoses_undated[patient_id] += len(undated)
-    return [resource for resource, claim in read if claim not in undated or not _undated_diagnosis(resource)]
+    kept: list[Mapping[str, Any]] = []
+    undated: set[int] = set()
+    for resource, claim in _claims_read(resources, quality, patient_id):
+        if claim is not None and _undated_diagnosis(resource):
+            undated.add(claim)
+        else:
+            kept.append(resource)
+    if undated:
+        quality.claim_diagnoses_undated[patient_id] += len(undated)
+    return kept
 
 
 def _undated_diagnosis(resource: Mapping[str, Any]) -> bool:
