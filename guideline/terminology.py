@@ -30,7 +30,7 @@ from guideline.fhirdata import (
 from guideline.memo import MISSING, IdentityMemo, IdentityTables
 from guideline.ndc import NdcCrosswalk, ndc11
 from guideline.recognition import in_set, recognise
-from guideline.recognition.coded_names import coded_name
+from guideline.recognition.coded_names import coded_name, load_named_codes
 from guideline.recognition.strengths import medication_listed_codes
 from guideline.record import ResolvedMedication
 from guideline.searches import PDMP_CODES
@@ -429,6 +429,7 @@ def _data() -> _Data:
         valuesets, displays = _read_valuesets(DATA_DIR / "valuesets.json")
         drugs, legacy = _read_drug_table(DATA_DIR / "opioid-drug-data.csv")
         analytes = _read_uds_analytes(DATA_DIR / UDS_ANALYTES_FILE)
+        load_named_codes()  # recognition's table (coded_name), read with the rest of the packaged data
     except (OSError, KeyError, ValueError) as error:
         raise TerminologyError(f"cannot read the packaged terminology data in {DATA_DIR}: {error}") from error
     for rxcui, drug_rows in drugs.items():

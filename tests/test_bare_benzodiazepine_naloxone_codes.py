@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from guideline import terminology
 from guideline.checks import CHECKS, naloxone, opioid_benzodiazepine, unidentified_medication
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import NDC, RXNORM
+from guideline.recognition import coded_names as coded_names_module
 from guideline.recognition import read_name, recognise
 from guideline.recognition.coded_names import NAMED_CODES_FILE, coded_names
 from guideline.record import build_record
@@ -197,3 +199,10 @@ def test_a_rescue_product_read_by_its_code_is_in_the_rescue_set() -> None:
     terms = load_terminology(GuidelineConfig.from_mapping({}))
     medication = build_record([bare(NARCAN_INJECTION)], TZ).orders[0].medication
     assert terms.medication_in(NALOXONE_RESCUE, medication)
+
+
+def test_the_named_codes_are_read_when_the_terminology_loads() -> None:
+    """Read with the packaged data at start-up (a broken row stops loading), never by the first call meeting a code."""
+    coded_names_module._every_coded_name.cache_clear()
+    terminology._data.__wrapped__()  # the packaged data read afresh, its cached copy left as it is
+    assert coded_names_module._every_coded_name.cache_info().currsize == 1

@@ -63,6 +63,13 @@ def _every_coded_name() -> Mapping[str, CodedName]:
     return MappingProxyType({**opioids, **coded_names()})
 
 
+def load_named_codes() -> None:
+    """Reads and checks named-codes.csv (`coded_names`, none of its codes a drug table opioid's), once: called when
+    the packaged terminology loads, so a broken row stops loading rather than the first call that meets a bare code,
+    and no call pays the reading."""
+    _every_coded_name()
+
+
 def names_alone(medication: ResolvedMedication) -> tuple[str, ...]:
     """The names of a medication's codes, its own or else its Medication's ingredients' (`codes_read`), when every one
     is an RxNorm code PainPlan names and all name one class; else none. A code beside another drug's code is left to
