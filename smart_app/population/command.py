@@ -126,12 +126,11 @@ def _run_alone(
         files = ndjson_files(input_dir, exclude=out)
     except (ConfigError, PopulationError) as error:
         return _usage(str(error))
-    from smart_app.population.export import error_files_among, reported_errors, saved_manifest
+    from smart_app.population.export import error_files_among, saved_export
 
     # What the export's server said it could not export is missing from the review as a file not read would be,
     # whichever client saved its error files.
-    reported, among = reported_errors(input_dir), error_files_among(input_dir, files)
-    saved = saved_manifest(input_dir)
+    (saved, reported), among = saved_export(input_dir), error_files_among(input_dir, files)
     files = replace(
         files,
         not_read=files.not_read + saved.not_read + reported.not_read + among.not_read,

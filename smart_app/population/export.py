@@ -311,13 +311,20 @@ class ReportedErrors:
     warnings: tuple[tuple[str, int], ...] = ()
 
 
-def reported_errors(folder: Path) -> ReportedErrors:
+def saved_export(folder: Path) -> tuple[SavedManifest, ReportedErrors]:
+    """What `--export` saved in the folder's state file, read once: its manifest as one among the files
+    (`saved_manifest`) and the error files that manifest lists (`reported_errors`)."""
+    state, why = _saved_state(folder)
+    return saved_manifest(folder, state, why), reported_errors(folder, state)
+
+
+def reported_errors(folder: Path, state: dict[str, Any] | None) -> ReportedErrors:
     """The error files the export's server listed in its manifest, graded from what PainPlan saved (the state and
     ERRORS_FOLDER), so a rerun over the folder grades them the same: an error or fatal issue is resources missing from
     the review, a file not downloaded or not readable may be, and both are input not read; a warning or information
     is an export warning. Each file is named by its number and its path in the folder, never by its URL, which may be
     signed; each issue by its severity, code and line, never by its words (see `grade_error_file`)."""
-    state, _ = _saved_state(folder)  # a state that cannot be read is named once, by saved_manifest
+    # `state` is the state file as `_saved_state` read it; one that cannot be read is named once, by saved_manifest.
     manifest = state.get("manifest") if state is not None else None
     errors = manifest.get("error") if isinstance(manifest, dict) else None
     if not isinstance(errors, list) or not errors:
@@ -353,13 +360,13 @@ class SavedManifest:
 STATE_NOT_CHECKED = "the export's manifest and error files it keeps were not checked"
 
 
-def saved_manifest(folder: Path) -> SavedManifest:
+def saved_manifest(folder: Path, state: dict[str, Any] | None, why: str | None) -> SavedManifest:
     """The state file, when it holds the manifest of the export `--export` downloaded into the folder: a manifest
     among the files (`InputFolder.manifests`), so that a file it lists and did not download (an interrupted export
     reviewed without --export, or a copy left part behind) is named (`inputs.not_held`). A state file that cannot
     be read for it (torn, edited, of another shape, not a file) is named instead, as input not read: skipped in
-    silence, a file the export lists and the folder lacks went unnoticed, and the run said it read everything."""
-    state, why = _saved_state(folder)
+    silence, a file the export lists and the folder lacks went unnoticed, and the run said it read everything.
+    `state` and `why` are the state file as `_saved_state` read it."""
     if why is None and state is not None:
         manifest = state.get("manifest")
         if isinstance(manifest, dict):
