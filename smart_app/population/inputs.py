@@ -136,14 +136,19 @@ def export_file_name(index: int, kind: object) -> str:
 
 @dataclass(frozen=True)
 class _Listed:
-    """One output file an export's manifest lists: its type, how many resources it holds (None: not said), the
-    names a client saves it under (the url's last path segment; `--export`'s name), each None when it has no url
-    or the url no name, and the url's path, segment by segment (what tells apart files of one name)."""
+    """One output file an export's manifest lists: its type, how many resources it holds (None: not said), the name
+    `--export` saves it under (None when it has no url), and the url's path, segment by segment (what tells apart
+    files of one name)."""
 
     kind: str
     count: int | None
-    names: tuple[str | None, str | None]
+    export_name: str | None = None
     segments: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str | None, str | None]:
+        """The names a client saves it under: the url's last path segment, and `--export`'s; None when not had."""
+        return (self.segments[-1] if self.segments else None), self.export_name
 
 
 def not_held(
@@ -210,12 +215,11 @@ def _listed_files(path: Path) -> list[_Listed]:
         if not isinstance(kind, str) or count == 0:  # no type to look for, or nothing in the file
             continue
         if not isinstance(url, str):  # no file to look for by name: counted by type only
-            listed.append(_Listed(kind, count, (None, None)))
+            listed.append(_Listed(kind, count))
             continue
         # An absolute URL of the server's, or a path relative to the manifest (a drop copied with its folders).
         segments = tuple(unquote(part) for part in urlsplit(url).path.split("/") if part not in ("", "."))
-        last = segments[-1] if segments else None
-        listed.append(_Listed(kind, count, (last, export_file_name(index, kind)), segments))
+        listed.append(_Listed(kind, count, export_file_name(index, kind), segments))
     return listed
 
 
