@@ -64,7 +64,7 @@ def incomplete_data(evaluation: Evaluation, searches: Sequence[QueryStatus] = ()
         if kind.card is not None:  # ON_CARD holds only the kinds with a card line
             lines.extend((item, kind.card.why) for item in kind.card_named(facts))
     # Last, as on the card: what the data named above means for the dose.
-    floor = dose_may_be_higher(facts, {f.check_id for f in getattr(evaluation, "failures", ())})
+    floor = dose_may_be_higher(facts, {f.check_id for f in evaluation.failures})
     if floor is not None:
         lines.append(floor)
     return tuple(dict.fromkeys(lines))
@@ -73,7 +73,7 @@ def incomplete_data(evaluation: Evaluation, searches: Sequence[QueryStatus] = ()
 def build_alerts(evaluation: Evaluation, searches: Sequence[QueryStatus] = ()) -> Alerts:
     """The section from the engine's evaluation; `searches` are those the checks read (the face's fetch outcome)."""
     snoozed = tuple((card, _snooze_note(evaluation, card)) for card in evaluation.snoozed)
-    failures = tuple(f.check_id for f in getattr(evaluation, "failures", ()))
+    failures = tuple(f.check_id for f in evaluation.failures)
     exclusions = tuple((e.label, e.evidence) for e in evaluation.facts.exclusions)
     incomplete = incomplete_data(evaluation, searches)
     return Alerts(tuple(evaluation.cards), snoozed, exclusions, failures, incomplete)
