@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from cds_support import hook_request, oxycodone_draft
+from population_support import fills, people, review_of
 from synthetic_export import (
     OXYCODONE_10,
-    dispense,
     order,
     organization,
     patient,
@@ -239,7 +239,7 @@ def test_a_bound_is_written_as_the_whole_number_it_is(monkeypatch, capsys):
 
 def exported_quarter(folder: Path) -> None:
     """Patient A's export as a Bulk Data client saved it, with the server's manifest beside the files."""
-    write_export(folder, [practitioner("er-doc", "Dr. Emma Room"), organization("ph1"), patient("A")])
+    write_export(folder, people())
     write_ndjson(folder, "MedicationRequest", [order("rx1", "A", OXYCODONE_10, "2026-01-10", "er-doc", 4, 30)])
 
 
@@ -252,13 +252,6 @@ def manifest(folder: Path, outputs: list[dict]) -> None:
         "error": [],
     }
     (folder / "manifest.json").write_text(json.dumps(document, indent=2))
-
-
-def review_of(folder: Path, capsys) -> tuple[int, str, dict]:
-    out = folder.parent / "out"
-    code = main(["population", str(folder), "--out", str(out), "--period", "2026-01-01/2026-03-31",
-                 "--today", "2026-04-15", "--workers", "1", "--quiet"])  # fmt: skip
-    return code, capsys.readouterr().out, json.loads((out / "data-quality.json").read_text())
 
 
 FILES = "https://ehr.example.org/bulk/files"
@@ -276,7 +269,7 @@ def test_a_file_the_exports_manifest_lists_but_input_does_not_hold_is_named(tmp_
         {"type": "MedicationDispense", "url": f"{FILES}/MedicationDispense-2.ndjson", "count": 2000},
         {"type": "Observation", "url": f"{FILES}/Observation.ndjson"},
     ])  # fmt: skip
-    code, out, quality = review_of(folder, capsys)
+    code, lines, quality = review_of(folder, capsys)
     named = (
         "manifest.json: the export's manifest lists 2 MedicationDispense files (5,000 resources), and INPUT holds "
         "no MedicationDispense: not read"
@@ -285,7 +278,7 @@ def test_a_file_the_exports_manifest_lists_but_input_does_not_hold_is_named(tmp_
         "manifest.json: the export's manifest lists 1 Observation file, and INPUT holds no Observation: not read"
     )
     assert quality["input_files_not_read"] == {named: 1, observations: 1}
-    assert code == 3 and out.splitlines()[-1].startswith("not read (exit status 3): 2 input files (manifest.json")
+    assert code == 3 and lines[-1].startswith("not read (exit status 3): 2 input files (manifest.json")
     assert quality["resources_by_type"]["MedicationRequest"] == 1  # what was there is still reviewed
 
 
@@ -297,9 +290,9 @@ def test_a_manifest_whose_every_type_is_held_is_still_not_named(tmp_path, capsys
         {"type": "MedicationRequest", "url": f"{FILES}/MedicationRequest.ndjson", "count": 1},
         {"type": "Coverage", "url": f"{FILES}/Coverage.ndjson", "count": 0},  # a type the server had none of
     ])  # fmt: skip
-    code, out, quality = review_of(folder, capsys)
+    code, lines, quality = review_of(folder, capsys)
     assert quality["input_files_not_read"] == {} and code == 0
-    assert out.splitlines()[-1] == "read: every line of every input file"
+    assert lines[-1] == "read: every line of every input file"
 
 
 def test_an_unknown_time_zone_stops_every_command_by_name(tmp_path, monkeypatch, capsys):
@@ -489,14 +482,6 @@ def test_mme_reads_the_sites_settings_file_as_every_other_command_does(tmp_path,
     assert only_line(capsys) == "painplan mme: mme.profile must be cdc2022 or cdc2016"
 
 
-def fills(number: int, first: int) -> list[dict]:
-    """`number` of patient A's oxycodone fills in the quarter, ids from `first`."""
-    return [
-        dispense(f"md{n}", "A", OXYCODONE_10, "2026-02-01", 120, 30, "er-doc", "ph1")
-        for n in range(first, first + number)
-    ]
-
-
 def split_fills(folder: Path, held: dict[str, int]) -> None:
     """A big type split over three files, as a server splits it: the manifest lists 3 of MedicationDispense (2, 3 and
     2 fills); `held` is the files the folder holds, each with how many fills it holds."""
@@ -517,12 +502,12 @@ def test_one_of_the_files_a_manifest_lists_of_a_type_missing_from_input_is_named
     # three of seven fills silently lost.
     folder = tmp_path / "in"
     split_fills(folder, {"MedicationDispense.000": 2, "MedicationDispense.002": 2})
-    code, out, quality = review_of(folder, capsys)
+    code, lines, quality = review_of(folder, capsys)
     assert quality["input_files_not_read"] == {
         "manifest.json: the export's manifest lists MedicationDispense file MedicationDispense.001.ndjson "
         "(3 resources), and INPUT holds no such file: not read": 1
     }
-    assert code == 3 and out.splitlines()[-1].startswith("not read (exit status 3): 1 input file (manifest.json")
+    assert code == 3 and lines[-1].startswith("not read (exit status 3): 1 input file (manifest.json")
     assert quality["resources_by_type"]["MedicationDispense"] == 4  # the files there are still reviewed
 
 
@@ -549,10 +534,10 @@ def test_files_saved_under_the_names_painplans_export_gives_them_are_found(tmp_p
         {"type": "MedicationDispense", "url": f"{FILES}/b81c", "count": 2},
         {"type": "MedicationDispense", "url": f"{FILES}/c9d2", "count": 3},
     ])  # fmt: skip
-    code, out, quality = review_of(folder, capsys)
+    code, lines, quality = review_of(folder, capsys)
     assert quality["input_files_not_read"] == {} and code == 0
     (folder / "0002.MedicationDispense.ndjson").unlink()
-    code, out, quality = review_of(folder, capsys)
+    code, lines, quality = review_of(folder, capsys)
     assert quality["input_files_not_read"] == {
         "manifest.json: the export's manifest lists MedicationDispense file 0002.MedicationDispense.ndjson "
         "(3 resources), and INPUT holds no such file: not read": 1
@@ -569,7 +554,7 @@ def test_a_client_that_names_files_its_own_way_is_judged_by_type(tmp_path, capsy
         {"type": "Patient", "url": f"{FILES}/Patient.ndjson", "count": 3},
         {"type": "MedicationDispense", "url": f"{FILES}/MedicationDispense.ndjson", "count": 2},
     ])  # fmt: skip
-    code, out, quality = review_of(folder, capsys)
+    code, lines, quality = review_of(folder, capsys)
     assert quality["input_files_not_read"] == {} and code == 0
 
 

@@ -10,23 +10,10 @@ import json
 import shutil
 from pathlib import Path
 
-from synthetic_export import OXYCODONE_10, dispense, order, organization, patient, practitioner, write_ndjson
-
-from smart_app.cli import main
+from population_support import fills, people, review_of
+from synthetic_export import OXYCODONE_10, order, write_ndjson
 
 TRANSACTION = "2026-04-01T02:00:00Z"
-
-
-def fills(number: int, first: int) -> list[dict]:
-    """`number` of patient A's oxycodone fills in the quarter, ids from `first`."""
-    return [
-        dispense(f"md{n}", "A", OXYCODONE_10, "2026-02-01", 120, 30, "er-doc", "ph1")
-        for n in range(first, first + number)
-    ]
-
-
-def people() -> list[dict]:
-    return [practitioner("er-doc", "Dr. Emma Room"), organization("ph1"), patient("A")]
 
 
 def manifest(folder: Path, outputs: list[tuple[str, str, int]], request: str) -> None:
@@ -40,13 +27,6 @@ def manifest(folder: Path, outputs: list[tuple[str, str, int]], request: str) ->
     }
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "manifest.json").write_text(json.dumps(document, indent=2))
-
-
-def review_of(folder: Path, capsys) -> tuple[int, list[str], dict]:
-    out = folder.parent / "out"
-    code = main(["population", str(folder), "--out", str(out), "--period", "2026-01-01/2026-03-31",
-                 "--today", "2026-04-15", "--workers", "1", "--quiet"])  # fmt: skip
-    return code, capsys.readouterr().out.splitlines(), json.loads((out / "data-quality.json").read_text())
 
 
 def payer_drop(folder: Path, held: dict[str, int]) -> None:

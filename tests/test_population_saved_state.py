@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from synthetic_export import OXYCODONE_10, dispense, organization, patient, practitioner, write_ndjson
-
-from smart_app.cli import main
+from population_support import fills, review_of
+from synthetic_export import organization, patient, practitioner, write_ndjson
 
 FILES = "https://ehr.example.org/bulk/files"
 EXPORT = "https://ehr.example.org/fhir/Group/g1/$export"
@@ -19,8 +18,7 @@ NOT_CHECKED = "the export's manifest and error files it keeps were not checked"
 def downloaded(folder: Path) -> None:
     """Patient A's quarter as `--export` saved it (<number>.<type>.ndjson): one of the two fill files is there."""
     write_ndjson(folder, "0000.Patient", [practitioner("er-doc"), organization("ph1"), patient("A")])
-    fills = [dispense(f"md{n}", "A", OXYCODONE_10, "2026-02-01", 120, 30, "er-doc", "ph1") for n in range(2)]
-    write_ndjson(folder, "0001.MedicationDispense", fills)
+    write_ndjson(folder, "0001.MedicationDispense", fills(2, 0))
 
 
 def state(manifest: object = None) -> dict:
@@ -42,13 +40,6 @@ MANIFEST = {
     ],
     "error": [],
 }
-
-
-def review_of(folder: Path, capsys) -> tuple[int, list[str], dict]:
-    out = folder.parent / "out"
-    code = main(["population", str(folder), "--out", str(out), "--period", "2026-01-01/2026-03-31",
-                 "--today", "2026-04-15", "--workers", "1", "--quiet"])  # fmt: skip
-    return code, capsys.readouterr().out.splitlines(), json.loads((out / "data-quality.json").read_text())
 
 
 # A state torn by a disk that filled mid-write, or edited by hand; one of another shape; one the run cannot open.
