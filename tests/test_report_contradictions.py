@@ -48,6 +48,20 @@ def unread_uds(*resources: dict[str, Any]) -> tuple[str, ...]:
     return unexpected_uds_result.unread_results(run("patient-view", resources=[long_term(), *resources]).facts)
 
 
+def assert_negative_read_as_found(shape: str, conclusion: str, value: str = "Negative") -> None:
+    """The oxycodone result `value` of a report (`shape`) whose conclusion says oxycodone was found: never an
+    unexpected negative, the test counted as done and read, the contradiction named, the result not left unread."""
+    contradicted = linked_report(shape, conclusion, value)
+    assert card(sign(*contradicted), unexpected_uds_result.CHECK_ID) is None
+    # a test was done and read: the lab says it found oxycodone
+    assert card(sign(*contradicted), urine_drug_test.CHECK_ID) is None
+    assert disagreements(*contradicted) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "{value}"; '
+        f"{ITSELF})",
+    )
+    assert unread_uds(*contradicted) == ()
+
+
 @LINKED
 @pytest.mark.parametrize("conclusion", ["Positive for oxycodone", "Detected: oxycodone", "OXYCODONE: POSITIVE"])
 @pytest.mark.parametrize("value", ["Negative", "Not detected"])
@@ -56,15 +70,7 @@ def test_a_negative_its_own_reports_conclusion_calls_positive_is_never_an_unexpe
 ) -> None:
     # Before: the result's "Negative" was read and the conclusion dropped, so a patient the lab says tested positive
     # for the oxycodone they are prescribed got "negative for oxycodone although prescribed" (a diversion signal).
-    contradicted = linked_report(shape, conclusion, value)
-    assert card(sign(*contradicted), unexpected_uds_result.CHECK_ID) is None
-    # a test was done and read: the lab says it found oxycodone
-    assert card(sign(*contradicted), urine_drug_test.CHECK_ID) is None
-    assert disagreements(*contradicted) == (
-        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "{value}"; '
-        "read the more cautious way: that negative was not judged)",
-    )
-    assert unread_uds(*contradicted) == ()
+    assert_negative_read_as_found(shape, conclusion, value)
 
 
 def test_the_contradiction_is_named_on_the_data_incomplete_card(tmp_path) -> None:
@@ -230,14 +236,7 @@ def referenced_report(conclusion: str, *results: tuple[str, str]) -> list[dict[s
 def test_a_conclusion_naming_the_drug_before_its_finding_contradicts_its_negative(shape: str, conclusion: str) -> None:
     # Before: only a clause beginning with its finding was read ("Positive for oxycodone"); a lab writing the drug
     # first ("Oxycodone detected"), or all negative but one, left "negative for oxycodone although prescribed".
-    contradicted = linked_report(shape, conclusion, "Negative")
-    assert card(sign(*contradicted), unexpected_uds_result.CHECK_ID) is None
-    assert card(sign(*contradicted), urine_drug_test.CHECK_ID) is None
-    assert disagreements(*contradicted) == (
-        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "Negative"; '
-        f"{ITSELF})",
-    )
-    assert unread_uds(*contradicted) == ()
+    assert_negative_read_as_found(shape, conclusion)
 
 
 @pytest.mark.parametrize(
@@ -289,14 +288,7 @@ def test_a_class_found_is_no_contradiction_of_a_drug_it_does_not_name() -> None:
 def test_a_plain_positive_beside_results_all_negative_contradicts_them(shape: str, conclusion: str) -> None:
     # The report says something was found and every result it links reads negative: before, the negatives were read
     # in silence and the patient prescribed oxycodone got "negative for oxycodone although prescribed".
-    contradicted = linked_report(shape, conclusion, "Negative")
-    assert card(sign(*contradicted), unexpected_uds_result.CHECK_ID) is None
-    assert card(sign(*contradicted), urine_drug_test.CHECK_ID) is None  # the test was done
-    assert disagreements(*contradicted) == (
-        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "Negative"; '
-        f"{ITSELF})",
-    )
-    assert unread_uds(*contradicted) == ()
+    assert_negative_read_as_found(shape, conclusion)
 
 
 def test_a_plain_positive_names_each_negative_it_contradicts() -> None:
@@ -514,14 +506,7 @@ def test_a_finding_after_drugs_joined_by_and_is_said_of_each_of_them(shape: str,
     # Quest and Labcorp write "Oxycodone and metabolites detected". Before, the reading stopped at "and": "metabolites
     # detected" named no drug, and oxycodone (named bare) took the reading before it or none, so the oxycodone
     # negative the report links was read in silence as "negative for oxycodone although prescribed".
-    contradicted = linked_report(shape, conclusion, "Negative")
-    assert card(sign(*contradicted), unexpected_uds_result.CHECK_ID) is None
-    assert card(sign(*contradicted), urine_drug_test.CHECK_ID) is None
-    assert disagreements(*contradicted) == (
-        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "Negative"; '
-        f"{ITSELF})",
-    )
-    assert unread_uds(*contradicted) == ()
+    assert_negative_read_as_found(shape, conclusion)
 
 
 @pytest.mark.parametrize(
