@@ -454,8 +454,7 @@ def tests_done(
     concluded_positive: set[int] = set()  # results a report's conclusion reads the test positive for
     observations = tuple(observations)
     verdicts = specimen_verdicts_of(observations)
-    concluded = linked_conclusions(linked, observations, terms)
-    contradictions = report_contradictions(concluded, observations, terms, verdicts) if concluded else {}
+    concluded, contradictions = _conclusions_of(linked, observations, terms, verdicts)
     for observation, test in _results_and_items(observations, terms, True):
         if verdicts is not NO_VERDICTS:
             observation = _with_specimen_verdicts(observation, verdicts)
@@ -931,6 +930,32 @@ def report_contradictions(
     return {report_id: tuple(each) for report_id, each in found.items()}
 
 
+# A record's reports' conclusions as the results they link read them, worked out once per record: its results are
+# judged for two windows (`uds_results`) and its unread reports named (`unread_drug_test_reports`), each asking.
+_CONCLUSIONS = IdentityMemo(limit=64)
+_Conclusions = tuple[Mapping[str, tuple[DiagnosticReport, ...]], Mapping[int, tuple[Contradiction, ...]]]
+
+
+def _conclusions_of(
+    reports: Iterable[DiagnosticReport],
+    observations: Iterable[Observation],
+    terms: Terminology,
+    verdicts: SpecimenVerdicts | Callable[[], SpecimenVerdicts] | None = None,
+) -> _Conclusions:
+    """The reports standing for each result they link (`linked_conclusions`) and the drugs each contradicts
+    (`report_contradictions`), remembered by the record's own tuples: `verdicts` are what those observations' validity
+    results say (`specimen_verdicts_of`), so the tuples decide the answer. Read as they are, never changed."""
+    if not reports:
+        return {}, {}
+    found = _CONCLUSIONS.get("conclusions", reports, observations, terms)
+    if found is not MISSING:
+        return found  # type: ignore[return-value]
+    concluded = linked_conclusions(reports, observations, terms)
+    contradictions = report_contradictions(concluded, observations, terms, verdicts) if concluded else {}
+    _CONCLUSIONS.put("conclusions", reports, observations, terms, answer=(concluded, contradictions))
+    return concluded, contradictions
+
+
 def _contradiction(
     claims: _Claims, substance: str, values: Sequence[tuple[Value, str]], any_positive: bool
 ) -> Contradiction | None:
@@ -1319,9 +1344,8 @@ def unread_drug_test_reports(
     received = {o.located for o in record.observations if o.id is not None}
     read = {o.located for o in record.observations if o.id is not None and is_urine_drug_test(o.code, terms)}
     missing = {ref: why for ref, why in record.results_not_received if ref not in received}
-    concluded = linked_conclusions(record.diagnostic_reports, record.observations, terms)
+    concluded, contradicting = _conclusions_of(record.diagnostic_reports, record.observations, terms, verdicts)
     disagreeing = _disagreements(concluded)
-    contradicting = report_contradictions(concluded, record.observations, terms, verdicts) if concluded else {}
     found = []
     for report in record.diagnostic_reports:
         if report.status in NO_RESULT_STATUSES or not is_drug_test_code(report.code, terms):
@@ -1915,10 +1939,7 @@ def uds_results(
     if verdicts is None:
         verdicts = specimen_verdicts_of(record.observations)
     # A report's conclusion about its specimen reads the results it links (`_as_concluded`); most records link none.
-    concluded = (
-        linked_conclusions(record.diagnostic_reports, record.observations, terms) if record.diagnostic_reports else {}
-    )
-    contradictions = report_contradictions(concluded, record.observations, terms, verdicts) if concluded else {}
+    concluded, contradictions = _conclusions_of(record.diagnostic_reports, record.observations, terms, verdicts)
     for observation, test in _results_and_items(record.observations, terms, include_cannabinoid):
         if verdicts is not NO_VERDICTS:  # most charts send no validity result: no call per result
             observation = _with_specimen_verdicts(observation, verdicts)

@@ -636,3 +636,18 @@ def test_reports_whose_conclusion_says_nothing_found_or_not_never_ask_for_the_ve
     record = build_record([long_term(), *linked_report("referenced", "See scanned report", "Negative")], TZ)
     terms = load_terminology(GuidelineConfig.from_mapping())
     assert unread_drug_test_reports(record, terms, refused) == ()
+
+
+def test_a_records_conclusions_are_read_once_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The results are judged for two windows and the unread reports named: each asked for the conclusions and the
+    # contradictions, and read them again (three times a call), though the record's reports and results are one.
+    from guideline import uds
+    from guideline.memo import forget_all
+
+    calls: list[str] = []
+    read = uds.report_contradictions
+    monkeypatch.setattr(uds, "report_contradictions", lambda *a, **k: calls.append("read") or read(*a, **k))
+    forget_all()
+    evaluation = run("patient-view", resources=[long_term(), *linked_report("referenced", "Positive", "Negative")])
+    build_plan(evaluation, (), evaluation.facts.config, NOW)
+    assert calls == ["read"]
