@@ -461,8 +461,7 @@ def tests_done(
         value = result_value(observation)
         linking = concluded.get(observation.located or "") if concluded else None
         if linking:
-            contradicted = _contradicting(linking, test, contradictions, "negative") is not None
-            read = _as_concluded(observation, value, linking, contradicted)
+            read, _ = _read_linked(observation, value, test, linking, contradictions)
             if read is None:
                 withdrawn.append(observation)
                 continue
@@ -607,6 +606,20 @@ def _as_concluded(
     if contradicted and value == "negative":
         readings.append((observation, "none", True))
     return max(readings, key=_caution)
+
+
+def _read_linked(
+    observation: Observation,
+    value: Value,
+    test: _Test,
+    reports: Sequence[DiagnosticReport],
+    contradictions: Mapping[int, Sequence[Contradiction]],
+) -> tuple[_Concluded | None, bool]:
+    """A linked result as the reports standing for it read it (`_as_concluded`), and whether it is a negative one of
+    them says was found (`_contradicting`): the one reading of a linked result, for the cards (`uds_results`) and the
+    population review (`tests_done`)."""
+    contradicted = value == "negative" and _contradicting(reports, test, contradictions, "negative") is not None
+    return _as_concluded(observation, value, reports, contradicted), contradicted
 
 
 def _caution(reading: _Concluded | None) -> tuple[int, int, bool]:
@@ -1974,8 +1987,7 @@ def uds_results(
         read_positive = contradicted = False
         denied = None
         if linking:
-            contradicted = value == "negative" and _contradicting(linking, test, contradictions, "negative") is not None
-            read = _as_concluded(observation, value, linking, contradicted)
+            read, contradicted = _read_linked(observation, value, test, linking, contradictions)
             if read is None:
                 withdrawn.append(observation)  # "Specimen rejected": as a result whose own value says so
                 continue
