@@ -1402,12 +1402,11 @@ def _disagreements(
     """The reports standing for one result (`linked_conclusions`) whose conclusions say different things of its
     specimen (`_said_of_specimen`) or of the drug ("Positive for oxycodone" and "Negative", `_reads_positive`), by
     the first of them: each such set is named once, on its first report. Its results are read the most cautious way
-    (`_as_concluded`), never in silence."""
+    (`_as_concluded`), never in silence. Each report there concludes something (`linked_conclusions` keeps no other)."""
     found: dict[int, tuple[DiagnosticReport, ...]] = {}
     for reports in concluded.values():
-        said = tuple(report for report in reports if report_words(report))
-        if len(said) > 1 and len({(_said_of_specimen(r), _reads_positive(r)) for r in said}) > 1:
-            found.setdefault(id(said[0]), said)
+        if len(reports) > 1 and len({(_said_of_specimen(r), _reads_positive(r)) for r in reports}) > 1:
+            found.setdefault(id(reports[0]), reports)
     return found
 
 
