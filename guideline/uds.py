@@ -945,7 +945,9 @@ def report_contradictions(
 
 # A record's reports' conclusions as the results they link read them, worked out once per record: its results are
 # judged for two windows (`uds_results`) and its unread reports named (`unread_drug_test_reports`), each asking.
-_CONCLUSIONS = IdentityMemo(limit=64)
+# An entry holds its record's results and reports alive: only as many as the calls a worker has in flight need, not
+# dozens of past patients' charts held after their calls ended.
+_CONCLUSIONS = IdentityMemo(limit=8)
 _Conclusions = tuple[Mapping[str, tuple[DiagnosticReport, ...]], Mapping[int, tuple[Contradiction, ...]]]
 
 
