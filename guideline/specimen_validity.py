@@ -325,7 +325,7 @@ class Validity:
     those named beside positives too (`beside_positives`): a bound or a value not read that leaves open a verdict
     that would leave them unread ("substituted", "invalid"; `POSITIVES_STAND`); and those that leave dilution open
     (`dilution_open`), which alone may explain a negative as dilute. A specimen found unfit at another minute of a
-    drug result's day is named in the last three beside it as its not judged would be (`_NAMED_ELSEWHERE`)."""
+    drug result's day is named in the last three beside it as its not judged would be (`read_validity`)."""
 
     verdicts: SpecimenVerdicts
     not_judged: SpecimenVerdicts
@@ -347,30 +347,31 @@ def read_validity(observations: Iterable[Observation], words: Words, criteria: C
         return NO_VALIDITY
     read = {key: [_read(observation, test) for observation, test in results] for key, results in groups.items()}
     judged = {key: _judged(results, words, criteria) for key, results in read.items()}
-    unfit = {key: (_unfit_named(read[key], said[0]), said[0]) for key, said in judged.items() if said[0]}
+    unfit = {
+        key: (_unfit_named(read[key], said.verdicts), said.verdicts) for key, said in judged.items() if said.verdicts
+    }
+
+    def elsewhere(named_when: Callable[[Sequence[str]], bool]) -> dict[_Key, str]:
+        """The specimens found unfit whose verdicts `named_when` names beside a drug result taken another minute of
+        their day (`_Sample.elsewhere`), as `_unfit_named` names them."""
+        return {key: named for key, (named, verdicts) in unfit.items() if named_when(verdicts)}
+
     return Validity(
-        *(
-            _indexed(
-                groups,
-                {key: said[i] for key, said in judged.items()},
-                {key: named for key, (named, verdicts) in unfit.items() if _NAMED_ELSEWHERE[i](verdicts)},
-            )
-            for i in range(4)
-        )
+        # never among the verdicts of a drug result taken another minute: it may be another sample
+        verdicts=_indexed(groups, {key: said.verdicts for key, said in judged.items()}, {}),
+        # among those not judged beside negatives always: it may be theirs, and a dilute specimen can read negative
+        not_judged=_indexed(groups, {key: said.not_judged for key, said in judged.items()}, elsewhere(lambda _: True)),
+        # beside positives when its verdict would leave them unread too (substituted, invalid)
+        beside_positives=_indexed(
+            groups, {key: said.beside_positives for key, said in judged.items()}, elsewhere(_opens_beyond_dilution)
+        ),
+        # as leaving dilution open when it is dilute
+        dilution_open=_indexed(
+            groups,
+            {key: said.dilution_open for key, said in judged.items()},
+            elsewhere(lambda verdicts: not POSITIVES_STAND.isdisjoint(verdicts)),
+        ),
     )
-
-
-# Where a specimen found unfit is named beside a drug result taken another minute of its day (`_Sample.elsewhere`),
-# by `Validity`'s fields: never among its verdicts, as it may be another sample; among those not judged beside
-# negatives always, as it may be theirs and a dilute specimen can read negative; beside positives when its verdict
-# would leave them unread too (`_opens_beyond_dilution`: substituted, invalid); and as leaving dilution open when
-# it is dilute.
-_NAMED_ELSEWHERE: tuple[Callable[[Sequence[str]], bool], ...] = (
-    lambda _: False,
-    lambda _: True,
-    lambda verdicts: _opens_beyond_dilution(verdicts),
-    lambda verdicts: not POSITIVES_STAND.isdisjoint(verdicts),
-)
 
 
 def _unfit_named(results: Sequence[_Read], verdicts: Sequence[str]) -> str:
@@ -383,29 +384,38 @@ def _taken_elsewhere(named: str, minute: datetime) -> str:
     return f"{named}, perhaps of another sample: taken at {minute:%H:%M}, not at the time of the drug test's specimen"
 
 
-def _judged(
-    read: Sequence[_Read], words: Words, criteria: Criteria
-) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """One specimen's verdicts (`_verdict`), its validity results not judged, those of them named beside positives
-    too and those that leave dilution open (`_unjudged`)."""
+@dataclass(frozen=True)
+class _Judged:
+    """What one specimen's validity results say, as `Validity` keeps it per specimen: its verdicts (`_verdict`), its
+    results not judged, those of them named beside positives too and those that leave dilution open (`_unjudged`)."""
+
+    verdicts: tuple[str, ...]
+    not_judged: tuple[str, ...] = ()
+    beside_positives: tuple[str, ...] = ()
+    dilution_open: tuple[str, ...] = ()
+
+
+def _judged(read: Sequence[_Read], words: Words, criteria: Criteria) -> _Judged:
+    """One specimen's verdicts and its validity results not judged (`_Judged`)."""
     verdicts, open_rules = _verdict(read, words, criteria)
     if not open_rules and (verdicts or not any(_unread(result) for result in read)):
-        return verdicts, (), (), ()  # the usual specimen: every value read exactly, or found unfit
-    return verdicts, *_unjudged(read, words, verdicts, open_rules)
+        return _Judged(verdicts)  # the usual specimen: every value read exactly, or found unfit
+    return _unjudged(read, words, verdicts, open_rules)
 
 
 def _unjudged(
     results: Sequence[_Read],
     words: Words,
-    verdicts: Sequence[str],
+    verdicts: tuple[str, ...],
     open_rules: Sequence[Rule],
-) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """One specimen's validity results not judged, as written with why (`_not_judged`), those not read before the
-    bounds; of them, those that leave open a verdict that would leave its positives unread too (`POSITIVES_STAND`);
-    and those that leave dilution open (`_opens_dilution`)."""
+) -> _Judged:
+    """One specimen's verdicts with its validity results not judged, as written with why (`_not_judged`), those not
+    read before the bounds; of them, those that leave open a verdict that would leave its positives unread too
+    (`POSITIVES_STAND`); and those that leave dilution open (`_opens_dilution`)."""
     named = [found for result in results if (found := _not_judged(result, words, verdicts, open_rules)) is not None]
     named.sort(key=lambda found: found.bound)
-    return (
+    return _Judged(
+        verdicts,
         tuple(found.written for found in named),
         tuple(found.written for found in named if _opens_beyond_dilution(found.cannot_tell)),
         tuple(found.written for found in named if _opens_dilution(found.cannot_tell)),
