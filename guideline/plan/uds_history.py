@@ -62,6 +62,22 @@ class UdsRow:
     # card's words: its negatives are read as negatives, as the card reads them, though the specimen may be dilute.
     validity_note: str | None = None
 
+    @property
+    def expected(self) -> tuple[str, str]:
+        """The page's "Expected?" cell: its lead, shown bold ("Unexpected:", else ""), and its words: not judged when
+        dated after today, the unexpected findings, why it was not judged against prescriptions, why its positives
+        were expected, "Expected" for a positive or negative judged, else "–"."""
+        if self.after_today:
+            return "", "Dated after today, so not counted or judged"
+        if self.unexpected:
+            not_judged = f"; not judged against prescriptions: {self.not_judged}" if self.not_judged else ""
+            return "Unexpected:", "; ".join(self.unexpected) + not_judged
+        if self.not_judged:
+            return "", f"Not judged against prescriptions: {self.not_judged}"
+        if self.explained:
+            return "", "Expected: " + "; ".join(self.explained)
+        return "", "Expected" if self.value in ("positive", "negative") else "–"
+
 
 # A result's status the page shows beside its value: a preliminary screen is to be confirmed before anyone acts on
 # it, and a corrected or amended one replaced what the lab first sent (which may be in another record's copy).
