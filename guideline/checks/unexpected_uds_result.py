@@ -103,12 +103,17 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     named += _panels_without_members(facts)
     since = months_before(facts.today, RESULT_MONTHS)
     named += [
-        f"{name} ({written or 'undated'}, status unknown)"
+        unknown_status_named(name, written)
         for name, day, written in results_of_unknown_status(facts.record, facts.terms, facts.config, since)
         if day is None or day <= facts.today
     ]
     named += _unread_reports(facts, since)
     return tuple(dict.fromkeys(named))
+
+
+def unknown_status_named(name: str, written: str | None) -> str:
+    """A result of unknown status as `unjudged_results` names it: "Fentanyl Ur Ql Scn (2026-03-02, status unknown)"."""
+    return f"{name} ({written or 'undated'}, status unknown)"
 
 
 def _panels_without_members(facts: Facts) -> list[str]:

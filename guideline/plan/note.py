@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from guideline.checks.unexpected_uds_result import unknown_status_named
 from guideline.plan.alerts import Alerts
 from guideline.plan.banner import Banner
 from guideline.plan.medications import Medications
@@ -48,11 +49,6 @@ def _not_counted(task: Task) -> str:
     return f". {task.not_counted}" if task.not_counted else ""
 
 
-# How the unexpected-result check names a result of unknown status among the results it did not judge
-# (guideline.checks.unexpected_uds_result.unjudged_results): "Fentanyl Ur Ql Scn (2026-03-02, status unknown)".
-_STATUS_UNKNOWN = ", status unknown)"
-
-
 def _not_named_on_the_tile(view: PlanView, key: str, named: tuple[str, ...]) -> tuple[str, ...]:
     """A list's items less the results of unknown status the urine drug test tile's line names ("1 result of unknown
     status, not counted: Fentanyl Ur Ql Scn (2026-03-02)."): the note named each twice, once there and again among
@@ -60,12 +56,11 @@ def _not_named_on_the_tile(view: PlanView, key: str, named: tuple[str, ...]) -> 
     tasks = view.by_key.get("tasks")
     if key != "unread-uds" or not tasks or not tasks.content:
         return named
-    said = next((task.not_counted for task in tasks.content if task.key == "uds"), "")
-    return tuple(
-        item
-        for item in named
-        if not (item.endswith(_STATUS_UNKNOWN) and f"{item.removesuffix(_STATUS_UNKNOWN)})" in said)
-    )
+    tile = next((task for task in tasks.content if task.key == "uds"), None)
+    if tile is None or not tile.unknown_status:
+        return named
+    on_tile = {unknown_status_named(name, written) for name, written in tile.unknown_status}
+    return tuple(item for item in named if item not in on_tile)
 
 
 def note_text(view: PlanView) -> str:

@@ -63,6 +63,9 @@ class Task:
     # Tests on record it does not count, and why ("The test of 2026-03-02 could not be read as a result: ..."): none
     # found then reads "none readable on record", never "none on record" of a test the chart shows.
     not_counted: str = ""
+    # The results of unknown status `not_counted` names, by test name and date as written (None: undated): the note
+    # leaves them off its list of results not judged, which would name them again (`unknown_status_named`).
+    unknown_status: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def last_text(self) -> str | None:
@@ -175,13 +178,15 @@ def uds_task(facts: Facts) -> Task:
     detail = f"At least {every} during longer-term opioid therapy (Rec 10)."
     unreadable = unreadable_since_last(facts, months)
     # The card's words: a test the chart shows, not counted, is never left unexplained.
+    unknown_status = _unknown_status_since_last(facts, months)
     not_counted = " ".join(
         words
-        for words in (unreadable_words(unreadable) if unreadable else "", _unknown_status_words(facts, months))
+        for words in (unreadable_words(unreadable) if unreadable else "", _unknown_status_words(unknown_status))
         if words
     )
     detail = f"{not_counted} {detail}" if not_counted else detail
-    task = replace(_recurring(facts, "uds", "Urine drug test", last, due, detail), not_counted=not_counted)
+    task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
+    task = replace(task, not_counted=not_counted, unknown_status=unknown_status)
     task = replace(task, last_written=facts.last_drug_test_written()) if last else task
     # Rec 10 is for subacute and chronic pain: the card asks for a test only from a patient starting or on
     # longer-term opioids (its own rule), and the tile said "Due now" beside it for a 5-day course after surgery.
@@ -189,11 +194,10 @@ def uds_task(facts: Facts) -> Task:
     return _while_pending(task, pending_orders(facts, int(settings["pending_order_days"])))
 
 
-def _unknown_status_words(facts: Facts, months: int) -> str:
+def _unknown_status_since_last(facts: Facts, months: int) -> tuple[tuple[str, str | None], ...]:
     """The results of unknown status the tile does not count, newer than the last test it counts (or of its last
-    `months` months), newest first, undated last: "1 result of unknown status, not counted: Fentanyl Ur Ql Scn
-    (2026-03-02)." With only such a result on record, the tile, step 1 and the note said "none in the last 13 months"
-    beside the history section's row for it."""
+    `months` months), newest first, undated last, by test name and date as written. With only such a result on
+    record, the tile, step 1 and the note said "none in the last 13 months" beside the history section's row for it."""
     last, today = facts.last_drug_test_day(), facts.today
     since = months_before(today, months)
     found = [
@@ -201,11 +205,17 @@ def _unknown_status_words(facts: Facts, months: int) -> str:
         for name, day, written in results_of_unknown_status(facts.record, facts.terms, facts.config, since)
         if day is None or (day <= today and (last is None or day > last))
     ]
+    found.sort(key=lambda item: item[1] or date.min, reverse=True)
+    return tuple((name, written) for name, _, written in found)
+
+
+def _unknown_status_words(found: Sequence[tuple[str, str | None]]) -> str:
+    """The tile's words for them (`_unknown_status_since_last`): "1 result of unknown status, not counted: Fentanyl Ur
+    Ql Scn (2026-03-02).", or "" for none."""
     if not found:
         return ""
-    found.sort(key=lambda item: item[1] or date.min, reverse=True)
     count = f"{len(found)} result{'s' if len(found) > 1 else ''}"
-    named = "; ".join(f"{name} ({written or 'undated'})" for name, _, written in found)
+    named = "; ".join(f"{name} ({written or 'undated'})" for name, written in found)
     return f"{count} of unknown status, not counted: {named}."
 
 
