@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 DUE_SOON_DAYS = 30
 DOSE_CHANGE_DAYS = 28
 AGREEMENT_LOINC = "94136-9"
-DONE_OBSERVATION = frozenset({"final", "amended", "corrected"})
 
 
 @dataclass(frozen=True)
