@@ -29,7 +29,7 @@ from guideline.record import Dispense, MedOrder, ServiceRequest
 from guideline.terminology import ER_LA, NALOXONE_RESCUE
 from guideline.timeutil import local_date, months_after, months_before
 from guideline.uds import results_of_unknown_status
-from guideline.words import capitalised
+from guideline.words import capitalised, number_of
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -213,9 +213,8 @@ def _unknown_status_words(found: Sequence[tuple[str, str | None]]) -> str:
     Ql Scn (2026-03-02).", or "" for none."""
     if not found:
         return ""
-    count = f"{len(found)} result{'s' if len(found) > 1 else ''}"
     named = "; ".join(f"{name} ({written or 'undated'})" for name, written in found)
-    return f"{count} of unknown status, not counted: {named}."
+    return f"{number_of(len(found), 'result')} of unknown status, not counted: {named}."
 
 
 # -- PDMP review (Rec 9) ---------------------------------------------------------------------------------------
