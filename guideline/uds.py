@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import count, takewhile
@@ -2051,18 +2051,18 @@ def _either_way(result: UdsResult, positives: Mapping[str, str], history: Prescr
     substances = tuple(_expected_either_way(item, positives, history) or item for item in result.substances)
     if all(new is old for new, old in zip(substances, result.substances, strict=True)):
         return result
-    return uds_result(
-        result.observation,
-        result.day,
-        result.name,
-        result.value,
-        substances,
-        result.not_judged,
-        result.left_out,
-        result.read_by_conclusion,
-        result.contradicted,
-        result.denied,
-    )
+    return _with_substances(result, substances)
+
+
+# What `uds_result` works out from the other fields of a UdsResult, never given to it.
+_DERIVED = frozenset({"when", "unexpected", "unsettled"})
+
+
+def _with_substances(result: UdsResult, substances: tuple[SubstanceResult, ...]) -> UdsResult:
+    """The result with its substances judged again, every other field it was made with kept by name: written out
+    argument by argument, a field added to UdsResult and missed here went back to its default in silence."""
+    given = {f.name: getattr(result, f.name) for f in fields(UdsResult) if f.name not in _DERIVED}
+    return uds_result(**{**given, "substances": substances})
 
 
 def _expected_either_way(

@@ -149,3 +149,15 @@ def test_a_result_dated_0001_among_undated_ones_is_read_again_in_record_order() 
     assert reading(facts.uds_results) == reading(afresh(facts))
     assert [r.day for r in facts.uds_results[-3:]] == [None, date.min, None]  # the undated opiate, then these two
     assert [r.observation.id for r in facts.uds_results[-2:]] == [placeholder["id"], later["id"]]
+
+
+def test_a_result_judged_again_keeps_every_field_it_was_made_with() -> None:
+    """`uds._with_substances` rebuilds a result by its fields' names: written out argument by argument, a field added
+    to UdsResult and missed there went back to its default in silence."""
+    from guideline.uds import _with_substances
+
+    results = afresh(patient_view().facts)
+    assert results
+    for result in results:
+        marked = replace(result, not_judged="x", left_out="y", read_by_conclusion=True, contradicted=True, denied="z")
+        assert _with_substances(marked, marked.substances) == marked
