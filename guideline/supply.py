@@ -227,7 +227,7 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
         if expected is not None and per_fill is None:
             if why_not_held(expected) == "over-999":
                 unbelieved.append(f"expected supply duration {one_place(expected)} days")
-            elif sent is not None and sent.value is not None:  # under a day, as sent: 0.01 days is "0" to one place
+            elif sent is not None:  # under a day, as sent (0.01 days is "0" to one place); read from `sent`, so sent
                 short = f"expected supply duration {duration_words(sent)}"
         if per_fill is None:
             quantity = to_amount(order.dispense.quantity)
