@@ -25,6 +25,35 @@ class Reads:
     def keys(self) -> tuple[str, ...]:
         return (*self.needed, *self.either)
 
+    def where(self, statuses: Mapping[str, QueryStatus], listed: Window | None = None) -> str:
+        """Where these searches looked: "in the last 2 years" when one made looks back only so far (the shortest such
+        window: beyond it, any of them may hold one unseen), else "on record". `listed` is the window a section lists
+        itself (scores, therapies: 24 months), so a search a site widened never has the page say "none in the last
+        1000 days" of one the list left out. An agreement signed 33 months ago, with documents searched 2 years back,
+        read as never signed."""
+        windows = [s.window for k in self.keys if (s := statuses.get(k)) is not None and s.window]
+        windows += [listed] if listed is not None else []
+        if not windows:
+            return "on record"
+        return f"in the last {min(windows, key=lambda w: w.shortest_days()).words}"
+
+    def none_found(self, statuses: Mapping[str, QueryStatus], listed: Window | None = None) -> str:
+        """What finding none of it means, said where it was looked for (`where`): "none in the last 2 years"."""
+        return f"none {self.where(statuses, listed)}"
+
+    def not_read(self, statuses: Mapping[str, QueryStatus]) -> tuple[QueryStatus, ...]:
+        """The searches made and not read in full (failed, or cut off at the page limit) that leave it unknown; ()
+        when it is known."""
+        missing = [statuses[k] for k in self.needed if k in statuses and not statuses[k].read_in_full]
+        made = [statuses[k] for k in self.either if k in statuses]
+        if made and not any(s.read_in_full for s in made):
+            missing.extend(made)
+        return tuple(missing)
+
+    def unread(self, statuses: Mapping[str, QueryStatus]) -> str:
+        """The words naming the searches it could not be read from (`unread_words`); "" when it is known."""
+        return unread_words(self.not_read(statuses))
+
 
 # How far back the plan page reads charts and history: its dated searches (encounters and lab results aside, and each
 # widened where a check reads further: page_windows) and the lists they fill (scores, screens, non-opioid therapies).
@@ -92,43 +121,23 @@ def all_keys(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(key for name in names for key in EVIDENCE_READS[name].keys))
 
 
+# A section asks by the evidence it names (EVIDENCE_READS) or by searches of its own list (non-opioid therapies, risk
+# factors, drug tests): the names below are Reads' rules asked the one way or the other, never a copy of them.
+
+
 def none_found(name: str, statuses: Mapping[str, QueryStatus], listed: Window | None = None) -> str:
-    """What finding none of the named evidence means: "none in the last 2 years" when a search it rests on looks
-    back only so far (the shortest such window: beyond it, any of them may hold one unseen), else "none on record".
-    An agreement signed 33 months ago, with documents searched 2 years back, read as never signed."""
-    return f"none {where_found(name, statuses, listed)}"
+    """`Reads.none_found` for the named evidence: "none in the last 2 years", else "none on record"."""
+    return EVIDENCE_READS[name].none_found(statuses, listed)
 
 
 def where_found(name: str, statuses: Mapping[str, QueryStatus], listed: Window | None = None) -> str:
-    """Where the named evidence was looked for, as none_found says it: "in the last 2 years", else "on record"."""
-    return where_within(EVIDENCE_READS[name].keys, statuses, listed)
+    """`Reads.where` for the named evidence: "in the last 2 years", else "on record"."""
+    return EVIDENCE_READS[name].where(statuses, listed)
 
 
 def none_within(keys: Iterable[str], statuses: Mapping[str, QueryStatus], listed: Window | None = None) -> str:
-    """none_found for the searches `keys`; `listed` is the window a section itself lists (scores, therapies: 24
-    months), so a search a site widened never has the page say "none in the last 1000 days" of one it left out."""
-    return f"none {where_within(keys, statuses, listed)}"
-
-
-def where_within(keys: Iterable[str], statuses: Mapping[str, QueryStatus], listed: Window | None = None) -> str:
-    """Where the searches `keys` looked, as none_within says it: the shortest window of those made, else "on
-    record"."""
-    windows = [s.window for k in keys if (s := statuses.get(k)) is not None and s.window]
-    windows += [listed] if listed is not None else []
-    if not windows:
-        return "on record"
-    return f"in the last {min(windows, key=lambda w: w.shortest_days()).words}"
-
-
-def not_read(name: str, statuses: Mapping[str, QueryStatus]) -> tuple[QueryStatus, ...]:
-    """The searches made and not read in full (failed, or cut off at the page limit) that leave the named evidence
-    unknown; () when it is known."""
-    reads = EVIDENCE_READS[name]
-    missing = [statuses[k] for k in reads.needed if k in statuses and not statuses[k].read_in_full]
-    made = [statuses[k] for k in reads.either if k in statuses]
-    if made and not any(s.read_in_full for s in made):
-        missing.extend(made)
-    return tuple(missing)
+    """`Reads.none_found` for the searches `keys`."""
+    return Reads(tuple(keys)).none_found(statuses, listed)
 
 
 def _labels(statuses: Sequence[QueryStatus]) -> str:
@@ -149,11 +158,10 @@ def unread_words(statuses: Sequence[QueryStatus]) -> str:
 
 
 def unread_of(keys: Iterable[str], statuses: Mapping[str, QueryStatus]) -> str:
-    """unread_words for the searches `keys` that were made and not read in full (failed, or cut off); "" when all
-    made were read."""
-    return unread_words([statuses[k] for k in keys if k in statuses and not statuses[k].read_in_full])
+    """`Reads.unread` for the searches `keys`: those made and not read in full, in words; "" when all were read."""
+    return Reads(tuple(keys)).unread(statuses)
 
 
 def unread(name: str, statuses: Mapping[str, QueryStatus]) -> str:
-    """The words naming the searches the named evidence could not be read from; "" when it is known."""
-    return unread_words(not_read(name, statuses))
+    """`Reads.unread` for the named evidence; "" when it is known."""
+    return EVIDENCE_READS[name].unread(statuses)
