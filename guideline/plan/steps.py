@@ -12,7 +12,7 @@ from guideline.care_plans import CurrentPlan, plan_window_days, status_words
 from guideline.plan.decision import Decision, last_decision, plans_on_record
 from guideline.plan.goals import Goals, build_goals
 from guideline.plan.model import QueryStatus, Section
-from guideline.plan.reads import CHART_WINDOW, none_found, unread, where_found
+from guideline.plan.reads import CHART_WINDOW, none_found, unread
 from guideline.plan.screens import Screens, build_screens
 from guideline.plan.tasks import Task, first_planned_start, naloxone_followed, on_opioid_therapy, signed_documents
 from guideline.timeutil import iso_day, months_after
@@ -327,7 +327,6 @@ def _document_step(
     key: str,
     task: Task | None,
     therapy: bool,
-    statuses: Mapping[str, QueryStatus],
     records: list[tuple[date | None, str]] | None = None,
 ) -> Step:
     label = "Informed consent" if key == "consent" else "Treatment agreement"
@@ -371,14 +370,15 @@ def _document_step(
     elif task.last_done:
         summary = f"{label} on record {task.last_text}."
     else:
-        summary = _none_summary(label, task, statuses)
+        summary = _none_summary(label, task)
     return Step(key, STEP_TITLES[key], status, summary, evidence, due, action, tasks=(task,))
 
 
-def _none_summary(label: str, task: Task, statuses: Mapping[str, QueryStatus]) -> str:
+def _none_summary(label: str, task: Task) -> str:
     """ "No treatment agreement on record.", or "... in the last 2 years." where the documents searched look back
-    only so far (an older one may be on record): where the tile's none found says it looked (`reads.where_found`)."""
-    return f"No {label.lower()} {where_found(task.key, statuses)}."
+    only so far (an older one may be on record): where the tile's none found says it looked (`Task.none_found`, "none
+    in the last 2 years"), as its evidence and due line say it, never worked out again from the searches."""
+    return f"No {label.lower()} {task.none_found.removeprefix('none ')}."
 
 
 # -- 4. Initiate treatment -------------------------------------------------------------------------------------
@@ -676,8 +676,8 @@ def build_steps(
     agreements, consents = signed_documents(facts)
     steps = [
         _assess(facts, sections, screens, therapy, statuses),
-        _document_step("consent", tasks.get("consent"), therapy, statuses, consents),
-        _document_step("agreement", tasks.get("agreement"), therapy, statuses, agreements),
+        _document_step("consent", tasks.get("consent"), therapy, consents),
+        _document_step("agreement", tasks.get("agreement"), therapy, agreements),
         _initiate(sections, goals, therapy, statuses),
         _reassess(sections, goals, therapy, statuses),
         _decide(facts, sections, decision, therapy, statuses),
