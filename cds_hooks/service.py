@@ -28,7 +28,6 @@ from cds_hooks.settings import CdsSettings
 from guideline import unread_data as kinds
 from guideline.cards import Card, Snooze, finding_keys
 from guideline.checks import CHECKS
-from guideline.checks.high_mme import dose_may_be_higher
 from guideline.config import CHECK_IDS
 from guideline.context import HookContext
 from guideline.engine import evaluate
@@ -207,9 +206,8 @@ def _run_hook(
                 if HOSPICE_PLACES in gaps and not unread_places_matter(evaluation.facts):
                     gaps.pop(HOSPICE_PLACES, None)
                 # Last, after what it names: what the data named above means for a dose below the threshold.
-                floor = dose_may_be_higher(evaluation.facts, {f.check_id for f in evaluation.failures})
-                if floor is not None:
-                    gaps[floor[0]] = floor[1]
+                if evaluation.dose_floor is not None:
+                    gaps[evaluation.dose_floor[0]] = evaluation.dose_floor[1]
                 for failure in evaluation.failures:
                     failures.append(f"{failure.check_id}:{failure.error}")
                     not_run[failure.check_id] = "an internal error stopped it"

@@ -8,6 +8,8 @@ from datetime import datetime
 
 from guideline.cards import INDICATOR_RANK, Card, Snooze, silencing_snooze
 from guideline.checks import CHECKS
+from guideline.checks.high_mme import CHECK_ID as HIGH_MME
+from guideline.checks.high_mme import dose_may_be_higher
 from guideline.config import CHECK_IDS, GuidelineConfig
 from guideline.context import HookContext
 from guideline.facts import Facts
@@ -32,10 +34,17 @@ class CheckFailure:
 
 @dataclass(frozen=True)
 class Evaluation:
+    """The checks' cards, shown and snoozed, the facts they read, the checks that failed, and what the dose found
+    means where no dose card says it."""
+
     cards: tuple[Card, ...]
     snoozed: tuple[Card, ...]
     facts: Facts
     failures: tuple[CheckFailure, ...] = ()
+    # The data-incomplete card's line (what, why) for a total below the dose thresholds that is only a floor
+    # (`high_mme.dose_may_be_higher`), else None: worked out once here, after the checks, so the hook's card and the
+    # page's alerts section add the same line (each last, after the data it speaks of).
+    dose_floor: tuple[str, str] | None = None
 
 
 def evaluate(
@@ -74,7 +83,18 @@ def evaluate(
         silenced = bool(snoozes) and card.snoozable and silencing_snooze(card, context, snoozes, now) is not None
         (snoozed if silenced else shown).append(card)
     shown.sort(key=lambda c: (-INDICATOR_RANK[c.indicator], _CHECK_ORDER[c.check_id]))
-    return Evaluation(tuple(shown), tuple(snoozed), facts, tuple(failures))
+    floor = _dose_floor(facts, failures)
+    return Evaluation(tuple(shown), tuple(snoozed), facts, tuple(failures), floor)
+
+
+def _dose_floor(facts: Facts, failures: list[CheckFailure]) -> tuple[str, str] | None:
+    """`high_mme.dose_may_be_higher` for this call; should it raise, the dose check is named as failed (with it, the
+    checks-not-run card names it) and the other cards stand, as for any check that raises."""
+    try:
+        return dose_may_be_higher(facts, {f.check_id for f in failures})
+    except Exception as error:  # noqa: BLE001 - the line is the dose check's: its failure must not cost the others
+        failures.append(CheckFailure(HIGH_MME, type(error).__name__))
+        return None
 
 
 def review(

@@ -99,8 +99,9 @@ def floor_line(
     context = HookContext(hook=hook, patient_id=PATIENT_ID, user_id="Practitioner/dr1")
     evaluation = evaluate(record, context, GuidelineConfig.from_mapping(config or {}), NOW, unread=unread)
     assert not evaluation.failures
-    facts = evaluation.facts
-    return dose_may_be_higher(facts, ())
+    # The engine works the line out once, after the checks, for both faces (`Evaluation.dose_floor`).
+    assert evaluation.dose_floor == dose_may_be_higher(evaluation.facts, ())
+    return evaluation.dose_floor
 
 
 def test_the_words_name_the_sites_warning_threshold():
@@ -186,6 +187,23 @@ def test_a_check_that_failed_costs_the_data_incomplete_card_nothing(tmp_path, mo
     cards = sign(oxycodone_10(), tmp_path)
 
     assert "High total daily opioid dose: an internal error stopped it" in cards["checks-not-run"]["detail"]
+    assert "- pharmacy dispensing records: the FHIR server answered HTTP 500\n" in cards["data-incomplete"]["detail"]
+    assert LINE not in cards["data-incomplete"]["detail"]
+
+
+@responses.activate
+def test_a_line_that_could_not_be_worked_out_costs_the_dose_check_alone(tmp_path, monkeypatch):
+    """The engine works the line out after the checks (`Evaluation.dose_floor`); should that raise, the high-dose
+    check is named as stopped and the other checks still answer, as for a check that raises: worked out by the hook
+    face after the engine, it cost every check of the call ("an internal error stopped the evaluation")."""
+    import guideline.engine
+
+    monkeypatch.setattr(guideline.engine, "dose_may_be_higher", raising(RuntimeError("bug")), raising=False)
+    cards = sign(oxycodone_10(), tmp_path)
+
+    not_run = cards["checks-not-run"]["detail"]
+    assert "High total daily opioid dose: an internal error stopped it" in not_run
+    assert "stopped the evaluation" not in not_run
     assert "- pharmacy dispensing records: the FHIR server answered HTTP 500\n" in cards["data-incomplete"]["detail"]
     assert LINE not in cards["data-incomplete"]["detail"]
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from guideline.cards import Card
-from guideline.checks.high_mme import dose_may_be_higher
 from guideline.named_gaps import ON_CARD, worded
 from guideline.plan.model import QueryStatus
 
@@ -64,9 +63,8 @@ def incomplete_data(evaluation: Evaluation, searches: Sequence[QueryStatus] = ()
         if kind.card is not None:  # ON_CARD holds only the kinds with a card line
             lines.extend((item, kind.card.why) for item in kind.card_named(facts))
     # Last, as on the card: what the data named above means for the dose.
-    floor = dose_may_be_higher(facts, {f.check_id for f in evaluation.failures})
-    if floor is not None:
-        lines.append(floor)
+    if evaluation.dose_floor is not None:
+        lines.append(evaluation.dose_floor)
     return tuple(dict.fromkeys(lines))
 
 
