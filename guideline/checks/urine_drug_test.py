@@ -18,12 +18,13 @@ from guideline.checks.common import (
     unread_of,
     urine_screen,
 )
-from guideline.checks.unexpected_uds_result import RESULT_MONTHS, reads_results, reports_of_window, specimen_not_judged
+from guideline.checks.unexpected_uds_result import RESULT_MONTHS, reads_results, reports_of_window
 from guideline.clinical import is_pending_request
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
 from guideline.specimen_validity import NO_VERDICTS
+from guideline.specimen_validity_words import specimen_not_judged
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
 from guideline.uds import UnreadableTest, drug_test_name, is_uds_order
@@ -164,7 +165,7 @@ def unreadable_words(tests: tuple[UnreadableTest, ...]) -> str:
 def validity_not_judged(facts: Facts) -> tuple[str, ...]:
     """Where a urine drug test check reads the tests (`drug_tests_read`): the validity results PainPlan could not
     judge of the specimens of the tests in the months the checks read (`report_months`: a site's longer
-    `lookback_months` counts older tests as done), by the card's rule (`unexpected_uds_result.specimen_not_judged`:
+    `lookback_months` counts older tests as done), by the card's rule (`specimen_validity_words.specimen_not_judged`:
     every one beside a negative, and beside a positive those that leave a substitution or invalidity open), each
     with its test's day.
     Such a test's results are read as its other validity results allow; named, so that none is taken for one read on a

@@ -7,16 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from guideline.checks.unexpected_uds_result import (
-    RESULT_MONTHS,
-    validity_row_words,
-)
+from guideline.checks.unexpected_uds_result import RESULT_MONTHS
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import pending_orders, report_months
 from guideline.plan.model import QueryStatus
 from guideline.plan.reading import concept_name
 from guideline.plan.reads import UDS_RESULTS, unread_of
 from guideline.record.model import Component
+from guideline.specimen_validity_words import validity_row_words
 from guideline.timeutil import local_date, months_before
 from guideline.uds import (
     named_test,
