@@ -131,6 +131,7 @@ from guideline.uds import (
     drug_tests_done_days,
     in_window,
     joined_results,
+    results_of_unknown_status,
     uds_results,
     unread_drug_test_reports,
     unreadable_tests,
@@ -1349,6 +1350,18 @@ class Facts:
         written += [as_written(done, p.dated_partial) for done, p in self.drug_test_procedures if done == last]
         partial = [w for w in written if w and w != day]
         return partial[0] if partial and len(partial) == len(written) else day
+
+    @cached_property
+    def uds_results_of_unknown_status(self) -> tuple[tuple[str, date | None, str | None], ...]:
+        """The urine drug test results of unknown status on record, of any date (`uds.results_of_unknown_status`):
+        each with its test's name, day and date as written. Read once: the unexpected-result check's list, the plan
+        page's history rows and its tile each take their own window of them (`uds_unknown_status_since`)."""
+        return results_of_unknown_status(self.record, self.terms, self.config, date.min)
+
+    def uds_unknown_status_since(self, since: date) -> tuple[tuple[str, date | None, str | None], ...]:
+        """`uds_results_of_unknown_status` dated `since` onwards, or undated, as `uds.results_of_unknown_status` finds
+        them for that day."""
+        return tuple([found for found in self.uds_results_of_unknown_status if found[1] is None or found[1] >= since])
 
     def uds_results_since(self, months: int) -> tuple[UdsResult, ...]:
         """The results dated within the last `months` calendar months (the window a check reads)."""

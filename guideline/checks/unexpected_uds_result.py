@@ -30,7 +30,6 @@ from guideline.uds import (
     left_out_results,
     negative_days,
     not_judged_results,
-    results_of_unknown_status,
     unnamed_substance_results,
 )
 from guideline.unread_data import ADMINISTRATIONS, LAB_REPORTS, LAB_RESULTS, Source, fitted
@@ -104,7 +103,7 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     since = months_before(facts.today, RESULT_MONTHS)
     named += [
         unknown_status_named(name, written)
-        for name, day, written in results_of_unknown_status(facts.record, facts.terms, facts.config, since)
+        for name, day, written in facts.uds_unknown_status_since(since)
         if day is None or day <= facts.today
     ]
     named += _unread_reports(facts, since)

@@ -28,7 +28,6 @@ from guideline.plan.reads import unread, where_found
 from guideline.record import Dispense, MedOrder, ServiceRequest
 from guideline.terminology import ER_LA, NALOXONE_RESCUE
 from guideline.timeutil import local_date, months_after, months_before
-from guideline.uds import results_of_unknown_status
 from guideline.words import capitalised, number_of
 
 if TYPE_CHECKING:
@@ -201,7 +200,7 @@ def _unknown_status_since_last(facts: Facts, months: int) -> tuple[tuple[str, st
     since = months_before(today, months)
     found = [
         (name, day, written)
-        for name, day, written in results_of_unknown_status(facts.record, facts.terms, facts.config, since)
+        for name, day, written in facts.uds_unknown_status_since(since)
         if day is None or (day <= today and (last is None or day > last))
     ]
     found.sort(key=lambda item: item[1] or date.min, reverse=True)

@@ -21,7 +21,6 @@ from guideline.uds import (
     not_judged_explained,
     one_sample,
     result_no_reading,
-    results_of_unknown_status,
     sample_test,
 )
 
@@ -178,7 +177,7 @@ def _unknown_status_rows(facts: Facts) -> list[UdsRow]:
     none): read by no check, and named on the data-completeness panel only where the card applies, the section said
     "No urine drug test results" beside a fentanyl positive sent with status "unknown"."""
     since, today = months_before(facts.today, lab_months(facts.config)), facts.today
-    found = results_of_unknown_status(facts.record, facts.terms, facts.config, since)
+    found = facts.uds_unknown_status_since(since)
     return [
         UdsRow(
             day,
