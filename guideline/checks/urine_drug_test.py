@@ -3,6 +3,7 @@ starting or on longer-term opioid therapy."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,7 +40,7 @@ from guideline.unread_data import (
     SERVICE_REQUESTS,
     Source,
 )
-from guideline.words import and_list, capitalised
+from guideline.words import and_list, capitalised, number_of
 
 CHECK_ID = "urine-drug-test"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -160,6 +161,42 @@ def unreadable_words(tests: tuple[UnreadableTest, ...]) -> str:
     """ "The test of 2026-03-02 could not be read as a result: dilute specimen; a new test is due." """
     said = "; ".join(f"the test of {t.when} could not be read as a result: {t.why}" for t in tests)
     return f"{capitalised(said)}; a new test is due."
+
+
+def unknown_status_since_last(facts: Facts, months: int) -> tuple[tuple[str, str | None], ...]:
+    """The urine drug test results of unknown status (neither a result's status nor one saying there is none:
+    `uds.results_of_unknown_status`) of the last `months` months, newer than the last test counted, newest first,
+    undated last, by test name and date as written: not counted as a test done, so the card and the plan page's tile
+    name them. With only such a result on record, the card said "no urine drug test result on record", and the tile,
+    step 1 and the note "none in the last 13 months", beside the history section's row for it."""
+    last, today = facts.last_drug_test_day(), facts.today
+    found = [
+        (name, day, written)
+        for name, day, written in facts.uds_unknown_status_since(months_before(today, months))
+        if day is None or (day <= today and (last is None or day > last))
+    ]
+    found.sort(key=lambda item: item[1] or date.min, reverse=True)
+    return tuple((name, written) for name, _, written in found)
+
+
+def unknown_status_words(found: Sequence[tuple[str, str | None]]) -> str:
+    """What the card and the tile say of them (`unknown_status_since_last`): "1 result of unknown status, not counted:
+    Fentanyl Ur Ql Scn (2026-03-02).", or "" for none."""
+    if not found:
+        return ""
+    named = "; ".join(f"{name} ({written or 'undated'})" for name, written in found)
+    return f"{number_of(len(found), 'result')} of unknown status, not counted: {named}."
+
+
+def _unknown_status_summary(found: Sequence[tuple[str, str | None]]) -> str:
+    """The card's summary beside them, when no test that could not be read says more: their newest date, the test
+    named in the detail."""
+    newest = found[0][1]
+    if len(found) == 1:
+        which = f"the result of {newest}" if newest else "an undated result"
+        return f"Order a urine drug test: {which} is of unknown status, not counted"
+    since = f" (newest {newest})" if newest else ""
+    return f"Order a urine drug test: {len(found)} results of unknown status, not counted{since}"
 
 
 def validity_not_judged(facts: Facts) -> tuple[str, ...]:
@@ -283,8 +320,10 @@ def _finding(facts: Facts, last: date | None, months: int, read_all: bool = True
     "none on record"; with data not read (`read_all` False), "none found in what could be read"."""
     on_record = "on record" if read_all else "found in what could be read"
     unreadable = unreadable_since_last(facts, months)
-    # Beside a test that could not be read, "no result on record" is untrue of the result the chart shows.
-    result = f"{'readable ' if unreadable else ''}urine drug test result {on_record}"
+    unknown = unknown_status_since_last(facts, months)
+    # Beside a test that could not be read, or a result of unknown status, "no result on record" is untrue of the
+    # result the chart shows.
+    result = f"{'readable ' if unreadable or unknown else ''}urine drug test result {on_record}"
     ahead = tests_after_today(facts)
     latest = _latest_ahead(ahead)
     after = dated_after_today_as("A urine drug test", latest, "a test")
@@ -304,6 +343,10 @@ def _finding(facts: Facts, last: date | None, months: int, read_all: bool = True
     if unreadable:
         summary = f"Order a urine drug test: the test of {unreadable[0].when} could not be read ({unreadable[0].why})"
         finding = f"{finding} {unreadable_words(unreadable)}"
+    elif unknown:
+        summary = _unknown_status_summary(unknown)
+    if unknown:
+        finding = f"{finding} {unknown_status_words(unknown)}"
     return summary, f"{finding} {after}" if after else finding
 
 

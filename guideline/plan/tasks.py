@@ -16,7 +16,13 @@ from guideline.checks.reassessment_due import follows as reassessment_follows
 from guideline.checks.reassessment_due import last_assessment, pending_assessments
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import applies as uds_applies
-from guideline.checks.urine_drug_test import pending_orders, unreadable_since_last, unreadable_words
+from guideline.checks.urine_drug_test import (
+    pending_orders,
+    unknown_status_since_last,
+    unknown_status_words,
+    unreadable_since_last,
+    unreadable_words,
+)
 from guideline.fhirdata import LOINC
 from guideline.fills import fill_date, known_in_hand
 from guideline.mme import MmeSummary
@@ -27,8 +33,8 @@ from guideline.plan.reading import latest, one_decimal, words_of
 from guideline.plan.reads import unread, where_found
 from guideline.record import Dispense, MedOrder, ServiceRequest
 from guideline.terminology import ER_LA, NALOXONE_RESCUE
-from guideline.timeutil import local_date, months_after, months_before
-from guideline.words import capitalised, number_of
+from guideline.timeutil import local_date, months_after
+from guideline.words import capitalised
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -176,10 +182,10 @@ def uds_task(facts: Facts) -> Task:
     detail = f"At least {every} during longer-term opioid therapy (Rec 10)."
     unreadable = unreadable_since_last(facts, months)
     # The card's words: a test the chart shows, not counted, is never left unexplained.
-    unknown_status = _unknown_status_since_last(facts, months)
+    unknown_status = unknown_status_since_last(facts, months)
     not_counted = " ".join(
         words
-        for words in (unreadable_words(unreadable) if unreadable else "", _unknown_status_words(unknown_status))
+        for words in (unreadable_words(unreadable) if unreadable else "", unknown_status_words(unknown_status))
         if words
     )
     detail = f"{not_counted} {detail}" if not_counted else detail
@@ -190,30 +196,6 @@ def uds_task(facts: Facts) -> Task:
     # longer-term opioids (its own rule), and the tile said "Due now" beside it for a 5-day course after surgery.
     task = _asked_of(task, uds_applies(facts))
     return _while_pending(task, pending_orders(facts, int(settings["pending_order_days"])))
-
-
-def _unknown_status_since_last(facts: Facts, months: int) -> tuple[tuple[str, str | None], ...]:
-    """The results of unknown status the tile does not count, newer than the last test it counts (or of its last
-    `months` months), newest first, undated last, by test name and date as written. With only such a result on
-    record, the tile, step 1 and the note said "none in the last 13 months" beside the history section's row for it."""
-    last, today = facts.last_drug_test_day(), facts.today
-    since = months_before(today, months)
-    found = [
-        (name, day, written)
-        for name, day, written in facts.uds_unknown_status_since(since)
-        if day is None or (day <= today and (last is None or day > last))
-    ]
-    found.sort(key=lambda item: item[1] or date.min, reverse=True)
-    return tuple((name, written) for name, _, written in found)
-
-
-def _unknown_status_words(found: Sequence[tuple[str, str | None]]) -> str:
-    """The tile's words for them (`_unknown_status_since_last`): "1 result of unknown status, not counted: Fentanyl Ur
-    Ql Scn (2026-03-02).", or "" for none."""
-    if not found:
-        return ""
-    named = "; ".join(f"{name} ({written or 'undated'})" for name, written in found)
-    return f"{number_of(len(found), 'result')} of unknown status, not counted: {named}."
 
 
 # -- PDMP review (Rec 9) ---------------------------------------------------------------------------------------
