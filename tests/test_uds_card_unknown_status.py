@@ -1,6 +1,7 @@
 """`urine-drug-test` (guideline 10.3) names a urine drug test result of unknown status it does not count, as the plan
 page's tile does: the card said "There is no urine drug test result on record" beside an Epic Beaker fentanyl screen
-sent with status "unknown" in the last 12 months, which the tile and the history section both showed."""
+sent with status "unknown" in the last 12 months, which the tile and the history section both showed. The tile and
+the card list them as the page's other lists do: the first five, then "and N more"."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from builders import card, med_request, observation, patient, run
 from test_plan import plan_for
 from test_uds_unreadable_specimen import OXYCODONE_5, TEST_DAY, _epic_result, _long_term_fills
+
+from guideline.plan.note import note_text
 
 CHECK_ID = "urine-drug-test"
 NAMED = f"1 result of unknown status, not counted: Fentanyl Ur Ql Scn ({TEST_DAY})."
@@ -73,3 +76,32 @@ def test_the_card_and_the_tile_say_the_same() -> None:
     found = card(run("patient-view", resources=[*_long_term_fills(), _unknown()]), CHECK_ID)
     assert found is not None
     assert tile.not_counted == NAMED and tile.not_counted in found.detail
+
+
+def _many(count: int) -> list[dict[str, Any]]:
+    """`count` results of unknown status, a day apart, newest on 2026-03-10."""
+    return [_unknown(f"2026-03-{10 - n:02d}", ident=f"eUDS.{n}") for n in range(count)]
+
+
+def test_the_tile_names_the_first_five_then_counts_the_rest() -> None:
+    plan = plan_for([patient(), *_long_term_fills(), *_many(7)])
+    tile = next(t for t in plan.section("tasks").content if t.key == "uds")
+    named = "; ".join(f"Fentanyl Ur Ql Scn (2026-03-{day:02d})" for day in range(10, 5, -1))
+    assert tile.not_counted == f"7 results of unknown status, not counted: {named}; and 2 more."
+    assert len(tile.unknown_status) == 5
+
+
+def test_the_note_still_names_those_the_tile_only_counts() -> None:
+    # The note leaves off its list of results not judged only those the tile's line names.
+    note = note_text(plan_for([patient(), *_long_term_fills(), med_request(OXYCODONE_5), *_many(7)]))
+    for day in range(4, 11):
+        assert note.count(f"Fentanyl Ur Ql Scn (2026-03-{day:02d}") == 1
+    assert "Fentanyl Ur Ql Scn (2026-03-05, status unknown)" in note
+
+
+def test_the_card_names_the_first_five_then_counts_the_rest() -> None:
+    found = card(run("order-sign", drafts=[_chronic_draft()], resources=_many(7)), CHECK_ID)
+    assert found is not None
+    assert "7 results of unknown status, not counted: Fentanyl Ur Ql Scn (2026-03-10);" in found.detail
+    assert "Fentanyl Ur Ql Scn (2026-03-06); and 2 more." in found.detail
+    assert found.summary == "Order a urine drug test: 7 results of unknown status, not counted (newest 2026-03-10)"

@@ -40,7 +40,7 @@ from guideline.unread_data import (
     SERVICE_REQUESTS,
     Source,
 )
-from guideline.words import and_list, capitalised, number_of
+from guideline.words import FIRST_LISTED, and_list, capitalised, first_listed, number_of
 
 CHECK_ID = "urine-drug-test"
 # The hooks this check can judge: a new order, or (patient-view) the patient's current state too.
@@ -181,11 +181,17 @@ def unknown_status_since_last(facts: Facts, months: int) -> tuple[tuple[str, str
 
 def unknown_status_words(found: Sequence[tuple[str, str | None]]) -> str:
     """What the card and the tile say of them (`unknown_status_since_last`): "1 result of unknown status, not counted:
-    Fentanyl Ur Ql Scn (2026-03-02).", or "" for none."""
+    Fentanyl Ur Ql Scn (2026-03-02).", or "" for none; the first few by name, then "and 2 more" (`first_listed`), as
+    the page's other lists, since the tile is read in a narrow EHR panel."""
     if not found:
         return ""
-    named = "; ".join(f"{name} ({written or 'undated'})" for name, written in found)
+    named = "; ".join(first_listed([f"{name} ({written or 'undated'})" for name, written in found]))
     return f"{number_of(len(found), 'result')} of unknown status, not counted: {named}."
+
+
+def unknown_status_listed(found: Sequence[tuple[str, str | None]]) -> tuple[tuple[str, str | None], ...]:
+    """Those of them `unknown_status_words` names by name (`first_listed`'s first ones): the rest it only counts."""
+    return tuple(found[:FIRST_LISTED])
 
 
 def _unknown_status_summary(found: Sequence[tuple[str, str | None]]) -> str:

@@ -18,6 +18,7 @@ from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import applies as uds_applies
 from guideline.checks.urine_drug_test import (
     pending_orders,
+    unknown_status_listed,
     unknown_status_since_last,
     unknown_status_words,
     unreadable_since_last,
@@ -67,8 +68,9 @@ class Task:
     # Tests on record it does not count, and why ("The test of 2026-03-02 could not be read as a result: ..."): none
     # found then reads "none readable on record", never "none on record" of a test the chart shows.
     not_counted: str = ""
-    # The results of unknown status `not_counted` names, by test name and date as written (None: undated): the note
-    # leaves them off its list of results not judged, which would name them again (`unknown_status_named`).
+    # The results of unknown status `not_counted` names by name (the first five; it counts the rest), by test name and
+    # date as written (None: undated): the note leaves them off its list of results not judged, which would name them
+    # again (`unknown_status_named`), and lists there those the line only counts.
     unknown_status: tuple[tuple[str, str | None], ...] = ()
 
     @property
@@ -190,7 +192,8 @@ def uds_task(facts: Facts) -> Task:
     )
     detail = f"{not_counted} {detail}" if not_counted else detail
     task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
-    task = replace(task, not_counted=not_counted, unknown_status=unknown_status)
+    # The note leaves off its list of results not judged only those the tile's line names, never those it counts.
+    task = replace(task, not_counted=not_counted, unknown_status=unknown_status_listed(unknown_status))
     task = replace(task, last_written=facts.last_drug_test_written()) if last else task
     # Rec 10 is for subacute and chronic pain: the card asks for a test only from a patient starting or on
     # longer-term opioids (its own rule), and the tile said "Due now" beside it for a 5-day course after surgery.
