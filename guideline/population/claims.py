@@ -212,13 +212,11 @@ def _codes(concept: Any) -> list[str]:
     return [(text(c.get("code")) or "").lower() for c in _codings(concept)]
 
 
-def _claim_day(claim: Mapping[str, Any], item: Mapping[str, Any] | None = None) -> str | None:
-    """The day of service: the line's, else the claim's billable period start."""
-    if item is not None:
-        day = text(item.get("servicedDate")) or text(as_dict(item.get("servicedPeriod")).get("start"))
-        if day:
-            return day
-    return text(as_dict(claim.get("billablePeriod")).get("start"))
+def _claim_day(claim: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> str | None:
+    """The day of service of what these lines bill: their first service date, else the claim's first day of service
+    (`billed_days`), as its diagnoses are dated."""
+    days = _served_days(lines)
+    return min(days) if days else billed_days(claim)[0]  # ISO days (and timestamps) sort as they fall
 
 
 def _denied(adjudications: Any) -> bool:
@@ -270,7 +268,7 @@ def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], sta
         }
         if numbers:
             fill["identifier"] = numbers
-        day = _claim_day(claim, item)
+        day = _claim_day(claim, [item])
         if day:
             fill["whenHandedOver"] = day
         if "value" in quantity:
@@ -391,13 +389,17 @@ def _diagnoses(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any])
 
 
 def _procedures(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any]) -> list[dict]:
+    """A Procedure per coded line and per coded procedure of a claim, each on its day (`_claim_day`): a line's own;
+    a procedure's own date, else that of the lines naming it (`procedureSequence`; a CARIN professional claim dates
+    its lines only). Then the claim's hospice care, for a hospice claim."""
+    lines = [as_dict(item) for item in as_list(claim.get("item"))]
     coded: list[tuple[Any, str | None]] = []
-    for item in as_list(claim.get("item")):
-        item = as_dict(item)
-        coded.append((item.get("productOrService") or item.get("service"), _claim_day(claim, item)))
+    for item in lines:
+        coded.append((item.get("productOrService") or item.get("service"), _claim_day(claim, [item])))
     for entry in as_list(claim.get("procedure")):
         entry = as_dict(entry)
-        coded.append((entry.get("procedureCodeableConcept"), text(entry.get("date")) or _claim_day(claim)))
+        day = text(entry.get("date")) or _claim_day(claim, _lines_naming(lines, entry.get("sequence")))
+        coded.append((entry.get("procedureCodeableConcept"), day))
     procedures = []
     for number, (code, day) in enumerate(coded, start=1):
         if not code:
@@ -447,11 +449,26 @@ def billed_days(claim: Mapping[str, Any]) -> tuple[str | None, str | None]:
     start, end = text(billed.get("start")), text(billed.get("end"))
     if start or end:
         return start, end
+    days = _served_days([as_dict(item) for item in as_list(claim.get("item"))])
+    return (min(days), max(days)) if days else (None, None)  # ISO days (and timestamps) sort as they fall
+
+
+def _served_days(lines: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Every day of service claim lines state (`servicedDate`, `servicedPeriod` start and end), as written."""
     days: list[str] = []
-    for item in map(as_dict, as_list(claim.get("item"))):
+    for item in lines:
         served = as_dict(item.get("servicedPeriod"))
         days += [d for d in (text(item.get("servicedDate")), text(served.get("start")), text(served.get("end"))) if d]
-    return (min(days), max(days)) if days else (None, None)  # ISO days (and timestamps) sort as they fall
+    return days
+
+
+def _lines_naming(lines: Sequence[Mapping[str, Any]], sequence: Any) -> list[Mapping[str, Any]]:
+    """The claim lines that name this procedure: its `sequence` (a positiveInt) among their `procedureSequence`."""
+    if type(sequence) is not int:  # not a bool, which compares equal to 1
+        return []
+    return [
+        item for item in lines if any(type(n) is int and n == sequence for n in as_list(item.get("procedureSequence")))
+    ]
 
 
 def hospice_days(claim: Mapping[str, Any]) -> tuple[str | None, str | None]:
