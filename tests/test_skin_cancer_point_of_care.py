@@ -117,3 +117,44 @@ def test_the_review_reads_a_squamous_cell_skin_cancer_in_words_as_before() -> No
     words = Concept(text="Squamous cell carcinoma of skin")
     assert names_diagnosis(t.MALIGNANT_CANCER, words)
     assert not names_diagnosis(t.POINT_OF_CARE_CANCER, words)
+
+
+@pytest.mark.parametrize(
+    ("words", "excludes"),
+    [
+        ("Skin cancer", False),  # most are basal or squamous cell carcinomas: C44
+        ("Cancer of skin", False),
+        ("Cancer of the skin of nose", False),
+        ("Malignant neoplasm of skin", False),
+        ("Unspecified malignant neoplasm of skin, unspecified", False),  # C44.90's words
+        ("Other malignant neoplasm of skin of scalp and neck", False),  # C44.4's words
+        ("Skin cancer, left ear ; SKIN CANCER", False),  # the text and a site's own code's display
+        ("Skin cancer (melanoma)", True),  # a melanoma named, as by its code C43
+        ("Melanoma skin cancer", True),
+        ("Metastatic skin cancer", True),  # spread: read as the secondary it names, which excludes
+        ("Skin cancer with metastasis to lymph nodes", True),
+        ("Secondary malignant neoplasm of skin", True),  # C79.2: another cancer spread to the skin
+        ("Kaposi sarcoma of skin", True),  # C46.0
+        ("Merkel cell carcinoma of skin", True),  # C4A
+        ("Lung cancer ; skin cancer", True),  # another cancer named beside it
+    ],
+)
+def test_a_skin_cancer_named_by_nothing_more_is_no_active_cancer_at_the_point_of_care(
+    tmp_path: Path, words: str, excludes: bool
+) -> None:
+    # Before, "Skin cancer" with no code switched every opioid check off at the point of care, where C44.9x, the
+    # codes of an unspecified skin cancer, did not: "Basal cell carcinoma of skin" was already read as no cancer.
+    entry = condition(ICD10CM, "0", display=None)
+    entry["code"] = {"text": words}
+    assert (order_sign(tmp_path, entry) == set()) is excludes
+
+
+def test_the_review_reads_a_skin_cancer_in_words_as_cancer_as_before() -> None:
+    # The review reads the IG's set, C44 included, and its words unchanged.
+    from guideline.fhirdata import Concept
+    from guideline.recognition.diagnoses import names_diagnosis, unread_diagnosis
+
+    words = Concept(text="Skin cancer")
+    assert names_diagnosis(t.MALIGNANT_CANCER, words)
+    assert not names_diagnosis(t.POINT_OF_CARE_CANCER, words)
+    assert not unread_diagnosis(words)  # read, by the review's words: not named as unread on the plan page

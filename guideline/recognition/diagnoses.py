@@ -185,14 +185,29 @@ _KERATINOCYTE_SKIN_CANCER = (
     r"\bnon-?melanoma(?:tous)?\s+skin\s+(?:cancer|carcinoma|malignancy)\b",
     r"\bkeratinocyte\s+(?:carcinoma|cancer)\b",
 )
+# A skin cancer named by nothing more ("Skin cancer", "Cancer of the skin", "Malignant neoplasm of skin", C44.9x's
+# words): most are basal or squamous cell carcinomas, C44. So read only when the entry names no cancer but these
+# words, and neither a Merkel cell carcinoma (C4A), Kaposi's sarcoma (C46) nor a secondary (C79.2, another cancer
+# spread to the skin): "Skin cancer (melanoma)", "Metastatic skin cancer" and "Lung cancer; skin cancer" still exclude.
+_SKIN_CANCER_WORDS = (
+    r"\bskin\s+(?:cancer|carcinoma|malignancy)\b",
+    r"\b(?:cancer|carcinoma|malignancy|malignant\s+neoplasm)\s+of\s+(?:the\s+)?skin\b",
+)
+_NOT_KERATINOCYTE = (r"\bmerkel\b", r"\bkaposi", r"\bsecondary\b")
+# The whole entry, read from its start, is these words and words that name no cancer.
+_SKIN_CANCER_ALONE = (
+    rf"^(?:{_words(*_SKIN_CANCER_WORDS).pattern}"
+    rf"|(?!{_words(RULES[MALIGNANT_CANCER].names.pattern, *_NOT_KERATINOCYTE).pattern})[\s\S])*\Z"
+)
 # The point of care's cancers (G3) are named by the same words as the IG's set, less the words of the codes the point
 # of care leaves out of it (C44, valueset-corrections.json scope point-of-care): written with no code, "Squamous cell
-# carcinoma of skin" switched every opioid check off where C44.92 no longer did. The population review reads the IG's
-# set, C44 included, and its words unchanged.
+# carcinoma of skin" or "Skin cancer" switched every opioid check off where C44.92 or C44.90 no longer did. The
+# population review reads the IG's set, C44 included, and its words unchanged.
 RULES = {
     **RULES,
     POINT_OF_CARE_CANCER: _Rule(
-        RULES[MALIGNANT_CANCER].names, _words(RULES[MALIGNANT_CANCER].unless.pattern, *_KERATINOCYTE_SKIN_CANCER)
+        RULES[MALIGNANT_CANCER].names,
+        _words(RULES[MALIGNANT_CANCER].unless.pattern, *_KERATINOCYTE_SKIN_CANCER, _SKIN_CANCER_ALONE),
     ),
 }
 
