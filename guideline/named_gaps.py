@@ -27,10 +27,10 @@ from guideline.fills import (
     implausible_fills,
 )
 from guideline.history import naive_window
-from guideline.orders import possible_start, stated_end
+from guideline.orders import UNTIL_WINDOW_ENDS, current_until, possible_start
 from guideline.recognition import partly_read, recognise, sedative_doubt
 from guideline.terminology import BENZO, CNS_DEPRESSANT
-from guideline.timeutil import day_span, months_before
+from guideline.timeutil import months_before
 from guideline.undated import (
     future_dated_drug_tests,
     future_dated_reviews,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
     from guideline.fills import FillSupply
     from guideline.record import MedOrder, ResolvedMedication
+    from guideline.supply import Supply
 
 # A text may name the window a setting chose: "{days}" stands for `current_order_default_days` ("90 days"), so the
 # card and the page say the window this site set. The faces show the kinds `worded` returns, never the raw ones.
@@ -277,9 +278,10 @@ def orders_of_unbelieved_supply(facts: Facts) -> tuple[str, ...]:
     # one's), so it is asked first, and the medication only of one whose supply was not believed (most are).
     drafts = (order for order in facts.drafts if _matters(facts, order))
     for order in (*drafts, *facts.standing_orders):
-        unbelieved = facts.supply(order).unbelieved
-        if unbelieved and _matters(facts, order):
-            named.append(order_named(facts.name(order), order, unbelieved + _read_without_supply(facts, order)))
+        supply = facts.supply(order)
+        if supply.unbelieved and _matters(facts, order):
+            read = _read_without_supply(facts, order, supply)
+            named.append(order_named(facts.name(order), order, supply.unbelieved + read))
     return tuple(dict.fromkeys(named))
 
 
@@ -288,24 +290,22 @@ def _matters(facts: Facts, order: MedOrder) -> bool:
     return recognise(order.medication, facts.terms).kind != "not-relevant"
 
 
-def _read_without_supply(facts: Facts, order: MedOrder) -> str:
+def _read_without_supply(facts: Facts, order: MedOrder, supply: Supply) -> str:
     """How the order was read with its supply unknown, in its item's words: a draft judged by its course of therapy
     or not judged as acute or longer-term (`Facts.duration`); an order in force current until the end it states, else
-    for the default window from its start (`orders.is_current`). One sentence for all said of a draft sent as acute
-    that it could not be judged, while the checks judged it so."""
+    for the default window from its start, as `orders.is_current` reads it (`orders.current_until`). One sentence
+    for all said of a draft sent as acute that it could not be judged, while the checks judged it so."""
     if order.is_draft:
         judged = facts.duration(order)
         if judged == "unclassified":
             return ", so it could not be judged as acute or longer-term"
         return f"; judged {'acute' if judged == 'acute' else 'longer-term'} by its course of therapy alone"
-    end = stated_end(order)
-    if end is not None:
-        return f", so it counts as current until {end.isoformat()}, the end it states"
-    start = possible_start(order, facts.today)
-    if start is None:
+    until, why = current_until(order, supply, facts.config, possible_start(order, facts.today))
+    if until is None:
         return ", so it counts as current while it is active (it states no start)"
-    until = start + day_span(int(facts.config["current_order_default_days"]))
-    return f", so it counts as current until {until.isoformat()}, {_window_words(facts.config)} from its start"
+    # Its supply unknown, an end is the one it states (`UNTIL_STATED_END`), never a supply's.
+    how = f"{_window_words(facts.config)} from its start" if why == UNTIL_WINDOW_ENDS else "the end it states"
+    return f", so it counts as current until {until.isoformat()}, {how}"
 
 
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:

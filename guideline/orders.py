@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import cast
+from typing import Literal, cast
 
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import (
@@ -312,6 +312,8 @@ def is_current(order: MedOrder, supply: Supply, today: date, config: GuidelineCo
     begins = stated_start(order)  # read once: whether it starts later and the first day of its supply both read it
     if _later_than(begins, today) is not None:
         return False
+    # `current_until`'s rule, read in place: asked of every order of every call, and the call and its answer's
+    # reason cost more than the rule (tests/test_current_until.py holds the two to one answer).
     start = _first_day(order, today, begins)
     end = supply_end(order, supply, start)
     if end is not None:
@@ -319,6 +321,29 @@ def is_current(order: MedOrder, supply: Supply, today: date, config: GuidelineCo
     if start is not None:
         return start >= today - timedelta(days=int(config["current_order_default_days"]))
     return True  # status active is the only evidence, and it says current
+
+
+# Why an order in force counts as current until the day `current_until` gives (3.3): the rule `is_current` reads, so
+# the words naming an order of unknown supply (`named_gaps`) say what the total did.
+CurrentBy = Literal["supply end", "stated end", "default window", "while active"]
+UNTIL_SUPPLY_ENDS: CurrentBy = "supply end"  # start + supply days, or the end it states if later (`supply_end`)
+UNTIL_STATED_END: CurrentBy = "stated end"  # its supply gives no end of its own: the end it states (`stated_end`)
+UNTIL_WINDOW_ENDS: CurrentBy = "default window"  # no end at all: `current_order_default_days` from its start
+WHILE_ACTIVE: CurrentBy = "while active"  # no end and no start: current while it is active (no day)
+
+
+def current_until(
+    order: MedOrder, supply: Supply, config: GuidelineConfig, start: date | None
+) -> tuple[date | None, CurrentBy]:
+    """The last day a signed order begun by today counts as current, and why (`UNTIL_SUPPLY_ENDS`,
+    `UNTIL_STATED_END`, `UNTIL_WINDOW_ENDS`; None with `WHILE_ACTIVE`): its supply's end (`supply_end`), else
+    `current_order_default_days` from `start` (`possible_start`, which the caller passes), else no day."""
+    end = supply_end(order, supply, start)
+    if end is not None:
+        return end, UNTIL_SUPPLY_ENDS if start is not None and supply.total_days is not None else UNTIL_STATED_END
+    if start is not None:
+        return start + day_span(int(config["current_order_default_days"])), UNTIL_WINDOW_ENDS
+    return None, WHILE_ACTIVE
 
 
 def replaced_refs(orders: tuple[MedOrder, ...]) -> set[str | None]:
