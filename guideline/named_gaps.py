@@ -279,9 +279,9 @@ def orders_of_unbelieved_supply(facts: Facts) -> tuple[str, ...]:
     drafts = (order for order in facts.drafts if _matters(facts, order))
     for order in (*drafts, *facts.standing_orders):
         supply = facts.supply(order)
-        if supply.unbelieved and _matters(facts, order):
+        if supply.unheld and _matters(facts, order):
             read = _read_without_supply(facts, order, supply)
-            named.append(order_named(facts.name(order), order, supply.unbelieved + read))
+            named.append(order_named(facts.name(order), order, f"{supply.unbelieved}{read}"))
     return tuple(dict.fromkeys(named))
 
 

@@ -51,6 +51,20 @@ DurationClass = Literal["acute", "subacute-chronic", "unclassified"]
 ACUTE_LIMIT_DAYS = Decimal(28)  # guideline 4.2: < 28 days is acute, ≥ 28 is subacute/chronic
 
 
+@dataclass(frozen=True, slots=True)
+class Unheld:
+    """What was sent that no prescription can hold, in words ("expected supply duration 1200 days", two sources
+    joined by "; "), and why it is not believed (`durations.BEYOND_A_PRESCRIPTION`, ...): kept apart, so a line whose
+    MME reason says the why already names only what was sent (`unbelieved_sent`)."""
+
+    sent: str
+    why: str
+
+    def words(self, said: str | None = None) -> str:
+        """What was sent and why ("…, more than a prescription can hold"); without the why when it is `said`."""
+        return self.sent if self.why == said else f"{self.sent}, {self.why}"
+
+
 @slot_init
 @dataclass(frozen=True, slots=True)
 class Supply:
@@ -61,13 +75,20 @@ class Supply:
     refills: int
     # "expected supply duration", "quantity ÷ daily dose", "quantity along the dosing steps", "timing bounds"
     source: str | None
-    # What was sent that no prescription can hold, in words, when it left the supply unknown ("quantity 9000 tablets
-    # at 1 a day: 9000 days' supply, more than a prescription can hold"): so the order is named with it, never read
-    # as one with no quantity or passed over. None when the supply is known or nothing was sent.
-    unbelieved: str | None = None
+    # What was sent that no prescription can hold, when it left the supply unknown: so the order is named with it
+    # (`unbelieved`), never read as one with no quantity or passed over. Empty when the supply is known or nothing
+    # was sent.
+    unheld: tuple[Unheld, ...] = ()
+
+    @property
+    def unbelieved(self) -> str | None:
+        """What was sent that no prescription can hold and why, in words ("quantity 9000 tablets at 1 a day: 9000
+        days' supply, more than a prescription can hold"), or None when nothing was."""
+        return "; ".join(unheld.words() for unheld in self.unheld) if self.unheld else None
 
 
 MAX_REFILLS = 99  # the most refills a prescription can carry
+TOO_MANY_REFILLS = "more refills than a prescription can carry"
 
 
 def _instruction_units(
@@ -245,28 +266,27 @@ def _order_supply(order: MedOrder, terms: Terminology, config: GuidelineConfig) 
             # More refills than a prescription can carry is corrupt data: the total is unknown, never centuries.
             total = per_fill * (1 + refills) if refills <= MAX_REFILLS else None
             if total is None:
-                return Supply.make(per_fill, total, refills, source, _too_many_refills(per_fill, refills))
+                return Supply.make(per_fill, total, refills, source, (_too_many_refills(per_fill, refills),))
     # A source skipped for the next one that gave a supply leaves nothing unknown, and is not named.
-    said = [f"{short}, {SHORT_OF_A_PRESCRIPTION}"] if short else []
-    said += [f"{'; '.join(unbelieved)}, {BEYOND_A_PRESCRIPTION}"] if unbelieved else []
-    named = "; ".join(said) if per_fill is None and said else None
-    return Supply.make(per_fill, total, refills, source, named)
+    unheld = [Unheld(short, SHORT_OF_A_PRESCRIPTION)] if short else []
+    unheld += [Unheld("; ".join(unbelieved), BEYOND_A_PRESCRIPTION)] if unbelieved else []
+    return Supply.make(per_fill, total, refills, source, tuple(unheld) if per_fill is None else ())
 
 
 # The words of `Supply.unbelieved` that an MME reason of the same order says already, by that reason.
 _SAID_BY_MME_REASON = {"supply-over-999": BEYOND_A_PRESCRIPTION, "supply-under-a-day": SHORT_OF_A_PRESCRIPTION}
 
 
-def unbelieved_sent(unbelieved: str, mme_reason: str | None) -> str:
-    """What was sent (`Supply.unbelieved`) without the words that say why no prescription can hold it when the
-    order's MME reason says them already ("expected supply duration 1200 days", "… 10 min"); as it is otherwise."""
+def unbelieved_sent(supply: Supply, mme_reason: str | None) -> str:
+    """What was sent that no prescription can hold (`Supply.unbelieved`), without the words that say why when the
+    order's MME reason says them already ("expected supply duration 1200 days", "… 10 min"); with them otherwise."""
     said = _SAID_BY_MME_REASON.get(mme_reason or "")
-    return unbelieved.replace(f", {said}", "", 1) if said else unbelieved
+    return "; ".join(unheld.words(said) for unheld in supply.unheld)
 
 
-def _too_many_refills(per_fill: Decimal, refills: int) -> str:
+def _too_many_refills(per_fill: Decimal, refills: int) -> Unheld:
     """ "30 days' supply with 120 refills, …": why the total supply of an order is unknown though a fill's is not."""
-    return f"{one_place(per_fill)} days' supply with {refills} refills, more refills than a prescription can carry"
+    return Unheld(f"{one_place(per_fill)} days' supply with {refills} refills", TOO_MANY_REFILLS)
 
 
 def one_place(value: Decimal) -> str:

@@ -290,8 +290,8 @@ def mme_report(data: Any, config: GuidelineConfig, terms: Terminology, today: da
             if copies := facts.relayed_copies((order.located,)):
                 line["explanation"] += f"; {relayed_as(facts, order)}"
                 line["relayed_as"] = copies
-            if unbelieved := facts.supply(order).unbelieved:  # why `current` reads it as of unknown supply
-                unbelieved = unbelieved_sent(unbelieved, result.reason)  # less what its MME's reason said already
+            if (supply := facts.supply(order)).unheld:  # why `current` reads it as of unknown supply
+                unbelieved = unbelieved_sent(supply, result.reason)  # less what its MME's reason said already
                 line["explanation"] += f"; {unbelieved}, so its supply was not counted"
             lines.append(line)
         else:

@@ -9,7 +9,7 @@ from fixtures.mme.helpers import config, dosage, every, med_request, orders, qty
 
 from guideline.config import GuidelineConfig
 from guideline.mme import format_mme
-from guideline.supply import daily_units, duration_class, one_place, order_supply
+from guideline.supply import daily_units, duration_class, one_place, order_supply, unbelieved_sent
 
 
 def supply(resource: dict, settings: GuidelineConfig | None = None):
@@ -322,6 +322,27 @@ def test_an_expected_supply_under_a_day_beside_one_over_999_names_each_with_its_
     assert supply(order).unbelieved == (
         f"expected supply duration 2 hours{SHORT}; quantity 9000 tablets at 1 a day: 9000 days' supply{HOLD}"
     )
+
+
+@pytest.mark.parametrize(
+    ("reason", "sent"),
+    [
+        (
+            "supply-under-a-day",
+            f"expected supply duration 2 hours; quantity 9000 tablets at 1 a day: 9000 days' supply{HOLD}",
+        ),
+        (
+            "supply-over-999",
+            f"expected supply duration 2 hours{SHORT}; quantity 9000 tablets at 1 a day: 9000 days' supply",
+        ),
+        (None, f"expected supply duration 2 hours{SHORT}; quantity 9000 tablets at 1 a day: 9000 days' supply{HOLD}"),
+    ],
+)
+def test_what_was_sent_leaves_out_only_the_why_the_orders_mme_reason_says_already(reason: str | None, sent: str):
+    """`painplan mme`'s line of an order whose MME reason says why its supply cannot be right names what was sent
+    without saying why twice; the other source keeps its own why."""
+    order = oxy({"expectedSupplyDuration": qty(2, "h"), "quantity": qty(9000)}, dosages=[dosage(1, every(1, "d"))])
+    assert unbelieved_sent(supply(order), reason) == sent
 
 
 def test_an_order_of_hours_with_a_readable_dose_takes_its_supply_from_its_quantity() -> None:
