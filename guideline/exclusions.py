@@ -78,7 +78,7 @@ def _sickle_cell(sickle_cell: Sequence[Condition], terms: Terminology, config: G
     excludes whatever its status, a payer claim's of no date of service too (its day would change nothing)."""
     require_active = config["exclusions"]["sickle_cell"]["require_active"]
     for condition in sickle_cell:
-        if not require_active or is_current(condition):
+        if not require_active or is_current_diagnosis(condition):
             return _evidence(condition, SICKLE_CELL, terms)
     return None
 
@@ -88,7 +88,7 @@ def undated_claim(condition: Condition) -> bool:
     return condition.claim is not None and condition.recorded_date is None
 
 
-def is_current(condition: Condition) -> bool:
+def is_current_diagnosis(condition: Condition) -> bool:
     """Active (`is_active`), and not only billed on a payer claim of no date of service. A claim's diagnosis is in
     effect on the days it bills; one billing no day has no clinical status and no end, which reads as active, so a
     claim of any year would count as a diagnosis of today: it is no evidence that the diagnosis is current, and an
@@ -125,7 +125,7 @@ def _active_cancer(record: PatientRecord, cancers: Sequence[Condition], terms: T
     """`cancers`: the visible conditions coded as a malignant cancer, as the point of care reads the set (no C44 skin
     cancer: valueset-corrections.json)."""
     for condition in cancers:
-        if is_current(condition) and not is_encounter_diagnosis_only(condition):
+        if is_current_diagnosis(condition) and not is_encounter_diagnosis_only(condition):
             return f"active {_evidence(condition, POINT_OF_CARE_CANCER, terms)}"
     visits, billed_visits, claims = cancer_visits(record, cancers, terms, today)
     if visits < CANCER_VISITS_NEEDED:
@@ -186,7 +186,7 @@ def undated_claim_diagnoses(facts: Facts) -> tuple[str, ...]:
     """Payer claims that give no date of service and bill a diagnosis of an exclusion that did not apply (cancer,
     sickle cell, terminal illness, palliative care Z51.5), each named ("Payer claim e-1 bills C50911"): a claim
     counts as a visit on its day of service (`cancer_visits`), so one on no day counted as none, and its diagnosis is
-    no current one (`is_current`), so the patient was read as if the claim had not been sent. Only where the
+    no current one (`is_current_diagnosis`), so the patient was read as if the claim had not been sent. Only where the
     exclusion is enabled: elsewhere the diagnosis changes nothing."""
     if not any(undated_claim(c) for c in facts.record.conditions):
         return ()  # the usual chart: no payer claim, or every claim dated
@@ -218,7 +218,7 @@ def _billed_code(condition: Condition, terms: Terminology) -> str:
 def _terminal(terminal: Sequence[Condition], terms: Terminology) -> str | None:
     """`terminal`: the visible conditions coded as terminal or limiting life expectancy."""
     for condition in terminal:
-        if is_current(condition):
+        if is_current_diagnosis(condition):
             return _evidence(condition, TERMINAL, terms)
     return None
 
@@ -643,7 +643,9 @@ def _hospice(
             return "hospice or end-of-life care ordered"
     if rules["include_z51_5"]:
         for condition in conditions:
-            if is_z515(condition.code) and (is_current(condition) or in_last_days(condition.recorded_date, 90, today)):
+            if is_z515(condition.code) and (
+                is_current_diagnosis(condition) or in_last_days(condition.recorded_date, 90, today)
+            ):
                 return "palliative care encounter (Z51.5)"
         for encounter in record.encounters:
             # A palliative-care visit is billed Z51.5 and may carry it only as its reason, with no diagnosis of its own.
