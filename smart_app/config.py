@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import difflib
 import math
 import os
@@ -21,6 +20,7 @@ from launch.settings import LaunchSettings
 from smart_app.ndc_crosswalk import with_crosswalk_file
 from smart_app.settings_fields import ENV_PREFIX, SettingsFields
 from smart_app.settings_rules import NONE_TYPED, validate
+from smart_app.text_files import NotUtf8TextError, read_text_file
 
 
 @dataclass(frozen=True)
@@ -129,18 +129,6 @@ def _refuse_unknown_variables(env: Mapping[str, str]) -> None:
     raise ConfigError(f"unknown setting {name}: {hint}")
 
 
-def _utf8_text(path: Path) -> str:
-    """The settings file's text (UTF-8, as TOML is); a file saved in a Windows code page is named, with where."""
-    raw = path.read_bytes().removeprefix(codecs.BOM_UTF8)  # the byte-order mark Notepad writes is no part of TOML
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        column = error.start - raw.rfind(b"\n", 0, error.start)
-        where = f"byte 0x{raw[error.start]:02x} at line {line}, column {column}"
-        raise ConfigError(f"configuration file {path} is not UTF-8 text ({where})") from None
-
-
 def load_settings(
     env: Mapping[str, str] | None = None,
     config_file: str | os.PathLike[str] | None = None,
@@ -161,7 +149,9 @@ def load_settings(
     path = config_file or env.get(ENV_PREFIX + "CONFIG")
     if path:
         try:
-            table = tomllib.loads(_utf8_text(Path(path)))
+            table = tomllib.loads(read_text_file(Path(path), "configuration file"))  # UTF-8, as TOML is
+        except NotUtf8TextError as error:
+            raise ConfigError(str(error)) from None
         except OSError as error:
             raise ConfigError(f"cannot read configuration file {path}: {error.strerror}") from error
         except tomllib.TOMLDecodeError as error:

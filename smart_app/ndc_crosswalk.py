@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from guideline.config import ConfigError
 from guideline.config_rules import ndc_clashes
 from guideline.ndc import ndc11
+from smart_app.text_files import NotUtf8TextError, read_text_file
 
 KEY = "guideline.ndc.crosswalk_file"
 
@@ -44,10 +46,11 @@ def read_crosswalk(path: Path) -> dict[str, str]:
     """NDC → RxNorm code from a CSV file with the columns `ndc` and `rxcui` (more columns are ignored). Every row
     must be readable: a crosswalk that silently lost rows would leave those fills unidentified."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{KEY}: cannot read {path}: {getattr(error, 'strerror', None) or error}") from error
+        rows = list(csv.reader(io.StringIO(read_text_file(path, "crosswalk file"), newline="")))
+    except NotUtf8TextError as error:
+        raise ConfigError(f"{KEY}: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{KEY}: cannot read {path}: {error.strerror or error}") from error
     if not rows:
         raise ConfigError(f"{KEY}: {path} is empty; it needs a header with the columns ndc and rxcui")
     header = [name.strip().lower() for name in rows[0]]

@@ -99,6 +99,22 @@ def test_a_crosswalk_file_with_a_bad_row_stops_with_the_key_and_line_named(
         read_crosswalk(path)
 
 
+def test_a_crosswalk_file_saved_in_a_windows_code_page_is_named_with_where_as_the_settings_file_is(
+    tmp_path: Path,
+) -> None:
+    # Excel saves "CSV" in Windows-1252: the name column's "Percocet®" is byte 0xae. Before, the codec's own words
+    # ("'utf-8' codec can't decode byte 0xae in position 52") named a byte offset, not the line.
+    path = tmp_path / "ndc.csv"
+    path.write_bytes(f"ndc,rxcui,name\r\n{OXYCODONE_NDC},{OXYCODONE_5},Percocet\xae 5 mg\r\n".encode("cp1252"))
+    config = tmp_path / "painplan.toml"
+    config.write_text('[guideline.ndc]\ncrosswalk_file = "ndc.csv"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(config_file=str(config), env={})
+    assert str(refused.value) == (
+        f"guideline.ndc.crosswalk_file: crosswalk file {path} is not UTF-8 text (byte 0xae at line 2, column 31)"
+    )
+
+
 def test_a_missing_crosswalk_file_stops_with_the_key_named(tmp_path: Path) -> None:
     config = tmp_path / "painplan.toml"
     config.write_text('[guideline.ndc]\ncrosswalk_file = "missing.csv"\n', encoding="utf-8")
