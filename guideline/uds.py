@@ -669,12 +669,15 @@ _JOINED = re.compile(r"\band\b|&|\bwith\b", re.IGNORECASE)
 # "All negative except oxycodone": what follows says the opposite of what came before.
 _EXCEPT = re.compile(r"\bexcept(?:\s+for)?\b", re.IGNORECASE)
 # Words that say nothing was found of any drug tested, though they begin with no finding: "All drugs negative",
-# "All other drugs negative", "No drugs detected", "No drugs of abuse detected".
-# "Negative: all other analytes" and "All analytes below cutoff" (Beaker) say so too.
+# "All other drugs negative", "All drugs absent", "No drugs detected", "No drugs of abuse detected" (found,
+# identified, present). "Negative: all other analytes" and "All analytes below cutoff" (Beaker) say so too.
+# Anchored at the clause's start on "All" or "No": "absent" after a drug ("Oxycodone present, fentanyl absent")
+# is said of that drug only. Before, "All drugs absent" and "No drugs of abuse found" were read as saying nothing,
+# and a positive the lab's summary denies was judged with nothing said of it.
 _NOTHING_FOUND = re.compile(
-    r"^\s*(?:all\b[\w\s]*?\b(?:negative|not\s+detected|below\s+(?:the\s+)?cut-?off)"
+    r"^\s*(?:all\b[\w\s]*?\b(?:negative|not\s+detected|absent|not\s+present|below\s+(?:the\s+)?cut-?off)"
     r"|(?:negative|not\s+detected)[\s:\-–]*(?:for\s+)?all\b"
-    r"|no\s+(?:drugs?|substances?|analytes?)\b[\w\s]*?\bdetected)\b",
+    r"|no\s+(?:drugs?|substances?|analytes?)\b[\w\s]*?\b(?:detected|found|identified|present))\b",
     re.IGNORECASE,
 )
 # A finding in brackets after a drug ("Oxycodone (negative) fentanyl (positive)", "Fentanyl (POS)") ends what is

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 from builders import card, days_ago
-from test_diagnostic_reports import linked_report, sign
-from test_report_contradictions import ITSELF, PANEL, disagreements
+from test_diagnostic_reports import FENTANYL_SCREEN, contained_result, linked_report, report, sign
+from test_report_contradictions import ITSELF, KEPT, PANEL, disagreements
 
 from guideline.checks import CHECKS, unexpected_uds_result
 from guideline.uds import _clause_readings
@@ -55,6 +55,9 @@ ROWS = [
     pytest.param("Methadone and EDDP detected", {"methadone"}, set(), id="quest-methadone-eddp"),
     pytest.param("Morphine detected. 6-MAM not detected.", {"morphine"}, {"heroin"}, id="quest-6mam"),
     pytest.param("No fentanyl or oxycodone detected", set(), {"fentanyl", "oxycodone"}, id="quest-no-or"),
+    # every drug tested not found, in the words labs use
+    pytest.param("No drugs of abuse found", set(), {EVERY}, id="quest-no-drugs-of-abuse-found"),
+    pytest.param("No substances detected", set(), {EVERY}, id="quest-no-substances"),
     # Labcorp
     pytest.param(
         "OXYCODONE: POSITIVE; OXYMORPHONE: POSITIVE; FENTANYL: NEGATIVE",
@@ -124,6 +127,8 @@ ROWS = [
         ),
     ),
     pytest.param("Oxycodone/Oxymorphone: Positive", {"oxycodone+oxymorphone"}, set(), id="labcorp-combined-test"),
+    pytest.param("No drugs of abuse identified", set(), {EVERY}, id="labcorp-no-drugs-identified"),
+    pytest.param("Negative for all drugs tested", set(), {EVERY}, id="labcorp-negative-for-all"),
     # Aegis/Dominion-style pain-management reports: findings judged against the medication list they were sent
     pytest.param(
         "Consistent with prescribed oxycodone",
@@ -203,6 +208,10 @@ ROWS = [
     pytest.param("Positive for oxycodone but not fentanyl", {"oxycodone"}, {"fentanyl"}, id="painlab-positive-but-not"),
     pytest.param("THC positive, all other drugs negative", {"cannabinoid"}, {EVERY}, id="painlab-all-other"),
     pytest.param("Positive for gabapentin", set(), set(), id="painlab-drug-not-read"),
+    pytest.param("All drugs absent", set(), {EVERY}, id="painlab-all-absent"),
+    pytest.param("All drugs absent except oxycodone", {"oxycodone"}, {EVERY}, id="painlab-all-absent-except"),
+    # "absent" after a drug is said of that drug only, never of every drug
+    pytest.param("Oxycodone present, fentanyl absent", {"oxycodone"}, {"fentanyl"}, id="painlab-present-absent"),
     # Epic Beaker
     pytest.param("POSITIVE", {EVERY}, set(), id="beaker-positive"),
     pytest.param("NEGATIVE", set(), {EVERY}, id="beaker-negative"),
@@ -216,6 +225,9 @@ ROWS = [
     ),
     pytest.param("Oxycodone - Positive, Fentanyl - Negative", {"oxycodone"}, {"fentanyl"}, id="beaker-dashes"),
     pytest.param("Specimen validity normal. All analytes below cutoff.", set(), {EVERY}, id="beaker-below-cutoff"),
+    pytest.param("All analytes below cutoff", set(), {EVERY}, id="beaker-all-below-cutoff"),
+    pytest.param("None detected", set(), {EVERY}, id="beaker-none-detected"),
+    pytest.param("All results negative", set(), {EVERY}, id="beaker-all-results-negative"),
     pytest.param("See individual results", set(), set(), id="beaker-see-results"),
     pytest.param(
         "Oxycodone not detected; fentanyl detected", {"fentanyl"}, {"oxycodone"}, id="beaker-not-detected-first"
@@ -243,4 +255,34 @@ def test_a_finding_in_brackets_or_after_unexpected_contradicts_its_negative(
     assert disagreements(*contradicted) == (
         f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "Negative"; '
         f"{ITSELF})",
+    )
+
+
+def beaker_report(conclusion: str, code: str, value: str) -> dict:
+    """Epic Beaker's report (its v2 feed, converted): one result contained per substance, taken 30 days ago."""
+    return report(contained_result("obs1", code, value), when=days_ago(30), conclusion=conclusion)
+
+
+def test_all_drugs_absent_beside_a_prescribed_opioids_negative_is_an_unexpected_negative(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The conclusion agrees with the negative: read as every drug not found, it takes nothing from it (guideline 10.4).
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    sent = linked_report("contained", "All drugs absent", "Negative")
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
+    assert disagreements(*sent) == ()
+
+
+def test_all_drugs_absent_beside_a_positive_keeps_the_positive_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before, "All drugs absent" was read as saying nothing: the fentanyl positive it denies was judged with nothing
+    # said of the lab's own summary. Now the card's line quotes it and the disagreement is named.
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    sent = beaker_report("All drugs absent", FENTANYL_SCREEN, "Positive")
+    found = card(sign(sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"positive for fentanyl ({days_ago(30)})" in found.summary
+    assert 'the lab\'s report concludes "All drugs absent"' in found.detail
+    assert disagreements(sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "All drugs absent" but its fentanyl result says "Positive"; '
+        f"{KEPT})",
     )
