@@ -160,6 +160,15 @@ SUBSTANCE_LABELS = {
 
 
 def value_from_text(raw: str | None) -> Value | None:
+    """A result's value (or a conclusion's) read from its words (`_value_as_written`), a confirmation's finding
+    after its screen's ("Presumptive positive, confirmation negative") overriding it (`_confirmed_value`)."""
+    said = _value_as_written(raw)
+    if said is None or not raw or not _more_than_one_clause(raw):
+        return said
+    return _confirmed_value(raw) or said
+
+
+def _value_as_written(raw: str | None) -> Value | None:
     """Negative prefixes are tested before positive ones, so "not detected" never reads as detected."""
     if not raw:
         return None
@@ -711,7 +720,7 @@ def _clause_said(clause: str) -> Value | None:
     oxycodone", "OXYCODONE: POSITIVE", "Unexpected positive for fentanyl": `_JUDGED`), else of every drug ("All drugs
     negative"), else after the drugs it names ("Oxycodone detected", "Opiates presumptive positive", "Fentanyl not
     detected", "No oxycodone detected"), and after a confirmation's words ("LC-MS/MS negative": `_CONFIRMATION`)."""
-    said = value_from_text(_CONFIRMATION.sub("", _JUDGED.sub("", clause)))
+    said = _value_as_written(_CONFIRMATION.sub("", _JUDGED.sub("", clause)))
     if said is None and _NOTHING_FOUND.match(clause):
         return "negative"
     if said is None and (after := _said_after_names(clause)):
@@ -724,7 +733,7 @@ def _said_after_names(clause: str) -> Value | None:
     ("metabolites detected"): a finding written after what it is said of, which closes a list of drugs named bare
     before it ("Oxycodone and metabolites detected")."""
     after = words_after_substances(clause)
-    return value_from_text(words_after_metabolites(clause) if after is None else after)
+    return _value_as_written(words_after_metabolites(clause) if after is None else after)
 
 
 def _denies_bare(clause: str) -> bool:
@@ -734,7 +743,7 @@ def _denies_bare(clause: str) -> bool:
 
 def _unbracketed(words: str) -> str:
     """The words with each finding written in brackets (`_BRACKETED`) as a statement of its own after its drug."""
-    return _BRACKETED.sub(lambda bracket: f" {bracket[1]};" if value_from_text(bracket[1]) else bracket[0], words)
+    return _BRACKETED.sub(lambda bracket: f" {bracket[1]};" if _value_as_written(bracket[1]) else bracket[0], words)
 
 
 @dataclass(frozen=True)
@@ -750,11 +759,38 @@ class _Read:
 def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
     """Each reading of a conclusion's words with the drugs (row keys) it is said of (`_readings`), a confirmation's
     finding naming no drug said of the drugs it confirms in place of their presumptive finding (`_confirmed`)."""
-    readings: list[_Read] = []
-    for reading in _readings(words):
-        readings = _confirmed(readings, reading) if reading.confirms else [*readings, reading]
-    for reading in readings:
+    for reading in _all_confirmed(_readings(words)):
         yield reading.said, reading.named
+
+
+def _all_confirmed(readings: Iterable[_Read]) -> list[_Read]:
+    """The readings, each confirmation's said of what it confirms in place of its screen's (`_confirmed`)."""
+    confirmed: list[_Read] = []
+    for reading in readings:
+        confirmed = _confirmed(confirmed, reading) if reading.confirms else [*confirmed, reading]
+    return confirmed
+
+
+# Where a value's words pass from one clause to the next, as a conclusion's do (`_readings`): only such words can
+# give a screen's finding and then its confirmation's.
+_CLAUSE_BREAKS = (_SENTENCES, _GROUPS, _JOINED, _EXCEPT)
+
+
+def _more_than_one_clause(words: str) -> bool:
+    """Whether words hold more than one clause of a conclusion (`_CLAUSE_BREAKS`)."""
+    return any(breaks.search(words) for breaks in _CLAUSE_BREAKS)
+
+
+def _confirmed_value(words: str) -> Value | None:
+    """What a value's words say when a confirmation's finding follows its screen's ("Presumptive positive,
+    confirmation negative", "Screen positive; confirmed negative", "Oxycodone: presumptive positive; confirmed
+    negative"): read as a conclusion's words are, the confirmation overriding the screen (`_confirmed`, one rule):
+    positive if any drug is so read found, else negative. None when no confirmation's finding follows one."""
+    readings = list(_readings(words))
+    if not any(reading.confirms for reading in readings):
+        return None
+    said = {reading.said for reading in _all_confirmed(readings)}
+    return "positive" if "positive" in said else "negative" if "negative" in said else None
 
 
 def _confirmed(readings: Sequence[_Read], confirmation: _Read) -> list[_Read]:
@@ -762,10 +798,12 @@ def _confirmed(readings: Sequence[_Read], confirmation: _Read) -> list[_Read]:
     negative", "Screen positive for benzodiazepines; confirmation negative") said of the drugs it confirms: those the
     findings just before it said one thing of, in the last statement that named any (its own, else the one before).
     It overrides what they said of them: a definitive result (LC-MS/MS, GC-MS) is what the lab found, the screen only
-    presumed. With no drug read before it, it says nothing of any (as before: never of every drug)."""
+    presumed. With no drug read before it, it overrides the finding naming none it follows ("Presumptive positive,
+    confirmation negative": every drug tested, as the screen's was); with none, it says nothing of any ("Positive for
+    gabapentin; confirmation negative": never of every drug)."""
     named = [r for r in readings if r.named]
     if not named:
-        return list(readings)
+        return [*readings[:-1], replace(confirmation, confirms=False)] if readings else []
     run = list(takewhile(lambda r: r.statement == named[-1].statement and r.said == named[-1].said, reversed(named)))
     drugs = tuple(dict.fromkeys(drug for r in reversed(run) for drug in r.named))
     kept = [replace(r, named=tuple(d for d in r.named if d not in drugs)) for r in readings]

@@ -110,6 +110,10 @@ ROWS = [
         id="labcorp-confirmatory-positive",
     ),
     pytest.param("Confirmation negative", set(), {EVERY}, id="labcorp-confirmation-alone"),
+    # a confirmation after a finding naming no drug overrides it, said of every drug as the screen's was
+    pytest.param(
+        "Presumptive positive, confirmation negative", set(), {EVERY}, id="labcorp-bare-screen-then-confirmation"
+    ),
     pytest.param(
         "Positive for oxycodone; confirmed negative for gabapentin",
         {"oxycodone"},

@@ -1,0 +1,56 @@
+"""A result's own value words that give a screen's finding and then its confirmation's ("Presumptive positive,
+confirmation negative"): the confirmation overrides the screen, as it does in a lab report's conclusion."""
+
+from __future__ import annotations
+
+import pytest
+from builders import card, days_ago, observation
+from test_diagnostic_reports import FENTANYL_SCREEN, OXYCODONE_SCREEN, sign
+
+from guideline.checks import CHECKS, unexpected_uds_result
+from guideline.uds import value_from_text
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [
+        # Labcorp and pain-management labs write the screen and its confirmation in one value
+        ("Presumptive positive, confirmation negative", "negative"),
+        ("Screen positive; confirmed negative", "negative"),
+        ("Oxycodone: presumptive positive; confirmed negative", "negative"),
+        ("Presumptive positive, LC-MS/MS negative", "negative"),
+        ("Screen negative, confirmation positive", "positive"),
+        ("Presumptive positive, confirmed positive", "positive"),
+        # no confirmation's finding: the screen's stands
+        ("Positive, confirmed by LC-MS/MS", "positive"),
+        ("Positive - see confirmation", "positive"),
+        ("Presumptive positive, confirmation pending", "positive"),
+        ("Negative, dilute specimen", "negative"),
+    ],
+)
+def test_a_confirmation_in_the_value_overrides_its_screen(value: str, read: str) -> None:
+    assert value_from_text(value) == read
+
+
+def test_a_prescribed_opioid_screened_positive_and_confirmed_negative_is_an_unexpected_negative() -> None:
+    # Before, the screen's "positive" was read and the patient prescribed oxycodone looked as expected: the lab's
+    # definitive test found no oxycodone (guideline 10.4).
+    result = observation(
+        OXYCODONE_SCREEN,
+        when=f"{days_ago(30)}T09:14:00-04:00",
+        value_string="Presumptive positive, confirmation negative",
+    )
+    found = card(sign(result), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
+
+
+def test_a_drug_not_prescribed_screened_positive_and_confirmed_negative_is_no_unexpected_positive() -> None:
+    result = observation(
+        FENTANYL_SCREEN, when=f"{days_ago(30)}T09:14:00-04:00", value_string="Screen positive; confirmed negative"
+    )
+    assert card(sign(result), unexpected_uds_result.CHECK_ID) is None
