@@ -712,7 +712,16 @@ _CONFIRMATION = re.compile(
     r"^\s*(?:(?:confirm(?:ation|ed|atory)(?:\s+(?:test(?:ing)?|results?))?|by|(?:LC|GC)-?MS(?:/MS)?)\b[\s:,\-–]*)+",
     re.IGNORECASE,
 )
+# ... or the method after its finding: "negative by LC-MS/MS", "not detected by GC-MS", "negative on confirmation".
+_CONFIRMED_BY = re.compile(r"\b(?:by|on|via)\s+(?:(?:LC|GC)-?MS(?:/MS)?|confirm(?:ation|atory))\b", re.IGNORECASE)
 _OPPOSITE: dict[Value | None, Value] = {"positive": "negative", "negative": "positive"}
+
+
+def _is_confirmation(clause: str) -> bool:
+    """Whether a clause gives a definitive result's finding: after its words (`_CONFIRMATION`) or before its method
+    (`_CONFIRMED_BY`), and not of a drug PainPlan does not read (`_SAID_OF_ANOTHER`)."""
+    confirming = _CONFIRMATION.match(clause) or _CONFIRMED_BY.search(clause)
+    return bool(confirming) and not _SAID_OF_ANOTHER.search(clause)
 
 
 def _clause_said(clause: str) -> Value | None:
@@ -858,7 +867,7 @@ def _readings(words: str) -> Iterator[_Read]:
                     elif (before is None or _NOTHING_FOUND.match(clause)) and not _SAID_OF_ANOTHER.search(clause):
                         # not "Positive for gabapentin": of a drug PainPlan does not read
                         yield _Read(own, (), statement)
-                    elif _CONFIRMATION.match(clause) and not _SAID_OF_ANOTHER.search(clause):
+                    elif _is_confirmation(clause):
                         # "Opiates: presumptive positive, confirmation negative": of the opiates, not of every drug
                         yield _Read(own, (), statement, confirms=True)
                 if here and waiting:

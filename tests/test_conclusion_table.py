@@ -120,16 +120,17 @@ ROWS = [
         set(),
         id="labcorp-confirmation-of-another",
     ),
+    # ... and so does one whose method is named after its finding
     pytest.param(
-        "Opiates presumptive positive; negative by LC-MS/MS",
+        "Opiates presumptive positive; negative by LC-MS/MS", set(), {"opiate"}, id="labcorp-method-after-finding"
+    ),
+    pytest.param(
+        "Opiates screen positive, confirmation negative by LC-MS/MS",
         set(),
         {"opiate"},
-        id="labcorp-method-after-finding",
-        marks=misread(
-            "a confirmation's words are read before its finding only ('LC-MS/MS negative'); with the method after "
-            "it, the bare finding follows no such words and is dropped as a bare finding after another reading is"
-        ),
+        id="labcorp-confirmation-then-method",
     ),
+    pytest.param("Positive by immunoassay, negative by LC-MS/MS", set(), {EVERY}, id="labcorp-immunoassay-then-method"),
     pytest.param("Oxycodone/Oxymorphone: Positive", {"oxycodone+oxymorphone"}, set(), id="labcorp-combined-test"),
     pytest.param("No drugs of abuse identified", set(), {EVERY}, id="labcorp-no-drugs-identified"),
     pytest.param("Negative for all drugs tested", set(), {EVERY}, id="labcorp-negative-for-all"),

@@ -24,6 +24,7 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
         ("Screen positive; confirmed negative", "negative"),
         ("Oxycodone: presumptive positive; confirmed negative", "negative"),
         ("Presumptive positive, LC-MS/MS negative", "negative"),
+        ("Presumptive positive; negative by LC-MS/MS", "negative"),
         ("Screen negative, confirmation positive", "positive"),
         ("Presumptive positive, confirmed positive", "positive"),
         # no confirmation's finding: the screen's stands
