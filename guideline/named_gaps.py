@@ -27,7 +27,7 @@ from guideline.fills import (
     implausible_fills,
 )
 from guideline.history import naive_window
-from guideline.orders import UNTIL_WINDOW_ENDS, current_until, possible_start
+from guideline.orders import UNTIL_WINDOW_ENDS, current_until, possible_start, starts_after
 from guideline.recognition import partly_read, recognise, sedative_doubt
 from guideline.terminology import BENZO, CNS_DEPRESSANT
 from guideline.timeutil import months_before
@@ -41,6 +41,7 @@ from guideline.undated import (
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
     from guideline.fills import FillSupply
+    from guideline.recognition.cut_names import NotedName
     from guideline.record import MedOrder, ResolvedMedication
     from guideline.supply import Supply
 
@@ -247,7 +248,12 @@ def drug_named_otherwise(facts: Facts) -> tuple[str, ...]:
     another, `guideline.mme.counted_reading`; a drug that is no opioid and an opioid, `guideline.mme.code_named_words`),
     each named with both and the reading counted. A fill read as an order's supply is named too: the fill may be of
     another drug record than its order."""
-    orders = (order_named(r.display_name, r.order, text) for r in facts.mme.orders for text in r.drug_conflicts)
+    # The orders that start later are listed beside the total (`later_starts.later_line`), not counted in it.
+    orders = (
+        _named_order(r.display_name, r.order, text, _later_start(facts, r.order))
+        for r in facts.mme.orders
+        for text in r.drug_conflicts
+    )
     fills = (
         named_item(facts.name(f.dispense), "current fill", f.dispense.id, text)
         for f in (*facts.fill_mme, *(fill for _, fill in facts.order_fills))
@@ -280,9 +286,30 @@ def orders_of_unbelieved_supply(facts: Facts) -> tuple[str, ...]:
     for order in (*drafts, *facts.standing_orders):
         supply = facts.supply(order)
         if supply.unheld and _matters(facts, order):
-            read = _read_without_supply(facts, order, supply)
-            named.append(order_named(facts.name(order), order, f"{supply.unbelieved}{read}"))
+            # One that starts later is not current, whatever its supply: `_named_order` says when it starts.
+            starts = _later_start(facts, order)
+            read = "" if starts is not None else _read_without_supply(facts, order, supply)
+            named.append(_named_order(facts.name(order), order, f"{supply.unbelieved}{read}", starts))
     return tuple(dict.fromkeys(named))
+
+
+def _later_start(facts: Facts, order: MedOrder) -> date | None:
+    """The day a signed order starts when that is after today (`orders.starts_after`, the first thing
+    `orders.is_current` asks), else None. A draft is the regimen being signed, current whenever it starts."""
+    return None if order.is_draft else starts_after(order, facts.today)
+
+
+def _named_order(display: str | NotedName, order: MedOrder, detail: str, starts: date | None) -> str:
+    """The order named as the card and the page name it (`facts.order_named`); one that starts later (`starts`,
+    `_later_start`) as an "order" with the day it starts and that it is not counted as current today, as the
+    prescriptions that start later are named elsewhere (`Facts.unidentified_later_lines`). Named "current order … so
+    it counts as current until …", one the total left out as starting later read as counted."""
+    if starts is None:
+        return order_named(display, order, detail)
+    kind = "reported medication" if order.reported else "order"
+    return named_item(
+        display, kind, order.id, f"{detail}; it starts on {starts.isoformat()}, so it is not counted as current today"
+    )
 
 
 def _matters(facts: Facts, order: MedOrder) -> bool:
@@ -292,9 +319,10 @@ def _matters(facts: Facts, order: MedOrder) -> bool:
 
 def _read_without_supply(facts: Facts, order: MedOrder, supply: Supply) -> str:
     """How the order was read with its supply unknown, in its item's words: a draft judged by its course of therapy
-    or not judged as acute or longer-term (`Facts.duration`); an order in force current until the end it states, else
-    for the default window from its start, as `orders.is_current` reads it (`orders.current_until`). One sentence
-    for all said of a draft sent as acute that it could not be judged, while the checks judged it so."""
+    or not judged as acute or longer-term (`Facts.duration`); an order in force begun by today (the caller asks
+    `_later_start` first, as `orders.is_current` does) current until the end it states, else for the default window
+    from its start, as `orders.is_current` reads it (`orders.current_until`). One sentence for all said of a draft
+    sent as acute that it could not be judged, while the checks judged it so."""
     if order.is_draft:
         judged = facts.duration(order)
         if judged == "unclassified":

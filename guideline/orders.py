@@ -337,7 +337,9 @@ def current_until(
 ) -> tuple[date | None, CurrentBy]:
     """The last day a signed order begun by today counts as current, and why (`UNTIL_SUPPLY_ENDS`,
     `UNTIL_STATED_END`, `UNTIL_WINDOW_ENDS`; None with `WHILE_ACTIVE`): its supply's end (`supply_end`), else
-    `current_order_default_days` from `start` (`possible_start`, which the caller passes), else no day."""
+    `current_order_default_days` from `start` (`possible_start`, which the caller passes), else no day. One that
+    starts later (`starts_after`, which the caller asks first, as `is_current` does) is not current whatever this
+    says: its end stated months ahead named it "current until" that end."""
     end = supply_end(order, supply, start)
     if end is not None:
         return end, UNTIL_SUPPLY_ENDS if start is not None and supply.total_days is not None else UNTIL_STATED_END
