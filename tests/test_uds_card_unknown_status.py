@@ -63,11 +63,13 @@ def test_one_older_than_the_window_is_not_the_cards() -> None:
     assert found.summary == "Order a urine drug test: none on record for a patient starting or on longer-term opioids"
 
 
-def test_a_registered_result_is_no_result_and_not_named() -> None:
-    # "registered": the test is known, no result yet (uds.NO_RESULT_STATUSES): none on record is what the chart holds.
+def test_a_registered_result_is_no_result_and_not_of_unknown_status() -> None:
+    # "registered": the test is known, no result yet (uds.NO_RESULT_STATUSES): none on record is what the chart holds,
+    # and the card says the test is waiting for its result (test_uds_card_result_pending).
     found = card(run("order-sign", drafts=[_chronic_draft()], resources=[_unknown(status="registered")]), CHECK_ID)
     assert found is not None and "unknown status" not in found.detail
     assert "There is **no urine drug test result on record** for this patient." in found.detail
+    assert f"A urine drug test collected on {TEST_DAY} has no result yet (status registered)." in found.detail
 
 
 def test_the_card_and_the_tile_say_the_same() -> None:

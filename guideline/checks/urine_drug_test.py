@@ -27,8 +27,15 @@ from guideline.record import MedOrder, ServiceRequest
 from guideline.specimen_validity import NO_VERDICTS
 from guideline.specimen_validity_words import specimen_not_judged
 from guideline.terminology import OPIOID
-from guideline.timeutil import iso_day, months_before
-from guideline.uds import UnreadableTest, drug_test_name, is_uds_order
+from guideline.timeutil import iso_day, local_date, months_before
+from guideline.uds import (
+    UnreadableTest,
+    as_written,
+    drug_test_name,
+    is_drug_test_code,
+    is_uds_order,
+    is_urine_drug_test,
+)
 from guideline.unread_data import (
     DRUG_TESTS,
     FILLS,
@@ -205,6 +212,75 @@ def _unknown_status_summary(found: Sequence[tuple[str, str | None]]) -> str:
     return f"Order a urine drug test: {len(found)} results of unknown status, not counted{since}"
 
 
+# Of the statuses that say there is no result (`uds.NO_RESULT_STATUSES`), the one that says a result is to come: the
+# lab has the test, not yet its result. Cancelled and entered-in-error say none will come.
+AWAITING_STATUS = "registered"
+
+
+@dataclass(frozen=True)
+class AwaitingResult:
+    """A urine drug test on record still waiting for its result: its day, that day as the cards write it, and whether
+    it is the day its specimen was taken (effective[x]) rather than the day it was issued."""
+
+    day: date
+    written: str
+    collected: bool
+
+
+def _registered_tests(facts: Facts) -> list[AwaitingResult]:
+    """The urine drug test results and lab reports on record, dated, of status registered (`AWAITING_STATUS`)."""
+    found: list[tuple[date | None, str | None, bool]] = []
+    for observation in facts.record.observations:
+        if observation.status == AWAITING_STATUS and is_urine_drug_test(observation.code, facts.terms):
+            day = observation.result_time.date() if observation.result_time else None
+            taken = observation.effective or observation.effective_period_start or observation.effective_instant
+            found.append((day, observation.dated_partial, taken is not None))
+    for report in facts.record.diagnostic_reports:
+        if report.status == AWAITING_STATUS and is_drug_test_code(report.code, facts.terms):
+            found.append((local_date(report.result_time), report.dated_partial, report.effective is not None))
+    return [
+        AwaitingResult(day, as_written(day, partial) or iso_day(day), taken) for day, partial, taken in found if day
+    ]
+
+
+def awaiting_result_since_last(facts: Facts, months: int) -> tuple[AwaitingResult, ...]:
+    """The urine drug tests of the last `months` months up to today still waiting for their result (a result or a lab
+    report of status registered), newer than the last test counted, one per day (a panel and its analytes are one
+    test), newest first. No result is no test done, so the card still asks for one, but the card and the plan page's
+    tile say the test is with the lab: the card said "There is no urine drug test result on record", which reads as
+    never tested. An undated one could be of any year, and is not said pending."""
+    since, today, last = months_before(facts.today, months), facts.today, facts.last_drug_test_day()
+    found: dict[date, AwaitingResult] = {}
+    for test in _registered_tests(facts):
+        if since <= test.day <= today and (last is None or test.day > last):
+            known = found.get(test.day)
+            if known is None or (test.collected and not known.collected):  # its collection day, where one says it
+                found[test.day] = test
+    return tuple(sorted(found.values(), key=lambda test: test.day, reverse=True))
+
+
+def awaiting_result_words(found: Sequence[AwaitingResult]) -> str:
+    """What the card and the tile say of them (`awaiting_result_since_last`): "A urine drug test collected on
+    2026-03-02 has no result yet (status registered).", or "" for none; "dated" where a day is not said to be its
+    collection's."""
+    if not found:
+        return ""
+    verb = "collected on" if all(test.collected for test in found) else "dated"
+    if len(found) == 1:
+        return f"A urine drug test {verb} {found[0].written} has no result yet (status {AWAITING_STATUS})."
+    more = len(found) - FIRST_LISTED
+    days = and_list([test.written for test in found[:FIRST_LISTED]] + ([f"{more} more"] if more > 0 else []))
+    return f"Urine drug tests {verb} {days} have no result yet (status {AWAITING_STATUS})."
+
+
+def _awaiting_summary(found: Sequence[AwaitingResult]) -> str:
+    """The card's summary beside them, in place of any other: a result still to come is what the clinician weighs
+    first, since a test ordered before it comes back may be one too many."""
+    if len(found) == 1:
+        return f"Urine drug test: result pending since {found[0].written}"
+    return f"Urine drug test: {len(found)} results pending (newest {found[0].written})"
+
+
 def validity_not_judged(facts: Facts) -> tuple[str, ...]:
     """Where a urine drug test check reads the tests (`drug_tests_read`): the validity results PainPlan could not
     judge of the specimens of the tests in the months the checks read (`report_months`: a site's longer
@@ -353,6 +429,10 @@ def _finding(facts: Facts, last: date | None, months: int, read_all: bool = True
         summary = _unknown_status_summary(unknown)
     if unknown:
         finding = f"{finding} {unknown_status_words(unknown)}"
+    awaiting = awaiting_result_since_last(facts, months)
+    if awaiting:
+        summary = _awaiting_summary(awaiting)
+        finding = f"{finding} {awaiting_result_words(awaiting)}"
     return summary, f"{finding} {after}" if after else finding
 
 

@@ -17,6 +17,8 @@ from guideline.checks.reassessment_due import last_assessment, pending_assessmen
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import applies as uds_applies
 from guideline.checks.urine_drug_test import (
+    awaiting_result_since_last,
+    awaiting_result_words,
     pending_orders,
     unknown_status_listed,
     unknown_status_since_last,
@@ -72,6 +74,10 @@ class Task:
     # date as written (None: undated): the note leaves them off its list of results not judged, which would name them
     # again (`unknown_status_named`), and lists there those the line only counts.
     unknown_status: tuple[tuple[str, str | None], ...] = ()
+    # Of `not_counted`, the words on tests still waiting for their result ("A urine drug test collected on 2026-03-02
+    # has no result yet (status registered)."): no result, none unreadable, so none found still reads "none on record",
+    # as the card's "no urine drug test result on record" beside them.
+    awaiting_result: str = ""
 
     @property
     def last_text(self) -> str | None:
@@ -185,15 +191,21 @@ def uds_task(facts: Facts) -> Task:
     unreadable = unreadable_since_last(facts, months)
     # The card's words: a test the chart shows, not counted, is never left unexplained.
     unknown_status = unknown_status_since_last(facts, months)
+    awaiting = awaiting_result_words(awaiting_result_since_last(facts, months))
     not_counted = " ".join(
         words
-        for words in (unreadable_words(unreadable) if unreadable else "", unknown_status_words(unknown_status))
+        for words in (
+            unreadable_words(unreadable) if unreadable else "",
+            unknown_status_words(unknown_status),
+            awaiting,
+        )
         if words
     )
     detail = f"{not_counted} {detail}" if not_counted else detail
     task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
     # The note leaves off its list of results not judged only those the tile's line names, never those it counts.
-    task = replace(task, not_counted=not_counted, unknown_status=unknown_status_listed(unknown_status))
+    listed = unknown_status_listed(unknown_status)
+    task = replace(task, not_counted=not_counted, unknown_status=listed, awaiting_result=awaiting)
     task = replace(task, last_written=facts.last_drug_test_written()) if last else task
     # Rec 10 is for subacute and chronic pain: the card asks for a test only from a patient starting or on
     # longer-term opioids (its own rule), and the tile said "Due now" beside it for a 5-day course after surgery.
@@ -534,8 +546,9 @@ def without_history(task: Task, history: MmeHistory | None, today: date, signed:
 
 
 def _none_found(task: Task, statuses: Mapping[str, QueryStatus]) -> str:
-    """What none found means for the tile (`reads.none_found`): "none readable …" beside a test it does not count."""
-    none = "none readable" if task.not_counted else "none"
+    """What none found means for the tile (`reads.none_found`): "none readable …" beside a test it does not count for
+    want of a reading; beside one only waiting for its result, "none …", as the card says."""
+    none = "none readable" if task.not_counted not in ("", task.awaiting_result) else "none"
     return f"{none} {where_found(task.key, statuses)}"
 
 
