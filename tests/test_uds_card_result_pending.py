@@ -130,3 +130,11 @@ def test_the_tile_and_the_note_say_the_same_as_the_card() -> None:
     # "Last: none on record", as the card's "no urine drug test result on record": no test done has a result.
     assert tile.none_found.startswith("none on record") or tile.none_found.startswith("none in the last")
     assert PENDING in note_text(plan)
+
+
+def test_the_history_section_lists_it_as_pending() -> None:
+    # Beside the tile's words, the section said only "No urine drug test results in the past 13 months".
+    plan = plan_for([patient(), *_long_term_fills(), _oracle_registered_report()])
+    history = plan.section("uds").content
+    assert not history.rows
+    assert history.pending == (f"Drug Screen Urine collected on {TEST_DAY}, no result yet (status registered)",)

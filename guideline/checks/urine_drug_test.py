@@ -23,6 +23,7 @@ from guideline.checks.unexpected_uds_result import RESULT_MONTHS, reads_results,
 from guideline.clinical import is_pending_request
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.facts import Facts
+from guideline.fhirdata import Concept
 from guideline.record import MedOrder, ServiceRequest
 from guideline.specimen_validity import NO_VERDICTS
 from guideline.specimen_validity_words import specimen_not_judged
@@ -219,27 +220,43 @@ AWAITING_STATUS = "registered"
 
 @dataclass(frozen=True)
 class AwaitingResult:
-    """A urine drug test on record still waiting for its result: its day, that day as the cards write it, and whether
-    it is the day its specimen was taken (effective[x]) rather than the day it was issued."""
+    """A urine drug test on record still waiting for its result: its name, its day, that day as the cards write it, and
+    whether it is the day its specimen was taken (effective[x]) rather than the day it was issued."""
 
+    name: str
     day: date
     written: str
     collected: bool
 
+    @property
+    def when(self) -> str:
+        """ "collected on 2026-03-02", or "dated 2026-03-02" where the day is not said to be its collection's."""
+        return f"{'collected on' if self.collected else 'dated'} {self.written}"
+
+    @property
+    def listed(self) -> str:
+        """As the plan page's history lists it among those pending: "Drug Screen Urine collected on 2026-03-02, no
+        result yet (status registered)"."""
+        return f"{self.name} {self.when}, no result yet (status {AWAITING_STATUS})"
+
 
 def _registered_tests(facts: Facts) -> list[AwaitingResult]:
     """The urine drug test results and lab reports on record, dated, of status registered (`AWAITING_STATUS`)."""
-    found: list[tuple[date | None, str | None, bool]] = []
+    found: list[tuple[Concept | None, date | None, str | None, bool]] = []
     for observation in facts.record.observations:
         if observation.status == AWAITING_STATUS and is_urine_drug_test(observation.code, facts.terms):
             day = observation.result_time.date() if observation.result_time else None
             taken = observation.effective or observation.effective_period_start or observation.effective_instant
-            found.append((day, observation.dated_partial, taken is not None))
+            found.append((observation.code, day, observation.dated_partial, taken is not None))
     for report in facts.record.diagnostic_reports:
         if report.status == AWAITING_STATUS and is_drug_test_code(report.code, facts.terms):
-            found.append((local_date(report.result_time), report.dated_partial, report.effective is not None))
+            found.append(
+                (report.code, local_date(report.result_time), report.dated_partial, report.effective is not None)
+            )
     return [
-        AwaitingResult(day, as_written(day, partial) or iso_day(day), taken) for day, partial, taken in found if day
+        AwaitingResult(drug_test_name(code), day, as_written(day, partial) or iso_day(day), taken)
+        for code, day, partial, taken in found
+        if day
     ]
 
 
@@ -249,9 +266,12 @@ def awaiting_result_since_last(facts: Facts, months: int) -> tuple[AwaitingResul
     test), newest first. No result is no test done, so the card still asks for one, but the card and the plan page's
     tile say the test is with the lab: the card said "There is no urine drug test result on record", which reads as
     never tested. An undated one could be of any year, and is not said pending."""
+    registered = _registered_tests(facts)
+    if not registered:  # the usual chart: the last test is not looked for
+        return ()
     since, today, last = months_before(facts.today, months), facts.today, facts.last_drug_test_day()
     found: dict[date, AwaitingResult] = {}
-    for test in _registered_tests(facts):
+    for test in registered:
         if since <= test.day <= today and (last is None or test.day > last):
             known = found.get(test.day)
             if known is None or (test.collected and not known.collected):  # its collection day, where one says it
@@ -265,9 +285,9 @@ def awaiting_result_words(found: Sequence[AwaitingResult]) -> str:
     collection's."""
     if not found:
         return ""
-    verb = "collected on" if all(test.collected for test in found) else "dated"
     if len(found) == 1:
-        return f"A urine drug test {verb} {found[0].written} has no result yet (status {AWAITING_STATUS})."
+        return f"A urine drug test {found[0].when} has no result yet (status {AWAITING_STATUS})."
+    verb = "collected on" if all(test.collected for test in found) else "dated"
     more = len(found) - FIRST_LISTED
     days = and_list([test.written for test in found[:FIRST_LISTED]] + ([f"{more} more"] if more > 0 else []))
     return f"Urine drug tests {verb} {days} have no result yet (status {AWAITING_STATUS})."

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from guideline.checks.unexpected_uds_result import RESULT_MONTHS
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
-from guideline.checks.urine_drug_test import pending_orders, report_months
+from guideline.checks.urine_drug_test import awaiting_result_since_last, pending_orders, report_months
 from guideline.plan.model import QueryStatus
 from guideline.plan.reading import concept_name
 from guideline.plan.reads import UDS_RESULTS, unread_of
@@ -165,10 +165,14 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
     # The orders that keep the card quiet, by the card's own rule and window: a proposal nobody signed, or an order
     # the card no longer counts, shown here as pending beside a card asking for a test.
     days = int(facts.config.check(UDS_CHECK)["pending_order_days"])
-    pending = tuple(
+    ordered = [
         f"{concept_name(s.code, 'urine drug test')} ordered {local_date(s.authored_on) or ''}".strip()
         for s in pending_orders(facts, days)
-    )
+    ]
+    # And the tests of the months searched still waiting for their result, as the card and the tile say them: beside
+    # the tile's words, the section said only "No urine drug test results in the past 13 months".
+    awaiting = [test.listed for test in awaiting_result_since_last(facts, lab_months(facts.config))]
+    pending = (*ordered, *awaiting)
     return UdsHistory(tuple(rows), pending, lab_months(facts.config), unread_of(TEST_READS, statuses or {}))
 
 
