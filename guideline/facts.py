@@ -166,14 +166,18 @@ def named_item(display: str | NotedName, kind: str, ident: str | None, detail: s
     return with_where(display, f"{named}, {detail}" if detail else named)
 
 
-def _order_kind(order: MedOrder) -> str:
-    return "draft order" if order.is_draft else "reported medication" if order.reported else "current order"
+def _order_kind(order: MedOrder, current: bool = True) -> str:
+    if order.is_draft:
+        return "draft order"
+    return "reported medication" if order.reported else "current order" if current else "order"
 
 
-def order_named(display: str | NotedName, order: MedOrder, detail: str | None = None) -> str:
+def order_named(display: str | NotedName, order: MedOrder, detail: str | None = None, *, current: bool = True) -> str:
     """ "… (draft order mr-1)", "… (current order mr-1)" or "… (reported medication ms-1)": how the card and the
-    plan page name an order, or a medication the patient reports taking (with a `detail`, as `named_item`)."""
-    return named_item(display, _order_kind(order), order.id, detail)
+    plan page name an order, or a medication the patient reports taking (with a `detail`, as `named_item`). A caller
+    naming a signed order `orders.is_current` may not count today (one in force whatever its dates) passes that
+    answer as `current`: one that is not is named "… (order mr-1)", never "current order" (named_gaps)."""
+    return named_item(display, _order_kind(order, current), order.id, detail)
 
 
 def unread_words(unread: tuple[str, ...]) -> str | None:

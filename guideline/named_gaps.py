@@ -27,7 +27,7 @@ from guideline.fills import (
     implausible_fills,
 )
 from guideline.history import naive_window
-from guideline.orders import UNTIL_WINDOW_ENDS, current_until, possible_start, starts_after
+from guideline.orders import UNTIL_WINDOW_ENDS, current_until, is_current, possible_start, starts_after
 from guideline.recognition import partly_read, recognise, sedative_doubt
 from guideline.terminology import BENZO, CNS_DEPRESSANT
 from guideline.timeutil import months_before
@@ -41,7 +41,6 @@ from guideline.undated import (
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
     from guideline.fills import FillSupply
-    from guideline.recognition.cut_names import NotedName
     from guideline.record import MedOrder, ResolvedMedication
     from guideline.supply import Supply
 
@@ -250,7 +249,7 @@ def drug_named_otherwise(facts: Facts) -> tuple[str, ...]:
     another drug record than its order."""
     # The orders that start later are listed beside the total (`later_starts.later_line`), not counted in it.
     orders = (
-        _named_order(r.display_name, r.order, text, _later_start(facts, r.order))
+        order_named(r.display_name, r.order, f"{text}{_later_words(facts, r.order)}", current=_current(facts, r.order))
         for r in facts.mme.orders
         for text in r.drug_conflicts
     )
@@ -277,7 +276,10 @@ def order_fills_of_unread_dose(facts: Facts) -> tuple[str, ...]:
 def orders_of_unbelieved_supply(facts: Facts) -> tuple[str, ...]:
     """Drafts and orders in force (active, whatever their dates: `orders.is_standing`) of a medicine that matters here
     whose days' supply, as sent, is none a prescription can hold (`supply.Supply.unbelieved`), each named with
-    what was sent and what PainPlan did with the order then (`_read_without_supply`)."""
+    what was sent and what PainPlan did with the order then (`_read_without_supply`). One `orders.is_current` does not
+    count today (it starts later, or its counted time has ended) is named "order", never "current order", and named
+    still: the opioid exposure and prescription histories read it, as 30 days from its start (`history.order_interval`),
+    its supply unknown."""
     named = []
     # A draft's relevance first: an order of no medicine the checks read has no supply worked out for it here, on
     # every call, for nothing. A standing order's supply is worked out already (`orders.current_orders` reads each
@@ -286,30 +288,26 @@ def orders_of_unbelieved_supply(facts: Facts) -> tuple[str, ...]:
     for order in (*drafts, *facts.standing_orders):
         supply = facts.supply(order)
         if supply.unheld and _matters(facts, order):
-            # One that starts later is not current, whatever its supply: `_named_order` says when it starts.
-            starts = _later_start(facts, order)
-            read = "" if starts is not None else _read_without_supply(facts, order, supply)
-            named.append(_named_order(facts.name(order), order, f"{supply.unbelieved}{read}", starts))
+            current = is_current(order, supply, facts.today, facts.config)
+            # One that starts later is not current, whatever its supply: its words say when it starts.
+            read = _later_words(facts, order) or _read_without_supply(facts, order, supply, current)
+            named.append(order_named(facts.name(order), order, f"{supply.unbelieved}{read}", current=current))
     return tuple(dict.fromkeys(named))
 
 
-def _later_start(facts: Facts, order: MedOrder) -> date | None:
-    """The day a signed order starts when that is after today (`orders.starts_after`, the first thing
-    `orders.is_current` asks), else None. A draft is the regimen being signed, current whenever it starts."""
-    return None if order.is_draft else starts_after(order, facts.today)
+def _current(facts: Facts, order: MedOrder) -> bool:
+    """Whether the order counts as current today (`orders.is_current`; a draft always): what `order_named` calls it.
+    Named "current order", one the total left out (it starts later, or its counted time had ended) read as counted."""
+    return is_current(order, facts.supply(order), facts.today, facts.config)
 
 
-def _named_order(display: str | NotedName, order: MedOrder, detail: str, starts: date | None) -> str:
-    """The order named as the card and the page name it (`facts.order_named`); one that starts later (`starts`,
-    `_later_start`) as an "order" with the day it starts and that it is not counted as current today, as the
-    prescriptions that start later are named elsewhere (`Facts.unidentified_later_lines`). Named "current order … so
-    it counts as current until …", one the total left out as starting later read as counted."""
-    if starts is None:
-        return order_named(display, order, detail)
-    kind = "reported medication" if order.reported else "order"
-    return named_item(
-        display, kind, order.id, f"{detail}; it starts on {starts.isoformat()}, so it is not counted as current today"
-    )
+def _later_words(facts: Facts, order: MedOrder) -> str:
+    """ "; it starts on 2026-06-25, so it is not counted as current today" of a signed order that starts after today
+    (`orders.starts_after`, the first thing `orders.is_current` asks), as the prescriptions that start later are named
+    elsewhere (`Facts.unidentified_later_lines`); else "". A draft is the regimen being signed, current whenever it
+    starts."""
+    starts = None if order.is_draft else starts_after(order, facts.today)
+    return "" if starts is None else f"; it starts on {starts.isoformat()}, so it is not counted as current today"
 
 
 def _matters(facts: Facts, order: MedOrder) -> bool:
@@ -317,12 +315,14 @@ def _matters(facts: Facts, order: MedOrder) -> bool:
     return recognise(order.medication, facts.terms).kind != "not-relevant"
 
 
-def _read_without_supply(facts: Facts, order: MedOrder, supply: Supply) -> str:
+def _read_without_supply(facts: Facts, order: MedOrder, supply: Supply, current: bool) -> str:
     """How the order was read with its supply unknown, in its item's words: a draft judged by its course of therapy
     or not judged as acute or longer-term (`Facts.duration`); an order in force begun by today (the caller asks
-    `_later_start` first, as `orders.is_current` does) current until the end it states, else for the default window
-    from its start, as `orders.is_current` reads it (`orders.current_until`). One sentence for all said of a draft
-    sent as acute that it could not be judged, while the checks judged it so."""
+    `_later_words` first, as `orders.is_current` does) current until the end it states, else for the default window
+    from its start, as `orders.is_current` reads it (`orders.current_until`), and, when that day has gone (`current`,
+    the caller's `orders.is_current`), that it counted as current until then and is not current today. One sentence
+    for all said of a draft sent as acute that it could not be judged, while the checks judged it so; "counts as
+    current until" a day gone, of an order the total left out."""
     if order.is_draft:
         judged = facts.duration(order)
         if judged == "unclassified":
@@ -333,7 +333,9 @@ def _read_without_supply(facts: Facts, order: MedOrder, supply: Supply) -> str:
         return ", so it counts as current while it is active (it states no start)"
     # Its supply unknown, an end is the one it states (`UNTIL_STATED_END`), never a supply's.
     how = f"{_window_words(facts.config)} from its start" if why == UNTIL_WINDOW_ENDS else "the end it states"
-    return f", so it counts as current until {until.isoformat()}, {how}"
+    if current:
+        return f", so it counts as current until {until.isoformat()}, {how}"
+    return f", so it counted as current until {until.isoformat()}, {how}, and is not current today"
 
 
 def unconverted_current_opioids(facts: Facts) -> tuple[str, ...]:
