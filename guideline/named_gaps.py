@@ -599,20 +599,24 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # An EHR drug record mapped to the wrong RxNorm code, or a name edited after coding: which drug the patient
         # takes only the prescriber knows. The opioid reading was counted (a code of no opioid named as one, or the
         # reverse), or of two opioids the one with the higher MME (the high-dose direction), so nothing went
-        # uncounted; named on the card only where the MME total is judged.
+        # uncounted; named on the card only where the MME total is judged. An order that starts later is listed
+        # beside the total by the same reading, not counted in it (its own line says so): the sentence says both.
         card=CardLine(
-            "its code and its name state different drugs; the MME total counted it as the opioid, or of two opioids "
-            "as the one whose MME is the higher (where either could be worked out), so check which drug is meant",
+            "its code and its name state different drugs; the MME total counted it (or listed it beside the total, "
+            "for an order that starts later) as the opioid, or of two opioids as the one whose MME is the higher "
+            "(where either could be worked out), so check which drug is meant",
             "other opioids whose code and name state different drugs",
         ),
         card_items=where_opioid_checks_run(drug_named_otherwise),
         page=PageSentence(
             "1 opioid order or pharmacy fill has a code that states one drug and a name that states another; it was "
-            "counted in the MME total as the opioid, or of two opioids as the one whose MME is the higher:",
+            "counted in the MME total (or listed beside it, for an order that starts later) as the opioid, or of two "
+            "opioids as the one whose MME is the higher:",
             "{count} opioid orders or pharmacy fills have a code that states one drug and a name that states another; "
-            "each was counted in the MME total as the opioid, or of two opioids as the one whose MME is the higher:",
+            "each was counted in the MME total (or listed beside it, for an order that starts later) as the opioid, or "
+            "of two opioids as the one whose MME is the higher:",
         ),
-        note="Opioids whose code and name state different drugs (counted as the opioid, or of two as the higher MME)",
+        note="Opioids whose code and name state different drugs (read as the opioid, or of two as the higher MME)",
     ),
     NamedGap(
         key="order-fills-of-unread-dose",

@@ -8,9 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import builders
 import pytest
 from builders import TODAY, days_ago, run
 from cds_support import bundle, full_prefetch, hook_request, make_app, plan_page
+from test_mme_drug_conflict import CONFLICT, OXY_5
 from test_supply_not_believed import epic_order
 
 from guideline.named_gaps import NAMED_GAPS
@@ -90,3 +92,25 @@ def test_the_plan_pages_data_completeness_panel_names_it_as_an_order_not_current
     assert "1 medication order had a days' supply no prescription can hold" in shown
     assert f"{NAME} (order eOxy5.daily, {LONG}{ENDED})</li>" in shown
     assert "counts as current" not in shown and "current order eOxy5" not in shown
+
+
+def test_the_drug_named_otherwise_line_does_not_say_the_total_counted_an_order_that_starts_later(
+    tmp_path: Path,
+) -> None:
+    """An Epic hydromorphone record on oxycodone's RxNorm code, "do not fill before" 10 days ahead, beside a draft
+    being signed: listed beside the total, not in it, so the card's line must not say the total counted it."""
+    order = builders.med_request(OXY_5, id="eMr1", authored=days_ago(1), display="oxycodone 5 mg tablet")
+    order["medicationCodeableConcept"]["text"] = "HYDROmorphone 2 MG tablet"
+    order["dispenseRequest"]["validityPeriod"] = {"start": days_ago(-10), "end": days_ago(-70)}
+    draft = builders.med_request(OXY_5, draft=True, id="draft-oxy", supply_days=5)
+    prefetch = full_prefetch("order-sign", medsActive=bundle(order), medsRecent=bundle(order))
+    request = hook_request("order-sign", drafts=[draft], prefetch=prefetch)
+    response = make_app(tmp_path).test_client().post("/cds-services/order-sign", json=request)
+    cards = {card["source"]["topic"]["code"]: card for card in response.json["cards"]}
+    detail = cards["data-incomplete"]["detail"]
+    later = f"; it starts on {days_ago(-10)}, so it is not counted as current today"
+    (line,) = (text for text in detail.splitlines() if text.startswith("- HYDROmorphone 2 MG tablet (order eMr1"))
+    assert f"{CONFLICT}: counted as hydromorphone" in line and f"{later}):" in line
+    why = line.split("): ", 1)[1]
+    assert "the MME total counted it as the opioid" not in why
+    assert "listed it beside the total, for an order that starts later" in why
