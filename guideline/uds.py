@@ -65,12 +65,15 @@ NEGATIVE_LOINC_ANSWERS = frozenset({"LA6577-6", "LA11883-8", "LA9634-2"})
 # An interpretation written in words rather than a code: "Abnormal" is the word for the flag A, "Normal" for N.
 FLAG_WORDS: dict[str, Value] = {"abnormal": "positive", "normal": "negative"}
 # How labs write a result, after any qualifier below. Negatives are tried first: "not detected" before "detected",
-# "non-reactive" before "reactive", "not present" before "present".
+# "non-reactive" before "reactive", "not present" before "present", "not found" before "found". "Found" is read where
+# "detected" is ("Oxycodone found", "Found: oxycodone", "Fentanyl: not found", "None found", "Nothing detected"):
+# before, a result or conclusion in those words was no reading, and a prescribed opioid not found went unjudged.
 NEGATIVE_PREFIXES = (
     "neg", "not detected", "none detected", "undetected", "nd", "non-detect", "non detect", "nondetect",
     "non-reactive", "non reactive", "nonreactive", "absent", "not present",
+    "not found", "none found", "nothing detected", "nothing found",
 )  # fmt: skip
-POSITIVE_PREFIXES = ("pos", "detected", "reactive", "present")
+POSITIVE_PREFIXES = ("pos", "detected", "reactive", "present", "found")
 # Below what the lab reports or calls positive, said in words rather than a number: "Below cutoff", "<LOQ", "< LOQ",
 # "Below threshold", "Less than cutoff", "Below the limit of quantitation". Only "Below cutoff" was read: the others
 # were named as unread, and a test that found no oxycodone in a patient on it could not be judged.

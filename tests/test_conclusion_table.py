@@ -6,12 +6,12 @@ A row PainPlan misreads and that is not small and sure to fix is marked xfail wi
 from __future__ import annotations
 
 import pytest
-from builders import card, days_ago
-from test_diagnostic_reports import FENTANYL_SCREEN, contained_result, linked_report, report, sign
+from builders import card, days_ago, observation
+from test_diagnostic_reports import FENTANYL_SCREEN, OXYCODONE_SCREEN, contained_result, linked_report, report, sign
 from test_report_contradictions import ITSELF, KEPT, PANEL, disagreements
 
 from guideline.checks import CHECKS, unexpected_uds_result
-from guideline.uds import _clause_readings
+from guideline.uds import _clause_readings, value_from_text
 
 EVERY = "*"  # a reading naming no drug: "Positive", "No drugs detected" (said of every drug tested)
 
@@ -58,6 +58,13 @@ ROWS = [
     # every drug tested not found, in the words labs use
     pytest.param("No drugs of abuse found", set(), {EVERY}, id="quest-no-drugs-of-abuse-found"),
     pytest.param("No substances detected", set(), {EVERY}, id="quest-no-substances"),
+    # "found" where "detected" is read: a finding after the drug or before it, denied by "not", "no", "none", "nothing"
+    pytest.param("No oxycodone found", set(), {"oxycodone"}, id="quest-no-drug-found"),
+    pytest.param("Oxycodone not found", set(), {"oxycodone"}, id="quest-drug-not-found"),
+    pytest.param("Oxycodone found", {"oxycodone"}, set(), id="quest-drug-found"),
+    pytest.param(
+        "Oxycodone and metabolites found, fentanyl not found", {"oxycodone"}, {"fentanyl"}, id="quest-found-mixed"
+    ),
     # Labcorp
     pytest.param(
         "OXYCODONE: POSITIVE; OXYMORPHONE: POSITIVE; FENTANYL: NEGATIVE",
@@ -68,6 +75,9 @@ ROWS = [
     pytest.param("Oxycodone: POS; Fentanyl: NEG", {"oxycodone"}, {"fentanyl"}, id="labcorp-pos-neg"),
     pytest.param("Detected: oxycodone, oxymorphone", {"oxycodone", "oxymorphone"}, set(), id="labcorp-detected"),
     pytest.param("Not detected: fentanyl, norfentanyl", set(), {"fentanyl"}, id="labcorp-not-detected"),
+    pytest.param("Found: oxycodone, oxymorphone", {"oxycodone", "oxymorphone"}, set(), id="labcorp-found"),
+    pytest.param("Not found: fentanyl", set(), {"fentanyl"}, id="labcorp-not-found"),
+    pytest.param("Fentanyl: not found", set(), {"fentanyl"}, id="labcorp-label-not-found"),
     pytest.param(
         "Negative for opiates, oxycodone, fentanyl", set(), {"opiate", "oxycodone", "fentanyl"}, id="labcorp-list"
     ),
@@ -232,6 +242,9 @@ ROWS = [
     pytest.param("Specimen validity normal. All analytes below cutoff.", set(), {EVERY}, id="beaker-below-cutoff"),
     pytest.param("All analytes below cutoff", set(), {EVERY}, id="beaker-all-below-cutoff"),
     pytest.param("None detected", set(), {EVERY}, id="beaker-none-detected"),
+    pytest.param("None found", set(), {EVERY}, id="beaker-none-found"),
+    pytest.param("Nothing detected", set(), {EVERY}, id="beaker-nothing-detected"),
+    pytest.param("Nothing found", set(), {EVERY}, id="beaker-nothing-found"),
     pytest.param("All results negative", set(), {EVERY}, id="beaker-all-results-negative"),
     pytest.param("See individual results", set(), set(), id="beaker-see-results"),
     pytest.param(
@@ -291,3 +304,20 @@ def test_all_drugs_absent_beside_a_positive_keeps_the_positive_and_says_so(monke
         f'{PANEL} ({days_ago(30)}, its conclusion says "All drugs absent" but its fentanyl result says "Positive"; '
         f"{KEPT})",
     )
+
+
+@pytest.mark.parametrize("value", ["Not found", "None found", "Nothing detected"])
+def test_a_prescribed_opioids_result_not_found_is_an_unexpected_negative(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # A result's value is read by the words a conclusion's finding is (`value_from_text`, one rule). Before, "Not
+    # found" was no reading: the oxycodone the lab did not find in a patient prescribed it was named as not read
+    # and never judged (guideline 10.4).
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    result = observation(OXYCODONE_SCREEN, when=f"{days_ago(30)}T09:14:00-04:00", value_string=value)
+    found = card(sign(result), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
+
+
+def test_a_result_found_is_read_positive() -> None:
+    assert value_from_text("Found") == "positive"
