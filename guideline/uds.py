@@ -678,8 +678,22 @@ _SENTENCES = re.compile(r"[.;\n]|\b(?:but|however|while)\b", re.IGNORECASE)
 # with metabolites detected" for Quest's "Oxycodone and metabolites detected".
 _GROUPS = re.compile(r",")
 _JOINED = re.compile(r"\band\b|&|\bwith\b", re.IGNORECASE)
-# "All negative except oxycodone": what follows says the opposite of what came before.
-_EXCEPT = re.compile(r"\bexcept(?:\s+for)?\b", re.IGNORECASE)
+# "All negative except oxycodone": what follows says the opposite of what came before. "Other than", "besides",
+# "apart from" and "aside from" except as "except" does ("No drugs detected other than oxycodone"): before, what
+# followed them was read as the statement's own finding, and the oxycodone a lab says it found was read as not found.
+_EXCEPT = re.compile(r"\b(?:except(?:\s+for)?|other\s+than|besides|apart\s+from|aside\s+from)\b", re.IGNORECASE)
+# A statement that says nothing was found of every drug but those it excepts, its finding written after them ("No
+# drugs other than oxycodone detected", "Nothing other than prescribed oxycodone found", "All drugs other than
+# oxycodone negative"), or its exception first ("Except for oxycodone, all drugs negative"): read with the finding
+# first and the exception after it (`_finding_first`), as "except" is read.
+_STATEMENT = re.compile(r"[^.;\n]+")
+_OF_EVERY_DRUG = re.compile(r"^\s*(?:all|no|nothing|none)\b", re.IGNORECASE)
+_THEN_EVERY_DRUG = re.compile(r",\s*(?:all|no|nothing|none)\b", re.IGNORECASE)
+_FINDING = re.compile(
+    r"\b(?:not\s+detected|not\s+present|detected|found|identified|present|negative|absent"
+    r"|below\s+(?:the\s+)?cut-?off)\b",
+    re.IGNORECASE,
+)
 # Words that say nothing was found of any drug tested, though they begin with no finding: "All drugs negative",
 # "All other drugs negative", "All drugs absent", "No drugs detected", "No drugs of abuse detected" (found,
 # identified, present). "Negative: all other analytes" and "All analytes below cutoff" (Beaker) say so too.
@@ -689,7 +703,7 @@ _EXCEPT = re.compile(r"\bexcept(?:\s+for)?\b", re.IGNORECASE)
 _NOTHING_FOUND = re.compile(
     r"^\s*(?:all\b[\w\s]*?\b(?:negative|not\s+detected|absent|not\s+present|below\s+(?:the\s+)?cut-?off)"
     r"|(?:negative|not\s+detected)[\s:\-–]*(?:for\s+)?all\b"
-    r"|no\s+(?:drugs?|substances?|analytes?)\b[\w\s]*?\b(?:detected|found|identified|present))\b",
+    r"|no\s+(?:other\s+)?(?:drugs?|substances?|analytes?)\b[\w\s]*?\b(?:detected|found|identified|present))\b",
     re.IGNORECASE,
 )
 # A finding in brackets after a drug ("Oxycodone (negative) fentanyl (positive)", "Fentanyl (POS)") ends what is
@@ -751,6 +765,37 @@ def _said_after_names(clause: str) -> Value | None:
 def _denies_bare(clause: str) -> bool:
     """Whether a clause denies the drugs it names and says nothing after them ("not fentanyl", "not for fentanyl")."""
     return bool(_DENIED_FIRST.match(clause)) and not words_after_substances(clause)
+
+
+def _finding_first(words: str) -> str:
+    """The words with each statement's finding of every drug written after its exception moved before it (`_FINDING`:
+    "No drugs other than oxycodone detected" is read as "No drugs detected other than oxycodone")."""
+    return _STATEMENT.sub(_statement_finding_first, words)
+
+
+def _statement_finding_first(statement: re.Match[str]) -> str:
+    """One statement with its finding before its exception, when it speaks of every drug and finds nothing before it,
+    or begins with its exception ("Other than oxycodone, no drugs detected": `_exception_last`)."""
+    words = statement[0]
+    exception = _EXCEPT.search(words)
+    if exception and not words[: exception.start()].strip():
+        return _exception_last(words, exception)
+    if not exception or not _OF_EVERY_DRUG.match(words) or _FINDING.search(words, 0, exception.start()):
+        return words
+    finding = _FINDING.search(words, exception.end())
+    if not finding:
+        return words
+    excepted = words[exception.start() : finding.start()]
+    return f"{words[: exception.start()]}{finding[0]} {excepted}{words[finding.end() :]}"
+
+
+def _exception_last(words: str, exception: re.Match[str]) -> str:
+    """A statement that begins with its exception, the exception moved after the words of every drug that follow it
+    ("Except for oxycodone, all drugs negative": "all drugs negative Except for oxycodone")."""
+    every = _THEN_EVERY_DRUG.search(words, exception.end())
+    if not every:
+        return words
+    return f"{words[every.start() + 1 :]} {words[exception.start() : every.start()]}"
 
 
 def _unbracketed(words: str) -> str:
@@ -829,9 +874,9 @@ def _readings(words: str) -> Iterator[_Read]:
     one written after drugs or metabolite words in their group of "and" (`_said_after_names`: "Oxycodone and
     metabolites detected"), or, named before any reading of their statement, the statement's first ("Oxycodone,
     oxymorphone detected"); else they take the reading before them ("Positive for oxycodone, oxymorphone"), one
-    after "except" the opposite, and one denied after a positive a negative ("Positive for oxycodone but not
-    fentanyl"); a statement that begins by denying denies every drug it lists ("No fentanyl, oxycodone detected",
-    "No oxycodone.").
+    after "except" or "other than" (`_EXCEPT`, the finding it turns read first: `_finding_first`) the opposite, and
+    one denied after a positive a negative ("Positive for oxycodone but not fentanyl"); a statement that begins by
+    denying denies every drug it lists ("No fentanyl, oxycodone detected", "No oxycodone.").
     A reading naming no drug is given (with none) only where nothing was read before it ("Positive", "Negative,
     dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive,
     confirmation negative" says nothing of other drugs; a confirmation's ("confirmation negative") is yielded to be
@@ -839,7 +884,7 @@ def _readings(words: str) -> Iterator[_Read]:
     said: Value | None = None
     waiting: tuple[str, ...] = ()
     statements = count()
-    for part, words_of_part in enumerate(_EXCEPT.split(_unbracketed(words))):
+    for part, words_of_part in enumerate(_EXCEPT.split(_finding_first(_unbracketed(words)))):
         if part:
             said = _OPPOSITE.get(said)
         for sentence in _SENTENCES.split(words_of_part):

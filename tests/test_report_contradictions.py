@@ -395,6 +395,34 @@ def test_a_class_excepted_from_nothing_found_covers_its_drugs() -> None:
     )
 
 
+OTHER_THAN = [
+    "No drugs other than oxycodone detected",
+    "No drugs detected other than oxycodone",
+    "No other drugs detected besides oxycodone",
+    "Nothing other than prescribed oxycodone found",
+]
+
+
+@LINKED
+@pytest.mark.parametrize("conclusion", OTHER_THAN)
+def test_a_drug_excepted_by_other_than_is_no_contradiction_of_its_positive(shape: str, conclusion: str) -> None:
+    # Before: "No drugs other than oxycodone detected" was read as oxycodone not found, so the positive for the
+    # oxycodone the patient is prescribed was named as one the lab's own conclusion denies. It says what "All drugs
+    # negative except oxycodone" says: oxycodone found, every other drug not.
+    sent = linked_report(shape, conclusion, "Positive")
+    assert card(sign(*sent), unexpected_uds_result.CHECK_ID) is None
+    assert disagreements(*sent) == ()
+
+
+@pytest.mark.parametrize("conclusion", OTHER_THAN)
+def test_a_drug_other_than_the_one_excepted_is_said_not_found(conclusion: str) -> None:
+    # ... and a fentanyl positive beside it is one the conclusion denies: kept, and the disagreement named.
+    sent = referenced_report(conclusion, (OXYCODONE_SCREEN, "Positive"), (FENTANYL_SCREEN, "Positive"))
+    assert disagreements(*sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its fentanyl result says "Positive"; {KEPT})',
+    )
+
+
 @pytest.mark.parametrize(
     ("code", "drug"),
     [("19386-2", "chlordiazepoxide"), ("12374-5", "clobazam"), ("16224-8", "triazolam"), ("16233-9", "midazolam")],
