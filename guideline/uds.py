@@ -800,7 +800,30 @@ def _exception_last(words: str, exception: re.Match[str]) -> str:
 
 def _unbracketed(words: str) -> str:
     """The words with each finding written in brackets (`_BRACKETED`) as a statement of its own after its drug."""
-    return _BRACKETED.sub(lambda bracket: f" {bracket[1]};" if _value_as_written(bracket[1]) else bracket[0], words)
+    return _BRACKETED.sub(_bracket_read, words)
+
+
+def _bracket_read(bracket: re.Match[str]) -> str:
+    """A finding in brackets as a statement after its drug ("Fentanyl (POS)": "Fentanyl POS;"), a confirmation's after
+    a finding as one of its own ("Positive (confirmation negative)": "Positive; confirmation negative;"), so it
+    overrides the finding it confirms (`_confirmed`); any other bracket as written."""
+    if not _value_as_written(bracket[1]):
+        return bracket[0]
+    if _is_confirmation(bracket[1]) and _clause_said(_clause_before(bracket)) is not None:
+        return f"; {bracket[1]};"
+    return f" {bracket[1]};"
+
+
+_LOOK_BACK = 120  # characters read back for the clause a bracket follows: one clause's worth, never the whole text
+
+
+def _clause_before(bracket: re.Match[str]) -> str:
+    """The clause a bracket follows ("Opiates presumptive positive (confirmation negative)": "Opiates presumptive
+    positive"; "Positive for fentanyl, oxycodone (confirmed negative)": "oxycodone", which says nothing)."""
+    before = bracket.string[max(0, bracket.start() - _LOOK_BACK) : bracket.start()]
+    for breaks in (_SENTENCES, _GROUPS, _JOINED, _EXCEPT):
+        before = breaks.split(before)[-1]
+    return before
 
 
 @dataclass(frozen=True)
@@ -829,8 +852,8 @@ def _all_confirmed(readings: Iterable[_Read]) -> list[_Read]:
 
 
 # Where a value's words pass from one clause to the next, as a conclusion's do (`_readings`): only such words can
-# give a screen's finding and then its confirmation's.
-_CLAUSE_BREAKS = (_SENTENCES, _GROUPS, _JOINED, _EXCEPT)
+# give a screen's finding and then its confirmation's, after it or in brackets ("Positive (confirmation negative)").
+_CLAUSE_BREAKS = (_SENTENCES, _GROUPS, _JOINED, _EXCEPT, _BRACKETED)
 
 
 def _more_than_one_clause(words: str) -> bool:
@@ -841,8 +864,9 @@ def _more_than_one_clause(words: str) -> bool:
 def _confirmed_value(words: str) -> Value | None:
     """What a value's words say when a confirmation's finding follows its screen's ("Presumptive positive,
     confirmation negative", "Screen positive; confirmed negative", "Oxycodone: presumptive positive; confirmed
-    negative"): read as a conclusion's words are, the confirmation overriding the screen (`_confirmed`, one rule):
-    positive if any drug is so read found, else negative. None when no confirmation's finding follows one."""
+    negative", "Positive (confirmation negative)"): read as a conclusion's words are, the confirmation overriding the
+    screen (`_confirmed`, one rule): positive if any drug is so read found, else negative. None when no
+    confirmation's finding follows one."""
     readings = list(_readings(words))
     if not any(reading.confirms for reading in readings):
         return None

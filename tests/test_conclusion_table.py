@@ -150,6 +150,23 @@ ROWS = [
         id="labcorp-confirmatory-positive",
     ),
     pytest.param("Confirmation negative", set(), {EVERY}, id="labcorp-confirmation-alone"),
+    # ... and so does one in brackets after the screen's finding
+    pytest.param(
+        "Opiates presumptive positive (confirmation negative)", set(), {"opiate"}, id="labcorp-confirmation-bracketed"
+    ),
+    pytest.param("Oxycodone (confirmed positive)", {"oxycodone"}, set(), id="labcorp-confirmed-bracketed"),
+    pytest.param(
+        "Positive for fentanyl, oxycodone (confirmed negative)",
+        {"fentanyl"},
+        {"oxycodone"},
+        id="labcorp-confirmed-bracketed-after-a-drug",
+    ),
+    pytest.param(
+        "Fentanyl positive (confirmed negative), oxycodone positive",
+        {"oxycodone"},
+        {"fentanyl"},
+        id="labcorp-confirmation-bracketed-then-drug",
+    ),
     # a confirmation after a finding naming no drug overrides it, said of every drug as the screen's was
     pytest.param(
         "Presumptive positive, confirmation negative", set(), {EVERY}, id="labcorp-bare-screen-then-confirmation"

@@ -27,25 +27,29 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
         ("Presumptive positive; negative by LC-MS/MS", "negative"),
         ("Screen negative, confirmation positive", "positive"),
         ("Presumptive positive, confirmed positive", "positive"),
+        # ... or in brackets after the screen's
+        ("Positive (confirmation negative)", "negative"),
+        ("Presumptive positive (confirmed negative by LC-MS/MS)", "negative"),
+        ("Screen negative (confirmation positive)", "positive"),
         # no confirmation's finding: the screen's stands
         ("Positive, confirmed by LC-MS/MS", "positive"),
         ("Positive - see confirmation", "positive"),
         ("Presumptive positive, confirmation pending", "positive"),
         ("Negative, dilute specimen", "negative"),
+        ("Positive (confirmed)", "positive"),
+        ("Positive (>300)", "positive"),
+        ("Negative (cutoff 300 ng/mL)", "negative"),
     ],
 )
 def test_a_confirmation_in_the_value_overrides_its_screen(value: str, read: str) -> None:
     assert value_from_text(value) == read
 
 
-def test_a_prescribed_opioid_screened_positive_and_confirmed_negative_is_an_unexpected_negative() -> None:
+@pytest.mark.parametrize("value", ["Presumptive positive, confirmation negative", "Positive (confirmation negative)"])
+def test_a_prescribed_opioid_screened_positive_and_confirmed_negative_is_an_unexpected_negative(value: str) -> None:
     # Before, the screen's "positive" was read and the patient prescribed oxycodone looked as expected: the lab's
     # definitive test found no oxycodone (guideline 10.4).
-    result = observation(
-        OXYCODONE_SCREEN,
-        when=f"{days_ago(30)}T09:14:00-04:00",
-        value_string="Presumptive positive, confirmation negative",
-    )
+    result = observation(OXYCODONE_SCREEN, when=f"{days_ago(30)}T09:14:00-04:00", value_string=value)
     found = card(sign(result), unexpected_uds_result.CHECK_ID)
     assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
 
