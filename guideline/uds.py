@@ -742,8 +742,9 @@ def _is_confirmation(clause: str) -> bool:
 
 
 def _clause_said(clause: str) -> Value | None:
-    """What one clause of a conclusion says was found: read as a result's value is (`value_from_text`: "Positive for
-    oxycodone", "OXYCODONE: POSITIVE", "Unexpected positive for fentanyl": `_JUDGED`), else of every drug ("All drugs
+    """What one clause of a conclusion says was found: read as a result's value words are (`_value_as_written`:
+    "Positive for oxycodone", "OXYCODONE: POSITIVE", "Unexpected positive for fentanyl": `_JUDGED`; a confirmation
+    after a screen spans clauses, read across them by `_confirmed`), else of every drug ("All drugs
     negative"), else after the drugs it names ("Oxycodone detected", "Opiates presumptive positive", "Fentanyl not
     detected", "No oxycodone detected"), and after a confirmation's words ("LC-MS/MS negative": `_CONFIRMATION`)."""
     said = _value_as_written(_CONFIRMATION.sub("", _JUDGED.sub("", clause)))
