@@ -979,7 +979,7 @@ class Facts:
                 continue
             recognition = recognise(order.medication, self.terms)
             if recognition.kind != "not-relevant":
-                named.append(order_named(recognition.shown, order))
+                named.append(order_named(recognition.shown, order, current=False))
         return tuple(dict.fromkeys(named))
 
     @cached_property

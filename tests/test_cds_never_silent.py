@@ -355,4 +355,4 @@ def test_a_recent_order_of_unknown_status_is_named(app):
     prefetch = full_prefetch("order-sign", medsRecent={"resourceType": "Bundle", "entry": [{"resource": unknown}]})
     response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
     detail = card(response, "data-incomplete")["detail"]
-    assert "lorazepam 1 MG Oral Tablet (current order lz1)" in detail and "status is unknown" in detail
+    assert "lorazepam 1 MG Oral Tablet (order lz1)" in detail and "status is unknown" in detail

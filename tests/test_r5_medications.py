@@ -493,9 +493,9 @@ def test_a_recent_order_whose_status_painplan_cannot_read_is_named_not_silently_
     # tell whether it is taken), and before, nothing said so.
     order = med_request(LORAZEPAM, id="lz1", authored=days_ago(10), status=status, period=8)
     evaluation = run("order-sign", drafts=[low_dose_draft()], resources=[order])
-    assert evaluation.facts.unknown_status_orders == ("lorazepam 1 MG Oral Tablet (current order lz1)",)
+    assert evaluation.facts.unknown_status_orders == ("lorazepam 1 MG Oral Tablet (order lz1)",)
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
-    assert view.named["unknown-status"] == ("lorazepam 1 MG Oral Tablet (current order lz1)",)
+    assert view.named["unknown-status"] == ("lorazepam 1 MG Oral Tablet (order lz1)",)
 
 
 def test_medication_element_reads_r4_and_r5_medication_as_one_concept_and_one_reference() -> None:
