@@ -243,15 +243,12 @@ def sig_against_coded_frequency(facts: Facts) -> tuple[str, ...]:
 
 
 def drug_named_otherwise(facts: Facts) -> tuple[str, ...]:
-    """Current opioid orders, drafts and current fills whose code and name state different drugs (one opioid and
-    another, `guideline.mme.counted_reading`; a drug that is no opioid and an opioid, `guideline.mme.code_named_words`),
-    each named with both and the reading counted. A fill read as an order's supply is named too: the fill may be of
-    another drug record than its order."""
-    # The orders that start later are listed beside the total (`later_starts.later_line`), not counted in it.
+    """Current opioid orders, drafts, orders that start later (listed beside the total) and current fills whose code
+    and name state different drugs (one opioid and another, `guideline.mme.counted_reading`; a drug that is no opioid
+    and an opioid, `guideline.mme.code_named_words`), each named with both and the reading counted. A fill read as an
+    order's supply is named too: the fill may be of another drug record than its order."""
     orders = (
-        order_named(r.display_name, r.order, f"{text}{_later_words(facts, r.order)}", current=_current(facts, r.order))
-        for r in facts.mme.orders
-        for text in r.drug_conflicts
+        _conflict_named(facts, r.display_name, r.order, text) for r in facts.mme.orders for text in r.drug_conflicts
     )
     fills = (
         named_item(facts.name(f.dispense), "current fill", f.dispense.id, text)
@@ -295,10 +292,13 @@ def orders_of_unbelieved_supply(facts: Facts) -> tuple[str, ...]:
     return tuple(dict.fromkeys(named))
 
 
-def _current(facts: Facts, order: MedOrder) -> bool:
-    """Whether the order counts as current today (`orders.is_current`; a draft always): what `order_named` calls it.
-    Named "current order", one the total left out (it starts later, or its counted time had ended) read as counted."""
-    return is_current(order, facts.supply(order), facts.today, facts.config)
+def _conflict_named(facts: Facts, display: str, order: MedOrder, conflict: str) -> str:
+    """An order of the MME total whose code and name state different drugs, named with the `conflict`. The total's
+    orders are today's (`orders.is_current`) and the drafts, then those that start later, listed beside it
+    (`later_starts.later_line`), not counted in it: one of these is named "order", with the day it starts
+    (`_later_words`), never "current order", which read as counted."""
+    later = _later_words(facts, order)
+    return order_named(display, order, f"{conflict}{later}", current=not later)
 
 
 def _later_words(facts: Facts, order: MedOrder) -> str:
