@@ -82,6 +82,14 @@ def test_the_crosswalk_file_is_read_from_the_configuration_folder(tmp_path: Path
     assert settings.guideline["ndc"]["rxnorm"] == {OXYCODONE_NDC: OXYCODONE_5}
 
 
+def test_a_crosswalk_file_excel_saved_as_csv_utf8_is_read(tmp_path: Path) -> None:
+    # Excel's "CSV UTF-8" starts the file with a byte-order mark and ends lines with CRLF: read as text, the mark made
+    # the first column "\ufeffndc", and the header was refused as naming no ndc column.
+    path = tmp_path / "ndc.csv"
+    path.write_bytes(f"ndc,rxcui,name\r\n{OXYCODONE_NDC},{OXYCODONE_5},Percocet\u00ae 5 mg\r\n".encode("utf-8-sig"))
+    assert read_crosswalk(path) == {OXYCODONE_NDC: OXYCODONE_5}
+
+
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
