@@ -1360,11 +1360,10 @@ class Facts:
         """The urine drug test results of unknown status on record, of any date (`uds.results_of_unknown_status`):
         each with its test's name, day and date as written. Read once: the unexpected-result check's list, the plan
         page's history rows and its tile each take their own window of them (`uds_unknown_status_since`)."""
-        return results_of_unknown_status(self.record, self.terms, self.config, date.min)
+        return results_of_unknown_status(self.record, self.terms, self.config)
 
     def uds_unknown_status_since(self, since: date) -> tuple[tuple[str, date | None, str | None], ...]:
-        """`uds_results_of_unknown_status` dated `since` onwards, or undated, as `uds.results_of_unknown_status` finds
-        them for that day."""
+        """`uds_results_of_unknown_status` dated `since` onwards, or undated: the one place their window is taken."""
         return tuple([found for found in self.uds_results_of_unknown_status if found[1] is None or found[1] >= since])
 
     def uds_results_since(self, months: int) -> tuple[UdsResult, ...]:

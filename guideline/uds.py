@@ -2318,19 +2318,20 @@ def sample_test(observation: Observation) -> tuple[Hashable, datetime] | None:
 
 
 def results_of_unknown_status(
-    record: PatientRecord, terms: Terminology, config: GuidelineConfig, since: date
+    record: PatientRecord, terms: Terminology, config: GuidelineConfig
 ) -> tuple[tuple[str, date | None, str | None], ...]:
-    """The urine drug test results (dated `since` onwards, or undated) whose status is neither a result's nor one
-    that says there is none, each with its test's name, day and date as the cards write it (`as_written`)."""
+    """The urine drug test results of any date whose status is neither a result's nor one that says there is none,
+    each with its test's name, day and date as the cards write it (`as_written`). Read once per call
+    (`Facts.uds_results_of_unknown_status`), each reader taking its own window of them."""
     include_cannabinoid = bool(config.check("unexpected-uds-result").options["cannabinoid"])
     found = []
     for observation in record.observations:
         if observation.status in RESULT_STATUSES or observation.status in NO_RESULT_STATUSES:
             continue
         test = _read_test(observation.code, terms, include_cannabinoid)
-        day = observation.result_time.date() if observation.result_time else None
-        if test is None or not (day is None or day >= since):
+        if test is None:
             continue
+        day = observation.result_time.date() if observation.result_time else None
         if test.substances or test.not_judged or _reports_an_unnamed_finding(observation):
             found.append((test.name, day, as_written(day, observation.dated_partial)))
     return tuple(found)
