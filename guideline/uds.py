@@ -2313,8 +2313,12 @@ def one_sample(code: Concept | None, taken: datetime | None) -> tuple[Hashable, 
 def sample_test(observation: Observation) -> tuple[Hashable, datetime] | None:
     """A result's test and sample (`one_sample`), collected at its effective time: one dated only by when it was
     issued may be another sample."""
-    collected = observation.effective or observation.effective_period_start or observation.effective_instant
-    return one_sample(observation.code, collected)
+    return one_sample(observation.code, _collected(observation))
+
+
+def _collected(observation: Observation) -> datetime | None:
+    """When its specimen was taken (effective[x]); None where only the day it was issued is sent."""
+    return observation.effective or observation.effective_period_start or observation.effective_instant
 
 
 def results_of_unknown_status(
@@ -2335,6 +2339,52 @@ def results_of_unknown_status(
         if test.substances or test.not_judged or _reports_an_unnamed_finding(observation):
             found.append((test.name, day, as_written(day, observation.dated_partial)))
     return tuple(found)
+
+
+# Of the statuses that say there is no result (`NO_RESULT_STATUSES`), the one that says a result is to come: the lab
+# has the test, not yet its result. Cancelled and entered-in-error say none will come.
+AWAITING_STATUS = "registered"
+
+
+@dataclass(frozen=True)
+class AwaitingResult:
+    """A urine drug test on record still waiting for its result: its name, its day, that day as the cards write it, and
+    whether it is the day its specimen was taken (effective[x]) rather than the day it was issued."""
+
+    name: str
+    day: date
+    written: str
+    collected: bool
+
+    @property
+    def when(self) -> str:
+        """ "collected on 2026-03-02", or "dated 2026-03-02" where the day is not said to be its collection's."""
+        return f"{'collected on' if self.collected else 'dated'} {self.written}"
+
+    @property
+    def listed(self) -> str:
+        """As the plan page's history lists it among those pending: "Drug Screen Urine collected on 2026-03-02, no
+        result yet (status registered)"."""
+        return f"{self.name} {self.when}, no result yet (status {AWAITING_STATUS})"
+
+
+def awaiting_results(record: PatientRecord, terms: Terminology) -> list[AwaitingResult]:
+    """The urine drug test results and lab reports on record, dated, of status registered (`AWAITING_STATUS`)."""
+    found: list[tuple[Concept | None, date | None, str | None, bool]] = []
+    for observation in record.observations:
+        if observation.status == AWAITING_STATUS and is_urine_drug_test(observation.code, terms):
+            day = observation.result_time.date() if observation.result_time else None
+            found.append((observation.code, day, observation.dated_partial, _collected(observation) is not None))
+    for report in record.diagnostic_reports:
+        if report.status == AWAITING_STATUS and is_drug_test_code(report.code, terms):
+            found.append(
+                (report.code, local_date(report.result_time), report.dated_partial, report.effective is not None)
+            )
+    return [
+        AwaitingResult(drug_test_name(code), day, as_written(day, partial) or iso_day(day), collected)
+        for code, day, partial, collected in found
+        if day
+    ]
 
 
 def _reports_an_unnamed_finding(observation: Observation) -> bool:

@@ -23,19 +23,18 @@ from guideline.checks.unexpected_uds_result import RESULT_MONTHS, reads_results,
 from guideline.clinical import is_pending_request
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.facts import Facts
-from guideline.fhirdata import Concept
 from guideline.record import MedOrder, ServiceRequest
 from guideline.specimen_validity import NO_VERDICTS
 from guideline.specimen_validity_words import specimen_not_judged
 from guideline.terminology import OPIOID
-from guideline.timeutil import iso_day, local_date, months_before
+from guideline.timeutil import iso_day, months_before
 from guideline.uds import (
+    AWAITING_STATUS,
+    AwaitingResult,
     UnreadableTest,
-    as_written,
+    awaiting_results,
     drug_test_name,
-    is_drug_test_code,
     is_uds_order,
-    is_urine_drug_test,
 )
 from guideline.unread_data import (
     DRUG_TESTS,
@@ -213,60 +212,13 @@ def _unknown_status_summary(found: Sequence[tuple[str, str | None]]) -> str:
     return f"Order a urine drug test: {len(found)} results of unknown status, not counted{since}"
 
 
-# Of the statuses that say there is no result (`uds.NO_RESULT_STATUSES`), the one that says a result is to come: the
-# lab has the test, not yet its result. Cancelled and entered-in-error say none will come.
-AWAITING_STATUS = "registered"
-
-
-@dataclass(frozen=True)
-class AwaitingResult:
-    """A urine drug test on record still waiting for its result: its name, its day, that day as the cards write it, and
-    whether it is the day its specimen was taken (effective[x]) rather than the day it was issued."""
-
-    name: str
-    day: date
-    written: str
-    collected: bool
-
-    @property
-    def when(self) -> str:
-        """ "collected on 2026-03-02", or "dated 2026-03-02" where the day is not said to be its collection's."""
-        return f"{'collected on' if self.collected else 'dated'} {self.written}"
-
-    @property
-    def listed(self) -> str:
-        """As the plan page's history lists it among those pending: "Drug Screen Urine collected on 2026-03-02, no
-        result yet (status registered)"."""
-        return f"{self.name} {self.when}, no result yet (status {AWAITING_STATUS})"
-
-
-def _registered_tests(facts: Facts) -> list[AwaitingResult]:
-    """The urine drug test results and lab reports on record, dated, of status registered (`AWAITING_STATUS`)."""
-    found: list[tuple[Concept | None, date | None, str | None, bool]] = []
-    for observation in facts.record.observations:
-        if observation.status == AWAITING_STATUS and is_urine_drug_test(observation.code, facts.terms):
-            day = observation.result_time.date() if observation.result_time else None
-            taken = observation.effective or observation.effective_period_start or observation.effective_instant
-            found.append((observation.code, day, observation.dated_partial, taken is not None))
-    for report in facts.record.diagnostic_reports:
-        if report.status == AWAITING_STATUS and is_drug_test_code(report.code, facts.terms):
-            found.append(
-                (report.code, local_date(report.result_time), report.dated_partial, report.effective is not None)
-            )
-    return [
-        AwaitingResult(drug_test_name(code), day, as_written(day, partial) or iso_day(day), taken)
-        for code, day, partial, taken in found
-        if day
-    ]
-
-
 def awaiting_result_since_last(facts: Facts, months: int) -> tuple[AwaitingResult, ...]:
     """The urine drug tests of the last `months` months up to today still waiting for their result (a result or a lab
     report of status registered), newer than the last test counted, one per day (a panel and its analytes are one
     test), newest first. No result is no test done, so the card still asks for one, but the card and the plan page's
     tile say the test is with the lab: the card said "There is no urine drug test result on record", which reads as
     never tested. An undated one could be of any year, and is not said pending."""
-    registered = _registered_tests(facts)
+    registered = awaiting_results(facts.record, facts.terms)
     if not registered:  # the usual chart: the last test is not looked for
         return ()
     since, today, last = months_before(facts.today, months), facts.today, facts.last_drug_test_day()
