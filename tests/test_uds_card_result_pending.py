@@ -9,6 +9,7 @@ from typing import Any
 
 from builders import LOINC, PATIENT_ID, card, med_request, observation, patient, run
 from test_plan import plan_for
+from test_uds_tile_unknown_status import NAMED, _unknown
 from test_uds_unreadable_specimen import OXYCODONE_5, TEST_DAY, _long_term_fills
 
 from guideline.plan.note import note_text
@@ -138,3 +139,12 @@ def test_the_history_section_lists_it_as_pending() -> None:
     history = plan.section("uds").content
     assert not history.rows
     assert history.pending == (f"Drug Screen Urine collected on {TEST_DAY}, no result yet (status registered)",)
+
+
+def test_beside_a_result_of_unknown_status_the_tile_still_reads_none_readable() -> None:
+    # The test waiting for its result has none to read, but the fentanyl screen of unknown status is one not read.
+    pending = _epic_registered(*OPIATES, "eUDS.R1", when="2026-04-02")
+    plan = plan_for([patient(), *_long_term_fills(), _unknown(), pending])
+    tile = next(t for t in plan.section("tasks").content if t.key == "uds")
+    assert NAMED in tile.not_counted and "has no result yet" in tile.not_counted
+    assert tile.none_found == "none readable on record"

@@ -74,10 +74,11 @@ class Task:
     # date as written (None: undated): the note leaves them off its list of results not judged, which would name them
     # again (`unknown_status_named`), and lists there those the line only counts.
     unknown_status: tuple[tuple[str, str | None], ...] = ()
-    # Of `not_counted`, the words on tests still waiting for their result ("A urine drug test collected on 2026-03-02
-    # has no result yet (status registered)."): no result, none unreadable, so none found still reads "none on record",
-    # as the card's "no urine drug test result on record" beside them.
-    awaiting_result: str = ""
+    # Whether `not_counted` names a test it could not read (one unreadable, a result of unknown status): none found
+    # then reads "none readable on record". A test only waiting for its result ("A urine drug test collected on
+    # 2026-03-02 has no result yet (status registered).") has none to read, so beside it none found still reads "none
+    # on record", as the card's "no urine drug test result on record" beside it.
+    none_readable: bool = False
 
     @property
     def last_text(self) -> str | None:
@@ -205,7 +206,9 @@ def uds_task(facts: Facts) -> Task:
     task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
     # The note leaves off its list of results not judged only those the tile's line names, never those it counts.
     listed = unknown_status_listed(unknown_status)
-    task = replace(task, not_counted=not_counted, unknown_status=listed, awaiting_result=awaiting)
+    task = replace(
+        task, not_counted=not_counted, unknown_status=listed, none_readable=bool(unreadable or unknown_status)
+    )
     task = replace(task, last_written=facts.last_drug_test_written()) if last else task
     # Rec 10 is for subacute and chronic pain: the card asks for a test only from a patient starting or on
     # longer-term opioids (its own rule), and the tile said "Due now" beside it for a 5-day course after surgery.
@@ -548,7 +551,7 @@ def without_history(task: Task, history: MmeHistory | None, today: date, signed:
 def _none_found(task: Task, statuses: Mapping[str, QueryStatus]) -> str:
     """What none found means for the tile (`reads.none_found`): "none readable …" beside a test it does not count for
     want of a reading; beside one only waiting for its result, "none …", as the card says."""
-    none = "none readable" if task.not_counted not in ("", task.awaiting_result) else "none"
+    none = "none readable" if task.none_readable else "none"
     return f"{none} {where_found(task.key, statuses)}"
 
 
