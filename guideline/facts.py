@@ -901,11 +901,10 @@ class Facts:
                 named.append(order_named(self.name(order), order, detail))
                 continue
             start = local_date(order_rules.order_start(order))
-            kind = "reported medication" if order.reported else "active order"
             if (start is None or start >= recent) and not order_rules.is_current(
                 order, self.supply(order), self.today, self.config
             ):
-                named.append(named_item(self.name(order), kind, order.id, f"{detail}; not counted as current"))
+                named.append(order_named(self.name(order), order, f"{detail}; not counted as current", current=False))
         for supply in (*self.current_fills, *self.current_fills_in(BENZO), *self.current_fills_in(CNS_DEPRESSANT)):
             fill = supply.dispense
             if fill.unread_dates:  # its hand-over date not read, so dated by when it was prepared

@@ -67,7 +67,7 @@ def test_an_order_left_out_by_its_readable_dates_is_named_as_not_counted() -> No
     evaluation = run("patient-view", resources=[_order(days_ago(60), end="2026-13-01")])
     assert evaluation.facts.active_orders == ()
     assert evaluation.facts.unreadable_dates == (
-        f"{NAME} (active order ox1, dispenseRequest.validityPeriod.end '2026-13-01' could not be read as a date; "
+        f"{NAME} (order ox1, dispenseRequest.validityPeriod.end '2026-13-01' could not be read as a date; "
         "not counted as current)",
     )
 
