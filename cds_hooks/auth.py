@@ -17,6 +17,7 @@ import requests
 from joserfc import jws, jwt
 from joserfc.jwk import KeySet
 
+from guideline.text_errors import where_not_utf8
 from launch.key_sets import read_key_set
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,9 @@ def load_trusted_clients(path: str) -> dict[str, TrustedClient]:
     if not path:
         return {}
     try:
-        entries = json.loads(Path(path).read_text(encoding="utf-8"))
-    except UnicodeDecodeError:  # the codec's own words name a byte offset, not the file's encoding
-        raise ValueError(f"trusted clients file {path} is not UTF-8 text") from None
+        entries = json.loads(Path(path).read_bytes().decode("utf-8"))  # whole: read_text's error names a chunk
+    except UnicodeDecodeError as error:  # where, never the text around it: the site fixes it in an editor
+        raise ValueError(f"trusted clients file {path} is not UTF-8 text ({where_not_utf8(error)})") from None
     except (OSError, ValueError) as error:
         raise ValueError(f"cannot read trusted clients file {path}: {error}") from error
     if isinstance(entries, Mapping):

@@ -13,6 +13,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey, import_key
 
 from guideline.config import ConfigError
+from guideline.text_errors import where_not_utf8
 
 SIGNING_ALGS = ("RS384", "ES384")
 
@@ -113,11 +114,11 @@ def load_clients(path: str) -> Mapping[str, SmartClient]:
     if not path:
         return MappingProxyType({})
     try:
-        entries = json.loads(Path(path).read_text(encoding="utf-8"))
+        entries = json.loads(Path(path).read_bytes().decode("utf-8"))  # whole: read_text's error names a chunk
     except OSError as error:
         raise ConfigError(f"cannot read SMART clients file {path}: {error.strerror}") from error
-    except UnicodeDecodeError:  # saved in a Windows code page: a traceback before
-        raise ConfigError(f"SMART clients file {path} is not UTF-8 text") from None
+    except UnicodeDecodeError as error:  # saved in a Windows code page; where, never the text (a client secret)
+        raise ConfigError(f"SMART clients file {path} is not UTF-8 text ({where_not_utf8(error)})") from None
     except json.JSONDecodeError as error:
         raise ConfigError(f"SMART clients file {path} is not valid JSON: {error}") from error
     return parse_clients(entries, source=str(path))

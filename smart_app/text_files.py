@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
+from guideline.text_errors import where_not_utf8
+
 
 class NotUtf8TextError(ValueError):
     """A file that is not UTF-8 text (saved in a Windows code page, most often), named with the first byte that is not
@@ -18,7 +20,4 @@ def read_text_file(path: Path, what: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        column = error.start - raw.rfind(b"\n", 0, error.start)
-        where = f"byte 0x{raw[error.start]:02x} at line {line}, column {column}"
-        raise NotUtf8TextError(f"{what} {path} is not UTF-8 text ({where})") from None
+        raise NotUtf8TextError(f"{what} {path} is not UTF-8 text ({where_not_utf8(error)})") from None
