@@ -27,6 +27,7 @@ from cds_hooks.services import SERVICES, discovery
 from cds_hooks.settings import CdsSettings
 from guideline.config import ConfigError
 from guideline.terminology import load_terminology
+from guideline.text_errors import where_not_utf8
 
 log = logging.getLogger("painplan.cds")
 
@@ -136,6 +137,9 @@ def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifi
         try:
             with turn or nullcontext():
                 return parse_json(raw)
+        except UnicodeDecodeError as error:  # a ValueError too: said apart, as its fix is the encoding, not the JSON
+            said = f"the request body is not UTF-8 text ({where_not_utf8(error)})"
+            raise RequestError(400, said, "structure") from error
         except (ValueError, RecursionError) as error:
             raise RequestError(400, "the request body is not valid JSON", "structure") from error
 

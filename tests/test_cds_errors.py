@@ -201,3 +201,20 @@ def test_a_body_that_arrives_in_pieces_is_read_whole_and_one_cut_short_is_refuse
         assert cut.status_code == 400
     else:  # Werkzeug reports a client gone before its Content-Length arrived; nothing was evaluated
         assert [card["source"]["topic"]["code"] for card in cut.json["cards"]] == ["checks-not-run"]
+
+
+def test_a_body_not_in_utf8_is_refused_saying_where_and_never_quoting_it(client):
+    """A body saved in a Windows code page ("®" as the single byte 0xae) is a 400 that places the byte, as the
+    settings files' errors do; it was answered "not valid JSON", which sends an integrator looking for a syntax
+    error. The text around the byte is never echoed (it may be a patient's chart)."""
+    raw = json.dumps(hook_request(drafts=[oxycodone_draft()]), indent=1).encode()
+    at = raw.index(b'"', raw.index(b"\n", raw.index(b"\n") + 1) + 1) + 1  # inside line 3's first string
+    raw = raw[:at] + b"Tylenol\xae " + raw[at:]
+    line = raw.count(b"\n", 0, raw.index(b"\xae")) + 1
+    column = raw.index(b"\xae") - raw.rfind(b"\n", 0, raw.index(b"\xae"))
+    for path in ("/cds-services/order-sign", "/cds-services/order-sign/feedback"):
+        response = client.post(path, data=raw, content_type="application/json")
+        said = outcome(response)
+        assert response.status_code == 400, path
+        assert said == f"the request body is not UTF-8 text (byte 0xae at line {line}, column {column})", said
+        assert "Tylenol" not in response.get_data(as_text=True)
