@@ -230,14 +230,9 @@ def validity_test(observation: Observation, criteria: Criteria = CRITERIA) -> Va
     return None
 
 
-def _taken(observation: Observation) -> datetime | None:
-    """When its specimen was taken, as sent: a date alone reads as its midnight (`day_only`)."""
-    return observation.effective or observation.effective_period_start or observation.effective_instant
-
-
 def _minute(observation: Observation) -> datetime | None:
     """When its specimen was taken, to the minute; None when unknown or a day alone (it may be another sample)."""
-    taken = _taken(observation)
+    taken = observation.collected
     if taken is None or day_only(taken):
         return None
     return taken.replace(second=0, microsecond=0)
@@ -254,7 +249,7 @@ def _specimen_key(observation: Observation) -> _Key | None:
     by_ref = _reference(observation)
     if by_ref is not None:
         return by_ref
-    taken = _taken(observation)
+    taken = observation.collected
     if taken is None:
         return None
     minute = _minute(observation)
@@ -307,7 +302,7 @@ class SpecimenVerdicts:
         (`_Sample.ties`)."""
         by_ref = _reference(observation)
         found = list(self.by_ref.get(by_ref, ())) if by_ref is not None else []
-        taken = _taken(observation)
+        taken = observation.collected
         if taken is not None:
             minute = _minute(observation)
             for sample in self.by_day.get((observation.source, taken.date()), ()):
@@ -509,7 +504,7 @@ def _indexed(
         if referenced and said:
             by_ref[key] = said
         for observation, _ in results:
-            taken = _taken(observation)
+            taken = observation.collected
             if taken is not None:  # a referenced result may give no time: its reference alone ties it
                 minute = _minute(observation)
                 away = () if named is None or minute is None else (_taken_elsewhere(named, minute),)

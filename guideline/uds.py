@@ -2313,12 +2313,7 @@ def one_sample(code: Concept | None, taken: datetime | None) -> tuple[Hashable, 
 def sample_test(observation: Observation) -> tuple[Hashable, datetime] | None:
     """A result's test and sample (`one_sample`), collected at its effective time: one dated only by when it was
     issued may be another sample."""
-    return one_sample(observation.code, _collected(observation))
-
-
-def _collected(observation: Observation) -> datetime | None:
-    """When its specimen was taken (effective[x]); None where only the day it was issued is sent."""
-    return observation.effective or observation.effective_period_start or observation.effective_instant
+    return one_sample(observation.code, observation.collected)
 
 
 def results_of_unknown_status(
@@ -2374,7 +2369,7 @@ def awaiting_results(record: PatientRecord, terms: Terminology) -> list[Awaiting
     for observation in record.observations:
         if observation.status == AWAITING_STATUS and is_urine_drug_test(observation.code, terms):
             day = observation.result_time.date() if observation.result_time else None
-            found.append((observation.code, day, observation.dated_partial, _collected(observation) is not None))
+            found.append((observation.code, day, observation.dated_partial, observation.collected is not None))
     for report in record.diagnostic_reports:
         if report.status == AWAITING_STATUS and is_drug_test_code(report.code, terms):
             found.append(

@@ -431,6 +431,14 @@ class Observation:
         return [words for words in written if words]
 
     @property
+    def collected(self) -> datetime | None:
+        """When its specimen was taken, as sent: effectiveDateTime, else effectivePeriod.start, else effectiveInstant;
+        a date alone reads as its midnight (`timeutil.day_only`). None where only the day it was issued is sent."""
+        # Where one specimen's results are matched (guideline.uds, guideline.specimen_validity): the day a report was
+        # issued may be another sample's, so `result_time`'s fallback to issued is no collection time.
+        return self.effective or self.effective_period_start or self.effective_instant
+
+    @property
     def result_time(self) -> datetime | None:
         """effectiveDateTime, else effectivePeriod.start, else effectiveInstant, else issued (guideline 6.4)."""
         # `or` picks the first that is not None: a datetime is always true. Half the cost of a loop over a tuple.
