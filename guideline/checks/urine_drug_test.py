@@ -370,11 +370,14 @@ def _latest_ahead(ahead: tuple[DrugTestAhead, ...]) -> str | None:
 
 def _finding(facts: Facts, last: date | None, months: int, read_all: bool = True) -> tuple[str, str]:
     """The summary and the first line of the card: the last test (and whether it is preliminary), or none, any test
-    since that could not be read and why, and any test dated after today, which cannot count but must not read as
-    "none on record"; with data not read (`read_all` False), "none found in what could be read"."""
+    since that could not be read and why, any result of unknown status, any awaiting its result, and any test dated
+    after today, which cannot count but must not read as "none on record"; with data not read (`read_all` False),
+    "none found in what could be read". The summary names the first of these that there is: a result pending, then a
+    test that could not be read, then a result of unknown status, else the last test (or none)."""
     on_record = "on record" if read_all else "found in what could be read"
     unreadable = unreadable_since_last(facts, months)
     unknown = unknown_status_since_last(facts, months)
+    awaiting = awaiting_result_since_last(facts, months)
     # Beside a test that could not be read, or a result of unknown status, "no result on record" is untrue of the
     # result the chart shows.
     result = f"{'readable ' if unreadable or unknown else ''}urine drug test result {on_record}"
@@ -383,29 +386,33 @@ def _finding(facts: Facts, last: date | None, months: int, read_all: bool = True
     after = dated_after_today_as("A urine drug test", latest, "a test")
     if last is not None:
         shown = facts.last_drug_test_written() or last.isoformat()
-        summary = (
-            f"Order a urine drug test: none in {months} months (last {shown}) for a patient on longer-term opioids"
-        )
+        plain = f"Order a urine drug test: none in {months} months (last {shown}) for a patient on longer-term opioids"
         status = " (preliminary)" if _preliminary_on(facts, last) else ""
         finding = f"The last {result} is from **{shown}**{status}, over {months} months ago."
     elif ahead:
-        summary = f"Order a urine drug test: none on record up to today (one is dated {latest}, after today)"
+        plain = f"Order a urine drug test: none on record up to today (one is dated {latest}, after today)"
         finding = f"There is **no {result}** up to today."
     else:
-        summary = "Order a urine drug test: none on record for a patient starting or on longer-term opioids"
+        plain = "Order a urine drug test: none on record for a patient starting or on longer-term opioids"
         finding = f"There is **no {result}** for this patient."
-    if unreadable:
-        summary = f"Order a urine drug test: the test of {unreadable[0].when} could not be read ({unreadable[0].why})"
-        finding = f"{finding} {unreadable_words(unreadable)}"
-    elif unknown:
-        summary = _unknown_status_summary(unknown)
-    if unknown:
-        finding = f"{finding} {unknown_status_words(unknown)}"
-    awaiting = awaiting_result_since_last(facts, months)
     if awaiting:
         summary = _awaiting_summary(awaiting)
-        finding = f"{finding} {awaiting_result_words(awaiting)}"
-    return summary, f"{finding} {after}" if after else finding
+    elif unreadable:
+        summary = f"Order a urine drug test: the test of {unreadable[0].when} could not be read ({unreadable[0].why})"
+    elif unknown:
+        summary = _unknown_status_summary(unknown)
+    else:
+        summary = plain
+    lines = [finding]
+    if unreadable:
+        lines.append(unreadable_words(unreadable))
+    if unknown:
+        lines.append(unknown_status_words(unknown))
+    if awaiting:
+        lines.append(awaiting_result_words(awaiting))
+    if after:
+        lines.append(after)
+    return summary, " ".join(lines)
 
 
 def _basis(facts: Facts, months: int, pending_days: int) -> str:
