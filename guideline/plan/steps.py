@@ -376,9 +376,9 @@ def _document_step(
 
 def _none_summary(label: str, task: Task) -> str:
     """ "No treatment agreement on record.", or "... in the last 2 years." where the documents searched look back
-    only so far (an older one may be on record): where the tile's none found says it looked (`Task.none_found`, "none
-    in the last 2 years"), as its evidence and due line say it, never worked out again from the searches."""
-    return f"No {label.lower()} {task.none_found.removeprefix('none ')}."
+    only so far (an older one may be on record): where the tile says it looked (`Task.looked`), as its evidence and
+    due line say it, never worked out again from the searches."""
+    return f"No {label.lower()} {task.looked}."
 
 
 # -- 4. Initiate treatment -------------------------------------------------------------------------------------

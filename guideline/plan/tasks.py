@@ -63,6 +63,9 @@ class Task:
     # last_done as written when it names a month or a year only ("2025-06"): shown so, never as the 1st
     last_written: str | None = None
     unread: str = ""  # state not-read: "Documents (2 years) could not be read"
+    # Where its searches looked: "in the last 2 years" where one looks back only so far, else "on record"
+    # (reads.where_found). Set with none_found, which says it after "none" (or "none readable").
+    looked: str = "on record"
     # What none found means, naming how far back its searches looked: "none in the last 2 years" (reads.none_found)
     none_found: str = "none on record"
     # The record that stands for it when it has none of its own: "the treatment agreement" (consent_by_agreement)
@@ -548,11 +551,13 @@ def without_history(task: Task, history: MmeHistory | None, today: date, signed:
     return replace(task, state="not-read", next_due=None, detail=f"Not known: {words}. {task.detail}", unread=words)
 
 
-def _none_found(task: Task, statuses: Mapping[str, QueryStatus]) -> str:
-    """What none found means for the tile (`reads.none_found`): "none readable …" beside a test it does not count for
-    want of a reading; beside one only waiting for its result, "none …", as the card says."""
+def _windowed(task: Task, statuses: Mapping[str, QueryStatus]) -> Task:
+    """The tile with where its searches looked (`reads.where_found`) and what none found means there
+    (`reads.none_found`): "none readable …" beside a test it does not count for want of a reading; beside one only
+    waiting for its result, "none …", as the card says."""
+    looked = where_found(task.key, statuses)
     none = "none readable" if task.none_readable else "none"
-    return f"{none} {where_found(task.key, statuses)}"
+    return replace(task, looked=looked, none_found=f"{none} {looked}")
 
 
 def build_tasks(
@@ -569,7 +574,7 @@ def build_tasks(
         *document_tasks(facts),
     )
     searched = statuses or {}
-    windowed = (replace(t, none_found=_none_found(t, searched)) for t in tasks)
+    windowed = (_windowed(t, searched) for t in tasks)
     signed = _signed_start_or_increase(facts, now) is not None
     read = (unread_task(t, searched, facts.today, signed) for t in windowed)
     return consent_by_agreement(tuple(without_history(t, history, facts.today, signed) for t in read))
