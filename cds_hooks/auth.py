@@ -47,7 +47,8 @@ def load_trusted_clients(path: str) -> dict[str, TrustedClient]:
     if not path:
         return {}
     try:
-        entries = json.loads(Path(path).read_bytes().decode("utf-8"))  # whole: read_text's error names a chunk
+        # Whole, as bytes: read_text's error would name a place in a chunk. A byte-order mark is allowed.
+        entries = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError as error:  # where, never the text around it: the site fixes it in an editor
         raise ValueError(f"trusted clients file {path} is not UTF-8 text ({where_not_utf8(error)})") from None
     except (OSError, ValueError) as error:

@@ -114,7 +114,8 @@ def load_clients(path: str) -> Mapping[str, SmartClient]:
     if not path:
         return MappingProxyType({})
     try:
-        entries = json.loads(Path(path).read_bytes().decode("utf-8"))  # whole: read_text's error names a chunk
+        # Whole, as bytes: read_text's error would name a place in a chunk. A byte-order mark is allowed.
+        entries = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
     except OSError as error:
         raise ConfigError(f"cannot read SMART clients file {path}: {error.strerror}") from error
     except UnicodeDecodeError as error:  # saved in a Windows code page; where, never the text (a client secret)

@@ -125,3 +125,22 @@ def test_an_export_clients_file_that_is_not_utf8_is_named_with_where(tmp_path, m
         f"painplan population: PAINPLAN_POPULATION_EXPORT_CLIENTS: SMART clients file {clients} is not UTF-8 text "
         f"(byte 0xae at line 2, column {column})"
     )
+
+
+@pytest.mark.parametrize(
+    ("load", "text"),
+    [
+        ("launch.clients:load_clients", SMART_CLIENTS),
+        ("cds_hooks.auth:load_trusted_clients", TRUSTED_CLIENTS),
+    ],
+)
+def test_a_client_file_saved_with_a_byte_order_mark_is_read(load, text, tmp_path):
+    # Notepad's "UTF-8 with BOM" starts the file with EF BB BF: it was refused as "not valid JSON (Unexpected UTF-8
+    # BOM)", while the docs call these files UTF-8 as the TOML file, which may carry the mark.
+    module, name = load.split(":")
+    reader = getattr(__import__(module, fromlist=[name]), name)
+    plain, marked = tmp_path / "plain.json", tmp_path / "marked.json"
+    plain.write_text(text, encoding="utf-8")
+    marked.write_text(text, encoding="utf-8-sig")
+    assert marked.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert reader(str(marked)) == reader(str(plain)) and reader(str(plain))
