@@ -253,6 +253,12 @@ class Facts:
         self.fills_sent_twice: tuple[SentTwice, ...] = (*relayed, *self._read_once.copies)
         self.record = replace(record, dispenses=self._read_once.kept) if self._read_once.copies else record
         self._conditions: dict[tuple[str, bool], tuple[Condition, ...]] = {}
+        # set name -> the visible conditions' codes in it (`_condition_codes_in`): a set is asked for with and without
+        # `active_only` (opioid use disorder: the naloxone check all of them, the OUD treatment check the active ones).
+        self._condition_codes_by_set: dict[str, frozenset[int]] = {}
+        # id(order) -> (order, its duration class): most checks ask it of the same drafts (`duration`).
+        self._durations: dict[int, tuple[MedOrder, str]] = {}
+        self._cough_medicines: dict[int, tuple[MedOrder, bool]] = {}  # id(order) -> (order, `_cough_medicine`)
         self._observations: dict[str, tuple[Observation, ...]] = {}
         self._procedures: dict[str, tuple[Procedure, ...]] = {}
         self._uds_since: dict[int, tuple[UdsResult, ...]] = {}
@@ -335,7 +341,13 @@ class Facts:
         return order_supply(order, self.terms, self.config)
 
     def duration(self, order: MedOrder) -> str:
-        return duration_class(order, self.terms, self.config, self.supply(order))
+        """The order's duration class (4.2), worked out once per order and call (the entry holds the order, so its id
+        stays its own)."""
+        found = self._durations.get(id(order))
+        if found is None:
+            supply = self.supply(order)
+            found = self._durations[id(order)] = (order, duration_class(order, self.terms, self.config, supply))
+        return found[1]
 
     # -- orders (guideline 3) ----------------------------------------------------------------------------------
 
@@ -376,7 +388,15 @@ class Facts:
         """The trigger orders that are pain prescriptions (`pain_triggers`), opioid cough and cold medicines left
         out: opioids for every risk check, but no order for the checks about acute pain and a pain treatment plan
         (`acute-duration`, `nonopioid-first`, `treatment-plan`; docs/clinical-logic.md, *Cough medicines*)."""
-        return tuple(o for o in self.pain_triggers(check_id) if not opioid_cough_medicine(o.medication, self.terms))
+        return tuple(o for o in self.pain_triggers(check_id) if not self._cough_medicine(o))
+
+    def _cough_medicine(self, order: MedOrder) -> bool:
+        """Whether an order is an opioid cough and cold medicine, worked out once per order and call: the three checks
+        of `pain_prescriptions` ask it of the same new opioids (the entry holds the order, so its id stays its own)."""
+        found = self._cough_medicines.get(id(order))
+        if found is None:
+            found = self._cough_medicines[id(order)] = (order, opioid_cough_medicine(order.medication, self.terms))
+        return found[1]
 
     @cached_property
     def current_orders(self) -> order_rules.CurrentOrders:
@@ -1179,6 +1199,12 @@ class Facts:
     def _condition_codes_in(self, set_name: str) -> frozenset[int]:
         """The visible conditions' distinct codes in a set: by code, or for an entry with no code PainPlan reads, by
         the words that clearly name it (`names_diagnosis`: exclusions and opioid use disorder only)."""
+        found = self._condition_codes_by_set.get(set_name)
+        if found is None:
+            found = self._condition_codes_by_set[set_name] = self._read_condition_codes_in(set_name)
+        return found
+
+    def _read_condition_codes_in(self, set_name: str) -> frozenset[int]:
         by_code = self._codes_in(set_name, self._condition_codes)
         if not self._uncoded_conditions:  # the usual chart: every diagnosis coded, no words to read
             return by_code
