@@ -423,8 +423,9 @@ class Facts:
     @cached_property
     def listed_medications(self) -> tuple[MedOrder, ...]:
         """Home medications on the active list recorded too long ago to be current orders (`listed_medications`):
-        the sedative co-prescribing checks count them, the MME total does not."""
-        return order_rules.listed_medications(self.real_orders, self.supply, self.today, self.config)
+        the sedative co-prescribing checks count them, the MME total does not. The drafts go in too, for what they
+        replace: a home medication a draft converts to a prescription (priorPrescription) is no longer listed."""
+        return order_rules.listed_medications(self.record.orders, self.supply, self.today, self.config)
 
     @cached_property
     def listed_opioids(self) -> tuple[MedOrder, ...]:

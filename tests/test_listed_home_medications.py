@@ -264,3 +264,16 @@ def test_the_plan_page_names_a_listed_opioid_statement_with_no_opioid_ordered(tm
         )
         page = render_page(view, MultiDict(), lambda **_: "/plan", handle="H")
     assert "reported medication ms-ox, noted on the medication list 2025-10-15" in page
+
+
+def test_a_home_medication_a_draft_converts_to_a_prescription_is_no_longer_listed() -> None:
+    # Oracle Health's "convert to prescription": the new order names the home medication in priorPrescription. The
+    # home entry was still listed beside the draft that replaces it ("left out of the MME total", and counted by the
+    # co-prescribing checks), since the drafts were taken out before asking what they replace.
+    lorazepam = home_med(LORAZEPAM, "hm-lz", "2025-06-01", period=1, period_unit="d")
+    oxycodone = home_med(OXYCODONE, "hm-ox", "2025-06-01")
+    draft = med_request(OXYCODONE, id="ox2", draft=True, supply_days=5)
+    draft["priorPrescription"] = {"reference": "MedicationRequest/hm-ox"}
+    evaluation = run("order-sign", drafts=[draft], resources=[oxycodone, lorazepam])
+    assert [o.id for o in evaluation.facts.listed_medications] == ["hm-lz"]
+    assert evaluation.facts.listed_opioids_named == ()
