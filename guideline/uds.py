@@ -687,6 +687,7 @@ _EXCEPT = re.compile(r"\b(?:except(?:\s+for)?|other\s+than|besides|apart\s+from|
 # oxycodone negative"), or its exception first ("Except for oxycodone, all drugs negative"): read with the finding
 # first and the exception after it (`_finding_first`), as "except" is read.
 _STATEMENT = re.compile(r"[^.;\n]+")
+_PRESCRIBED = re.compile(r"\bprescri(?:bed|ption)", re.IGNORECASE)
 _OF_EVERY_DRUG = re.compile(r"^\s*(?:all|no|nothing|none)\b", re.IGNORECASE)
 _THEN_EVERY_DRUG = re.compile(r",\s*(?:all|no|nothing|none)\b", re.IGNORECASE)
 _FINDING = re.compile(
@@ -779,6 +780,8 @@ def _statement_finding_first(statement: re.Match[str]) -> str:
     or begins with its exception ("Other than oxycodone, no drugs detected": `_exception_last`)."""
     words = statement[0]
     exception = _EXCEPT.search(words)
+    if exception and _excepts_what_was_prescribed(words, exception):
+        return ""
     if exception and not words[: exception.start()].strip():
         return _exception_last(words, exception)
     if not exception or not _OF_EVERY_DRUG.match(words) or _FINDING.search(words, 0, exception.start()):
@@ -788,6 +791,16 @@ def _statement_finding_first(statement: re.Match[str]) -> str:
         return words
     excepted = words[exception.start() : finding.start()]
     return f"{words[: exception.start()]}{finding[0]} {excepted}{words[finding.end() :]}"
+
+
+def _excepts_what_was_prescribed(words: str, exception: re.Match[str]) -> bool:
+    """Whether a statement excepts what was prescribed and names no drug ("No drugs other than those prescribed
+    detected", "All drugs negative except prescribed medications"): the lab judged it against a medication list
+    PainPlan does not see, so it says nothing of any drug PainPlan can name, and it is read as saying nothing. Read
+    as every drug not found, a prescribed drug found beside it was named as one the conclusion denies."""
+    finding = _FINDING.search(words, exception.end())
+    excepted = words[exception.end() : finding.start() if finding else len(words)]
+    return _PRESCRIBED.search(excepted) is not None and not substances_in_words(excepted)
 
 
 def _exception_last(words: str, exception: re.Match[str]) -> str:

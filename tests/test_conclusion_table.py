@@ -57,6 +57,20 @@ ROWS = [
     pytest.param("Except for oxycodone, all drugs negative", {"oxycodone"}, {EVERY}, id="painlab-except-first"),
     pytest.param("Other than oxycodone, no drugs detected", {"oxycodone"}, {EVERY}, id="painlab-other-than-first"),
     pytest.param("Oxycodone detected. No other drugs detected.", {"oxycodone"}, {EVERY}, id="quest-no-other-drugs"),
+    # excepting what was prescribed, by a list PainPlan does not see: said of no drug it can name, so read as nothing
+    # (it was read as every drug not found, and a prescribed drug found beside it was named as contradicted)
+    pytest.param("No drugs other than those prescribed detected", set(), set(), id="painlab-other-than-prescribed"),
+    pytest.param("No drugs detected other than prescribed medications", set(), set(), id="painlab-prescribed-after"),
+    pytest.param("All drugs negative except prescribed medications", set(), set(), id="painlab-except-prescribed"),
+    pytest.param(
+        "Except for prescribed medications, all drugs negative", set(), set(), id="painlab-except-prescribed-first"
+    ),
+    pytest.param(
+        "No drugs other than those prescribed detected. Fentanyl positive.",
+        {"fentanyl"},
+        set(),
+        id="painlab-prescribed-then-named",
+    ),
     pytest.param(
         "No drugs other than oxycodone detected, fentanyl negative",
         {"oxycodone"},

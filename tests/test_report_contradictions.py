@@ -682,3 +682,16 @@ def test_a_records_conclusions_are_read_once_per_call(monkeypatch: pytest.Monkey
     evaluation = run("patient-view", resources=[long_term(), *linked_report("referenced", "Positive", "Negative")])
     build_plan(evaluation, (), evaluation.facts.config, NOW)
     assert calls == ["read"]
+
+
+@LINKED
+@pytest.mark.parametrize(
+    "conclusion",
+    ["No drugs other than those prescribed detected", "All drugs negative except prescribed medications"],
+)
+def test_a_conclusion_excepting_what_was_prescribed_contradicts_no_positive(shape: str, conclusion: str) -> None:
+    # Before: read as every drug not found, so the positive for the oxycodone the patient is prescribed was named as
+    # one the lab's own conclusion denies; the lab judged against a medication list PainPlan does not see.
+    sent = linked_report(shape, conclusion, "Positive")
+    assert card(sign(*sent), unexpected_uds_result.CHECK_ID) is None
+    assert disagreements(*sent) == ()
