@@ -1,0 +1,235 @@
+"""Benchmark: the worst free text an EHR can send, through every text PainPlan reads with regular expressions.
+
+No text may stall a hook call past the EHR's deadline, whatever it holds: a garbled or hostile problem-list entry, a
+medication name, a sig, an Observation's value or a report's conclusion. Each adversarial text (one long word, a word
+repeated, runs of spaces, commas, digits, "a a a", dose-like runs) is sent in each of those places through the real
+entry points (`build_record` + `guideline.engine.evaluate`, order-sign, cold read caches), at 4 kB, 20 kB and
+100 kB, and the seconds of each call are printed, with the 20 kB/4 kB and 100 kB/20 kB ratios: a linear reader
+takes about 5× per 5× the text; a backtracking (super-linear) one ≫ 5×. A call over `--give-up` seconds at one size
+is not retried at the next (it is named `slow`).
+Then `--patterns` times each compiled pattern of `guideline` alone (`.search` over the same texts at 2 kB and 10 kB),
+to find a culprit fast; `.search` is harsher than a reader that calls `.match` at one position, so a pattern named
+there is a suspect to check against the way its module applies it, not a proven stall.
+Run: .venv/bin/python bench/text_worst_case.py [--sizes 4000,20000,100000] [--give-up 5] [--patterns]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import guideline  # noqa: E402
+from guideline.config import GuidelineConfig  # noqa: E402
+from guideline.engine import HookContext, evaluate  # noqa: E402
+from guideline.fhirdata import LOINC, RXNORM  # noqa: E402
+from guideline.record import build_record, clear_read_caches  # noqa: E402
+from guideline.terminology import load_terminology  # noqa: E402
+
+TZ = ZoneInfo("America/New_York")
+TODAY = date(2026, 6, 15)
+NOW = datetime(2026, 6, 15, 12, tzinfo=TZ)
+PATIENT = "bench-patient"
+OXYCODONE = "1049621"
+UDS_PANEL = "19295-5"  # Opiates [Presence] in Urine by Screen method
+DEFAULT_SIZES = (4000, 20000, 100000)
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+
+
+def _repeat(unit: str, size: int) -> str:
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+# Each adversarial text by name: the kinds of run a backtracking pattern is slow on.
+TEXTS: dict[str, Callable[[int], str]] = {
+    "one_word": lambda n: "a" * n,
+    "carcinom_word": lambda n: _repeat("carcinom", n),
+    "cancer_repeated": lambda n: _repeat("cancer ", n),
+    "spaces": lambda n: " " * n,
+    "commas": lambda n: "," * n,
+    "digits": lambda n: "1" * n,
+    "a_a_a": lambda n: _repeat("a ", n),
+    "digits_spaced": lambda n: _repeat("1 ", n),
+    "dose_like": lambda n: _repeat("5 mg ", n),
+    "letters_digits": lambda n: _repeat("a1", n),
+    "slashes": lambda n: _repeat("1/", n),
+    "hyphens": lambda n: _repeat("a-", n),
+    "brackets": lambda n: _repeat("(a ", n),
+}
+
+
+def _order(text: str | None = None, sig: str | None = None, draft: bool = False) -> dict[str, Any]:
+    """An oxycodone order: by code, or by the medication text alone; with a structured or a text-only sig."""
+    medication: dict[str, Any] = (
+        {"text": text} if text is not None else {"coding": [{"system": RXNORM, "code": OXYCODONE}]}
+    )
+    dosage: dict[str, Any] = (
+        {"text": sig}
+        if sig is not None
+        else {
+            "text": "1 tablet every 6 hours as needed",
+            "timing": {"repeat": {"frequency": 1, "period": 6, "periodUnit": "h"}},
+            "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet"}}],
+        }
+    )
+    return {
+        "resourceType": "MedicationRequest",
+        "id": "draft-1" if draft else "mr-1",
+        "status": "draft" if draft else "active",
+        "intent": "order",
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "authoredOn": TODAY.isoformat() if draft else (TODAY - timedelta(days=100)).isoformat(),
+        "medicationCodeableConcept": medication,
+        "dosageInstruction": [dosage],
+        "dispenseRequest": {
+            "quantity": {"value": 120, "unit": "tablet"},
+            "expectedSupplyDuration": {"value": 30, "unit": "days"},
+        },
+    }
+
+
+def _condition(text: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": "cond-1",
+        "clinicalStatus": {"coding": [{"system": CLINICAL, "code": "active"}]},
+        "category": [{"coding": [{"system": CATEGORY, "code": "problem-list-item"}]}],
+        "code": {"text": text},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "recordedDate": (TODAY - timedelta(days=200)).isoformat(),
+    }
+
+
+def _observation(text: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": "obs-1",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": UDS_PANEL}]},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "effectiveDateTime": (TODAY - timedelta(days=20)).isoformat(),
+        "valueString": text,
+    }
+
+
+def _report(text: str) -> dict[str, Any]:
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": "rep-1",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": UDS_PANEL}]},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "effectiveDateTime": (TODAY - timedelta(days=20)).isoformat(),
+        "conclusion": text,
+    }
+
+
+# Where the text is sent: (resources beside the patient, the draft order).
+PLACES: dict[str, Callable[[str], tuple[list[dict[str, Any]], dict[str, Any]]]] = {
+    "condition_text": lambda t: ([_order(), _condition(t)], _order(draft=True)),
+    "medication_text": lambda t: ([_order()], _order(text=t, draft=True)),
+    "dosage_text": lambda t: ([_order()], _order(sig=t, draft=True)),
+    "observation_value": lambda t: ([_order(), _observation(t)], _order(draft=True)),
+    "report_conclusion": lambda t: ([_order(), _report(t)], _order(draft=True)),
+}
+
+
+def one_call(place: str, text: str, config: GuidelineConfig) -> float:
+    """Seconds of one order-sign call (record build + evaluate) with `text` in `place`, read caches cold."""
+    resources, draft = PLACES[place](text)
+    patient = {"resourceType": "Patient", "id": PATIENT, "birthDate": "1970-01-01", "gender": "female"}
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": draft}]}
+    context = HookContext("order-sign", PATIENT, "Practitioner/bench")
+    clear_read_caches()
+    started = time.perf_counter()
+    evaluate(build_record([patient, *resources], TZ, draft_orders=bundle), context, config, NOW)
+    return time.perf_counter() - started
+
+
+def entry_points(sizes: tuple[int, ...], give_up: float, config: GuidelineConfig) -> float:
+    """Print seconds per call for each place and text; return the slowest call."""
+    print(f"{'place':18s} {'text':16s} " + " ".join(f"{size:>9d}" for size in sizes) + "   ratios")
+    slowest = 0.0
+    for place in PLACES:
+        for name, make in TEXTS.items():
+            seconds: list[float] = []
+            for size in sizes:
+                if seconds and seconds[-1] > give_up:
+                    break
+                seconds.append(one_call(place, make(size), config))
+            slowest = max(slowest, *seconds)
+            cells = [f"{s:9.3f}" for s in seconds] + ["     slow"] * (len(sizes) - len(seconds))
+            ratios = [f"{b / a:5.1f}x" for a, b in zip(seconds, seconds[1:], strict=False) if a > 0]
+            print(f"{place:18s} {name:16s} " + " ".join(cells) + "   " + " ".join(ratios))
+    return slowest
+
+
+def _patterns_in(value: Any, name: str, depth: int = 0) -> Iterator[tuple[str, re.Pattern[str]]]:
+    """The compiled patterns a module holds, at top level or inside its tables."""
+    if isinstance(value, re.Pattern):
+        yield name, value
+    elif depth < 3 and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _patterns_in(item, f"{name}[{key!r}]", depth + 1)
+    elif depth < 3 and isinstance(value, (tuple, list)):
+        for index, item in enumerate(value):
+            yield from _patterns_in(item, f"{name}[{index}]", depth + 1)
+
+
+def all_patterns() -> dict[int, tuple[str, re.Pattern[str]]]:
+    found: dict[int, tuple[str, re.Pattern[str]]] = {}
+    for module in pkgutil.walk_packages(guideline.__path__, "guideline."):
+        if ".data." in module.name:
+            continue
+        for key, value in vars(importlib.import_module(module.name)).items():
+            for name, pattern in _patterns_in(value, f"{module.name}.{key}"):
+                found.setdefault(id(pattern), (name, pattern))
+    return found
+
+
+def _search_seconds(pattern: re.Pattern[str], text: str) -> float:
+    started = time.perf_counter()
+    pattern.search(text)
+    return time.perf_counter() - started
+
+
+def patterns(small: int = 2000, floor: float = 0.002) -> None:
+    """Each pattern's `.search` time on each text at `small` and 5× `small` characters, the super-linear first."""
+    rows = []
+    for name, pattern in all_patterns().values():
+        for text, make in TEXTS.items():
+            first = _search_seconds(pattern, make(small))
+            if first > floor:
+                rows.append((_search_seconds(pattern, make(small * 5)) / first, name, text, first))
+    print(f"\n{len(all_patterns())} patterns; .search slower than {floor * 1000:g} ms at {small} characters:")
+    for ratio, name, text, first in sorted(rows, reverse=True):
+        print(f"{ratio:6.1f}x  {name:64s} {text:16s} {first:.3f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--give-up", type=float, default=5.0)
+    parser.add_argument("--patterns", action="store_true")
+    args = parser.parse_args()
+    config = GuidelineConfig.from_mapping()
+    load_terminology(config)
+    slowest = entry_points(tuple(int(size) for size in args.sizes.split(",")), args.give_up, config)
+    print(f"\nslowest call: {slowest:.3f} s")
+    if args.patterns:
+        patterns()
+
+
+if __name__ == "__main__":
+    main()
