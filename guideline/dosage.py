@@ -123,8 +123,9 @@ _TIMES_IN_WORDS: dict[str, Decimal] = {"once": Decimal(1), "twice": Decimal(2)}
 _NUM = rf"(?:{NUMBER}|(?:{'|'.join(sorted(_NUMBER_WORDS, key=len, reverse=True))})(?![a-z]))"
 _NUMBER = rf"({_NUM})"
 # Epic writes "every 4 (four) hours" and "Four (4) times daily": the number repeated in brackets is skipped. Unread,
-# "4 (four) times daily" fell through to the bare "daily" of once a day.
-_SPELLED = r"\s*(?:\([a-z0-9 -]+\)\s*)?"
+# "4 (four) times daily" fell through to the bare "daily" of once a day. Its spaces are possessive (`\s*+`): what
+# follows takes no space back it could use, and handed back, a long run of spaces was retried space by space.
+_SPELLED = r"\s*+(?:\([a-z0-9 -]+\)\s*+)?"
 # The hour words of guideline.units (the ones durations and strengths read), longest first: one fixed order.
 _HOURS = rf"(?:{'|'.join(sorted(HOURS, key=len, reverse=True))})\b"
 _TIME_NAMES = "|".join(sorted((w for w in TIMES_OF_DAY if w not in _ABBREVIATED_TIMES), key=len, reverse=True))

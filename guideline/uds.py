@@ -709,7 +709,7 @@ _NOTHING_FOUND = re.compile(
 )
 # A finding in brackets after a drug ("Oxycodone (negative) fentanyl (positive)", "Fentanyl (POS)") ends what is
 # said of that drug, as a full stop would; a bracket that is no finding ("(prescribed)") is left as written.
-_BRACKETED = re.compile(r"\s*\(([^()]*)\)")
+_BRACKETED = re.compile(r"(?<!\s)\s*+\(([^()]*)\)")  # from a run of spaces' first only: tried from each, slow
 # A pain-management lab's judgement before its finding ("Unexpected positive for fentanyl", "Expected: oxycodone
 # detected") says how the finding compares with the medication list, not what was found.
 _JUDGED = re.compile(r"^\s*(?:un)?expected\b[\s:]*", re.IGNORECASE)

@@ -4,14 +4,26 @@ Timing itself is measured in bench/text_worst_case.py, never here."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
-from builders import SNOMED, condition, med_request, run
+from builders import NOW, SNOMED, TZ, condition, med_request, run
 
+from bench.text_worst_case import PLACES, TEXTS
+from guideline.config import GuidelineConfig
+from guideline.dosage import _SIG_DOSE, _TEXT_RULES
+from guideline.engine import HookContext, evaluate
 from guideline.fhirdata import Concept
+from guideline.plan.reading import _SCORE_TEXT
+from guideline.recognition.classify import _GIVEN_AFTER
 from guideline.recognition.diagnoses import RULES, names_diagnosis
-from guideline.set_names import MALIGNANT_CANCER, POINT_OF_CARE_CANCER
+from guideline.recognition.names import _PER_VOLUME, _SINGLE
+from guideline.record import build_record
+from guideline.record.readers import _CUTOFF
+from guideline.set_names import MALIGNANT_CANCER, POINT_OF_CARE_CANCER, SICKLE_CELL
+from guideline.specimen_validity import _FIT_TEXT, _TEXT_AMOUNT
+from guideline.uds import _BRACKETED, _clause_readings
 
 OXYCODONE = "1049621"
 LONG = 20_000
@@ -80,3 +92,206 @@ def test_a_long_problem_list_entry_excludes_as_its_words_say(words: str, exclusi
     draft = med_request(OXYCODONE, draft=True, id="ox1", dose=2, period=4)
     facts = run("order-sign", drafts=[draft], resources=[text_only(words)]).facts
     assert [f.name for f in facts.exclusions] == exclusion
+
+
+# -- Runs of spaces made possessive (`\s*+`): each pattern's real examples, and a long run read as a short one ------
+
+SPACES = " " * LONG
+
+
+def groups(found: re.Match[str] | None) -> tuple[str | None, ...] | None:
+    return found.groups() if found else None
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("12 mg/dL", (None, "12", "mg/dL")),
+        ("<5 mg/dL", ("<", "5", "mg/dL")),
+        (" >= 300 ng/mL ", (">=", "300", "ng/mL")),
+        ("1.002", (None, "1.002", None)),
+        (".5", (None, ".5", None)),
+        ("20 mg/dL\n", (None, "20", "mg/dL")),
+        ("5 mg\nsee note", None),
+        ("Dilute", None),
+        (SPACES + "12 mg/dL" + SPACES, (None, "12", "mg/dL")),
+        ("12" + SPACES + "mg/dL", (None, "12", "mg/dL")),
+        ("5 a" + SPACES + "b", (None, "5", "a" + SPACES + "b")),
+        (SPACES + "x", None),
+    ],
+)
+def test_a_validity_amount_written_as_text_reads_as_before(written: str, read: tuple[str | None, ...] | None) -> None:
+    assert groups(_TEXT_AMOUNT.match(written)) == read
+
+
+@pytest.mark.parametrize(
+    ("written", "fit"),
+    [("Normal", True), (" Within normal limits. ", True), ("WNL", True), ("Abnormal", False), ("Normal high", False)]
+    + [("Normal" + SPACES, True), ("Normal" + SPACES + "x", False)],
+)
+def test_normal_as_text_reads_as_before(written: str, fit: bool) -> None:
+    assert (_FIT_TEXT.match(written) is not None) is fit
+
+
+@pytest.mark.parametrize(
+    ("written", "score"),
+    [("7", "7"), ("7/10", "7"), ("8 out of 10", "8"), ("10 (worst)", "10"), (" 3.5 ", "3.5"), ("NaN", None)]
+    + [("5-6", None), ("1e999", None), ("7" + SPACES + "/ 10" + SPACES, "7"), ("7" + SPACES + "x", None)],
+)
+def test_a_score_as_text_reads_as_before(written: str, score: str | None) -> None:
+    found = _SCORE_TEXT.match(written)
+    assert (found.group(1) if found else None) == score
+
+
+@pytest.mark.parametrize(
+    ("sig", "rule", "read"),
+    [
+        ("every 4 (four) hours as needed", 1, ("4",)),
+        ("every 4 (four) - 6 (six) hours", 0, ("4", "6")),
+        ("q 4-6 hrs prn", 0, ("4", "6")),
+        ("every 2 days", 2, ("2",)),
+        ("four (4) times daily", 5, ("four",)),
+        ("2 times a day", 5, ("2",)),
+        ("every 4" + SPACES + "- 6 hours", 0, ("4", "6")),
+        ("4" + SPACES + "times daily", 5, ("4",)),
+        ("4" + SPACES + "x", 5, None),
+    ],
+)
+def test_a_timing_text_reads_as_before(sig: str, rule: int, read: tuple[str, ...] | None) -> None:
+    assert groups(_TEXT_RULES[rule][0].search(sig)) == read
+
+
+@pytest.mark.parametrize(
+    ("sig", "read"),
+    [
+        ("2 (two) tablets", ("2", None, "tablets")),
+        ("1-2 tabs", ("1", "2", "tabs")),
+        ("5 mg", ("5", None, "mg")),
+        ("1" + SPACES + "tablet", ("1", None, "tablet")),
+    ],
+)
+def test_a_dose_in_a_sig_reads_as_before(sig: str, read: tuple[str | None, ...]) -> None:
+    found = _SIG_DOSE.search(sig)
+    assert found is not None and (found["low"], found["high"], found["unit"]) == read
+
+
+@pytest.mark.parametrize(
+    ("name", "read"),
+    [
+        ("10 mg/5 ml", [("10", "mg", "5", "ml")]),
+        ("75 mcg/hr", [("75", "mcg", None, "hr")]),
+        ("15 mg/12 hr", [("15", "mg", "12", "hr")]),
+        ("20 mg per 24 hours", [("20", "mg", "24", "hours")]),
+        ("5 mg" + " per" + SPACES + "x", [("5", "mg", None, None)]),
+        ("5 mg /" + SPACES + "5 ml", [("5", "mg", "5", "ml")]),
+    ],
+)
+def test_a_strength_in_a_name_reads_as_before(name: str, read: list[tuple[str | None, ...]]) -> None:
+    assert [found.groups() for found in _SINGLE.finditer(name)] == read
+
+
+@pytest.mark.parametrize(
+    ("after", "volume"),
+    [(" per 5 ml", "5"), ("/ml", None), ("/5.5 ml", "5.5"), (" tablet", False), ("/" + SPACES + "5 ml", "5")]
+    + [("/" + SPACES + "x", False)],
+)
+def test_a_volume_after_a_strength_reads_as_before(after: str, volume: str | None | bool) -> None:
+    found = _PER_VOLUME.match(after)
+    assert (found.group(1) if found else False) == volume
+
+
+@pytest.mark.parametrize(
+    ("range_text", "cutoff"),
+    [
+        ("Cutoff: 300 ng/mL", ("300", "ng/mL")),
+        ("Cut-off=50", ("50", None)),
+        ("Screen cutoff 300", ("300", None)),
+        ("cutoff level 100 ng/ml", ("100", "ng/ml")),
+        ("Cutoff" + SPACES + "300 ng/mL", ("300", "ng/mL")),
+        ("Cutoff" + SPACES + "x", None),
+    ],
+)
+def test_a_cutoff_written_in_a_range_reads_as_before(range_text: str, cutoff: tuple[str, str | None] | None) -> None:
+    assert groups(_CUTOFF.search(range_text)) == cutoff
+
+
+@pytest.mark.parametrize(
+    ("name", "given"),
+    [
+        ("NOT morphine - hydromorphone 2 mg", "hydromorphone 2 mg"),
+        ("no morphine, give tramadol 50 mg", "give tramadol 50 mg"),
+        ("not morphine \u2192 oxycodone", "oxycodone"),
+        ("not morphine => oxycodone", "oxycodone"),
+        ("NOT morphine ER (patient declined)", None),
+        ("NOT morphine" + SPACES + "- hydromorphone 2 mg", "hydromorphone 2 mg"),
+        ("NOT morphine" + SPACES + "hydromorphone 2 mg", None),
+    ],
+)
+def test_the_drug_given_after_a_refused_one_is_found_as_before(name: str, given: str | None) -> None:
+    refused_end = name.index("morphine") + len("morphine")
+    found = _GIVEN_AFTER.search(name, refused_end)
+    assert (name[found.end() :].strip() if found else None) == given
+
+
+@pytest.mark.parametrize(
+    ("words", "sickle_cell"),
+    [
+        ("Sickle beta zero thalassemia", True),
+        ("Sickle cell-beta+ thalassemia", True),
+        ("Sickle-cell/beta-thalassemia", True),
+        ("Sickle thalassemia", True),
+        ("Sickle" + SPACES + "thalassemia", True),
+        ("Sickle" + SPACES + "x", False),
+        ("Sickle cell" + " -" * (LONG // 2) + "x", False),
+    ],
+)
+def test_a_sickle_thalassemia_entry_reads_as_before(words: str, sickle_cell: bool) -> None:
+    assert names_diagnosis(SICKLE_CELL, Concept((), words)) is sickle_cell
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "brackets"),
+    [
+        ("Oxycodone (negative) fentanyl (positive)", [(" (negative)", "negative"), (" (positive)", "positive")]),
+        ("Fentanyl(POS)", [("(POS)", "POS")]),
+        ("Oxycodone  (prescribed) detected", [("  (prescribed)", "prescribed")]),
+        ("(negative)", [("(negative)", "negative")]),
+        ("Oxycodone" + SPACES + "(negative)", [(SPACES + "(negative)", "negative")]),
+        ("Oxycodone" + SPACES + "x", []),
+    ],
+)
+def test_a_finding_in_brackets_is_found_as_before(conclusion: str, brackets: list[tuple[str, str]]) -> None:
+    assert [(found[0], found[1]) for found in _BRACKETED.finditer(conclusion)] == brackets
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "short"),
+    [
+        ("Oxycodone" + SPACES + "(negative) fentanyl (positive)", "Oxycodone (negative) fentanyl (positive)"),
+        ("Positive for" + SPACES + "fentanyl", "Positive for fentanyl"),
+        ("Oxycodone" + SPACES + "x", "Oxycodone x"),
+    ],
+)
+def test_a_conclusion_with_a_long_run_of_spaces_reads_as_with_one(conclusion: str, short: str) -> None:
+    assert list(_clause_readings(conclusion)) == list(_clause_readings(short))
+
+
+# -- Every adversarial text of bench/text_worst_case.py, in every place, reads as its short form does --------------
+
+
+def readings(place: str, text: str) -> tuple[list[str], list[str]]:
+    """The order-sign cards and exclusions for a patient whose `place` holds `text`."""
+    resources, draft = PLACES[place](text)
+    patient = {"resourceType": "Patient", "id": "bench-patient", "birthDate": "1970-01-01", "gender": "female"}
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": draft}]}
+    record = build_record([patient, *resources], TZ, draft_orders=bundle)
+    found = evaluate(
+        record, HookContext("order-sign", "bench-patient", "Practitioner/t"), GuidelineConfig.from_mapping(), NOW
+    )
+    return [card.check_id for card in found.cards], [f.name for f in found.facts.exclusions]
+
+
+@pytest.mark.parametrize("place", sorted(PLACES))
+def test_a_long_adversarial_text_reads_as_its_short_form(place: str) -> None:
+    for name, make in TEXTS.items():
+        assert readings(place, make(LONG)) == readings(place, make(60)), name

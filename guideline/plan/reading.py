@@ -44,8 +44,9 @@ def latest(days: Iterable[date | None]) -> date | None:
     return max(found) if found else None
 
 
-# A score as text: "7", "7/10", "8 out of 10", "10 (worst)". Anything else ("NaN", "1e999", "5-6") is no score.
-_SCORE_TEXT = re.compile(r"^\s*(\d{1,4}(?:\.\d{1,4})?)\s*(?:(?:/|out of)\s*\d{1,4})?\s*(?:\([^()]*\))?\s*$", re.I)
+# A score as text: "7", "7/10", "8 out of 10", "10 (worst)". Anything else ("NaN", "1e999", "5-6") is no score. Its
+# runs of spaces are possessive (`\s*+`): handed back, each was retried by the next, and a long run took seconds.
+_SCORE_TEXT = re.compile(r"^\s*+(\d{1,4}(?:\.\d{1,4})?)\s*+(?:(?:/|out of)\s*+\d{1,4})?\s*+(?:\([^()]*\))?\s*$", re.I)
 
 
 def observation_number(observation: Observation | Component) -> Decimal | None:

@@ -238,7 +238,9 @@ _REFUSALS = frozenset({"no", "not"})
 # Where a refused drug ends and the name goes on to the drug given: a comma, semicolon or colon, a sentence's end, a
 # dash or arrow ("NOT morphine - hydromorphone 2 mg", "no codeine, give tramadol 50 mg"). A bracket is no break: it
 # is the refused product's own (its brand, "[Percocet]", or a note, "(patient declined)").
-_GIVEN_AFTER = re.compile(r"[,;:]|\.\s|\s+-+>?\s+|\s*(?:[\u2013\u2014\u2192]|=>)\s*")
+# A run of spaces is tried from its first space only (`(?<!\s)`: the search starts after a word): tried from each,
+# a long run took seconds. The same breaks.
+_GIVEN_AFTER = re.compile(r"[,;:]|\.\s|(?<!\s)\s++-+>?\s+|(?<!\s)\s*+(?:[\u2013\u2014\u2192]|=>)\s*")
 _WORD = re.compile(r"[\w/-]+")
 
 

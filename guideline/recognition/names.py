@@ -69,7 +69,7 @@ _UNIT = r"(mg|mcg|µg|ug|g)"
 _TOKEN = re.compile(rf"{_NUMBER}\s*{_UNIT}?")
 _LIST_SEPARATOR = re.compile(r"\s*[/-]\s*")
 _DENOMINATOR = re.compile(r"\s*(ml|hrs?|h|hours?|actuat|spray|l)\b")
-_PER_VOLUME = re.compile(r"\s*(?:/|per)\s*(\d+(?:\.\d+)?)?\s*ml\b")
+_PER_VOLUME = re.compile(r"\s*(?:/|per)\s*+(\d+(?:\.\d+)?)?\s*ml\b")  # `\s*+`: no run of spaces retried twice
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +128,9 @@ def _dose_range(text: str, run: list[re.Match[str]]) -> bool:
 
 
 # "10 mg", "10 mg/5 mL", "5 MG/ML", "75 mcg/hr", "0.075 MG/HR", "4 mg/actuation", "15 mg/12 hr", "20 mg/24 hours"
+# The spaces after its "/" are possessive (`\s*+`): handed back, a long run of them was retried space by space.
 _SINGLE = re.compile(
-    rf"{_NUMBER}\s*{_UNIT}\b(?:\s*(?:/|per)\s*{_NUMBER}?\s*(ml|hrs?|h|hours?|actuat\w*|spray|dose)\b)?"
+    rf"{_NUMBER}\s*{_UNIT}\b(?:\s*(?:/|per)\s*+{_NUMBER}?\s*(ml|hrs?|h|hours?|actuat\w*|spray|dose)\b)?"
 )
 # Forms swallowed whole: a mass over some hours in their name ("15 mg/12 hr") is what one tablet holds, released over
 # those hours. So it is with no form written: a patch's or an infusion's rate comes with its form.

@@ -1023,7 +1023,8 @@ def _comparator(measured: Any) -> str | None:
 _BELOW = re.compile(r"<\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", re.IGNORECASE)
 # A screening cutoff written as such ("Cutoff: 300 ng/mL", "Cut-off=50", "Screen cutoff 300"), as drug testing labs
 # write their reference range: at or above it is detected, as at a "<300 ng/mL" range.
-_CUTOFF = re.compile(r"cut[\s-]?off(?:\s+(?:level|value))?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", re.IGNORECASE)
+# Its spaces possessive (`\s*+`): handed back, a long run of them was retried space by space.
+_CUTOFF = re.compile(r"cut[\s-]?off(?:\s+(?:level|value))?\s*+[:=]?\s*+(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", re.IGNORECASE)
 
 
 def _unread_range(ranges: Any) -> tuple[Any, Any]:
