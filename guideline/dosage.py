@@ -584,7 +584,7 @@ _SIG_DOSE = re.compile(
 # A number with no unit is a dose only right before its time of day ("1 in the morning and 2 at night").
 _BEFORE_A_TIME = re.compile(rf"\s*(?:(?:by mouth|orally|po)\s+)?(?:{_ANY_TIME.pattern})")
 # Between two doses, words that make them one: "5 mg = 1 tab", "1 tablet of 5 mg", "5 mg, 1 tab".
-_SAME_DOSE = re.compile(r"\s*(?:=|of|,)?\s*")
+_SAME_DOSE = re.compile(r"\s*+(?:=|of|,)?\s*")  # `\s*+`: a long run of spaces is not retried space by space
 # A number that is a limit or a quantity to dispense, not a dose: "max 3 tablets a day", "#90 tablets".
 _NOT_A_DOSE = re.compile(r"(?:max(?:imum)?|exceed|more than|up to|dispense|disp|qty|quantity|total of|#)\W*$")
 

@@ -12,13 +12,13 @@ from builders import NOW, SNOMED, TZ, condition, med_request, run
 
 from bench.text_worst_case import PLACES, TEXTS
 from guideline.config import GuidelineConfig
-from guideline.dosage import _SIG_DOSE, _TEXT_RULES
+from guideline.dosage import _SAME_DOSE, _SIG_DOSE, _TEXT_RULES
 from guideline.engine import HookContext, evaluate
 from guideline.fhirdata import Concept
 from guideline.plan.reading import _SCORE_TEXT
 from guideline.recognition.classify import _GIVEN_AFTER
 from guideline.recognition.diagnoses import RULES, names_diagnosis
-from guideline.recognition.names import _PER_VOLUME, _SINGLE
+from guideline.recognition.names import _PACK_PART, _PER_VOLUME, _SINGLE
 from guideline.record import build_record
 from guideline.record.readers import _CUTOFF
 from guideline.set_names import MALIGNANT_CANCER, POINT_OF_CARE_CANCER, SICKLE_CELL
@@ -173,6 +173,31 @@ def test_a_timing_text_reads_as_before(sig: str, rule: int, read: tuple[str, ...
 def test_a_dose_in_a_sig_reads_as_before(sig: str, read: tuple[str | None, ...]) -> None:
     found = _SIG_DOSE.search(sig)
     assert found is not None and (found["low"], found["high"], found["unit"]) == read
+
+
+@pytest.mark.parametrize(
+    ("between", "one_dose"),
+    [(" = ", True), (" of ", True), (", ", True), ("", True), (" and ", False), (SPACES, True), (SPACES + "x", False)],
+)
+def test_words_that_make_two_doses_one_read_as_before(between: str, one_dose: bool) -> None:
+    assert (_SAME_DOSE.fullmatch(between) is not None) is one_dose
+
+
+@pytest.mark.parametrize(
+    ("parts", "read"),
+    [
+        (
+            "21 (norethindrone 1 MG Oral Tablet) / 7 (ferrous fumarate 75 MG Oral Tablet) ",
+            ["norethindrone 1 MG Oral Tablet", "ferrous fumarate 75 MG Oral Tablet"],
+        ),
+        ("1 (oxycodone 5 MG Oral Tablet)", ["oxycodone 5 MG Oral Tablet"]),
+        ("12(a)", ["a"]),
+        ("1" * LONG + " (a)", ["a"]),
+        ("1" * LONG + "x", []),
+    ],
+)
+def test_the_parts_of_a_pack_read_as_before(parts: str, read: list[str]) -> None:
+    assert _PACK_PART.findall(parts) == read
 
 
 @pytest.mark.parametrize(

@@ -496,7 +496,7 @@ def _bracketed_product(
 # An RxNorm pack (GPCK, BPCK): "{2 (oxycodone hydrochloride 5 MG / acetaminophen 325 MG Oral Tablet) } Pack", "{1 (…)
 # / 2 (…) } Pack [Brand 1200 MCG]". Each part is a count and a product in parentheses; the brand after it is the pack's.
 _PACK = re.compile(r"\s*\{(?P<parts>[^{}]*)\}\s*pack\b(?P<brand>.*)", re.IGNORECASE | re.DOTALL)
-_PACK_PART = re.compile(r"\d+\s*\(([^()]*)\)")
+_PACK_PART = re.compile(r"(?<!\d)\d++\s*\(([^()]*)\)")  # from a number's first digit only: from each, slow
 
 
 def _pack_reading(text: str) -> NameReading | None:
