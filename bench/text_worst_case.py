@@ -9,7 +9,8 @@ entry points (`build_record` + `guideline.engine.evaluate`, order-sign, cold rea
 100 kB, and the seconds of each call are printed, with the 20 kB/4 kB and 100 kB/20 kB ratios: a linear reader
 takes about 5× per 5× the text; a backtracking (super-linear) one ≫ 5×. A call over `--give-up` seconds at one size
 is not retried at the next (it is named `slow`). Session 32: before its fixes, a 20 kB word as a problem-list entry
-took ~2.5 s and ~10 s at 40 kB; after, every call here takes well under 0.1 s at 20 kB.
+took ~2.5 s (~10 s at 40 kB) and a run of spaces after "Oxycodone" in a conclusion ~1 s; after, every call grows
+linearly, ≤ 0.35 s at 20 kB; the slowest, 1.7 s at 100 kB, a conclusion of commas read clause by clause.
 Then `--patterns` times each compiled pattern of `guideline` alone (`.search` over the same texts at 2 kB and 10 kB),
 to find a culprit fast; `.search` is harsher than a reader that calls `.match` at one position, so a pattern named
 there is a suspect to check against the way its module applies it, not a proven stall. The patterns' texts are
