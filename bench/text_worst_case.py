@@ -11,10 +11,10 @@ takes about 5× per 5× the text; a backtracking (super-linear) one ≫ 5×. A c
 is not retried at the next (it is named `slow`). Session 32: before its fixes, a 20 kB word as a problem-list entry
 took ~2.5 s (~10 s at 40 kB) and a run of spaces after "Oxycodone" in a conclusion ~1 s; after, every call grows
 linearly, ≤ 0.35 s at 20 kB; the slowest, 1.7 s at 100 kB, a conclusion of commas read clause by clause.
-Then `--patterns` times each compiled pattern of `guideline` alone (`.search` over the same texts at 2 kB and 10 kB),
-to find a culprit fast; `.search` is harsher than a reader that calls `.match` at one position, so a pattern named
-there is a suspect to check against the way its module applies it, not a proven stall. The patterns' texts are
-generic: a pattern slow only after words of its own (a run of spaces after "Cutoff") is found by reading it.
+Then `--patterns` times each compiled pattern of `guideline` alone, as its module's source applies it (`.match`,
+`.search`, ...), over the same texts at 2 kB and 10 kB, to find a culprit fast. A pattern named there is a suspect to
+check against where its module applies it (a `.match` at one position of a bounded window is no stall); one slow
+only after words of its own not among the texts above is found by reading it.
 Run: .venv/bin/python bench/text_worst_case.py [--sizes 4000,20000,100000] [--give-up 5] [--patterns]
 """
 
@@ -76,6 +76,11 @@ TEXTS: dict[str, Callable[[int], str]] = {
 # A word the readers look for, then a long run of spaces before the text goes on: where a run of spaces handed back
 # by one quantifier is retried by the next.
 _BEFORE_SPACES = ("4", "every 4", "Normal", "Cutoff", "Sickle", "NOT morphine", "5 mg per", "5 a", "Positive for")
+# A combination's name whose opioid has no strength of its own, then brackets never closed: each opening bracket was
+# looked for a closing one to the end of the text.
+_COMBINATION = "oxycodone / acetaminophen 5 mg "
+TEXTS["unclosed_brackets"] = lambda n: _COMBINATION + "(" * (n - len(_COMBINATION))
+TEXTS["unclosed_squares"] = lambda n: _COMBINATION + _repeat("[x ", n - len(_COMBINATION))
 TEXTS.update({f"{word}+spaces": (lambda n, w=word: w + " " * (n - len(w) - 1) + "x") for word in _BEFORE_SPACES})
 
 
@@ -228,23 +233,45 @@ def all_patterns() -> dict[int, tuple[str, re.Pattern[str]]]:
     return found
 
 
-def _search_seconds(pattern: re.Pattern[str], text: str) -> float:
+# How a module applies a pattern, as its source calls it ("_SAME_DOSE.fullmatch("): timed so, as `.search` is harsher
+# than a `.match` at one position.
+_APPLIED = re.compile(r"\b(\w+)\.(search|match|fullmatch|sub|finditer|findall|split)\(")
+
+
+def applied_as() -> dict[str, set[str]]:
+    """Each pattern name's ways of being applied in `guideline`'s source."""
+    ways: dict[str, set[str]] = {}
+    for source in Path(guideline.__file__).parent.rglob("*.py"):
+        for name, way in _APPLIED.findall(source.read_text(encoding="utf-8")):
+            ways.setdefault(name, set()).add(way)
+    return ways
+
+
+def _seconds(pattern: re.Pattern[str], way: str, text: str) -> float:
     started = time.perf_counter()
-    pattern.search(text)
+    if way == "sub":
+        pattern.sub("", text)
+    else:
+        result = getattr(pattern, way)(text)
+        if way == "finditer":
+            list(result)
     return time.perf_counter() - started
 
 
 def patterns(small: int = 2000, floor: float = 0.002) -> None:
-    """Each pattern's `.search` time on each text at `small` and 5× `small` characters, the super-linear first."""
+    """Each pattern's time, applied as its module applies it (`.search` when no call is found), on each text at
+    `small` and 5× `small` characters, the super-linear first."""
     rows = []
-    for name, pattern in all_patterns().values():
-        for text, make in TEXTS.items():
-            first = _search_seconds(pattern, make(small))
-            if first > floor:
-                rows.append((_search_seconds(pattern, make(small * 5)) / first, name, text, first))
-    print(f"\n{len(all_patterns())} patterns; .search slower than {floor * 1000:g} ms at {small} characters:")
-    for ratio, name, text, first in sorted(rows, reverse=True):
-        print(f"{ratio:6.1f}x  {name:64s} {text:16s} {first:.3f} s")
+    found, ways = all_patterns(), applied_as()
+    for name, pattern in found.values():
+        for way in ways.get(name.rsplit(".", 1)[1].split("[")[0], {"search"}):
+            for text, make in TEXTS.items():
+                first = _seconds(pattern, way, make(small))
+                if first > floor:
+                    rows.append((_seconds(pattern, way, make(small * 5)) / first, name, way, text, first))
+    print(f"\n{len(found)} patterns; slower than {floor * 1000:g} ms at {small} characters, as applied:")
+    for ratio, name, way, text, first in sorted(rows, reverse=True):
+        print(f"{ratio:6.1f}x  {name:64s} {way:9s} {text:20s} {first:.3f} s")
 
 
 def main() -> None:

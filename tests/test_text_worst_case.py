@@ -18,7 +18,8 @@ from guideline.fhirdata import Concept
 from guideline.plan.reading import _SCORE_TEXT
 from guideline.recognition.classify import _GIVEN_AFTER
 from guideline.recognition.diagnoses import RULES, names_diagnosis
-from guideline.recognition.names import _PACK_PART, _PER_VOLUME, _SINGLE
+from guideline.recognition.names import _BRACKETED as _NAME_BRACKETS
+from guideline.recognition.names import _PACK_PART, _PER_VOLUME, _SINGLE, _brackets, _unbracketed
 from guideline.record import build_record
 from guideline.record.readers import _CUTOFF
 from guideline.set_names import MALIGNANT_CANCER, POINT_OF_CARE_CANCER, SICKLE_CELL
@@ -213,6 +214,25 @@ def test_the_parts_of_a_pack_read_as_before(parts: str, read: list[str]) -> None
 )
 def test_a_strength_in_a_name_reads_as_before(name: str, read: list[tuple[str | None, ...]]) -> None:
     assert [found.groups() for found in _SINGLE.finditer(name)] == read
+
+
+@pytest.mark.parametrize(
+    ("name", "brackets"),
+    [
+        ("percocet 10 mg (oxycodone 10 mg / acetaminophen 325 mg)", ["(oxycodone 10 mg / acetaminophen 325 mg)"]),
+        ("oxycodone 5 mg [roxicodone] (patient declined)", ["[roxicodone]", "(patient declined)"]),
+        ("ms contin (morphine", []),
+        ("[a (b] c)", ["[a (b]"]),
+        ("((a)", ["((a)"]),
+        ("(" * LONG + "a)", ["(" * LONG + "a)"]),
+        ("(" * LONG, []),
+        ("[x " * LONG + "(a)", ["(a)"]),
+    ],
+)
+def test_brackets_in_a_name_are_found_as_before(name: str, brackets: list[str]) -> None:
+    assert [bracket.group() for bracket in _brackets(name)] == brackets
+    if len(name) < LONG:  # the pattern alone, on a long unclosed run, is what took seconds
+        assert _unbracketed(name, lambda _: "#") == _NAME_BRACKETS.sub("#", name)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -480,7 +481,7 @@ def _bracketed_product(
     if not opioids or opioids <= {s.ingredient for s in strengths}:
         return strengths
     read = {m.ingredient.name for m in mentions}
-    for bracket in _BRACKETED.finditer(lowered):
+    for bracket in _brackets(lowered):
         inner = _read_one(bracket.group()[1:-1])
         named = {i.name for i in inner.ingredients}
         if (
@@ -621,10 +622,10 @@ def _without_morphine_notes(lowered: str) -> str:
     (morphine)") is the same opioid and stays."""
     if _MORPHINE not in lowered:
         return lowered
-    notes = [note for note in _BRACKETED.finditer(lowered) if _MORPHINE in note.group()]
+    notes = [note for note in _brackets(lowered) if _MORPHINE in note.group()]
     if not notes:
         return lowered
-    outside = _BRACKETED.sub(lambda note: " " * len(note.group()), lowered)
+    outside = _unbracketed(lowered, lambda note: " " * len(note.group()))
     opioids = {m.ingredient.name for m in _mentions(outside)[0] if m.ingredient.kind == "opioid"}
     if not opioids or opioids & {_OPIUM, _MORPHINE}:
         return lowered
@@ -656,6 +657,37 @@ _WORD_AFTER = re.compile(r"\s*([a-z][a-z0-9]*)")
 _NAMED_WITH_STRENGTH = re.compile(r"\s*[a-z][a-z0-9]*(?:\s+[a-z][a-z0-9]*){0,3}\s*\d")
 # A brand, a note or a strength's basis in brackets is no ingredient list: RxNorm's "[Hy-KXP]", Epic's "(NORCO)".
 _BRACKETED = re.compile(r"\[[^\]]*\]|\([^)]*\)")
+_OPENING = re.compile(r"[\[(]")
+_CLOSING = {"[": "]", "(": ")"}
+
+
+def _brackets(text: str) -> list[re.Match[str]]:
+    """The brackets `_BRACKETED.finditer(text)` finds, in one pass: an opening bracket with no closing one after it is
+    passed over without looking for one. Looked for from each, "((((…" took seconds (bench/text_worst_case.py)."""
+    last = {opening: text.rfind(closing) for opening, closing in _CLOSING.items()}
+    found: list[re.Match[str]] = []
+    position = 0
+    while (opening := _OPENING.search(text, position)) is not None:
+        start = opening.start()
+        bracket = _BRACKETED.match(text, start) if start < last[text[start]] else None
+        if bracket is None:
+            position = start + 1
+            continue
+        found.append(bracket)
+        position = bracket.end()
+    return found
+
+
+def _unbracketed(text: str, instead: Callable[[re.Match[str]], str]) -> str:
+    """`_BRACKETED.sub(instead, text)`, its brackets found by `_brackets`."""
+    parts: list[str] = []
+    position = 0
+    for bracket in _brackets(text):
+        parts += [text[position : bracket.start()], instead(bracket)]
+        position = bracket.end()
+    return "".join([*parts, text[position:]])
+
+
 # Shorter words are abbreviations PainPlan reads elsewhere or none ("w/", "p-v-tussin"; the opioids' cut names).
 _SHORTEST_INGREDIENT = 3
 _LONGEST_WORD = 64
@@ -668,7 +700,7 @@ def _unread_word_joined(lowered: str) -> bool:
     words ("mg/ml", "mcg/hr", "extended-release", "hydrocodone bitartrate/acetaminophen") are known words. Only the
     joins of the ingredient list count: before the first strength, or before an ingredient written with its own
     ("oxycodone 5 mg / foo 325 mg"); words after the strengths are a sig's or a note's ("1-2 tabs prn pain/fever")."""
-    text = _BRACKETED.sub(" ", lowered)
+    text = _unbracketed(lowered, lambda _: " ")
     first_number = next((index for index, char in enumerate(text) if char.isdigit()), len(text))
     for join in _JOIN.finditer(text):
         if join.start() > first_number and not _NAMED_WITH_STRENGTH.match(text, join.end()):
