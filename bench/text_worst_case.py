@@ -81,6 +81,8 @@ _BEFORE_SPACES = ("4", "every 4", "Normal", "Cutoff", "Sickle", "NOT morphine", 
 _COMBINATION = "oxycodone / acetaminophen 5 mg "
 TEXTS["unclosed_brackets"] = lambda n: _COMBINATION + "(" * (n - len(_COMBINATION))
 TEXTS["unclosed_squares"] = lambda n: _COMBINATION + _repeat("[x ", n - len(_COMBINATION))
+# A sig of many doses, each of which was checked for a limit ("max", "#") from the sig's start.
+TEXTS["many_doses"] = lambda n: _repeat("1 tablet in the morning ( ", n)
 TEXTS.update({f"{word}+spaces": (lambda n, w=word: w + " " * (n - len(w) - 1) + "x") for word in _BEFORE_SPACES})
 
 

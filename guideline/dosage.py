@@ -587,6 +587,17 @@ _BEFORE_A_TIME = re.compile(rf"\s*(?:(?:by mouth|orally|po)\s+)?(?:{_ANY_TIME.pa
 _SAME_DOSE = re.compile(r"\s*+(?:=|of|,)?\s*")  # `\s*+`: a long run of spaces is not retried space by space
 # A number that is a limit or a quantity to dispense, not a dose: "max 3 tablets a day", "#90 tablets".
 _NOT_A_DOSE = re.compile(r"(?:max(?:imum)?|exceed|more than|up to|dispense|disp|qty|quantity|total of|#)\W*$")
+_LONGEST_LIMIT_WORD = len("more than")
+_WORD_CHARACTER = re.compile(r"\w")
+
+
+def _limit_words_from(text: str, dose: int) -> int:
+    """Where a `_NOT_A_DOSE` match ending at `dose` can begin: at most its longest word before the run of non-word
+    characters that ends there. Searched from the sig's start for each dose, a sig of many doses took seconds."""
+    start = dose
+    while start and not _WORD_CHARACTER.match(text, start - 1):
+        start -= 1
+    return max(0, start - _LONGEST_LIMIT_WORD)
 
 
 @dataclass(frozen=True)
@@ -657,7 +668,7 @@ def _sig_doses(text: str) -> list[tuple[int, int, Amount, tuple[str, ...]]]:
         unit = match.group("unit")
         if unit is None and not _BEFORE_A_TIME.match(text, match.end()):
             continue
-        if _NOT_A_DOSE.search(text, 0, match.start()):
+        if _NOT_A_DOSE.search(text, _limit_words_from(text, match.start()), match.start()):
             continue
         value = _sig_number(match.group("high") or match.group("low"))
         amount = to_amount(Quantity(value, unit)) if value is not None else None

@@ -12,7 +12,7 @@ from builders import NOW, SNOMED, TZ, condition, med_request, run
 
 from bench.text_worst_case import PLACES, TEXTS
 from guideline.config import GuidelineConfig
-from guideline.dosage import _SAME_DOSE, _SIG_DOSE, _TEXT_RULES
+from guideline.dosage import _SAME_DOSE, _SIG_DOSE, _TEXT_RULES, _sig_doses
 from guideline.engine import HookContext, evaluate
 from guideline.fhirdata import Concept
 from guideline.plan.reading import _SCORE_TEXT
@@ -182,6 +182,21 @@ def test_a_dose_in_a_sig_reads_as_before(sig: str, read: tuple[str | None, ...])
 )
 def test_words_that_make_two_doses_one_read_as_before(between: str, one_dose: bool) -> None:
     assert (_SAME_DOSE.fullmatch(between) is not None) is one_dose
+
+
+@pytest.mark.parametrize(
+    ("sig", "doses"),
+    [
+        ("1 tab in the morning and 2 tabs at bedtime, max 3 tabs a day", [("1", "tab"), ("2", "tabs")]),
+        ("1 tab every morning, #90 tablets", [("1", "tab")]),
+        ("2 tabs in the morning, do not exceed   4 tabs", [("2", "tabs")]),
+        ("take 1 tab up to 2 tabs", [("1", "tab")]),
+        ("2 tabs in the morning, do not exceed" + SPACES + "4 tabs", [("2", "tabs")]),
+        ("1 tablet in the morning ( " * (LONG // 26), [("1", "tablet")] * (LONG // 26)),
+    ],
+)
+def test_a_limit_before_a_dose_in_a_sig_reads_as_before(sig: str, doses: list[tuple[str, str]]) -> None:
+    assert [(written[1], written[3]) for *_, written in _sig_doses(sig)] == doses
 
 
 @pytest.mark.parametrize(
