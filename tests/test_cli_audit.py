@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cds_support import hook_request, oxycodone_draft
+from cli_support import only_line
 from population_support import fills, people, review_of
 from synthetic_export import (
     OXYCODONE_10,
@@ -23,14 +24,6 @@ from synthetic_export import (
 
 from smart_app.cli import build_parser, main
 from smart_app.commands import settings_for
-
-
-def only_line(capsys) -> str:
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    lines = [line for line in captured.err.splitlines() if line.strip()]
-    assert len(lines) == 1, captured.err
-    return lines[0]
 
 
 @pytest.mark.parametrize("command", ["mme", "check"])

@@ -8,17 +8,10 @@ from datetime import date
 
 import pytest
 from cds_support import hook_request, oxycodone_draft
+from cli_support import only_line
 
 from smart_app.cli import build_parser, main
 from smart_app.commands import settings_for
-
-
-def only_line(capsys) -> str:
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    lines = [line for line in captured.err.splitlines() if line.strip()]
-    assert len(lines) == 1, captured.err
-    return lines[0]
 
 
 def test_feedback_report_with_a_missing_instance_folder(capsys, monkeypatch, tmp_path):

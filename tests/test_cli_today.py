@@ -4,6 +4,7 @@ line, naming --today, for the same bad value, and an empty one refused rather th
 from __future__ import annotations
 
 import pytest
+from cli_support import only_line
 
 from guideline.config import ConfigError
 from smart_app.cli import build_parser, main
@@ -23,21 +24,13 @@ SAID = {
 }
 
 
-def only_line(capsys) -> str:
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err and not captured.out
-    lines = [line for line in captured.err.splitlines() if line.strip()]
-    assert len(lines) == 1, captured.err
-    return lines[0]
-
-
 @pytest.mark.parametrize("value", list(SAID))
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_every_command_says_the_same_of_a_bad_today(command, value, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PAINPLAN_INSTANCE_PATH", str(tmp_path))
     monkeypatch.chdir(tmp_path)  # the population review would find no INPUT folder: --today is read first
     assert main([*COMMANDS[command], "--today", value]) == 2
-    assert only_line(capsys) == f"painplan {command}: {SAID[value]}"
+    assert only_line(capsys, nothing_on_stdout=True) == f"painplan {command}: {SAID[value]}"
 
 
 @pytest.mark.parametrize("value", list(SAID))
@@ -45,7 +38,7 @@ def test_serve_and_the_demo_say_the_same_of_a_bad_today(value, tmp_path, capsys)
     # Settings only: a regression must fail this test, not start a server inside it (`--today ""` once did).
     args = build_parser().parse_args(["serve", "--today", value, "--port", "9001"])
     assert settings_for("serve", args) is None
-    assert only_line(capsys) == f"painplan serve: {SAID[value]}"
+    assert only_line(capsys, nothing_on_stdout=True) == f"painplan serve: {SAID[value]}"
     args = build_parser().parse_args(["demo", "--today", value, "--port", "9001"])
     with pytest.raises(ConfigError) as raised:
         demo_settings(args, env={"PAINPLAN_INSTANCE_PATH": str(tmp_path)})

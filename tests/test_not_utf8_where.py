@@ -9,18 +9,11 @@ import sys
 
 import pytest
 from cds_support import hook_request, oxycodone_draft
+from cli_support import only_line
 
 from guideline.text_errors import where_not_utf8
 from smart_app.cli import build_parser, main
 from smart_app.commands import settings_for
-
-
-def only_line(capsys) -> str:
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    lines = [line for line in captured.err.splitlines() if line.strip()]
-    assert len(lines) == 1, captured.err
-    return lines[0]
 
 
 def decode_error(raw: bytes, encoding: str = "utf-8") -> UnicodeDecodeError:
