@@ -1,7 +1,10 @@
-"""A chart holding `count` items of every kind PainPlan names as not read or not counted (an order-sign call)."""
+"""A chart holding `count` items of every kind PainPlan names as not read or not counted (an order-sign call), and
+where one order's named line shows: the named kind, the data-incomplete card, the plan page's completeness panel."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from builders import (
@@ -16,7 +19,9 @@ from builders import (
     med_request,
     observation,
 )
+from cds_support import bundle, full_prefetch, hook_request, make_app, plan_page
 
+from guideline.named_gaps import NAMED_GAPS
 from guideline.population.claims import claims_read_for_a_hook
 
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
@@ -288,3 +293,24 @@ def _dose_with_no_date(ident: str) -> dict[str, Any]:
         },
         "subject": {"reference": f"Patient/{PATIENT_ID}"},
     }
+
+
+def named_kind(key: str) -> Any:
+    """The named kind of this key (`guideline.named_gaps.NAMED_GAPS`)."""
+    return next(kind for kind in NAMED_GAPS if kind.key == key)
+
+
+def data_incomplete_detail(tmp_path: Path, order: dict[str, Any]) -> str:
+    """The data-incomplete card's detail on patient-view for a chart holding this one order."""
+    prefetch = full_prefetch("patient-view", medsActive=bundle(order), medsRecent=bundle(order))
+    request = hook_request("patient-view", prefetch=prefetch)
+    response = make_app(tmp_path).test_client().post("/cds-services/patient-view", json=request)
+    cards = {card["source"]["topic"]["code"]: card for card in response.json["cards"]}
+    return cards["data-incomplete"]["detail"]
+
+
+def completeness_panel(tmp_path: Path, order: dict[str, Any]) -> str:
+    """The plan page's data-completeness panel for a chart holding this one order, apostrophes unescaped."""
+    panel = re.search(r'<section id="completeness".*?</section>', plan_page(tmp_path, order), re.S)
+    assert panel is not None
+    return panel.group(0).replace("&#39;", "'")

@@ -4,18 +4,17 @@ order … counts as current until" a day already gone."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import builders
 import pytest
 from builders import TODAY, days_ago, run
-from cds_support import bundle, full_prefetch, hook_request, make_app, plan_page
+from cds_support import bundle, full_prefetch, hook_request, make_app
+from named_gaps_support import completeness_panel, data_incomplete_detail, named_kind
 from test_mme_drug_conflict import CONFLICT, OXY_5
 from test_supply_not_believed import epic_order
 
-from guideline.named_gaps import NAMED_GAPS
 from guideline.orders import is_current
 
 NAME = "oxyCODONE (ROXICODONE) 5 MG immediate release tablet"
@@ -31,10 +30,6 @@ def _ended_epic_order(**changes: Any) -> dict[str, Any]:
     return epic_order(9000, status="active", authored=days_ago(100), **changes)
 
 
-def _kind(key: str) -> Any:
-    return next(kind for kind in NAMED_GAPS if kind.key == key)
-
-
 def test_an_order_of_unbelieved_supply_whose_time_has_ended_is_named_as_not_current() -> None:
     """Before: "(current order eOxy5.daily, …, so it counts as current until 2026-06-05, 90 days from its start)",
     a day already gone, while `orders.is_current` and the MME total left it out."""
@@ -42,7 +37,7 @@ def test_an_order_of_unbelieved_supply_whose_time_has_ended_is_named_as_not_curr
     (standing,) = facts.standing_orders
     assert not is_current(standing, facts.supply(standing), TODAY, facts.config)
     assert facts.mme.orders == ()
-    assert _kind("unbelieved-supply").items(facts) == (f"{NAME} (order eOxy5.daily, {LONG}{ENDED})",)
+    assert named_kind("unbelieved-supply").items(facts) == (f"{NAME} (order eOxy5.daily, {LONG}{ENDED})",)
 
 
 def test_one_ended_by_the_end_it_states_says_that_end_in_the_past() -> None:
@@ -52,7 +47,7 @@ def test_one_ended_by_the_end_it_states_says_that_end_in_the_past() -> None:
     order["dispenseRequest"]["validityPeriod"] = validity
     facts = run("patient-view", resources=[order]).facts
     stated = f", so it counted as current until {days_ago(40)}, the end it states, and is not current today"
-    assert _kind("unbelieved-supply").items(facts) == (f"{NAME} (order eOxy5.daily, {LONG}{stated})",)
+    assert named_kind("unbelieved-supply").items(facts) == (f"{NAME} (order eOxy5.daily, {LONG}{stated})",)
 
 
 @pytest.mark.parametrize(
@@ -68,27 +63,19 @@ def test_the_label_follows_is_current_on_the_last_day_of_the_window(written: int
     (standing,) = facts.standing_orders
     current = is_current(standing, facts.supply(standing), TODAY, facts.config)
     assert current is (written == 90)
-    (item,) = _kind("unbelieved-supply").items(facts)
+    (item,) = named_kind("unbelieved-supply").items(facts)
     assert item.startswith(f"{NAME} ({named}, 90 days from its start")
     assert item.endswith(")" if current else ", and is not current today)")
 
 
 def test_the_data_incomplete_card_names_it_as_an_order_not_current(tmp_path: Path) -> None:
-    order = _ended_epic_order()
-    prefetch = full_prefetch("patient-view", medsActive=bundle(order), medsRecent=bundle(order))
-    request = hook_request("patient-view", prefetch=prefetch)
-    response = make_app(tmp_path).test_client().post("/cds-services/patient-view", json=request)
-    cards = {card["source"]["topic"]["code"]: card for card in response.json["cards"]}
-    detail = cards["data-incomplete"]["detail"]
+    detail = data_incomplete_detail(tmp_path, _ended_epic_order())
     assert f"- {NAME} (order eOxy5.daily, {LONG}{ENDED}): {WHY}" in detail
     assert "counts as current" not in detail and "current order eOxy5" not in detail
 
 
 def test_the_plan_pages_data_completeness_panel_names_it_as_an_order_not_current(tmp_path: Path) -> None:
-    page = plan_page(tmp_path, _ended_epic_order())
-    panel = re.search(r'<section id="completeness".*?</section>', page, re.S)
-    assert panel is not None
-    shown = panel.group(0).replace("&#39;", "'")
+    shown = completeness_panel(tmp_path, _ended_epic_order())
     assert "1 medication order had a days' supply no prescription can hold" in shown
     assert f"{NAME} (order eOxy5.daily, {LONG}{ENDED})</li>" in shown
     assert "counts as current" not in shown and "current order eOxy5" not in shown

@@ -3,18 +3,16 @@ first): a named gap that names one says so and when it starts, never "current or
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import builders
 import pytest
 from builders import TODAY, UCUM, days_ago, run
-from cds_support import bundle, full_prefetch, hook_request, make_app, plan_page
+from named_gaps_support import completeness_panel, data_incomplete_detail, named_kind
 from test_mme_drug_conflict import CONFLICT, OXY_5
 from test_supply_not_believed import epic_order
 
-from guideline.named_gaps import NAMED_GAPS
 from guideline.orders import is_current, starts_after
 
 STARTS = days_ago(-10)  # the earliest fill date: 10 days after the evaluation date
@@ -49,10 +47,6 @@ SUPPLIES = [
 ]
 
 
-def _kind(key: str) -> Any:
-    return next(kind for kind in NAMED_GAPS if kind.key == key)
-
-
 @pytest.mark.parametrize(("order", "sent"), SUPPLIES)
 def test_an_order_of_unbelieved_supply_that_starts_later_is_named_as_not_current_as_the_total_reads_it(
     order: dict[str, Any], sent: str
@@ -63,25 +57,18 @@ def test_an_order_of_unbelieved_supply_that_starts_later_is_named_as_not_current
     (standing,) = facts.standing_orders
     assert not is_current(standing, facts.supply(standing), TODAY, facts.config)
     assert starts_after(standing, TODAY).isoformat() == STARTS
-    assert _kind("unbelieved-supply").items(facts) == (f"{NAME} (order eOxy5.daily, {sent}{LATER})",)
+    assert named_kind("unbelieved-supply").items(facts) == (f"{NAME} (order eOxy5.daily, {sent}{LATER})",)
 
 
 @pytest.mark.parametrize(("order", "sent"), SUPPLIES)
 def test_the_data_incomplete_card_says_it_starts_later(tmp_path: Path, order: dict[str, Any], sent: str) -> None:
-    prefetch = full_prefetch("patient-view", medsActive=bundle(order), medsRecent=bundle(order))
-    request = hook_request("patient-view", prefetch=prefetch)
-    response = make_app(tmp_path).test_client().post("/cds-services/patient-view", json=request)
-    cards = {card["source"]["topic"]["code"]: card for card in response.json["cards"]}
-    detail = cards["data-incomplete"]["detail"]
+    detail = data_incomplete_detail(tmp_path, order)
     assert f"- {NAME} (order eOxy5.daily, {sent}{LATER}): {WHY}" in detail
     assert "counts as current" not in detail and "current order eOxy5" not in detail
 
 
 def test_the_plan_pages_data_completeness_panel_says_it_starts_later(tmp_path: Path) -> None:
-    page = plan_page(tmp_path, _as_directed_over_hours())
-    panel = re.search(r'<section id="completeness".*?</section>', page, re.S)
-    assert panel is not None
-    shown = panel.group(0).replace("&#39;", "'")
+    shown = completeness_panel(tmp_path, _as_directed_over_hours())
     assert "1 medication order had a days' supply no prescription can hold" in shown
     assert f"{NAME} (order eOxy5.daily, {SHORT}{LATER})</li>" in shown
     assert "counts as current" not in shown
@@ -93,7 +80,7 @@ def test_an_order_of_unbelieved_supply_begun_by_today_still_counts_as_current_un
     order["dispenseRequest"]["validityPeriod"] = {"start": days_ago(10), "end": days_ago(-50)}
     facts = run("patient-view", resources=[order]).facts
     stated = f", so it counts as current until {days_ago(-50)}, the end it states"
-    assert _kind("unbelieved-supply").items(facts) == (f"{NAME} (current order eOxy5.daily, {LONG}{stated})",)
+    assert named_kind("unbelieved-supply").items(facts) == (f"{NAME} (current order eOxy5.daily, {LONG}{stated})",)
 
 
 def test_an_opioid_whose_code_and_name_disagree_that_starts_later_is_named_as_not_current() -> None:
@@ -105,6 +92,6 @@ def test_an_opioid_whose_code_and_name_disagree_that_starts_later_is_named_as_no
     draft = builders.med_request(OXY_5, draft=True, id="draft-oxy", supply_days=5)
     facts = run("order-sign", drafts=[draft], resources=[order]).facts
     detail = "counted as hydromorphone, 40.0 MME/day against 30.0 as oxycodone; check which drug is meant"
-    assert _kind("drug-named-otherwise").items(facts) == (
+    assert named_kind("drug-named-otherwise").items(facts) == (
         f"HYDROmorphone 2 MG tablet (order eMr1, {CONFLICT}: {detail}{LATER})",
     )
