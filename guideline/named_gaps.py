@@ -18,7 +18,7 @@ from guideline.checks.unexpected_uds_result import (
     unread_results,
 )
 from guideline.checks.unidentified_medication import current_to_name, later_to_name
-from guideline.checks.urine_drug_test import disagreeing_reports, validity_not_judged
+from guideline.checks.urine_drug_test import disagreeing_reports, drug_tests_read, report_months, validity_not_judged
 from guideline.exclusions import hospice_not_counted_for, undated_claim_diagnoses
 from guideline.facts import Facts, named_item, order_named
 from guideline.fills import (
@@ -31,6 +31,7 @@ from guideline.orders import UNTIL_WINDOW_ENDS, current_until, is_current, possi
 from guideline.recognition import partly_read, recognise, sedative_doubt
 from guideline.terminology import BENZO, CNS_DEPRESSANT
 from guideline.timeutil import months_before
+from guideline.uds import cut_conclusions
 from guideline.undated import (
     future_dated_drug_tests,
     future_dated_reviews,
@@ -137,6 +138,15 @@ def unidentified_orders(facts: Facts) -> tuple[str, ...]:
     drafts = tuple(o for o in facts.drafts if recognise(o.medication, facts.terms).unidentified)
     orders = (*drafts, *facts.unidentified_current_orders)
     return tuple(facts.unidentified_named(orders, "current fill"))
+
+
+def drug_test_conclusions_cut(facts: Facts) -> tuple[str, ...]:
+    """Where a urine drug test check reads the tests (`drug_tests_read`): the reports of the months the checks read
+    (`report_months`) whose conclusion, beside the results it links, was read only in part (`uds.cut_conclusions`)."""
+    if not drug_tests_read(facts):
+        return ()
+    since = months_before(facts.today, report_months(facts.config))
+    return cut_conclusions(facts.record, facts.terms, since, facts.today, lambda: facts.specimen_verdicts)
 
 
 def reviews_not_counted(facts: Facts) -> tuple[str, ...]:
@@ -888,6 +898,25 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "is kept); read the reports:",
         ),
         note="Urine drug test reports whose words disagree about the same results (read the more cautious way)",
+    ),
+    NamedGap(
+        key="uds-conclusions-cut",
+        # A conclusion far longer than any interpretive report (a CSV pasted in) is read for what it says was found
+        # only to its first `uds.CONCLUSION_READ_CHARACTERS`, so one hook call is never minutes of one text: what it
+        # says after that was not compared with its results, and only the report shows it.
+        items=drug_test_conclusions_cut,  # each item gives the conclusion's length and how much of it was read
+        card=CardLine(
+            "the lab report's conclusion is far longer than a report's and was read only in part, so what it says "
+            "later was not compared with its results; read the report",
+            "other lab reports whose conclusion was read only in part",
+        ),
+        page=PageSentence(
+            "1 urine drug test report the checks read has a conclusion far longer than a report's, read only in "
+            "part, so what it says later was not compared with its results; read the report:",
+            "{count} urine drug test reports the checks read have conclusions far longer than a report's, read only "
+            "in part, so what they say later was not compared with their results; read the reports:",
+        ),
+        note="Urine drug test reports whose conclusion was read only in part (far longer than a report's)",
     ),
     NamedGap(
         key="unjudged-specimen-validity",

@@ -992,14 +992,56 @@ class _Claims:
         return substance in self.denied or self.nothing_found
 
 
+# Real interpretive conclusions run to a few thousand characters. One far longer is a paste (a CSV, a garbled feed)
+# read clause by clause at ~30 µs a clause (bench/text_worst_case.py: 100,000 commas took 2-3 s of one hook call):
+# only its first part is read for what it says was found, and the cut is named (`cut_conclusions`).
+CONCLUSION_READ_CHARACTERS = 10_000
+_BREAK_NEAR = 500  # a statement break this close before the cut ends the part read, so no statement is read half
+_STATEMENT_BREAKS = ".;\n"  # as `_SENTENCES` ends a statement
+
+
+def conclusion_read(words: str) -> str:
+    """The part of a conclusion's words read for what it says was found: all of it up to `CONCLUSION_READ_CHARACTERS`,
+    else that many characters, ended at the last statement break within `_BREAK_NEAR` characters before the cut."""
+    if len(words) <= CONCLUSION_READ_CHARACTERS:
+        return words
+    head = words[:CONCLUSION_READ_CHARACTERS]
+    end = max(head.rfind(mark, CONCLUSION_READ_CHARACTERS - _BREAK_NEAR) for mark in _STATEMENT_BREAKS)
+    return head[: end + 1] if end >= 0 else head
+
+
+def cut_conclusions(
+    record: PatientRecord,
+    terms: Terminology,
+    since: date,
+    today: date,
+    verdicts: Callable[[], SpecimenVerdicts] | None = None,
+) -> tuple[str, ...]:
+    """The urine drug test reports dated from `since` to `today`, or undated, whose conclusion was read for what it
+    says was found (they link results: `linked_conclusions`) only in part (`conclusion_read`), each named with its
+    date and its conclusion's length. `verdicts`: as `unread_drug_test_reports` takes them (read once per record)."""
+    concluded, _ = _conclusions_of(record.diagnostic_reports, record.observations, terms, verdicts)
+    named: list[str] = []
+    for report in dict.fromkeys(r for reports in concluded.values() for r in reports):
+        length = len(report.conclusion or "")
+        day = local_date(report.result_time)
+        if length > CONCLUSION_READ_CHARACTERS and (day is None or since <= day <= today):
+            when = as_written(day, report.dated_partial) or "undated"
+            named.append(
+                f"{drug_test_name(report.code)} ({when}, its conclusion ({length:,} characters) was read to its "
+                f"first {CONCLUSION_READ_CHARACTERS:,} characters)"
+            )
+    return tuple(dict.fromkeys(named))
+
+
 def _conclusion_claims(report: DiagnosticReport, terms: Terminology) -> _Claims | None:
-    """What a report's conclusion says was found and not (`_Claims`), by its readings (`_clause_readings`); None when
-    it says nothing of what was found."""
+    """What a report's conclusion says was found and not (`_Claims`), by its readings (`_clause_readings`) of its
+    first part (`conclusion_read`); None when it says nothing of what was found."""
     found: set[str] = set()
     denied: set[str] = set()
     found_unnamed = nothing_found = False
     for words in report_words(report):
-        for said, named in _clause_readings(words):
+        for said, named in _clause_readings(conclusion_read(words)):
             if named:
                 (found if said == "positive" else denied).update(named)
             else:

@@ -77,7 +77,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     order of a days' supply no prescription can hold, opioid fill possibly sent twice, opioid order whose sig and coded
     frequency disagree, opioid order whose fill has no quantity, opioid order whose code and name state different drugs,
     hospice care of unknown status, benzodiazepine whose name was only partly read, two lab reports of one result
-    whose conclusions disagree, and a payer claim billing cancer with no date of service."""
+    whose conclusions disagree, a lab report whose conclusion was read only in part, and a payer claim billing cancer
+    with no date of service."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -191,6 +192,7 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         partly = med_request("0", id=f"mr-partly-{n}", authored=days_ago(6))
         found.append({**partly, "medicationCodeableConcept": {"text": f"alprazolam / Xyzolin{n} 1 mg"}})
         found.extend(_reports_that_disagree(n))
+        found.extend(_report_of_long_conclusion(n))
         text_only = condition(SNOMED, "0", id=f"c-words-{n}")
         found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
         found.extend(_undated_claim_diagnosis(f"eob-undated-{n}"))
@@ -238,6 +240,25 @@ def _reports_that_disagree(n: int) -> list[dict[str, Any]]:
         }
         for copy, conclusion in enumerate(("Positive for oxycodone", "Positive for oxycodone, dilute specimen"))
     ] + [screen]
+
+
+def _report_of_long_conclusion(n: int) -> list[dict[str, Any]]:
+    """An oxycodone screen reading "Positive" and its final report, whose conclusion agrees and then runs on past
+    `uds.CONCLUSION_READ_CHARACTERS` (a pasted CSV): read only in part, and named so."""
+    when = days_ago(80 + n)
+    screen = observation(OXYCODONE_SCREEN, when=f"{when}T09:14:00-04:00", value_string="Positive")
+    screen["id"] = f"obs-long-conclusion-{n}"
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": f"rep-long-conclusion-{n}",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "24349-3", "display": "Drugs of abuse 5 panel - Urine"}]},
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "effectiveDateTime": when,
+        "result": [{"reference": f"Observation/{screen['id']}"}],
+        "conclusion": "Positive for oxycodone. " + "," * 12_000,
+    }
+    return [report, screen]
 
 
 def _possibly_sent_twice(n: int) -> list[dict[str, Any]]:
