@@ -11,7 +11,8 @@ takes about 5× per 5× the text; a backtracking (super-linear) one ≫ 5×. A c
 is not retried at the next (it is named `slow`). Session 32: before its fixes, a 20 kB word as a problem-list entry
 took ~2.5 s (~10 s at 40 kB) and a run of spaces after "Oxycodone" in a conclusion ~1 s; after, every call grows
 linearly, ≤ 0.5 s at 20 kB; the slowest, 1.7-3 s at 100 kB (machine load), a conclusion of 100,000 commas read
-with its result: linear, ~30 µs a clause (guideline.uds), where only a cap on the text read would help.
+with its result: linear, ~30 µs a clause (guideline.uds). Then the conclusion was capped (its first 10,000
+characters read, the cut named: `uds.CONCLUSION_READ_CHARACTERS`): that call took 0.19 s at 100 kB, 0.24 s at 20 kB.
 Then `--patterns` times each compiled pattern of `guideline` alone, as its module's source applies it (`.match`,
 `.search`, ...), over the same texts at 2 kB and 10 kB, to find a culprit fast. A pattern named there is a suspect to
 check against where its module applies it (a `.match` at one position of a bounded window is no stall); one slow

@@ -41,7 +41,7 @@ from guideline.uds_names import (
     words_after_metabolites,
     words_after_substances,
 )
-from guideline.words import and_list
+from guideline.words import and_list, clip
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
 ANALYTE_NAMES = tuple(dict.fromkeys(analyte.substance for analyte in ANALYTES))
@@ -1605,9 +1605,16 @@ def _disagreement(reports: Sequence[DiagnosticReport]) -> str:
     return f"report conclusions of the same results disagree{about}: {said}; read the more cautious way"
 
 
+# A conclusion is quoted on a face to this many characters: a pasted 100 kB text was quoted whole on the card, the
+# page and the note. Real conclusions are far shorter; the cut one ends with an ellipsis.
+CONCLUSION_QUOTED_CHARACTERS = 300
+
+
 def _conclusion_words(report: DiagnosticReport) -> str | None:
-    """A report's conclusion as written, else its first coded conclusion's name."""
-    return report.conclusion or next((c.display() for c in report.conclusion_codes if c.display()), None)
+    """A report's conclusion as written (to `CONCLUSION_QUOTED_CHARACTERS`), else its first coded conclusion's name:
+    what the faces quote."""
+    words = report.conclusion or next((c.display() for c in report.conclusion_codes if c.display()), None)
+    return clip(words, CONCLUSION_QUOTED_CHARACTERS) if words else words
 
 
 def _report_reading(report: DiagnosticReport, results_received: bool, why: str = "") -> str:

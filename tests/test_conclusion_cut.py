@@ -13,7 +13,8 @@ from test_diagnostic_reports import linked_report, long_term, sign
 from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
 from guideline.named_gaps import NAMED_GAPS
 from guideline.plan import build_plan
-from guideline.uds import CONCLUSION_READ_CHARACTERS, conclusion_read
+from guideline.uds import CONCLUSION_QUOTED_CHARACTERS, CONCLUSION_READ_CHARACTERS, conclusion_read
+from guideline.words import clip
 
 CUT = "uds-conclusions-cut"
 DISAGREE = "uds-report-disagreements"
@@ -44,10 +45,12 @@ def test_a_conclusion_of_100_kb_of_commas_reads_as_its_short_self_and_the_cut_is
     pasted = linked_report(shape, said + "," * 100_000, value)
     for check_id in CHECK_IDS:
         assert card(sign(*pasted), check_id) == card(sign(*short), check_id)
-    # the contradiction of a negative result is still found in the part read, and named as it is for a short one
-    # (quoting the conclusion as written, commas and all)
-    disagreeing = [d.replace(" " + "," * 100_000, "") for d in named(DISAGREE, *pasted)]
+    # the contradiction of a negative result is still found in the part read, and named as it is for a short one,
+    # quoting the conclusion to its first 300 characters (it was quoted whole: 100 kB on the card, page and note)
+    quoted = clip(said + "," * 100_000, CONCLUSION_QUOTED_CHARACTERS)
+    disagreeing = [d.replace(quoted, said.strip()) for d in named(DISAGREE, *pasted)]
     assert disagreeing == list(named(DISAGREE, *short))
+    assert all(len(d) < 1_000 for d in named(DISAGREE, *pasted))
     assert named(CUT, *short) == ()
     assert named(CUT, *pasted) == (
         f"{PANEL} ({days_ago(30)}, its conclusion (100,024 characters) was read to its first 10,000 characters)",
