@@ -10,14 +10,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import requests
 from joserfc import jws, jwt
 from joserfc.jwk import KeySet
 
-from guideline.text_errors import where_not_utf8
+from guideline.text_files import NotUtf8TextError, read_text_file
 from launch.key_sets import read_key_set
 
 log = logging.getLogger(__name__)
@@ -47,10 +46,9 @@ def load_trusted_clients(path: str) -> dict[str, TrustedClient]:
     if not path:
         return {}
     try:
-        # Whole, as bytes: read_text's error would name a place in a chunk. A byte-order mark is allowed.
-        entries = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError as error:  # where, never the text around it: the site fixes it in an editor
-        raise ValueError(f"trusted clients file {path} is not UTF-8 text ({where_not_utf8(error)})") from None
+        entries = json.loads(read_text_file(path, "trusted clients file"))
+    except NotUtf8TextError:  # named with where, as it is: not "cannot read"
+        raise
     except (OSError, ValueError) as error:
         raise ValueError(f"cannot read trusted clients file {path}: {error}") from error
     if isinstance(entries, Mapping):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -13,7 +12,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey, import_key
 
 from guideline.config import ConfigError
-from guideline.text_errors import where_not_utf8
+from guideline.text_files import NotUtf8TextError, read_text_file
 
 SIGNING_ALGS = ("RS384", "ES384")
 
@@ -114,12 +113,11 @@ def load_clients(path: str) -> Mapping[str, SmartClient]:
     if not path:
         return MappingProxyType({})
     try:
-        # Whole, as bytes: read_text's error would name a place in a chunk. A byte-order mark is allowed.
-        entries = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
+        entries = json.loads(read_text_file(path, "SMART clients file"))
     except OSError as error:
         raise ConfigError(f"cannot read SMART clients file {path}: {error.strerror}") from error
-    except UnicodeDecodeError as error:  # saved in a Windows code page; where, never the text (a client secret)
-        raise ConfigError(f"SMART clients file {path} is not UTF-8 text ({where_not_utf8(error)})") from None
+    except NotUtf8TextError as error:  # saved in a Windows code page
+        raise ConfigError(str(error)) from None
     except json.JSONDecodeError as error:
         raise ConfigError(f"SMART clients file {path} is not valid JSON: {error}") from error
     return parse_clients(entries, source=str(path))

@@ -15,12 +15,12 @@ from typing import Any
 
 from cds_hooks.settings import CdsSettings
 from guideline.config import DEFAULTS, ConfigError, GuidelineConfig
+from guideline.text_files import NotUtf8TextError, read_text_file
 from launch.scopes import user_reads
 from launch.settings import LaunchSettings
 from smart_app.ndc_crosswalk import with_crosswalk_file
 from smart_app.settings_fields import ENV_PREFIX, SettingsFields
 from smart_app.settings_rules import NONE_TYPED, validate
-from smart_app.text_files import NotUtf8TextError, read_text_file
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from guideline.config import ConfigError
 from guideline.config_rules import ndc_clashes
 from guideline.ndc import ndc11
-from smart_app.text_files import NotUtf8TextError, read_text_file
+from guideline.text_files import NotUtf8TextError, read_text_file
 
 KEY = "guideline.ndc.crosswalk_file"
 
