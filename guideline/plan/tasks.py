@@ -64,10 +64,8 @@ class Task:
     last_written: str | None = None
     unread: str = ""  # state not-read: "Documents (2 years) could not be read"
     # Where its searches looked: "in the last 2 years" where one looks back only so far, else "on record"
-    # (reads.where_found). Set with none_found, which says it after "none" (or "none readable").
+    # (reads.where_found, set by `_windowed`); `none_found` says it after "none" (or "none readable").
     looked: str = "on record"
-    # What none found means, naming how far back its searches looked: "none in the last 2 years" (reads.none_found)
-    none_found: str = "none on record"
     # The record that stands for it when it has none of its own: "the treatment agreement" (consent_by_agreement)
     carried_by: str = ""
     # Tests on record it does not count, and why ("The test of 2026-03-02 could not be read as a result: ..."): none
@@ -87,6 +85,13 @@ class Task:
     def last_text(self) -> str | None:
         """When it was last done, as the page and the note write it: as written for a month or a year only."""
         return self.last_written or (self.last_done.isoformat() if self.last_done else None)
+
+    @property
+    def none_found(self) -> str:
+        """What none found means, naming how far back its searches looked ("none in the last 2 years", as
+        reads.none_found): "none readable …" beside a test it does not count for want of a reading (`none_readable`);
+        beside one only waiting for its result, "none …", as the card says."""
+        return f"{'none readable' if self.none_readable else 'none'} {self.looked}"
 
     @property
     def state_label(self) -> str:
@@ -552,12 +557,8 @@ def without_history(task: Task, history: MmeHistory | None, today: date, signed:
 
 
 def _windowed(task: Task, statuses: Mapping[str, QueryStatus]) -> Task:
-    """The tile with where its searches looked (`reads.where_found`) and what none found means there
-    (`reads.none_found`): "none readable …" beside a test it does not count for want of a reading; beside one only
-    waiting for its result, "none …", as the card says."""
-    looked = where_found(task.key, statuses)
-    none = "none readable" if task.none_readable else "none"
-    return replace(task, looked=looked, none_found=f"{none} {looked}")
+    """The tile with where its searches looked (`reads.where_found`), which its none found names (`Task.none_found`)."""
+    return replace(task, looked=where_found(task.key, statuses))
 
 
 def build_tasks(
