@@ -1180,7 +1180,8 @@ def _contradicting(
 
 
 def _quoted(words: str | None) -> str:
-    return f'"{words}"'
+    """A result's words as a face quotes them, to `CONCLUSION_QUOTED_CHARACTERS` as a conclusion is."""
+    return f'"{clip(words, CONCLUSION_QUOTED_CHARACTERS) if words else words}"'
 
 
 # How a contradicted result was read, by its reading: a negative the conclusion says was found is left unread (no
