@@ -21,6 +21,7 @@ from synthetic_export import (
     write_export,
     write_ndjson,
 )
+from test_population_saved_state import MANIFEST as SAVED_MANIFEST
 
 from smart_app.cli import build_parser, main
 from smart_app.commands import settings_for
@@ -563,17 +564,7 @@ def test_a_file_painplans_own_export_listed_but_did_not_download_is_named(tmp_pa
         "url": "https://ehr.example.org/fhir/Group/g1/$export",
         "status_url": "https://ehr.example.org/fhir/bulkstatus/7",
         "downloaded": [f"{FILES}/a7f3", f"{FILES}/b81c"],
-        "manifest": {
-            "transactionTime": "2026-04-01T02:00:00Z",
-            "request": "https://ehr.example.org/fhir/Group/g1/$export",
-            "requiresAccessToken": True,
-            "output": [
-                {"type": "Patient", "url": f"{FILES}/a7f3", "count": 3},
-                {"type": "MedicationDispense", "url": f"{FILES}/b81c", "count": 2},
-                {"type": "MedicationDispense", "url": f"{FILES}/c9d2", "count": 3},
-            ],
-            "error": [],
-        },
+        "manifest": SAVED_MANIFEST,
     }
     (folder / ".export-state.json").write_text(json.dumps(state, indent=2))
     code, _, quality = review_of(folder, capsys)
