@@ -603,10 +603,6 @@ class PlainPage(PageFacts):
     resources: list[dict] = field(default_factory=list)
 
 
-# A searchset with no entries, as most searches of a chart answer: one page shared by all (read only, as every page).
-_NO_ENTRIES = PlainPage(0)
-
-
 def plain_page(payload: Any, server: str | None = None) -> PlainPage | None:
     """The page when it is a Bundle every entry of which is plain, as a clean Epic or HAPI searchset is: an object
     holding a resource object that has a resourceType and is neither an OperationOutcome nor a Bundle, and no batch
@@ -620,7 +616,9 @@ def plain_page(payload: Any, server: str | None = None) -> PlainPage | None:
         return None
     entries = payload.get("entry")
     if not entries and (entries is None or type(entries) is list):
-        return _NO_ENTRIES  # the empty search: nothing to walk
+        # The empty search, as most of a chart's are: nothing to walk. A page of its own, never one shared: its
+        # resources list is handed on, and one added to would give one patient's resources to every later search.
+        return PlainPage(0)
     if type(entries) is not list:
         return None
     home = home_prefix(server)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cds_hooks.fhir_client import match_count, plain_page, resources_of, search_problem
+from cds_hooks.fhir_client import PlainPage, match_count, plain_page, resources_of, search_problem
 
 FHIR = "https://fhir.example.org/api/FHIR/R4"
 EPIC_OID = "urn:oid:1.2.840.114350.1.13.0.1.7.2.657369"
@@ -102,3 +102,12 @@ NOT_PLAIN = {
 @pytest.mark.parametrize("payload", NOT_PLAIN.values(), ids=NOT_PLAIN.keys())
 def test_any_other_page_is_left_to_the_full_reading(payload):
     assert plain_page(payload) is None
+
+
+def test_an_empty_search_page_is_its_own():
+    """Most searches of a chart find nothing: were their pages one shared page, a caller that added to its resources
+    would put one patient's resources into every later empty search."""
+    page = plain_page({"resourceType": "Bundle", "type": "searchset", "total": 0}, FHIR)
+    assert page is not None and page.matched == 0 and page.resources == []
+    page.resources.append(order("eAB3mDIBBcyUKviyzrxsnAw3-order"))
+    assert plain_page(searchset(), FHIR) == plain_page({"resourceType": "Bundle", "type": "searchset"}) == PlainPage(0)
