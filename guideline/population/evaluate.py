@@ -295,6 +295,14 @@ def _enrolment_columns(enrolment: Enrolment | None) -> dict[str, int | None]:
     }
 
 
+def _left_out_of_the_measures(quality: Quality) -> None:
+    """Forget the items named only while the patient is in the measures, counted before that was known: a patient in
+    no measure, or left out of them, has nothing to name them for."""
+    quality.hospice_claims_undated.clear()
+    quality.claim_diagnoses_undated.clear()
+    quality.claim_fills_told_apart_by_number.clear()
+
+
 def evaluate_patient(
     patient_id: str,
     resources: list[Mapping[str, Any]],
@@ -321,9 +329,7 @@ def evaluate_patient(
     record = relayed.record
     facts = patient_facts(patient_id, record, raw, period, directory, config, terms, quality)
     if facts is None:
-        quality.hospice_claims_undated.clear()  # in no measure: nothing to name them for
-        quality.claim_diagnoses_undated.clear()
-        quality.claim_fills_told_apart_by_number.clear()
+        _left_out_of_the_measures(quality)
         return PatientOutcome(None, quality)
     quality.procedures_not_read_by_system.update(unread_procedure_systems(record, period, config))
     patient = raw.get(f"Patient/{patient_id}")
@@ -346,9 +352,7 @@ def evaluate_patient(
     if unenrolled:
         excluded = f"not continuously enrolled ({unenrolled.gap_text()})"
     if excluded or age != "adult":
-        quality.hospice_claims_undated.clear()  # left out of the measures all the same
-        quality.claim_diagnoses_undated.clear()
-        quality.claim_fills_told_apart_by_number.clear()
+        _left_out_of_the_measures(quality)
         quality.fills_possibly_sent_twice.clear()  # in no rate, so they can raise none
     else:
         unsure = hospice_not_counted(record, terms, period.history_days, period.end)
