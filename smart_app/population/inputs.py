@@ -272,8 +272,9 @@ def _closest(candidates: list[str], beside: str, segments: tuple[str, ...]) -> t
             length += 1
         return length
 
-    longest = max(map(shared, candidates))
-    return tuple(sorted(candidate for candidate in candidates if shared(candidate) == longest))
+    lengths = {candidate: shared(candidate) for candidate in candidates}
+    longest = max(lengths.values())
+    return tuple(sorted(candidate for candidate, length in lengths.items() if length == longest))
 
 
 def _found_twice(item: _Listed, match: tuple[tuple[str, ...], int]) -> str:
