@@ -45,13 +45,6 @@ class Settings(SettingsFields):
         """The moment checks are evaluated at: noon local time on PAINPLAN_TODAY (tests, demos), else now."""
         return self.cds.evaluation_now()
 
-    def with_overrides(self, *, typed_as: Mapping[str, str] = NONE_TYPED, **changes: Any) -> Settings:
-        """These settings with some changed, checked as load_settings checks them (a command's own values go to
-        load_settings instead, as overrides or `derived`: checked once)."""
-        changed = replace(self, **changes)
-        validate(changed, typed_as)
-        return changed
-
 
 def read_budget(settings: Settings) -> float:
     """Seconds the plan page's FHIR searches may take together (the write panel's version question waits as long)."""

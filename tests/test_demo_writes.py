@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from demo_support import BASE, demo_app
 
@@ -98,4 +100,4 @@ def test_the_demo_launch_grants_the_write_scopes(client):
         "CarePlan",
         "DocumentReference",
     }
-    assert granted_writes(demo_scope(settings.with_overrides(write_back=False))) == {}
+    assert granted_writes(demo_scope(replace(settings, write_back=False))) == {}
