@@ -245,6 +245,21 @@ def awaiting_result_words(found: Sequence[AwaitingResult]) -> str:
     return f"Urine drug tests {verb} {days} have no result yet (status {AWAITING_STATUS})."
 
 
+def not_counted_words(
+    unreadable: tuple[UnreadableTest, ...],
+    unknown: Sequence[tuple[str, str | None]],
+    awaiting: Sequence[AwaitingResult],
+) -> str:
+    """What the card and the plan page's tile both say of the tests since the last one counted that they do not count:
+    those that could not be read, the results of unknown status, then those awaiting their result; "" for none."""
+    said = (
+        unreadable_words(unreadable) if unreadable else "",
+        unknown_status_words(unknown),
+        awaiting_result_words(awaiting),
+    )
+    return " ".join(words for words in said if words)
+
+
 def _awaiting_summary(found: Sequence[AwaitingResult]) -> str:
     """The card's summary beside them, in place of any other: a result still to come is what the clinician weighs
     first, since a test ordered before it comes back may be one too many."""
@@ -403,16 +418,9 @@ def _finding(facts: Facts, last: date | None, months: int, read_all: bool = True
         summary = _unknown_status_summary(unknown)
     else:
         summary = plain
-    lines = [finding]
-    if unreadable:
-        lines.append(unreadable_words(unreadable))
-    if unknown:
-        lines.append(unknown_status_words(unknown))
-    if awaiting:
-        lines.append(awaiting_result_words(awaiting))
-    if after:
-        lines.append(after)
-    return summary, " ".join(lines)
+    return summary, " ".join(
+        line for line in (finding, not_counted_words(unreadable, unknown, awaiting), after) if line
+    )
 
 
 def _basis(facts: Facts, months: int, pending_days: int) -> str:

@@ -18,13 +18,11 @@ from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import applies as uds_applies
 from guideline.checks.urine_drug_test import (
     awaiting_result_since_last,
-    awaiting_result_words,
+    not_counted_words,
     pending_orders,
     unknown_status_listed,
     unknown_status_since_last,
-    unknown_status_words,
     unreadable_since_last,
-    unreadable_words,
 )
 from guideline.fhirdata import LOINC
 from guideline.fills import fill_date, known_in_hand
@@ -200,16 +198,7 @@ def uds_task(facts: Facts) -> Task:
     unreadable = unreadable_since_last(facts, months)
     # The card's words: a test the chart shows, not counted, is never left unexplained.
     unknown_status = unknown_status_since_last(facts, months)
-    awaiting = awaiting_result_words(awaiting_result_since_last(facts, months))
-    not_counted = " ".join(
-        words
-        for words in (
-            unreadable_words(unreadable) if unreadable else "",
-            unknown_status_words(unknown_status),
-            awaiting,
-        )
-        if words
-    )
+    not_counted = not_counted_words(unreadable, unknown_status, awaiting_result_since_last(facts, months))
     detail = f"{not_counted} {detail}" if not_counted else detail
     task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
     # The note leaves off its list of results not judged only those the tile's line names, never those it counts.
