@@ -148,3 +148,15 @@ def test_beside_a_result_of_unknown_status_the_tile_still_reads_none_readable() 
     tile = next(t for t in plan.section("tasks").content if t.key == "uds")
     assert NAMED in tile.not_counted and "has no result yet" in tile.not_counted
     assert tile.none_found == "none readable on record"
+
+
+def test_beside_a_result_of_unknown_status_the_card_says_what_the_tile_says() -> None:
+    # One rule words the tests not counted for both faces (`urine_drug_test.not_counted_words`): the card's finding
+    # holds the tile's line whole, the result of unknown status first, then the test awaiting its result.
+    pending = _epic_registered(*OPIATES, "eUDS.R1", when="2026-04-02")
+    resources = [*_long_term_fills(), _unknown(), pending]
+    tile = next(t for t in plan_for([patient(), *resources]).section("tasks").content if t.key == "uds")
+    found = card(run("patient-view", resources=resources), CHECK_ID)
+    assert found is not None
+    assert tile.not_counted.startswith(NAMED) and tile.not_counted.endswith("has no result yet (status registered).")
+    assert f" {tile.not_counted}" in found.detail.split("\n\n")[0]
