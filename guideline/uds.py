@@ -1547,7 +1547,8 @@ def unread_drug_test_reports(
         why = "; ".join(dict.fromkeys(missing[r] for r in report.results if r in missing)) if missing else ""
         value: Value = "none"
         no_reading, disagreement = None, None
-        if read.isdisjoint(report.results):
+        partly = not read.isdisjoint(report.results)  # some of its results are read as urine drug tests
+        if not partly:
             reading = _report_reading(report, not received.isdisjoint(report.results), why)
             value = report_value(report)
             no_reading = ", ".join(no_reading_why(value, report_words(report))) or None
@@ -1565,7 +1566,6 @@ def unread_drug_test_reports(
         else:
             continue  # its results are read: the test is on record as they are
         day, done = local_date(report.result_time), report.status in REPORT_DONE_STATUSES
-        partly = not read.isdisjoint(report.results)
         found.append(UnreadReport.make(report, day, done, reading, partly, value, no_reading, disagreement or None))
     return tuple(found)
 
