@@ -313,10 +313,6 @@ def _tested_without_result(facts: Facts, months: int) -> bool:
     return any(since <= day <= facts.today for day in facts.drug_tests_done_days)
 
 
-def _last_test(facts: Facts) -> date | None:
-    return facts.last_drug_test_day()
-
-
 @dataclass(frozen=True)
 class DrugTestAhead:
     """A urine drug test on record dated only after today: its name, what it is on record as and its id, its day."""
@@ -453,7 +449,7 @@ def _basis(facts: Facts, months: int, pending_days: int) -> str:
 
 
 def _card(facts: Facts, settings: CheckSettings, reasons: tuple[str, ...], months: int) -> Card:
-    last = _last_test(facts)
+    last = facts.last_drug_test_day()
     unread = facts.not_read(*DRUG_TESTS)
     summary, finding = _finding(facts, last, months, not unread.any)
     missing = f"a urine drug test of the last {months} months, or one already ordered,"
