@@ -160,3 +160,19 @@ def test_beside_a_result_of_unknown_status_the_card_says_what_the_tile_says() ->
     assert found is not None
     assert tile.not_counted.startswith(NAMED) and tile.not_counted.endswith("has no result yet (status registered).")
     assert f" {tile.not_counted}" in found.detail.split("\n\n")[0]
+
+
+def test_the_record_is_scanned_for_tests_awaiting_their_result_once_per_plan(monkeypatch) -> None:
+    # The card, the tile and the history each scanned every result and report again.
+    import guideline.checks.urine_drug_test as check
+
+    original, calls = check.awaiting_results, []
+
+    def counted(*args: Any) -> Any:
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(check, "awaiting_results", counted)
+    plan = plan_for([patient(), *_long_term_fills(), med_request(OXYCODONE_5), _oracle_registered_report()])
+    assert plan.section("uds").content.pending and PENDING in note_text(plan)
+    assert len(calls) == 1

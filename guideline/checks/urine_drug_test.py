@@ -212,13 +212,18 @@ def _unknown_status_summary(found: Sequence[tuple[str, str | None]]) -> str:
     return f"Order a urine drug test: {len(found)} results of unknown status, not counted{since}"
 
 
+def _awaiting_results(facts: Facts) -> tuple[AwaitingResult, ...]:
+    """Every urine drug test of the record still waiting for its result (`uds.awaiting_results`), read once a call."""
+    return tuple(awaiting_results(facts.record, facts.terms))
+
+
 def awaiting_result_since_last(facts: Facts, months: int) -> tuple[AwaitingResult, ...]:
     """The urine drug tests of the last `months` months up to today still waiting for their result (a result or a lab
     report of status registered), newer than the last test counted, one per day (a panel and its analytes are one
     test), newest first. No result is no test done, so the card still asks for one, but the card and the plan page's
     tile say the test is with the lab: the card said "There is no urine drug test result on record", which reads as
     never tested. An undated one could be of any year, and is not said pending."""
-    registered = awaiting_results(facts.record, facts.terms)
+    registered = facts.once(_awaiting_results)  # the card, the tile and the history each ask
     if not registered:  # the usual chart: the last test is not looked for
         return ()
     since, today, last = months_before(facts.today, months), facts.today, facts.last_drug_test_day()
