@@ -742,10 +742,10 @@ def duration_words(q: Quantity) -> str:
 
 
 def _denominator_text(q: Quantity | None) -> str:
+    """A rate's period as the card reads it: "hour" of one, else as a duration is said ("12 hours")."""
     if q is None or q.value is None:
         return "period"
+    if q.value != 1:
+        return duration_words(q)
     unit = q.unit or q.code or ""
-    word = _UNIT_WORDS.get(unit.strip().lower())  # a UCUM code ("d", "h") in words, as the card reads it
-    if word is not None:
-        return word if q.value == 1 else f"{number_text(q.value)} {word}s"
-    return f"{number_text(q.value)} {unit}".strip() if q.value != 1 else unit
+    return _UNIT_WORDS.get(unit.strip().lower(), unit)  # a UCUM code ("d", "h") in words, as the card reads it
