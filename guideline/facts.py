@@ -256,6 +256,8 @@ class Facts:
         # set name -> the visible conditions' codes in it (`_condition_codes_in`): a set is asked for with and without
         # `active_only` (opioid use disorder: the naloxone check all of them, the OUD treatment check the active ones).
         self._condition_codes_by_set: dict[str, frozenset[int]] = {}
+        # The per-object memos below (and `_drug_keys`, `_courses`, `_sources`, `remembered_intervals`) are written
+        # out in place: one helper taking a closure cost 0.9 % more instructions per order-sign call (callgrind).
         # id(order) -> (order, its duration class): most checks ask it of the same drafts (`duration`).
         self._durations: dict[int, tuple[MedOrder, str]] = {}
         self._cough_medicines: dict[int, tuple[MedOrder, bool]] = {}  # id(order) -> (order, `_cough_medicine`)
