@@ -7,8 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+import responses
+from joserfc.jwk import ECKey
 from population_support import fills, review_of
 from synthetic_export import organization, patient, practitioner, write_ndjson
+
+from smart_app.config import load_settings
+from smart_app.population.export import download_export
+from smart_app.population.progress import Progress
 
 FILES = "https://ehr.example.org/bulk/files"
 EXPORT = "https://ehr.example.org/fhir/Group/g1/$export"
@@ -54,7 +60,17 @@ STATES = {
         "its manifest is not a JSON object",
     ),
     "a folder": (lambda path: path.mkdir(), "could not be read (Is a directory)"),
-    "not UTF-8": (lambda path: path.write_bytes(b'{"url": "caf\xe9"}'), "not UTF-8 text"),
+    # Edited so that json.loads refuses it with other errors than a JSONDecodeError: each ended in a traceback.
+    "a number of 5,000 digits": (
+        lambda path: path.write_text('{"url": ' + "1" * 5000 + "}"),
+        "not JSON (Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits)",
+    ),
+    "nested too deeply": (lambda path: path.write_text("[" * 100_000), "not JSON (nested too deeply)"),
+    # Saved in a Windows code page: where, as every other file PainPlan reads is named (it said only "not UTF-8 text").
+    "not UTF-8": (
+        lambda path: path.write_bytes(b'{\n  "url": "caf\xe9"}'),
+        "not UTF-8 text (byte 0xe9 at line 2, column 14)",
+    ),
 }
 
 
@@ -96,3 +112,42 @@ def test_a_whole_saved_state_is_still_checked_and_a_folder_with_none_is_not_name
         "(3 resources), and INPUT holds no such file: not read"
     ]
     assert code == 3
+
+
+def test_a_saved_state_with_a_byte_order_mark_is_read(tmp_path, capsys):
+    # Opened and saved in Notepad ("UTF-8 with BOM"): its manifest was named "not JSON (Unexpected UTF-8 BOM …)", and
+    # the run exited 3 without checking the folder against it. It is read as the same state without the mark.
+    folder = tmp_path / "in"
+    downloaded(folder)
+    (folder / ".export-state.json").write_text(json.dumps(state(MANIFEST), indent=2), encoding="utf-8-sig")
+    code, lines, quality = review_of(folder, capsys)
+    assert list(quality["input_files_not_read"]) == [
+        ".export-state.json: the export's manifest lists MedicationDispense file 0002.MedicationDispense.ndjson "
+        "(3 resources), and INPUT holds no such file: not read"
+    ]
+    assert code == 3
+
+
+@responses.activate  # no answer registered: any call to the server fails the test
+def test_an_export_resumes_from_a_saved_state_with_a_byte_order_mark(tmp_path):
+    # `--export` read the same file by rules of its own: the mark made it start a new job on the server, and its
+    # three files, already downloaded, were fetched again.
+    key = ECKey.generate_key("P-384", parameters={"kid": "painplan-export-1"}, private=True)
+    clients = tmp_path / "export-clients.json"
+    base = "https://ehr.example.org/fhir"
+    entry = {"iss": base, "client_id": "painplan-population", "private_jwk": key.as_dict(private=True),
+             "scope": "system/*.read"}  # fmt: skip
+    clients.write_text(json.dumps([entry]))
+    folder = tmp_path / "in"
+    downloaded(folder)
+    write_ndjson(folder, "0002.MedicationDispense", fills(3, 2))
+    whole = state(MANIFEST) | {"downloaded": [output["url"] for output in MANIFEST["output"]]}
+    (folder / ".export-state.json").write_text(json.dumps(whole, indent=2), encoding="utf-8-sig")
+    settings = load_settings(env={}, population_export_clients=str(clients))
+    files = download_export(EXPORT, folder, settings, Progress(quiet=True), sleep=lambda _: None)
+    assert [path.name for path in files] == [
+        "0000.Patient.ndjson",
+        "0001.MedicationDispense.ndjson",
+        "0002.MedicationDispense.ndjson",
+    ]
+    assert not responses.calls

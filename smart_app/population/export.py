@@ -27,6 +27,7 @@ from guideline.outcome_issues import says_not_all_sent
 from guideline.population import PopulationError, Quality
 from guideline.population.quality import in_name_order
 from guideline.record.release_names import NOT_R4
+from guideline.text_files import NotUtf8TextError, read_text_file
 from launch.clients import load_clients, normalize_iss
 from smart_app.population.inputs import GZIP_DAMAGE, as_read, damage, export_file_name, outcomes_in
 from smart_app.population.progress import Progress
@@ -178,13 +179,9 @@ class BulkExport:
     # -- the job ------------------------------------------------------------------------------------------------
 
     def _state(self) -> dict[str, Any]:
-        path = self.folder / STATE_FILE
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+        state, _why = _saved_state(self.folder)  # read as the review reads it: a mark Notepad adds resumes the job
         # A state file from another export, or one edited or torn, starts the job afresh rather than misleading it.
-        if not isinstance(state, dict) or state.get("url") != self.url or not isinstance(state.get("status_url"), str):
+        if state is None or state.get("url") != self.url or not isinstance(state.get("status_url"), str):
             return {}
         if not isinstance(state.get("downloaded"), list) or not isinstance(state.get("manifest", {}), dict):
             return {}
@@ -380,19 +377,24 @@ def saved_manifest(folder: Path, state: dict[str, Any] | None, why: str | None) 
 
 
 def _saved_state(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """The folder's state file as `--export` saved it, or why it cannot be read; (None, None) when there is none."""
+    """The folder's state file as `--export` saved it, or why it cannot be read; (None, None) when there is none. The
+    one reader of it, for resuming the export and for reviewing the folder: UTF-8 with or without a byte-order mark,
+    a byte that is not named with its line and column."""
     path = folder / STATE_FILE
     try:
-        text = path.read_bytes().decode("utf-8")
-        state = json.loads(text)
+        state = json.loads(read_text_file(path, "export state file"))
     except FileNotFoundError:
         return None, None
     except OSError as error:
         return None, f"could not be read ({error.strerror or type(error).__name__})"
-    except UnicodeDecodeError:
-        return None, "not UTF-8 text"
+    except NotUtf8TextError as error:
+        return None, error.why
     except json.JSONDecodeError as error:
         return None, f"not JSON ({error.msg}: line {error.lineno} column {error.colno})"
+    except RecursionError:
+        return None, "not JSON (nested too deeply)"
+    except ValueError as error:  # a number of thousands of digits: json.loads refuses it, but not as bad JSON
+        return None, f"not JSON ({str(error).split(';')[0]})"
     return (state, None) if isinstance(state, dict) else (None, "not a JSON object")
 
 
