@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from guideline.text_errors import where_not_utf8
+from guideline.text_files import NotUtf8TextError, utf8_text
 
 
 class JsonInputError(ValueError):
@@ -24,13 +24,12 @@ def read_json_input(source: str, stdin: TextIO | None = None) -> Any:
             if stream is None:  # started with no standard input (`<&-`, some schedulers): Python's sys.stdin is None
                 raise JsonInputError("standard input is closed: give the input as a file, or pipe it in")
             raw = _stdin_text(stream)
-        else:  # decoded whole: a file read as text fails in a chunk, whose place is not the file's
-            raw = Path(source).read_bytes().decode("utf-8-sig")
+        else:
+            raw = utf8_text(Path(source).read_bytes(), source)
     except OSError as error:
         raise JsonInputError(f"cannot read {source}: {error.strerror or error}") from error
-    except UnicodeDecodeError as error:  # where, never the text around it (a patient's name, a note)
-        shown = "standard input" if source == "-" else source
-        raise JsonInputError(f"{shown} is not UTF-8 text ({where_not_utf8(error)})") from None
+    except NotUtf8TextError as error:  # placed by byte, line and column, as every file PainPlan reads is
+        raise JsonInputError(str(error)) from None
     raw = raw.removeprefix("\ufeff")  # text handed over already decoded may still start with the mark
     if not raw.strip():
         raise JsonInputError("the input is empty")
@@ -53,4 +52,4 @@ def _stdin_text(stream: TextIO) -> str:
     buffer = getattr(stream, "buffer", None)
     if buffer is None:  # text handed over by a caller (tests, an embedding program): already decoded
         return stream.read()
-    return buffer.read().decode("utf-8-sig")  # a mark before a bad byte would shift its column on line 1
+    return utf8_text(buffer.read(), "standard input")
