@@ -3,6 +3,7 @@ be read for its manifest: named, with why, and exit status 3, never a manifest c
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -12,12 +13,13 @@ from joserfc.jwk import ECKey
 from population_support import fills, review_of
 from synthetic_export import organization, patient, practitioner, write_ndjson
 
-from smart_app.config import load_settings
+from smart_app.config import Settings, load_settings
 from smart_app.population.export import download_export
 from smart_app.population.progress import Progress
 
+BASE = "https://ehr.example.org/fhir"
 FILES = "https://ehr.example.org/bulk/files"
-EXPORT = "https://ehr.example.org/fhir/Group/g1/$export"
+EXPORT = f"{BASE}/Group/g1/$export"
 NOT_CHECKED = "the export's manifest and error files it keeps were not checked"
 
 
@@ -128,22 +130,26 @@ def test_a_saved_state_with_a_byte_order_mark_is_read(tmp_path, capsys):
     assert code == 3
 
 
+def export_settings(tmp_path: Path) -> Settings:
+    """Settings naming a backend-services client of the export's FHIR server (ES384: a P-384 key is quick to make)."""
+    key = ECKey.generate_key("P-384", parameters={"kid": "painplan-export-1"}, private=True)
+    clients = tmp_path / "export-clients.json"
+    entry = {"iss": BASE, "client_id": "painplan-population", "private_jwk": key.as_dict(private=True),
+             "scope": "system/*.read"}  # fmt: skip
+    clients.write_text(json.dumps([entry]))
+    return load_settings(env={}, population_export_clients=str(clients))
+
+
 @responses.activate  # no answer registered: any call to the server fails the test
 def test_an_export_resumes_from_a_saved_state_with_a_byte_order_mark(tmp_path):
     # `--export` read the same file by rules of its own: the mark made it start a new job on the server, and its
     # three files, already downloaded, were fetched again.
-    key = ECKey.generate_key("P-384", parameters={"kid": "painplan-export-1"}, private=True)
-    clients = tmp_path / "export-clients.json"
-    base = "https://ehr.example.org/fhir"
-    entry = {"iss": base, "client_id": "painplan-population", "private_jwk": key.as_dict(private=True),
-             "scope": "system/*.read"}  # fmt: skip
-    clients.write_text(json.dumps([entry]))
     folder = tmp_path / "in"
     downloaded(folder)
     write_ndjson(folder, "0002.MedicationDispense", fills(3, 2))
     whole = state(MANIFEST) | {"downloaded": [output["url"] for output in MANIFEST["output"]]}
     (folder / ".export-state.json").write_text(json.dumps(whole, indent=2), encoding="utf-8-sig")
-    settings = load_settings(env={}, population_export_clients=str(clients))
+    settings = export_settings(tmp_path)
     files = download_export(EXPORT, folder, settings, Progress(quiet=True), sleep=lambda _: None)
     assert [path.name for path in files] == [
         "0000.Patient.ndjson",
@@ -151,3 +157,34 @@ def test_an_export_resumes_from_a_saved_state_with_a_byte_order_mark(tmp_path):
         "0002.MedicationDispense.ndjson",
     ]
     assert not responses.calls
+
+
+# A state `--export` cannot resume: torn or edited, or another export's job (the URL changed, the folder reused).
+NOT_RESUMED = {
+    "not UTF-8": (b'{\n  "url": "caf\xe9"}', "not UTF-8 text (byte 0xe9 at line 2, column 14)"),
+    "another export's": (
+        json.dumps(state() | {"url": f"{BASE}/Group/g2/$export"}).encode(),
+        "the job kept there is another export URL's",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(NOT_RESUMED))
+@responses.activate
+def test_an_export_over_a_saved_state_it_cannot_resume_says_why_it_starts_a_new_one(kind, tmp_path):
+    # A new job is the way on, but the line said only "kicked off", and the new job's state replaced the old one
+    # with no word of it.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    saved, why = NOT_RESUMED[kind]
+    (folder / ".export-state.json").write_bytes(saved)
+    responses.get(f"{BASE}/.well-known/smart-configuration", json={"token_endpoint": f"{BASE}/token"})
+    responses.post(f"{BASE}/token", json={"access_token": "t0k3n", "token_type": "bearer", "expires_in": 300})
+    responses.get(EXPORT, status=202, headers={"Content-Location": f"{BASE}/bulkstatus/8"})
+    responses.get(f"{BASE}/bulkstatus/8", json={"output": [], "error": []})
+    said = io.StringIO()
+    assert download_export(EXPORT, folder, export_settings(tmp_path), Progress(said), sleep=lambda _: None) == []
+    assert said.getvalue().splitlines()[:2] == [
+        f"export: .export-state.json: {why}: a new export is started",
+        "export: kicked off",
+    ]

@@ -179,13 +179,22 @@ class BulkExport:
     # -- the job ------------------------------------------------------------------------------------------------
 
     def _state(self) -> dict[str, Any]:
-        state, _why = _saved_state(self.folder)  # read as the review reads it: a mark Notepad adds resumes the job
-        # A state file from another export, or one edited or torn, starts the job afresh rather than misleading it.
-        if state is None or state.get("url") != self.url or not isinstance(state.get("status_url"), str):
+        state, why = _saved_state(self.folder)  # read as the review reads it: a mark Notepad adds resumes the job
+        why = why or (self._not_resumed(state) if state is not None else None)
+        # A state file from another export, or one edited or torn, starts the job afresh rather than misleading it;
+        # said, as the new job's state replaces it.
+        if why:
+            self.progress.note(f"export: {STATE_FILE}: {why}: a new export is started")
             return {}
-        if not isinstance(state.get("downloaded"), list) or not isinstance(state.get("manifest", {}), dict):
-            return {}
-        return state
+        return state or {}
+
+    def _not_resumed(self, state: dict[str, Any]) -> str | None:
+        """Why a state file read whole holds no job of this export to resume, or None."""
+        if state.get("url") != self.url:
+            return "the job kept there is another export URL's"
+        if not isinstance(state.get("status_url"), str) or not isinstance(state.get("downloaded"), list):
+            return "holds no job to resume (no status URL or list of files downloaded)"
+        return None if isinstance(state.get("manifest", {}), dict) else "its manifest is not a JSON object"
 
     def _save(self, state: dict[str, Any]) -> None:
         (self.folder / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
