@@ -76,8 +76,8 @@ def _written(result: UdsResult) -> str:
 def unjudged_results(facts: Facts) -> tuple[str, ...]:
     """The results of the last 12 months this check would judge but cannot read as positive or negative (a number
     with no flag, "Inconclusive", a value and a flag that disagree), or cannot place in time (undated) or trust
-    (status unknown), each named with its day: the answer must say so, or no card would look like "nothing
-    unexpected"."""
+    (status unknown, however far after today), each named with its day: the answer must say so, or no card would look
+    like "nothing unexpected"."""
     if not applies(facts):
         return ()
     results = facts.uds_results_since(RESULT_MONTHS)
@@ -101,13 +101,21 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     ]
     named += _panels_without_members(facts)
     since = months_before(facts.today, RESULT_MONTHS)
+    # Those dated after today too: no test dated ahead names them (their status is no result's), and the urine drug
+    # test card and tile name them in the same words (`unknown_status_written`).
     named += [
-        unknown_status_named(name, written)
+        unknown_status_named(name, unknown_status_written(day, written, facts.today))
         for name, day, written in facts.uds_unknown_status_since(since)
-        if day is None or day <= facts.today
     ]
     named += _unread_reports(facts, since)
     return tuple(dict.fromkeys(named))
+
+
+def unknown_status_written(day: date | None, written: str | None, today: date) -> str | None:
+    """A result of unknown status's date as the urine drug test card, its tile and `unjudged_results` write it: as
+    written, and ", after today" beside a day after today ("2026-07-05, after today"), so that none reads as a test
+    of the past."""
+    return f"{written}, after today" if day is not None and day > today else written
 
 
 def unknown_status_named(name: str, written: str | None) -> str:

@@ -19,7 +19,12 @@ from guideline.checks.common import (
     unread_of,
     urine_screen,
 )
-from guideline.checks.unexpected_uds_result import RESULT_MONTHS, reads_results, reports_of_window
+from guideline.checks.unexpected_uds_result import (
+    RESULT_MONTHS,
+    reads_results,
+    reports_of_window,
+    unknown_status_written,
+)
 from guideline.clinical import is_pending_request
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.facts import Facts
@@ -172,18 +177,19 @@ def unreadable_words(tests: tuple[UnreadableTest, ...]) -> str:
 
 def unknown_status_since_last(facts: Facts, months: int) -> tuple[tuple[str, str | None], ...]:
     """The urine drug test results of unknown status (neither a result's status nor one saying there is none:
-    `uds.results_of_unknown_status`) of the last `months` months, newer than the last test counted, newest first,
-    undated last, by test name and date as written: not counted as a test done, so the card and the plan page's tile
-    name them. With only such a result on record, the card said "no urine drug test result on record", and the tile,
-    step 1 and the note "none in the last 13 months", beside the history section's row for it."""
+    `uds.results_of_unknown_status`) of the last `months` months or dated after today, newer than the last test
+    counted, newest first, undated last, by test name and date as written (`unknown_status_written`): not counted as a
+    test done, so the card and the plan page's tile name them. With only such a result on record, the card said "no
+    urine drug test result on record", and the tile, step 1 and the note "none in the last 13 months", beside the
+    history section's row for it; one dated after today was named nowhere, as no test dated ahead either."""
     last, today = facts.last_drug_test_day(), facts.today
     found = [
         (name, day, written)
         for name, day, written in facts.uds_unknown_status_since(months_before(today, months))
-        if day is None or (day <= today and (last is None or day > last))
+        if day is None or last is None or day > last  # the last test counted is never after today
     ]
     found.sort(key=lambda item: item[1] or date.min, reverse=True)
-    return tuple((name, written) for name, _, written in found)
+    return tuple((name, unknown_status_written(day, written, today)) for name, day, written in found)
 
 
 def unknown_status_words(found: Sequence[tuple[str, str | None]]) -> str:
@@ -206,7 +212,8 @@ def _unknown_status_summary(found: Sequence[tuple[str, str | None]]) -> str:
     named in the detail."""
     newest = found[0][1]
     if len(found) == 1:
-        which = f"the result of {newest}" if newest else "an undated result"
+        # "the result of 2026-07-05, after today, is": a date with a clause after it closes it before the verb
+        which = f"the result of {newest}{',' if ',' in newest else ''}" if newest else "an undated result"
         return f"Order a urine drug test: {which} is of unknown status, not counted"
     since = f" (newest {newest})" if newest else ""
     return f"Order a urine drug test: {len(found)} results of unknown status, not counted{since}"
