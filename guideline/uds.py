@@ -2402,6 +2402,51 @@ def results_of_unknown_status(
 # Of the statuses that say there is no result (`NO_RESULT_STATUSES`), the one that says a result is to come: the lab
 # has the test, not yet its result. Cancelled and entered-in-error say none will come.
 AWAITING_STATUS = "registered"
+PRELIMINARY = "preliminary"
+# How a test awaiting its result is said, by why: its status registered, or a preliminary result with no value yet.
+_AWAITING_SAID = {AWAITING_STATUS: f"status {AWAITING_STATUS}", PRELIMINARY: f"status {PRELIMINARY}, no value yet"}
+
+
+def _carries_no_value(observation: Observation) -> bool:
+    """No value of any kind, no flag, no note, no reason a value is absent and no component with a value: nothing of a
+    result but its name and times."""
+    return (
+        observation.value_concept is None
+        and not (observation.value_string or "").strip()
+        and observation.value_quantity is None
+        and observation.value_boolean is None
+        and not observation.interpretation
+        and not observation.notes
+        and not observation.data_absent
+        and all(
+            c.value_concept is None
+            and not (c.value_string or "").strip()
+            and c.value_quantity is None
+            and not c.interpretation
+            for c in observation.components
+        )
+    )
+
+
+def awaits_its_value(observation: Observation, observations: Sequence[Observation]) -> bool:
+    """Whether a preliminary result carries no value yet (`_carries_no_value`): the lab has started the test, its result
+    has not come, so it is awaiting it as one registered is, and no test done (counted, it kept the year's test done and
+    the card quiet). A panel heading among `observations` awaits it when each of its members is on record and awaits
+    its own (registered, or so); one whose member has a value, or is not on record, is read as before."""
+    if observation.status != PRELIMINARY or not _carries_no_value(observation):
+        return False
+    if not observation.has_members:
+        return True
+    members = set(observation.member_ids)
+    found = [o for o in observations if o.located in members]
+    return bool(members) and len(found) == len(members) and all(_member_awaits(o) for o in found)
+
+
+def _member_awaits(member: Observation) -> bool:
+    """A panel's member still to be resulted: registered, or preliminary with no value (and no members of its own)."""
+    if member.status == AWAITING_STATUS:
+        return True
+    return member.status == PRELIMINARY and not member.has_members and _carries_no_value(member)
 
 
 @dataclass(frozen=True)
@@ -2413,6 +2458,7 @@ class AwaitingResult:
     day: date
     written: str
     collected: bool
+    status: str = AWAITING_STATUS  # registered, or preliminary for a result with no value yet (`awaits_its_value`)
 
     @property
     def when(self) -> str:
@@ -2420,27 +2466,38 @@ class AwaitingResult:
         return f"{'collected on' if self.collected else 'dated'} {self.written}"
 
     @property
+    def status_said(self) -> str:
+        """Why it has no result, as the cards say it: "status registered" or "status preliminary, no value yet"."""
+        return _AWAITING_SAID[self.status]
+
+    @property
     def listed(self) -> str:
         """As the plan page's history lists it among those pending: "Drug Screen Urine collected on 2026-03-02, no
         result yet (status registered)"."""
-        return f"{self.name} {self.when}, no result yet (status {AWAITING_STATUS})"
+        return f"{self.name} {self.when}, no result yet ({self.status_said})"
 
 
 def awaiting_results(record: PatientRecord, terms: Terminology) -> list[AwaitingResult]:
-    """The urine drug test results and lab reports on record, dated, of status registered (`AWAITING_STATUS`)."""
-    found: list[tuple[Concept | None, date | None, str | None, bool]] = []
-    for observation in record.observations:
-        if observation.status == AWAITING_STATUS and is_urine_drug_test(observation.code, terms):
+    """The urine drug test results and lab reports on record, dated, of status registered (`AWAITING_STATUS`), and the
+    results of status preliminary that carry no value yet (`awaits_its_value`)."""
+    found: list[tuple[Concept | None, date | None, str | None, bool, str]] = []
+    observations = record.observations
+    for observation in observations:
+        status = observation.status
+        awaiting = status == AWAITING_STATUS or (status == PRELIMINARY and awaits_its_value(observation, observations))
+        if awaiting and is_urine_drug_test(observation.code, terms):
             day = observation.result_time.date() if observation.result_time else None
-            found.append((observation.code, day, observation.dated_partial, observation.collected is not None))
+            collected = observation.collected is not None
+            found.append((observation.code, day, observation.dated_partial, collected, status))
     for report in record.diagnostic_reports:
         if report.status == AWAITING_STATUS and is_drug_test_code(report.code, terms):
+            effective = report.effective is not None
             found.append(
-                (report.code, local_date(report.result_time), report.dated_partial, report.effective is not None)
+                (report.code, local_date(report.result_time), report.dated_partial, effective, AWAITING_STATUS)
             )
     return [
-        AwaitingResult(drug_test_name(code), day, as_written(day, partial) or iso_day(day), collected)
-        for code, day, partial, collected in found
+        AwaitingResult(drug_test_name(code), day, as_written(day, partial) or iso_day(day), collected, status)
+        for code, day, partial, collected, status in found
         if day
     ]
 
@@ -2454,7 +2511,7 @@ def _reports_an_unnamed_finding(observation: Observation) -> bool:
 
 
 def _results_and_items(
-    observations: Iterable[Observation], terms: Terminology, include_cannabinoid: bool
+    observations: Sequence[Observation], terms: Terminology, include_cannabinoid: bool
 ) -> Iterator[tuple[Observation, _Test]]:
     """Every urine drug test result of a result's status, and each item of a panel as a result of its own
     (`_with_panel_components`), with what its code tests for: the one reading of a panel's items the cards and the
@@ -2484,7 +2541,7 @@ def _results_and_items(
 
 
 def _with_panel_components(
-    observations: Iterable[Observation],
+    observations: Sequence[Observation],
     test_of: Callable[[Concept | None], _Test | None],
     item_test_of: Callable[[Concept | None], _Test | None],
     known: Mapping[int, _Test | None],
@@ -2498,6 +2555,8 @@ def _with_panel_components(
     for observation in observations:
         if observation.status not in RESULT_STATUSES:
             continue
+        if observation.status == PRELIMINARY and awaits_its_value(observation, observations):
+            continue  # a test whose result has not come: awaiting it (`awaiting_results`), as one registered is
         code = observation.code
         test = known.get(id(code), MISSING)
         if test is MISSING:

@@ -185,7 +185,8 @@ def test_site_orderable_replaces_the_suggested_code_and_suppresses_when_pending(
         pytest.param({"value": "negative"}, id="negative"),
         pytest.param({"value": None}, id="no interpretable value"),
         pytest.param({"value": None, "interpretation": "POS", "value_code": (SNOMED, "260385009")}, id="indeterminate"),
-        pytest.param({"value": None, "status": "preliminary"}, id="preliminary"),
+        # A preliminary result with a value; one with none is awaiting its result (test_uds_preliminary_no_value).
+        pytest.param({"value": "Negative", "status": "preliminary"}, id="preliminary"),
         pytest.param({"value": "positive", "code": COCAINE_SCREEN}, id="other substance"),
         pytest.param({"value": None, "category": None}, id="no category"),
     ],

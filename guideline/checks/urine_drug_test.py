@@ -34,7 +34,6 @@ from guideline.specimen_validity_words import specimen_not_judged
 from guideline.terminology import OPIOID
 from guideline.timeutil import iso_day, months_before
 from guideline.uds import (
-    AWAITING_STATUS,
     AwaitingResult,
     UnreadableTest,
     awaiting_results,
@@ -226,10 +225,11 @@ def _awaiting_results(facts: Facts) -> tuple[AwaitingResult, ...]:
 
 def awaiting_result_since_last(facts: Facts, months: int) -> tuple[AwaitingResult, ...]:
     """The urine drug tests of the last `months` months up to today still waiting for their result (a result or a lab
-    report of status registered), newer than the last test counted, one per day (a panel and its analytes are one
-    test), newest first. No result is no test done, so the card still asks for one, but the card and the plan page's
-    tile say the test is with the lab: the card said "There is no urine drug test result on record", which reads as
-    never tested. An undated one could be of any year, and is not said pending."""
+    report of status registered, or a preliminary result with no value yet), newer than the last test counted, one
+    per day (a panel and its analytes are one test), newest first. No result is no test done, so the card still asks
+    for one, but the card and the plan page's tile say the test is with the lab: the card said "There is no urine drug
+    test result on record", which reads as never tested. An undated one could be of any year, and is not said
+    pending."""
     registered = facts.once(_awaiting_results)  # the card, the tile and the history each ask
     if not registered:  # the usual chart: the last test is not looked for
         return ()
@@ -245,16 +245,17 @@ def awaiting_result_since_last(facts: Facts, months: int) -> tuple[AwaitingResul
 
 def awaiting_result_words(found: Sequence[AwaitingResult]) -> str:
     """What the card and the tile say of them (`awaiting_result_since_last`): "A urine drug test collected on
-    2026-03-02 has no result yet (status registered).", or "" for none; "dated" where a day is not said to be its
-    collection's."""
+    2026-03-02 has no result yet (status registered).", or "(status preliminary, no value yet)", or "" for none;
+    "dated" where a day is not said to be its collection's."""
     if not found:
         return ""
     if len(found) == 1:
-        return f"A urine drug test {found[0].when} has no result yet (status {AWAITING_STATUS})."
+        return f"A urine drug test {found[0].when} has no result yet ({found[0].status_said})."
     verb = "collected on" if all(test.collected for test in found) else "dated"
     more = len(found) - FIRST_LISTED
     days = and_list([test.written for test in found[:FIRST_LISTED]] + ([f"{more} more"] if more > 0 else []))
-    return f"Urine drug tests {verb} {days} have no result yet (status {AWAITING_STATUS})."
+    said = "; ".join(dict.fromkeys(test.status_said for test in found))  # newest first, each status once
+    return f"Urine drug tests {verb} {days} have no result yet ({said})."
 
 
 def not_counted_words(
