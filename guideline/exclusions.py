@@ -84,7 +84,8 @@ def _sickle_cell(sickle_cell: Sequence[Condition], terms: Terminology, config: G
 
 
 def undated_claim(condition: Condition) -> bool:
-    """A diagnosis read from a payer claim that gives no date of service (guideline.population.claims.billed_days)."""
+    """A diagnosis read from a payer claim that states no first day of service: on the record, the review's rule
+    (guideline.population.claims.undated_diagnosis), since the claim's first day is the diagnosis's recorded date."""
     return condition.claim is not None and condition.recorded_date is None
 
 

@@ -191,3 +191,61 @@ def test_an_undated_claim_is_named_only_where_its_exclusion_could_have_applied()
     assert undated_claim_diagnoses(run("patient-view", resources=list(read.resources), config=off).facts) == ()
     dated = claims_read_for_a_hook([oncology_claim("bb-ca-1", "2026-03-10")])  # a visit on its day: counted
     assert undated_claim_diagnoses(run("patient-view", resources=list(dated.resources)).facts) == ()
+
+
+# -- One rule for a claim's diagnosis of no day of service, on both faces -------------------------------------------
+
+
+def last_day_only_claim(ident: str, day: str, pid: str = PATIENT_ID) -> dict[str, Any]:
+    """The oncology claim with a `billablePeriod` giving only its `end` (no first day of service), its line undated."""
+    claim = line_dated_claim(ident, None, pid)
+    return claim | {"billablePeriod": {"end": day}}
+
+
+def test_a_claim_giving_only_its_last_day_is_undated_in_the_review_as_at_the_point_of_care() -> None:
+    # The point of care reads such a claim's diagnosis as undated (no first day of service: `undated_claim`), named
+    # and counted as no visit. The review read it as in effect on every day up to its end, so it left the member out
+    # of the measures.
+    outcome = _evaluate(
+        "p-ca", [patient("p-ca"), *_high_dose("p-ca"), last_day_only_claim("bb-ca-1", "2026-03-10", "p-ca")]
+    )
+    assert _row(outcome)["excluded"] is None
+    assert outcome.quality.claim_diagnoses_undated == {"p-ca": 1}
+    from builders import run
+
+    from guideline.exclusions import undated_claim_diagnoses
+
+    read = claims_read_for_a_hook([last_day_only_claim("bb-ca-1", "2026-03-10")])
+    named = undated_claim_diagnoses(run("patient-view", resources=list(read.resources)).facts)
+    assert named == ("Payer claim bb-ca-1 bills C50911",)
+
+
+def test_the_review_and_the_point_of_care_agree_which_claim_diagnoses_are_undated() -> None:
+    """`undated_diagnosis` (the review, on the resource `claim_resources` derives) and `exclusions.undated_claim` (the
+    point of care, on the record's Condition read from it) give one answer for every way a claim dates its service."""
+    from zoneinfo import ZoneInfo
+
+    from guideline.exclusions import undated_claim
+    from guideline.population.claims import claim_resources, undated_diagnosis
+    from guideline.record.readers import read_condition
+
+    claims = {
+        "billable period": oncology_claim("c-1", "2026-03-10"),
+        "lines only": line_dated_claim("c-2", "2026-03-10"),
+        "first day only": line_dated_claim("c-3", None) | {"billablePeriod": {"start": "2026-03-10"}},
+        "last day only": last_day_only_claim("c-4", "2026-03-10"),
+        "no day": line_dated_claim("c-5", None),
+    }
+    answers = {}
+    for shape, claim in claims.items():
+        [diagnosis] = [r for r in claim_resources(claim) if r["resourceType"] == "Condition"]
+        read = read_condition(diagnosis, ZoneInfo("America/New_York"))
+        assert undated_diagnosis(diagnosis) is undated_claim(read), shape
+        answers[shape] = undated_claim(read)
+    assert answers == {
+        "billable period": False,
+        "lines only": False,
+        "first day only": False,
+        "last day only": True,
+        "no day": True,
+    }

@@ -94,7 +94,7 @@ def with_claims_read(
     kept: list[Mapping[str, Any]] = []
     undated: set[int] = set()
     for resource, claim in _claims_read(resources, quality, patient_id):
-        if claim is not None and _undated_diagnosis(resource):
+        if claim is not None and undated_diagnosis(resource):
             undated.add(claim)
         else:
             kept.append(resource)
@@ -103,11 +103,11 @@ def with_claims_read(
     return kept
 
 
-def _undated_diagnosis(resource: Mapping[str, Any]) -> bool:
-    """A diagnosis `_diagnoses` read from a claim carrying no day of service (`billed_days`)."""
-    return resource.get("resourceType") == "Condition" and not (
-        "recordedDate" in resource or "abatementDateTime" in resource
-    )
+def undated_diagnosis(resource: Mapping[str, Any]) -> bool:
+    """A diagnosis `_diagnoses` read from a claim that states no first day of service (`billed_days`)."""
+    # Its recordedDate is that day, the one mark both faces read: the point of care asks the same of the record's
+    # Condition (guideline.exclusions.undated_claim), so a claim giving only its last day is undated on both.
+    return resource.get("resourceType") == "Condition" and "recordedDate" not in resource
 
 
 def _claims_read(
@@ -364,7 +364,7 @@ def _diagnoses(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any])
     it has no billablePeriod): a diagnosis billed years ago is no evidence of cancer now (it ends when the claim
     does, so the exclusions read it against their window). Each is marked with the claim's id: the claim bills a
     visit on its first day, which the point of care counts as a visit linked to the diagnosis
-    (guideline.exclusions.cancer_visits)."""
+    (guideline.exclusions.cancer_visits). With no first day, no recordedDate: undated (`undated_diagnosis`)."""
     day, last = billed_days(claim)
     last = last or day
     conditions = []
