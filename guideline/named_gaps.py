@@ -18,7 +18,7 @@ from guideline.checks.unexpected_uds_result import (
     unread_results,
 )
 from guideline.checks.unidentified_medication import current_to_name, later_to_name
-from guideline.checks.urine_drug_test import disagreeing_reports, drug_tests_read, report_months, validity_not_judged
+from guideline.checks.urine_drug_test import disagreeing_reports, drug_tests_read, report_since, validity_not_judged
 from guideline.exclusions import hospice_not_counted_for, undated_claim_diagnoses
 from guideline.facts import Facts, named_item, order_named
 from guideline.fills import (
@@ -142,11 +142,10 @@ def unidentified_orders(facts: Facts) -> tuple[str, ...]:
 
 def drug_test_conclusions_cut(facts: Facts) -> tuple[str, ...]:
     """Where a urine drug test check reads the tests (`drug_tests_read`): the reports of the months the checks read
-    (`report_months`) whose conclusion, beside the results it links, was read only in part (`uds.cut_conclusions`)."""
+    (`report_since`) whose conclusion, beside the results it links, was read only in part (`uds.cut_conclusions`)."""
     if not drug_tests_read(facts):
         return ()
-    since = months_before(facts.today, report_months(facts.config))
-    return cut_conclusions(facts.record, facts.terms, since, facts.today, lambda: facts.specimen_verdicts)
+    return cut_conclusions(facts.record, facts.terms, report_since(facts), facts.today, lambda: facts.specimen_verdicts)
 
 
 def reviews_not_counted(facts: Facts) -> tuple[str, ...]:

@@ -74,3 +74,15 @@ def test_a_result_value_pasted_long_is_quoted_to_its_first_300_characters() -> N
     value = "Positive " + "x" * 50_000
     [line] = named(DISAGREE, *linked_report("referenced", "Negative for oxycodone", value))
     assert f'"{clip(value, CONCLUSION_QUOTED_CHARACTERS)}"' in line and len(line) < 1_000
+
+
+def test_both_kinds_name_the_reports_of_the_months_the_checks_read_a_site_longer_look_back_too() -> None:
+    # One window for both (`urine_drug_test.report_since`): the check's look-back, never under 12 months.
+    said = "Positive for oxycodone. "
+    pasted = linked_report("referenced", said + "," * 100_000, "Negative", day=days_ago(540))  # 18 months ago
+    longer = {"checks": {urine_drug_test.CHECK_ID: {"lookback_months": 24}}}
+    for config, expected in ((None, False), (longer, True)):
+        facts = run("patient-view", resources=[long_term(), *pasted], config=config).facts
+        for key in (CUT, DISAGREE):
+            [kind] = [kind for kind in NAMED_GAPS if kind.key == key]
+            assert bool(kind.items(facts)) is expected, (key, config)

@@ -80,6 +80,11 @@ def report_months(config: GuidelineConfig) -> int:
     return max(int(config.check(CHECK_ID)["lookback_months"]), RESULT_MONTHS)
 
 
+def report_since(facts: Facts) -> date:
+    """The first day of the lab reports the urine drug test checks read (`report_months` up to today)."""
+    return months_before(facts.today, report_months(facts.config))
+
+
 # -- applicability ---------------------------------------------------------------------------------------------
 
 
@@ -310,7 +315,7 @@ def disagreeing_reports(facts: Facts) -> tuple[str, ...]:
     so it is named over those months too, and wherever this check alone applies."""
     if not drug_tests_read(facts):
         return ()
-    since = months_before(facts.today, report_months(facts.config))
+    since = report_since(facts)
     named = [
         f"{unread.name} ({unread.when or 'undated'}, {unread.disagreement})"
         for unread in reports_of_window(facts, since)
