@@ -184,7 +184,7 @@ def reviews_on_card(facts: Facts) -> tuple[str, ...]:
 def implausible_supply_fills(facts: Facts) -> tuple[str, ...]:
     """Opioid fills whose days' supply is longer than `mme.max_opioid_fill_days` and that something the page reads
     still counts (its supply, as written, reaching into the 12-month MME history), each named with it."""
-    return _implausible_named(facts, months_before(facts.today, MME_HISTORY_MONTHS))
+    return _implausible_named(facts, _page_history_since(facts))
 
 
 def implausible_supply_on_card(facts: Facts) -> tuple[str, ...]:
@@ -192,8 +192,19 @@ def implausible_supply_on_card(facts: Facts) -> tuple[str, ...]:
     supply reaches into the opioid history's 90 days (the MME total, opioid-naive, long-term therapy)."""
     if not opioid_checks_run(facts):
         return ()
+    return _implausible_named(facts, _card_history_since(facts))
+
+
+def _page_history_since(facts: Facts) -> date:
+    """The first day of the 12-month MME history the plan page charts (`plan.mme_history`)."""
+    return months_before(facts.today, MME_HISTORY_MONTHS)
+
+
+def _card_history_since(facts: Facts) -> date:
+    """The first day of the opioid history's 90 days the checks read (the MME total, opioid-naive, long-term
+    therapy)."""
     # The opioid-naive window reaches a day further back than the long-term therapy windows: it is the wider.
-    return _implausible_named(facts, naive_window(facts.now)[0].date())
+    return naive_window(facts.now)[0].date()
 
 
 def _implausible_named(facts: Facts, since: date) -> tuple[str, ...]:
@@ -211,7 +222,7 @@ def _implausible_named(facts: Facts, since: date) -> tuple[str, ...]:
 def fills_possibly_sent_twice(facts: Facts) -> tuple[str, ...]:
     """Opioid fills that may each be another fill sent twice (`Facts.fills_possibly_sent_twice`), both counted, whose
     supply reaches into the 12-month MME history, each named with the fill it may repeat."""
-    return _possible_copies_named(facts, months_before(facts.today, MME_HISTORY_MONTHS))
+    return _possible_copies_named(facts, _page_history_since(facts))
 
 
 def fills_possibly_sent_twice_on_card(facts: Facts) -> tuple[str, ...]:
@@ -219,7 +230,7 @@ def fills_possibly_sent_twice_on_card(facts: Facts) -> tuple[str, ...]:
     the opioid history's 90 days (the MME total, opioid-naive, long-term therapy)."""
     if not opioid_checks_run(facts):
         return ()
-    return _possible_copies_named(facts, naive_window(facts.now)[0].date())
+    return _possible_copies_named(facts, _card_history_since(facts))
 
 
 def _possible_copies_named(facts: Facts, since: date) -> tuple[str, ...]:
