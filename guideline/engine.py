@@ -8,6 +8,7 @@ from datetime import datetime
 
 from guideline.cards import INDICATOR_RANK, Card, Snooze, silencing_snooze
 from guideline.checks import CHECKS
+from guideline.checks.common import runs
 from guideline.checks.high_mme import CHECK_ID as HIGH_MME
 from guideline.checks.high_mme import dose_may_be_higher
 from guideline.config import CHECK_IDS, GuidelineConfig
@@ -67,11 +68,11 @@ def evaluate(
         if check_id not in CHECKS:
             continue
         settings = config.check(check_id)
-        if not settings.runs_on(context.hook):
-            continue
         try:
             # Exclusions read data too: if that fails, only the checks that apply them are lost (10.0.5).
-            card = None if facts.excluded(settings) else CHECKS[check_id].evaluate(facts, settings)
+            if not runs(facts, settings):
+                continue
+            card = CHECKS[check_id].evaluate(facts, settings)
         except Exception as error:  # noqa: BLE001 - one failing check must not take the others down
             failures.append(CheckFailure(check_id, type(error).__name__))
             continue

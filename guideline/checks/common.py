@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from guideline.cards import Link, OverrideReason, Suggestion, address
-from guideline.config import GuidelineConfig
+from guideline.config import CheckSettings, GuidelineConfig
 from guideline.facts import Facts, named_item
 from guideline.fhirdata import CDC_OVERRIDE_REASONS
 from guideline.fills import fill_date
@@ -49,6 +49,13 @@ CDC_SNOOZE_WITH_COMMENT = OverrideReason(
 )
 
 PRACTITIONER_PREFIXES = ("Practitioner/", "PractitionerRole/")
+
+
+def runs(facts: Facts, settings: CheckSettings) -> bool:
+    """Whether the engine runs a check on this call (`engine.evaluate`): on the hook, and the general exclusions
+    leave it on. One rule for the engine and for a check that speaks for itself where its card is silent."""
+    # The hook first: the exclusions read the record, and a check off on this hook need not pay for them.
+    return settings.runs_on(facts.context.hook) and not facts.excluded(settings)
 
 
 def opioids_to_judge(facts: Facts, new_orders: Sequence[MedOrder]) -> bool:

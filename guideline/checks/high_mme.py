@@ -18,6 +18,7 @@ from guideline.checks.common import (
     plan_link,
     present,
     remove_draft,
+    runs,
     some_orders_read,
 )
 from guideline.config import CheckSettings
@@ -143,13 +144,7 @@ def judged_orders(facts: Facts, settings: CheckSettings) -> tuple[MedOrder, ...]
 def judges_the_dose(facts: Facts, settings: CheckSettings) -> bool:
     """Whether this check judges a dose on this call: it runs on the hook, the general exclusions leave it on, and
     it has opioids to judge (the engine's gating and this check's own, read by a face that speaks for it)."""
-    return _runs(facts, settings) and opioids_to_judge(facts, judged_orders(facts, settings))
-
-
-def _runs(facts: Facts, settings: CheckSettings) -> bool:
-    """Whether the engine runs this check on this call (`engine.evaluate`): on the hook, and the general exclusions
-    leave it on. A face that speaks for the check where its card is silent asks this first."""
-    return settings.runs_on(facts.context.hook) and not facts.excluded(settings)
+    return runs(facts, settings) and opioids_to_judge(facts, judged_orders(facts, settings))
 
 
 def dose_may_be_higher(facts: Facts, failed: Collection[str]) -> tuple[str, str] | None:
@@ -218,7 +213,7 @@ def unconverted_to_name(facts: Facts, said: frozenset[int] = frozenset()) -> tup
     override of the info card named is left out, as the card would be, and so is one whose line on the card already
     says its dose is unknown (`said`: the ids of those orders and fills)."""
     settings = facts.config.check(CHECK_ID)
-    if not names_unconverted(facts, settings, "patient-view") or not _runs(facts, settings):
+    if not names_unconverted(facts, settings, "patient-view") or not runs(facts, settings):
         return ()
     unconverted = unconverted_current(facts, said)
     return tuple(named for display, named in unconverted if not facts.overridden(CHECK_ID, display))
