@@ -205,9 +205,8 @@ def _run_hook(
                         _name_each(named, gaps, kind.card)
                 if HOSPICE_PLACES in gaps and not unread_places_matter(evaluation.facts):
                     gaps.pop(HOSPICE_PLACES, None)
-                # Last, after what it names: what the data named above means for a dose below the threshold.
-                if evaluation.dose_floor is not None:
-                    gaps[evaluation.dose_floor[0]] = evaluation.dose_floor[1]
+                # Last, after what they name: what the data named above means for the checks' answers.
+                gaps.update(evaluation.data_incomplete_lines)
                 for failure in evaluation.failures:
                     failures.append(f"{failure.check_id}:{failure.error}")
                     not_run[failure.check_id] = "an internal error stopped it"

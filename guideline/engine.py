@@ -9,8 +9,6 @@ from datetime import datetime
 from guideline.cards import INDICATOR_RANK, Card, Snooze, silencing_snooze
 from guideline.checks import CHECKS
 from guideline.checks.common import runs
-from guideline.checks.high_mme import CHECK_ID as HIGH_MME
-from guideline.checks.high_mme import dose_may_be_higher
 from guideline.config import CHECK_IDS, GuidelineConfig
 from guideline.context import HookContext
 from guideline.facts import Facts
@@ -23,6 +21,8 @@ __all__ = ["CheckFailure", "Evaluation", "HookContext", "evaluate", "review"]
 USER_SCOPED_REASONS = frozenset({"pdmp-unavailable", "wrong-clinician"})
 # Cards of one indicator are shown in the order the checks are listed.
 _CHECK_ORDER = {check_id: index for index, check_id in enumerate(CHECK_IDS)}
+# The checks that hold a `data_incomplete_line` (guideline.checks), in the checks' order: asked after the checks.
+CHECKS_WITH_LINE = tuple(c for c in CHECK_IDS if hasattr(CHECKS.get(c), "data_incomplete_line"))
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,18 @@ class CheckFailure:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The checks' cards, shown and snoozed, the facts they read, the checks that failed, and what the dose found
-    means where no dose card says it."""
+    """The checks' cards, shown and snoozed, the facts they read, the checks that failed, and the lines the checks
+    add to the data-incomplete card."""
 
     cards: tuple[Card, ...]
     snoozed: tuple[Card, ...]
     facts: Facts
     failures: tuple[CheckFailure, ...] = ()
-    # The data-incomplete card's line (what, why) for a total below the dose thresholds that is only a floor
-    # (`high_mme.dose_may_be_higher`), else None: worked out once here, after the checks, so the hook's card and the
-    # page's alerts section add the same line (each last, after the data it speaks of).
-    dose_floor: tuple[str, str] | None = None
+    # The lines (what, why) the checks add to the data-incomplete card (each check's `data_incomplete_line`, in the
+    # checks' order: the high-dose check's says a total below its thresholds that is only a floor may be higher):
+    # worked out once here, after the checks, so the hook's card and the page's alerts section add the same lines
+    # (each last, after the data they speak of).
+    data_incomplete_lines: tuple[tuple[str, str], ...] = ()
 
 
 def evaluate(
@@ -84,18 +85,25 @@ def evaluate(
         silenced = bool(snoozes) and card.snoozable and silencing_snooze(card, context, snoozes, now) is not None
         (snoozed if silenced else shown).append(card)
     shown.sort(key=lambda c: (-INDICATOR_RANK[c.indicator], _CHECK_ORDER[c.check_id]))
-    floor = _dose_floor(facts, failures)
-    return Evaluation(tuple(shown), tuple(snoozed), facts, tuple(failures), floor)
+    lines = _data_incomplete_lines(facts, failures)
+    return Evaluation(tuple(shown), tuple(snoozed), facts, tuple(failures), lines)
 
 
-def _dose_floor(facts: Facts, failures: list[CheckFailure]) -> tuple[str, str] | None:
-    """`high_mme.dose_may_be_higher` for this call; should it raise, the dose check is named as failed (with it, the
-    checks-not-run card names it) and the other cards stand, as for any check that raises."""
-    try:
-        return dose_may_be_higher(facts, {f.check_id for f in failures})
-    except Exception as error:  # noqa: BLE001 - the line is the dose check's: its failure must not cost the others
-        failures.append(CheckFailure(HIGH_MME, type(error).__name__))
-        return None
+def _data_incomplete_lines(facts: Facts, failures: list[CheckFailure]) -> tuple[tuple[str, str], ...]:
+    """Each check's `data_incomplete_line` for this call, asked once every check has run; one that raises is named as
+    failed (with it, the checks-not-run card names its check) and the other cards and lines stand, as for a check
+    whose `evaluate` raises."""
+    failed = {f.check_id for f in failures}
+    lines: list[tuple[str, str]] = []
+    for check_id in CHECKS_WITH_LINE:
+        try:
+            line = CHECKS[check_id].data_incomplete_line(facts, failed)
+        except Exception as error:  # noqa: BLE001 - the line is its check's: its failure must not cost the others
+            failures.append(CheckFailure(check_id, type(error).__name__))
+            continue
+        if line is not None:
+            lines.append(line)
+    return tuple(lines)
 
 
 def review(

@@ -16,7 +16,8 @@ from cds_support import OXYCODONE_10, full_prefetch, hook_request, make_app, rai
 from test_high_mme_unread_kinds import FILL_KEYS, fills_search_fails
 from test_plan_view import FakeFhir, _app, _open_plan
 
-from guideline.checks.high_mme import dose_may_be_higher
+from guideline.checks import CHECKS
+from guideline.checks.high_mme import data_incomplete_line
 from guideline.config import GuidelineConfig
 from guideline.context import HookContext
 from guideline.engine import evaluate
@@ -99,9 +100,10 @@ def floor_line(
     context = HookContext(hook=hook, patient_id=PATIENT_ID, user_id="Practitioner/dr1")
     evaluation = evaluate(record, context, GuidelineConfig.from_mapping(config or {}), NOW, unread=unread)
     assert not evaluation.failures
-    # The engine works the line out once, after the checks, for both faces (`Evaluation.dose_floor`).
-    assert evaluation.dose_floor == dose_may_be_higher(evaluation.facts, ())
-    return evaluation.dose_floor
+    # The engine works the line out once, after the checks, for both faces (`Evaluation.data_incomplete_lines`).
+    (line,) = evaluation.data_incomplete_lines or (None,)  # the high-dose check's: no other check adds a line
+    assert line == data_incomplete_line(evaluation.facts, ())
+    return line
 
 
 def test_the_words_name_the_sites_warning_threshold():
@@ -193,12 +195,10 @@ def test_a_check_that_failed_costs_the_data_incomplete_card_nothing(tmp_path, mo
 
 @responses.activate
 def test_a_line_that_could_not_be_worked_out_costs_the_dose_check_alone(tmp_path, monkeypatch):
-    """The engine works the line out after the checks (`Evaluation.dose_floor`); should that raise, the high-dose
-    check is named as stopped and the other checks still answer, as for a check that raises: worked out by the hook
-    face after the engine, it cost every check of the call ("an internal error stopped the evaluation")."""
-    import guideline.engine
-
-    monkeypatch.setattr(guideline.engine, "dose_may_be_higher", raising(RuntimeError("bug")), raising=False)
+    """The engine works the line out after the checks (`Evaluation.data_incomplete_lines`); should that raise, the
+    high-dose check is named as stopped and the other checks still answer, as for a check that raises: worked out by
+    the hook face after the engine, it cost every check of the call ("an internal error stopped the evaluation")."""
+    monkeypatch.setattr(CHECKS["high-mme"], "data_incomplete_line", raising(RuntimeError("bug")))
     cards = sign(oxycodone_10(), tmp_path)
 
     not_run = cards["checks-not-run"]["detail"]
@@ -206,6 +206,36 @@ def test_a_line_that_could_not_be_worked_out_costs_the_dose_check_alone(tmp_path
     assert "stopped the evaluation" not in not_run
     assert "- pharmacy dispensing records: the FHIR server answered HTTP 500\n" in cards["data-incomplete"]["detail"]
     assert LINE not in cards["data-incomplete"]["detail"]
+
+
+@responses.activate
+def test_any_check_may_add_a_line_and_one_that_cannot_costs_its_check_alone(tmp_path, monkeypatch):
+    """The engine asks every check that has a `data_incomplete_line` (the registry's optional hook), not the high-dose
+    check by name: another check's line follows the dose line, in the checks' order, and should it raise, that check
+    alone is named as stopped while the dose line and the other cards stand."""
+    import guideline.engine
+
+    said: list[frozenset[str]] = []
+
+    def naloxone_line(facts, failed):
+        said.append(frozenset(failed))
+        return ("Naloxone on record", "the pharmacy fills not read may hold some")
+
+    monkeypatch.setattr(guideline.engine, "CHECKS_WITH_LINE", ("high-mme", "naloxone"))
+    monkeypatch.setattr(CHECKS["naloxone"], "data_incomplete_line", naloxone_line, raising=False)
+    detail = sign(oxycodone_10(), tmp_path)["data-incomplete"]["detail"]
+
+    dose = detail.index(f"- {LINE}: 45.0 MME/day with this order;")
+    assert dose < detail.index("- Naloxone on record: the pharmacy fills not read may hold some")
+    assert said == [frozenset()]  # the ids of the checks that failed on the call: none
+
+    monkeypatch.setattr(CHECKS["naloxone"], "data_incomplete_line", raising(RuntimeError("bug")))
+    cards = sign(oxycodone_10(), tmp_path)
+
+    assert "- Offer naloxone: an internal error stopped it" in cards["checks-not-run"]["detail"]
+    assert "High total daily opioid dose" not in cards["checks-not-run"]["detail"]
+    assert f"- {LINE}: 45.0 MME/day with this order;" in cards["data-incomplete"]["detail"]
+    assert "pdmp-review" in cards  # the other checks' cards stand
 
 
 def test_the_plan_pages_total_and_its_note_say_at_least_when_the_fills_were_not_read(tmp_path, fills_down: FakeFhir):

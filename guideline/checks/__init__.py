@@ -20,6 +20,10 @@ from guideline.checks import (
     urine_drug_test,
 )
 
+# A check module holds `CHECK_ID`, `TITLE`, `HOOKS` (the hooks it can judge) and `evaluate(facts, settings)`, its card
+# or None. It may also hold `data_incomplete_line(facts, failed)`: a line (what, why) for the data-incomplete card on
+# what the data that card names means for the check's answer where its card is silent, or None; the engine asks it
+# once every check has run (`failed`: the ids of the checks that failed on the call).
 CHECKS: dict[str, ModuleType] = {
     module.CHECK_ID: module
     for module in (

@@ -147,16 +147,17 @@ def judges_the_dose(facts: Facts, settings: CheckSettings) -> bool:
     return runs(facts, settings) and opioids_to_judge(facts, judged_orders(facts, settings))
 
 
-def dose_may_be_higher(facts: Facts, failed: Collection[str]) -> tuple[str, str] | None:
-    """The data-incomplete card's line (what, why) for a total below the warning threshold that is only a floor:
-    below it no dose card shows, and a clinician who saw none read the dose as fine. Only where this check judges the
-    dose, and only when the card names what makes it a floor (current opioid data not read, or on patient-view the
-    current opioids whose MME could not be worked out): on order-sign this check's info card says so of an order
-    not converted itself, and the line alone would be a card of its own; beside that card (`gives_unknown_card`),
-    which says the total may be higher and why, it is left out, its known part read as the dose ("0.0 MME/day with
-    this order" of an order not converted). `failed`: the ids of the checks that failed
-    on this call; with this one among them the checks-not-run card names it, and what stopped it (the general
-    exclusions, say) is not read again, to cost the data-incomplete card too."""
+def data_incomplete_line(facts: Facts, failed: Collection[str]) -> tuple[str, str] | None:
+    """The data-incomplete card's line (what, why) that the dose may be higher, asked by the engine after the checks
+    (`guideline.checks`), for a total below the warning threshold that is only a floor: below it no dose card shows,
+    and a clinician who saw none read the dose as fine. Only where this check judges the dose, and only when the
+    card names what makes it a floor (current opioid data not read, or on patient-view the current opioids whose MME
+    could not be worked out): on order-sign this check's info card says so of an order not converted itself, and the
+    line alone would be a card of its own; beside that card (`gives_unknown_card`), which says the total may be
+    higher and why, it is left out, its known part read as the dose ("0.0 MME/day with this order" of an order not
+    converted). `failed`: the ids of the checks that failed on this call; with this one among them the
+    checks-not-run card names it, and what stopped it (the general exclusions, say) is not read again, to cost the
+    data-incomplete card too."""
     settings = facts.config.check(CHECK_ID)
     if CHECK_ID in failed or not judges_the_dose(facts, settings):
         return None

@@ -62,9 +62,8 @@ def incomplete_data(evaluation: Evaluation, searches: Sequence[QueryStatus] = ()
     for kind in worded(ON_CARD, facts.config):
         if kind.card is not None:  # ON_CARD holds only the kinds with a card line
             lines.extend((item, kind.card.why) for item in kind.card_named(facts))
-    # Last, as on the card: what the data named above means for the dose.
-    if evaluation.dose_floor is not None:
-        lines.append(evaluation.dose_floor)
+    # Last, as on the card: what the data named above means for the checks' answers.
+    lines.extend(evaluation.data_incomplete_lines)
     return tuple(dict.fromkeys(lines))
 
 
