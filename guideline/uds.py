@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import count, takewhile
+from itertools import takewhile
 from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar, Literal, Self, TypeVar
 
@@ -881,7 +881,7 @@ def _confirmed_value(words: str) -> Value | None:
     negative", "Positive (confirmation negative)"): read as a conclusion's words are, the confirmation overriding the
     screen (`_confirmed`, one rule): positive if any drug is so read found, else negative. None when no
     confirmation's finding follows one."""
-    readings = list(_readings(words))
+    readings = _readings(words)
     if not any(reading.confirms for reading in readings):
         return None
     said = {reading.said for reading in _all_confirmed(readings)}
@@ -906,7 +906,7 @@ def _confirmed(readings: Sequence[_Read], confirmation: _Read) -> list[_Read]:
     return [*left, replace(confirmation, named=drugs, confirms=False)]
 
 
-def _readings(words: str) -> Iterator[_Read]:
+def _readings(words: str) -> list[_Read]:
     """Each reading of a conclusion's words with the drugs (row keys) it is said of, clause by clause
     (`_clause_said`), statement by statement (`_SENTENCES`). Drugs named bare (", oxymorphone") wait for a finding:
     one written after drugs or metabolite words in their group of "and" (`_said_after_names`: "Oxycodone and
@@ -917,55 +917,95 @@ def _readings(words: str) -> Iterator[_Read]:
     denying denies every drug it lists ("No fentanyl, oxycodone detected", "No oxycodone.").
     A reading naming no drug is given (with none) only where nothing was read before it ("Positive", "Negative,
     dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive,
-    confirmation negative" says nothing of other drugs; a confirmation's ("confirmation negative") is yielded to be
+    confirmation negative" says nothing of other drugs; a confirmation's ("confirmation negative") is given to be
     said of the drugs it confirms (`_confirmed`)."""
-    said: Value | None = None
-    waiting: tuple[str, ...] = ()
-    statements = count()
+    reader = _ConclusionReader()
     for part, words_of_part in enumerate(_EXCEPT.split(_finding_first(_unbracketed(words)))):
-        if part:
-            said = _OPPOSITE.get(said)
+        if part:  # "All negative except oxycodone": what follows the exception says the opposite
+            reader.said = _OPPOSITE.get(reader.said)
         for sentence in _SENTENCES.split(words_of_part):
-            statement = next(statements)
-            here: Value | None = None  # the reading this statement last said, once it has said one
-            denying = bool(_DENIED_FIRST.match(sentence))  # "No fentanyl, oxycodone detected"
-            fresh = len(waiting)  # the drugs waiting from before this statement
-            for group in _GROUPS.split(sentence):
-                for clause in _JOINED.split(group):
-                    before, own = said, _clause_said(clause)
-                    if own == "positive" and denying and here is None and waiting and _said_after_names(clause):
-                        own = "negative"  # the statement's "No" is said of every drug it lists before the finding
-                    named = substances_in_words(clause)
-                    if own is None and said == "positive" and named and _denies_bare(clause):
-                        own = "negative"  # "Positive for oxycodone but not fentanyl": fentanyl was not found
-                    if own is None:
-                        waiting += named if said is not None or not words_after_substances(clause) else ()
-                        continue
-                    if waiting and here and _said_after_names(clause) is None:
-                        # "Positive for oxycodone and oxymorphone and negative for fentanyl": a finding written
-                        # first is said of the drugs after it, not of those listed before it
-                        yield _Read(here, waiting, statement)
-                        waiting = ()
-                    said = here = own
-                    if named or waiting:
-                        yield _Read(own, (*waiting, *named), statement)
-                        waiting = ()
-                    elif (before is None or _NOTHING_FOUND.match(clause)) and not _SAID_OF_ANOTHER.search(clause):
-                        # not "Positive for gabapentin": of a drug PainPlan does not read
-                        yield _Read(own, (), statement)
-                    elif _is_confirmation(clause):
-                        # "Opiates: presumptive positive, confirmation negative": of the opiates, not of every drug
-                        yield _Read(own, (), statement, confirms=True)
-                if here and waiting:
-                    yield _Read(here, waiting, statement)
-                    waiting = ()
-            if denying and here is None and len(waiting) > fresh:
-                # "No oxycodone.": denied with no finding after it, never left to take the next statement's
-                yield _Read("negative", waiting[fresh:], statement)
-                waiting = waiting[:fresh]
-            if said and waiting:
-                yield _Read(said, waiting, statement)
-                waiting = ()
+            reader.statement(sentence)
+    return reader.read
+
+
+class _ConclusionReader:
+    """A conclusion's words as `_readings` reads them, statement by statement: the readings so far, the finding read
+    last and the drugs named bare that wait for one."""
+
+    def __init__(self) -> None:
+        """Nothing read yet."""
+        self.read: list[_Read] = []
+        self.said: Value | None = None  # the finding read last: drugs named bare after it take it
+        self.waiting: tuple[str, ...] = ()  # drugs named bare, waiting for a finding
+        self.number = -1  # which statement is read (`_SENTENCES`)
+        self.here: Value | None = None  # the finding this statement last said, once it has said one
+
+    def statement(self, sentence: str) -> None:
+        """One statement, group of "and" by group (`_GROUPS`): drugs still waiting at a group's end take the
+        statement's finding ("Positive for oxycodone and oxymorphone, fentanyl not detected"); at its end, drugs a
+        statement that begins by denying lists with no finding after them are not found ("No oxycodone."), and any
+        other take the finding read last ("Positive for oxycodone, oxymorphone")."""
+        self.number += 1
+        self.here = None
+        denying = bool(_DENIED_FIRST.match(sentence))  # "No fentanyl, oxycodone detected"
+        fresh = len(self.waiting)  # the drugs waiting from before this statement
+        for group in _GROUPS.split(sentence):
+            for clause in _JOINED.split(group):
+                self.clause(clause, denying)
+            self.give(self.here)
+        if denying and self.here is None and len(self.waiting) > fresh:
+            # "No oxycodone.": denied with no finding after it, never left to take the next statement's
+            self.read.append(_Read("negative", self.waiting[fresh:], self.number))
+            self.waiting = self.waiting[:fresh]
+        self.give(self.said)
+
+    def clause(self, clause: str, denying: bool) -> None:
+        """One clause: the drugs it names wait when it says nothing (`wait`), else take its finding (`say`)."""
+        named = substances_in_words(clause)
+        said = self.finding(clause, named, denying)
+        if said is None:
+            self.wait(clause, named)
+            return
+        if self.waiting and self.here and _said_after_names(clause) is None:
+            # "Positive for oxycodone and oxymorphone and negative for fentanyl": a finding written first is said
+            # of the drugs after it, not of those listed before it
+            self.give(self.here)
+        before, self.said, self.here = self.said, said, said
+        self.say(said, clause, named, before)
+
+    def finding(self, clause: str, named: tuple[str, ...], denying: bool) -> Value | None:
+        """What a clause says (`_clause_said`), read in its statement and after the finding before it."""
+        said = _clause_said(clause)
+        if said == "positive" and denying and self.here is None and self.waiting and _said_after_names(clause):
+            return "negative"  # the statement's "No" is said of every drug it lists before the finding
+        if said is None and self.said == "positive" and named and _denies_bare(clause):
+            return "negative"  # "Positive for oxycodone but not fentanyl": fentanyl was not found
+        return said
+
+    def wait(self, clause: str, named: tuple[str, ...]) -> None:
+        """The drugs a clause that says nothing names wait for a finding; before any was read, only those named with
+        nothing after them ("Oxycodone, oxymorphone detected"), not "Oxycodone 250 ng/mL"."""
+        if self.said is not None or not words_after_substances(clause):
+            self.waiting += named
+
+    def say(self, said: Value, clause: str, named: tuple[str, ...], before: Value | None) -> None:
+        """A clause's finding, said of the drugs waiting and those it names; naming none, of every drug where nothing
+        was read before it ("Positive") or it says nothing was found ("All other drugs negative"), never of a drug
+        PainPlan does not read ("Positive for gabapentin"); a confirmation's, of the drugs it confirms (`_confirmed`:
+        "Opiates: presumptive positive, confirmation negative" says nothing of other drugs)."""
+        if named or self.waiting:
+            self.read.append(_Read(said, (*self.waiting, *named), self.number))
+            self.waiting = ()
+        elif (before is None or _NOTHING_FOUND.match(clause)) and not _SAID_OF_ANOTHER.search(clause):
+            self.read.append(_Read(said, (), self.number))
+        elif _is_confirmation(clause):
+            self.read.append(_Read(said, (), self.number, confirms=True))
+
+    def give(self, said: Value | None) -> None:
+        """The drugs waiting take a finding, once one was read."""
+        if said and self.waiting:
+            self.read.append(_Read(said, self.waiting, self.number))
+            self.waiting = ()
 
 
 @dataclass(frozen=True)
