@@ -1170,7 +1170,9 @@ def report_contradictions(
 # A record's reports' conclusions as the results they link read them, worked out once per record: its results are
 # judged for two windows (`uds_results`) and its unread reports named (`unread_drug_test_reports`), each asking.
 # An entry holds its record's results and reports alive: only as many as the calls a worker has in flight need, not
-# dozens of past patients' charts held after their calls ended.
+# dozens of past patients' charts held after their calls ended. Kept here, not as a per-call memo on Facts: the
+# population review asks too, with no Facts (`tests_done` and `unread_drug_test_reports` of one record,
+# guideline.population.facts), and would read each record's conclusions twice.
 _CONCLUSIONS = IdentityMemo(limit=8)
 _Conclusions = tuple[Mapping[str, tuple[DiagnosticReport, ...]], Mapping[int, tuple[Contradiction, ...]]]
 

@@ -4,10 +4,13 @@ is named as a kind of its own, and the negative is read the more cautious way, n
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import NOW, SNOMED, card, days_ago, med_request, observation, run
+from builders import NOW, PATIENT_ID, SNOMED, TODAY, card, days_ago, med_request, observation, run
+from synthetic_export import patient, write_export
 from test_diagnostic_reports import (
     FENTANYL_SCREEN,
     OXYCODONE_SCREEN,
@@ -20,8 +23,12 @@ from test_diagnostic_reports import (
 )
 
 from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
+from guideline.config import GuidelineConfig
 from guideline.named_gaps import NAMED_GAPS
 from guideline.plan import build_plan
+from guideline.population import Period
+from smart_app.population.command import review
+from smart_app.population.inputs import ndjson_files
 
 DISAGREE = "uds-report-disagreements"
 PANEL = "Drugs of abuse 5 panel - Urine"
@@ -695,3 +702,23 @@ def test_a_conclusion_excepting_what_was_prescribed_contradicts_no_positive(shap
     sent = linked_report(shape, conclusion, "Positive")
     assert card(sign(*sent), unexpected_uds_result.CHECK_ID) is None
     assert disagreements(*sent) == ()
+
+
+def test_the_population_review_reads_a_records_conclusions_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The review counts a patient's tests done (`tests_done`) and reads their unread reports
+    # (`unread_drug_test_reports`) with no Facts: both ask for the record's conclusions, read once
+    # (`uds._conclusions_of`), as on a hook call.
+    from guideline import uds
+    from guideline.memo import forget_all
+
+    calls: list[str] = []
+    read = uds.report_contradictions
+    monkeypatch.setattr(uds, "report_contradictions", lambda *a, **k: calls.append("read") or read(*a, **k))
+    forget_all()
+    sent = [patient(PATIENT_ID), long_term(), *linked_report("referenced", "Positive", "Negative")]
+    write_export(tmp_path / "in", sent)
+    period = Period(date(2025, 6, 16), date(2026, 6, 15))
+    review(ndjson_files(tmp_path / "in"), tmp_path / "out", period, TODAY, GuidelineConfig.from_mapping(), workers=1)
+    assert calls == ["read"]
