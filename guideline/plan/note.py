@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from guideline.checks.unexpected_uds_result import unknown_status_named
 from guideline.plan.alerts import Alerts
 from guideline.plan.banner import Banner
 from guideline.plan.medications import Medications
@@ -49,18 +48,14 @@ def _not_counted(task: Task) -> str:
     return f". {task.not_counted}" if task.not_counted else ""
 
 
-def _not_named_on_the_tile(view: PlanView, key: str, named: tuple[str, ...]) -> tuple[str, ...]:
-    """A list's items less the results of unknown status the urine drug test tile's line names ("1 result of unknown
-    status, not counted: Fentanyl Ur Ql Scn (2026-03-02)."): the note named each twice, once there and again among
-    the results not judged for unexpected results. The tile's line keeps it, beside the "none readable" it explains."""
+def _named_on_a_line(view: PlanView) -> frozenset[str]:
+    """The items of the named-gaps kinds that the plan status lines name already (`Task.also_named`): a result of
+    unknown status the urine drug test line names ("1 result of unknown status, not counted: Fentanyl Ur Ql Scn
+    (2026-03-02).") was named again among the results not judged for unexpected results."""
     tasks = view.by_key.get("tasks")
-    if key != "unread-uds" or not tasks or not tasks.content:
-        return named
-    tile = next((task for task in tasks.content if task.key == "uds"), None)
-    if tile is None or not tile.unknown_status:
-        return named
-    on_tile = {unknown_status_named(name, written) for name, written in tile.unknown_status}
-    return tuple(item for item in named if item not in on_tile)
+    if not tasks or not tasks.content:
+        return frozenset()
+    return frozenset(item for task in tasks.content for item in task.also_named)
 
 
 def note_text(view: PlanView) -> str:
@@ -115,8 +110,10 @@ def note_text(view: PlanView) -> str:
         lines.append("Guideline exclusions: " + "; ".join(label for label, _ in alerts.content.exclusions))
     if view.unreadable:  # each with why, as the card and the page's panel name them
         lines.append("Records that could not be read (not counted): " + "; ".join(view.unreadable))
+    # Each item once: a kind lists those a status line above does not name already.
+    on_a_line = _named_on_a_line(view)
     for kind in view.note_kinds:
-        named = _not_named_on_the_tile(view, kind.key, view.named[kind.key])
+        named = [item for item in view.named[kind.key] if item not in on_a_line]
         if named:
             lines.append(f"{kind.note}: " + "; ".join(named))
     missing = [s.label for s in view.completeness if not s.ok]

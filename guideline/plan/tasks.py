@@ -14,6 +14,7 @@ from guideline.checks.pdmp_review import last_review
 from guideline.checks.reassessment_due import CHECK_ID as REASSESS_CHECK
 from guideline.checks.reassessment_due import follows as reassessment_follows
 from guideline.checks.reassessment_due import last_assessment, pending_assessments
+from guideline.checks.unexpected_uds_result import unknown_status_named
 from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 from guideline.checks.urine_drug_test import applies as uds_applies
 from guideline.checks.urine_drug_test import (
@@ -70,14 +71,20 @@ class Task:
     # found then reads "none readable on record", never "none on record" of a test the chart shows.
     not_counted: str = ""
     # The results of unknown status `not_counted` names by name (the first five; it counts the rest), by test name and
-    # date as written (None: undated): the note leaves them off its list of results not judged, which would name them
-    # again (`unknown_status_named`), and lists there those the line only counts.
+    # date as written (None: undated).
     unknown_status: tuple[tuple[str, str | None], ...] = ()
     # Whether `not_counted` names a test it could not read (one unreadable, a result of unknown status): none found
     # then reads "none readable on record". A test only waiting for its result ("A urine drug test collected on
     # 2026-03-02 has no result yet (status registered).") has none to read, so beside it none found still reads "none
     # on record", as the card's "no urine drug test result on record" beside it.
     none_readable: bool = False
+
+    @property
+    def also_named(self) -> tuple[str, ...]:
+        """The items of a named-gaps kind that `not_counted` names too, as the kind words them: the results of unknown
+        status among the results not judged (`unknown_status_named`). The note names each once, on this line, and
+        still lists with the kind those the line only counts."""
+        return tuple(unknown_status_named(name, written) for name, written in self.unknown_status)
 
     @property
     def last_text(self) -> str | None:
@@ -201,7 +208,7 @@ def uds_task(facts: Facts) -> Task:
     not_counted = not_counted_words(unreadable, unknown_status, awaiting_result_since_last(facts, months))
     detail = f"{not_counted} {detail}" if not_counted else detail
     task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
-    # The note leaves off its list of results not judged only those the tile's line names, never those it counts.
+    # Only those the tile's line names by name (`Task.also_named`), never those it counts.
     listed = unknown_status_listed(unknown_status)
     task = replace(
         task, not_counted=not_counted, unknown_status=listed, none_readable=bool(unreadable or unknown_status)
