@@ -49,7 +49,7 @@ from guideline.record.pool import order_keys
 from guideline.record.slot_init import slot_init
 from guideline.supply import daily_units
 from guideline.terminology import UNNAMED_MEDICATION
-from guideline.timeutil import ONE_DAY, day_span, iso_day
+from guideline.timeutil import ONE_DAY, day_span, iso_day, months_before
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -849,6 +849,12 @@ def implausible_supply(dispense: Dispense, limit: int) -> Decimal | None:
 
 # How far back the plan page's MME history (`plan.mme_history`) reads past supply: the last 12 months.
 MME_HISTORY_MONTHS = 12
+
+
+def mme_history_start(today: date) -> date:
+    """The first day of the plan page's MME history (`plan.mme_history`); the kinds of named gaps that name the fills
+    it counts read from the same day."""
+    return months_before(today, MME_HISTORY_MONTHS)
 
 
 def implausible_fills(

@@ -21,16 +21,11 @@ from guideline.checks.unidentified_medication import current_to_name, later_to_n
 from guideline.checks.urine_drug_test import disagreeing_reports, drug_tests_read, report_since, validity_not_judged
 from guideline.exclusions import hospice_not_counted_for, undated_claim_diagnoses
 from guideline.facts import Facts, named_item, order_named
-from guideline.fills import (
-    MME_HISTORY_MONTHS,
-    implausible_detail,
-    implausible_fills,
-)
+from guideline.fills import implausible_detail, implausible_fills, mme_history_start
 from guideline.history import naive_window
 from guideline.orders import UNTIL_WINDOW_ENDS, current_until, is_current, possible_start, starts_after
 from guideline.recognition import partly_read, recognise, sedative_doubt
 from guideline.terminology import BENZO, CNS_DEPRESSANT
-from guideline.timeutil import months_before
 from guideline.uds import cut_conclusions
 from guideline.undated import (
     future_dated_drug_tests,
@@ -184,7 +179,7 @@ def reviews_on_card(facts: Facts) -> tuple[str, ...]:
 def implausible_supply_fills(facts: Facts) -> tuple[str, ...]:
     """Opioid fills whose days' supply is longer than `mme.max_opioid_fill_days` and that something the page reads
     still counts (its supply, as written, reaching into the 12-month MME history), each named with it."""
-    return _implausible_named(facts, _page_history_since(facts))
+    return _implausible_named(facts, mme_history_start(facts.today))
 
 
 def implausible_supply_on_card(facts: Facts) -> tuple[str, ...]:
@@ -193,11 +188,6 @@ def implausible_supply_on_card(facts: Facts) -> tuple[str, ...]:
     if not opioid_checks_run(facts):
         return ()
     return _implausible_named(facts, _card_history_since(facts))
-
-
-def _page_history_since(facts: Facts) -> date:
-    """The first day of the 12-month MME history the plan page charts (`plan.mme_history`)."""
-    return months_before(facts.today, MME_HISTORY_MONTHS)
 
 
 def _card_history_since(facts: Facts) -> date:
@@ -222,7 +212,7 @@ def _implausible_named(facts: Facts, since: date) -> tuple[str, ...]:
 def fills_possibly_sent_twice(facts: Facts) -> tuple[str, ...]:
     """Opioid fills that may each be another fill sent twice (`Facts.fills_possibly_sent_twice`), both counted, whose
     supply reaches into the 12-month MME history, each named with the fill it may repeat."""
-    return _possible_copies_named(facts, _page_history_since(facts))
+    return _possible_copies_named(facts, mme_history_start(facts.today))
 
 
 def fills_possibly_sent_twice_on_card(facts: Facts) -> tuple[str, ...]:

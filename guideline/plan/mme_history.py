@@ -25,6 +25,7 @@ from guideline.fills import (
     fill_mme,
     fill_raises,
     fill_unread,
+    mme_history_start,
     order_course,
     queue_of,
     renewal_raised,
@@ -36,7 +37,7 @@ from guideline.orders import orders_by_ref
 from guideline.plan.model import Point
 from guideline.record import MedOrder
 from guideline.terminology import OPIOID
-from guideline.timeutil import local_date, months_before
+from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
@@ -370,7 +371,7 @@ def _expand(points: Sequence[Point], start: date, end: date) -> list[Decimal]:
 
 def build_mme_history(facts: Facts, compute: Callable[..., Any]) -> MmeHistory:
     end = facts.today
-    start = months_before(end, HISTORY_MONTHS)
+    start = mme_history_start(end)
     series = daily_mme_series(facts, start, end, _order_mme_function(facts, compute))
     apart = series.apart
     points = tuple(Point(d, v) for d, v in sorted(series.changes.items()))
