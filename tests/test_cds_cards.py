@@ -100,6 +100,26 @@ def test_card_shape_uuids_topic_suggestions_and_links():
     assert empty_paths(first) == []
 
 
+def test_changing_one_cards_source_changes_no_other_card():
+    # A caller that adds to one card's source (a site's proxy tagging its cards, a test helper) changed the source of
+    # every later card of the check: they all shared one object.
+    options = options_for(CONFIG, "https://cds.example.org/", PATIENT_ID)
+    first = card_json(sample_card(), options)
+    first["source"]["label"] = "Relabelled"
+    first["source"]["topic"]["code"] = "changed"
+    second = card_json(sample_card(), options)
+    assert second["source"]["label"] == CONFIG["source_label"]
+    assert second["source"]["topic"]["code"] == "naloxone"
+
+
+def test_each_configuration_keeps_its_own_card_source():
+    # Sources are made once per configuration: a configuration made after another is gone never gets its source.
+    for label in ("Site A", "Site B", "Site A"):
+        config = GuidelineConfig.from_mapping({"source_label": label})
+        card = card_json(sample_card(), options_for(config, "https://cds.example.org/", PATIENT_ID))
+        assert card["source"]["label"] == label
+
+
 def test_app_context_can_be_switched_off_and_launch_url_configured():
     config = GuidelineConfig.from_mapping(
         {"smart_app": {"launch_url": "https://plan.example.org/smart/launch", "send_app_context": False}}
