@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from builders import PATIENT_ID, days_ago, encounter
 from cds_support import bundle, full_prefetch, hook_request, make_app, oxycodone_draft, topics
 from synthetic_export import patient
@@ -249,3 +250,41 @@ def test_the_review_and_the_point_of_care_agree_which_claim_diagnoses_are_undate
         "last day only": True,
         "no day": True,
     }
+
+
+def unreadable_start_claim(ident: str, end: str | None, pid: str = PATIENT_ID) -> dict[str, Any]:
+    """The oncology claim with a `billablePeriod` whose first day is no date ("2026-13-45", a keying error), its line
+    undated; with `end`, its last day as sent."""
+    period = {"start": "2026-13-45"} | ({"end": end} if end else {})
+    return line_dated_claim(ident, None, pid) | {"billablePeriod": period}
+
+
+@pytest.mark.parametrize("end", [None, "2026-03-10"])
+def test_a_claim_whose_first_day_is_no_date_is_undated_in_the_review_as_at_the_point_of_care(end: str | None) -> None:
+    # The point of care reads the diagnosis's recorded date as none (the record reads "2026-13-45" as no date), so it
+    # names the claim as giving no date of service. The review kept it as dated, since a start was written: its
+    # diagnosis was read as in effect on no day it could tell, and it was not counted in claim_diagnoses_undated.
+    claim = unreadable_start_claim("bb-ca-1", end, "p-ca")
+    outcome = _evaluate("p-ca", [patient("p-ca"), *_high_dose("p-ca"), claim])
+    assert _row(outcome)["excluded"] is None
+    assert outcome.quality.claim_diagnoses_undated == {"p-ca": 1}
+    from builders import run
+
+    from guideline.exclusions import undated_claim_diagnoses
+
+    read = claims_read_for_a_hook([unreadable_start_claim("bb-ca-1", end)])
+    named = undated_claim_diagnoses(run("patient-view", resources=list(read.resources)).facts)
+    assert named == ("Payer claim bb-ca-1 bills C50911",)
+
+
+def test_the_review_and_the_point_of_care_agree_on_a_first_day_that_is_no_date() -> None:
+    from zoneinfo import ZoneInfo
+
+    from guideline.exclusions import undated_claim
+    from guideline.population.claims import claim_resources, undated_diagnosis
+    from guideline.record.readers import read_condition
+
+    for claim in (unreadable_start_claim("c-6", None), unreadable_start_claim("c-7", "2026-03-10")):
+        [diagnosis] = [r for r in claim_resources(claim) if r["resourceType"] == "Condition"]
+        read = read_condition(diagnosis, ZoneInfo("America/New_York"))
+        assert undated_diagnosis(diagnosis) is undated_claim(read) is True

@@ -9,13 +9,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from guideline.exclusions import HOSPICE_PLACE_OF_SERVICE, PLACE_OF_SERVICE_SYSTEMS, is_hospice_bill_type
-from guideline.fhirdata import as_dict, as_list, coding_code, coding_system, local_reference, text
+from guideline.fhirdata import as_dict, as_list, coding_code, coding_system, local_reference, parse_datetime, text
 from guideline.population.quality import Quality
 from guideline.record.model import BILLING_UNITS_EXTENSION, CLAIM_EXTENSION, DIAGNOSIS_CLAIM_EXTENSION
 from guideline.terminology import hospice_care_codes
 
+# The zone a claim's first day is parsed in to tell whether it is a date at all, which no zone changes.
+_ANY_ZONE = ZoneInfo("UTC")
 # Claim type codes of a prescription drug claim: HL7's claim-type (and its older ex-claimtype) "pharmacy", CMS Blue
 # Button's eob-type "PDE" (a Part D prescription drug event).
 PHARMACY_CLAIM_TYPES = frozenset({"pharmacy", "pde"})
@@ -104,10 +107,15 @@ def with_claims_read(
 
 
 def undated_diagnosis(resource: Mapping[str, Any]) -> bool:
-    """A diagnosis `_diagnoses` read from a claim that states no first day of service (`billed_days`)."""
+    """A diagnosis `_diagnoses` read from a claim that states no first day of service (`billed_days`), or one that is
+    no date ("2026-13-45")."""
     # Its recordedDate is that day, the one mark both faces read: the point of care asks the same of the record's
-    # Condition (guideline.exclusions.undated_claim), so a claim giving only its last day is undated on both.
-    return resource.get("resourceType") == "Condition" and "recordedDate" not in resource
+    # Condition (guideline.exclusions.undated_claim), so a claim giving only its last day is undated on both. Read by
+    # the record's own parser: a day written but no date was kept here, and in effect on every day, while the point of
+    # care named it as giving no date of service.
+    if resource.get("resourceType") != "Condition":
+        return False
+    return parse_datetime(resource.get("recordedDate"), _ANY_ZONE) is None
 
 
 def _claims_read(
