@@ -82,3 +82,17 @@ def test_the_note_still_lists_a_result_of_unknown_status_the_tile_does_not_name(
     newer = observation("19295-5", when="2026-05-10", value_string="Negative")
     note = note_text(plan_for([patient(), *_long_term_fills(), med_request(OXYCODONE_5), newer, older]))
     assert "(not judged for unexpected results): Fentanyl Ur Ql Scn (2026-01-10, status unknown)" in note
+
+
+def test_the_note_lists_it_when_the_tiles_line_is_not_known() -> None:
+    # With the procedure searches not read, the tile's line reads "not known, Procedures (2 years) could not be read"
+    # and names no test it does not count; the note left the result off its list of results not judged all the same,
+    # so it named the fentanyl result nowhere.
+    from test_plan_unread_searches import _searches_of, _statuses
+
+    resources = [patient(), *_long_term_fills(), med_request(OXYCODONE_5), _unknown()]
+    plan = plan_for(resources, statuses=_statuses(_searches_of("Procedure")))
+    assert _tile(plan).state == "not-read"
+    note = note_text(plan)
+    assert "- Urine drug test: not known, Procedures (2 years) could not be read" in note.splitlines()
+    assert "(not judged for unexpected results): Fentanyl Ur Ql Scn (2026-03-02, status unknown)" in note

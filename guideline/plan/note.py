@@ -55,7 +55,24 @@ def _named_on_a_line(view: PlanView) -> frozenset[str]:
     tasks = view.by_key.get("tasks")
     if not tasks or not tasks.content:
         return frozenset()
-    return frozenset(item for task in tasks.content for item in task.also_named)
+    # A "not known" line names no test it does not count (`_task_line`): left off the kind's list too, such a result
+    # was named nowhere in the note.
+    return frozenset(item for task in tasks.content if task.state != "not-read" for item in task.also_named)
+
+
+def _task_line(task: Task) -> str:
+    """A status tile as the note's line: what is known of it, or "not known" and why."""
+    if task.state == "not-read":  # never "none on record" of what a search not read may hold
+        found = f" (last found {task.last_text})" if task.last_done else ""
+        return f"- {task.label}: not known, {task.unread}{found}"
+    last = f"last {task.last_text}" if task.last_done else task.none_found
+    if task.carried_by:  # the date is another record's (the agreement's): say whose
+        last += f" (recorded with {task.carried_by})"
+    due = f", next due {task.next_due.isoformat()}" if task.next_due else ""
+    # "never" reads "none on record" (or "none in the last 2 years", "none readable on record") already, due date or
+    # not; said twice, the line looked like a template error.
+    state = "" if task.state == "never" else f" ({task.state_label.lower()})"
+    return f"- {task.label}: {last}{due}{state}{_not_counted(task)}"
 
 
 def note_text(view: PlanView) -> str:
@@ -73,19 +90,7 @@ def note_text(view: PlanView) -> str:
     tasks = view.by_key.get("tasks")
     if tasks and tasks.content:
         lines.append("Plan status:")
-        for task in tasks.content:
-            if task.state == "not-read":  # never "none on record" of what a search not read may hold
-                found = f" (last found {task.last_text})" if task.last_done else ""
-                lines.append(f"- {task.label}: not known, {task.unread}{found}")
-                continue
-            last = f"last {task.last_text}" if task.last_done else task.none_found
-            if task.carried_by:  # the date is another record's (the agreement's): say whose
-                last += f" (recorded with {task.carried_by})"
-            due = f", next due {task.next_due.isoformat()}" if task.next_due else ""
-            # "never" reads "none on record" (or "none in the last 2 years", "none readable on record") already, due
-            # date or not; said twice, the line looked like a template error.
-            state = "" if task.state == "never" else f" ({task.state_label.lower()})"
-            lines.append(f"- {task.label}: {last}{due}{state}{_not_counted(task)}")
+        lines.extend(_task_line(task) for task in tasks.content)
     steps = view.by_key.get("steps")
     if steps is not None and steps.content is not None:
         if steps.content.not_applicable:
