@@ -10,7 +10,7 @@ from typing import Any
 
 from guideline.config import GuidelineConfig
 from guideline.memo import MISSING, IdentityMemo
-from guideline.search_windows import Window, reader_windows, widest
+from guideline.search_windows import CLAIMS_WINDOW, Window, reader_windows, widest
 from guideline.searches import FILLS_PREPARED, PDMP_CODES, RESULTS_ISSUED, SecondDate, site_uds_query
 from guideline.terminology import pdmp_search_codes
 
@@ -142,12 +142,25 @@ REPORTS = PrefetchKey(
     SIGN_VIEW,
     "laboratory reports (urine drug tests)",
 )
+# Asked for only when the site turns it on (prefetch.payer_claims): a payer's FHIR server (CARIN Blue Button) holds
+# the member's claims, which stand for fills, diagnoses and procedures (hospice care among them) the payer knows of
+# and no chart may hold; Epic and Oracle Health serve no ExplanationOfBenefit, so the search would fail on every call.
+# `service-date` is CARIN Blue Button's search parameter (billablePeriod, an item's serviced date); the dated variant
+# asks for CLAIMS_WINDOW, widened as every reader of what claims stand for is (guideline.search_windows).
+PAYER_CLAIMS = PrefetchKey(
+    "payerClaims",
+    f"ExplanationOfBenefit?patient={_P}&_count=100",
+    f"ExplanationOfBenefit?patient={_P}&service-date=ge{{{{{CLAIMS_WINDOW.token}}}}}&_count=100",
+    ALL,
+    "payer claims (fills, diagnoses and procedures billed)",
+)
 # The keys a site turns on, each by its `prefetch` setting, in the order the hooks, the discovery document and the
 # SMART launch's scopes list them.
 TURNED_ON: tuple[tuple[str, PrefetchKey], ...] = (
     ("medication_statements", STATEMENTS),
     ("medication_administrations", ADMINISTRATIONS),
     ("diagnostic_reports", REPORTS),
+    ("payer_claims", PAYER_CLAIMS),
 )
 
 
@@ -232,7 +245,7 @@ SERVICES: dict[str, ServiceDefinition] = {
 }
 
 
-# A dated variant's fixed window ("today() - 1 year"); the turned-on keys have none, only `{window}`.
+# A dated variant's fixed window ("today() - 1 year"); most turned-on keys have none, only `{window}`.
 _FIXED_WINDOW = re.compile(r"today\(\) - (\d+) (days|months|years?)")
 
 
@@ -254,7 +267,7 @@ def _in_window(key: PrefetchKey, windows: Mapping[str, tuple[Window, ...]]) -> P
 
 def turned_on(config: GuidelineConfig) -> tuple[PrefetchKey, ...]:
     """The keys of the types the site turns on (`prefetch.medication_statements`, `…medication_administrations`,
-    `…diagnostic_reports`), whatever the hook."""
+    `…diagnostic_reports`, `…payer_claims`), whatever the hook."""
     asked = config["prefetch"]
     return tuple(key for setting, key in TURNED_ON if asked.get(setting))
 

@@ -292,6 +292,7 @@ DEFAULTS: dict[str, Any] = {
         "medication_statements": False,
         "medication_administrations": False,
         "diagnostic_reports": False,
+        "payer_claims": False,
     },
     # The population review's letters (painplan population); measure thresholds are the PQA's, not settings.
     "population": {

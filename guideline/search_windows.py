@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from guideline.care_plans import plan_window_days
 from guideline.checks.unexpected_uds_result import RESULT_MONTHS
 from guideline.checks.urine_drug_test import report_months
+from guideline.exclusions import CANCER_VISIT_MONTHS
 from guideline.timeutil import day_span, months_before
 from guideline.uds import GIVEN_WINDOW_DAYS
 
@@ -97,6 +98,17 @@ def widest(floor: Window | None, readers: Iterable[Window]) -> Window:
     return days(max(w.longest_days() for w in candidates))
 
 
+# The payer claims search's own window (`prefetch.payer_claims`): a claim is a fill, so claims are asked for as far
+# back as the dispensing records are (13 months and 30 days); it also holds the 12 months of hospice visits and of
+# cancer visits, and the 90 days of hospice care, that claims stand for. Widened as its readers' settings reach further.
+CLAIMS_WINDOW = days(395)
+
+
+def claims_window(config: GuidelineConfig) -> Window:
+    """How far back the hooks' dated claims search and the plan page's claims search reach, on this site's settings."""
+    return widest(CLAIMS_WINDOW, reader_windows(config)["payerClaims"])
+
+
 def reader_windows(config: GuidelineConfig) -> dict[str, tuple[Window, ...]]:
     """The windows the site's settings make each dated search's readers judge, by the hooks' prefetch key (the plan
     page maps its searches to them). The windows a search's fixed floor was chosen to hold (12 months of urine drug
@@ -109,7 +121,7 @@ def reader_windows(config: GuidelineConfig) -> dict[str, tuple[Window, ...]]:
     pdmp_days = int(check("pdmp-review")["lookback_days"])
     possession = months(check("naloxone").options["possession_months"])
     medication_history = (possession, days(oud_days + SUPPLY_REACH_DAYS))
-    return {
+    windows: dict[str, tuple[Window, ...]] = {
         # Results and procedures both record a urine drug test done (the card and `unexpected-uds-result`).
         "udsLabs": (months(report_months(config)),),
         "labReports": (months(report_months(config)),),
@@ -136,3 +148,12 @@ def reader_windows(config: GuidelineConfig) -> dict[str, tuple[Window, ...]]:
         # A dose given explains a positive urine drug test in the days after it, for every result the cards read.
         "medAdministrations": (days(oud_days), days(months(RESULT_MONTHS).longest_days() + GIVEN_WINDOW_DAYS)),
     }
+    # A payer claim stands for fills, procedures (hospice care among them) and the visits billing a diagnosis (the
+    # 12 months of cancer visits counted): the claims search reaches back as far as any reader of those.
+    windows["payerClaims"] = (
+        *windows["dispenses"],
+        *windows["procedures"],
+        *windows["encounters"],
+        months(CANCER_VISIT_MONTHS),
+    )
+    return windows

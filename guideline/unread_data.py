@@ -65,6 +65,9 @@ KEY_KINDS: Mapping[str, str] = {
     "medStatements": STATEMENTS,
     "medAdministrations": ADMINISTRATIONS,
     "labReports": LAB_REPORTS,
+    # Payer claims stand mostly for fills (a pharmacy claim is one): unread, the fills known only from them are not
+    # known, and a card that states an absence of medicines says so.
+    "payerClaims": FILLS,
 }
 
 # What a patient's medicines are read from: the opioid history, naloxone on hand, OUD medication.

@@ -19,6 +19,7 @@ from guideline.checks.urine_drug_test import report_months
 from guideline.config import GuidelineConfig
 from guideline.engine import HookContext, evaluate
 from guideline.exclusions import HOSPICE_PLACES, hospice_place_days, unread_places_matter
+from guideline.named_gaps import UNDATED_HOSPICE_CLAIMS
 from guideline.plan import (
     OrderFocus,
     PlanView,
@@ -34,6 +35,7 @@ from guideline.plan.reads import CHART_WINDOW
 from guideline.plan.scores import PEG_ITEMS, PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PANELS, PHQ9_TOTAL
 from guideline.plan.uds_history import lab_months
+from guideline.population.claims import HookClaims, claims_read_for_a_hook
 from guideline.record import (
     NOT_A_MEDICATION_ID,
     ON_ANOTHER_SERVER,
@@ -52,7 +54,7 @@ from guideline.report_results import (
     plan_result_reads,
     read_outcome,
 )
-from guideline.search_windows import Window, reader_windows, widest
+from guideline.search_windows import Window, claims_window, reader_windows, widest
 from guideline.searches import FILLS_PREPARED, RESULTS_ISSUED, SecondDate, ask_again, render, site_uds_query
 from guideline.terminology import load_terminology, pdmp_search_codes
 from guideline.words import capitalised, first_listed
@@ -83,6 +85,9 @@ CURRENT_MEDICATION_DAYS = 395
 # Statuses of an order (or a draft) that is current whatever its date: its Medication is always read.
 CURRENT_ORDER_STATUSES = frozenset({"active", "on-hold", "draft"})
 
+# The payer claims read that stood for nothing the record reads, or for hospice care on no day, on the panel.
+CLAIMS_LEFT_OUT = "claims_left_out"
+
 # What each search is, as the data-completeness panel names it; a dated one's label adds its window (QUERY_LABELS).
 SEARCH_NAMES: dict[str, str] = {
     "patient": "Patient demographics",
@@ -104,6 +109,8 @@ SEARCH_NAMES: dict[str, str] = {
     "statements": "Medications the patient reports taking",
     "administrations": "Medicines given in clinic",
     "reports": "Laboratory reports (the urine drug test window)",
+    "claims": "Payer claims (ExplanationOfBenefit)",
+    CLAIMS_LEFT_OUT: "Payer claims not counted",
     "medications": "Medication details",
     RESULT_READS: capitalised(REPORT_RESULTS),  # the card's words, as a label
     PLACES: capitalised(HOSPICE_PLACES),  # the card's words (guideline.exclusions), as a label
@@ -128,6 +135,7 @@ HOOK_KEYS: dict[str, str] = {
     "administrations": "medAdministrations",
     "reports": "labReports",
     "report_results": "labReports",  # the results the reports name
+    "claims": "payerClaims",
 }
 # The page's dated searches and their fixed windows. Each is widened as the hooks' prefetch key it stands for
 # (HOOK_KEYS: one table, so a search cannot be given a key in one and forgotten in the other) is widened by its
@@ -210,7 +218,8 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
     ask for the hooks' PDMP codes and the site's own (`pdmp.review_codes`); medication statements and
     administrations are asked for when the hooks ask for them (`prefetch.medication_statements`,
     `prefetch.medication_administrations`), administrations in the window `oud-treatment` reads, their only reader;
-    lab reports likewise (`prefetch.diagnostic_reports`), in the months the urine drug test checks read; and the
+    lab reports likewise (`prefetch.diagnostic_reports`), in the months the urine drug test checks read; payer claims
+    (`prefetch.payer_claims`) in the window the hooks' dated claims search asks for (claims_window); and the
     site's own urine drug test search (`prefetch.uds_query`) replaces the laboratory search, run as the hooks run it."""
     optional = {}
     # Not filled in, the laboratory search runs instead and fetch_page_input names the site's as not read.
@@ -227,6 +236,8 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
         optional["reports"] = (
             f"DiagnosticReport?patient={patient_id}&category=LAB&date=ge{since_of['reports']}&_count=100"
         )
+    if "claims" in since_of:  # query_windows has it only where the site turns payer claims on
+        optional["claims"] = f"ExplanationOfBenefit?patient={patient_id}&service-date=ge{since_of['claims']}&_count=100"
     p = patient_id
     labs = (
         {"uds_labs": uds_search}
@@ -566,6 +577,8 @@ def query_windows(config: GuidelineConfig | None) -> dict[str, Window]:
     windows: dict[str, Window] = {**page_windows(config), "labs": Window(lab_months(config), "months")}
     if config is not None:
         windows["reports"] = Window(report_months(config), "months")
+        if config["prefetch"].get("payer_claims"):
+            windows["claims"] = claims_window(config)
     return windows
 
 
@@ -615,9 +628,15 @@ def fetch_page_input(
     unfilled = uds_search_status(session.patient_id, today, config, labels)
     if unfilled is not None:
         statuses.append(unfilled)
-    resources: list[dict] = [
+    answered = [
         r for key, result in results.items() for r in answered_as_asked(result.resources, queries[key], labels[key])
     ]
+    # Payer claims read as the hook reads them, as the fills, diagnoses and procedures they stand for.
+    claims = claims_read_for_a_hook(answered)
+    resources: list[dict] = list(claims.resources)
+    left_out = claims_status(claims)
+    if left_out is not None:
+        statuses.append(left_out)
     wanted = medication_references([resources, list(drafts)], session.iss)
     # The hook's rule: only a plain Medication/<id> on the launch's server is read with the token; the orders of the
     # rest stay named (those on another server are not matched to this server's Medication of the same id either).
@@ -664,6 +683,21 @@ def fetch_page_input(
         statuses.append(_results_status(len(plan.reads) + len(plan.not_read), not_received, plan.capped))
     return PageInput(
         tuple(resources), tuple(medications), tuple(statuses), each_result(not_received), fhir_server=session.iss
+    )
+
+
+def claims_status(claims: HookClaims) -> QueryStatus | None:
+    """The payer claims that count for nothing, on the data-completeness panel as the card names them: those that
+    stood for nothing PainPlan reads, by count, and each hospice claim with no day of care; None when there are none."""
+    from cds_hooks.service import CLAIMS_UNREAD  # the card's words
+
+    problems = [f"{claims.unread} {CLAIMS_UNREAD}"] if claims.unread else []
+    problems += [f"{claim}: {UNDATED_HOSPICE_CLAIMS.why}" for claim in claims.undated_hospice]
+    if not problems:
+        return None
+    count = claims.unread + len(claims.undated_hospice)
+    return QueryStatus(
+        CLAIMS_LEFT_OUT, QUERY_LABELS[CLAIMS_LEFT_OUT], "ExplanationOfBenefit", count, False, "; ".join(problems)
     )
 
 

@@ -107,8 +107,9 @@ def test_every_page_search_holds_a_kind_of_data_or_backs_no_absence():
     from smart_app.plan_view import SEARCH_KINDS, SEARCH_NAMES
 
     # Demographics, questionnaires, consents and goals back no statement of absence; Medication details and the
-    # places of visits are named on their own (unidentified orders, hospice stays), as the hooks name them.
-    backs_no_absence = {"patient", "surveys", "consents", "goals", "medications", "places"}
+    # places of visits are named on their own (unidentified orders, hospice stays), as the hooks name them, and so
+    # are the payer claims that count for nothing (claims_left_out, not a search).
+    backs_no_absence = {"patient", "surveys", "consents", "goals", "medications", "places", "claims_left_out"}
     assert set(SEARCH_NAMES) - set(SEARCH_KINDS) == backs_no_absence
     assert set(SEARCH_KINDS) <= set(SEARCH_NAMES)
     assert set(SEARCH_KINDS.values()) == set(KINDS) == set(UNREAD_KINDS.values())

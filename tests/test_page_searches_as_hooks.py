@@ -42,6 +42,7 @@ PAGE_KEY = {
     "medStatements": "statements",
     "medAdministrations": "administrations",
     "labReports": "reports",
+    "payerClaims": "claims",
 }
 # Parameters that only bound a search in time or order it; the windows are compared apart (the dated variants).
 NOT_FILTERS = frozenset(
@@ -55,6 +56,7 @@ NOT_FILTERS = frozenset(
         "_lastUpdated",
         "authored",
         "effective-time",
+        "service-date",
     }
 )
 
@@ -64,6 +66,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "prefetch.medication_statements": {"prefetch": {"medication_statements": True}},
     "prefetch.medication_administrations": {"prefetch": {"medication_administrations": True}},
     "prefetch.diagnostic_reports": {"prefetch": {"diagnostic_reports": True}},
+    "prefetch.payer_claims": {"prefetch": {"payer_claims": True}},
     "prefetch.dated": {"prefetch": {"dated": True}},
     "pdmp.review_codes": {"pdmp": {"review_codes": ["urn:oid:1.2.840.114350.1.13.0.1.7.2.707679|30412"]}},
     "checks.treatment-plan.accept_document_reference": {
@@ -178,7 +181,9 @@ def test_the_page_runs_the_sites_urine_drug_test_search_exactly_as_the_hooks_do(
 def test_the_dated_hook_windows_are_inside_the_page_windows() -> None:
     from smart_app.plan_view import plan_queries
 
-    config = GuidelineConfig.from_mapping({"prefetch": {"dated": True, "medication_administrations": True}})
+    config = GuidelineConfig.from_mapping(
+        {"prefetch": {"dated": True, "medication_administrations": True, "payer_claims": True}}
+    )
     page = page_searches(plan_queries("p1", TODAY, config))
     for key, query in _hook_searches(config).items():
         hook_from = [v[2:] for n, v in parse_qsl(query.partition("?")[2]) if n in NOT_FILTERS and v.startswith("ge")]

@@ -1,0 +1,219 @@
+"""Asking for payer claims (prefetch.payer_claims): at a payer's deployment, whose FHIR server holds the member's
+CARIN Blue Button claims, the hooks and the plan page both search ExplanationOfBenefit and read each claim as the fills,
+diagnoses and procedures it stands for, so a hospice claim excludes on the card and the page alike and a fill known
+only from a claim counts on both; off (the default), nothing is asked and no scope requested."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import responses
+from builders import PATIENT_ID, patient
+from cds_support import FHIR, bundle, full_prefetch, hook_request, make_app, oxycodone_draft, topics
+from test_cds_claims import pharmacy_claim
+from test_hospice_point_of_care import OPIOID_CARDS, hospice_claim
+from test_plan_view import FHIR as PAGE_FHIR
+from test_plan_view import FakeFhir, _app, _open_plan
+
+ON = {"prefetch": {"payer_claims": True}}
+PORTABLE = "ExplanationOfBenefit?patient={{context.patientId}}&_count=100"
+DATED = "ExplanationOfBenefit?patient={{context.patientId}}&service-date=ge{{today() - 395 days}}&_count=100"
+LABEL = "payer claims (fills, diagnoses and procedures billed)"
+PAGE_LABEL = "Payer claims (ExplanationOfBenefit)"
+NOT_APPLICABLE = "Not applicable: receiving hospice or palliative care"
+# Every other search, answered empty (responses hands a request matching two patterns to the first only once).
+OTHER_SEARCHES = r"/(?!ExplanationOfBenefit)\w+\?.*"
+
+
+def dated_hospice_claim(ident: str = "h-dated") -> dict[str, Any]:
+    """A CMS Blue Button hospice claim for this month's care: the patient is in hospice."""
+    return hospice_claim(ident, billablePeriod={"start": "2026-06-01", "end": "2026-06-30"})
+
+
+def with_patient(claim: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    """The claim as the page's patient's (the plan page launches for p1)."""
+    return claim | {"patient": {"reference": f"Patient/{patient_id}"}}
+
+
+# -- the setting, discovery and the scopes ---------------------------------------------------------------------
+
+
+def test_the_setting_is_known_off_by_default_and_must_be_true_or_false() -> None:
+    from guideline.config import ConfigError, GuidelineConfig
+
+    assert GuidelineConfig.from_mapping()["prefetch"]["payer_claims"] is False
+    assert GuidelineConfig.from_mapping(ON)["prefetch"]["payer_claims"] is True
+    with pytest.raises(ConfigError, match="prefetch.payer_claims"):
+        GuidelineConfig.from_mapping({"prefetch": {"payer_claims": "yes"}})
+
+
+def test_the_claims_search_is_published_on_every_hook_only_when_the_site_turns_it_on(tmp_path) -> None:
+    plain = make_app(tmp_path / "a").test_client().get("/cds-services").get_json()["services"]
+    assert all("payerClaims" not in service["prefetch"] for service in plain)
+    assert not any("ExplanationOfBenefit" in service["usageRequirements"] for service in plain)
+    services = make_app(tmp_path / "b", guideline=ON).test_client().get("/cds-services").get_json()["services"]
+    assert {service["hook"]: service["prefetch"].get("payerClaims") for service in services} == {
+        "order-sign": PORTABLE,
+        "order-select": PORTABLE,
+        "patient-view": PORTABLE,
+    }
+    assert all("ExplanationOfBenefit" in service["usageRequirements"] for service in services)
+    # Nothing else changes: the other keys are the ones a site on the defaults publishes.
+    for before, after in zip(plain, services, strict=True):
+        assert {k: v for k, v in after["prefetch"].items() if k != "payerClaims"} == before["prefetch"]
+
+
+def test_the_dated_claims_search_reaches_back_as_far_as_the_fills_and_the_hospice_visits_read() -> None:
+    from cds_hooks.services import templates
+    from guideline.config import GuidelineConfig
+
+    dated = GuidelineConfig.from_mapping({"prefetch": {"payer_claims": True, "dated": True}})
+    assert templates("order-select", dated)["payerClaims"] == DATED
+    # A site reading hospice visits over 24 months reads 24 months of hospice claims.
+    wider = GuidelineConfig.from_mapping(
+        {
+            "prefetch": {"payer_claims": True, "dated": True},
+            "exclusions": {"hospice_palliative": {"encounter_months": 24}},
+        }
+    )
+    assert templates("patient-view", wider)["payerClaims"] == DATED.replace("395 days", "24 months")
+
+
+def test_the_claims_scope_is_asked_only_when_the_site_turns_the_search_on() -> None:
+    from launch.discovery import SmartConfiguration
+    from launch.scopes import requested_scope
+    from smart_app.config import load_settings
+
+    v2 = SmartConfiguration("https://a/authorize", "https://a/token", capabilities=frozenset({"permission-v2"}))
+    v1 = SmartConfiguration("https://a/authorize", "https://a/token")
+    on = load_settings(guideline=ON).launch
+    assert on.extra_read_types == ("ExplanationOfBenefit",)
+    assert "patient/ExplanationOfBenefit.rs" in requested_scope(v2, ehr_launch=True, extra_reads=on.extra_read_types)
+    assert "patient/ExplanationOfBenefit.read" in requested_scope(v1, ehr_launch=True, extra_reads=on.extra_read_types)
+    off = load_settings().launch
+    assert off.extra_read_types == ()
+    for server in (v1, v2):
+        assert "ExplanationOfBenefit" not in requested_scope(server, ehr_launch=True, extra_reads=off.extra_read_types)
+
+
+# -- the card: the key read as any key, and its FHIR fallback --------------------------------------------------
+
+
+def _order_sign(tmp_path, settings: dict[str, Any], **prefetch: Any) -> dict[str, Any]:
+    body = hook_request(drafts=[oxycodone_draft()], prefetch=full_prefetch("order-sign", **prefetch))
+    response = make_app(tmp_path, guideline=settings).test_client().post("/cds-services/order-sign", json=body)
+    assert response.status_code == 200
+    return response.json
+
+
+def test_a_hospice_claim_in_the_claims_key_excludes_as_in_any_other_key(tmp_path) -> None:
+    assert set(topics(_order_sign(tmp_path / "a", ON, payerClaims=bundle()))) == OPIOID_CARDS
+    assert topics(_order_sign(tmp_path / "b", {}, procedures=bundle(dated_hospice_claim()))) == []
+    assert topics(_order_sign(tmp_path / "c", ON, payerClaims=bundle(dated_hospice_claim()))) == []
+
+
+def _patient_view(tmp_path, settings: dict[str, Any], claims_answer: dict[str, Any] | None, status: int = 200):
+    """A patient-view with no prefetch, its data read from the FHIR server; the claims search answered as given."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(f"{FHIR}/Patient/{PATIENT_ID}", json=patient())
+        claims = mock.get(
+            re.compile(re.escape(f"{FHIR}/ExplanationOfBenefit") + r"\?.*"), json=claims_answer or {}, status=status
+        )
+        mock.get(re.compile(re.escape(FHIR) + OTHER_SEARCHES), json=bundle())
+        body = hook_request("patient-view", prefetch={}, fhir=True)
+        answer = make_app(tmp_path, guideline=settings).test_client().post("/cds-services/patient-view", json=body)
+    return answer.get_json(), claims.calls
+
+
+@pytest.mark.parametrize(("settings", "asked"), [pytest.param(ON, True, id="on"), pytest.param({}, False, id="off")])
+def test_the_fhir_fallback_searches_claims_only_when_the_site_turns_it_on(
+    tmp_path, settings: dict[str, Any], asked: bool
+) -> None:
+    answer, calls = _patient_view(tmp_path, settings, bundle(pharmacy_claim(day="2026-06-10")))
+    assert bool(calls) is asked
+    if asked:
+        (call,) = calls
+        assert f"/ExplanationOfBenefit?patient={PATIENT_ID}&_count=100" in call.request.url
+    # The claim's 90 MME/day of oxycodone is the patient's dose only where the claims were read.
+    assert ("high-mme" in topics(answer)) is asked
+
+
+def test_a_refused_claims_search_is_named_on_the_data_incomplete_card(tmp_path) -> None:
+    answer, calls = _patient_view(tmp_path, ON, None, status=403)
+    assert len(calls) == 1
+    incomplete = next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "data-incomplete")
+    assert LABEL in incomplete["detail"]
+    assert "403" in incomplete["detail"]
+
+
+# -- the plan page: the same search, the same reading ----------------------------------------------------------
+
+
+def test_the_plan_page_asks_for_claims_of_the_fills_window_only_when_on() -> None:
+    from datetime import date
+
+    from guideline.config import GuidelineConfig
+    from smart_app.plan_view import QUERY_LABELS, plan_queries
+
+    on = GuidelineConfig.from_mapping(ON)
+    assert plan_queries("p1", date(2026, 6, 15), on)["claims"] == (
+        "ExplanationOfBenefit?patient=p1&service-date=ge2025-05-16&_count=100"
+    )
+    assert QUERY_LABELS["claims"] == PAGE_LABEL
+    assert "claims" not in plan_queries("p1", date(2026, 6, 15), GuidelineConfig.from_mapping())
+
+
+def _page_and_card(tmp_path, resources: list[dict[str, Any]], settings: dict[str, Any]) -> tuple[str, dict, Any]:
+    """The plan page and a patient-view card of p1, both read from the same FHIR server."""
+    tmp_path.mkdir(exist_ok=True)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake = FakeFhir(rsps, resources)
+        app = _app(tmp_path, guideline=settings, auth="off")
+        html = _open_plan(app).get_data(as_text=True)
+        body = hook_request("patient-view", prefetch={}, fhir=True) | {"fhirServer": PAGE_FHIR}
+        body["context"]["patientId"] = "p1"
+        answer = app.test_client().post("/cds-services/patient-view", json=body).get_json()
+    return html, answer, fake
+
+
+def test_the_plan_page_reads_a_hospice_claim_as_the_card_does(tmp_path) -> None:
+    # Before, the page never searched claims: the card (fed by the payer's prefetch) excluded a patient in hospice
+    # while the page beside it showed every step as due.
+    resources = [patient(patient_id="p1"), with_patient(dated_hospice_claim(), "p1")]
+    html, answer, fake = _page_and_card(tmp_path, resources, ON)
+    assert any("/ExplanationOfBenefit?patient=p1&service-date=ge2025-05-16&_count=100" in u for u, _ in fake.requests)
+    assert NOT_APPLICABLE in html
+    assert "naloxone" not in topics(answer) and "urine-drug-test" not in topics(answer)
+
+
+def test_the_plan_page_counts_a_fill_known_only_from_a_claim_as_the_card_does(tmp_path) -> None:
+    resources = [patient(patient_id="p1"), with_patient(pharmacy_claim(day="2026-06-10"), "p1")]
+    html, answer, _ = _page_and_card(tmp_path / "on", resources, ON)
+    assert '<strong id="total-mme">90.0 MME/day from pharmacy fills</strong>' in html
+    assert "high-mme" in topics(answer)
+    html, answer, fake = _page_and_card(tmp_path / "off", resources, {})
+    assert not any("ExplanationOfBenefit" in u for u, _ in fake.requests)
+    assert "90.0 MME/day" not in html and "high-mme" not in topics(answer)
+
+
+def test_a_refused_claims_search_is_named_on_the_plan_page(tmp_path) -> None:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(re.compile(re.escape(PAGE_FHIR) + r"/ExplanationOfBenefit\?.*"), status=403, json={})
+        FakeFhir(rsps, [patient(patient_id="p1")])
+        html = _open_plan(_app(tmp_path, guideline=ON)).get_data(as_text=True)
+    assert f"<strong>Some data could not be read:</strong> {PAGE_LABEL}." in html
+    assert f'<td>{PAGE_LABEL}</td><td class="num">0</td><td>Failed: the FHIR server answered HTTP 403</td>' in html
+    # The fills it would have held are not known: the dose is a floor, never "no opioid".
+    assert "some medication records could not be read" in html
+
+
+def test_a_hospice_claim_with_no_day_of_care_is_named_on_the_plan_page_as_on_the_card(tmp_path) -> None:
+    resources = [patient(patient_id="p1"), with_patient(hospice_claim("h-undated"), "p1")]
+    html, answer, _ = _page_and_card(tmp_path, resources, ON)
+    named = "Hospice claim (ExplanationOfBenefit h-undated): has no date of care"
+    incomplete = next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "data-incomplete")
+    assert named in incomplete["detail"]
+    assert named in html and "Payer claims not counted" in html
+    assert NOT_APPLICABLE not in html
