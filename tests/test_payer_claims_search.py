@@ -217,3 +217,27 @@ def test_a_hospice_claim_with_no_day_of_care_is_named_on_the_plan_page_as_on_the
     assert named in incomplete["detail"]
     assert named in html and "Payer claims not counted" in html
     assert NOT_APPLICABLE not in html
+
+
+def test_a_claims_search_cut_short_is_named_on_the_card_and_the_page(tmp_path) -> None:
+    endless = bundle(pharmacy_claim()) | {
+        "link": [{"relation": "next", "url": f"{FHIR}/ExplanationOfBenefit?patient={PATIENT_ID}&_page=2"}]
+    }
+    settings = {"prefetch": {"payer_claims": True, "page_cap": 2}}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(f"{FHIR}/Patient/{PATIENT_ID}", json=patient())
+        mock.get(re.compile(re.escape(f"{FHIR}/ExplanationOfBenefit") + r"\?.*"), json=endless)
+        mock.get(re.compile(re.escape(FHIR) + OTHER_SEARCHES), json=bundle())
+        body = hook_request("patient-view", prefetch={}, fhir=True)
+        answer = (
+            make_app(tmp_path / "card", guideline=settings).test_client().post("/cds-services/patient-view", json=body)
+        )
+    incomplete = next(c for c in answer.get_json()["cards"] if c["source"]["topic"]["code"] == "data-incomplete")
+    assert LABEL in incomplete["detail"] and "only the first 2 pages were read" in incomplete["detail"]
+    (tmp_path / "page").mkdir()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake = FakeFhir(rsps, [patient(patient_id="p1"), with_patient(pharmacy_claim(), "p1")])
+        fake.endless.add("ExplanationOfBenefit")
+        html = _open_plan(_app(tmp_path / "page", guideline=settings)).get_data(as_text=True)
+    assert sum(1 for url, _ in fake.requests if "/ExplanationOfBenefit?" in url) == 2
+    assert f'<tr class="truncated"><td>{PAGE_LABEL}</td>' in html
