@@ -1126,10 +1126,15 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "patient is being treated for it",
             "other payer claims with no date of service billing an exclusion's diagnosis",
         ),
-        # Not on the plan page or in its note: the page reads no payer claims (only the hook is handed them), so it
-        # never holds such a claim.
-        page=None,
-        note=None,
+        # On the plan page and in its note as well: with `prefetch.payer_claims` the page reads the claims the card
+        # reads, so it holds the same claims.
+        page=PageSentence(
+            "1 payer claim bills an exclusion's diagnosis but gives no date of service, so it could not count as a "
+            "visit or a current diagnosis; check whether the patient is being treated for it:",
+            "{count} payer claims bill an exclusion's diagnosis but give no date of service, so they could not count "
+            "as visits or current diagnoses; check whether the patient is being treated for them:",
+        ),
+        note="Payer claims with no date of service billing an exclusion's diagnosis (not counted)",
     ),
     NamedGap(
         key="unread-conditions",
@@ -1152,7 +1157,7 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
 
 # Named before the record is built, so on the card only: a hospice claim handed to a hook with no day of care
 # (guideline.population.claims.claims_read_for_a_hook) stands for hospice care on no day, which excludes no one. The
-# plan page reads no payer claims.
+# plan page, reading claims with `prefetch.payer_claims`, names them in its "Payer claims not counted" row.
 UNDATED_HOSPICE_CLAIMS = CardLine(
     "has no date of care (no billing period, service date or stay), so whether the patient is in hospice now could "
     "not be told and the hospice exclusion could not be checked for it; check whether the patient receives hospice "

@@ -16,6 +16,7 @@ from test_cds_claims import pharmacy_claim
 from test_hospice_point_of_care import OPIOID_CARDS, hospice_claim
 from test_plan_view import FHIR as PAGE_FHIR
 from test_plan_view import FakeFhir, _app, _open_plan
+from test_undated_claim_exclusions import PALLIATIVE_CARE, undated_claim
 
 ON = {"prefetch": {"payer_claims": True}}
 PORTABLE = "ExplanationOfBenefit?patient={{context.patientId}}&_count=100"
@@ -241,3 +242,19 @@ def test_a_claims_search_cut_short_is_named_on_the_card_and_the_page(tmp_path) -
         html = _open_plan(_app(tmp_path / "page", guideline=settings)).get_data(as_text=True)
     assert sum(1 for url, _ in fake.requests if "/ExplanationOfBenefit?" in url) == 2
     assert f'<tr class="truncated"><td>{PAGE_LABEL}</td>' in html
+
+
+def test_an_undated_claim_billing_an_exclusions_diagnosis_is_named_on_the_page_and_in_its_note(tmp_path) -> None:
+    # Before, the page left this kind out ("the page reads no payer claims"): with the claims search on it reads the
+    # claim the card names, and said nothing of it.
+    claim = with_patient(undated_claim("bb-pc-1", PALLIATIVE_CARE), "p1")
+    resources = [patient(patient_id="p1"), with_patient(pharmacy_claim(day="2026-06-10"), "p1"), claim]
+    html, answer, _ = _page_and_card(tmp_path, resources, ON)
+    incomplete = next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "data-incomplete")
+    assert "- Payer claim bb-pc-1 bills Z515: gives no date of service" in incomplete["detail"]
+    assert (
+        "1 payer claim bills an exclusion&#39;s diagnosis but gives no date of service, so it could not count as a "
+        "visit or a current diagnosis" in html
+    )
+    assert "Payer claim bb-pc-1 bills Z515" in html
+    assert "Payer claims with no date of service billing an exclusion&#39;s diagnosis (not counted)" in html
