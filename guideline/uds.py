@@ -782,8 +782,10 @@ def _finding_first(words: str) -> str:
 
 
 def _statement_finding_first(statement: re.Match[str]) -> str:
-    """One statement with its finding before its exception, when it speaks of every drug and finds nothing before it,
-    or begins with its exception ("Other than oxycodone, no drugs detected": `_exception_last`)."""
+    """One statement with its finding before its exception, the exception ended there when words follow the finding
+    ("No drugs other than oxycodone detected, fentanyl negative": "No drugs detected other than oxycodone;, fentanyl
+    negative"), when it speaks of every drug and finds nothing before it, or begins with its exception ("Other than
+    oxycodone, no drugs detected": `_exception_last`)."""
     words = statement[0]
     exception = _EXCEPT.search(words)
     if exception and _excepts_what_was_prescribed(words, exception):
@@ -795,8 +797,10 @@ def _statement_finding_first(statement: re.Match[str]) -> str:
     finding = _FINDING.search(words, exception.end())
     if not finding:
         return words
-    excepted = words[exception.start() : finding.start()]
-    return f"{words[: exception.start()]}{finding[0]} {excepted}{words[finding.end() :]}"
+    excepted, after = words[exception.start() : finding.start()], words[finding.end() :]
+    # The finding closes the exception as written: what follows it ("..., fentanyl negative") is no drug excepted, so
+    # the exception ends where the finding stood, as a statement does.
+    return f"{words[: exception.start()]}{finding[0]} {excepted}{';' if after.strip() else ''}{after}"
 
 
 def _excepts_what_was_prescribed(words: str, exception: re.Match[str]) -> bool:

@@ -71,15 +71,53 @@ ROWS = [
         set(),
         id="painlab-prescribed-then-named",
     ),
+    # an exception closed by its finding ("other than oxycodone detected") ends there: a drug named after it is not
+    # in it (before, "fentanyl negative" was said of the excepted oxycodone too)
     pytest.param(
         "No drugs other than oxycodone detected, fentanyl negative",
         {"oxycodone"},
         {EVERY, "fentanyl"},
         id="quest-other-than-then-comma",
+    ),
+    pytest.param(
+        "No drugs other than oxycodone and oxymorphone detected, fentanyl not detected",
+        {"oxycodone", "oxymorphone"},
+        {EVERY, "fentanyl"},
+        id="quest-other-than-two-then-comma",
+    ),
+    pytest.param(
+        "Nothing other than oxycodone found, fentanyl not found",
+        {"oxycodone"},
+        {EVERY, "fentanyl"},
+        id="painlab-nothing-other-than-then-comma",
+    ),
+    pytest.param(
+        "No drugs except oxycodone detected, fentanyl not detected",
+        {"oxycodone"},
+        {EVERY, "fentanyl"},
+        id="quest-except-before-finding-then-comma",
+    ),
+    pytest.param(
+        "No drugs other than oxycodone detected, fentanyl positive",
+        {"oxycodone", "fentanyl"},
+        {EVERY},
+        id="quest-other-than-then-positive",
+    ),
+    pytest.param(
+        "No drugs other than oxycodone detected, confirmation negative",
+        set(),
+        {EVERY, "oxycodone"},
+        id="quest-other-than-then-confirmation",
+    ),
+    pytest.param(
+        "All drugs negative except oxycodone, fentanyl negative",
+        {"oxycodone"},
+        {EVERY, "fentanyl"},
+        id="quest-except-then-comma",
         marks=misread(
-            "a drug list after an exception waits for its finding, as after 'except' ('All drugs negative except "
-            "oxycodone, fentanyl negative' reads the same): telling the list's end from the next drug's finding would "
-            "read 'except oxycodone, oxymorphone' by guesswork"
+            "an exception written after its finding has no end written: 'except oxycodone, oxymorphone' lists two "
+            "drugs, and telling that list's end from the next drug's own finding would be guesswork (an exception "
+            "closed by its finding, 'No drugs other than oxycodone detected, fentanyl negative', is read)"
         ),
     ),
     pytest.param(
