@@ -12,6 +12,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar, Literal, Self, TypeVar
 
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
+from guideline.commas import commas_read
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Concept, last_possible_day
 from guideline.fills import handed_over
@@ -670,8 +671,9 @@ def _as_concluded_by(observation: Observation, value: Value, report: DiagnosticR
 
 
 # Where a conclusion's words pass from one statement to the next: "Positive for fentanyl. Negative for oxycodone.",
-# "Oxycodone detected but fentanyl not detected".
-_SENTENCES = re.compile(r"[.;\n]|\b(?:but|however|while)\b", re.IGNORECASE)
+# "Oxycodone detected but fentanyl not detected". A point before a digit is a decimal point, no full stop: "Fentanyl
+# 0.5 ng/mL (positive)" is one statement (split there, its "positive" was said of no drug).
+_SENTENCES = re.compile(r"\.(?!\d)|[;\n]|\b(?:but|however|while)\b", re.IGNORECASE)
 # Within a statement, a comma ends a group of drugs joined by "and": "Positive for oxycodone and oxymorphone, fentanyl
 # not detected" says oxymorphone was found; "Negative for fentanyl, oxycodone and metabolites detected" that
 # oxycodone was. "&" and "with" join as "and" does: labs write "Oxycodone & metabolites detected" and "Oxycodone
@@ -686,7 +688,7 @@ _EXCEPT = re.compile(r"\b(?:except(?:\s+for)?|other\s+than|besides|apart\s+from|
 # drugs other than oxycodone detected", "Nothing other than prescribed oxycodone found", "All drugs other than
 # oxycodone negative"), or its exception first ("Except for oxycodone, all drugs negative"): read with the finding
 # first and the exception after it (`_finding_first`), as "except" is read.
-_STATEMENT = re.compile(r"[^.;\n]+")
+_STATEMENT = re.compile(r"(?:[^.;\n]|\.(?=\d))+")  # a statement as `_SENTENCES` ends it
 _PRESCRIBED = re.compile(r"\bprescri(?:bed|ption)", re.IGNORECASE)
 _OF_EVERY_DRUG = re.compile(r"^\s*(?:all|no|nothing|none)\b", re.IGNORECASE)
 _THEN_EVERY_DRUG = re.compile(r",\s*(?:all|no|nothing|none)\b", re.IGNORECASE)
@@ -710,6 +712,15 @@ _NOTHING_FOUND = re.compile(
 # A finding in brackets after a drug ("Oxycodone (negative) fentanyl (positive)", "Fentanyl (POS)") ends what is
 # said of that drug, as a full stop would; a bracket that is no finding ("(prescribed)") is left as written.
 _BRACKETED = re.compile(r"(?<!\s)\s*+\(([^()]*)\)")  # from a run of spaces' first only: tried from each, slow
+# An amount the lab measured, with its unit, as pain-management labs (Aegis, Dominion, Millennium) write it between a
+# drug and its finding: "Oxycodone >1000 ng/mL (positive)", "Fentanyl <1 ng/mL negative", "Oxycodone (250 ng/mL)
+# detected" (a thousands separator read by `commas_read` first: "1,250 ng/mL"). It is no finding: what the clause says
+# is read after it (`_said_after_names`); before, the amount hid the finding and nothing was read.
+_AMOUNT = re.compile(
+    r"^\(?\s*+(?:[<>≤≥]=?\s*+)?(?:\d++(?:\.\d++)?|\.\d++)\s*+(?:ng|pg|mcg|µg|μg|ug|mg)\s*+/\s*+(?:ml|dl|l|mg)\b"
+    r"\s*+\)?[\s:=\-–]*+",
+    re.IGNORECASE,
+)
 # A pain-management lab's judgement before its finding ("Unexpected positive for fentanyl", "Expected: oxycodone
 # detected") says how the finding compares with the medication list, not what was found.
 _JUDGED = re.compile(r"^\s*(?:un)?expected\b[\s:]*", re.IGNORECASE)
@@ -758,10 +769,12 @@ def _clause_said(clause: str) -> Value | None:
 
 def _said_after_names(clause: str) -> Value | None:
     """What a clause says after the drugs it names ("Oxycodone detected") or the metabolite words it begins with
-    ("metabolites detected"): a finding written after what it is said of, which closes a list of drugs named bare
-    before it ("Oxycodone and metabolites detected")."""
+    ("metabolites detected"), and after an amount there ("Oxycodone >1000 ng/mL positive": `_AMOUNT`): a finding
+    written after what it is said of, which closes a list of drugs named bare before it ("Oxycodone and metabolites
+    detected")."""
     after = words_after_substances(clause)
-    return _value_as_written(words_after_metabolites(clause) if after is None else after)
+    said = words_after_metabolites(clause) if after is None else after
+    return _value_as_written(_AMOUNT.sub("", said, count=1)) if said else None
 
 
 def _denies_bare(clause: str) -> bool:
@@ -930,7 +943,7 @@ def _readings(words: str) -> list[_Read]:
     confirmation negative" says nothing of other drugs; a confirmation's ("confirmation negative") is given to be
     said of the drugs it confirms (`_confirmed`)."""
     reader = _ConclusionReader()
-    for part, words_of_part in enumerate(_EXCEPT.split(_finding_first(_unbracketed(words)))):
+    for part, words_of_part in enumerate(_EXCEPT.split(_finding_first(_unbracketed(commas_read(words))))):
         if part:  # "All negative except oxycodone": what follows the exception says the opposite
             reader.said = _OPPOSITE.get(reader.said)
         for sentence in _SENTENCES.split(words_of_part):
@@ -949,6 +962,7 @@ class _ConclusionReader:
         self.waiting: tuple[str, ...] = ()  # drugs named bare, waiting for a finding
         self.number = -1  # which statement is read (`_SENTENCES`)
         self.here: Value | None = None  # the finding this statement last said, once it has said one
+        self.first = False  # whether the finding read last was written before the drugs it is said of ("Positive for")
 
     def statement(self, sentence: str) -> None:
         """One statement, group of "and" by group (`_GROUPS`): drugs still waiting at a group's end take the
@@ -981,6 +995,7 @@ class _ConclusionReader:
             # of the drugs after it, not of those listed before it
             self.give(self.here)
         before, self.said, self.here = self.said, said, said
+        self.first = _said_after_names(clause) is None
         self.say(said, clause, named, before)
 
     def finding(self, clause: str, named: tuple[str, ...], denying: bool) -> Value | None:
@@ -994,8 +1009,16 @@ class _ConclusionReader:
 
     def wait(self, clause: str, named: tuple[str, ...]) -> None:
         """The drugs a clause that says nothing names wait for a finding; before any was read, only those named with
-        nothing after them ("Oxycodone, oxymorphone detected"), not "Oxycodone 250 ng/mL"."""
-        if self.said is not None or not words_after_substances(clause):
+        nothing after them ("Oxycodone, oxymorphone detected"), not "Oxycodone 250 ng/mL"; named with an amount
+        (`_AMOUNT`), only after a finding written before the drugs it is said of ("Positive for oxycodone 1,250
+        ng/mL, oxymorphone 430 ng/mL"), never one said of the drug before it ("Fentanyl not detected, oxycodone 250
+        ng/mL": an amount measured is no "not detected")."""
+        after = words_after_substances(clause)
+        if after and _AMOUNT.match(after):
+            waits = self.said is not None and self.first
+        else:
+            waits = self.said is not None or not after
+        if waits:
             self.waiting += named
 
     def say(self, said: Value, clause: str, named: tuple[str, ...], before: Value | None) -> None:

@@ -336,6 +336,26 @@ def test_a_conclusion_with_a_long_run_of_spaces_reads_as_with_one(conclusion: st
     assert list(_clause_readings(conclusion)) == list(_clause_readings(short))
 
 
+@pytest.mark.parametrize(
+    ("conclusion", "short"),
+    [
+        # an amount between a drug and its finding (`uds._AMOUNT`), with long runs where it repeats
+        ("Oxycodone " + "1" * LONG + " ng/mL positive", "Oxycodone 1 ng/mL positive"),
+        ("Oxycodone 1" + SPACES + "ng/mL" + SPACES + "positive", "Oxycodone 1 ng/mL positive"),
+        ("Oxycodone <" + SPACES + "1 ng/mL positive", "Oxycodone < 1 ng/mL positive"),
+        ("Oxycodone 1." + "5" * LONG + " ng/mL positive", "Oxycodone 1.5 ng/mL positive"),
+        ("Oxycodone " + "1," * (LONG // 2) + "000 ng/mL positive", "Oxycodone 1,1,000 ng/mL positive"),
+        ("Oxycodone 1 ng/mL" + "-" * LONG + "positive", "Oxycodone 1 ng/mL-positive"),
+        ("Oxycodone " + "1 ng/" * (LONG // 5) + "mL positive", "Oxycodone 1 ng/1 ng/mL positive"),
+        # decimal points, no full stops (`uds._SENTENCES`, `_STATEMENT`)
+        ("No drugs other than oxycodone" + ".5" * LONG + " detected", "No drugs other than oxycodone.5 detected"),
+        ("Fentanyl " + "0." * (LONG // 2) + "5 ng/mL (positive)", "Fentanyl 0.0.5 ng/mL (positive)"),
+    ],
+)
+def test_a_conclusion_with_a_long_amount_reads_as_its_short_form(conclusion: str, short: str) -> None:
+    assert list(_clause_readings(conclusion)) == list(_clause_readings(short))
+
+
 # -- Every adversarial text of bench/text_worst_case.py, in every place, reads as its short form does --------------
 
 
