@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from itertools import takewhile
 from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar, Literal, Self, TypeVar
@@ -2503,18 +2504,37 @@ def _carries_no_value(observation: Observation) -> bool:
     )
 
 
-def awaits_its_value(observation: Observation, observations: Sequence[Observation]) -> bool:
+def awaits_its_value(observation: Observation, by_location: Callable[[], Mapping[str, list[Observation]]]) -> bool:
     """Whether a preliminary result carries no value yet (`_carries_no_value`): the lab has started the test, its result
     has not come, so it is awaiting it as one registered is, and no test done (counted, it kept the year's test done and
-    the card quiet). A panel heading among `observations` awaits it when each of its members is on record and awaits
-    its own (registered, or so); one whose member has a value, or is not on record, is read as before."""
+    the card quiet). A panel heading awaits it when each of its members is on record (`by_location`, the record's
+    results by where each lives: `located_index`) and each copy of it awaits its own (registered, or so); one whose
+    member has a value, or is not on record, is read as before."""
     if observation.status != PRELIMINARY or not _carries_no_value(observation):
         return False
     if not observation.has_members:
         return True
     members = set(observation.member_ids)
-    found = [o for o in observations if o.located in members]
-    return bool(members) and len(found) == len(members) and all(_member_awaits(o) for o in found)
+    if not members:
+        return False
+    located = by_location()
+    return all(ref in located and all(map(_member_awaits, located[ref])) for ref in members)
+
+
+def located_index(observations: Sequence[Observation]) -> Callable[[], Mapping[str, list[Observation]]]:
+    """The results by where each lives (`Observation.located`), indexed on the first ask and then kept: a panel
+    heading's members are found in it (`awaits_its_value`). Each heading scanning every result made a body of n
+    preliminary headings O(n²); the usual chart, with none, never builds it."""
+
+    @cache
+    def index() -> Mapping[str, list[Observation]]:
+        found: dict[str, list[Observation]] = {}
+        for observation in observations:
+            if observation.located:
+                found.setdefault(observation.located, []).append(observation)
+        return found
+
+    return index
 
 
 def _member_awaits(member: Observation) -> bool:
@@ -2556,10 +2576,10 @@ def awaiting_results(record: PatientRecord, terms: Terminology) -> list[Awaiting
     """The urine drug test results and lab reports on record, dated, of status registered (`AWAITING_STATUS`), and the
     results of status preliminary that carry no value yet (`awaits_its_value`)."""
     found: list[tuple[Concept | None, date | None, str | None, bool, str]] = []
-    observations = record.observations
-    for observation in observations:
+    by_location = located_index(record.observations)
+    for observation in record.observations:
         status = observation.status
-        awaiting = status == AWAITING_STATUS or (status == PRELIMINARY and awaits_its_value(observation, observations))
+        awaiting = status == AWAITING_STATUS or (status == PRELIMINARY and awaits_its_value(observation, by_location))
         if awaiting and is_urine_drug_test(observation.code, terms):
             day = observation.result_time.date() if observation.result_time else None
             collected = observation.collected is not None
@@ -2627,10 +2647,11 @@ def _with_panel_components(
     blood pressure) are left out by their codes before any copy is made. Each comes with what its code tests for.
     `known` holds what `test_of` has read, by the id of the code: results of one test share one code object, so a
     result's test is mostly found there without a call."""
+    by_location = located_index(observations)
     for observation in observations:
         if observation.status not in RESULT_STATUSES:
             continue
-        if observation.status == PRELIMINARY and awaits_its_value(observation, observations):
+        if observation.status == PRELIMINARY and awaits_its_value(observation, by_location):
             continue  # a test whose result has not come: awaiting it (`awaiting_results`), as one registered is
         code = observation.code
         test = known.get(id(code), MISSING)
