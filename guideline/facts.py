@@ -132,6 +132,7 @@ from guideline.uds import (
     in_window,
     joined_results,
     results_of_unknown_status,
+    results_spoken_for,
     uds_results,
     unread_drug_test_reports,
     unreadable_tests,
@@ -1339,7 +1340,18 @@ class Facts:
         """The tests on record whose specimen could not show what the patient takes, and that read nothing
         (`uds.unreadable_tests`, of the results and the reports with only a conclusion): no test done for the year's
         test, nor the last test."""
-        return unreadable_tests(self.uds_results, self.unread_drug_test_reports)
+        return unreadable_tests(self.uds_results, self.unread_drug_test_reports, self.uds_spoken_for)
+
+    @cached_property
+    def uds_results_spoken_for(self) -> frozenset[str]:
+        """The urine drug test results a lab report speaks for (`uds.results_spoken_for`): one with no value of its
+        own is read by that report, never as a test with no result on record (`uds.NO_VALUE`)."""
+        return results_spoken_for(self.record, self.terms)
+
+    def uds_spoken_for(self) -> frozenset[str]:
+        """`uds_results_spoken_for`, as the readers of the results take it: asked only when a result with no value is
+        met (`uds.SpokenFor`), so the usual chart never looks for it."""
+        return self.uds_results_spoken_for
 
     @property
     def validity_not_judged(self) -> SpecimenVerdicts:
@@ -1357,7 +1369,8 @@ class Facts:
         if found is None:
             since, today = months_before(self.today, months), self.today
             reports = [u for u in self.unread_drug_test_reports if u.day is not None and since <= u.day <= today]
-            found = self._unreadable_within[months] = unreadable_tests(self.uds_results_within(months), reports)
+            found = unreadable_tests(self.uds_results_within(months), reports, self.uds_spoken_for)
+            self._unreadable_within[months] = found
         return found
 
     def last_drug_test_day(self) -> date | None:

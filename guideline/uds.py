@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -385,6 +385,12 @@ def no_reading_why(value: Value, written: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(whys))
 
 
+# Why a result carrying nothing of a result (`_bare`), and spoken for by no lab report, gave no result to read.
+NO_VALUE = "no result value on record"
+# The results (by `Observation.located`) a lab report speaks for (`results_spoken_for`), asked only of a bare result.
+SpokenFor = Callable[[], Container[str]]
+
+
 @dataclass(frozen=True)
 class UnreadableTest:
     """A day's urine drug test that gave no result to read, its specimen unfit: its day, its date as the cards
@@ -395,15 +401,18 @@ class UnreadableTest:
     why: str
 
 
-def unreadable_tests(results: Iterable[UdsResult], reports: Iterable[UnreadReport] = ()) -> tuple[UnreadableTest, ...]:
+def unreadable_tests(
+    results: Iterable[UdsResult], reports: Iterable[UnreadReport] = (), spoken_for: SpokenFor = frozenset
+) -> tuple[UnreadableTest, ...]:
     """The dated tests (of `results`, and of `reports` with only a conclusion), newest first, whose specimen the lab
     says could not show what the patient takes (a dilute negative; an invalid, adulterated or substituted specimen:
-    `_fit`) and that read no substance positive or negative that day. Such a test informed nothing (Rec 10), so it is
-    no year's test; one readable result of the day (a dilute positive) makes the day's test one."""
+    `_fit`), or whose results carry no value at all (`NO_VALUE`; `spoken_for`: those a lab report speaks for,
+    `results_spoken_for`), and that read no substance positive or negative that day. Such a test informed nothing
+    (Rec 10), so it is no year's test; one readable result of the day (a dilute positive) makes the day's test one."""
     readings: list[_Reading] = [(r.day, r.when, r.value, r.observation) for r in results]
     # A result a lab report's conclusion reads the test positive for: that positive is its day's reading.
     readings += [(r.day, r.when, "positive", r.observation) for r in results if r.read_by_conclusion]
-    return _unreadable(readings + _report_readings(reports))
+    return _unreadable(readings + _report_readings(reports), spoken_for)
 
 
 def _report_readings(reports: Iterable[UnreadReport]) -> list[_Reading]:
@@ -417,7 +426,7 @@ def _report_readings(reports: Iterable[UnreadReport]) -> list[_Reading]:
 _Reading = tuple[date | None, str | None, Value, Observation | DiagnosticReport]
 
 
-def _unreadable(readings: Sequence[_Reading]) -> tuple[UnreadableTest, ...]:
+def _unreadable(readings: Sequence[_Reading], spoken_for: SpokenFor) -> tuple[UnreadableTest, ...]:
     """`unreadable_tests` of results however they were read: the one rule the card, the plan page and the population
     review's annual-monitoring measure (`tests_done`) count the year's test by."""
     unfit: dict[date, list[str]] = {}
@@ -425,7 +434,7 @@ def _unreadable(readings: Sequence[_Reading]) -> tuple[UnreadableTest, ...]:
     for day, when, value, source in readings:
         if day is None or value != "none":
             continue  # only a dated test of no reading may be one whose specimen was unfit
-        whys = no_reading_why(value, _words_of(source))
+        whys = _no_reading_of(value, source, spoken_for)
         if whys and whys != (NOT_PERFORMED,):
             unfit.setdefault(day, []).extend(whys)
             written.setdefault(day, when or iso_day(day))
@@ -433,7 +442,14 @@ def _unreadable(readings: Sequence[_Reading]) -> tuple[UnreadableTest, ...]:
         return ()  # the usual chart: the days read are only looked at when some day's specimen was unfit
     read = {day for day, _, value, _ in readings if value in ("positive", "negative")}
     days = sorted((day for day in unfit if day not in read), reverse=True)
-    return tuple(UnreadableTest(day, written[day], ", ".join(dict.fromkeys(unfit[day]))) for day in days)
+    return tuple(UnreadableTest(day, written[day], _day_why(unfit[day])) for day in days)
+
+
+def _day_why(whys: Sequence[str]) -> str:
+    """Why a day's test could not be read, each reason once; "no result value on record" only when nothing of the day
+    says more (an empty result beside its day's report concluding "Negative, dilute specimen" is a dilute specimen)."""
+    said = [why for why in whys if why != NO_VALUE]
+    return ", ".join(dict.fromkeys(said)) if said else NO_VALUE
 
 
 # How labs report a test they did not do, with status final: Quest's "TNP" (test not performed), "QNS" (quantity
@@ -466,7 +482,7 @@ def tests_done(
     card."""
     done, withdrawn, values = [], [], {}
     concluded_positive: set[int] = set()  # results a report's conclusion reads the test positive for
-    observations = tuple(observations)
+    observations, linked = tuple(observations), tuple(linked)
     verdicts = specimen_verdicts_of(observations)
     concluded, contradictions = _conclusions_of(linked, observations, terms, verdicts)
     for observation, test in _results_and_items(observations, terms, True):
@@ -492,7 +508,8 @@ def tests_done(
     readings: list[_Reading] = [(local_date(o.result_time), None, values[id(o)], o) for o in standing]
     # A conclusion that reads the test positive is its day's reading, as `unreadable_tests` reads it on the card.
     positive: list[_Reading] = [(day, None, "positive", o) for day, _, _, o in readings if id(o) in concluded_positive]
-    unreadable = {test.day for test in _unreadable(readings + positive + _report_readings(reports))}
+    spoken_for = cache(lambda: _spoken_for(linked, concluded, terms))  # asked only of a result with no value
+    unreadable = {test.day for test in _unreadable(readings + positive + _report_readings(reports), spoken_for)}
     if not unreadable:
         return tuple(standing)
     return tuple(o for (day, *_), o in zip(readings, standing, strict=True) if day not in unreadable)
@@ -514,10 +531,49 @@ def _says_not_performed(written: Iterable[str]) -> bool:
     return any(_NOT_PERFORMED.search(words) for words in written)
 
 
-def result_no_reading(result: UdsResult) -> tuple[str, ...]:
-    """`no_reading_why` of a result by its words (`_words_of`): why it read no value ("dilute specimen"), as a lab
-    report's row gives it (`UnreadReport.no_reading`); empty when it read one, or its words say nothing of why."""
-    return no_reading_why(result.value, _words_of(result.observation))
+def result_no_reading(result: UdsResult, spoken_for: SpokenFor = frozenset) -> tuple[str, ...]:
+    """Why a result read no value (`_no_reading_of`: "dilute specimen", `NO_VALUE`), as a lab report's row gives it
+    (`UnreadReport.no_reading`); empty when it read one, or nothing says why."""
+    return _no_reading_of(result.value, result.observation, spoken_for)
+
+
+def _no_reading_of(value: Value, source: Observation | DiagnosticReport, spoken_for: SpokenFor) -> tuple[str, ...]:
+    """Why a test that reads `value` gave no result: by its words (`no_reading_why`), else, for a result with nothing
+    of a result on record (`_bare`) that no lab report speaks for (`spoken_for`), `NO_VALUE`: a final screen sent
+    with its name and times alone counted as the year's test, though the record carries no result of it."""
+    whys = no_reading_why(value, _words_of(source))
+    if whys or value != "none" or not isinstance(source, Observation) or not _bare(source):
+        return whys
+    return () if (source.located or "") in spoken_for() else (NO_VALUE,)
+
+
+def _bare(observation: Observation) -> bool:
+    """A result with nothing of a result on record (`_carries_no_value`) that is no panel heading: a heading's results
+    are its members, read (or named as not received) on their own."""
+    return not observation.has_members and _carries_no_value(observation)
+
+
+def results_spoken_for(record: PatientRecord, terms: Terminology) -> frozenset[str]:
+    """The results (by `Observation.located`) a urine drug test report done speaks for (`_spoken_for`)."""
+    reports = record.diagnostic_reports
+    if not reports:
+        return frozenset()
+    concluded, _ = _conclusions_of(reports, record.observations, terms)
+    return _spoken_for(reports, concluded, terms)
+
+
+def _spoken_for(reports: Iterable[DiagnosticReport], concluded: Iterable[str], terms: Terminology) -> frozenset[str]:
+    """The results a urine drug test report done says something of: those whose reports conclude something
+    (`linked_conclusions`, a linked panel heading's members too), and those linked by a report sent as a document
+    (its results perhaps only there). Quest and Labcorp send an empty screen result and say what it found there: a
+    result with no value of its own is read by that report, never as one with no result on record."""
+    documented = [
+        ref
+        for report in reports
+        if report.document and report.status in REPORT_DONE_STATUSES and is_drug_test_code(report.code, terms)
+        for ref in report.results
+    ]
+    return frozenset([*concluded, *documented])
 
 
 def _words_of(source: Observation | DiagnosticReport) -> list[str]:

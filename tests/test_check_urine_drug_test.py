@@ -183,12 +183,13 @@ def test_site_orderable_replaces_the_suggested_code_and_suppresses_when_pending(
     "result",
     [
         pytest.param({"value": "negative"}, id="negative"),
-        pytest.param({"value": None}, id="no interpretable value"),
+        # A value not read; a result with no value at all is no test read (test_uds_no_value).
+        pytest.param({"value": "Inconclusive"}, id="no interpretable value"),
         pytest.param({"value": None, "interpretation": "POS", "value_code": (SNOMED, "260385009")}, id="indeterminate"),
         # A preliminary result with a value; one with none is awaiting its result (test_uds_preliminary_no_value).
         pytest.param({"value": "Negative", "status": "preliminary"}, id="preliminary"),
         pytest.param({"value": "positive", "code": COCAINE_SCREEN}, id="other substance"),
-        pytest.param({"value": None, "category": None}, id="no category"),
+        pytest.param({"value": "negative", "category": None}, id="no category"),
     ],
 )
 def test_any_test_result_in_twelve_months_satisfies(result: dict) -> None:

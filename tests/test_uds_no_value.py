@@ -10,9 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from builders import LOINC, patient, run
-from test_uds_card_result_pending import LAB, OPIATES, PANEL
+import pytest
+from builders import LOINC, card, patient, run
+from test_plan import plan_for
+from test_uds_card_result_pending import LAB, OPIATES, PANEL, _sign
+from test_uds_unreadable_specimen import _long_term_fills
 
+from guideline.plan.note import note_text
 from guideline.uds import awaiting_results
 from guideline.uds import tests_done as counted_by_the_review
 
@@ -62,3 +66,106 @@ def test_preliminary_panel_headings_are_read_in_a_fixed_number_of_walks() -> Non
     assert len(awaiting_results(replace(record, observations=walked), terms)) == 2 * headings
     assert counted_by_the_review(walked, terms) == ()
     assert _Walked.walks <= 8
+
+
+# -- a settled result with no value at all -----------------------------------------------------------------------
+
+NO_VALUE = f"The test of {DAY} could not be read as a result: no result value on record; a new test is due."
+SUMMARY = f"Order a urine drug test: the test of {DAY} could not be read (no result value on record)"
+
+
+@pytest.mark.parametrize("status", ["final", "amended", "corrected"])
+@pytest.mark.parametrize("test", [OPIATES, PANEL], ids=["Epic opiates screen", "Epic 5-drug panel"])
+def test_a_settled_result_with_no_value_is_no_test_read(test: tuple[str, str], status: str) -> None:
+    found = card(_sign(_epic(*test, "eUDS.F1", status)), CHECK_ID)
+    assert found is not None and found.facts["last_test"] is None
+    assert found.summary == SUMMARY
+    assert found.detail.startswith(
+        f"There is **no readable urine drug test result on record** for this patient. {NO_VALUE}"
+    )
+
+
+def test_beside_an_older_test_read_it_is_named_after_it() -> None:
+    older = _epic(*OPIATES, "eUDS.O1", valueString="Negative") | {"effectiveDateTime": "2025-03-02T09:14:00-05:00"}
+    found = card(_sign(older, _epic(*OPIATES, "eUDS.F1")), CHECK_ID)
+    assert found is not None and found.facts["last_test"] == "2025-03-02"
+    assert (
+        f"The last readable urine drug test result on record is from **2025-03-02**, over 12 months ago. {NO_VALUE}"
+        in found.detail
+    )
+
+
+FLAG = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "N"}]}
+ABSENT = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "error"}]}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"valueString": "Negative"}, id="a value"),
+        pytest.param({"interpretation": [FLAG]}, id="a flag only"),
+        pytest.param({"note": [{"text": "See scanned report in Media"}]}, id="a note only"),
+        pytest.param({"dataAbsentReason": ABSENT}, id="a reason its value is absent, as before"),
+        pytest.param(
+            {"component": [{"code": {"coding": [{"system": LOINC, "code": "19295-5"}]}, "valueString": "Neg"}]},
+            id="a component with a value",
+        ),
+    ],
+)
+def test_a_settled_result_with_something_of_a_result_is_still_the_years_test(value: dict[str, Any]) -> None:
+    assert card(_sign(_epic(*OPIATES, "eUDS.F1", **value)), CHECK_ID) is None
+
+
+def test_a_panel_heading_whose_members_carry_the_values_is_the_years_test() -> None:
+    heading = _epic(*PANEL, "eUDS.P", hasMember=[{"reference": "Observation/eUDS.P1"}])
+    assert card(_sign(heading, _epic(*OPIATES, "eUDS.P1", valueString="Negative")), CHECK_ID) is None
+
+
+def _quest_report(**said: Any) -> dict[str, Any]:
+    """Quest: the drug screen report linking the empty screen result, saying the result in its own words."""
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": "dr-q1",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": PANEL[0]}], "text": "Drug Screen Urine"},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": f"{DAY}T09:14:00-05:00",
+        "result": [{"reference": "Observation/eUDS.F1"}],
+        **said,
+    }
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        pytest.param({"conclusion": "Negative for all drugs tested"}, id="its conclusion"),
+        pytest.param({"presentedForm": [{"contentType": "application/pdf", "url": "Binary/b1"}]}, id="its document"),
+    ],
+)
+def test_an_empty_result_its_lab_report_speaks_for_is_the_years_test(said: dict[str, Any]) -> None:
+    # Quest and Labcorp send an empty screen result and say what it found in the report that links it.
+    assert card(_sign(_epic(*OPIATES, "eUDS.F1"), _quest_report(**said)), CHECK_ID) is None
+
+
+def test_the_tile_the_note_the_history_and_patient_view_name_it() -> None:
+    # Long-term fills, no active opioid order: `unexpected-uds-result` does not apply, and only the history's row
+    # "none" showed the result.
+    resources = [*_long_term_fills(), _epic(*OPIATES, "eUDS.F1")]
+    plan = plan_for([patient(), *resources])
+    tile = next(t for t in plan.section("tasks").content if t.key == "uds")
+    assert tile.state != "done" and tile.last_done is None
+    assert tile.not_counted == NO_VALUE and NO_VALUE in note_text(plan)
+    found = card(run("patient-view", resources=resources), CHECK_ID)
+    assert found is not None and NO_VALUE in found.detail
+    (row,) = plan.section("uds").content.rows
+    assert row.not_judged == "could not be read (no result value on record)"
+
+
+def test_the_population_review_does_not_count_it_either() -> None:
+    evaluation = _sign(_epic(*OPIATES, "eUDS.F1"))
+    assert counted_by_the_review(evaluation.facts.record.observations, evaluation.facts.terms) == ()
+    spoken_for = _sign(_epic(*OPIATES, "eUDS.F1"), _quest_report(conclusion="Negative for all drugs tested"))
+    record = spoken_for.facts.record
+    assert (
+        len(counted_by_the_review(record.observations, spoken_for.facts.terms, linked=record.diagnostic_reports)) == 1
+    )

@@ -310,9 +310,9 @@ def test_the_card_reads_which_tests_could_not_be_read_once_per_window(tmp_path, 
     windows: list[int] = []
     read = uds._unreadable
 
-    def counted(readings: Any) -> Any:
+    def counted(readings: Any, *rest: Any) -> Any:
         windows.append(len(readings))
-        return read(readings)
+        return read(readings, *rest)
 
     monkeypatch.setattr(uds, "_unreadable", counted)
     found = _uds_card(_patient_view(tmp_path, _screen("NEGATIVE-DILUTE", "NEGATIVE-DILUTE")))

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from guideline.facts import Facts
     from guideline.fhirdata import Concept, Quantity
     from guideline.record.model import Observation, Procedure
-    from guideline.uds import Prescription, UdsResult, UnreadReport
+    from guideline.uds import Prescription, SpokenFor, UdsResult, UnreadReport
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,8 @@ def build_uds(facts: Facts, statuses: Mapping[str, QueryStatus] | None = None) -
         # Not judged when dated after today, as the card does not: the prescriptions of a day that has not come are
         # not known.
         after = _after(result.day, today)
-        unexpected, explained, not_judged = ((), (), None) if after else _judged(result, named_in_effect)
+        judged = ((), (), None) if after else _judged(result, named_in_effect, facts.uds_spoken_for)
+        unexpected, explained, not_judged = judged
         rows.append(
             UdsRow(
                 result.day,
@@ -198,7 +199,9 @@ def _unknown_status_rows(facts: Facts) -> list[UdsRow]:
 
 
 def _judged(
-    result: UdsResult, named_in_effect: Callable[[tuple[str, ...], date], Prescription | None]
+    result: UdsResult,
+    named_in_effect: Callable[[tuple[str, ...], date], Prescription | None],
+    spoken_for: SpokenFor,
 ) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
     """A result's unexpected findings, why each of its expected positives was expected (each reason once), and why it
     was not judged against prescriptions (`_not_judged`), None when it was."""
@@ -210,10 +213,10 @@ def _judged(
             s.expected_by for s in result.substances if not s.unexpected and s.value == "positive" and s.expected_by
         )
     )
-    return unexpected, explained, result.unsettled or _not_judged(result)
+    return unexpected, explained, result.unsettled or _not_judged(result, spoken_for)
 
 
-def _not_judged(result: UdsResult) -> str | None:
+def _not_judged(result: UdsResult, spoken_for: SpokenFor) -> str | None:
     """Why a result with no substance judged was not judged: its value could not be read (and why, as a report's row
     says: `_report_value`), or it is of a drug PainPlan does not judge, of one the site's settings leave out, or of a
     test naming no substance. Its row read "none" with nothing beside it (a clinician reads none detected), or
@@ -225,7 +228,7 @@ def _not_judged(result: UdsResult) -> str | None:
     if result.contradicted:  # read, and left unread for its report's conclusion: not a value that could not be read
         return "its lab report's conclusion disagrees with it (read the more cautious way)"
     if result.value == "none":
-        why = ", ".join(result_no_reading(result))
+        why = ", ".join(result_no_reading(result, spoken_for))  # "no result value on record" as the card says
         return f"could not be read ({why})" if why else "could not be read"
     if result.substances or result.value not in ("positive", "negative"):
         return None
