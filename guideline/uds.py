@@ -1674,8 +1674,8 @@ def unread_drug_test_reports(
     disagreeing = _disagreements(concluded)
     found = []
     for report in record.diagnostic_reports:
-        if report.status in NO_RESULT_STATUSES or not is_drug_test_code(report.code, terms):
-            continue
+        if report.status in NO_RESULT_STATUSES or _report_awaits(report) or not is_drug_test_code(report.code, terms):
+            continue  # no result, or none yet (`awaiting_results` names it)
         why = "; ".join(dict.fromkeys(missing[r] for r in report.results if r in missing)) if missing else ""
         value: Value = "none"
         no_reading, disagreement = None, None
@@ -2593,6 +2593,13 @@ def located_index(observations: Sequence[Observation]) -> Callable[[], Mapping[s
     return index
 
 
+def _report_awaits(report: DiagnosticReport) -> bool:
+    """A preliminary lab report with nothing reported yet: no result linked, no conclusion and no document (Oracle
+    Health sends a drug screen's report so once the lab has started it). Read as a test done, it kept the year's test
+    done and the card quiet, as a preliminary result with no value did (`awaits_its_value`)."""
+    return report.status == PRELIMINARY and not report.results and not report.document and not report_words(report)
+
+
 def _member_awaits(member: Observation) -> bool:
     """A panel's member still to be resulted: registered, or preliminary with no value (and no members of its own)."""
     if member.status == AWAITING_STATUS:
@@ -2629,8 +2636,9 @@ class AwaitingResult:
 
 
 def awaiting_results(record: PatientRecord, terms: Terminology) -> list[AwaitingResult]:
-    """The urine drug test results and lab reports on record, dated, of status registered (`AWAITING_STATUS`), and the
-    results of status preliminary that carry no value yet (`awaits_its_value`)."""
+    """The urine drug test results and lab reports on record, dated, of status registered (`AWAITING_STATUS`), the
+    results of status preliminary that carry no value yet (`awaits_its_value`), and the preliminary reports with
+    nothing reported yet (`_report_awaits`)."""
     found: list[tuple[Concept | None, date | None, str | None, bool, str]] = []
     by_location = located_index(record.observations)
     for observation in record.observations:
@@ -2641,10 +2649,11 @@ def awaiting_results(record: PatientRecord, terms: Terminology) -> list[Awaiting
             collected = observation.collected is not None
             found.append((observation.code, day, observation.dated_partial, collected, status))
     for report in record.diagnostic_reports:
-        if report.status == AWAITING_STATUS and is_drug_test_code(report.code, terms):
+        awaiting = report.status == AWAITING_STATUS or _report_awaits(report)
+        if awaiting and is_drug_test_code(report.code, terms):
             effective = report.effective is not None
             found.append(
-                (report.code, local_date(report.result_time), report.dated_partial, effective, AWAITING_STATUS)
+                (report.code, local_date(report.result_time), report.dated_partial, effective, report.status or "")
             )
     return [
         AwaitingResult(drug_test_name(code), day, as_written(day, partial) or iso_day(day), collected, status)

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from builders import LOINC, card, patient, run
 from test_plan import plan_for
-from test_uds_card_result_pending import LAB, OPIATES, PANEL, _sign
-from test_uds_unreadable_specimen import _long_term_fills
+from test_uds_card_result_pending import LAB, OPIATES, PANEL, _oracle_registered_report, _sign
+from test_uds_unreadable_specimen import TEST_DAY, _long_term_fills
 
 from guideline.plan.note import note_text
-from guideline.uds import awaiting_results
+from guideline.uds import awaiting_results, drug_tests_done_days
 from guideline.uds import tests_done as counted_by_the_review
 
 CHECK_ID = "urine-drug-test"
@@ -169,3 +169,45 @@ def test_the_population_review_does_not_count_it_either() -> None:
     assert (
         len(counted_by_the_review(record.observations, spoken_for.facts.terms, linked=record.diagnostic_reports)) == 1
     )
+
+
+# -- a preliminary lab report with nothing reported yet ------------------------------------------------------------
+
+REPORT_PENDING = f"A urine drug test collected on {TEST_DAY} has no result yet (status preliminary, no value yet)."
+
+
+def test_an_oracle_preliminary_report_with_nothing_reported_is_said_pending() -> None:
+    # Oracle Health sends the drug screen's report preliminary, with no result linked and no conclusion yet: it was
+    # the year's test done (`uds.unread_drug_test_reports`), and the card was quiet.
+    found = card(_sign(_oracle_registered_report(status="preliminary")), CHECK_ID)
+    assert found is not None and found.facts["last_test"] is None
+    assert found.detail.startswith(
+        f"There is **no urine drug test result on record** for this patient. {REPORT_PENDING}"
+    )
+    assert found.summary == f"Urine drug test: result pending since {TEST_DAY}"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        pytest.param({"conclusion": "Negative"}, id="a conclusion"),
+        pytest.param({"presentedForm": [{"contentType": "application/pdf", "url": "Binary/b1"}]}, id="a document"),
+        pytest.param({"result": [{"reference": "Observation/not-sent"}]}, id="a result linked, not received"),
+    ],
+)
+def test_a_preliminary_report_that_says_something_is_read_as_before(said: dict[str, Any]) -> None:
+    report = _oracle_registered_report(status="preliminary") | said
+    found = card(_sign(report), CHECK_ID)
+    assert found is None or "has no result yet" not in found.detail
+
+
+def test_the_history_lists_it_pending_and_the_population_review_does_not_count_it() -> None:
+    plan = plan_for([patient(), *_long_term_fills(), _oracle_registered_report(status="preliminary")])
+    history = plan.section("uds").content
+    assert not history.rows
+    assert history.pending == (
+        f"Drug Screen Urine collected on {TEST_DAY}, no result yet (status preliminary, no value yet)",
+    )
+    evaluation = _sign(_oracle_registered_report(status="preliminary"))
+    record, terms = evaluation.facts.record, evaluation.facts.terms
+    assert drug_tests_done_days(record, terms) == ()
