@@ -58,6 +58,17 @@ def runs(facts: Facts, settings: CheckSettings) -> bool:
     return settings.runs_on(facts.context.hook) and not facts.excluded(settings)
 
 
+def runs_as_far_as_known(facts: Facts, settings: CheckSettings) -> bool:
+    """`runs`, for what speaks of a check beside its card (the data it could not read, the checks an order escaped):
+    where the general exclusions cannot be read, whether it is on for the hook. The engine names the checks such
+    exclusions cost (checks-not-run); read here, their failure took down the data-incomplete card and the
+    unidentified-medication card with them."""
+    try:
+        return runs(facts, settings)
+    except Exception:  # noqa: BLE001 - whatever stopped the exclusions, the engine names it; nothing else is lost
+        return settings.runs_on(facts.context.hook)
+
+
 def opioids_to_judge(facts: Facts, new_orders: Sequence[MedOrder]) -> bool:
     """Whether a check that follows the patient's opioids has any: on patient-view the opioids the patient has now
     (orders or fills), on an order hook the new opioid orders it judges."""

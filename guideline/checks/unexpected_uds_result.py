@@ -14,6 +14,7 @@ from guideline.checks.common import (
     override_reasons,
     plan_link,
     prescriptions_and_dispenses,
+    runs_as_far_as_known,
     unread_of,
     urine_screen,
 )
@@ -166,9 +167,11 @@ def reports_of_window(facts: Facts, since: date) -> list[UnreadReport]:
 
 
 def unread_results(facts: Facts) -> tuple[str, ...]:
-    """`unjudged_results` where this check runs on the call's hook (enabled, and the hook one of its hooks): what the
-    data-incomplete card and the plan page's data-completeness panel both name, so they never disagree."""
-    if not facts.config.check(CHECK_ID).runs_on(facts.context.hook):
+    """`unjudged_results` where this check runs on the call (`checks.common.runs_as_far_as_known`: enabled, the hook
+    one of its hooks, and the general exclusions leaving it on): what the data-incomplete card and the plan page's
+    data-completeness panel both name, so they never disagree. Named for a check the exclusions silence (a hospice
+    patient), they were noise on every visit."""
+    if not runs_as_far_as_known(facts, facts.config.check(CHECK_ID)):
         return ()
     return unjudged_results(facts)
 
@@ -402,5 +405,6 @@ def left_out_by_setting(facts: Facts) -> tuple[str, ...]:
 
 
 def reads_results(facts: Facts) -> bool:
-    """Whether this check runs on the call's hook and applies: only then does anything it leaves unjudged matter."""
-    return facts.config.check(CHECK_ID).runs_on(facts.context.hook) and applies(facts)
+    """Whether this check runs on the call (`checks.common.runs_as_far_as_known`) and applies: only then does anything
+    it leaves unjudged matter."""
+    return runs_as_far_as_known(facts, facts.config.check(CHECK_ID)) and applies(facts)

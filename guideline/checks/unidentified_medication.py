@@ -14,6 +14,7 @@ from guideline.checks.common import (
     first_fitting,
     override_reasons,
     plan_link,
+    runs_as_far_as_known,
 )
 from guideline.config import CHECK_IDS, CheckSettings
 from guideline.facts import Facts
@@ -120,12 +121,13 @@ def _draft_line(order: MedOrder, recognition: Recognition, facts: Facts) -> str:
 
 
 def _draft_parts(facts: Facts, lines: list[str]) -> list[str]:
-    """The drafts nobody could identify (`lines`, each as `_draft_line` names it), why, and the checks enabled on
-    this hook that could not count them."""
+    """The drafts nobody could identify (`lines`, each as `_draft_line` names it), why, and the checks running on
+    this call (`checks.common.runs_as_far_as_known`) that could not count them: one the general exclusions silence (a
+    patient under 18, in hospice) would have counted nothing, and listed it read as a check the order escaped."""
     missed = [
         f"{COUNTED_BY[check_id]} (`{check_id}`)"
         for check_id in CHECK_IDS
-        if check_id in COUNTED_BY and facts.config.check(check_id).runs_on(facts.context.hook)
+        if check_id in COUNTED_BY and runs_as_far_as_known(facts, facts.config.check(check_id))
     ]
     plural = len(lines) > 1
     parts = [

@@ -15,6 +15,7 @@ from guideline.checks.common import (
     guideline_link,
     override_reasons,
     plan_link,
+    runs_as_far_as_known,
     some_orders_read,
     unread_of,
     urine_screen,
@@ -98,15 +99,15 @@ def applies(facts: Facts) -> bool:
 
 
 def reads_tests(facts: Facts) -> bool:
-    """Whether this check runs on the call's hook and applies, as `unexpected_uds_result.reads_results` asks of its
-    own."""
-    return facts.config.check(CHECK_ID).runs_on(facts.context.hook) and applies(facts)
+    """Whether this check runs on the call (`checks.common.runs_as_far_as_known`: on the hook, the general exclusions
+    leaving it on) and applies, as `unexpected_uds_result.reads_results` asks of its own."""
+    return runs_as_far_as_known(facts, facts.config.check(CHECK_ID)) and applies(facts)
 
 
 def drug_tests_read(facts: Facts) -> bool:
-    """Whether either urine drug test check (`unexpected-uds-result`, then this one) runs on the call's hook and reads
-    this patient's tests: only then is a test the checks could not read or judge named; with no opioid to judge,
-    naming one on every visit would be noise."""
+    """Whether either urine drug test check (`unexpected-uds-result`, then this one) runs on the call and reads this
+    patient's tests: only then is a test the checks could not read or judge named; with no opioid to judge, or the
+    checks silenced by the general exclusions (a hospice patient), naming one on every visit would be noise."""
     return reads_results(facts) or reads_tests(facts)
 
 
