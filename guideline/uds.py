@@ -2617,6 +2617,8 @@ class AwaitingResult:
     written: str
     collected: bool
     status: str = AWAITING_STATUS  # registered, or preliminary for a result with no value yet (`awaits_its_value`)
+    kind: str = "observation"  # or "lab report"
+    located: str | None = None  # where it lives (`Observation.located`, `DiagnosticReport.located`)
 
     @property
     def when(self) -> str:
@@ -2639,7 +2641,7 @@ def awaiting_results(record: PatientRecord, terms: Terminology) -> list[Awaiting
     """The urine drug test results and lab reports on record, dated, of status registered (`AWAITING_STATUS`), the
     results of status preliminary that carry no value yet (`awaits_its_value`), and the preliminary reports with
     nothing reported yet (`_report_awaits`)."""
-    found: list[tuple[Concept | None, date | None, str | None, bool, str]] = []
+    found: list[tuple[Concept | None, date | None, str | None, bool, str, str, str | None]] = []
     by_location = located_index(record.observations)
     for observation in record.observations:
         status = observation.status
@@ -2647,17 +2649,28 @@ def awaiting_results(record: PatientRecord, terms: Terminology) -> list[Awaiting
         if awaiting and is_urine_drug_test(observation.code, terms):
             day = observation.result_time.date() if observation.result_time else None
             collected = observation.collected is not None
-            found.append((observation.code, day, observation.dated_partial, collected, status))
+            found.append(
+                (
+                    observation.code,
+                    day,
+                    observation.dated_partial,
+                    collected,
+                    status,
+                    "observation",
+                    observation.located,
+                )
+            )
     for report in record.diagnostic_reports:
         awaiting = report.status == AWAITING_STATUS or _report_awaits(report)
         if awaiting and is_drug_test_code(report.code, terms):
             effective = report.effective is not None
-            found.append(
-                (report.code, local_date(report.result_time), report.dated_partial, effective, report.status or "")
-            )
+            day, status = local_date(report.result_time), report.status or ""
+            found.append((report.code, day, report.dated_partial, effective, status, "lab report", report.located))
     return [
-        AwaitingResult(drug_test_name(code), day, as_written(day, partial) or iso_day(day), collected, status)
-        for code, day, partial, collected, status in found
+        AwaitingResult(
+            drug_test_name(code), day, as_written(day, partial) or iso_day(day), collected, status, kind, located
+        )
+        for code, day, partial, collected, status, kind, located in found
         if day
     ]
 

@@ -19,6 +19,7 @@ from test_uds_unreadable_specimen import TEST_DAY, _long_term_fills
 from guideline.plan.note import note_text
 from guideline.uds import awaiting_results, drug_tests_done_days
 from guideline.uds import tests_done as counted_by_the_review
+from guideline.undated import future_dated_drug_tests
 
 CHECK_ID = "urine-drug-test"
 DAY = "2026-06-01"  # two weeks before the tests' today, 2026-06-15
@@ -211,3 +212,29 @@ def test_the_history_lists_it_pending_and_the_population_review_does_not_count_i
     evaluation = _sign(_oracle_registered_report(status="preliminary"))
     record, terms = evaluation.facts.record, evaluation.facts.terms
     assert drug_tests_done_days(record, terms) == ()
+
+
+# -- awaiting its result, dated after today ------------------------------------------------------------------------
+
+AHEAD = "A urine drug test is on record dated 2026-07-20, after today, so it cannot show a test done yet."
+
+
+@pytest.mark.parametrize(
+    "awaiting",
+    [
+        pytest.param(_oracle_registered_report(when="2026-07-20", status="preliminary"), id="preliminary report"),
+        pytest.param(_oracle_registered_report(when="2026-07-20"), id="registered report"),
+        pytest.param(
+            _epic(*OPIATES, "eUDS.F1", "preliminary") | {"effectiveDateTime": "2026-07-20T09:14:00-05:00"},
+            id="preliminary result with no value",
+        ),
+    ],
+)
+def test_a_test_awaiting_its_result_dated_after_today_is_named_as_such(awaiting: dict[str, Any]) -> None:
+    # Neither a test done nor pending up to today, it was named nowhere: "none on record" of a test in the chart.
+    evaluation = _sign(awaiting)
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and AHEAD in found.detail
+    (named,) = future_dated_drug_tests(evaluation.facts)  # what the data-incomplete card and the page name
+    assert named.endswith(", dated 2026-07-20, after today")
+    assert found.summary == "Order a urine drug test: none on record up to today (one is dated 2026-07-20, after today)"

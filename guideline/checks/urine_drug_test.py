@@ -345,8 +345,9 @@ class DrugTestAhead:
 
 def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
     """The urine drug tests dated only after today (a mistyped collection year, a clock set wrong): results,
-    procedures and lab reports read as tests done. None is a test done yet, nor judged for unexpected substances
-    (the prescriptions of a day that has not come are not known), so each is named rather than counted."""
+    procedures and lab reports read as tests done, and tests awaiting their result (`uds.awaiting_results`, said
+    pending only up to today). None is a test done yet, nor judged for unexpected substances (the prescriptions of a
+    day that has not come are not known), so each is named rather than counted."""
     today = facts.today
     # Each test by where it lives, never by its bare id: two servers' o1 (or pr1, or report dr1) are two tests.
     found: dict[str | int, DrugTestAhead] = {}
@@ -378,6 +379,11 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
                     unread.name, "lab report", unread.report.located, unread.day, unread.when or iso_day(unread.day)
                 ),
             )
+    for awaiting in facts.once(_awaiting_results):
+        # named nowhere else: neither a test done nor one pending up to today (the card said "none on record")
+        if awaiting.day > today:
+            ahead = DrugTestAhead(awaiting.name, awaiting.kind, awaiting.located, awaiting.day, awaiting.written)
+            found.setdefault(f"{awaiting.kind} {awaiting.located}" if awaiting.located else id(awaiting), ahead)
     return tuple(found.values())
 
 
