@@ -4,7 +4,7 @@ from guideline.plan.alerts import Alerts, build_alerts
 from guideline.plan.assembly import SECTION_QUERIES, TITLES, build_plan
 from guideline.plan.banner import Banner, build_banner
 from guideline.plan.medications import Medications, OpioidRow, build_medications
-from guideline.plan.mme_history import HISTORY_MONTHS, MmeHistory, build_mme_history, daily_mme_series
+from guideline.plan.mme_history import MmeHistory, build_mme_history, daily_mme_series
 from guideline.plan.model import PlanView, Point, QueryStatus, Section
 from guideline.plan.nonopioid import MEDICINES, SERVICES, NonOpioid, Therapy, TherapyKind, build_nonopioid
 from guideline.plan.note import note_text
@@ -18,7 +18,6 @@ from guideline.plan.uds_history import UdsHistory, UdsRow, build_uds
 from guideline.plan.what_if import OrderFocus, compact_drafts, drafts_from_app_context, named_orders, order_focus
 
 __all__ = [
-    "HISTORY_MONTHS",
     "LINK_LABELS",
     "MEDICINES",
     "OUD_OPTIONS",

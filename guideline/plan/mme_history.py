@@ -20,7 +20,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from guideline.fills import (
-    MME_HISTORY_MONTHS,
     FillSupply,
     fill_mme,
     fill_raises,
@@ -41,8 +40,6 @@ from guideline.timeutil import local_date
 
 if TYPE_CHECKING:
     from guideline.facts import Facts
-
-HISTORY_MONTHS = MME_HISTORY_MONTHS
 
 # An order's (state, MME, reason): "ok", "excluded" (reason "buprenorphine" or "oud-methadone") or "unknown".
 # The reasons for leaving a supply out that the history counts apart by name; any other, or none, is counted as
