@@ -1047,12 +1047,12 @@ class _ConclusionReader:
         if said is None:
             self.wait(clause, named)
             return
-        if self.waiting and self.here and _said_after_names(clause) is None:
+        first = _said_after_names(clause) is None  # written before the drugs it is said of ("Positive for")
+        if self.waiting and self.here and first:
             # "Positive for oxycodone and oxymorphone and negative for fentanyl": a finding written first is said
             # of the drugs after it, not of those listed before it
             self.give(self.here)
-        before, self.said, self.here = self.said, said, said
-        self.first = _said_after_names(clause) is None
+        before, self.said, self.here, self.first = self.said, said, said, first
         self.say(said, clause, named, before)
 
     def finding(self, clause: str, named: tuple[str, ...], denying: bool) -> Value | None:
