@@ -844,7 +844,7 @@ def _denies_bare(clause: str) -> bool:
 # exception runs on across statements. Read as written, "No drugs other than oxycodone detected" would have the reader
 # look past the exception for the finding of the words before it and hold the excepted drugs until then, a second
 # order of reading beside the one rule for "except"; moved, it is read by that rule, and a statement excepting what
-# was prescribed is gone before the words are split at "except". Weighed in session 33: left, as not simpler.
+# was prescribed is gone before the words are split at "except".
 def _finding_first(words: str) -> str:
     """The words with each statement's finding of every drug written after its exception moved before it (`_FINDING`:
     "No drugs other than oxycodone detected" is read as "No drugs detected other than oxycodone")."""
