@@ -284,7 +284,7 @@ def unread_kinds(not_read: Mapping[str, str], gaps: Mapping[str, str]) -> dict[s
     """The kinds of data `gather` did not read in full (`Gathered.unread`), each with why (the first named, for a kind
     two keys hold); every kind when the chart could not be gathered at all (named in `gaps`)."""
     if CHART in gaps:
-        return dict.fromkeys(kinds.KINDS, f"{CHART} {gaps[CHART]}")
+        return dict.fromkeys(kinds.CHART_KINDS, f"{CHART} {gaps[CHART]}")
     unread: dict[str, str] = {}
     for key, why in not_read.items():
         kind = UNREAD_KINDS.get(key)

@@ -24,6 +24,10 @@ PLAN_DOCUMENTS = "plan-documents"
 STATEMENTS = "statements"  # medications the patient reports taking
 ADMINISTRATIONS = "administrations"  # medicines given in clinic
 LAB_REPORTS = "lab-reports"
+# Payer claims (ExplanationOfBenefit, prefetch.payer_claims): the fills, diagnoses and procedures the payer billed, some
+# in no chart; named apart from the pharmacy fills, so a claims search refused beside a fills search read in full never
+# says the fills could not be read.
+CLAIMS = "payer-claims"
 
 # Plain words for each kind, as a card says them.
 LABELS: Mapping[str, str] = {
@@ -41,8 +45,12 @@ LABELS: Mapping[str, str] = {
     STATEMENTS: "medications the patient reports",
     ADMINISTRATIONS: "medicines given in clinic",
     LAB_REPORTS: "lab reports",
+    CLAIMS: "payer claims (fills, diagnoses and procedures billed)",
 }
 KINDS: tuple[str, ...] = tuple(LABELS)
+# The kinds all unread when the hooks could not gather the chart at all. Not the payer claims: a site searches them only
+# where it turns them on, and the fills, diagnoses and procedures they stand for are named unread then as the chart's.
+CHART_KINDS: tuple[str, ...] = tuple([kind for kind in KINDS if kind != CLAIMS])
 
 # The kind of data each of the hooks' prefetch keys (and its FHIR fallback) holds, by the keys' own names (as
 # guideline.search_windows names them): a key not read in full (failed, timed out, cut off at the page limit, unusable
@@ -65,16 +73,18 @@ KEY_KINDS: Mapping[str, str] = {
     "medStatements": STATEMENTS,
     "medAdministrations": ADMINISTRATIONS,
     "labReports": LAB_REPORTS,
-    # Payer claims stand mostly for fills (a pharmacy claim is one): unread, the fills known only from them are not
-    # known, and a card that states an absence of medicines says so.
-    "payerClaims": FILLS,
+    "payerClaims": CLAIMS,
 }
 
+# What the patient's fills are read from: the pharmacy's dispensing records and the payer's claims (a pharmacy claim
+# is a fill), so a card that states an absence of fills says so when either was not read, naming the one not read.
+FILLED = (FILLS, CLAIMS)
+
 # What a patient's medicines are read from: the opioid history, naloxone on hand, OUD medication.
-MEDICINES = (FILLS, ORDERS, ORDER_HISTORY, STATEMENTS, ADMINISTRATIONS)
+MEDICINES = (*FILLED, ORDERS, ORDER_HISTORY, STATEMENTS, ADMINISTRATIONS)
 # What the current total daily dose (MME) is read from: current orders and the reported medications counted in it,
 # the past orders that end, renew or stand for one (their fills), and the current fills no counted order stands for.
-CURRENT_DOSE = (ORDERS, ORDER_HISTORY, FILLS, STATEMENTS)
+CURRENT_DOSE = (ORDERS, ORDER_HISTORY, *FILLED, STATEMENTS)
 # What a urine drug test is read from: results, reports, a test done as a procedure, a screen already ordered.
 DRUG_TESTS = (LAB_RESULTS, LAB_REPORTS, PROCEDURES, SERVICE_REQUESTS)
 

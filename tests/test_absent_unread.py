@@ -103,6 +103,7 @@ def test_a_chart_that_could_not_be_gathered_leaves_every_kind_unread(tmp_path, m
     naive = cards["er-la-opioid-naive"]
     assert "**Could not check:** pharmacy fills, current medication orders, past medication orders" in naive["detail"]
     assert "could not be gathered because of an internal error" in naive["detail"]
+    assert "payer claims" not in naive["detail"]  # searched only where a site turns them on (unread_data.CHART_KINDS)
     assert naive["summary"].endswith(MARK)
 
 

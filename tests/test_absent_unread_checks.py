@@ -76,7 +76,7 @@ def test_a_kind_no_check_reads_for_its_absence_adds_no_caveat():
 
 
 def test_every_kind_has_a_label_and_the_mark_leaves_room_on_an_ehr_card():
-    assert set(KINDS) == set(LABELS) and len(KINDS) == 14
+    assert set(KINDS) == set(LABELS) and len(KINDS) == 15
     every = dict.fromkeys(KINDS, DOWN)
     for card in cards("order-sign", [acute_oxycodone(), oxycodone_draft()], unread=every).values():
         assert len(card.summary) <= SUMMARY_LIMIT

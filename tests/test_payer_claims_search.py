@@ -258,3 +258,39 @@ def test_an_undated_claim_billing_an_exclusions_diagnosis_is_named_on_the_page_a
     )
     assert "Payer claim bb-pc-1 bills Z515" in html
     assert "Payer claims with no date of service billing an exclusion&#39;s diagnosis (not counted)" in html
+
+
+# -- a claims search not read is named as payer claims, never as the pharmacy fills read in full ----------------
+
+CLAIMS_NOT_READ = f"{LABEL} could not be read (the FHIR server answered HTTP 403)"
+
+
+def test_a_refused_claims_search_is_named_as_payer_claims_on_the_cards_that_state_an_absence(tmp_path) -> None:
+    # Before, the claims search was read as the fills': with the dispenses searched in full, the card said the
+    # pharmacy fills could not be read.
+    from test_absent_unread import MARK, morphine_er_draft
+
+    body = hook_request(drafts=[morphine_er_draft()], prefetch=full_prefetch("order-sign"), fhir=True)
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        mock.get(re.compile(re.escape(f"{FHIR}/ExplanationOfBenefit") + r"\?.*"), status=403, json={})
+        answer = make_app(tmp_path, guideline=ON).test_client().post("/cds-services/order-sign", json=body)
+    naive = next(c for c in answer.get_json()["cards"] if c["source"]["topic"]["code"] == "er-la-opioid-naive")
+    assert (
+        f"**Could not check:** {CLAIMS_NOT_READ}, so opioid use in the past 90 days may be missing." in naive["detail"]
+    )
+    assert "pharmacy fills could not be read" not in naive["detail"]
+    assert f"; {LABEL} could not be read.*" in naive["detail"]  # its "Based on" line
+    assert naive["summary"].endswith(MARK)
+
+
+def test_a_refused_claims_search_is_named_as_payer_claims_on_the_plan_pages_cards() -> None:
+    from test_absent_unread_plan import READ, alert_cards, status
+
+    from guideline.plan import QueryStatus
+
+    refused = QueryStatus("claims", PAGE_LABEL, "ExplanationOfBenefit?…", 0, False, "the FHIR server answered HTTP 403")
+    cards = alert_cards([*[status(key) for key in READ], refused])
+    naive = cards["er-la-opioid-naive"]
+    assert naive.facts["not_read"] == ["payer-claims"]
+    assert f"**Could not check:** {CLAIMS_NOT_READ}" in naive.detail
+    assert "pharmacy fills could not be read" not in naive.detail

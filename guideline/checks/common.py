@@ -14,7 +14,7 @@ from guideline.fills import fill_date
 from guideline.memo import MISSING, IdentityMemo
 from guideline.record import Dispense, MedOrder, Observation, Procedure
 from guideline.timeutil import iso_day
-from guideline.unread_data import FILLS, ORDER_HISTORY, ORDERS, Source, Unread, fitted
+from guideline.unread_data import FILLED, ORDER_HISTORY, ORDERS, Source, Unread, fitted
 
 # Our wording for PainPlan's override reasons (guideline 11.1).
 OVERRIDE_DISPLAYS: dict[str, str] = {
@@ -182,7 +182,7 @@ def prescriptions_and_dispenses(facts: Facts, prescriptions: str = "opioid presc
     was read."""
     return (
         Source(prescriptions, (ORDERS, ORDER_HISTORY), some_orders_read(facts), f"the {prescriptions} read"),
-        Source("dispenses", (FILLS,), bool(facts.record.dispenses), "the dispenses read"),
+        Source("dispenses", FILLED, bool(facts.record.dispenses), "the dispenses read"),
     )
 
 

@@ -28,7 +28,7 @@ from guideline.later_starts import EARLY_FILLS_HEADING, NO_ORDER_FILLS_HEADING, 
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
 from guideline.record import MedOrder
 from guideline.renewals import RENEWAL_REASONS
-from guideline.unread_data import CURRENT_DOSE, FILLS, ORDERS, Source, Unread
+from guideline.unread_data import CURRENT_DOSE, FILLED, ORDERS, Source, Unread
 from guideline.words import and_list, capitalised
 
 CHECK_ID = "high-mme"
@@ -361,7 +361,7 @@ def _basis(facts: Facts, standing: bool, unread: Unread) -> str:
             _orders(facts, standing),
             Source(
                 f"current pharmacy fills {fills}",
-                (FILLS,),
+                FILLED,
                 bool(facts.record.dispenses),
                 f"the current pharmacy fills read {fills}",
             ),

@@ -40,7 +40,7 @@ from guideline.terminology import (
 from guideline.uds import SubstanceResult, UdsResult
 from guideline.unread_data import (
     CONDITIONS,
-    FILLS,
+    FILLED,
     LAB_REPORTS,
     LAB_RESULTS,
     ORDER_HISTORY,
@@ -259,7 +259,7 @@ def _basis(facts: Facts, planned: bool, naloxone: str, unread: Unread) -> str:
         ),
         Source(
             "current opioid pharmacy fills",
-            (FILLS,),
+            FILLED,
             bool(facts.record.dispenses),
             "the current opioid pharmacy fills read",
         ),
@@ -290,7 +290,7 @@ def _card(
         else None
     )
     # Naloxone on hand is read from orders, fills and what the patient reports; "none found" may be wrong without them.
-    unread = facts.not_read(FILLS, ORDERS, ORDER_HISTORY, STATEMENTS)
+    unread = facts.not_read(*FILLED, ORDERS, ORDER_HISTORY, STATEMENTS)
     detail = "\n\n".join(
         part
         for part in (

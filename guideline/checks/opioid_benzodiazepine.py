@@ -30,7 +30,7 @@ from guideline.orders import possible_start, starts_after, supply_end
 from guideline.recognition import partly_read, recognise
 from guideline.record import Dispense, MedOrder
 from guideline.terminology import BENZO, CNS_DEPRESSANT, MOUD_BUP, OPIOID, OUD_TREATMENT_OPIOID
-from guideline.unread_data import FILLS, ORDERS, Source
+from guideline.unread_data import FILLED, ORDERS, Source
 from guideline.words import and_list, clip
 
 CHECK_ID = "opioid-benzodiazepine"
@@ -340,7 +340,7 @@ def _basis(facts: Facts, supply: str) -> str:
     drafts, which come with the call."""
     sources = (
         Source("active outpatient orders", (ORDERS,), some_orders_read(facts), "the active outpatient orders read"),
-        Source("current pharmacy fills", (FILLS,), bool(facts.record.dispenses), "the current pharmacy fills read"),
+        Source("current pharmacy fills", FILLED, bool(facts.record.dispenses), "the current pharmacy fills read"),
         *([] if facts.context.hook == "patient-view" else [Source("today's draft orders")]),
     )
     named, gaps = unread_of(facts, sources).basis(sources)

@@ -30,7 +30,7 @@ from guideline.terminology import MOUD, OUD
 from guideline.unread_data import (
     ADMINISTRATIONS,
     CONDITIONS,
-    FILLS,
+    FILLED,
     MEDICINES,
     ORDER_HISTORY,
     ORDERS,
@@ -226,7 +226,7 @@ def _basis(facts: Facts, days: int) -> str:
             some_orders_read(facts),
             "the buprenorphine, methadone and naltrexone orders read",
         ),
-        Source("pharmacy fills", (FILLS,), bool(record.dispenses), "the pharmacy fills read"),
+        Source("pharmacy fills", FILLED, bool(record.dispenses), "the pharmacy fills read"),
         Source("today's drafts"),
         Source(
             f"{given} (by billing code, or recorded as given)",

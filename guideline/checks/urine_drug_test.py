@@ -43,7 +43,7 @@ from guideline.uds import (
 )
 from guideline.unread_data import (
     DRUG_TESTS,
-    FILLS,
+    FILLED,
     LAB_REPORTS,
     LAB_RESULTS,
     ORDER_HISTORY,
@@ -464,7 +464,7 @@ def _basis(facts: Facts, months: int, pending_days: int) -> str:
         Source("current opioid orders", (ORDERS,), some_orders_read(facts), "the current opioid orders read"),
         Source(
             "the last 90 days of opioid prescriptions and dispenses",
-            (ORDER_HISTORY, FILLS),
+            (ORDER_HISTORY, *FILLED),
             some_orders_read(facts) or bool(record.dispenses),
             "the opioid prescriptions and dispenses read of the last 90 days",
         ),
