@@ -33,7 +33,7 @@ from guideline.context import HookContext
 from guideline.engine import evaluate
 from guideline.exclusions import hospice_place_days, unread_places_matter
 from guideline.named_gaps import ON_CARD, UNDATED_HOSPICE_CLAIMS, CardLine, worded
-from guideline.population.claims import claims_read_for_a_hook
+from guideline.population.claims import CLAIMS_UNREAD, claims_read_for_a_hook
 from guideline.record import ReadProblem, build_record, resources_in
 from guideline.terminology import load_terminology
 from guideline.unread_data import KEY_KINDS
@@ -45,7 +45,6 @@ CHART = "the patient's chart (prefetch and FHIR server)"
 # none (no drug line, diagnosis or procedure, or cancelled) is named by count, a hospice claim with no day of care by
 # its id.
 CLAIMS = "payer claims (ExplanationOfBenefit)"
-CLAIMS_UNREAD = "left out: no drug line, diagnosis or procedure PainPlan reads, or cancelled"
 UNREADABLE_LISTED = 10  # a card names at most this many unreadable resources, then counts the rest
 # What `gather` read not in full (`Gathered.unread`), as kinds: its prefetch keys, and the report results.
 UNREAD_KINDS: dict[str, str] = {**KEY_KINDS, REPORT_RESULTS: kinds.LAB_REPORTS}

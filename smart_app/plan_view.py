@@ -35,7 +35,7 @@ from guideline.plan.reads import CHART_WINDOW
 from guideline.plan.scores import PEG_ITEMS, PEG_MEAN, PEG_PANEL
 from guideline.plan.screens import GAD7_TOTAL, PANELS, PHQ9_TOTAL
 from guideline.plan.uds_history import lab_months
-from guideline.population.claims import HookClaims, claims_read_for_a_hook
+from guideline.population.claims import CLAIMS_UNREAD, HookClaims, claims_read_for_a_hook
 from guideline.record import (
     NOT_A_MEDICATION_ID,
     ON_ANOTHER_SERVER,
@@ -689,8 +689,6 @@ def fetch_page_input(
 def claims_status(claims: HookClaims) -> QueryStatus | None:
     """The payer claims that count for nothing, on the data-completeness panel as the card names them: those that
     stood for nothing PainPlan reads, by count, and each hospice claim with no day of care; None when there are none."""
-    from cds_hooks.service import CLAIMS_UNREAD  # the card's words
-
     problems = [f"{claims.unread} {CLAIMS_UNREAD}"] if claims.unread else []
     problems += [f"{claim}: {UNDATED_HOSPICE_CLAIMS.why}" for claim in claims.undated_hospice]
     if not problems:

@@ -294,3 +294,15 @@ def test_a_refused_claims_search_is_named_as_payer_claims_on_the_plan_pages_card
     assert naive.facts["not_read"] == ["payer-claims"]
     assert f"**Could not check:** {CLAIMS_NOT_READ}" in naive.detail
     assert "pharmacy fills could not be read" not in naive.detail
+
+
+def test_a_claim_that_stands_for_nothing_is_named_in_one_wording_on_the_card_and_the_page(tmp_path) -> None:
+    from guideline.population.claims import CLAIMS_UNREAD
+
+    resources = [patient(patient_id="p1"), with_patient(hospice_claim("h-void", status="cancelled"), "p1")]
+    html, answer, _ = _page_and_card(tmp_path, resources, ON)
+    incomplete = next(c for c in answer["cards"] if c["source"]["topic"]["code"] == "data-incomplete")
+    said = "1 left out: no drug line, diagnosis or procedure PainPlan reads, or cancelled"
+    assert f"1 {CLAIMS_UNREAD}" == said
+    assert f"payer claims (ExplanationOfBenefit): {said}" in incomplete["detail"]
+    assert "<td>Payer claims not counted</td>" in html and said in html

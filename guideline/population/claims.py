@@ -153,6 +153,11 @@ def _is_reversal(resource: Mapping[str, Any]) -> bool:
     return isinstance(value, (int, float)) and value < 0  # a bool is no quantity, and never < 0
 
 
+# Said after the count of a hook's claims that stood for nothing (`HookClaims.unread`): one wording for the card's
+# data-incomplete line and the plan page's "Payer claims not counted" row.
+CLAIMS_UNREAD = "left out: no drug line, diagnosis or procedure PainPlan reads, or cancelled"
+
+
 @dataclass(frozen=True)
 class HookClaims:
     """A hook's resources with its payer claims read (`claims_read_for_a_hook`), how many claims stood for nothing,
