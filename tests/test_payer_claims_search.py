@@ -306,3 +306,17 @@ def test_a_claim_that_stands_for_nothing_is_named_in_one_wording_on_the_card_and
     assert f"1 {CLAIMS_UNREAD}" == said
     assert f"payer claims (ExplanationOfBenefit): {said}" in incomplete["detail"]
     assert "<td>Payer claims not counted</td>" in html and said in html
+
+
+def test_a_refused_claims_search_leaves_the_plan_pages_medicine_evidence_unknown(tmp_path) -> None:
+    # Before, the page's own evidence rested on the dispenses alone: with the claims search refused it said "No opioid
+    # therapy now or planned" and "Naloxone on hand: none", where an opioid or naloxone fill known only from a claim
+    # may be; a refused dispenses search made them "not known".
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(re.compile(re.escape(PAGE_FHIR) + r"/ExplanationOfBenefit\?.*"), status=403, json={})
+        FakeFhir(rsps, [patient(patient_id="p1")])
+        html = _open_plan(_app(tmp_path, guideline=ON)).get_data(as_text=True)
+    assert "No opioid therapy now or planned" not in html
+    assert f"Could not be checked: the search for {PAGE_LABEL} failed, so current opioids are unknown" in html
+    assert f"not known, {PAGE_LABEL} could not be read" in html
+    assert f"{PAGE_LABEL} could not be read (the FHIR server answered HTTP 403); this section may be incomplete" in html

@@ -34,7 +34,12 @@ ALPRAZOLAM_05 = "308047"
 NALOXONE_NASAL = "1725059"
 SUBLOCADE = "1995489"
 OPTIONAL_SEARCHES = {
-    "prefetch": {"medication_statements": True, "medication_administrations": True, "diagnostic_reports": True}
+    "prefetch": {
+        "medication_statements": True,
+        "medication_administrations": True,
+        "diagnostic_reports": True,
+        "payer_claims": True,
+    }
 }
 
 

@@ -64,8 +64,9 @@ NONE_IN_CHART_WINDOW = f"none in the last {CHART_WINDOW.words}"
 
 # Urine drug test results: lab results (or the site's own search), lab reports and the results those name.
 UDS_RESULTS = ("labs", "uds_labs", "reports", "report_results")
-# What the patient takes: orders (recent and active), pharmacy fills, the Medications they name, what they report.
-MEDICINES = ("orders", "active_orders", "dispenses", "medications", "statements")
+# What the patient takes: orders (recent and active), pharmacy fills and the payer claims that stand for fills (searched
+# where a site turns them on), the Medications they name, what they report.
+MEDICINES = ("orders", "active_orders", "dispenses", "claims", "medications", "statements")
 SIGNED_DOCUMENTS = Reads(("documents", "consents"))
 # The searches each list of the non-opioid section rests on: covered services, and first-line medicines.
 SERVICE_READS = ("procedures", "service_requests")
@@ -97,7 +98,7 @@ EVIDENCE_READS: dict[str, Reads] = {
     "pdmp": Reads(("procedures", "coded_scores")),
     # An evaluation procedure, or an evaluation ordered and pending.
     "reassessment": Reads(("procedures", "service_requests")),
-    "naloxone": Reads(("orders", "active_orders", "dispenses", "medications")),
+    "naloxone": Reads(("orders", "active_orders", "dispenses", "claims", "medications")),
     "agreement": SIGNED_DOCUMENTS,
     "consent": SIGNED_DOCUMENTS,
     "scores": Reads(either=("coded_scores", "surveys")),

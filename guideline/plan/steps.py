@@ -187,7 +187,7 @@ def not_applicable_tasks(tasks: tuple[Task, ...], reason: str) -> tuple[Task, ..
     return tuple(replace(t, state="not-applicable", next_due=None, detail=reason, unread="") for t in tasks)
 
 
-MEDICATION_QUERIES = ("orders", "medications", "dispenses")
+MEDICATION_QUERIES = ("orders", "medications", "dispenses", "claims")
 
 
 def _failed_medication_queries(sections: Mapping[str, Section]) -> list[str]:
