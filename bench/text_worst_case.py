@@ -17,7 +17,13 @@ Then `--patterns` times each compiled pattern of `guideline` alone, as its modul
 `.search`, ...), over the same texts at 2 kB and 10 kB, to find a culprit fast. A pattern named there is a suspect to
 check against where its module applies it (a `.match` at one position of a bounded window is no stall); one slow
 only after words of its own not among the texts above is found by reading it.
-Run: .venv/bin/python bench/text_worst_case.py [--sizes 4000,20000,100000] [--give-up 5] [--patterns]
+Session 33 (`--large`: 100 kB, 1 MB, 4 MB, a request may be 64 MB) added the free text of an order (its timing's
+text, the dosage text beside a structured dose, the fill's sig, a note, patientInstruction) and of a pending urine
+drug test order (ServiceRequest.code.text), and dose-like texts ("1 tab every ", a drug's name repeated, words with
+no spaces), and prints seconds per MB: every reader was linear (4 MB took 3.8-4.4x 1 MB), but at 1 MB a sig of many
+doses took 0.6 s, a medication name 0.3-2.4 s and a problem-list entry 0.2-0.7 s; a 64 MB one, tens of seconds to
+minutes.
+Run: .venv/bin/python bench/text_worst_case.py [--sizes 4000,20000,100000 | --large] [--give-up 5] [--patterns]
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ OXYCODONE = "1049621"
 UDS_PANEL = "19295-5"  # Opiates [Presence] in Urine by Screen method
 CREATININE = "2161-8"  # Creatinine [Mass/volume] in Urine
 DEFAULT_SIZES = (4000, 20000, 100000)
+LARGE_SIZES = (100_000, 1_000_000, 4_000_000)
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 
@@ -85,11 +92,16 @@ TEXTS["unclosed_brackets"] = lambda n: _COMBINATION + "(" * (n - len(_COMBINATIO
 TEXTS["unclosed_squares"] = lambda n: _COMBINATION + _repeat("[x ", n - len(_COMBINATION))
 # A sig of many doses, each of which was checked for a limit ("max", "#") from the sig's start.
 TEXTS["many_doses"] = lambda n: _repeat("1 tablet in the morning ( ", n)
+# Dose-like and name-like runs: a sig's words repeated, a drug's name repeated, a name with no spaces.
+TEXTS["tab_every"] = lambda n: _repeat("1 tab every ", n)
+TEXTS["drug_words"] = lambda n: _repeat("oxycodone ", n)
+TEXTS["no_spaces"] = lambda n: _repeat("oxycodone5mgtablet", n)
 TEXTS.update({f"{word}+spaces": (lambda n, w=word: w + " " * (n - len(w) - 1) + "x") for word in _BEFORE_SPACES})
 
 
 def _order(text: str | None = None, sig: str | None = None, draft: bool = False) -> dict[str, Any]:
-    """An oxycodone order: by code, or by the medication text alone; with a structured or a text-only sig."""
+    """An oxycodone order: by code, or by the medication text alone; with a structured or a text-only sig (its
+    `structured` instruction's free text set by the places below)."""
     medication: dict[str, Any] = (
         {"text": text} if text is not None else {"coding": [{"system": RXNORM, "code": OXYCODONE}]}
     )
@@ -115,6 +127,52 @@ def _order(text: str | None = None, sig: str | None = None, draft: bool = False)
             "quantity": {"value": 120, "unit": "tablet"},
             "expectedSupplyDuration": {"value": 30, "unit": "days"},
         },
+    }
+
+
+def _structured(field: str, text: str, draft: bool = True) -> dict[str, Any]:
+    """An oxycodone order of a structured dose and frequency whose instruction's `field` holds `text`: the sig beside
+    them ("text"), "patientInstruction", or the timing's own text ("timing")."""
+    order = _order(draft=draft)
+    [dosage] = order["dosageInstruction"]
+    if field == "timing":
+        dosage["timing"]["code"] = {"text": text}
+    else:
+        dosage[field] = text
+    return order
+
+
+def _noted(text: str) -> dict[str, Any]:
+    """A draft oxycodone order with a note (MedicationRequest.note.text)."""
+    return _order(draft=True) | {"note": [{"text": text}]}
+
+
+def _fill(text: str) -> dict[str, Any]:
+    """A fill of the current order, its sig `text` beside a structured dose (MedicationDispense.dosageInstruction)."""
+    return {
+        "resourceType": "MedicationDispense",
+        "id": "md-1",
+        "status": "completed",
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "authorizingPrescription": [{"reference": "MedicationRequest/mr-1"}],
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": OXYCODONE}]},
+        "quantity": {"value": 120, "unit": "tablet"},
+        "daysSupply": {"value": 30, "unit": "days"},
+        "whenHandedOver": (TODAY - timedelta(days=10)).isoformat(),
+        "dosageInstruction": _structured("text", text)["dosageInstruction"],
+    }
+
+
+def _service_request(text: str) -> dict[str, Any]:
+    """A urine drug test ordered by text alone (ServiceRequest.code.text), awaiting its result."""
+    return {
+        "resourceType": "ServiceRequest",
+        "id": "sr-1",
+        "status": "active",
+        "intent": "order",
+        "code": {"text": text},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "authoredOn": (TODAY - timedelta(days=5)).isoformat(),
     }
 
 
@@ -176,6 +234,12 @@ PLACES: dict[str, Callable[[str], tuple[list[dict[str, Any]], dict[str, Any]]]] 
     "condition_text": lambda t: ([_order(), _condition(t)], _order(draft=True)),
     "medication_text": lambda t: ([_order()], _order(text=t, draft=True)),
     "dosage_text": lambda t: ([_order()], _order(sig=t, draft=True)),
+    "sig_beside_dose": lambda t: ([_order()], _structured("text", t)),
+    "timing_text": lambda t: ([_order()], _structured("timing", t)),
+    "patient_instruction": lambda t: ([_order()], _structured("patientInstruction", t)),
+    "order_note": lambda t: ([_order()], _noted(t)),
+    "fill_sig": lambda t: ([_order(), _fill(t)], _order(draft=True)),
+    "service_request": lambda t: ([_order(), _service_request(t)], _order(draft=True)),
     "observation_value": lambda t: ([_order(), _observation(t)], _order(draft=True)),
     "report_conclusion": lambda t: ([_order(), _report(t)], _order(draft=True)),
     "linked_conclusion": lambda t: ([_order(), _linked_report(t)], _order(draft=True)),
@@ -196,11 +260,14 @@ def one_call(place: str, text: str, config: GuidelineConfig) -> float:
     return time.perf_counter() - started
 
 
-def entry_points(sizes: tuple[int, ...], give_up: float, config: GuidelineConfig) -> float:
-    """Print seconds per call for each place and text; return the slowest call."""
-    print(f"{'place':18s} {'text':16s} " + " ".join(f"{size:>9d}" for size in sizes) + "   ratios")
+def entry_points(
+    sizes: tuple[int, ...], give_up: float, config: GuidelineConfig, places: tuple[str, ...] = tuple(PLACES)
+) -> float:
+    """Print seconds per call for each place and text, each size's ratio to the one before and the seconds per MB
+    of the largest size reached; return the slowest call."""
+    print(f"{'place':19s} {'text':19s} " + " ".join(f"{size:>9d}" for size in sizes) + "   ratios   s/MB")
     slowest = 0.0
-    for place in PLACES:
+    for place in places:
         for name, make in TEXTS.items():
             seconds: list[float] = []
             for size in sizes:
@@ -210,7 +277,8 @@ def entry_points(sizes: tuple[int, ...], give_up: float, config: GuidelineConfig
             slowest = max(slowest, *seconds)
             cells = [f"{s:9.3f}" for s in seconds] + ["     slow"] * (len(sizes) - len(seconds))
             ratios = [f"{b / a:5.1f}x" for a, b in zip(seconds, seconds[1:], strict=False) if a > 0]
-            print(f"{place:18s} {name:16s} " + " ".join(cells) + "   " + " ".join(ratios))
+            per_mb = seconds[-1] / (sizes[len(seconds) - 1] / 1_000_000)
+            print(f"{place:19s} {name:19s} " + " ".join(cells) + "   " + " ".join(ratios) + f"  {per_mb:6.2f}")
     return slowest
 
 
@@ -281,12 +349,15 @@ def patterns(small: int = 2000, floor: float = 0.002) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--large", action="store_true", help="100 kB, 1 MB and 4 MB (overrides --sizes)")
+    parser.add_argument("--places", default=",".join(PLACES), help="the places to send the texts to")
     parser.add_argument("--give-up", type=float, default=5.0)
     parser.add_argument("--patterns", action="store_true")
     args = parser.parse_args()
     config = GuidelineConfig.from_mapping()
     load_terminology(config)
-    slowest = entry_points(tuple(int(size) for size in args.sizes.split(",")), args.give_up, config)
+    sizes = LARGE_SIZES if args.large else tuple(int(size) for size in args.sizes.split(","))
+    slowest = entry_points(sizes, args.give_up, config, tuple(args.places.split(",")))
     print(f"\nslowest call: {slowest:.3f} s")
     if args.patterns:
         patterns()
