@@ -502,9 +502,9 @@ def _doses_per_day(dosage: Dosage, parse_timing_text: bool) -> tuple[Frequency, 
                 value = _from_code(coding.code)
                 if value is not None:
                     return Frequency(value, _code_text(coding.code)), value >= 1
-        if parse_timing_text:
+        if parse_timing_text and sig_length_not_read(dosage) is None:
             # The text, else each coding's display: Cerner and Epic send their own frequency codes, named only
-            # by the display ("q4hr", "4 times daily").
+            # by the display ("q4hr", "4 times daily"). One too long to read is not (`doses_by_time` says so).
             shown = [dosage.timing_code.text, *(c.display for c in dosage.timing_code.codings)]
             for words in filter(None, shown):
                 value = _from_text(words)
@@ -623,17 +623,35 @@ class TimedDoses:
 
 # Doses by time of day that cannot be paired with their times: the dose is unread, never one of them guessed.
 UNPAIRED: Final = "unpaired"
+# Real sigs run to a few hundred characters. One far longer is a paste or a hostile text (bench/text_worst_case.py: a
+# 1 MB sig of many doses took 0.6 s of one hook call, a request may be 64 MB): it is not read, and no dose read from
+# its instruction is trusted, since what it says past any part read may change the dose (named: `sigs-not-read`).
+SIG_READ_CHARACTERS = 2_000
+SIG_NOT_READ: Final = "not-read"
 
 
-def doses_by_time(dosage: Dosage) -> TimedDoses | Literal["unpaired"] | None:
+def _texts(dosage: Dosage) -> tuple[str, ...]:
+    """The texts of an instruction its doses and frequency may be read from: its sig, its timing's text and its
+    timing code's displays."""
+    code = dosage.timing_code
+    return tuple(filter(None, (dosage.text, *((code.text, *(c.display for c in code.codings)) if code else ()))))
+
+
+def sig_length_not_read(dosage: Dosage) -> int | None:
+    """The length of the longest text of an instruction when one is longer than `SIG_READ_CHARACTERS` (then none of
+    them is read), else None."""
+    longest = max(map(len, _texts(dosage)), default=0)
+    return longest if longest > SIG_READ_CHARACTERS else None
+
+
+def doses_by_time(dosage: Dosage) -> TimedDoses | Literal["unpaired", "not-read"] | None:
     """The doses a sig gives at different times of day: from the dosage's text, else its timing's text or a timing
     code's display. None when no text gives different doses at times of day (the dose and frequency stand), UNPAIRED
-    when one does but its doses and times cannot be paired one to one."""
-    shown = (
-        dosage.text,
-        *((dosage.timing_code.text, *(c.display for c in dosage.timing_code.codings)) if dosage.timing_code else ()),
-    )
-    for words in filter(None, shown):
+    when one does but its doses and times cannot be paired one to one, SIG_NOT_READ when a text is too long to read
+    (`sig_length_not_read`)."""
+    if sig_length_not_read(dosage) is not None:
+        return SIG_NOT_READ
+    for words in _texts(dosage):
         found = _timed_in_text(words.lower())
         if found is not None:
             return None if isinstance(found, TimedDoses) and _one_part(dosage, found) else found

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 from guideline import mme_factors as mf
 from guideline.dosage import (
     CANONICAL_UNIT,
+    SIG_NOT_READ,
     UNPAIRED,
     Amount,
     Frequency,
@@ -88,6 +89,10 @@ REASON_TEXT: dict[str, str] = {
     "dose-by-time-unread": "the instructions give different doses at different times of day and PainPlan could not "
     "tell which dose goes with which time, so no one dose is assumed, and there is no dispense quantity and days' "
     "supply to estimate from",
+    # A sig far longer than any prescription's is not read (`dosage.SIG_READ_CHARACTERS`): what it says may change
+    # the coded dose, so none is trusted.
+    "sig-not-read": "the instructions' text is longer than any prescription's and was not read, so no dose is "
+    "trusted, and there is no dispense quantity and days' supply to estimate from",
     # Quantity ÷ an expected supply no prescription can hold (90 tablets "over 1200 days", 120 keyed with a zero too
     # many) is no dose: it would be counted far too low while the supply itself is not counted (guideline.supply).
     "supply-over-999": "the dosage gives no daily dose to read, and its expected supply duration is more than "
@@ -1074,6 +1079,8 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
     timed = doses_by_time(dosage) if parse_timing_text else None
     if timed == UNPAIRED:
         return "dose-by-time-unread"
+    if timed == SIG_NOT_READ:
+        return "sig-not-read"
     against = sig_against_code(dosage, drug, timed) if isinstance(timed, TimedDoses) else None
     if against is not None and against.coded_counted:
         # In the units the two were compared in, so the MME and the days' supply count one daily amount.
@@ -1418,7 +1425,7 @@ def daily_groups(order: MedOrder, drug: Drug, config: GuidelineConfig) -> _Group
         texts = tuple(" + ".join(d.text for d in step) for step in read)
         against = tuple(dict.fromkeys(a for step in read for d in step for a in d.against))
         return _Groups(groups, texts, notes, "dosage", against)
-    if failure in ("no-frequency", "no-dose", "dose-by-time-unread") and len(order.dosages) <= 1:
+    if failure in ("no-frequency", "no-dose", "dose-by-time-unread", "sig-not-read") and len(order.dosages) <= 1:
         estimate = _fallback(order, drug)
         if isinstance(estimate, str):
             return estimate

@@ -19,6 +19,7 @@ from guideline.checks.unexpected_uds_result import (
 )
 from guideline.checks.unidentified_medication import current_to_name, later_to_name
 from guideline.checks.urine_drug_test import disagreeing_reports, drug_tests_read, report_since, validity_not_judged
+from guideline.dosage import sig_length_not_read
 from guideline.exclusions import hospice_not_counted_for, undated_claim_diagnoses
 from guideline.facts import Facts, named_item, order_named
 from guideline.fills import implausible_detail, implausible_fills, mme_history_start
@@ -249,6 +250,24 @@ def sig_against_coded_frequency(facts: Facts) -> tuple[str, ...]:
             for result in facts.mme.orders
             for against in result.sig_against_code
         )
+    )
+
+
+def sigs_not_read(facts: Facts) -> tuple[str, ...]:
+    """Current opioid orders and drafts with an instruction whose text was too long to read
+    (`dosage.sig_length_not_read`), each named with the text's length."""
+    named = (
+        order_named(result.display_name, result.order, _not_read_words(length))
+        for result in facts.mme.orders
+        for length in filter(None, map(sig_length_not_read, result.order.dosages))
+    )
+    return tuple(dict.fromkeys(named))
+
+
+def _not_read_words(length: int) -> str:
+    return (
+        f"its instructions' text ({length:,} characters) is longer than any prescription's and was not read, so its "
+        "dose was not counted from it"
     )
 
 
@@ -602,6 +621,26 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "than their coded dose and frequency; the larger was counted in the MME total and the days' supply:",
         ),
         note="Opioid orders whose instructions and coded frequency give different daily doses (the larger counted)",
+    ),
+    NamedGap(
+        key="sigs-not-read",
+        # A sig far longer than any prescription's (a paste, a hostile text) is not read, so one hook call is never
+        # seconds of one text (`dosage.SIG_READ_CHARACTERS`); what it says may change the coded dose, so the order's
+        # dose is read as not read (estimated from its quantity and days' supply where it has them, else no MME).
+        items=sigs_not_read,
+        card=CardLine(
+            "its instructions' text is longer than any prescription's and was not read, so its dose was not counted "
+            "from it; check the instructions",
+            "other orders whose instructions were not read",
+        ),
+        card_items=where_opioid_checks_run(sigs_not_read),
+        page=PageSentence(
+            "1 opioid order's instructions are longer than any prescription's and were not read, so its dose was not "
+            "counted from them:",
+            "{count} opioid orders' instructions are longer than any prescription's and were not read, so their doses "
+            "were not counted from them:",
+        ),
+        note="Opioid orders whose instructions were too long to read (dose not counted from them)",
     ),
     NamedGap(
         key="drug-named-otherwise",

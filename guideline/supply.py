@@ -7,6 +7,7 @@ from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
 from guideline.dosage import (
+    SIG_NOT_READ,
     UNPAIRED,
     Amount,
     TimedDoses,
@@ -109,7 +110,7 @@ def _instruction_units(
 def _uncapped_units(dosage: Dosage, drug: Drug | None, parse_text: bool) -> tuple[Decimal, DispenseUnit] | None:
     """Units a day of one instruction before any maxDosePerPeriod."""
     timed = doses_by_time(dosage) if parse_text and not (drug and drug.transdermal) else None
-    if timed == UNPAIRED:
+    if timed in (UNPAIRED, SIG_NOT_READ):
         return None  # the day's dose is not read, so neither is how long a quantity lasts
     if isinstance(timed, TimedDoses):
         against = sig_against_code(dosage, drug, timed)

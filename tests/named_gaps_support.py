@@ -75,10 +75,10 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     does not judge, specimen validity result in a unit not read, undated procedure, review dated ahead, evaluation of
     unreadable status, OUD dose given with no date, diagnosis in words only, opioid fill of an implausible days' supply,
     order of a days' supply no prescription can hold, opioid fill possibly sent twice, opioid order whose sig and coded
-    frequency disagree, opioid order whose fill has no quantity, opioid order whose code and name state different drugs,
-    hospice care of unknown status, benzodiazepine whose name was only partly read, two lab reports of one result
-    whose conclusions disagree, a lab report whose conclusion was read only in part, and a payer claim billing cancer
-    with no date of service."""
+    frequency disagree, opioid order whose sig is too long to read, opioid order whose fill has no quantity, opioid
+    order whose code and name state different drugs, hospice care of unknown status, benzodiazepine whose name was only
+    partly read, two lab reports of one result whose conclusions disagree, a lab report whose conclusion was read only
+    in part, and a payer claim billing cancer with no date of service."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -156,6 +156,11 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         once_a_day = med_request(OXYCODONE, id=f"mr-sig-code-{n}", authored=days_ago(3), period=1, period_unit="d")
         once_a_day["dosageInstruction"][0]["text"] = "1 tab every morning and 2 tabs at bedtime"
         found.append(once_a_day)
+        # A current opioid whose sig runs on past `dosage.SIG_READ_CHARACTERS` (a note pasted in): not read, named;
+        # its dose estimated from its quantity and days' supply.
+        pasted = med_request(OXYCODONE, id=f"mr-sig-pasted-{n}", authored=days_ago(3), quantity=120)
+        pasted["dosageInstruction"][0]["text"] = "1 tab every 6 hours as needed. " + "See note. " * 300
+        found.append(pasted)
         # A current lorazepam order of 9000 tablets at 3 a day (a typo of 90): 3000 days' supply, not counted, named.
         typo = med_request(LORAZEPAM, id=f"mr-typo-{n}", authored=days_ago(6), period=8, supply_days=None)
         found.append({**typo, "dispenseRequest": {"quantity": {"value": 9000 + n, "unit": "tablet"}}})

@@ -11,6 +11,7 @@ import pytest
 from builders import NOW, SNOMED, TZ, condition, med_request, run
 
 from bench.text_worst_case import PLACES, TEXTS
+from guideline import dosage
 from guideline.config import GuidelineConfig
 from guideline.dosage import _SAME_DOSE, _SIG_DOSE, _TEXT_RULES, _sig_doses
 from guideline.engine import HookContext, evaluate
@@ -375,3 +376,38 @@ def readings(place: str, text: str) -> tuple[list[str], list[str]]:
 def test_a_long_adversarial_text_reads_as_its_short_form(place: str) -> None:
     for name, make in TEXTS.items():
         assert readings(place, make(LONG)) == readings(place, make(60)), name
+
+
+# -- A sig or timing text far longer than a prescription's is not read at all (`dosage.SIG_READ_CHARACTERS`) --------
+
+SIG_PLACES = ("dosage_text", "sig_beside_dose", "timing_text")  # a fill's own sig is never read for its dose
+
+
+def texts_read(place: str, text: str, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The lengths of the texts the sig readers (`_timed_in_text`, `_from_text`) read on an order-sign call."""
+    read: list[int] = []
+    for name in ("_timed_in_text", "_from_text"):
+        reader = getattr(dosage, name)
+        monkeypatch.setattr(dosage, name, lambda words, reader=reader: read.append(len(words)) or reader(words))
+    readings(place, text)
+    return read
+
+
+@pytest.mark.parametrize("place", SIG_PLACES)
+def test_a_sig_of_megabytes_is_never_read(place: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Read, a 1 MB sig of many doses took 0.6 s of one call, and the body may be 64 MB: only the other orders' short
+    # sigs are read, whatever the long one holds.
+    for name in ("many_doses", "tab_every", "digits_spaced", "slashes"):
+        assert max(texts_read(place, TEXTS[name](4_000_000), monkeypatch), default=0) < 100, name
+
+
+def test_a_sig_of_a_prescriptions_length_is_read() -> None:
+    sig = "1 tab every morning and 2 tabs at bedtime"
+    within = sig + " " * (dosage.SIG_READ_CHARACTERS - len(sig) - 1) + "."
+    beyond = within + "."
+    order = med_request(OXYCODONE, draft=True, id="ox1", period=1, period_unit="d")
+    read: list[object] = []
+    for text in (within, beyond):
+        order["dosageInstruction"][0]["text"] = text
+        read.append(dosage.doses_by_time(run("order-sign", drafts=[order]).facts.drafts[0].dosages[0]))
+    assert isinstance(read[0], dosage.TimedDoses) and read[1] == dosage.SIG_NOT_READ
