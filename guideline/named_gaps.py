@@ -26,6 +26,7 @@ from guideline.fills import implausible_detail, implausible_fills, mme_history_s
 from guideline.history import naive_window
 from guideline.orders import UNTIL_WINDOW_ENDS, current_until, is_current, possible_start, starts_after
 from guideline.recognition import partly_read, recognise, sedative_doubt
+from guideline.recognition.diagnoses import words_not_read
 from guideline.terminology import BENZO, CNS_DEPRESSANT
 from guideline.uds import cut_conclusions
 from guideline.undated import (
@@ -34,6 +35,7 @@ from guideline.undated import (
     uncounted_administrations,
     undated_procedures,
 )
+from guideline.words import clip
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -269,6 +271,18 @@ def _not_read_words(length: int) -> str:
         f"its instructions' text ({length:,} characters) is longer than any prescription's and was not read, so its "
         "dose was not counted from it"
     )
+
+
+def diagnoses_not_read(facts: Facts) -> tuple[str, ...]:
+    """Active diagnoses with no code PainPlan reads whose words were too long to read
+    (`recognition.diagnoses.words_not_read`), each named by their first words and with their length."""
+    named = []
+    for condition in facts.active_conditions:
+        length = words_not_read(condition.code)
+        if length is not None and condition.code is not None:
+            detail = f"its words ({length:,} characters) are longer than any diagnosis's and were not read"
+            named.append(named_item(clip(condition.code.display(), 100), "condition", condition.id, detail))
+    return tuple(dict.fromkeys(named))
 
 
 def drug_named_otherwise(facts: Facts) -> tuple[str, ...]:
@@ -641,6 +655,27 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "were not counted from them:",
         ),
         note="Opioid orders whose instructions were too long to read (dose not counted from them)",
+    ),
+    NamedGap(
+        key="diagnoses-not-read",
+        # A problem-list entry in words far longer than any diagnosis's (a paste, a hostile text) is not read, so one
+        # hook call is never seconds of one text (`recognition.diagnoses.DIAGNOSIS_READ_CHARACTERS`): no condition is
+        # read from it (an exclusion, opioid use disorder), so only the entry shows what it says.
+        items=diagnoses_not_read,
+        card=CardLine(
+            "is a diagnosis whose words are longer than any diagnosis's and were not read, so no check counted it "
+            "(a cancer, sickle cell disease, hospice care or opioid use disorder it may name); check it",
+            "other diagnoses whose words were not read",
+        ),
+        card_items=where_opioid_checks_run(diagnoses_not_read),
+        page=PageSentence(
+            "1 active diagnosis is written in words longer than any diagnosis's, not read, so no check counted it (a "
+            "cancer, sickle cell disease, hospice care or opioid use disorder it may name); check it yourself:",
+            "{count} active diagnoses are written in words longer than any diagnosis's, not read, so no check counted "
+            "them (a cancer, sickle cell disease, hospice care or opioid use disorder they may name); check them "
+            "yourself:",
+        ),
+        note="Diagnoses whose words were too long to read (not read by the checks)",
     ),
     NamedGap(
         key="drug-named-otherwise",

@@ -68,17 +68,18 @@ def every_gap_selections(count: int = 1) -> list[str]:
 
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
-    """`count` items of each kind: unidentified (current, starting later, and ended in the last 90 days), current opioid
-    whose MME cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to the month
-    only, order whose date cannot be read, order of unknown status, home opioid on the list with no recent order, unread
-    category, unread drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site
-    does not judge, specimen validity result in a unit not read, undated procedure, review dated ahead, evaluation of
-    unreadable status, OUD dose given with no date, diagnosis in words only, opioid fill of an implausible days' supply,
-    order of a days' supply no prescription can hold, opioid fill possibly sent twice, opioid order whose sig and coded
-    frequency disagree, opioid order whose sig is too long to read, opioid order whose fill has no quantity, opioid
-    order whose code and name state different drugs, hospice care of unknown status, benzodiazepine whose name was only
-    partly read, two lab reports of one result whose conclusions disagree, a lab report whose conclusion was read only
-    in part, and a payer claim billing cancer with no date of service."""
+    """`count` items of each kind: unidentified (current, starting later, and ended in the last 90 days), current
+    opioid whose MME cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to
+    the month only, order whose date cannot be read, order of unknown status, home opioid on the list with no recent
+    order, unread category, unread drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid
+    positive the site does not judge, specimen validity result in a unit not read, undated procedure, review dated
+    ahead, evaluation of unreadable status, OUD dose given with no date, diagnosis in words only, diagnosis in words
+    too long to read, opioid fill of an implausible days' supply, order of a days' supply no prescription can hold,
+    opioid fill possibly sent twice, opioid order whose sig and coded frequency disagree, opioid order whose sig is
+    too long to read, opioid order whose fill has no quantity, opioid order whose code and name state different
+    drugs, hospice care of unknown status, benzodiazepine whose name was only partly read, two lab reports of one
+    result whose conclusions disagree, a lab report whose conclusion was read only in part, and a payer claim
+    billing cancer with no date of service."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -200,6 +201,9 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.extend(_report_of_long_conclusion(n))
         text_only = condition(SNOMED, "0", id=f"c-words-{n}")
         found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
+        # A diagnosis in words past `DIAGNOSIS_READ_CHARACTERS` (a note pasted into the entry): not read, named.
+        pasted = condition(SNOMED, "0", id=f"c-pasted-{n}")
+        found.append({**pasted, "code": {"text": f"Outside record entry {n + 1}: " + "see note; " * 300}})
         found.extend(_undated_claim_diagnosis(f"eob-undated-{n}"))
     return found
 

@@ -17,6 +17,7 @@ from guideline.dosage import _SAME_DOSE, _SIG_DOSE, _TEXT_RULES, _sig_doses
 from guideline.engine import HookContext, evaluate
 from guideline.fhirdata import Concept
 from guideline.plan.reading import _SCORE_TEXT
+from guideline.recognition import diagnoses
 from guideline.recognition.classify import _GIVEN_AFTER
 from guideline.recognition.diagnoses import RULES, names_diagnosis
 from guideline.recognition.names import _BRACKETED as _NAME_BRACKETS
@@ -29,6 +30,15 @@ from guideline.uds import _BRACKETED, _clause_readings
 
 OXYCODONE = "1049621"
 LONG = 20_000
+
+
+@pytest.fixture
+def all_words_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No limit on the words read: what the readers' patterns find in a long text, which a diagnosis or a sig far
+    longer than a real one no longer reaches (`diagnoses.DIAGNOSIS_READ_CHARACTERS`, `dosage.SIG_READ_CHARACTERS`)."""
+    monkeypatch.setattr(diagnoses, "DIAGNOSIS_READ_CHARACTERS", 10**9)
+    monkeypatch.setattr(dosage, "SIG_READ_CHARACTERS", 10**9)
+
 
 # -- Cancer names (recognition.diagnoses): `\w*carcinoma\b` retried the whole word from each of its letters ----------
 
@@ -59,6 +69,7 @@ def test_cancer_names_read_real_entries_as_before(words: str, named: str | None)
     assert (found.group() if found else None) == named
 
 
+@pytest.mark.usefixtures("all_words_read")
 @pytest.mark.parametrize(
     ("words", "active"),
     [
@@ -83,6 +94,7 @@ def text_only(words: str) -> dict[str, Any]:
     return resource
 
 
+@pytest.mark.usefixtures("all_words_read")
 @pytest.mark.parametrize(
     ("words", "exclusion"),
     [
@@ -294,6 +306,7 @@ def test_the_drug_given_after_a_refused_one_is_found_as_before(name: str, given:
     assert (name[found.end() :].strip() if found else None) == given
 
 
+@pytest.mark.usefixtures("all_words_read")
 @pytest.mark.parametrize(
     ("words", "sickle_cell"),
     [
@@ -372,6 +385,7 @@ def readings(place: str, text: str) -> tuple[list[str], list[str]]:
     return [card.check_id for card in found.cards], [f.name for f in found.facts.exclusions]
 
 
+@pytest.mark.usefixtures("all_words_read")
 @pytest.mark.parametrize("place", sorted(PLACES))
 def test_a_long_adversarial_text_reads_as_its_short_form(place: str) -> None:
     for name, make in TEXTS.items():
@@ -411,3 +425,30 @@ def test_a_sig_of_a_prescriptions_length_is_read() -> None:
         order["dosageInstruction"][0]["text"] = text
         read.append(dosage.doses_by_time(run("order-sign", drafts=[order]).facts.drafts[0].dosages[0]))
     assert isinstance(read[0], dosage.TimedDoses) and read[1] == dosage.SIG_NOT_READ
+
+
+# -- A problem-list entry far longer than a diagnosis's is not read by its words (`DIAGNOSIS_READ_CHARACTERS`) -----
+
+
+class Searched:
+    """A diagnosis rule's pattern that notes the length of each text it searches."""
+
+    def __init__(self, pattern: re.Pattern[str], read: list[int]) -> None:
+        self.pattern, self.read, self.flags = pattern, read, pattern.flags
+
+    def search(self, words: str, *where: int) -> re.Match[str] | None:
+        self.read.append(len(words))
+        return self.pattern.search(words, *where)
+
+
+@pytest.mark.parametrize("name", ["a_a_a", "cancer_repeated", "digits_spaced", "Sickle+spaces", "many_doses"])
+def test_a_problem_list_entry_of_megabytes_is_never_searched(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Read, a 1 MB entry took up to 0.7 s of one call (four rules' searches), and the body may be 64 MB.
+    read: list[int] = []
+    for key, rule in diagnoses.RULES.items():
+        monkeypatch.setitem(diagnoses.RULES, key, rule._replace(names=Searched(rule.names, read)))
+    readings("condition_text", TEXTS[name](60))
+    assert read and max(read) <= 60  # a short entry is searched, by each rule
+    read.clear()
+    readings("condition_text", TEXTS[name](4_000_000))
+    assert read == []

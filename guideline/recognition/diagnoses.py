@@ -222,6 +222,12 @@ def read_by_code(concept: Concept | None) -> bool:
     )
 
 
+# Real problem-list entries run to a few hundred characters. One far longer is a paste or a hostile text, read in time
+# that grows with its length (bench/text_worst_case.py: 0.2-0.7 s a MB, and a request may be 64 MB); a part of it
+# could name a condition the rest calls a history, so none of it is read, and it is named (`diagnoses-not-read`).
+DIAGNOSIS_READ_CHARACTERS = 2_000
+
+
 def _entry_words(concept: Concept) -> str:
     """The entry's text and its codings' displays as one line, so a negation in one governs the other."""
     return " ; ".join(filter(None, (concept.text, *(coding.display for coding in concept.codings))))
@@ -235,6 +241,8 @@ def names_diagnosis(set_name: str, concept: Concept | None) -> bool:
     if rule is None or concept is None or read_by_code(concept):
         return False
     words = _entry_words(concept)
+    if len(words) > DIAGNOSIS_READ_CHARACTERS:
+        return False  # not read (`words_not_read`)
     found = rule.names.search(words) if words else None
     if found is None:
         return False
@@ -249,6 +257,18 @@ def in_diagnosis_set(set_name: str, concept: Concept | None, terms: CodeSets) ->
     return terms.contains(set_name, concept) or names_diagnosis(set_name, concept)
 
 
+def words_not_read(concept: Concept | None) -> int | None:
+    """The length of a diagnosis's words when it has no code PainPlan reads and they are longer than
+    `DIAGNOSIS_READ_CHARACTERS` (then they are not read), else None."""
+    if concept is None or read_by_code(concept):
+        return None
+    length = len(_entry_words(concept))
+    return length if length > DIAGNOSIS_READ_CHARACTERS else None
+
+
 def unread_diagnosis(concept: Concept | None) -> bool:
-    """A diagnosis PainPlan cannot read: no SNOMED CT or ICD-10-CM code, and no word rule names it."""
-    return not read_by_code(concept) and not any(names_diagnosis(set_name, concept) for set_name in RULES)
+    """A diagnosis PainPlan cannot read: no SNOMED CT or ICD-10-CM code, and no word rule names it. One whose words
+    were too long to read is none: it is named as such (`words_not_read`), not as words that named nothing."""
+    if read_by_code(concept) or words_not_read(concept) is not None:
+        return False
+    return not any(names_diagnosis(set_name, concept) for set_name in RULES)

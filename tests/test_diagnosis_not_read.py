@@ -1,0 +1,59 @@
+"""A problem-list entry written in words far longer than any diagnosis's (a note pasted in, a garbled or hostile feed)
+is not read by its words: no condition is read from it (a part could name a cancer the rest calls a history), and it
+is named (`diagnoses-not-read`), not among the diagnoses whose words named nothing; an entry of a diagnosis's length
+reads as before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from builders import NOW, SNOMED, condition, med_request, run
+
+from guideline.named_gaps import NAMED_GAPS
+from guideline.plan import build_plan
+from guideline.recognition.diagnoses import DIAGNOSIS_READ_CHARACTERS
+
+OXYCODONE = "1049621"
+NOT_READ = "diagnoses-not-read"
+UNREAD = "unread-conditions"
+CANCER = "Metastatic pancreatic adenocarcinoma"
+
+
+def entry(words: str) -> dict[str, Any]:
+    """An active problem-list entry written in words alone (an outside record's, no code)."""
+    resource = condition(SNOMED, "0", id="c-words")
+    resource["code"] = {"text": words}
+    return resource
+
+
+def padded(words: str, length: int) -> str:
+    """`words`, then a pasted note's words up to `length` characters (ending in a full stop: spaces are stripped)."""
+    return (words + " " + "see attached note " * length)[: length - 1] + "."
+
+
+def sign(words: str) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """The exclusions on order-sign of an opioid beside an entry of `words`, and what the two kinds name, each checked
+    against the plan page's list of it."""
+    draft = med_request(OXYCODONE, draft=True, id="ox1", dose=2, period=4)
+    evaluation = run("order-sign", drafts=[draft], resources=[entry(words)])
+    page = build_plan(evaluation, (), evaluation.facts.config, NOW).named
+    named = {}
+    for kind in NAMED_GAPS:
+        if kind.key in (NOT_READ, UNREAD):
+            named[kind.key] = kind.items(evaluation.facts)
+            assert page.get(kind.key, ()) == named[kind.key]
+    return [f.name for f in evaluation.facts.exclusions], named
+
+
+def test_an_entry_of_a_diagnosis_length_is_read_by_its_words() -> None:
+    assert sign(padded(CANCER, DIAGNOSIS_READ_CHARACTERS)) == (["active_cancer"], {NOT_READ: (), UNREAD: ()})
+
+
+def test_an_entry_longer_than_any_diagnosis_is_not_read_and_is_named_with_its_length() -> None:
+    exclusions, named = sign(padded(CANCER, 1_000_000))
+    assert exclusions == []
+    assert named[UNREAD] == ()
+    assert named[NOT_READ] == (
+        "Metastatic pancreatic adenocarcinoma see attached note see attached note see attached note see atta… "
+        "(condition c-words, its words (1,000,000 characters) are longer than any diagnosis's and were not read)",
+    )
