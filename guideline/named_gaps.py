@@ -26,7 +26,9 @@ from guideline.fills import implausible_detail, implausible_fills, mme_history_s
 from guideline.history import naive_window
 from guideline.orders import UNTIL_WINDOW_ENDS, current_until, is_current, possible_start, starts_after
 from guideline.recognition import partly_read, recognise, sedative_doubt
+from guideline.recognition.classify import NOT_READ_QUOTED, medication_names
 from guideline.recognition.diagnoses import words_not_read
+from guideline.recognition.names import name_not_read
 from guideline.terminology import BENZO, CNS_DEPRESSANT
 from guideline.uds import cut_conclusions
 from guideline.undated import (
@@ -281,7 +283,18 @@ def diagnoses_not_read(facts: Facts) -> tuple[str, ...]:
         length = words_not_read(condition.code)
         if length is not None and condition.code is not None:
             detail = f"its words ({length:,} characters) are longer than any diagnosis's and were not read"
-            named.append(named_item(clip(condition.code.display(), 100), "condition", condition.id, detail))
+            named.append(named_item(clip(condition.code.display(), NOT_READ_QUOTED), "condition", condition.id, detail))
+    return tuple(dict.fromkeys(named))
+
+
+def medication_names_not_read(facts: Facts) -> tuple[str, ...]:
+    """Drafts and current orders with a medication name too long to read (`recognition.names.name_not_read`), each
+    named by its first words and with the name's length."""
+    named = []
+    for order in (*facts.drafts, *facts.active_orders):
+        for name in filter(name_not_read, medication_names(order.medication)):
+            detail = f"its name ({len(name):,} characters) is longer than any medication's and was not read"
+            named.append(order_named(clip(name, NOT_READ_QUOTED), order, detail))
     return tuple(dict.fromkeys(named))
 
 
@@ -676,6 +689,26 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "yourself:",
         ),
         note="Diagnoses whose words were too long to read (not read by the checks)",
+    ),
+    NamedGap(
+        key="medication-names-not-read",
+        # A medication name far longer than any product's (a paste, a hostile text) is not read, so one hook call is
+        # never seconds of one text (`recognition.names.NAME_READ_CHARACTERS`): no drug is read from it, so a
+        # medication known by it alone is unidentified (named so too), and one known by its code is not compared
+        # with it; only the order shows what it says.
+        items=medication_names_not_read,
+        card=CardLine(
+            "has a name longer than any medication's, which was not read, so what drug it names was not checked; "
+            "check the order",
+            "other orders whose names were not read",
+        ),
+        page=PageSentence(
+            "1 order has a medication name longer than any medication's, which was not read, so what drug it names "
+            "was not checked:",
+            "{count} orders have medication names longer than any medication's, which were not read, so what drugs "
+            "they name was not checked:",
+        ),
+        note="Orders whose medication names were too long to read (not checked)",
     ),
     NamedGap(
         key="drug-named-otherwise",

@@ -76,10 +76,10 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     ahead, evaluation of unreadable status, OUD dose given with no date, diagnosis in words only, diagnosis in words
     too long to read, opioid fill of an implausible days' supply, order of a days' supply no prescription can hold,
     opioid fill possibly sent twice, opioid order whose sig and coded frequency disagree, opioid order whose sig is
-    too long to read, opioid order whose fill has no quantity, opioid order whose code and name state different
-    drugs, hospice care of unknown status, benzodiazepine whose name was only partly read, two lab reports of one
-    result whose conclusions disagree, a lab report whose conclusion was read only in part, and a payer claim
-    billing cancer with no date of service."""
+    too long to read, order whose medication name is too long to read, opioid order whose fill has no quantity,
+    opioid order whose code and name state different drugs, hospice care of unknown status, benzodiazepine whose
+    name was only partly read, two lab reports of one result whose conclusions disagree, a lab report whose
+    conclusion was read only in part, and a payer claim billing cancer with no date of service."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -193,6 +193,11 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
                 "performedDateTime": days_ago(7 + n),
             }
         )
+        # A current order whose medication name runs past `NAME_READ_CHARACTERS` (a note pasted into an outside
+        # record's drug name), coded as lorazepam: read by its code, its name not read, named.
+        pasted_name = med_request(LORAZEPAM, id=f"mr-name-pasted-{n}", authored=days_ago(4), period=8)
+        pasted_name["medicationCodeableConcept"]["text"] = f"LORazepam {n + 1} MG tablet. " + "See note. " * 300
+        found.append(pasted_name)
         # A benzodiazepine whose name holds a word PainPlan does not know: read as alprazolam; the word may be an
         # opioid.
         partly = med_request("0", id=f"mr-partly-{n}", authored=days_ago(6))

@@ -5,6 +5,7 @@ Timing itself is measured in bench/text_worst_case.py, never here."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,12 +18,12 @@ from guideline.dosage import _SAME_DOSE, _SIG_DOSE, _TEXT_RULES, _sig_doses
 from guideline.engine import HookContext, evaluate
 from guideline.fhirdata import Concept
 from guideline.plan.reading import _SCORE_TEXT
-from guideline.recognition import diagnoses
+from guideline.recognition import diagnoses, names
 from guideline.recognition.classify import _GIVEN_AFTER
 from guideline.recognition.diagnoses import RULES, names_diagnosis
 from guideline.recognition.names import _BRACKETED as _NAME_BRACKETS
 from guideline.recognition.names import _PACK_PART, _PER_VOLUME, _SINGLE, _brackets, _unbracketed
-from guideline.record import build_record
+from guideline.record import build_record, clear_read_caches
 from guideline.record.readers import _CUTOFF
 from guideline.set_names import MALIGNANT_CANCER, POINT_OF_CARE_CANCER, SICKLE_CELL
 from guideline.specimen_validity import _FIT_TEXT, _TEXT_AMOUNT
@@ -33,11 +34,23 @@ LONG = 20_000
 
 
 @pytest.fixture
-def all_words_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No limit on the words read: what the readers' patterns find in a long text, which a diagnosis or a sig far
-    longer than a real one no longer reaches (`diagnoses.DIAGNOSIS_READ_CHARACTERS`, `dosage.SIG_READ_CHARACTERS`)."""
+def all_words_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No limit on the words read: what the readers' patterns find in a long text, which a diagnosis, a sig or a
+    medication name far longer than a real one no longer reaches (`diagnoses.DIAGNOSIS_READ_CHARACTERS`,
+    `dosage.SIG_READ_CHARACTERS`, `names.NAME_READ_CHARACTERS`). The readings remembered are forgotten before and
+    after, so none read without a limit outlives the test."""
     monkeypatch.setattr(diagnoses, "DIAGNOSIS_READ_CHARACTERS", 10**9)
     monkeypatch.setattr(dosage, "SIG_READ_CHARACTERS", 10**9)
+    monkeypatch.setattr(names, "NAME_READ_CHARACTERS", 10**9)
+    forget()
+    yield
+    forget()
+
+
+def forget() -> None:
+    """Forget the names, records and recognitions read so far."""
+    names.read_name.cache_clear()
+    clear_read_caches()
 
 
 # -- Cancer names (recognition.diagnoses): `\w*carcinoma\b` retried the whole word from each of its letters ----------
@@ -452,3 +465,20 @@ def test_a_problem_list_entry_of_megabytes_is_never_searched(name: str, monkeypa
     read.clear()
     readings("condition_text", TEXTS[name](4_000_000))
     assert read == []
+
+
+# -- A medication name far longer than a product's is not read (`names.NAME_READ_CHARACTERS`) ---------------------
+
+
+@pytest.mark.parametrize("name", ["slashes", "a_a_a", "tab_every", "drug_words", "unclosed_brackets", "no_spaces"])
+def test_a_medication_name_of_megabytes_is_never_read(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Read, a 1 MB name took up to 2.4 s of one call, and the body may be 64 MB: none of it reaches a reader.
+    read: list[int] = []
+    reader = names._read_one
+    monkeypatch.setattr(names, "_read_one", lambda text: read.append(len(text)) or reader(text))
+    forget()
+    readings("medication_text", TEXTS[name](60))
+    assert read and max(read) <= 60  # a short name is read
+    read.clear()
+    readings("medication_text", TEXTS[name](4_000_000))
+    assert max(read, default=0) <= names.NAME_READ_CHARACTERS

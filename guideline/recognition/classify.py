@@ -16,7 +16,7 @@ from guideline.recognition.coded_names import name_left_out, names_alone
 from guideline.recognition.cut_names import NotedName
 from guideline.recognition.lexicon import ingredients as known_ingredients
 from guideline.recognition.lexicon import opioid_partners, sedatives_sold_with, sold_with, supplements
-from guideline.recognition.names import NamedStrength, NameReading, form_of, read_name
+from guideline.recognition.names import NamedStrength, NameReading, form_of, name_not_read, read_name
 from guideline.recognition.strengths import listed_strengths_known, medication_listed
 from guideline.recognition.table_brands import table_brand
 from guideline.record import ResolvedMedication, may_read_medication
@@ -34,7 +34,7 @@ from guideline.set_names import (
     TIRF,
     UNNAMED_MEDICATION,
 )
-from guideline.words import and_list
+from guideline.words import and_list, clip
 
 Kind = Literal[
     "known-opioid",
@@ -263,6 +263,8 @@ def stated_part(name: str) -> str:
     given (`_context_cut`). The one rule for every name read as or against a code: recognition's, and the MME's
     (`guideline.mme`, a name that states another opioid than its code). A name that refuses a drug outright and goes
     on to the drug given states what follows (`_given_after_refusal`)."""
+    if name_not_read(name):
+        return name  # read as nothing (`read_name`): no part of it either
     given = _given_after_refusal(name)
     return stated_part(given) if given is not None else _stated_head(name)
 
@@ -282,7 +284,7 @@ def _refuses_only(name: str) -> bool:
     """Whether a name only refuses a drug: "no oxycodone", "NOT oxyCODONE - patient declined", a refusal
     (`_given_after_refusal`) after which no drug is given. What the order is cannot be told from it, so it is named
     (unidentified), never read as the drug it refuses."""
-    given = _given_after_refusal(name)
+    given = _given_after_refusal(name) if not name_not_read(name) else None
     return given is not None and not _stated_reading(given).ingredients
 
 
@@ -594,6 +596,8 @@ def _stated_reading(name: str) -> NameReading:
     worse error. A stated part that reads the same drugs as the whole name leaves the whole read too, so form and
     release words after the cut ("oxycodone 5 mg, do not crush, ER") still count."""
     whole = read_name(name)
+    if name_not_read(name):
+        return whole  # no part of it is read either
     given = _given_after_refusal(name)
     if given is not None:
         # "NOT morphine - hydromorphone 2 mg tablet" is hydromorphone, shown by its whole name; the refused drug and
@@ -677,11 +681,15 @@ def _buprenorphine_for_oud(reading: NameReading) -> bool:
     return reading.extended_release or (strength is not None and strength.per == "ml" and strength.mg >= 10)
 
 
+# A name too long to read is shown by its first characters, on the card, the page and the note alike.
+NOT_READ_QUOTED = 100
+
+
 def unidentified_name(medication: ResolvedMedication) -> str:
     """A name for a medication nobody could identify: its text or display, else its codes, else its reference."""
     names = medication_names(medication)
     if names:
-        return names[0]
+        return names[0] if not name_not_read(names[0]) else clip(names[0], NOT_READ_QUOTED)
     concept = medication.concept
     codes = [c for c in (concept.codings if concept else ()) if c.code]
     if codes:

@@ -419,9 +419,24 @@ def _codeine_number(lowered: str, listed: _StrengthList | None) -> tuple[NamedSt
     )
 
 
+# Real medication names run to a few hundred characters. One far longer is a paste or a hostile text, read in time
+# that grows with its length (bench/text_worst_case.py: up to 2.4 s a MB of one hook call, and a request may be
+# 64 MB); a part of it could name an opioid the rest calls refused, so none of it is read: it reads no drug, and the
+# order is named (`medication-names-not-read`).
+NAME_READ_CHARACTERS = 2_000
+
+
+def name_not_read(text: str) -> bool:
+    """Whether a name is too long to read (`NAME_READ_CHARACTERS`)."""
+    return len(text) > NAME_READ_CHARACTERS
+
+
 @lru_cache(maxsize=4096)
 def read_name(text: str) -> NameReading:
-    """What a medication name says (lower-cased; "oxyCODONE" and "OXYCODONE" read the same)."""
+    """What a medication name says (lower-cased; "oxyCODONE" and "OXYCODONE" read the same); nothing of a name too
+    long to read (`name_not_read`)."""
+    if name_not_read(text):
+        return NameReading(text, (), (), None, False, None)
     pack = _pack_reading(text)
     return pack if pack is not None else _read_one(text)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from guideline.recognition.lexicon import ALIASES, DRUG_TABLE, NAME_WORD, brands, ingredients
+from guideline.recognition.names import name_not_read
 
 # The brand in brackets at the end of a drug table name; a pack's name ("{2 (…) } Pack [Subsys 1200 MCG]") is left out.
 _BRACKETED = re.compile(r"\[([^\[\]{}()]+)\]$")
@@ -69,6 +70,9 @@ def _pattern() -> re.Pattern[str]:
 
 
 def table_brand(name: str) -> TableBrand | None:
-    """The drug table brand a name writes as words of its own ("Zodryl AC Oral Product", "Synalgos-DC capsule")."""
+    """The drug table brand a name writes as words of its own ("Zodryl AC Oral Product", "Synalgos-DC capsule"); none
+    in a name too long to read (`names.name_not_read`)."""
+    if name_not_read(name):
+        return None
     found = _pattern().search(name.lower())
     return table_brands()[found.group(1)] if found else None

@@ -1,0 +1,60 @@
+"""A medication name far longer than any product's (a note pasted into an outside record's drug name, a garbled or
+hostile feed) is not read: no drug is read from it (a part could name an opioid the rest calls refused), so an
+uncoded medication so named is unidentified, and the order is named (`medication-names-not-read`); a name of a
+product's length reads as before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from builders import NOW, med_request, run
+
+from guideline.named_gaps import NAMED_GAPS
+from guideline.plan import build_plan
+from guideline.recognition import recognise
+from guideline.recognition.names import NAME_READ_CHARACTERS
+
+NOT_READ = "medication-names-not-read"
+NAME = "oxyCODONE (ROXICODONE) 5 MG immediate release tablet"
+
+
+def padded(name: str, length: int) -> str:
+    """`name`, then a pasted note's words up to `length` characters (ending in a full stop: spaces are stripped)."""
+    return (name + " " + "see attached note " * length)[: length - 1] + "."
+
+
+def named_only(name: str, **order: Any) -> dict[str, Any]:
+    """An outside record's current order known by its name alone (no code)."""
+    resource = med_request("0", id="mr-named", **order)
+    resource["medicationCodeableConcept"] = {"text": name}
+    return resource
+
+
+def read(name: str) -> tuple[str, tuple[str, ...]]:
+    """How the order of `name` is recognised on patient-view, and what the kind names (checked against the page)."""
+    evaluation = run("patient-view", resources=[named_only(name)])
+    [order] = [o for o in evaluation.facts.active_orders if o.id == "mr-named"]
+    [kind] = [kind for kind in NAMED_GAPS if kind.key == NOT_READ]
+    items = kind.items(evaluation.facts)
+    assert build_plan(evaluation, (), evaluation.facts.config, NOW).named.get(NOT_READ, ()) == items
+    return recognise(order.medication, evaluation.facts.terms).kind, items
+
+
+def test_a_name_of_a_products_length_is_read() -> None:
+    assert read(padded(NAME, NAME_READ_CHARACTERS)) == ("opioid-by-name", ())
+
+
+def test_a_name_longer_than_any_products_is_not_read_and_the_order_is_named() -> None:
+    kind, items = read(padded(NAME, 1_000_000))
+    assert kind == "unidentified"
+    assert items == (
+        "oxyCODONE (ROXICODONE) 5 MG immediate release tablet see attached note see attached note see attach… "
+        "(current order mr-named, its name (1,000,000 characters) is longer than any medication's and was not read)",
+    )
+
+
+def test_an_unidentified_medication_of_a_name_not_read_is_shown_by_its_first_100_characters() -> None:
+    evaluation = run("patient-view", resources=[named_only(padded(NAME, 1_000_000))])
+    [kind] = [kind for kind in NAMED_GAPS if kind.key == "unidentified-medications"]
+    [item] = kind.items(evaluation.facts)
+    assert item.startswith(NAME + " see attached note") and len(item) < 300
