@@ -771,11 +771,16 @@ _NOTHING_FOUND = re.compile(
 _BRACKETED = re.compile(r"(?<!\s)\s*+\(([^()]*)\)")  # from a run of spaces' first only: tried from each, slow
 # An amount the lab measured, with its unit, as pain-management labs (Aegis, Dominion, Millennium) write it between a
 # drug and its finding: "Oxycodone >1000 ng/mL (positive)", "Fentanyl <1 ng/mL negative", "Oxycodone (250 ng/mL)
-# detected" (a thousands separator read by `commas_read` first: "1,250 ng/mL"). It is no finding: what the clause says
-# is read after it (`_said_after_names`); before, the amount hid the finding and nothing was read.
+# detected" (a thousands separator read by `commas_read` first: "1,250 ng/mL"), and the cutoff printed in brackets
+# beside it, an amount too ("Oxycodone 250 ng/mL (cutoff 100 ng/mL) positive", "(cut-off: 0.5 ng/mL)"). It is no
+# finding: what the clause says is read after it (`_said_after_names`); before, the amount hid the finding and nothing
+# was read. Each amount is atomic and possessive: a long run of them is read once, never retried from each character.
+_AMOUNT_NUMBER = r"(?:[<>≤≥]=?\s*+)?(?:\d++(?:\.\d++)?|\.\d++)"
+_AMOUNT_UNIT = r"\s*+(?:ng|pg|mcg|µg|μg|ug|mg)\s*+/\s*+(?:ml|dl|l|mg)\b"
 _AMOUNT = re.compile(
-    r"^\(?\s*+(?:[<>≤≥]=?\s*+)?(?:\d++(?:\.\d++)?|\.\d++)\s*+(?:ng|pg|mcg|µg|μg|ug|mg)\s*+/\s*+(?:ml|dl|l|mg)\b"
-    r"\s*+\)?[\s:=\-–]*+",
+    rf"^(?>(?:\(?\s*+{_AMOUNT_NUMBER}{_AMOUNT_UNIT}\s*+\)?"
+    rf"|\(\s*+cut[\s-]?off(?:\s++(?:level|value))?\s*+[:=]?\s*+(?:of\s++)?{_AMOUNT_NUMBER}(?:{_AMOUNT_UNIT})?\s*+\))"
+    r"[\s:=\-–]*+)++",
     re.IGNORECASE,
 )
 # A pain-management lab's judgement before its finding ("Unexpected positive for fentanyl", "Expected: oxycodone
@@ -1020,6 +1025,10 @@ class _ConclusionReader:
         self.number = -1  # which statement is read (`_SENTENCES`)
         self.here: Value | None = None  # the finding this statement last said, once it has said one
         self.first = False  # whether the finding read last was written before the drugs it is said of ("Positive for")
+        # Drugs named with an amount and no finding (`_AMOUNT`), waiting in their group of "and" for a finding written
+        # after them ("Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive"); dropped at the group's end. A list:
+        # a long run of them is added to once each, never copied whole.
+        self.measured: list[str] = []
 
     def statement(self, sentence: str) -> None:
         """One statement, group of "and" by group (`_GROUPS`): drugs still waiting at a group's end take the
@@ -1034,6 +1043,7 @@ class _ConclusionReader:
             for clause in _JOINED.split(group):
                 self.clause(clause, denying)
             self.give(self.here)
+            self.measured.clear()  # "Oxycodone 250 ng/mL, fentanyl not detected": no finding of its own
         if denying and self.here is None and len(self.waiting) > fresh:
             # "No oxycodone.": denied with no finding after it, never left to take the next statement's
             self.read.append(_Read("negative", self.waiting[fresh:], self.number))
@@ -1053,6 +1063,9 @@ class _ConclusionReader:
             # of the drugs after it, not of those listed before it
             self.give(self.here)
         before, self.said, self.here, self.first = self.said, said, said, first
+        if not first:  # "Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive": said of the whole group
+            self.waiting += tuple(self.measured)
+        self.measured.clear()
         self.say(said, clause, named, before)
 
     def finding(self, clause: str, named: tuple[str, ...], denying: bool) -> Value | None:
@@ -1067,15 +1080,17 @@ class _ConclusionReader:
     def wait(self, clause: str, named: tuple[str, ...]) -> None:
         """The drugs a clause that says nothing names wait for a finding; before any was read, only those named with
         nothing after them ("Oxycodone, oxymorphone detected"), not "Oxycodone 250 ng/mL"; named with an amount
-        (`_AMOUNT`), only after a finding written before the drugs it is said of ("Positive for oxycodone 1,250
-        ng/mL, oxymorphone 430 ng/mL"), never one said of the drug before it ("Fentanyl not detected, oxycodone 250
-        ng/mL": an amount measured is no "not detected")."""
+        (`_AMOUNT`), after a finding written before the drugs it is said of ("Positive for oxycodone 1,250 ng/mL,
+        oxymorphone 430 ng/mL"), else only for one written after them in their group of "and" (`measured`:
+        "Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive"), never one said of the drug before it ("Fentanyl
+        not detected, oxycodone 250 ng/mL": an amount measured is no "not detected")."""
         after = words_after_substances(clause)
         if after and _AMOUNT.match(after):
-            waits = self.said is not None and self.first
-        else:
-            waits = self.said is not None or not after
-        if waits:
+            if self.said is not None and self.first:
+                self.waiting += named
+            else:
+                self.measured += named
+        elif self.said is not None or not after:
             self.waiting += named
 
     def say(self, said: Value, clause: str, named: tuple[str, ...], before: Value | None) -> None:

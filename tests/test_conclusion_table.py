@@ -326,6 +326,74 @@ ROWS = [
     pytest.param("Oxycodone 250 ng/mL. Fentanyl not detected.", set(), {"fentanyl"}, id="painlab-amount-statement"),
     pytest.param("Oxycodone >1000 ng/mL", set(), set(), id="painlab-amount-alone"),
     pytest.param("Fentanyl 0.5 ng/mL, oxycodone 2,500 ng/mL", set(), set(), id="painlab-amounts-alone"),
+    # a finding after an "and" group of drugs named with amounts is said of the group, as "Oxycodone and oxymorphone
+    # positive" is (before, only the drug named last was read found, and "and metabolites detected" every drug)
+    pytest.param(
+        "Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive",
+        {"oxycodone", "oxymorphone"},
+        set(),
+        id="painlab-amounts-and-group",
+    ),
+    pytest.param(
+        "Oxycodone >1000 ng/mL & oxymorphone 430 ng/mL detected, fentanyl <1 ng/mL not detected",
+        {"oxycodone", "oxymorphone"},
+        {"fentanyl"},
+        id="painlab-amounts-and-group-then-drug",
+    ),
+    pytest.param("Oxycodone 250 ng/mL and metabolites detected", {"oxycodone"}, set(), id="painlab-amount-metabolites"),
+    # ... never one said before it: an amount measured is no "not detected"
+    pytest.param("Fentanyl not detected and oxycodone 250 ng/mL", set(), {"fentanyl"}, id="painlab-finding-and-amount"),
+    # a cutoff in brackets is an amount too, read past to the finding (Aegis, Dominion print the cutoff beside each)
+    pytest.param("Oxycodone 250 ng/mL (cutoff 100 ng/mL) positive", {"oxycodone"}, set(), id="painlab-amount-cutoff"),
+    pytest.param(
+        "Oxycodone 250 ng/mL (cutoff 100 ng/mL) POSITIVE; Fentanyl <0.5 ng/mL (cut-off: 0.5 ng/mL) NEGATIVE",
+        {"oxycodone"},
+        {"fentanyl"},
+        id="painlab-amounts-cutoffs",
+    ),
+    pytest.param("Oxycodone (cutoff 100 ng/mL) not detected", set(), {"oxycodone"}, id="painlab-cutoff-alone"),
+    # Deliberately cautious: an amount alone is no finding, and "POSITIVE" was said of oxycodone, written after it;
+    # given to oxymorphone, a measured amount under the lab's cutoff would be read as found
+    pytest.param("OXYCODONE: POSITIVE, oxymorphone 80 ng/mL", {"oxycodone"}, set(), id="painlab-finding-then-amount"),
+    # as Quest, Millennium and Dominion write amounts beside their findings
+    pytest.param("Fentanyl: Not Detected (<0.5 ng/mL)", set(), {"fentanyl"}, id="painlab-not-detected-amount-after"),
+    pytest.param("Oxycodone: Positive (1,250 ng/mL)", {"oxycodone"}, set(), id="millennium-positive-amount-after"),
+    pytest.param("Fentanyl: <1.0 ng/mL - Negative", set(), {"fentanyl"}, id="dominion-amount-dash-finding"),
+    pytest.param("Oxycodone detected at 1,250 ng/mL", {"oxycodone"}, set(), id="painlab-detected-at-amount"),
+    # norfentanyl is read as fentanyl's row, as a result named norfentanyl is (`uds_names`)
+    pytest.param("Norfentanyl 12 ng/mL POS", {"fentanyl"}, set(), id="painlab-metabolite-amount"),
+    pytest.param(
+        "Oxycodone, Urine 1,250 ng/mL (H)",
+        {"oxycodone"},
+        set(),
+        id="quest-amount-flag",
+        marks=misread(
+            "'(H)' is a flag against a reference range the conclusion does not give, read only as a result's coded "
+            "flag; in free words a lone letter in brackets is as often a note, and the comma of Quest's test name "
+            "('Oxycodone, Urine') parts the drug from its amount"
+        ),
+    ),
+    pytest.param(
+        "Oxycodone 1,250 ng/mL (above cutoff)",
+        {"oxycodone"},
+        set(),
+        id="painlab-amount-above-cutoff",
+        marks=misread(
+            "'above cutoff' is no finding in a result's value either (`value_from_text` reads 'below cutoff' only): "
+            "reading it is a change to the one reading of a value, not to the conclusion reader"
+        ),
+    ),
+    pytest.param(
+        "Oxycodone 250 ng/mL, positive",
+        {"oxycodone"},
+        set(),
+        id="painlab-amount-comma-finding",
+        marks=misread(
+            "a finding naming no drug in the group after a drug's amount is read as 'Positive' alone is, of every "
+            "drug; given to the measured drug across the comma, 'Oxycodone 250 ng/mL, all other drugs negative' "
+            "would deny it, so that takes a rule of its own"
+        ),
+    ),
     pytest.param(
         "Oxycodone. No fentanyl.",
         {"oxycodone"},

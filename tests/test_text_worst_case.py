@@ -374,6 +374,12 @@ def test_a_conclusion_with_a_long_run_of_spaces_reads_as_with_one(conclusion: st
         ("Oxycodone " + "1," * (LONG // 2) + "000 ng/mL positive", "Oxycodone 1,1,000 ng/mL positive"),
         ("Oxycodone 1 ng/mL" + "-" * LONG + "positive", "Oxycodone 1 ng/mL-positive"),
         ("Oxycodone " + "1 ng/" * (LONG // 5) + "mL positive", "Oxycodone 1 ng/1 ng/mL positive"),
+        # a run of amounts and bracketed cutoffs (`uds._AMOUNT`), read past once each
+        ("Oxycodone" + " 1 ng/mL" * (LONG // 8) + " positive", "Oxycodone 1 ng/mL positive"),
+        ("Oxycodone 1 ng/mL" + " (cutoff 1 ng/mL)" * (LONG // 17) + " positive", "Oxycodone 1 ng/mL positive"),
+        ("Oxycodone (cutoff" + SPACES + "1) positive", "Oxycodone (cutoff 1) positive"),
+        ("Oxycodone (cutoff 1" + SPACES + "positive", "Oxycodone (cutoff 1 positive"),
+        ("Oxycodone" + " (1 ng/mL" * (LONG // 8) + " positive", "Oxycodone (1 ng/mL positive"),
         # decimal points, no full stops (`uds._SENTENCES`, `_STATEMENT`)
         ("No drugs other than oxycodone" + ".5" * LONG + " detected", "No drugs other than oxycodone.5 detected"),
         ("Fentanyl " + "0." * (LONG // 2) + "5 ng/mL (positive)", "Fentanyl 0.0.5 ng/mL (positive)"),
@@ -381,6 +387,12 @@ def test_a_conclusion_with_a_long_run_of_spaces_reads_as_with_one(conclusion: st
 )
 def test_a_conclusion_with_a_long_amount_reads_as_its_short_form(conclusion: str, short: str) -> None:
     assert list(_clause_readings(conclusion)) == list(_clause_readings(short))
+
+
+def test_a_long_and_group_of_measured_drugs_takes_its_finding_once() -> None:
+    # each drug named with an amount waits in its group for the finding after it (`_ConclusionReader.measured`)
+    readings = list(_clause_readings("Oxycodone 1 ng/mL and " * (LONG // 22) + "oxymorphone positive"))
+    assert [(said, set(named)) for said, named in readings] == [("positive", {"oxycodone", "oxymorphone"})]
 
 
 # -- Every adversarial text of bench/text_worst_case.py, in every place, reads as its short form does --------------
