@@ -540,10 +540,15 @@ def result_no_reading(result: UdsResult, spoken_for: SpokenFor = frozenset) -> t
 def _no_reading_of(value: Value, source: Observation | DiagnosticReport, spoken_for: SpokenFor) -> tuple[str, ...]:
     """Why a test that reads `value` gave no result: by its words (`no_reading_why`), else, for a result with nothing
     of a result on record (`_bare`) that no lab report speaks for (`spoken_for`), `NO_VALUE`: a final screen sent
-    with its name and times alone counted as the year's test, though the record carries no result of it."""
+    with its name and times alone counted as the year's test, though the record carries no result of it; so did a
+    settled lab report with nothing reported (`_report_bare`)."""
     whys = no_reading_why(value, _words_of(source))
-    if whys or value != "none" or not isinstance(source, Observation) or not _bare(source):
+    if whys or value != "none":
         return whys
+    if isinstance(source, DiagnosticReport):
+        return (NO_VALUE,) if _report_bare(source) else ()
+    if not _bare(source):
+        return ()
     return () if (source.located or "") in spoken_for() else (NO_VALUE,)
 
 
@@ -1698,7 +1703,7 @@ def unread_drug_test_reports(
         if not partly:
             reading = _report_reading(report, not received.isdisjoint(report.results), why)
             value = report_value(report)
-            no_reading = ", ".join(no_reading_why(value, report_words(report))) or None
+            no_reading = ", ".join(_no_reading_of(value, report, frozenset)) or None
         elif why or id(report) in disagreeing or id(report) in contradicting:
             reading = _results_missed(report, missing, why)
             itself = contradicting.get(id(report))
@@ -2608,11 +2613,22 @@ def located_index(observations: Sequence[Observation]) -> Callable[[], Mapping[s
     return index
 
 
+def _reports_nothing(report: DiagnosticReport) -> bool:
+    """A lab report with its name and times alone: no result linked, no conclusion and no document."""
+    return not report.results and not report.document and not report_words(report)
+
+
 def _report_awaits(report: DiagnosticReport) -> bool:
-    """A preliminary lab report with nothing reported yet: no result linked, no conclusion and no document (Oracle
-    Health sends a drug screen's report so once the lab has started it). Read as a test done, it kept the year's test
-    done and the card quiet, as a preliminary result with no value did (`awaits_its_value`)."""
-    return report.status == PRELIMINARY and not report.results and not report.document and not report_words(report)
+    """A preliminary lab report with nothing reported yet (`_reports_nothing`; Oracle Health sends a drug screen's
+    report so once the lab has started it). Read as a test done, it kept the year's test done and the card quiet, as a
+    preliminary result with no value did (`awaits_its_value`)."""
+    return report.status == PRELIMINARY and _reports_nothing(report)
+
+
+def _report_bare(report: DiagnosticReport) -> bool:
+    """A lab report of a settled status with nothing reported (`_reports_nothing`): no test read, as a settled result
+    with no value is none (`NO_VALUE`). Read as a test done, it kept the card quiet on a result the record lacks."""
+    return report.status in REPORT_DONE_STATUSES and _reports_nothing(report)
 
 
 def _member_awaits(member: Observation) -> bool:

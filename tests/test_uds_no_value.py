@@ -238,3 +238,51 @@ def test_a_test_awaiting_its_result_dated_after_today_is_named_as_such(awaiting:
     (named,) = future_dated_drug_tests(evaluation.facts)  # what the data-incomplete card and the page name
     assert named.endswith(", dated 2026-07-20, after today")
     assert found.summary == "Order a urine drug test: none on record up to today (one is dated 2026-07-20, after today)"
+
+
+# -- a settled lab report with nothing reported ----------------------------------------------------------------------
+
+REPORT_NO_VALUE = f"The test of {TEST_DAY} could not be read as a result: no result value on record; a new test is due."
+
+
+def _bare_report(code: tuple[str, str] = PANEL, status: str = "final") -> dict[str, Any]:
+    """Oracle Health: the drug screen's lab report sent settled with its name and times alone (no result linked, no
+    conclusion, no document)."""
+    report = _oracle_registered_report(status=status)
+    return report | {"code": {"coding": [{"system": LOINC, "code": code[0], "display": code[1]}], "text": code[1]}}
+
+
+@pytest.mark.parametrize("status", ["final", "amended", "corrected"])
+@pytest.mark.parametrize("test", [OPIATES, PANEL], ids=["opiates screen", "drugs-of-abuse panel"])
+def test_a_settled_report_with_nothing_reported_is_no_test_read(test: tuple[str, str], status: str) -> None:
+    # It counted as the year's test done (`uds.unread_drug_test_reports`), as a final result with no value did.
+    found = card(_sign(_bare_report(test, status)), CHECK_ID)
+    assert found is not None and found.facts["last_test"] is None
+    assert (
+        found.summary
+        == f"Order a urine drug test: the test of {TEST_DAY} could not be read (no result value on record)"
+    )
+    assert REPORT_NO_VALUE in found.detail
+
+
+def test_a_bare_report_is_named_so_on_the_tile_the_note_the_history_and_the_review() -> None:
+    plan = plan_for([patient(), *_long_term_fills(), _bare_report()])
+    tile = next(t for t in plan.section("tasks").content if t.key == "uds")
+    assert tile.state != "done" and tile.last_done is None
+    assert tile.not_counted == REPORT_NO_VALUE and REPORT_NO_VALUE in note_text(plan)
+    (row,) = plan.section("uds").content.rows
+    assert row.value == "could not be read (no result value on record), report with no result received"
+    evaluation = _sign(_bare_report())
+    assert drug_tests_done_days(evaluation.facts.record, evaluation.facts.terms) == ()
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        pytest.param({"conclusion": "Negative"}, id="a conclusion"),
+        pytest.param({"presentedForm": [{"contentType": "application/pdf", "url": "Binary/b1"}]}, id="a document"),
+        pytest.param({"result": [{"reference": "Observation/not-sent"}]}, id="a result linked, not received"),
+    ],
+)
+def test_a_settled_report_that_says_something_is_a_test_done_as_before(said: dict[str, Any]) -> None:
+    assert card(_sign(_bare_report() | said), CHECK_ID) is None
