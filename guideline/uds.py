@@ -522,8 +522,24 @@ def _lab_did_not_test(observation: Observation, value: Value) -> bool:
 
 
 def _not_performed(observation: Observation) -> bool:
-    """Whether a result's value says the test was not done (its text, or its coded answer's words)."""
-    return _says_not_performed(observation.value_words)
+    """Whether a result's value says the test was not done (its text, or its coded answer's words), or its reason a
+    value is absent does (`ABSENT_NOT_PERFORMED`)."""
+    return _says_not_performed(observation.value_words) or observation.data_absent_reason in ABSENT_NOT_PERFORMED
+
+
+# What FHIR's data-absent-reason codes (hl7.org/fhir/R4/codesystem-data-absent-reason.html) say of a urine drug test
+# sent with no value. These say no sample was tested (the patient declined, the workflow never asked for it): no test,
+# as "TNP" is (`_not_performed`).
+ABSENT_NOT_PERFORMED = frozenset({"not-performed", "not-asked", "asked-declined"})
+# These say a test gave no value that can be read: a test that could not be read (`unreadable_tests`), in these words.
+# The others say a result stands where PainPlan does not read it (masked, as-text, not-permitted, unsupported), or was
+# measured off the scale (positive-infinity, negative-infinity), or will come (temp-unknown): a test done, as before.
+ABSENT_UNREADABLE = {
+    "error": "error, no value sent",
+    "not-a-number": "value not a number",
+    "unknown": "value unknown",
+    "asked-unknown": "value unknown",
+}
 
 
 def _says_not_performed(written: Iterable[str]) -> bool:
@@ -547,6 +563,9 @@ def _no_reading_of(value: Value, source: Observation | DiagnosticReport, spoken_
         return whys
     if isinstance(source, DiagnosticReport):
         return (NO_VALUE,) if _report_bare(source) else ()
+    absent = ABSENT_UNREADABLE.get(source.data_absent_reason or "")
+    if absent:
+        return (absent,)
     if not _bare(source):
         return ()
     return () if (source.located or "") in spoken_for() else (NO_VALUE,)

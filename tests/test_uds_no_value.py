@@ -97,7 +97,8 @@ def test_beside_an_older_test_read_it_is_named_after_it() -> None:
 
 
 FLAG = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "N"}]}
-ABSENT = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "error"}]}
+DAR = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+ABSENT = {"coding": [{"system": DAR, "code": "masked", "display": "Masked"}]}
 
 
 @pytest.mark.parametrize(
@@ -106,7 +107,7 @@ ABSENT = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-abse
         pytest.param({"valueString": "Negative"}, id="a value"),
         pytest.param({"interpretation": [FLAG]}, id="a flag only"),
         pytest.param({"note": [{"text": "See scanned report in Media"}]}, id="a note only"),
-        pytest.param({"dataAbsentReason": ABSENT}, id="a reason its value is absent, as before"),
+        pytest.param({"dataAbsentReason": ABSENT}, id="a reason its value is elsewhere (masked), as before"),
         pytest.param(
             {"component": [{"code": {"coding": [{"system": LOINC, "code": "19295-5"}]}, "valueString": "Neg"}]},
             id="a component with a value",
@@ -286,3 +287,48 @@ def test_a_bare_report_is_named_so_on_the_tile_the_note_the_history_and_the_revi
 )
 def test_a_settled_report_that_says_something_is_a_test_done_as_before(said: dict[str, Any]) -> None:
     assert card(_sign(_bare_report() | said), CHECK_ID) is None
+
+
+# -- a result with a reason its value is absent -------------------------------------------------------------------
+
+
+def _absent(code: str | None = None, words: str | None = None) -> dict[str, Any]:
+    """Epic Beaker's screen sent final with no value and a dataAbsentReason: coded, or text alone."""
+    reason: dict[str, Any] = {"coding": [{"system": DAR, "code": code}]} if code else {}
+    return _epic(*OPIATES, "eUDS.F1", dataAbsentReason=reason | ({"text": words} if words else {}))
+
+
+@pytest.mark.parametrize(
+    ("reason", "why"),
+    [
+        pytest.param(_absent("error"), "error, no value sent", id="error"),
+        pytest.param(_absent("not-a-number"), "value not a number", id="not-a-number"),
+        pytest.param(_absent("unknown"), "value unknown", id="unknown"),
+        pytest.param(_absent(words="Error"), "error, no value sent", id="its text alone"),
+    ],
+)
+def test_a_result_absent_for_an_error_is_a_test_that_could_not_be_read(reason: dict[str, Any], why: str) -> None:
+    # The record kept only that a reason was sent: the result counted as the year's test, the card quiet.
+    found = card(_sign(reason), CHECK_ID)
+    assert found is not None and found.facts["last_test"] is None
+    assert f"The test of {DAY} could not be read as a result: {why}; a new test is due." in found.detail
+    evaluation = _sign(reason)
+    assert counted_by_the_review(evaluation.facts.record.observations, evaluation.facts.terms) == ()
+
+
+@pytest.mark.parametrize("code", ["not-performed", "not-asked", "asked-declined"])
+def test_a_result_absent_as_not_performed_is_no_test_as_tnp_is(code: str) -> None:
+    evaluation = _sign(_absent(code))
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and found.facts["last_test"] is None
+    assert counted_by_the_review(evaluation.facts.record.observations, evaluation.facts.terms) == ()
+
+
+@pytest.mark.parametrize("code", ["masked", "as-text", "not-permitted", "unsupported", "positive-infinity"])
+def test_a_result_whose_value_stands_elsewhere_or_off_the_scale_is_the_years_test_as_before(code: str) -> None:
+    assert card(_sign(_absent(code)), CHECK_ID) is None
+
+
+def test_the_reason_is_kept_in_the_record() -> None:
+    evaluation = _sign(_absent("Not-Performed"), _absent(words="Not performed") | {"id": "eUDS.F2"})
+    assert [o.data_absent_reason for o in evaluation.facts.record.observations] == ["not-performed", "not-performed"]

@@ -412,6 +412,9 @@ class Observation:
     # What the validity results of its specimen say of it ("dilute"): set on urine drug test results by
     # guideline.uds, from the specimen's own creatinine, specific gravity or pH results.
     specimen_unfit: tuple[str, ...] = ()
+    # Its dataAbsentReason's code ("not-performed", "error"), lowercased; else its text written as one ("Not
+    # performed" is "not-performed"): guideline.uds reads some as no test (`data_absent` says only one was sent).
+    data_absent_reason: str | None = None
 
     @property
     def located(self) -> str | None:

@@ -932,6 +932,15 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
     return observation
 
 
+def _absent_reason(reason: Any) -> str | None:
+    """A dataAbsentReason's first code (R4, STU3 and DSTU2 alike), lowercased; else its text as a code ("Not performed"
+    is "not-performed"); None when it says neither."""
+    concept = as_dict(reason)
+    code = text(as_dict(next(iter(as_list(concept.get("coding"))), None)).get("code"))
+    words = code or text(concept.get("text"))
+    return "-".join(words.lower().split()) if words else None
+
+
 def _undated_result(observation: Observation, data: Mapping[str, Any]) -> Observation:
     """A result no date of which was read, with those sent as written ("effectiveDateTime '2026-13-45'"): each was
     read as none, so naming them says a date was sent and could not be read, not that none was."""
@@ -980,6 +989,7 @@ def _with_rare_elements(
         observation,
         value_boolean=answer if type(answer) is bool else None,
         data_absent=data.get("dataAbsentReason") is not None,
+        data_absent_reason=_absent_reason(data.get("dataAbsentReason")),
         value_datetime=None if answered_on is None else parse_datetime(answered_on, tz),
         has_members=bool(has_member or related),
         member_ids=_member_ids(_member_references(has_member, related), data, server, {}),
