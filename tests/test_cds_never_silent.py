@@ -356,3 +356,19 @@ def test_a_recent_order_of_unknown_status_is_named(app):
     response = post(app, hook_request(drafts=[oxycodone_draft()], prefetch=prefetch))
     detail = card(response, "data-incomplete")["detail"]
     assert "lorazepam 1 MG Oral Tablet (order lz1)" in detail and "status is unknown" in detail
+
+
+def test_failing_exclusions_still_leave_the_unconverted_opioid_named_on_patient_view(app, monkeypatch):
+    # high_mme.unconverted_to_name asked `runs`: the exclusions' failure took the data-incomplete card's line with it.
+    from cds_support import full_prefetch
+    from test_patient_view_named_gaps import oxycontin_text_sig
+
+    import guideline.facts
+
+    monkeypatch.setattr(guideline.facts, "general_exclusions", raising(RuntimeError("bug")))
+    meds = bundle(oxycontin_text_sig())
+    body = hook_request("patient-view", prefetch=full_prefetch("patient-view", medsActive=meds, medsRecent=meds))
+    response = post(app, body, service="patient-view")
+    assert response.status_code == 200
+    assert "- OxyContin 40 mg 12 hr tablet (current order a1," in card(response, "data-incomplete")["detail"]
+    assert "High total daily opioid dose: an internal error stopped it" in card(response, "checks-not-run")["detail"]

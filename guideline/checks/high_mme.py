@@ -19,6 +19,7 @@ from guideline.checks.common import (
     present,
     remove_draft,
     runs,
+    runs_as_far_as_known,
     some_orders_read,
 )
 from guideline.config import CheckSettings
@@ -210,11 +211,12 @@ def names_unconverted(facts: Facts, settings: CheckSettings, hook: str) -> bool:
 def unconverted_to_name(facts: Facts, said: frozenset[int] = frozenset()) -> tuple[str, ...]:
     """On patient-view, the current opioids (orders, reported medications and fills) whose daily dose in MME could
     not be worked out, each named for the data-incomplete card when this check would otherwise be silent about them:
-    the check runs on the hook and applies to the patient, and `names_unconverted` holds. An order a clinician's
-    override of the info card named is left out, as the card would be, and so is one whose line on the card already
-    says its dose is unknown (`said`: the ids of those orders and fills)."""
+    the check runs on the hook and applies to the patient as far as known (`runs_as_far_as_known`: exclusions that
+    cannot be read cost the check, named as not run, never this line), and `names_unconverted` holds. An order a
+    clinician's override of the info card named is left out, as the card would be, and so is one whose line on the
+    card already says its dose is unknown (`said`: the ids of those orders and fills)."""
     settings = facts.config.check(CHECK_ID)
-    if not names_unconverted(facts, settings, "patient-view") or not runs(facts, settings):
+    if not names_unconverted(facts, settings, "patient-view") or not runs_as_far_as_known(facts, settings):
         return ()
     unconverted = unconverted_current(facts, said)
     return tuple(named for display, named in unconverted if not facts.overridden(CHECK_ID, display))
