@@ -2669,6 +2669,8 @@ class AwaitingResult:
     status: str = AWAITING_STATUS  # registered, or preliminary for a result with no value yet (`awaits_its_value`)
     kind: str = "observation"  # or "lab report"
     located: str | None = None  # where it lives (`Observation.located`, `DiagnosticReport.located`)
+    # A panel heading's members, where each lives (`Observation.member_ids`): the heading and its members are one test.
+    members: tuple[str, ...] = ()
 
     @property
     def when(self) -> str:
@@ -2691,38 +2693,45 @@ def awaiting_results(record: PatientRecord, terms: Terminology) -> list[Awaiting
     """The urine drug test results and lab reports on record, dated, of status registered (`AWAITING_STATUS`), the
     results of status preliminary that carry no value yet (`awaits_its_value`), and the preliminary reports with
     nothing reported yet (`_report_awaits`)."""
-    found: list[tuple[Concept | None, date | None, str | None, bool, str, str, str | None]] = []
+    found: list[AwaitingResult] = []
     by_location = located_index(record.observations)
     for observation in record.observations:
         status = observation.status
         awaiting = status == AWAITING_STATUS or (status == PRELIMINARY and awaits_its_value(observation, by_location))
-        if awaiting and is_urine_drug_test(observation.code, terms):
-            day = observation.result_time.date() if observation.result_time else None
+        if not awaiting or not is_urine_drug_test(observation.code, terms):
+            continue  # most results: no date read
+        day = observation.result_time.date() if observation.result_time else None
+        if day:
+            written = as_written(day, observation.dated_partial) or iso_day(day)
             collected = observation.collected is not None
             found.append(
-                (
-                    observation.code,
+                AwaitingResult(
+                    drug_test_name(observation.code),
                     day,
-                    observation.dated_partial,
+                    written,
                     collected,
-                    status,
-                    "observation",
-                    observation.located,
+                    status or "",
+                    located=observation.located,
+                    members=observation.member_ids,
                 )
             )
     for report in record.diagnostic_reports:
         awaiting = report.status == AWAITING_STATUS or _report_awaits(report)
-        if awaiting and is_drug_test_code(report.code, terms):
-            effective = report.effective is not None
-            day, status = local_date(report.result_time), report.status or ""
-            found.append((report.code, day, report.dated_partial, effective, status, "lab report", report.located))
-    return [
-        AwaitingResult(
-            drug_test_name(code), day, as_written(day, partial) or iso_day(day), collected, status, kind, located
-        )
-        for code, day, partial, collected, status, kind, located in found
-        if day
-    ]
+        day = local_date(report.result_time) if awaiting else None
+        if day and is_drug_test_code(report.code, terms):
+            written, effective = as_written(day, report.dated_partial) or iso_day(day), report.effective is not None
+            found.append(
+                AwaitingResult(
+                    drug_test_name(report.code),
+                    day,
+                    written,
+                    effective,
+                    report.status or "",
+                    "lab report",
+                    report.located,
+                )
+            )
+    return found
 
 
 def _reports_an_unnamed_finding(observation: Observation) -> bool:

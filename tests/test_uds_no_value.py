@@ -332,3 +332,16 @@ def test_a_result_whose_value_stands_elsewhere_or_off_the_scale_is_the_years_tes
 def test_the_reason_is_kept_in_the_record() -> None:
     evaluation = _sign(_absent("Not-Performed"), _absent(words="Not performed") | {"id": "eUDS.F2"})
     assert [o.data_absent_reason for o in evaluation.facts.record.observations] == ["not-performed", "not-performed"]
+
+
+@pytest.mark.parametrize("status", ["preliminary", "registered"])
+def test_a_panel_and_its_member_awaiting_their_result_after_today_are_one_test_named_once(status: str) -> None:
+    # Each was named on the data-incomplete card: the panel and its analyte, two lines for one test.
+    ahead = {"effectiveDateTime": "2026-07-20T09:14:00-05:00"}
+    heading = _epic(*PANEL, "eUDS.P", status, hasMember=[{"reference": "Observation/eUDS.P1"}]) | ahead
+    evaluation = _sign(heading, _epic(*OPIATES, "eUDS.P1", status) | ahead)
+    assert future_dated_drug_tests(evaluation.facts) == (
+        "Drugs of Abuse Screen, Urine (observation eUDS.P), dated 2026-07-20, after today",
+    )
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and AHEAD in found.detail

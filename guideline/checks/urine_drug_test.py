@@ -379,12 +379,19 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
                     unread.name, "lab report", unread.report.located, unread.day, unread.when or iso_day(unread.day)
                 ),
             )
-    for awaiting in facts.once(_awaiting_results):
+    for awaiting in _awaiting_after(facts):
         # named nowhere else: neither a test done nor one pending up to today (the card said "none on record")
-        if awaiting.day > today:
-            ahead = DrugTestAhead(awaiting.name, awaiting.kind, awaiting.located, awaiting.day, awaiting.written)
-            found.setdefault(f"{awaiting.kind} {awaiting.located}" if awaiting.located else id(awaiting), ahead)
+        ahead = DrugTestAhead(awaiting.name, awaiting.kind, awaiting.located, awaiting.day, awaiting.written)
+        found.setdefault(f"{awaiting.kind} {awaiting.located}" if awaiting.located else id(awaiting), ahead)
     return tuple(found.values())
+
+
+def _awaiting_after(facts: Facts) -> list[AwaitingResult]:
+    """The tests awaiting their result dated after today, a panel heading's members awaiting theirs left out: the
+    heading and its members are one test, named once by the heading, as a panel of results is."""
+    ahead = [awaiting for awaiting in facts.once(_awaiting_results) if awaiting.day > facts.today]
+    members = {member for awaiting in ahead for member in awaiting.members}
+    return [a for a in ahead if not (members and a.kind == "observation" and a.located in members)]
 
 
 def _preliminary_on(facts: Facts, day: date) -> bool:
