@@ -106,9 +106,10 @@ def future_dated_reviews(facts: Facts) -> tuple[str, ...]:
 
 
 def future_dated_drug_tests(facts: Facts) -> tuple[str, ...]:
-    """Urine drug tests dated after today, each named with its date, where a urine drug test check runs on the call's
-    hook and applies: no test done yet nor judged for unexpected substances, so "no urine drug test" and no
-    unexpected-result card must not read as if the chart held none."""
+    """Urine drug tests dated after today, each named with its date, where a urine drug test check reads the patient's
+    tests (`urine_drug_test.drug_tests_read`: it is on for the call's hook, the general exclusions leave it on as far
+    as they can be read, and it applies): no test done yet nor judged for unexpected substances, so "no urine drug
+    test" and no unexpected-result card must not read as if the chart held none."""
     if not urine_drug_test.drug_tests_read(facts):
         return ()
     named = (

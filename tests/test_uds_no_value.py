@@ -11,10 +11,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from builders import LOINC, card, patient, run
+from builders import LOINC, card, med_request, patient, run
+from cds_support import raising
 from test_plan import plan_for
 from test_uds_card_result_pending import LAB, OPIATES, PANEL, _oracle_registered_report, _sign
-from test_uds_unreadable_specimen import TEST_DAY, _long_term_fills
+from test_uds_unreadable_specimen import OXYCODONE_5, TEST_DAY, _long_term_fills
 
 from guideline.plan.note import note_text
 from guideline.uds import awaiting_results, drug_tests_done_days
@@ -345,3 +346,20 @@ def test_a_panel_and_its_member_awaiting_their_result_after_today_are_one_test_n
     )
     found = card(evaluation, CHECK_ID)
     assert found is not None and AHEAD in found.detail
+
+
+def test_a_test_dated_after_today_is_named_only_where_a_drug_test_check_runs_on_the_hook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ahead = _oracle_registered_report(when="2026-07-20")
+    # Both drug test checks kept off order-sign by the site: neither reads the tests there, so neither names them.
+    off = {"checks": {CHECK_ID: {"hooks": ["patient-view"]}, "unexpected-uds-result": {"hooks": ["patient-view"]}}}
+    draft = med_request(OXYCODONE_5, draft=True, id="ox1", supply_days=30)
+    evaluation = run("order-sign", drafts=[draft], resources=[ahead], config=off)
+    assert future_dated_drug_tests(evaluation.facts) == ()
+    assert len(future_dated_drug_tests(_sign(ahead).facts)) == 1
+    # Exclusions that cannot be read cost the checks (named as not run), never this line: on the hook, it stays.
+    import guideline.facts
+
+    monkeypatch.setattr(guideline.facts, "general_exclusions", raising(RuntimeError("bug")))
+    assert len(future_dated_drug_tests(_sign(ahead).facts)) == 1
