@@ -85,8 +85,9 @@ MEDICINES = (*FILLED, ORDERS, ORDER_HISTORY, STATEMENTS, ADMINISTRATIONS)
 # What the current total daily dose (MME) is read from: current orders and the reported medications counted in it,
 # the past orders that end, renew or stand for one (their fills), and the current fills no counted order stands for.
 CURRENT_DOSE = (ORDERS, ORDER_HISTORY, *FILLED, STATEMENTS)
-# What a urine drug test is read from: results, reports, a test done as a procedure, a screen already ordered.
-DRUG_TESTS = (LAB_RESULTS, LAB_REPORTS, PROCEDURES, SERVICE_REQUESTS)
+# What a urine drug test is read from: results, reports, a test done as a procedure (charted, or billed to the payer:
+# a claim's CPT 80305-80307 or HCPCS G0480-G0483 line is one), a screen already ordered.
+DRUG_TESTS = (LAB_RESULTS, LAB_REPORTS, PROCEDURES, CLAIMS, SERVICE_REQUESTS)
 
 # Added to the summary of a card whose absence may be wrong: the clinician reads the summary first.
 MARK = " (records incomplete)"

@@ -320,3 +320,78 @@ def test_a_refused_claims_search_leaves_the_plan_pages_medicine_evidence_unknown
     assert f"Could not be checked: the search for {PAGE_LABEL} failed, so current opioids are unknown" in html
     assert f"not known, {PAGE_LABEL} could not be read" in html
     assert f"{PAGE_LABEL} could not be read (the FHIR server answered HTTP 403); this section may be incomplete" in html
+
+
+# -- a claims search not read leaves what claims bill as procedures and diagnoses not known ---------------------
+
+
+def test_a_refused_claims_search_is_named_on_the_urine_drug_test_card(tmp_path) -> None:
+    # Before, only the drug tests' own searches were named: with the procedures searched in full and the claims
+    # refused, the card said no test was found without a word, where a drug test billed as CPT 80305 may be.
+    from test_absent_unread import MARK, morphine_er_draft
+
+    body = hook_request(drafts=[morphine_er_draft()], prefetch=full_prefetch("order-sign"), fhir=True)
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        mock.get(re.compile(re.escape(f"{FHIR}/ExplanationOfBenefit") + r"\?.*"), status=403, json={})
+        answer = make_app(tmp_path, guideline=ON).test_client().post("/cds-services/order-sign", json=body)
+    uds = next(c for c in answer.get_json()["cards"] if c["source"]["topic"]["code"] == "urine-drug-test")
+    assert f"**Could not check:** {CLAIMS_NOT_READ}, so a urine drug test of the last" in uds["detail"]
+    assert "no urine drug test result found in what could be read" in uds["detail"]
+    # Its "Based on" line no longer names the drug test results as read in full, nor the procedures as not read.
+    assert "urine drug test results in the last 12 months" not in uds["detail"]
+    assert "procedures could not be read" not in uds["detail"]
+    assert uds["summary"].endswith(MARK)
+
+
+def _plan_with_claims_refused(resources: list[dict[str, Any]]):
+    """The plan of the patient on the page's searches read in full, but for the payer claims, refused (HTTP 403)."""
+    from datetime import date
+
+    from builders import TODAY
+    from test_plan import plan_for
+
+    from guideline.config import GuidelineConfig
+    from guideline.plan import QueryStatus
+    from smart_app.plan_view import QUERY_LABELS, plan_queries
+
+    refused = "the FHIR server answered HTTP 403"
+    statuses = [
+        QueryStatus(key, QUERY_LABELS[key], "…", 0, key != "claims", refused if key == "claims" else None)
+        for key in plan_queries("p1", TODAY, GuidelineConfig.from_mapping(ON))
+    ]
+    assert date(2026, 6, 15) == TODAY and any(s.key == "claims" for s in statuses)
+    return plan_for(resources, statuses=statuses)
+
+
+def test_a_refused_claims_search_leaves_the_plan_pages_drug_test_and_oud_diagnosis_not_known() -> None:
+    # Before, the drug test tile was due and the OUD diagnosis "none on record", where a drug test or a diagnosis
+    # billed to the payer may be.
+    from test_plan import rich_patient
+
+    no_test = [r for r in rich_patient() if r.get("code", {}).get("coding", [{}])[0].get("code") not in UDS_CODES]
+    plan = _plan_with_claims_refused(no_test)
+    uds = next(t for t in plan.section("tasks").content if t.key == "uds")
+    assert uds.state == "not-read" and f"{PAGE_LABEL} could not be read" in uds.detail
+    decide = next(s for s in plan.section("steps").content.steps if s.key == "decide")
+    oud = next(e for e in decide.evidence if e.label == "Opioid use disorder")
+    assert oud.unread and f"not known: {PAGE_LABEL} could not be read" in oud.detail
+
+
+UDS_CODES = ("14314-9", "10998-3")  # rich_patient's urine drug test results
+
+
+def test_a_claims_search_not_read_leaves_the_billed_doses_and_diagnoses_unclaimed_on_the_cards() -> None:
+    # Before, the "Based on" lines named the OUD doses known by billing code and the diagnoses on record as read in
+    # full with the claims not read, where a naltrexone injection (J2315) or a diagnosis billed to the payer may be.
+    from builders import ICD10, condition
+    from cds_support import oxycodone_draft
+    from test_absent_unread_checks import DOWN, cards
+
+    from guideline.unread_data import CLAIMS
+
+    oud = condition(ICD10, "F11.20", display="Opioid dependence, uncomplicated")
+    treatment = cards("patient-view", resources=[oud], unread={CLAIMS: DOWN})["oud-treatment"]
+    assert "doses given in clinic or by a treatment program (by billing code" not in treatment.detail
+    assert f"; {LABEL} could not be read.*" in treatment.detail
+    naloxone = cards("order-sign", [oxycodone_draft()], resources=[oud], unread={CLAIMS: DOWN})["naloxone"]
+    assert "the diagnoses on record read" in naloxone.detail and f"; {LABEL} could not be read.*" in naloxone.detail

@@ -39,6 +39,7 @@ from guideline.terminology import (
 )
 from guideline.uds import SubstanceResult, UdsResult
 from guideline.unread_data import (
+    CLAIMS,
     CONDITIONS,
     FILLED,
     LAB_REPORTS,
@@ -265,7 +266,9 @@ def _basis(facts: Facts, planned: bool, naloxone: str, unread: Unread) -> str:
         ),
         *([Source(later)] if planned else []),
         Source("the total daily dose (MME)"),
-        Source("diagnoses on record", (CONDITIONS,), bool(facts.record.conditions), "the diagnoses on record read"),
+        Source(
+            "diagnoses on record", (CONDITIONS, CLAIMS), bool(facts.record.conditions), "the diagnoses on record read"
+        ),
         Source(
             "urine drug tests of the last 12 months",
             (LAB_RESULTS, LAB_REPORTS),

@@ -29,6 +29,7 @@ from guideline.record import Administration, Condition, Dispense, MedOrder, Proc
 from guideline.terminology import MOUD, OUD
 from guideline.unread_data import (
     ADMINISTRATIONS,
+    CLAIMS,
     CONDITIONS,
     FILLED,
     MEDICINES,
@@ -230,7 +231,7 @@ def _basis(facts: Facts, days: int) -> str:
         Source("today's drafts"),
         Source(
             f"{given} (by billing code, or recorded as given)",
-            (ADMINISTRATIONS, PROCEDURES),
+            (ADMINISTRATIONS, PROCEDURES, CLAIMS),
             bool(record.administrations or record.procedures),
             f"the {given} read (by billing code, or recorded as given)",
         ),

@@ -42,6 +42,7 @@ from guideline.uds import (
     is_uds_order,
 )
 from guideline.unread_data import (
+    CLAIMS,
     DRUG_TESTS,
     FILLED,
     LAB_REPORTS,
@@ -458,7 +459,7 @@ def _basis(facts: Facts, months: int, pending_days: int) -> str:
     sources = (
         Source(
             f"urine drug test results in the last {months} months",
-            (LAB_RESULTS, LAB_REPORTS, PROCEDURES),
+            (LAB_RESULTS, LAB_REPORTS, PROCEDURES, CLAIMS),
             bool(record.observations or record.diagnostic_reports or record.procedures),
             f"the urine drug test results read in the last {months} months",
         ),

@@ -92,8 +92,9 @@ CHECKS_READ = (
 # Keyed by the status tile (Task.key) or the step evidence it names. Searches a site does not turn on are listed too:
 # only a search that was made counts.
 EVIDENCE_READS: dict[str, Reads] = {
-    # A result, a drug test procedure, or an order pending (which makes the tile "ordered", not due).
-    "uds": Reads((*UDS_RESULTS, "procedures", "service_requests")),
+    # A result, a drug test procedure (charted, or billed on a payer claim), or an order pending (which makes the tile
+    # "ordered", not due).
+    "uds": Reads((*UDS_RESULTS, "procedures", "claims", "service_requests")),
     # A review procedure, or a review finding or flowsheet row (asked for by code with the scores).
     "pdmp": Reads(("procedures", "coded_scores")),
     # An evaluation procedure, or an evaluation ordered and pending.
@@ -105,7 +106,8 @@ EVIDENCE_READS: dict[str, Reads] = {
     "goals": Reads(("goals",)),
     "decision": Reads(("care_plans",)),
     "nonopioid": Reads((*SERVICE_READS, *MEDICINE_READS)),
-    "oud": Reads(("conditions",)),
+    # A diagnosis of any status: charted, or billed on a payer claim.
+    "oud": Reads(("conditions", "claims")),
     "oud_treatment": Reads((*MEDICINES, "administrations", "procedures")),
     "risks": Reads((*MEDICINES, "conditions", "patient", *UDS_RESULTS)),
     # Whether the patient is on opioid therapy at all: a tile "not needed now" rests on it.
