@@ -104,11 +104,6 @@ def widest(floor: Window | None, readers: Iterable[Window]) -> Window:
 CLAIMS_WINDOW = days(395)
 
 
-def claims_window(config: GuidelineConfig) -> Window:
-    """How far back the hooks' dated claims search and the plan page's claims search reach, on this site's settings."""
-    return widest(CLAIMS_WINDOW, reader_windows(config)["payerClaims"])
-
-
 def reader_windows(config: GuidelineConfig) -> dict[str, tuple[Window, ...]]:
     """The windows the site's settings make each dated search's readers judge, by the hooks' prefetch key (the plan
     page maps its searches to them). The windows a search's fixed floor was chosen to hold (12 months of urine drug

@@ -54,7 +54,7 @@ from guideline.report_results import (
     plan_result_reads,
     read_outcome,
 )
-from guideline.search_windows import Window, claims_window, reader_windows, widest
+from guideline.search_windows import CLAIMS_WINDOW, Window, reader_windows, widest
 from guideline.searches import FILLS_PREPARED, RESULTS_ISSUED, SecondDate, ask_again, render, site_uds_query
 from guideline.terminology import load_terminology, pdmp_search_codes
 from guideline.words import capitalised, first_listed
@@ -109,7 +109,7 @@ SEARCH_NAMES: dict[str, str] = {
     "statements": "Medications the patient reports taking",
     "administrations": "Medicines given in clinic",
     "reports": "Laboratory reports (the urine drug test window)",
-    "claims": "Payer claims (ExplanationOfBenefit)",
+    "claims": "Payer claims",
     CLAIMS_LEFT_OUT: "Payer claims not counted",
     "medications": "Medication details",
     RESULT_READS: capitalised(REPORT_RESULTS),  # the card's words, as a label
@@ -151,6 +151,12 @@ PAGE_WINDOWS: dict[str, Window | None] = {
     "documents": CHART_WINDOW,
     "surveys": CHART_WINDOW,  # no hook searches questionnaires and no check reads them: never widened
     "administrations": None,  # only its readers' windows: searched as the hooks search
+    "claims": CLAIMS_WINDOW,  # the hooks' dated claims search's floor, widened as theirs is
+}
+# The page's searches made only where the site turns them on, by their `prefetch` setting.
+TURNED_ON_BY: dict[str, str] = {
+    "administrations": "medication_administrations",
+    "claims": "payer_claims",
 }
 
 
@@ -165,14 +171,14 @@ QUERY_LABELS: dict[str, str] = {key: _labelled(key, PAGE_WINDOWS.get(key)) for k
 
 
 def page_windows(config: GuidelineConfig | None) -> dict[str, Window]:
-    """Each dated page search's window: its fixed one, widened to the widest its readers judge. Administrations
-    only where the site turns them on (`prefetch.medication_administrations`)."""
+    """Each dated page search's window: its fixed one, widened to the widest its readers judge. A search a site
+    turns on (TURNED_ON_BY: administrations, payer claims) only where it does."""
     readers = reader_windows(config) if config is not None else {}
-    administrations = config is not None and bool(config["prefetch"].get("medication_administrations"))
+    on = {key for key, setting in TURNED_ON_BY.items() if config is not None and config["prefetch"].get(setting)}
     return {
         key: widest(floor, readers.get(HOOK_KEYS.get(key, ""), ()))
         for key, floor in PAGE_WINDOWS.items()
-        if floor is not None or (key == "administrations" and administrations)
+        if key not in TURNED_ON_BY or key in on
     }
 
 
@@ -219,7 +225,7 @@ def plan_queries(patient_id: str, today: date, config: GuidelineConfig | None = 
     administrations are asked for when the hooks ask for them (`prefetch.medication_statements`,
     `prefetch.medication_administrations`), administrations in the window `oud-treatment` reads, their only reader;
     lab reports likewise (`prefetch.diagnostic_reports`), in the months the urine drug test checks read; payer claims
-    (`prefetch.payer_claims`) in the window the hooks' dated claims search asks for (claims_window); and the
+    (`prefetch.payer_claims`) in the window the hooks' dated claims search asks for (page_windows); and the
     site's own urine drug test search (`prefetch.uds_query`) replaces the laboratory search, run as the hooks run it."""
     optional = {}
     # Not filled in, the laboratory search runs instead and fetch_page_input names the site's as not read.
@@ -577,8 +583,6 @@ def query_windows(config: GuidelineConfig | None) -> dict[str, Window]:
     windows: dict[str, Window] = {**page_windows(config), "labs": Window(lab_months(config), "months")}
     if config is not None:
         windows["reports"] = Window(report_months(config), "months")
-        if config["prefetch"].get("payer_claims"):
-            windows["claims"] = claims_window(config)
     return windows
 
 

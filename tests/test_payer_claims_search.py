@@ -22,7 +22,7 @@ ON = {"prefetch": {"payer_claims": True}}
 PORTABLE = "ExplanationOfBenefit?patient={{context.patientId}}&_count=100"
 DATED = "ExplanationOfBenefit?patient={{context.patientId}}&service-date=ge{{today() - 395 days}}&_count=100"
 LABEL = "payer claims (fills, diagnoses and procedures billed)"
-PAGE_LABEL = "Payer claims (ExplanationOfBenefit)"
+PAGE_LABEL = "Payer claims (395 days)"  # the page names the window it searched, as it does every widened search
 NOT_APPLICABLE = "Not applicable: receiving hospice or palliative care"
 # Every other search, answered empty (responses hands a request matching two patterns to the first only once).
 OTHER_SEARCHES = r"/(?!ExplanationOfBenefit)\w+\?.*"
@@ -164,6 +164,24 @@ def test_the_plan_page_asks_for_claims_of_the_fills_window_only_when_on() -> Non
     )
     assert QUERY_LABELS["claims"] == PAGE_LABEL
     assert "claims" not in plan_queries("p1", date(2026, 6, 15), GuidelineConfig.from_mapping())
+
+
+def test_the_plan_pages_claims_label_names_the_window_its_readers_widen_it_to() -> None:
+    # Before, the label said "Payer claims (ExplanationOfBenefit)" whatever window was searched, where every other
+    # widened search names its own ("Encounters (24 months)").
+    from datetime import date
+
+    from guideline.config import GuidelineConfig
+    from smart_app.plan_view import plan_queries, query_labels
+
+    on = GuidelineConfig.from_mapping(ON)
+    assert query_labels(on)["claims"] == "Payer claims (395 days)"
+    wider = GuidelineConfig.from_mapping(ON | {"exclusions": {"hospice_palliative": {"encounter_months": 24}}})
+    assert query_labels(wider)["claims"] == "Payer claims (24 months)"
+    assert query_labels(wider)["encounters"] == "Encounters (24 months)"
+    assert plan_queries("p1", date(2026, 6, 15), wider)["claims"] == (
+        "ExplanationOfBenefit?patient=p1&service-date=ge2024-06-15&_count=100"
+    )
 
 
 def _page_and_card(tmp_path, resources: list[dict[str, Any]], settings: dict[str, Any]) -> tuple[str, dict, Any]:
