@@ -14,6 +14,7 @@ from builders import PATIENT_ID, patient
 from cds_support import FHIR, bundle, full_prefetch, hook_request, make_app, oxycodone_draft, topics
 from test_cds_claims import pharmacy_claim
 from test_hospice_point_of_care import OPIOID_CARDS, hospice_claim
+from test_plan_page_caveats import _section
 from test_plan_view import FHIR as PAGE_FHIR
 from test_plan_view import FakeFhir, _app, _open_plan
 from test_undated_claim_exclusions import PALLIATIVE_CARE, undated_claim
@@ -413,3 +414,16 @@ def test_a_claims_search_not_read_leaves_the_billed_doses_and_diagnoses_unclaime
     assert f"; {LABEL} could not be read.*" in treatment.detail
     naloxone = cards("order-sign", [oxycodone_draft()], resources=[oud], unread={CLAIMS: DOWN})["naloxone"]
     assert "the diagnoses on record read" in naloxone.detail and f"; {LABEL} could not be read.*" in naloxone.detail
+
+
+def test_a_refused_claims_search_leaves_the_overdose_history_and_the_drug_tests_not_known(tmp_path) -> None:
+    # A payer's claims bill an overdose (T40.x) of any year and a drug test (80305) as a procedure: with the claims not
+    # read, neither is "not found", as with a failed conditions or procedures search.
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(re.compile(re.escape(PAGE_FHIR) + r"/ExplanationOfBenefit\?.*"), status=403, json={})
+        FakeFhir(rsps, [patient(patient_id="p1")])
+        html = _open_plan(_app(tmp_path, guideline=ON)).get_data(as_text=True)
+    risks = _section(html, "risks")
+    assert "Opioid overdose history" not in re.search(r"Not found: [^.]*\.", risks).group(0)
+    assert f"{PAGE_LABEL} could not be read" in risks
+    assert f"{PAGE_LABEL} could not be read" in _section(html, "uds")

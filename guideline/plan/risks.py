@@ -78,8 +78,9 @@ RISK_READS: dict[str, tuple[str, ...]] = {
     "Higher opioid dose": MEDICINES,
     "Benzodiazepine": MEDICINES,
     "Other CNS depressant": MEDICINES,
-    SUD_LABEL: ("conditions", *MEDICINES, "administrations"),
-    "Opioid overdose history": ("conditions",),
+    SUD_LABEL: ("conditions", *MEDICINES, "administrations"),  # MEDICINES holds the payer's claims too
+    # A payer's claims bill diagnoses of any date: one read "any status" may be known only from them.
+    "Opioid overdose history": ("conditions", "claims"),
     UDS_LABEL: UDS_RESULTS,
     "Sleep-disordered breathing": ("conditions",),
     "Mental health condition": ("conditions",),

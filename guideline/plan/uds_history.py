@@ -92,7 +92,7 @@ class UdsHistory:
 
 
 # Where a urine drug test is found: results, lab reports and the tests done as procedures (a point-of-care cup).
-TEST_READS = (*UDS_RESULTS, "procedures")
+TEST_READS = (*UDS_RESULTS, "procedures", "claims")  # a drug test billed (80305-80307, G0480-G0483) is a procedure
 
 
 def lab_months(config: GuidelineConfig | None) -> int:
