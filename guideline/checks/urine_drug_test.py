@@ -21,6 +21,7 @@ from guideline.checks.common import (
     urine_screen,
 )
 from guideline.checks.unexpected_uds_result import (
+    AFTER_TODAY,
     RESULT_MONTHS,
     reads_results,
     reports_of_window,
@@ -219,7 +220,9 @@ def _unknown_status_summary(found: Sequence[tuple[str, str | None]]) -> str:
     newest = found[0][1]
     if len(found) == 1:
         # "the result of 2026-07-05, after today, is": a date with a clause after it closes it before the verb
-        which = f"the result of {newest}{',' if ',' in newest else ''}" if newest else "an undated result"
+        which = (
+            f"the result of {newest}{',' if newest.endswith(AFTER_TODAY) else ''}" if newest else "an undated result"
+        )
         return f"Order a urine drug test: {which} is of unknown status, not counted"
     since = f" (newest {newest})" if newest else ""
     return f"Order a urine drug test: {len(found)} results of unknown status, not counted{since}"
