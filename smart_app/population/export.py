@@ -47,6 +47,8 @@ _NOT_ASKED = frozenset({"MedicationAdministration"})
 EXPORT_TYPES = ",".join(["Patient", *sorted(EXPECTED_TYPES - NOT_R4 - _NOT_ASKED - {"Patient"})])
 KICK_OFF_PREFER = "respond-async, handling=lenient"
 STATE_FILE = ".export-state.json"
+# Why a state file whose manifest is no JSON object is neither resumed nor checked against the folder (both readers).
+MANIFEST_NOT_AN_OBJECT = "its manifest is not a JSON object"
 # The manifest's error files are kept here: hidden, so never read as input (inputs.ndjson_files skips dot-names).
 ERRORS_FOLDER = ".export-errors"
 NOT_DOWNLOADED = "the server listed resources it could not export (OperationOutcome), not downloaded"
@@ -194,7 +196,7 @@ class BulkExport:
             return "the job kept there is another export URL's"
         if not isinstance(state.get("status_url"), str) or not isinstance(state.get("downloaded"), list):
             return "holds no job to resume (no status URL or list of files downloaded)"
-        return None if isinstance(state.get("manifest", {}), dict) else "its manifest is not a JSON object"
+        return None if isinstance(state.get("manifest", {}), dict) else MANIFEST_NOT_AN_OBJECT
 
     def _save(self, state: dict[str, Any]) -> None:
         (self.folder / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
@@ -380,7 +382,7 @@ def saved_manifest(folder: Path, state: dict[str, Any] | None, why: str | None) 
         why = (
             "holds no manifest (the export begun into this folder did not finish)"
             if manifest is None
-            else "its manifest is not a JSON object"
+            else MANIFEST_NOT_AN_OBJECT
         )
     return SavedManifest(not_read=((STATE_FILE, f"{why}: {STATE_NOT_CHECKED}"),)) if why else SavedManifest()
 
