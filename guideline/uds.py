@@ -771,6 +771,11 @@ _EXCEPT = re.compile(r"\b(?:except(?:\s+for)?|other\s+than|besides|apart\s+from|
 # first and the exception after it (`_finding_first`), as "except" is read.
 _STATEMENT = re.compile(r"(?:[^.;\n]|\.(?=\d))+")  # a statement as `_SENTENCES` ends it
 _PRESCRIBED = re.compile(r"\bprescri(?:bed|ption)", re.IGNORECASE)
+# "All other drugs negative", "No other drugs detected", "Negative: all other analytes": said of every drug but those
+# named before it, which "other" sets apart from it (`_ConclusionReader.except_waiting`).
+_EVERY_OTHER = re.compile(
+    r"^\s*+(?:(?:negative|not\s++detected)[\s:\-–]*+(?:for\s++)?)?(?:all|no)\s++others?\b", re.IGNORECASE
+)
 _OF_EVERY_DRUG = re.compile(r"^\s*(?:all|no|nothing|none)\b", re.IGNORECASE)
 _THEN_EVERY_DRUG = re.compile(r",\s*(?:all|no|nothing|none)\b", re.IGNORECASE)
 _FINDING = re.compile(
@@ -1023,7 +1028,8 @@ def _readings(words: str) -> list[_Read]:
     oxymorphone detected"); else they take the reading before them ("Positive for oxycodone, oxymorphone"), one
     after "except" or "other than" (`_EXCEPT`, the finding it turns read first: `_finding_first`) the opposite, and
     one denied after a positive a negative ("Positive for oxycodone but not fentanyl"); a statement that begins by
-    denying denies every drug it lists ("No fentanyl, oxycodone detected", "No oxycodone.").
+    denying denies every drug it lists ("No fentanyl, oxycodone detected", "No oxycodone."). Drugs waiting before a
+    finding of every other drug are the ones found (`except_waiting`: "Oxycodone, all other drugs negative").
     A reading naming no drug is given (with none) only where nothing was read before it ("Positive", "Negative,
     dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive,
     confirmation negative" says nothing of other drugs; a confirmation's ("confirmation negative") is given to be
@@ -1053,6 +1059,7 @@ class _ConclusionReader:
         # after them ("Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive"); dropped at the group's end. A list:
         # a long run of them is added to once each, never copied whole.
         self.measured: list[str] = []
+        self.fresh = 0  # how many drugs waited from before this statement
 
     def statement(self, sentence: str) -> None:
         """One statement, group of "and" by group (`_GROUPS`): drugs still waiting at a group's end take the
@@ -1062,7 +1069,7 @@ class _ConclusionReader:
         self.number += 1
         self.here = None
         denying = bool(_DENIED_FIRST.match(sentence))  # "No fentanyl, oxycodone detected"
-        fresh = len(self.waiting)  # the drugs waiting from before this statement
+        fresh = self.fresh = len(self.waiting)  # the drugs waiting from before this statement
         for group in _GROUPS.split(sentence):
             for clause in _JOINED.split(group):
                 self.clause(clause, denying)
@@ -1086,11 +1093,24 @@ class _ConclusionReader:
             # "Positive for oxycodone and oxymorphone and negative for fentanyl": a finding written first is said
             # of the drugs after it, not of those listed before it
             self.give(self.here)
+        if said == "negative" and _EVERY_OTHER.match(clause):
+            self.except_waiting(denying)
         before, self.said, self.here, self.first = self.said, said, said, first
         if not first:  # "Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive": said of the whole group
             self.waiting += tuple(self.measured)
         self.measured.clear()
         self.say(said, clause, named, before)
+
+    def except_waiting(self, denying: bool) -> None:
+        """Drugs waiting before a finding of every other drug ("Oxycodone, all other drugs negative") are the ones
+        "other" sets apart from it: read found, as "Positive: oxycodone. All other drugs negative" is; those a
+        statement that begins by denying lists are not ("No oxycodone, all other drugs negative")."""
+        kept = self.fresh if denying else len(self.waiting)
+        if kept:
+            self.read.append(_Read("positive", self.waiting[:kept], self.number))
+        if self.waiting[kept:]:
+            self.read.append(_Read("negative", self.waiting[kept:], self.number))
+        self.waiting, self.fresh = (), 0
 
     def finding(self, clause: str, named: tuple[str, ...], denying: bool) -> Value | None:
         """What a clause says (`_clause_said`), read in its statement and after the finding before it."""
@@ -1124,7 +1144,7 @@ class _ConclusionReader:
         "Opiates: presumptive positive, confirmation negative" says nothing of other drugs)."""
         if named or self.waiting:
             self.read.append(_Read(said, (*self.waiting, *named), self.number))
-            self.waiting = ()
+            self.waiting, self.fresh = (), 0
         elif (before is None or _NOTHING_FOUND.match(clause)) and not _SAID_OF_ANOTHER.search(clause):
             self.read.append(_Read(said, (), self.number))
         elif _is_confirmation(clause):
@@ -1134,7 +1154,7 @@ class _ConclusionReader:
         """The drugs waiting take a finding, once one was read."""
         if said and self.waiting:
             self.read.append(_Read(said, self.waiting, self.number))
-            self.waiting = ()
+            self.waiting, self.fresh = (), 0  # none waits from before this statement now
 
 
 @dataclass(frozen=True)

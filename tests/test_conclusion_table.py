@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from builders import card, days_ago, observation
 from test_diagnostic_reports import FENTANYL_SCREEN, OXYCODONE_SCREEN, contained_result, linked_report, report, sign
-from test_report_contradictions import ITSELF, KEPT, PANEL, disagreements
+from test_report_contradictions import ITSELF, KEPT, PANEL, disagreements, referenced_report
 
-from guideline.checks import CHECKS, unexpected_uds_result
+from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
 from guideline.uds import _clause_readings, value_from_text
 
 EVERY = "*"  # a reading naming no drug: "Positive", "No drugs detected" (said of every drug tested)
@@ -412,6 +412,35 @@ ROWS = [
     ),
     pytest.param("Positive for oxycodone but not fentanyl", {"oxycodone"}, {"fentanyl"}, id="painlab-positive-but-not"),
     pytest.param("THC positive, all other drugs negative", {"cannabinoid"}, {EVERY}, id="painlab-all-other"),
+    # a drug named bare before "all other ..." is the one the lab found: "other" sets it apart from the drugs not found,
+    # as "Positive: oxycodone. All other drugs negative" does (before, it took the "negative" and read not found)
+    pytest.param("Oxycodone, all other drugs negative", {"oxycodone"}, {EVERY}, id="painlab-bare-then-all-other"),
+    pytest.param(
+        "Oxycodone and oxymorphone; all other drugs negative",
+        {"oxycodone", "oxymorphone"},
+        {EVERY},
+        id="painlab-bare-and-then-all-other",
+    ),
+    pytest.param("Oxycodone. All others negative", {"oxycodone"}, {EVERY}, id="painlab-bare-then-all-others"),
+    pytest.param(
+        "Oxycodone, all other analytes not detected", {"oxycodone"}, {EVERY}, id="painlab-bare-then-all-other-analytes"
+    ),
+    pytest.param("Oxycodone, no other drugs detected", {"oxycodone"}, {EVERY}, id="painlab-bare-then-no-other"),
+    pytest.param(
+        "Oxycodone. Negative: all other analytes.", {"oxycodone"}, {EVERY}, id="beaker-bare-then-negative-all-other"
+    ),
+    # ... never one the statement denies
+    pytest.param(
+        "No oxycodone, all other drugs negative", set(), {"oxycodone", EVERY}, id="painlab-denied-then-all-other"
+    ),
+    # norfentanyl found is fentanyl's row found though the parent is under its cutoff: read both, the found one wins
+    # (`_Claims`), as a toxicologist reads it (fentanyl is metabolised to norfentanyl, which stays longer in urine)
+    pytest.param(
+        "Norfentanyl 12 ng/mL POS; Fentanyl <0.5 ng/mL NEG",
+        {"fentanyl"},
+        {"fentanyl"},
+        id="painlab-metabolite-found-parent-not",
+    ),
     pytest.param("Positive for gabapentin", set(), set(), id="painlab-drug-not-read"),
     pytest.param("All drugs absent", set(), {EVERY}, id="painlab-all-absent"),
     pytest.param("All drugs absent except oxycodone", {"oxycodone"}, {EVERY}, id="painlab-all-absent-except"),
@@ -462,6 +491,45 @@ def test_a_finding_in_brackets_or_after_unexpected_contradicts_its_negative(
     assert card(sign(*contradicted), unexpected_uds_result.CHECK_ID) is None
     assert disagreements(*contradicted) == (
         f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "Negative"; '
+        f"{ITSELF})",
+    )
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    ["Oxycodone, all other drugs negative", "Oxycodone. No other drugs detected.", "Oxycodone. All others negative"],
+)
+def test_a_drug_named_before_all_other_drugs_negative_is_no_contradiction_of_its_positive(
+    monkeypatch: pytest.MonkeyPatch, conclusion: str
+) -> None:
+    # Before, the oxycodone the lab names apart from "all other drugs" took their "negative": the positive for the
+    # oxycodone the patient is prescribed was named as one the lab's own conclusion denies.
+    monkeypatch.setitem(CHECKS, urine_drug_test.CHECK_ID, urine_drug_test)
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    sent = linked_report("referenced", conclusion, "Positive")
+    assert card(sign(*sent), unexpected_uds_result.CHECK_ID) is None
+    assert disagreements(*sent) == ()
+    # ... while a fentanyl positive beside it is one the conclusion denies: kept, and the disagreement named
+    beside = referenced_report(conclusion, (OXYCODONE_SCREEN, "Positive"), (FENTANYL_SCREEN, "Positive"))
+    assert disagreements(*beside) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its fentanyl result says "Positive"; {KEPT})',
+    )
+
+
+METABOLITE_FOUND = "Norfentanyl 12 ng/mL POS; Fentanyl <0.5 ng/mL NEG"
+
+
+def test_a_metabolite_found_beside_its_parent_under_cutoff_reads_the_drug_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The lab found norfentanyl, not fentanyl over its cutoff: fentanyl was taken (it is metabolised to norfentanyl,
+    # found longer in urine), so a fentanyl positive beside it is what the lab concludes, and a fentanyl screen's
+    # negative is one the conclusion says was found: not judged, and the disagreement named with the lab's words.
+    monkeypatch.setitem(CHECKS, urine_drug_test.CHECK_ID, urine_drug_test)
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    assert disagreements(*referenced_report(METABOLITE_FOUND, (FENTANYL_SCREEN, "Positive"))) == ()
+    assert disagreements(*referenced_report(METABOLITE_FOUND, (FENTANYL_SCREEN, "Negative"))) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{METABOLITE_FOUND}" but its fentanyl result says "Negative"; '
         f"{ITSELF})",
     )
 

@@ -395,6 +395,15 @@ def test_a_long_and_group_of_measured_drugs_takes_its_finding_once() -> None:
     assert [(said, set(named)) for said, named in readings] == [("positive", {"oxycodone", "oxymorphone"})]
 
 
+def test_a_long_run_of_bare_drugs_before_all_other_drugs_negative_is_read_found_once() -> None:
+    # the drugs waiting are set apart from "all other drugs negative" at once (`_ConclusionReader.except_waiting`)
+    readings = list(_clause_readings("Oxycodone, oxymorphone, " * (LONG // 24) + "all other drugs negative"))
+    assert [(said, set(named)) for said, named in readings] == [
+        ("positive", {"oxycodone", "oxymorphone"}),
+        ("negative", set()),
+    ]
+
+
 # -- Every adversarial text of bench/text_worst_case.py, in every place, reads as its short form does --------------
 
 
