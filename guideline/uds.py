@@ -1029,7 +1029,9 @@ def _readings(words: str) -> list[_Read]:
     after "except" or "other than" (`_EXCEPT`, the finding it turns read first: `_finding_first`) the opposite, and
     one denied after a positive a negative ("Positive for oxycodone but not fentanyl"); a statement that begins by
     denying denies every drug it lists ("No fentanyl, oxycodone detected", "No oxycodone."). Drugs waiting before a
-    finding of every other drug are the ones found (`except_waiting`: "Oxycodone, all other drugs negative").
+    finding of every other drug are the ones found (`except_waiting`: "Oxycodone, all other drugs negative"); drugs
+    named with an amount take only a finding naming no drug in the clause right after them (`carries`: "Oxycodone
+    250 ng/mL, positive").
     A reading naming no drug is given (with none) only where nothing was read before it ("Positive", "Negative,
     dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive,
     confirmation negative" says nothing of other drugs; a confirmation's ("confirmation negative") is given to be
@@ -1059,6 +1061,9 @@ class _ConclusionReader:
         # after them ("Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive"); dropped at the group's end. A list:
         # a long run of them is added to once each, never copied whole.
         self.measured: list[str] = []
+        # The drugs named with an amount and no finding in the group of "and" just ended, for the next clause of their
+        # statement only: "Oxycodone 250 ng/mL, positive" says it of oxycodone (`carried`).
+        self.just_measured: tuple[str, ...] = ()
         self.fresh = 0  # how many drugs waited from before this statement
 
     def statement(self, sentence: str) -> None:
@@ -1068,13 +1073,16 @@ class _ConclusionReader:
         other take the finding read last ("Positive for oxycodone, oxymorphone")."""
         self.number += 1
         self.here = None
+        self.just_measured = ()
         denying = bool(_DENIED_FIRST.match(sentence))  # "No fentanyl, oxycodone detected"
         fresh = self.fresh = len(self.waiting)  # the drugs waiting from before this statement
         for group in _GROUPS.split(sentence):
             for clause in _JOINED.split(group):
                 self.clause(clause, denying)
             self.give(self.here)
-            self.measured.clear()  # "Oxycodone 250 ng/mL, fentanyl not detected": no finding of its own
+            # "Oxycodone 250 ng/mL, fentanyl not detected": no finding of its own, unless the next clause has one
+            self.just_measured = tuple(self.measured)
+            self.measured.clear()
         if denying and self.here is None and len(self.waiting) > fresh:
             # "No oxycodone.": denied with no finding after it, never left to take the next statement's
             self.read.append(_Read("negative", self.waiting[fresh:], self.number))
@@ -1085,6 +1093,7 @@ class _ConclusionReader:
         """One clause: the drugs it names wait when it says nothing (`wait`), else take its finding (`say`)."""
         named = substances_in_words(clause)
         said = self.finding(clause, named, denying)
+        carried, self.just_measured = self.just_measured, ()
         if said is None:
             self.wait(clause, named)
             return
@@ -1095,11 +1104,22 @@ class _ConclusionReader:
             self.give(self.here)
         if said == "negative" and _EVERY_OTHER.match(clause):
             self.except_waiting(denying)
+        elif self.carries(clause, named, carried):
+            self.waiting += carried
+            first = False  # said of the drugs before it: "..., oxycodone 250 ng/mL" after it does not take it
         before, self.said, self.here, self.first = self.said, said, said, first
         if not first:  # "Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive": said of the whole group
             self.waiting += tuple(self.measured)
         self.measured.clear()
         self.say(said, clause, named, before)
+
+    @staticmethod
+    def carries(clause: str, named: tuple[str, ...], carried: tuple[str, ...]) -> bool:
+        """Whether a clause's finding, right after drugs named with an amount in its statement, is theirs: it names
+        no drug and is said neither of every drug nor of one PainPlan does not read ("Oxycodone 250 ng/mL,
+        positive", "Hydrocodone 85 ng/mL, below cutoff of 100 ng/mL"; not ", all other drugs negative", ", positive
+        for gabapentin"). Before, it was read as a bare "Positive" or "below cutoff" is, of every drug."""
+        return bool(carried) and not named and not _NOTHING_FOUND.match(clause) and not _SAID_OF_ANOTHER.search(clause)
 
     def except_waiting(self, denying: bool) -> None:
         """Drugs waiting before a finding of every other drug ("Oxycodone, all other drugs negative") are the ones

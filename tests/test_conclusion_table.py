@@ -383,15 +383,48 @@ ROWS = [
             "reading it is a change to the one reading of a value, not to the conclusion reader"
         ),
     ),
+    # a finding naming no drug in the clause right after a drug's amount, in its statement, is that drug's (before,
+    # "below cutoff" was read of every drug, and "positive" of every drug)
+    pytest.param("Oxycodone 250 ng/mL, positive", {"oxycodone"}, set(), id="painlab-amount-comma-finding"),
     pytest.param(
-        "Oxycodone 250 ng/mL, positive",
-        {"oxycodone"},
+        "Hydrocodone 85 ng/mL, below cutoff of 100 ng/mL",
         set(),
-        id="painlab-amount-comma-finding",
+        {"hydrocodone"},
+        id="painlab-amount-comma-below-cutoff",
+    ),
+    pytest.param(
+        "Oxycodone 250 ng/mL and oxymorphone 80 ng/mL, positive",
+        {"oxycodone", "oxymorphone"},
+        set(),
+        id="painlab-amounts-and-group-comma-finding",
+    ),
+    pytest.param(
+        "Fentanyl not detected, oxycodone 250 ng/mL, positive",
+        {"oxycodone"},
+        {"fentanyl"},
+        id="painlab-finding-then-amount-comma-finding",
+    ),
+    pytest.param(
+        "Oxycodone 250 ng/mL, confirmation negative", set(), {"oxycodone"}, id="painlab-amount-comma-confirmation"
+    ),
+    # ... said of the drugs before it, never of a drug measured after it
+    pytest.param(
+        "Hydrocodone 85 ng/mL, below cutoff of 100 ng/mL, oxycodone 250 ng/mL",
+        set(),
+        {"hydrocodone"},
+        id="painlab-amount-below-cutoff-then-amount",
+    ),
+    # ... and never of it when said of another drug, or of every drug
+    pytest.param("Oxycodone 250 ng/mL, positive for gabapentin", set(), set(), id="painlab-amount-comma-another"),
+    pytest.param(
+        "Oxycodone 250 ng/mL, all other drugs negative",
+        {"oxycodone"},
+        {EVERY},
+        id="painlab-amount-all-other",
         marks=misread(
-            "a finding naming no drug in the group after a drug's amount is read as 'Positive' alone is, of every "
-            "drug; given to the measured drug across the comma, 'Oxycodone 250 ng/mL, all other drugs negative' "
-            "would deny it, so that takes a rule of its own"
+            "a drug named with an amount is excepted from 'all other drugs negative' only when read found, and an "
+            "amount alone is no finding ('Fentanyl <0.5 ng/mL' is written the same way): it is read as every drug "
+            "not found, the measured one too; reading it found is for an amount weighed against the lab's cutoff"
         ),
     ),
     pytest.param(

@@ -395,6 +395,12 @@ def test_a_long_and_group_of_measured_drugs_takes_its_finding_once() -> None:
     assert [(said, set(named)) for said, named in readings] == [("positive", {"oxycodone", "oxymorphone"})]
 
 
+def test_a_long_run_of_measured_drugs_gives_a_finding_after_a_comma_to_the_last_only() -> None:
+    # a finding naming no drug is said of the drugs measured in the clause right before it (`_ConclusionReader.carries`)
+    readings = list(_clause_readings("Oxycodone 1 ng/mL, " * (LONG // 19) + "positive"))
+    assert readings == list(_clause_readings("Oxycodone 1 ng/mL, positive"))
+
+
 def test_a_long_run_of_bare_drugs_before_all_other_drugs_negative_is_read_found_once() -> None:
     # the drugs waiting are set apart from "all other drugs negative" at once (`_ConclusionReader.except_waiting`)
     readings = list(_clause_readings("Oxycodone, oxymorphone, " * (LONG // 24) + "all other drugs negative"))
