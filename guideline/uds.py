@@ -532,14 +532,17 @@ def _not_performed(observation: Observation) -> bool:
 # as "TNP" is (`_not_performed`).
 ABSENT_NOT_PERFORMED = frozenset({"not-performed", "not-asked", "asked-declined"})
 # These say a test gave no value that can be read: a test that could not be read (`unreadable_tests`), in these words.
-# The others say a result stands where PainPlan does not read it (masked, as-text, not-permitted, unsupported), or was
-# measured off the scale (positive-infinity, negative-infinity), or will come (temp-unknown): a test done, as before.
 ABSENT_UNREADABLE = {
     "error": "error, no value sent",
     "not-a-number": "value not a number",
     "unknown": "value unknown",
     "asked-unknown": "value unknown",
 }
+# This says the value "may become available": a test awaiting its result (`awaits_its_value`), as a preliminary result
+# with no value is, said in these words. Counted, it kept the year's test done and the card quiet on a result to come.
+ABSENT_TO_COME = {"temp-unknown": "value temporarily unknown"}
+# The others say a result stands where PainPlan does not read it (masked, as-text, not-permitted, unsupported), or was
+# measured off the scale (positive-infinity, negative-infinity): a test done, as before.
 
 
 def _says_not_performed(written: Iterable[str]) -> bool:
@@ -2621,6 +2624,11 @@ _AWAITING_SAID = {AWAITING_STATUS: f"status {AWAITING_STATUS}", PRELIMINARY: f"s
 def _carries_no_value(observation: Observation) -> bool:
     """No value of any kind, no flag, no note, no reason a value is absent and no component with a value: nothing of a
     result but its name and times."""
+    return not observation.data_absent and _sends_no_value(observation)
+
+
+def _sends_no_value(observation: Observation) -> bool:
+    """No value of any kind, no flag, no note and no component with a value (a reason its value is absent aside)."""
     return (
         observation.value_concept is None
         and not (observation.value_string or "").strip()
@@ -2628,7 +2636,6 @@ def _carries_no_value(observation: Observation) -> bool:
         and observation.value_boolean is None
         and not observation.interpretation
         and not observation.notes
-        and not observation.data_absent
         and all(
             c.value_concept is None
             and not (c.value_string or "").strip()
@@ -2640,12 +2647,13 @@ def _carries_no_value(observation: Observation) -> bool:
 
 
 def awaits_its_value(observation: Observation, by_location: Callable[[], Mapping[str, list[Observation]]]) -> bool:
-    """Whether a preliminary result carries no value yet (`_carries_no_value`): the lab has started the test, its result
-    has not come, so it is awaiting it as one registered is, and no test done (counted, it kept the year's test done and
-    the card quiet). A panel heading awaits it when each of its members is on record (`by_location`, the record's
-    results by where each lives: `located_index`) and each copy of it awaits its own (registered, or so); one whose
-    member has a value, or is not on record, is read as before."""
-    if observation.status != PRELIMINARY or not _carries_no_value(observation):
+    """Whether a preliminary result carries no value yet (`_carries_no_value`), or a result says its value is to come
+    (`_value_to_come`): the lab has started the test, its result has not come, so it is awaiting it as one registered
+    is, and no test done (counted, it kept the year's test done and the card quiet). A panel heading awaits it when
+    each of its members is on record (`by_location`, the record's results by where each lives: `located_index`) and
+    each copy of it awaits its own (registered, or so); one whose member has a value, or is not on record, is read as
+    before."""
+    if not _no_value_yet(observation):
         return False
     if not observation.has_members:
         return True
@@ -2691,10 +2699,29 @@ def _report_bare(report: DiagnosticReport) -> bool:
 
 
 def _member_awaits(member: Observation) -> bool:
-    """A panel's member still to be resulted: registered, or preliminary with no value (and no members of its own)."""
+    """A panel's member still to be resulted: registered, or with no value yet (`_no_value_yet`) and no members of its
+    own."""
     if member.status == AWAITING_STATUS:
         return True
-    return member.status == PRELIMINARY and not member.has_members and _carries_no_value(member)
+    return not member.has_members and _no_value_yet(member)
+
+
+def _no_value_yet(observation: Observation) -> bool:
+    """A preliminary result that carries no value (`_carries_no_value`), or one that says its value is to come."""
+    if observation.status == PRELIMINARY and _carries_no_value(observation):
+        return True
+    return _value_to_come(observation)
+
+
+def _value_to_come(observation: Observation) -> bool:
+    """A result (final, amended, corrected or preliminary) with nothing of a result but a reason its value is absent
+    that says it is to come (`ABSENT_TO_COME`): a final one so is no more a test done than a preliminary one with no
+    value."""
+    return (
+        observation.data_absent_reason in ABSENT_TO_COME
+        and observation.status in RESULT_STATUSES
+        and _sends_no_value(observation)
+    )
 
 
 @dataclass(frozen=True)
@@ -2711,6 +2738,8 @@ class AwaitingResult:
     located: str | None = None  # where it lives (`Observation.located`, `DiagnosticReport.located`)
     # A panel heading's members, where each lives (`Observation.member_ids`): the heading and its members are one test.
     members: tuple[str, ...] = ()
+    # Its reason a value is absent when that says the value is to come (`ABSENT_TO_COME`), said in place of its status.
+    absent_reason: str | None = None
 
     @property
     def when(self) -> str:
@@ -2719,8 +2748,9 @@ class AwaitingResult:
 
     @property
     def status_said(self) -> str:
-        """Why it has no result, as the cards say it: "status registered" or "status preliminary, no value yet"."""
-        return _AWAITING_SAID[self.status]
+        """Why it has no result, as the cards say it: "status registered", "status preliminary, no value yet" or
+        "value temporarily unknown"."""
+        return ABSENT_TO_COME.get(self.absent_reason or "") or _AWAITING_SAID[self.status]
 
     @property
     def listed(self) -> str:
@@ -2737,7 +2767,9 @@ def awaiting_results(record: PatientRecord, terms: Terminology) -> list[Awaiting
     by_location = located_index(record.observations)
     for observation in record.observations:
         status = observation.status
-        awaiting = status == AWAITING_STATUS or (status == PRELIMINARY and awaits_its_value(observation, by_location))
+        awaiting = status == AWAITING_STATUS or (
+            (status == PRELIMINARY or observation.data_absent) and awaits_its_value(observation, by_location)
+        )
         if not awaiting or not is_urine_drug_test(observation.code, terms):
             continue  # most results: no date read
         day = observation.result_time.date() if observation.result_time else None
@@ -2753,6 +2785,7 @@ def awaiting_results(record: PatientRecord, terms: Terminology) -> list[Awaiting
                     status or "",
                     located=observation.located,
                     members=observation.member_ids,
+                    absent_reason=observation.data_absent_reason if _value_to_come(observation) else None,
                 )
             )
     for report in record.diagnostic_reports:
@@ -2828,7 +2861,10 @@ def _with_panel_components(
     for observation in observations:
         if observation.status not in RESULT_STATUSES:
             continue
-        if observation.status == PRELIMINARY and awaits_its_value(observation, by_location):
+        # the usual result, neither preliminary nor sent with a reason its value is absent, costs no call
+        if (observation.status == PRELIMINARY or observation.data_absent) and awaits_its_value(
+            observation, by_location
+        ):
             continue  # a test whose result has not come: awaiting it (`awaiting_results`), as one registered is
         code = observation.code
         test = known.get(id(code), MISSING)

@@ -363,3 +363,36 @@ def test_a_test_dated_after_today_is_named_only_where_a_drug_test_check_runs_on_
 
     monkeypatch.setattr(guideline.facts, "general_exclusions", raising(RuntimeError("bug")))
     assert len(future_dated_drug_tests(_sign(ahead).facts)) == 1
+
+
+# -- a result whose value is temporarily unknown ---------------------------------------------------------------------
+
+TO_COME = f"A urine drug test collected on {DAY} has no result yet (value temporarily unknown)."
+
+
+@pytest.mark.parametrize("status", ["final", "preliminary"])
+def test_a_result_whose_value_is_temporarily_unknown_awaits_it(status: str) -> None:
+    # temp-unknown says the value "may become available": counted as the year's test, the card was quiet on a result
+    # still to come.
+    to_come = {"coding": [{"system": DAR, "code": "temp-unknown"}]}
+    evaluation = _sign(_epic(*OPIATES, "eUDS.F1", status, dataAbsentReason=to_come))
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and found.facts["last_test"] is None
+    assert found.detail.startswith(f"There is **no urine drug test result on record** for this patient. {TO_COME}")
+    assert found.summary == f"Urine drug test: result pending since {DAY}"
+    assert counted_by_the_review(evaluation.facts.record.observations, evaluation.facts.terms) == ()
+
+
+def test_a_panel_whose_members_values_are_temporarily_unknown_is_one_test_awaiting_them() -> None:
+    to_come = {"dataAbsentReason": {"text": "Temp Unknown", "coding": [{"system": DAR, "code": "temp-unknown"}]}}
+    heading = _epic(*PANEL, "eUDS.P", "preliminary", hasMember=[{"reference": "Observation/eUDS.P1"}])
+    found = card(_sign(heading, _epic(*OPIATES, "eUDS.P1", **to_come)), CHECK_ID)
+    assert found is not None and found.facts["last_test"] is None and found.detail.count("has no result yet") == 1
+
+
+def test_the_history_lists_it_pending_not_as_a_row() -> None:
+    to_come = {"dataAbsentReason": {"coding": [{"system": DAR, "code": "temp-unknown"}]}}
+    plan = plan_for([patient(), *_long_term_fills(), _epic(*OPIATES, "eUDS.F1", **to_come)])
+    history = plan.section("uds").content
+    assert not history.rows
+    assert history.pending == (f"Opiates Ur Ql Scn collected on {DAY}, no result yet (value temporarily unknown)",)
