@@ -98,3 +98,21 @@ def test_another_test_or_value_is_another_result() -> None:
     for copy in (result("hObs.5", value="Negative"), result("hObs.5", code=OXYCODONE_SCREEN)):
         found = rows([result("eObs.1")], [copy])
         assert len(found) == 2 and [row.copy_note for row in found] == [None, None]
+
+
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+
+def _absent(ident: str, code: str) -> dict[str, Any]:
+    """The screen sent with no value and a dataAbsentReason of `code`."""
+    sent = result(ident, dataAbsentReason={"coding": [{"system": DATA_ABSENT, "code": code}]})
+    del sent["valueString"]
+    return sent
+
+
+def test_copies_whose_values_are_absent_for_other_reasons_are_two_rows() -> None:
+    # Only whether a reason was sent was compared: 'masked' (a result that stands elsewhere) and 'error' (none that
+    # can be read) were one row, the HIE's error hidden behind the EHR's result.
+    assert len(rows([_absent("eObs.1", "masked")], [_absent("hObs.5", "error")])) == 2
+    (row,) = rows([_absent("eObs.1", "masked")], [_absent("hObs.5", "masked")])
+    assert row.copy_note == f"also sent by {HIE} as {HIE}/Observation/hObs.5 (shown once)"

@@ -394,7 +394,8 @@ def _alike(result: UdsResult) -> Hashable | None:
 
 
 def _value(observation: Observation | Component) -> Hashable:
-    """A result's or component's value as two copies of it write it alike (codes, not their displays)."""
+    """A result's or component's value as two copies of it write it alike (codes, not their displays; the reason a
+    value is absent by its code: 'masked' and 'error' say other things of a result)."""
     found: tuple[Hashable, ...] = (
         _concept(observation.value_concept),
         (observation.value_string or "").strip().casefold(),
@@ -404,7 +405,8 @@ def _value(observation: Observation | Component) -> Hashable:
     if isinstance(observation, Component):
         return (_concept(observation.code), *found)
     components = tuple(sorted((_value(c) for c in observation.components), key=repr))
-    return (*found, observation.value_boolean, observation.data_absent, components)
+    absent = (observation.data_absent, observation.data_absent_reason)
+    return (*found, observation.value_boolean, absent, components)
 
 
 def _concept(concept: Concept | None) -> Hashable:
