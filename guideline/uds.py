@@ -522,9 +522,22 @@ def _lab_did_not_test(observation: Observation, value: Value) -> bool:
 
 
 def _not_performed(observation: Observation) -> bool:
-    """Whether a result's value says the test was not done (its text, or its coded answer's words), or its reason a
-    value is absent does (`ABSENT_NOT_PERFORMED`)."""
-    return _says_not_performed(observation.value_words) or observation.data_absent_reason in ABSENT_NOT_PERFORMED
+    """Whether a result's value says the test was not done (its text, or its coded answer's words), or its reasons a
+    value is absent do (`_absent_reasons`, `ABSENT_NOT_PERFORMED`)."""
+    if _says_not_performed(observation.value_words):
+        return True
+    return (observation.data_absent or bool(observation.components)) and all(
+        reason in ABSENT_NOT_PERFORMED for reason in _absent_reasons(observation)
+    )
+
+
+def _absent_reasons(observation: Observation) -> tuple[str | None, ...]:
+    """Why a result's value is absent: its own reason's code, else, for a panel of analytes with none of its own, each
+    analyte's (Epic sends a per-analyte panel so; a panel each of whose analytes was not performed was not performed).
+    None where nothing says."""
+    if observation.data_absent or not observation.components:
+        return (observation.data_absent_reason,)
+    return tuple(component.data_absent_reason for component in observation.components)
 
 
 # What FHIR's data-absent-reason codes (hl7.org/fhir/R4/codesystem-data-absent-reason.html) say of a urine drug test
@@ -2706,6 +2719,12 @@ def _member_awaits(member: Observation) -> bool:
     return not member.has_members and _no_value_yet(member)
 
 
+def _may_await(observation: Observation) -> bool:
+    """Whether a result may await its value (`awaits_its_value`): preliminary, or sent with a reason its value is absent
+    or with analytes that may carry one. The usual result, final with a value of its own, is told so here."""
+    return observation.status == PRELIMINARY or observation.data_absent or bool(observation.components)
+
+
 def _no_value_yet(observation: Observation) -> bool:
     """A preliminary result that carries no value (`_carries_no_value`), or one that says its value is to come."""
     if observation.status == PRELIMINARY and _carries_no_value(observation):
@@ -2714,12 +2733,12 @@ def _no_value_yet(observation: Observation) -> bool:
 
 
 def _value_to_come(observation: Observation) -> bool:
-    """A result (final, amended, corrected or preliminary) with nothing of a result but a reason its value is absent
-    that says it is to come (`ABSENT_TO_COME`): a final one so is no more a test done than a preliminary one with no
-    value."""
+    """A result (final, amended, corrected or preliminary) with nothing of a result but reasons its value is absent
+    that say it is to come (`_absent_reasons`, `ABSENT_TO_COME`): a final one so is no more a test done than a
+    preliminary one with no value."""
     return (
-        observation.data_absent_reason in ABSENT_TO_COME
-        and observation.status in RESULT_STATUSES
+        observation.status in RESULT_STATUSES
+        and all(reason in ABSENT_TO_COME for reason in _absent_reasons(observation))
         and _sends_no_value(observation)
     )
 
@@ -2767,9 +2786,7 @@ def awaiting_results(record: PatientRecord, terms: Terminology) -> list[Awaiting
     by_location = located_index(record.observations)
     for observation in record.observations:
         status = observation.status
-        awaiting = status == AWAITING_STATUS or (
-            (status == PRELIMINARY or observation.data_absent) and awaits_its_value(observation, by_location)
-        )
+        awaiting = status == AWAITING_STATUS or (_may_await(observation) and awaits_its_value(observation, by_location))
         if not awaiting or not is_urine_drug_test(observation.code, terms):
             continue  # most results: no date read
         day = observation.result_time.date() if observation.result_time else None
@@ -2785,7 +2802,7 @@ def awaiting_results(record: PatientRecord, terms: Terminology) -> list[Awaiting
                     status or "",
                     located=observation.located,
                     members=observation.member_ids,
-                    absent_reason=observation.data_absent_reason if _value_to_come(observation) else None,
+                    absent_reason=_absent_reasons(observation)[0] if _value_to_come(observation) else None,
                 )
             )
     for report in record.diagnostic_reports:
@@ -2861,10 +2878,7 @@ def _with_panel_components(
     for observation in observations:
         if observation.status not in RESULT_STATUSES:
             continue
-        # the usual result, neither preliminary nor sent with a reason its value is absent, costs no call
-        if (observation.status == PRELIMINARY or observation.data_absent) and awaits_its_value(
-            observation, by_location
-        ):
+        if _may_await(observation) and awaits_its_value(observation, by_location):
             continue  # a test whose result has not come: awaiting it (`awaiting_results`), as one registered is
         code = observation.code
         test = known.get(id(code), MISSING)
@@ -2889,6 +2903,11 @@ def _with_panel_components(
                     value_string=component.value_string,
                     value_quantity=component.value_quantity,
                     interpretation=component.interpretation,  # the panel's own flag and range are not the component's
+                    # its own reason a value is absent, else its panel's (a panel not performed was not for any analyte)
+                    data_absent=component.data_absent or observation.data_absent,
+                    data_absent_reason=component.data_absent_reason
+                    if component.data_absent
+                    else observation.data_absent_reason,
                     components=(),
                     value_comparator=component.value_comparator,
                     reference_high=component.reference_high,

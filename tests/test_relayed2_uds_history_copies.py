@@ -116,3 +116,22 @@ def test_copies_whose_values_are_absent_for_other_reasons_are_two_rows() -> None
     assert len(rows([_absent("eObs.1", "masked")], [_absent("hObs.5", "error")])) == 2
     (row,) = rows([_absent("eObs.1", "masked")], [_absent("hObs.5", "masked")])
     assert row.copy_note == f"also sent by {HIE} as {HIE}/Observation/hObs.5 (shown once)"
+
+
+PANEL = "Drugs of abuse 5 panel - Urine by Screen method"
+
+
+def _panel(ident: str, code: str) -> dict[str, Any]:
+    """Epic's drugs-of-abuse panel, one component per analyte, its cocaine analyte sent with a reason of `code`."""
+    sent = result(ident) | {"code": {"coding": [{"system": "http://loinc.org", "code": "65750-2"}], "text": PANEL}}
+    del sent["valueString"]
+    analyte = {"coding": [{"system": "http://loinc.org", "code": COCAINE}]}
+    sent["component"] = [{"code": analyte, "dataAbsentReason": {"coding": [{"system": DATA_ABSENT, "code": code}]}}]
+    return sent
+
+
+def test_copies_of_a_panel_whose_analytes_are_absent_for_other_reasons_are_two_rows() -> None:
+    # The panel's own row compared its analytes' values, not their reasons: 'masked' and 'error' were one row.
+    for theirs, shown in (("masked", 1), ("error", 2)):
+        found = rows([_panel("eObs.1", "masked")], [_panel("hObs.5", theirs)])
+        assert len([row for row in found if row.test == PANEL]) == shown

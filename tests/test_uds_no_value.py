@@ -396,3 +396,76 @@ def test_the_history_lists_it_pending_not_as_a_row() -> None:
     history = plan.section("uds").content
     assert not history.rows
     assert history.pending == (f"Opiates Ur Ql Scn collected on {DAY}, no result yet (value temporarily unknown)",)
+
+
+# -- a panel's analyte with a reason its value is absent ----------------------------------------------------------
+
+COCAINE = ("14314-9", "Benzoylecgonine Ur Ql Scn")
+DRUGS_OF_ABUSE_5 = ("65750-2", "Drugs of abuse 5 panel - Urine by Screen method")
+
+
+def _analyte(test: tuple[str, str], **value: Any) -> dict[str, Any]:
+    """One analyte of an Epic per-analyte panel: its own code and value, or a dataAbsentReason of its own."""
+    code, display = test
+    return {"code": {"coding": [{"system": LOINC, "code": code, "display": display}], "text": display}, **value}
+
+
+def _reason(code: str) -> dict[str, Any]:
+    """An analyte's dataAbsentReason as Epic codes it."""
+    return {"dataAbsentReason": {"coding": [{"system": DAR, "code": code}]}}
+
+
+def _per_analyte_panel(*analytes: dict[str, Any], status: str = "final") -> dict[str, Any]:
+    """Epic Beaker's drugs-of-abuse panel sent as one result with a component per analyte."""
+    return _epic(*DRUGS_OF_ABUSE_5, "eUDS.C1", status, component=list(analytes))
+
+
+def _rows(panel: dict[str, Any]) -> list[Any]:
+    """The plan page's drug test history rows beside long-term opioid fills."""
+    return list(plan_for([patient(), *_long_term_fills(), panel]).section("uds").content.rows)
+
+
+@pytest.mark.parametrize("code", ["not-performed", "not-asked", "asked-declined"])
+def test_a_panel_whose_analytes_were_not_performed_is_no_test(code: str) -> None:
+    # The analytes' reasons were not read: the panel was a test of "no result value on record", not one never done.
+    evaluation = _sign(_per_analyte_panel(_analyte(OPIATES, **_reason(code)), _analyte(COCAINE, **_reason(code))))
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and found.facts["last_test"] is None
+    assert found.detail.startswith("There is **no urine drug test result on record** for this patient.\n")
+    assert counted_by_the_review(evaluation.facts.record.observations, evaluation.facts.terms) == ()
+
+
+def test_an_analyte_not_performed_beside_one_read_is_no_row_as_its_own_result_would_be() -> None:
+    panel = _per_analyte_panel(_analyte(OPIATES, valueString="Negative"), _analyte(COCAINE, **_reason("not-performed")))
+    assert card(_sign(panel), CHECK_ID) is None  # the opiates screen read: the year's test
+    assert [(row.test, row.value) for row in _rows(panel) if row.test != DRUGS_OF_ABUSE_5[1]] == [
+        ("Opiates Ur Ql Scn", "negative")
+    ]
+
+
+def test_a_panel_whose_analytes_gave_an_error_could_not_be_read_in_their_words() -> None:
+    panel = _per_analyte_panel(_analyte(OPIATES, **_reason("error")), _analyte(COCAINE, **_reason("error")))
+    found = card(_sign(panel), CHECK_ID)
+    assert found is not None and found.facts["last_test"] is None
+    assert f"The test of {DAY} could not be read as a result: error, no value sent; a new test is due." in found.detail
+
+
+def test_a_panel_whose_analytes_values_are_temporarily_unknown_awaits_them() -> None:
+    panel = _per_analyte_panel(
+        _analyte(OPIATES, **_reason("temp-unknown")), _analyte(COCAINE, **_reason("temp-unknown"))
+    )
+    found = card(_sign(panel), CHECK_ID)
+    assert found is not None and found.facts["last_test"] is None
+    assert found.detail.startswith(f"There is **no urine drug test result on record** for this patient. {TO_COME}")
+
+
+def test_the_analytes_reason_is_kept_on_the_record() -> None:
+    panel = _per_analyte_panel(_analyte(OPIATES, **_reason("error")), _analyte(COCAINE, valueString="Negative"))
+    (result,) = _sign(panel).facts.record.observations
+    assert [c.data_absent_reason for c in result.components] == ["error", None]
+
+
+def test_an_analyte_with_no_reason_of_its_own_takes_its_panels() -> None:
+    panel = _per_analyte_panel(_analyte(OPIATES), _analyte(COCAINE)) | _reason("not-performed")
+    found = card(_sign(panel), CHECK_ID)
+    assert found is not None and found.detail.startswith("There is **no urine drug test result on record** for this")

@@ -402,10 +402,10 @@ def _value(observation: Observation | Component) -> Hashable:
         _amount(observation.value_quantity),
         observation.value_comparator,
     )
-    if isinstance(observation, Component):
-        return (_concept(observation.code), *found)
-    components = tuple(sorted((_value(c) for c in observation.components), key=repr))
     absent = (observation.data_absent, observation.data_absent_reason)
+    if isinstance(observation, Component):
+        return (_concept(observation.code), *found, absent)
+    components = tuple(sorted((_value(c) for c in observation.components), key=repr))
     return (*found, observation.value_boolean, absent, components)
 
 

@@ -356,6 +356,9 @@ class Component:
     value_comparator: str | None = None
     reference_high: Quantity | None = None
     reference_below: bool = False
+    # Its own dataAbsentReason (Epic sends one per analyte of a panel), read as a result's is (`Observation`'s fields).
+    data_absent: bool = False
+    data_absent_reason: str | None = None
 
 
 def _located(source: str | None, kind: str, resource_id: str | None) -> str | None:

@@ -847,8 +847,8 @@ def _value_quantity(data: Mapping[str, Any]) -> Quantity | None:
 
 def _component(data: Mapping[str, Any]) -> Component:
     """A panel's component with its own value, flag and range: a drug amount flagged "POS" or above its range in a
-    component was otherwise no result at all."""
-    flags, ranges = data.get("interpretation"), data.get("referenceRange")
+    component was otherwise no result at all; and its own reason a value is absent, read as a result's is."""
+    flags, ranges, absent = data.get("interpretation"), data.get("referenceRange"), data.get("dataAbsentReason")
     high, below = (None, False) if ranges is None else _reference_high(ranges)
     return Component.make(
         code=concept(data.get("code")),
@@ -859,6 +859,8 @@ def _component(data: Mapping[str, Any]) -> Component:
         value_comparator=_comparator(data.get("valueQuantity")),
         reference_high=high,
         reference_below=below,
+        data_absent=absent is not None,
+        data_absent_reason=None if absent is None else _absent_reason(absent),
     )
 
 
