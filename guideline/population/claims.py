@@ -486,18 +486,26 @@ def _lines_naming(lines: Sequence[Mapping[str, Any]], sequence: Any) -> list[Map
 
 def hospice_days(claim: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The first and last day of care a hospice claim bills (`billed_days`); else the stay its supportingInfo
-    states. (None, None) when it carries no day of care."""
-    start, end = billed_days(claim)
+    states; each only when it is a date (`_a_date`). (None, None) when it carries no day of care."""
+    # A day that is no date is read as none by the record, so kept here it made hospice care on no day that no claim
+    # named; the review, cutting a timestamp to its written day, read a bad offset as a hospice stay.
+    start, end = map(_a_date, billed_days(claim))
     if start or end:
         return start, end
     for info in map(as_dict, as_list(claim.get("supportingInfo"))):
         if any(name.endswith(_STAY_CATEGORIES) for name in _codes(info.get("category"))):
             stay = as_dict(info.get("timingPeriod"))
-            start = text(stay.get("start")) or text(info.get("timingDate"))
-            end = text(stay.get("end"))
+            start = _a_date(text(stay.get("start"))) or _a_date(text(info.get("timingDate")))
+            end = _a_date(text(stay.get("end")))
             if start or end:
                 return start, end
     return None, None
+
+
+def _a_date(day: str | None) -> str | None:
+    """A claim's day as written when the record's own date parser reads it as a date; None for one that is no date
+    ("2026-13-45", "2026-02-30", an offset past 24 hours), as both faces read it."""
+    return day if parse_datetime(day, _ANY_ZONE) is not None else None
 
 
 def undated_hospice_claim(claim: Mapping[str, Any]) -> bool:
