@@ -4,7 +4,7 @@ population review reads a claim's procedures, fills and visit as the point of ca
 date where the point of care names it.
 
 Before, the review cut a timestamp to its written date before reading it: a hospice claim billed from
-"2026-06-01T00:00:00+25:00" left the member out of every measure, while the card read hospice care on no day."""
+"2026-02-10T00:00:00+25:00" left the member out of every measure, while the card read hospice care on no day."""
 
 from __future__ import annotations
 
@@ -12,13 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import PATIENT_ID, run
 from cds_support import bundle, topics
 from synthetic_export import patient
+from test_drug_test_procedures import annual_monitoring
 from test_hospice_point_of_care import data_incomplete, hospice_claim, order_sign
+from test_payer_code_systems import carrier_claim
+from test_population_claims import part_d_event
 from test_population_measure_edges import _evaluate, _high_dose, _row
 
+from guideline.population.claims import claims_read_for_a_hook
+from guideline.undated import undated_procedures
+
 # Keying errors as payers export them: a month and day that are no date, 30 February, and a zone past ±24 hours.
-NO_DATES = ["2026-13-45", "2026-02-30", "2026-06-01T00:00:00+25:00"]
+NO_DATES = ["2026-13-45", "2026-02-30", "2026-02-10T00:00:00+25:00"]
 
 
 def review(pid: str, claim: dict[str, Any]) -> Any:
@@ -49,3 +56,32 @@ def test_a_hospice_claim_with_one_day_that_is_a_date_is_hospice_care_on_it_on_bo
     claim = hospice_claim("h-end", billablePeriod={"start": "2026-13-45", "end": "2026-06-10"})
     assert topics(order_sign(tmp_path, procedures=bundle(claim))) == []
     assert _row(review("h-e", claim | {"billablePeriod": {"start": "2026-13-45", "end": "2026-03-10"}}))["excluded"]
+
+
+# -- A drug test billed 80305 -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", NO_DATES)
+def test_a_drug_test_billed_on_a_day_that_is_no_date_is_undated_on_both_faces(tmp_path: Path, day: str) -> None:
+    # Before, the review cut "2026-02-10T00:00:00+25:00" to its written day: the test met annual monitoring (AMO)
+    # while the point of care read no date, asked for a test and named this one as undated.
+    claim = carrier_claim("bb-uds", PATIENT_ID, day, None, "80305")
+    facts = run("patient-view", resources=list(claims_read_for_a_hook([claim]).resources)).facts
+    assert undated_procedures(facts) == ("urine drug test (procedure bb-uds-px1), no date",)
+    assert annual_monitoring(tmp_path, "p1", carrier_claim("bb-uds", "p1", day, None, "80305")) == ("true", "false")
+
+
+# -- A fill ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", NO_DATES)
+def test_a_fill_billed_on_a_day_that_is_no_date_is_undated_on_both_faces(day: str) -> None:
+    # Before, the review cut a timestamp with an offset past 24 hours to its written day and counted the fill in the
+    # member's MME, while the point of care read no date and named the fill as undated.
+    claim = part_d_event("pde-bad", PATIENT_ID, day)
+    facts = run("patient-view", resources=list(claims_read_for_a_hook([claim]).resources)).facts
+    named = f"OXYCODONE HCL 10 MG TABLET (fill pde-bad-1, whenHandedOver '{day}' could not be read as a date)"
+    assert facts.undated_fills == (named,)
+    outcome = review("p-f", part_d_event("pde-bad", "p-f", day))
+    assert _row(outcome)["opioid_fills"] == 2  # the two dated fills of _high_dose
+    assert outcome.quality.fills_without_date == 1
