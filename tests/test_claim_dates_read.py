@@ -16,7 +16,7 @@ from builders import PATIENT_ID, run
 from cds_support import bundle, topics
 from synthetic_export import patient
 from test_drug_test_procedures import annual_monitoring
-from test_hospice_point_of_care import data_incomplete, hospice_claim, order_sign
+from test_hospice_point_of_care import OPIOID_CARDS, data_incomplete, hospice_claim, order_sign
 from test_payer_code_systems import carrier_claim
 from test_population_claims import part_d_event
 from test_population_measure_edges import _evaluate, _high_dose, _row
@@ -85,3 +85,21 @@ def test_a_fill_billed_on_a_day_that_is_no_date_is_undated_on_both_faces(day: st
     outcome = review("p-f", part_d_event("pde-bad", "p-f", day))
     assert _row(outcome)["opioid_fills"] == 2  # the two dated fills of _high_dose
     assert outcome.quality.fills_without_date == 1
+
+
+# -- A visit: the claim's diagnoses, in effect over the days it bills ---------------------------------------------
+
+
+def palliative_claim(pid: str, last_day: str) -> dict[str, Any]:
+    """A Part B claim for a palliative care visit (Z51.5) on 2025-06-01, its last day of service `last_day`."""
+    claim = carrier_claim("bb-pal", pid, "2025-06-01", "Z515", "99214")
+    return claim | {"billablePeriod": {"start": "2025-06-01", "end": last_day}}
+
+
+@pytest.mark.parametrize("last_day", NO_DATES)
+def test_a_visit_whose_last_day_is_no_date_ends_on_its_first_day_on_both_faces(tmp_path: Path, last_day: str) -> None:
+    # Before, the review read the diagnosis as having no end ("2026-13-45"), or as ending on the written day of a
+    # timestamp whose offset is past 24 hours: a palliative care visit in 2025 left the member out of every 2026
+    # measure, while the card, for the same claim, fired as for a patient with no palliative care.
+    assert set(topics(order_sign(tmp_path, conditions=bundle(palliative_claim(PATIENT_ID, last_day))))) >= OPIOID_CARDS
+    assert _row(review("p-pal", palliative_claim("p-pal", last_day)))["excluded"] is None

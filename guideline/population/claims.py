@@ -397,7 +397,10 @@ def _diagnoses(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any])
     visit on its first day, which the point of care counts as a visit linked to the diagnosis
     (guideline.exclusions.cancer_visits). With no first day, no recordedDate: undated (`undated_diagnosis`)."""
     day, last = billed_days(claim)
-    last = last or day
+    # A last day that is no date ("2026-13-45") is read as none, as the record reads it, so the diagnosis ends on the
+    # first day, as one billed with no last day does: kept, the review read the diagnosis as in effect with no end (a
+    # palliative care visit a year ago left the member out of the measures), while the point of care excluded no one.
+    last = _a_date(last) or day
     conditions = []
     for number, entry in enumerate(as_list(claim.get("diagnosis")), start=1):
         code = as_dict(entry).get("diagnosisCodeableConcept")
