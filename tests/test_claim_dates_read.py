@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from builders import PATIENT_ID, run
@@ -21,7 +22,9 @@ from test_payer_code_systems import carrier_claim
 from test_population_claims import part_d_event
 from test_population_measure_edges import _evaluate, _high_dose, _row
 
-from guideline.population.claims import claims_read_for_a_hook
+from guideline.exclusions import undated_claim
+from guideline.population.claims import claim_resources, claims_read_for_a_hook, undated_diagnosis
+from guideline.record.readers import read_condition
 from guideline.undated import undated_procedures
 
 # Keying errors as payers export them: a month and day that are no date, 30 February, and a zone past ±24 hours.
@@ -103,3 +106,27 @@ def test_a_visit_whose_last_day_is_no_date_ends_on_its_first_day_on_both_faces(t
     # measure, while the card, for the same claim, fired as for a patient with no palliative care.
     assert set(topics(order_sign(tmp_path, conditions=bundle(palliative_claim(PATIENT_ID, last_day))))) >= OPIOID_CARDS
     assert _row(review("p-pal", palliative_claim("p-pal", last_day)))["excluded"] is None
+
+
+# -- One parser, whatever the site's zone -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"])
+@pytest.mark.parametrize(
+    "day",
+    [
+        "2026-03-31T23:30:00-05:00",  # a day near midnight: another day in UTC, and in Kiritimati (UTC+14)
+        "2026-04-01T00:30:00+14:00",
+        "2026-03-31",
+        "2200-12-31T23:30:00-05:00",  # the last clinical year, 2201 in UTC
+        "1800-01-01T00:30:00+01:00",  # the first, 1799 in UTC
+        *NO_DATES,
+    ],
+)
+def test_the_review_and_the_record_agree_whether_a_claims_first_day_is_a_date_in_any_zone(zone: str, day: str) -> None:
+    # The review asks whether the claim's first day is a date before it knows the site's zone (`undated_diagnosis`);
+    # the record reads the diagnosis in the configured zone (`undated_claim`). Whether a text is a date does not
+    # depend on the zone (the parser checks the year as written, before it converts), so they cannot disagree.
+    claim = palliative_claim(PATIENT_ID, "2026-04-01") | {"billablePeriod": {"start": day}}
+    [diagnosis] = [r for r in claim_resources(claim) if r["resourceType"] == "Condition"]
+    assert undated_diagnosis(diagnosis) is undated_claim(read_condition(diagnosis, ZoneInfo(zone)))

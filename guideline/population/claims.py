@@ -17,7 +17,9 @@ from guideline.population.quality import Quality
 from guideline.record.model import BILLING_UNITS_EXTENSION, CLAIM_EXTENSION, DIAGNOSIS_CLAIM_EXTENSION
 from guideline.terminology import hospice_care_codes
 
-# The zone a claim's first day is parsed in to tell whether it is a date at all, which no zone changes.
+# The zone a claim's day is parsed in to tell whether it is a date at all (`_a_date`, `undated_diagnosis`), before
+# the review knows the site's: no zone changes that, since the parser checks the year as written before it converts,
+# so the record, reading the same day in the configured zone, agrees (a day near midnight is a date in every zone).
 _ANY_ZONE = ZoneInfo("UTC")
 # Claim type codes of a prescription drug claim: HL7's claim-type (and its older ex-claimtype) "pharmacy", CMS Blue
 # Button's eob-type "PDE" (a Part D prescription drug event).
