@@ -9,9 +9,10 @@ from typing import Any
 
 from builders import NOW, SNOMED, condition, med_request, run
 
+from guideline.fhirdata import Coding, Concept
 from guideline.named_gaps import NAMED_GAPS
 from guideline.plan import build_plan
-from guideline.recognition.diagnoses import DIAGNOSIS_READ_CHARACTERS
+from guideline.recognition.diagnoses import DIAGNOSIS_READ_CHARACTERS, unread_diagnosis
 
 OXYCODONE = "1049621"
 NOT_READ = "diagnoses-not-read"
@@ -57,3 +58,12 @@ def test_an_entry_longer_than_any_diagnosis_is_not_read_and_is_named_with_its_le
         "Metastatic pancreatic adenocarcinoma see attached note see attached note see attached note see atta… "
         "(condition c-words, its words (1,000,000 characters) are longer than any diagnosis's and were not read)",
     )
+
+
+def test_an_entry_unread_by_its_words_is_one_of_a_diagnosis_length_that_names_nothing() -> None:
+    nothing = "Knee pain"
+    assert unread_diagnosis(None)  # no code and no words: named, as "a diagnosis with no code or text"
+    assert unread_diagnosis(Concept((), padded(nothing, DIAGNOSIS_READ_CHARACTERS)))
+    assert not unread_diagnosis(Concept((), padded(CANCER, DIAGNOSIS_READ_CHARACTERS)))  # names a cancer
+    assert not unread_diagnosis(Concept((), padded(nothing, DIAGNOSIS_READ_CHARACTERS + 1)))  # diagnoses-not-read
+    assert not unread_diagnosis(Concept((Coding(SNOMED, "30989003", nothing),)))  # read by its code

@@ -241,8 +241,11 @@ def names_diagnosis(set_name: str, concept: Concept | None) -> bool:
     if rule is None or concept is None or read_by_code(concept):
         return False
     words = _entry_words(concept)
-    if len(words) > DIAGNOSIS_READ_CHARACTERS:
-        return False  # not read (`words_not_read`)
+    return len(words) <= DIAGNOSIS_READ_CHARACTERS and _words_name(rule, words)  # longer: not read (`words_not_read`)
+
+
+def _words_name(rule: _Rule, words: str) -> bool:
+    """Whether an entry's words, short enough to read, name the rule's condition (`names_diagnosis`)."""
     found = rule.names.search(words) if words else None
     if found is None:
         return False
@@ -269,6 +272,10 @@ def words_not_read(concept: Concept | None) -> int | None:
 def unread_diagnosis(concept: Concept | None) -> bool:
     """A diagnosis PainPlan cannot read: no SNOMED CT or ICD-10-CM code, and no word rule names it. One whose words
     were too long to read is none: it is named as such (`words_not_read`), not as words that named nothing."""
-    if read_by_code(concept) or words_not_read(concept) is not None:
+    if concept is None:
+        return True
+    if read_by_code(concept):
         return False
-    return not any(names_diagnosis(set_name, concept) for set_name in RULES)
+    # Its code and its words are read once here, not again for each rule (`names_diagnosis`).
+    words = _entry_words(concept)
+    return len(words) <= DIAGNOSIS_READ_CHARACTERS and not any(_words_name(rule, words) for rule in RULES.values())
