@@ -112,15 +112,15 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     return tuple(dict.fromkeys(named))
 
 
-def unknown_status_written(day: date | None, written: str | None, today: date) -> str | None:
-    """A result of unknown status's date as the urine drug test card, its tile and `unjudged_results` write it: as
-    written, and ", after today" beside a day after today ("2026-07-05, after today"), so that none reads as a test
-    of the past."""
-    return f"{written}{AFTER_TODAY}" if day is not None and day > today else written
-
-
 # What `unknown_status_written` adds to a date after today: a clause, which a sentence going on after the date closes.
 AFTER_TODAY = ", after today"
+
+
+def unknown_status_written(day: date | None, written: str | None, today: date) -> str | None:
+    """A result of unknown status's date as the urine drug test card, its tile and `unjudged_results` write it: as
+    written, and AFTER_TODAY beside a day after today ("2026-07-05, after today"), so that none reads as a test
+    of the past."""
+    return f"{written}{AFTER_TODAY}" if day is not None and day > today else written
 
 
 def unknown_status_named(name: str, written: str | None) -> str:
