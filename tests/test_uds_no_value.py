@@ -335,6 +335,18 @@ def test_the_reason_is_kept_in_the_record() -> None:
     assert [o.data_absent_reason for o in evaluation.facts.record.observations] == ["not-performed", "not-performed"]
 
 
+def test_the_reason_is_read_by_its_hl7_coding_after_a_local_one_and_in_any_spelling() -> None:
+    # Epic may list its own coding first: read by the first coding alone, the reason was "np" and the test that was
+    # not performed counted as the year's test, the card quiet.
+    local = {"system": "urn:oid:1.2.840.114350.1.13.0.1.7.4.698084.30", "code": "NP", "display": "Not Performed"}
+    both = _epic(*OPIATES, "eUDS.F1", dataAbsentReason={"coding": [local, {"system": DAR, "code": "not-performed"}]})
+    spelt = _epic(*OPIATES, "eUDS.F2", dataAbsentReason={"coding": [{"code": "Not_Performed"}]})
+    evaluation = _sign(both, spelt)
+    assert [o.data_absent_reason for o in evaluation.facts.record.observations] == ["not-performed", "not-performed"]
+    found = card(evaluation, CHECK_ID)
+    assert found is not None and found.facts["last_test"] is None
+
+
 @pytest.mark.parametrize("status", ["preliminary", "registered"])
 def test_a_panel_and_its_member_awaiting_their_result_after_today_are_one_test_named_once(status: str) -> None:
     # Each was named on the data-incomplete card: the panel and its analyte, two lines for one test.

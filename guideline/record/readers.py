@@ -934,13 +934,25 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
     return observation
 
 
+# FHIR's own codes for why a value is absent (R4 and R5; STU3's and DSTU2's are the same codes under their own URIs).
+_ABSENT_REASON_SYSTEMS = frozenset(
+    {
+        "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+        "http://hl7.org/fhir/data-absent-reason",
+    }
+)
+
+
 def _absent_reason(reason: Any) -> str | None:
-    """A dataAbsentReason's first code (R4, STU3 and DSTU2 alike), lowercased; else its text as a code ("Not performed"
-    is "not-performed"); None when it says neither."""
+    """A dataAbsentReason's code (R4, STU3 and DSTU2 alike), lowercased, in FHIR's spelling ("Not_Performed" is
+    "not-performed"): its FHIR coding's, where an EHR lists its own coding first, else its first coding's; else its
+    text as a code ("Not performed"); None when it says neither."""
     concept = as_dict(reason)
-    code = text(as_dict(next(iter(as_list(concept.get("coding"))), None)).get("code"))
+    codings = [as_dict(coding) for coding in as_list(concept.get("coding"))]
+    fhir = [coding for coding in codings if text(coding.get("system")) in _ABSENT_REASON_SYSTEMS]
+    code = next(filter(None, (text(coding.get("code")) for coding in (*fhir, *codings))), None)
     words = code or text(concept.get("text"))
-    return "-".join(words.lower().split()) if words else None
+    return "-".join(words.lower().replace("_", " ").split()) if words else None
 
 
 def _undated_result(observation: Observation, data: Mapping[str, Any]) -> Observation:
