@@ -164,6 +164,31 @@ SUBSTANCE_LABELS = {
 }
 
 
+# Real result values run to a few hundred characters. One far longer (a report pasted into the value, a hostile text)
+# is read in time that grows with its length (bench/text_worst_case.py --large: up to 1.2 s a MB, and a request may
+# be 64 MB); a part of it could say negative what the rest calls positive, so none of it is read (`value_not_read`).
+VALUE_READ_CHARACTERS = 2_000
+
+
+def value_not_read(observation: Observation) -> int | None:
+    """The length of a result's longest value words (`Observation.value_words`) when it is over
+    `VALUE_READ_CHARACTERS` (then none of them is read: the result reads no value), else None."""
+    longest = max(map(len, observation.value_words), default=0)
+    return longest if longest > VALUE_READ_CHARACTERS else None
+
+
+def value_not_read_why(observation: Observation) -> str:
+    """Why a result's value was not read, as the results not judged name it: ", its value is 1,000,000 characters
+    long, not read", else ""."""
+    length = value_not_read(observation)
+    return "" if length is None else f", its value is {length:,} characters long, not read"
+
+
+def _read_value_words(observation: Observation) -> list[str]:
+    """The value words the readers read: none when they are too long to read (`value_not_read`)."""
+    return [] if value_not_read(observation) is not None else observation.value_words
+
+
 def value_from_text(raw: str | None) -> Value | None:
     """A result's value (or a conclusion's) read from its words (`_value_as_written`), a confirmation's finding
     after its screen's ("Presumptive positive, confirmation negative") overriding it (`_confirmed_value`)."""
@@ -220,7 +245,10 @@ def result_value(observation: Observation) -> Value:
     """Combine valueCodeableConcept, valueString, valueBoolean and interpretation: agreement wins, disagreement is
     indeterminate, silence is "none" (a test was still done). A value that says the test was not performed, with no
     reading of its own, is "none" whatever the flag says (`_lab_did_not_test`); one that says it read nothing
-    ("Inconclusive") is never read by the lab system's default flag (`_flagged_beside_no_reading`)."""
+    ("Inconclusive") is never read by the lab system's default flag (`_flagged_beside_no_reading`); one too long to read
+    (`value_not_read`) is "none", whatever else it sends."""
+    if value_not_read(observation) is not None:
+        return "none"  # not read: named with its length (`value_not_read_why`)
     answers: list[Value] = []
     if observation.value_concept is not None:
         coded = _value_from_codes(observation.value_concept) or _value_from_words(observation.value_concept)
@@ -259,7 +287,7 @@ _NO_READING = re.compile(
 
 def _says_no_reading(observation: Observation) -> bool:
     """Whether a result's value says in words that the test read nothing (`_NO_READING`)."""
-    return any(_NO_READING.search(words) for words in observation.value_words)
+    return any(_NO_READING.search(words) for words in _read_value_words(observation))
 
 
 def _flagged_beside_no_reading(observation: Observation) -> Value:
@@ -287,7 +315,7 @@ def _fit_for(observation: Observation, value: Value) -> Value:
     cup was in it, whatever its creatinine, so a positive stands."""
     if value not in ("negative", "positive"):
         return value
-    value = _fit(value, [*observation.value_words, *_noted_unfit(observation)])
+    value = _fit(value, [*_read_value_words(observation), *_noted_unfit(observation)])
     return "none" if value == "negative" and observation.specimen_unfit else value
 
 
@@ -524,7 +552,7 @@ def _lab_did_not_test(observation: Observation, value: Value) -> bool:
 def _not_performed(observation: Observation) -> bool:
     """Whether a result's value says the test was not done (its text, or its coded answer's words), or its reasons a
     value is absent do (`_absent_reasons`, `ABSENT_NOT_PERFORMED`)."""
-    if _says_not_performed(observation.value_words):
+    if _says_not_performed(_read_value_words(observation)):
         return True
     return (observation.data_absent or bool(observation.components)) and all(
         reason in ABSENT_NOT_PERFORMED for reason in _absent_reasons(observation)
@@ -620,7 +648,7 @@ def _words_of(source: Observation | DiagnosticReport) -> list[str]:
     """What a test says in words: a result's value (`Observation.value_words`), its notes' `_NOTE_UNFIT` and its
     specimen's validity verdict (`specimen_unfit`), or a report's conclusion (`report_words`)."""
     if isinstance(source, Observation):
-        return [*source.value_words, *_noted_unfit(source), *source.specimen_unfit]
+        return [*_read_value_words(source), *_noted_unfit(source), *source.specimen_unfit]
     return report_words(source)
 
 
@@ -1442,8 +1470,11 @@ _WRITTEN_LIMIT = re.compile(r"^\s*(<=?|>=?)\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", r
 
 
 def written_limit(raw: str | None) -> bool:
-    """Whether a valueString is an amount with its comparator ("<50 ng/mL"): read against the result's own range."""
-    return bool(raw) and _WRITTEN_LIMIT.match(raw) is not None  # type: ignore[arg-type]
+    """Whether a valueString is an amount with its comparator ("<50 ng/mL"): read against the result's own range. One
+    too long to read (`VALUE_READ_CHARACTERS`) is none."""
+    if not raw or len(raw) > VALUE_READ_CHARACTERS:
+        return False
+    return _WRITTEN_LIMIT.match(raw) is not None
 
 
 def _written_limit(observation: Observation) -> Value | None:

@@ -12,7 +12,7 @@ import pytest
 from builders import NOW, SNOMED, TZ, condition, med_request, run
 
 from bench.text_worst_case import PLACES, TEXTS
-from guideline import dosage
+from guideline import dosage, uds
 from guideline.config import GuidelineConfig
 from guideline.dosage import _SAME_DOSE, _SIG_DOSE, _TEXT_RULES, _sig_doses
 from guideline.engine import HookContext, evaluate
@@ -36,12 +36,14 @@ LONG = 20_000
 @pytest.fixture
 def all_words_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No limit on the words read: what the readers' patterns find in a long text, which a diagnosis, a sig or a
-    medication name far longer than a real one no longer reaches (`diagnoses.DIAGNOSIS_READ_CHARACTERS`,
-    `dosage.SIG_READ_CHARACTERS`, `names.NAME_READ_CHARACTERS`). The readings remembered are forgotten before and
+    medication name or a result's value far longer than a real one no longer reaches
+    (`diagnoses.DIAGNOSIS_READ_CHARACTERS`, `dosage.SIG_READ_CHARACTERS`, `names.NAME_READ_CHARACTERS`,
+    `uds.VALUE_READ_CHARACTERS`). The readings remembered are forgotten before and
     after, so none read without a limit outlives the test."""
     monkeypatch.setattr(diagnoses, "DIAGNOSIS_READ_CHARACTERS", 10**9)
     monkeypatch.setattr(dosage, "SIG_READ_CHARACTERS", 10**9)
     monkeypatch.setattr(names, "NAME_READ_CHARACTERS", 10**9)
+    monkeypatch.setattr(uds, "VALUE_READ_CHARACTERS", 10**9)
     forget()
     yield
     forget()
@@ -509,3 +511,45 @@ def test_a_medication_name_of_megabytes_is_never_read(name: str, monkeypatch: py
     read.clear()
     readings("medication_text", TEXTS[name](4_000_000))
     assert max(read, default=0) <= names.NAME_READ_CHARACTERS
+
+
+# -- A result's value far longer than a result's is not read (`uds.VALUE_READ_CHARACTERS`) ------------------------
+
+
+class Spied:
+    """A compiled pattern that notes the length of each text it is applied to, however it is applied."""
+
+    def __init__(self, pattern: re.Pattern[str], read: list[int]) -> None:
+        self.pattern, self.read = pattern, read
+
+    def __getattr__(self, name: str) -> Any:
+        applied = getattr(self.pattern, name)
+        if name not in ("search", "match", "fullmatch", "finditer", "findall", "sub", "split"):
+            return applied
+
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            self.read.append(max((len(a) for a in args if isinstance(a, str)), default=0))
+            return applied(*args, **kwargs)
+
+        return noted
+
+
+def spy_patterns(module: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The lengths of the texts any of `module`'s top-level compiled patterns is applied to, from now on."""
+    read: list[int] = []
+    for key, value in vars(module).copy().items():
+        if isinstance(value, re.Pattern):
+            monkeypatch.setattr(module, key, Spied(value, read))
+    return read
+
+
+@pytest.mark.parametrize("name", ["a_a_a", "digits_spaced", "hyphens", "Positive for+spaces", "NOT morphine+spaces"])
+def test_a_result_value_of_megabytes_is_never_read(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Read, a 1 MB value took up to 1.2 s of one call (its words searched for "not performed", "inconclusive", an
+    # unfit specimen), and the body may be 64 MB.
+    read = spy_patterns(uds, monkeypatch)
+    readings("observation_value", TEXTS[name](60))
+    assert read and max(read) >= 50  # a short value is read (stripped)
+    read.clear()
+    readings("observation_value", TEXTS[name](4_000_000))
+    assert max(read, default=0) <= uds.VALUE_READ_CHARACTERS

@@ -32,6 +32,7 @@ from guideline.uds import (
     negative_days,
     not_judged_results,
     unnamed_substance_results,
+    value_not_read_why,
 )
 from guideline.unread_data import ADMINISTRATIONS, LAB_REPORTS, LAB_RESULTS, Source, fitted
 from guideline.words import and_list
@@ -76,14 +77,14 @@ def _written(result: UdsResult) -> str:
 
 def unjudged_results(facts: Facts) -> tuple[str, ...]:
     """The results of the last 12 months this check would judge but cannot read as positive or negative (a number
-    with no flag, "Inconclusive", a value and a flag that disagree), or cannot place in time (undated) or trust
-    (status unknown, however far after today), each named with its day: the answer must say so, or no card would look
-    like "nothing unexpected"."""
+    with no flag, "Inconclusive", a value and a flag that disagree, a value too long to read: with its length), or
+    cannot place in time (undated) or trust (status unknown, however far after today), each named with its day: the
+    answer must say so, or no card would look like "nothing unexpected"."""
     if not applies(facts):
         return ()
     results = facts.uds_results_since(RESULT_MONTHS)
     named = [
-        f"{result.name} ({_written(result)})"
+        f"{result.name} ({_written(result)}{value_not_read_why(result.observation)})"
         for result in results
         # an undated result cannot be judged whatever its value; a dated one, when its value is not read
         if (result.day is None or (result.day <= facts.today and result.value in ("none", "indeterminate")))

@@ -1,0 +1,51 @@
+"""A urine drug test result whose value is far longer than any result's (a report pasted into the value, a garbled or
+hostile feed) is not read: it reads as neither positive nor negative (a part could say negative what the rest calls
+positive), and it is named among the results not judged, with its length; a value of a result's length reads as
+before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from builders import card, days_ago, med_request, observation, run
+
+from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
+from guideline.uds import VALUE_READ_CHARACTERS
+
+OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
+OXYCODONE_SCREEN = "58430-0"  # oxyCODONE+oxyMORphone Ur Ql Scn
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    monkeypatch.setitem(CHECKS, urine_drug_test.CHECK_ID, urine_drug_test)
+
+
+def padded(value: str, length: int) -> str:
+    """`value`, then a pasted report's words up to `length` characters (ending in a full stop: spaces are stripped)."""
+    return (value + " " + "see attached report " * length)[: length - 1] + "."
+
+
+def sign(value: str) -> tuple[str, tuple[str, ...]]:
+    """The unexpected-result card's summary on order-sign for a patient on long-term oxycodone whose oxycodone
+    screen of 10 days ago reads `value`, and the results named as not judged."""
+    long_term = med_request(OXYCODONE, authored=days_ago(200), supply_days=30, refills=11)
+    draft = med_request(OXYCODONE, draft=True, id="d1")
+    result: dict[str, Any] = observation(OXYCODONE_SCREEN, when=days_ago(10), value_string=value)
+    evaluation = run("order-sign", drafts=[draft], resources=[long_term, result])
+    found = card(evaluation, unexpected_uds_result.CHECK_ID)
+    return (found.summary if found else ""), unexpected_uds_result.unjudged_results(evaluation.facts)
+
+
+def test_a_value_of_a_results_length_is_read() -> None:
+    summary, unjudged = sign(padded("Negative", VALUE_READ_CHARACTERS))
+    assert "negative for oxycodone" in summary
+    assert unjudged == ()
+
+
+def test_a_value_longer_than_any_results_is_not_read_and_is_named_with_its_length() -> None:
+    summary, unjudged = sign(padded("Negative", 1_000_000))
+    assert "negative for oxycodone" not in summary
+    assert unjudged == (f"urine drug test ({days_ago(10)}, its value is 1,000,000 characters long, not read)",)
