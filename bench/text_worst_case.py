@@ -27,8 +27,9 @@ named `sigs-not-read`): such a call costs what a short sig does; so are a diagno
 `recognition.diagnoses.DIAGNOSIS_READ_CHARACTERS` (named `diagnoses-not-read`) and a medication name over
 `recognition.names.NAME_READ_CHARACTERS` (named `medication-names-not-read`): 4 MB of either, 0.03 s at most.
 An Observation's value took 0.2-1.2 s a MB (its words searched for "not performed", "inconclusive", an unfit
-specimen); one over `uds.VALUE_READ_CHARACTERS` is no longer read (the result reads no value, named among the results
-not judged with its length): 4 MB of it, 0.03 s at most.
+specimen), a specimen validity value up to 0.6 s a MB; one over `result_words.VALUE_READ_CHARACTERS` is no longer read
+(a drug result reads no value, named among the results not judged; a validity result judges nothing, named as not
+judged; each with its length): 4 MB of either, 0.03 s at most.
 Run: .venv/bin/python bench/text_worst_case.py [--sizes 4000,20000,100000 | --large] [--give-up 5] [--patterns]
 """
 

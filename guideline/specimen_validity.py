@@ -17,9 +17,10 @@ from pathlib import Path
 
 from guideline.fhirdata import LOINC, OBS_INTERPRETATION, SNOMED
 from guideline.record import Observation
+from guideline.result_words import not_read_words, read_value_words, value_not_read
 from guideline.timeutil import day_only
 from guideline.units import normalise_unit
-from guideline.words import and_list
+from guideline.words import and_list, clip
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "specimen-validity.json"
 _COMPARATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
@@ -187,7 +188,8 @@ def _sent(observation: Observation) -> Sent | None:
         units = tuple(u for u in (measured.code, measured.unit) if u)
         return Sent(measured.value, observation.value_comparator, units, measured.unit or measured.code)
     text = _words(observation)
-    written = _TEXT_AMOUNT.match(text) if text else None
+    # words too long to read (`value_not_read`) are read for no number: named with their length (`_written`)
+    written = _TEXT_AMOUNT.match(text) if text and value_not_read(observation) is None else None
     if written is None:
         return None
     unit = written.group(3)
@@ -613,7 +615,9 @@ def _words_judged(result: _Read, words: Words) -> bool:
 def _said_normal(observation: Observation) -> bool:
     """Whether its value says it is within its range: "Normal" in any of its words (`_FIT_TEXT`: the lab's
     abbreviation may be the text and "Normal" a coding's name) or by code (`_FIT_CODES`)."""
-    if any(_FIT_TEXT.match(words) is not None for words in (*observation.value_words, _text(observation) or "")):
+    if value_not_read(observation) is not None:
+        return False  # not read: named as not judged (`_written`)
+    if any(_FIT_TEXT.match(words) is not None for words in (*read_value_words(observation), _text(observation) or "")):
         return True
     concept = observation.value_concept
     return concept is not None and any((coding.system, coding.code) in _FIT_CODES for coding in concept.codings)
@@ -643,20 +647,32 @@ def _stated(result: _Read) -> str:
     if result.sent is not None:
         return f"{name} {_given(result.sent)}"
     text = _text(result.observation)
-    return f'{name} "{text}"' if text else name
+    return f'{name} "{_quoted(text)}"' if text else name
 
 
 def _written(result: _Read) -> str:
     """A result in a unit or words not read, as the lab sent it and why it is not judged: "Creatinine Ur 15, sent
     with no unit", "Creatinine [Mass/volume] in Urine 15 mmol/24 h, a unit PainPlan does not read", "Creatinine Ur
-    "See comment", a value in words PainPlan does not read"."""
+    "See comment", a value in words PainPlan does not read", one too long to read with its length (`value_not_read`:
+    "its value is 1,000,000 characters long, not read"), its words quoted to `_QUOTED_CHARACTERS`."""
     name = _name(result.observation, result.test)
     if result.sent is None:
-        return f'{name} "{_text(result.observation)}", a value in words PainPlan does not read'
+        length = value_not_read(result.observation)
+        why = "a value in words PainPlan does not read" if length is None else not_read_words(length)
+        return f'{name} "{_quoted(_text(result.observation) or "")}", {why}'
     value, unit = _as_sent(result.sent)
     if unit is None:
         return f"{name} {value}, sent with no unit"
     return f"{name} {value} {unit}, a unit PainPlan does not read"
+
+
+# A value in words is quoted to its first 100 characters: one too long to read may be megabytes.
+_QUOTED_CHARACTERS = 100
+
+
+def _quoted(text: str) -> str:
+    """A value's words as a face quotes them: the first `_QUOTED_CHARACTERS`, ending "…" when cut."""
+    return clip(text, _QUOTED_CHARACTERS)
 
 
 def _bound_written(result: _Read, verdicts: Iterable[str]) -> str:

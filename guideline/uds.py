@@ -31,6 +31,7 @@ from guideline.record import (
     ResolvedMedication,
 )
 from guideline.record.slot_init import slot_init
+from guideline.result_words import VALUE_READ_CHARACTERS, not_read_words, read_value_words, value_not_read
 from guideline.specimen_validity import NO_VERDICTS, POSITIVES_STAND, SpecimenVerdicts, Validity, Words, read_validity
 from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
@@ -164,29 +165,11 @@ SUBSTANCE_LABELS = {
 }
 
 
-# Real result values run to a few hundred characters. One far longer (a report pasted into the value, a hostile text)
-# is read in time that grows with its length (bench/text_worst_case.py --large: up to 1.2 s a MB, and a request may
-# be 64 MB); a part of it could say negative what the rest calls positive, so none of it is read (`value_not_read`).
-VALUE_READ_CHARACTERS = 2_000
-
-
-def value_not_read(observation: Observation) -> int | None:
-    """The length of a result's longest value words (`Observation.value_words`) when it is over
-    `VALUE_READ_CHARACTERS` (then none of them is read: the result reads no value), else None."""
-    longest = max(map(len, observation.value_words), default=0)
-    return longest if longest > VALUE_READ_CHARACTERS else None
-
-
 def value_not_read_why(observation: Observation) -> str:
-    """Why a result's value was not read, as the results not judged name it: ", its value is 1,000,000 characters
-    long, not read", else ""."""
+    """Why a result's value was not read (`result_words.value_not_read`), as the results not judged name it: ", its
+    value is 1,000,000 characters long, not read", else ""."""
     length = value_not_read(observation)
-    return "" if length is None else f", its value is {length:,} characters long, not read"
-
-
-def _read_value_words(observation: Observation) -> list[str]:
-    """The value words the readers read: none when they are too long to read (`value_not_read`)."""
-    return [] if value_not_read(observation) is not None else observation.value_words
+    return "" if length is None else f", {not_read_words(length)}"
 
 
 def value_from_text(raw: str | None) -> Value | None:
@@ -287,7 +270,7 @@ _NO_READING = re.compile(
 
 def _says_no_reading(observation: Observation) -> bool:
     """Whether a result's value says in words that the test read nothing (`_NO_READING`)."""
-    return any(_NO_READING.search(words) for words in _read_value_words(observation))
+    return any(_NO_READING.search(words) for words in read_value_words(observation))
 
 
 def _flagged_beside_no_reading(observation: Observation) -> Value:
@@ -315,7 +298,7 @@ def _fit_for(observation: Observation, value: Value) -> Value:
     cup was in it, whatever its creatinine, so a positive stands."""
     if value not in ("negative", "positive"):
         return value
-    value = _fit(value, [*_read_value_words(observation), *_noted_unfit(observation)])
+    value = _fit(value, [*read_value_words(observation), *_noted_unfit(observation)])
     return "none" if value == "negative" and observation.specimen_unfit else value
 
 
@@ -331,12 +314,12 @@ def _noted_unfit(observation: Observation) -> list[str]:
 
 def _said_unfit(observation: Observation) -> list[str]:
     """What a specimen validity result says of its specimen in words ("Dilute"), its value's or its notes'."""
-    return [*_unfit_words(observation.value_words), *_noted_unfit(observation)]
+    return [*_unfit_words(read_value_words(observation)), *_noted_unfit(observation)]
 
 
 def _said_fit(observation: Observation) -> bool:
     """Whether a specimen validity result's value names a word of `_UNFIT` only to deny it ("Not dilute"): fit."""
-    written = observation.value_words
+    written = read_value_words(observation)
     return any(_UNFIT.search(words) for words in written) and not _unfit_words(written)
 
 
@@ -552,7 +535,7 @@ def _lab_did_not_test(observation: Observation, value: Value) -> bool:
 def _not_performed(observation: Observation) -> bool:
     """Whether a result's value says the test was not done (its text, or its coded answer's words), or its reasons a
     value is absent do (`_absent_reasons`, `ABSENT_NOT_PERFORMED`)."""
-    if _says_not_performed(_read_value_words(observation)):
+    if _says_not_performed(read_value_words(observation)):
         return True
     return (observation.data_absent or bool(observation.components)) and all(
         reason in ABSENT_NOT_PERFORMED for reason in _absent_reasons(observation)
@@ -648,7 +631,7 @@ def _words_of(source: Observation | DiagnosticReport) -> list[str]:
     """What a test says in words: a result's value (`Observation.value_words`), its notes' `_NOTE_UNFIT` and its
     specimen's validity verdict (`specimen_unfit`), or a report's conclusion (`report_words`)."""
     if isinstance(source, Observation):
-        return [*_read_value_words(source), *_noted_unfit(source), *source.specimen_unfit]
+        return [*read_value_words(source), *_noted_unfit(source), *source.specimen_unfit]
     return report_words(source)
 
 

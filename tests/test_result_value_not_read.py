@@ -11,7 +11,7 @@ import pytest
 from builders import card, days_ago, med_request, observation, run
 
 from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
-from guideline.uds import VALUE_READ_CHARACTERS
+from guideline.result_words import VALUE_READ_CHARACTERS
 
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 OXYCODONE_SCREEN = "58430-0"  # oxyCODONE+oxyMORphone Ur Ql Scn

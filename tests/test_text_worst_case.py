@@ -12,7 +12,7 @@ import pytest
 from builders import NOW, SNOMED, TZ, condition, med_request, run
 
 from bench.text_worst_case import PLACES, TEXTS
-from guideline import dosage, uds
+from guideline import dosage, result_words, specimen_validity, uds
 from guideline.config import GuidelineConfig
 from guideline.dosage import _SAME_DOSE, _SIG_DOSE, _TEXT_RULES, _sig_doses
 from guideline.engine import HookContext, evaluate
@@ -38,12 +38,12 @@ def all_words_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No limit on the words read: what the readers' patterns find in a long text, which a diagnosis, a sig or a
     medication name or a result's value far longer than a real one no longer reaches
     (`diagnoses.DIAGNOSIS_READ_CHARACTERS`, `dosage.SIG_READ_CHARACTERS`, `names.NAME_READ_CHARACTERS`,
-    `uds.VALUE_READ_CHARACTERS`). The readings remembered are forgotten before and
+    `result_words.VALUE_READ_CHARACTERS`). The readings remembered are forgotten before and
     after, so none read without a limit outlives the test."""
     monkeypatch.setattr(diagnoses, "DIAGNOSIS_READ_CHARACTERS", 10**9)
     monkeypatch.setattr(dosage, "SIG_READ_CHARACTERS", 10**9)
     monkeypatch.setattr(names, "NAME_READ_CHARACTERS", 10**9)
-    monkeypatch.setattr(uds, "VALUE_READ_CHARACTERS", 10**9)
+    monkeypatch.setattr(result_words, "VALUE_READ_CHARACTERS", 10**9)
     forget()
     yield
     forget()
@@ -513,7 +513,7 @@ def test_a_medication_name_of_megabytes_is_never_read(name: str, monkeypatch: py
     assert max(read, default=0) <= names.NAME_READ_CHARACTERS
 
 
-# -- A result's value far longer than a result's is not read (`uds.VALUE_READ_CHARACTERS`) ------------------------
+# -- A result's value far longer than a result's is not read (`result_words.VALUE_READ_CHARACTERS`) ------------
 
 
 class Spied:
@@ -534,12 +534,13 @@ class Spied:
         return noted
 
 
-def spy_patterns(module: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The lengths of the texts any of `module`'s top-level compiled patterns is applied to, from now on."""
+def spy_patterns(monkeypatch: pytest.MonkeyPatch, *modules: Any) -> list[int]:
+    """The lengths of the texts any of `modules`' top-level compiled patterns is applied to, from now on."""
     read: list[int] = []
-    for key, value in vars(module).copy().items():
-        if isinstance(value, re.Pattern):
-            monkeypatch.setattr(module, key, Spied(value, read))
+    for module in modules:
+        for key, value in vars(module).copy().items():
+            if isinstance(value, re.Pattern):
+                monkeypatch.setattr(module, key, Spied(value, read))
     return read
 
 
@@ -547,9 +548,20 @@ def spy_patterns(module: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_a_result_value_of_megabytes_is_never_read(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Read, a 1 MB value took up to 1.2 s of one call (its words searched for "not performed", "inconclusive", an
     # unfit specimen), and the body may be 64 MB.
-    read = spy_patterns(uds, monkeypatch)
+    read = spy_patterns(monkeypatch, uds)
     readings("observation_value", TEXTS[name](60))
     assert read and max(read) >= 50  # a short value is read (stripped)
     read.clear()
     readings("observation_value", TEXTS[name](4_000_000))
-    assert max(read, default=0) <= uds.VALUE_READ_CHARACTERS
+    assert max(read, default=0) <= result_words.VALUE_READ_CHARACTERS
+
+
+@pytest.mark.parametrize("name", ["a_a_a", "hyphens", "brackets", "Normal+spaces", "cancer_repeated"])
+def test_a_specimen_validity_value_of_megabytes_is_never_read(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Read, a 1 MB creatinine in words took up to 0.6 s of one call (its words searched for "dilute", "not dilute").
+    read = spy_patterns(monkeypatch, uds, specimen_validity)
+    readings("validity_value", TEXTS[name](60))
+    assert read and max(read) >= 50  # a short value is read (stripped)
+    read.clear()
+    readings("validity_value", TEXTS[name](4_000_000))
+    assert max(read, default=0) <= result_words.VALUE_READ_CHARACTERS

@@ -1,0 +1,27 @@
+"""What of a result's value words PainPlan reads: all of them, unless one is far longer than any result's."""
+
+from __future__ import annotations
+
+from guideline.record import Observation
+
+# Real result values run to a few hundred characters. One far longer (a report pasted into the value, a hostile text)
+# is read in time that grows with its length (bench/text_worst_case.py --large: up to 1.2 s a MB, and a request may
+# be 64 MB); a part of it could say negative what the rest calls positive, so none of it is read (`value_not_read`).
+VALUE_READ_CHARACTERS = 2_000
+
+
+def value_not_read(observation: Observation) -> int | None:
+    """The length of a result's longest value words (`Observation.value_words`) when it is over
+    `VALUE_READ_CHARACTERS` (then none of them is read), else None."""
+    longest = max(map(len, observation.value_words), default=0)
+    return longest if longest > VALUE_READ_CHARACTERS else None
+
+
+def read_value_words(observation: Observation) -> list[str]:
+    """The value words the readers read: none when they are too long to read (`value_not_read`)."""
+    return [] if value_not_read(observation) is not None else observation.value_words
+
+
+def not_read_words(length: int) -> str:
+    """Why a value was not read, as the faces name it: "its value is 1,000,000 characters long, not read"."""
+    return f"its value is {length:,} characters long, not read"
