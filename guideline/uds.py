@@ -636,17 +636,20 @@ def _words_of(source: Observation | DiagnosticReport) -> list[str]:
 
 
 def report_words(report: DiagnosticReport) -> list[str]:
-    """What a report with only a conclusion says in words: its conclusion, and its coded conclusions' text and names."""
+    """What a report with only a conclusion says in words: its conclusion, and its coded conclusions' text and names,
+    each to the part of it read (`conclusion_read`: a conclusion far longer than a report's is read in part, and named
+    so, `cut_conclusions`, `_report_reading`)."""
     written = [report.conclusion]
     for concept in report.conclusion_codes:
         written += [concept.text, *(c.display for c in concept.codings)]
-    return [words for words in written if words]
+    return [conclusion_read(words) for words in written if words]
 
 
 def report_value(report: DiagnosticReport) -> Value:
     """What a report's conclusion reads as, as a result's value is read (`_fit`), only to tell whether the test could
     be read: never a result per substance (clinical-logic.md, *Lab reports*)."""
-    answers = [found for found in [value_from_text(report.conclusion)] if found]
+    conclusion = conclusion_read(report.conclusion) if report.conclusion else None
+    answers = [found for found in [value_from_text(conclusion)] if found]
     for concept in report.conclusion_codes:
         found = _value_from_codes(concept) or _value_from_words(concept)
         if found:
@@ -1263,10 +1266,7 @@ def cut_conclusions(
         day = local_date(report.result_time)
         if length > CONCLUSION_READ_CHARACTERS and (day is None or since <= day <= today):
             when = as_written(day, report.dated_partial) or "undated"
-            named.append(
-                f"{drug_test_name(report.code)} ({when}, its conclusion ({length:,} characters) was read to its "
-                f"first {CONCLUSION_READ_CHARACTERS:,} characters)"
-            )
+            named.append(f"{drug_test_name(report.code)} ({when}, {conclusion_cut_words(length)})")
     return tuple(dict.fromkeys(named))
 
 
@@ -1859,16 +1859,29 @@ def _conclusion_words(report: DiagnosticReport) -> str | None:
     return clip(words, CONCLUSION_QUOTED_CHARACTERS) if words else words
 
 
+def conclusion_cut_words(length: int) -> str:
+    """A conclusion read in part (`conclusion_read`), as the faces name it: "its conclusion (100,024 characters) was
+    read to its first 10,000 characters"."""
+    return f"its conclusion ({length:,} characters) was read to its first {CONCLUSION_READ_CHARACTERS:,} characters"
+
+
+def _cut_said(report: DiagnosticReport) -> str:
+    """ "; " and `conclusion_cut_words` when a report's conclusion was read in part, else ""."""
+    length = len(report.conclusion or "")
+    return f"; {conclusion_cut_words(length)}" if length > CONCLUSION_READ_CHARACTERS else ""
+
+
 def _report_reading(report: DiagnosticReport, results_received: bool, why: str = "") -> str:
     """What a report with no result PainPlan reads says, in words: its conclusion, else its coded conclusion's name,
     else whether its results came (under codes that are no urine drug test) or not, and why not when they were
-    sought and could not be read. A status that says the test is not done (partial, unknown) is said instead. Never
-    read per substance (clinical-logic.md, *Lab reports*)."""
+    sought and could not be read, and that its conclusion was read in part when it was (`_cut_said`). A status that
+    says the test is not done (partial, unknown) is said instead. Never read per substance (clinical-logic.md, *Lab
+    reports*)."""
     if report.status not in REPORT_DONE_STATUSES:
         return f"report status {report.status or 'unknown'}"
     words = _conclusion_words(report)
     if words:
-        return f'report conclusion "{words}"' + (f"; results not received: {why}" if why else "")
+        return f'report conclusion "{words}"' + _cut_said(report) + (f"; results not received: {why}" if why else "")
     if results_received:
         return "report whose results are not read as urine drug tests" + (
             f"; others not received: {why}" if why else ""

@@ -565,3 +565,16 @@ def test_a_specimen_validity_value_of_megabytes_is_never_read(name: str, monkeyp
     read.clear()
     readings("validity_value", TEXTS[name](4_000_000))
     assert max(read, default=0) <= result_words.VALUE_READ_CHARACTERS
+
+
+# -- A conclusion far longer than a report's is read in part by every reader (`uds.CONCLUSION_READ_CHARACTERS`) ------
+
+
+@pytest.mark.parametrize("place", ["report_conclusion", "linked_conclusion"])
+@pytest.mark.parametrize("name", ["a_a_a", "Positive for+spaces", "NOT morphine+spaces", "hyphens", "commas"])
+def test_a_conclusion_of_megabytes_is_read_to_its_first_part(place: str, name: str, monkeypatch) -> None:
+    # The clause reader read its first part; the readers of whether its test could be read ("dilute", "not
+    # performed", its value) read it whole: up to 0.9 s a MB of one call.
+    read = spy_patterns(monkeypatch, uds)
+    readings(place, TEXTS[name](4_000_000))
+    assert read and max(read) <= uds.CONCLUSION_READ_CHARACTERS
