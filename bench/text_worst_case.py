@@ -34,6 +34,8 @@ A report's conclusion was read whole by its readers other than the clause reader
 to 0.9 s a MB of a report with only a conclusion); they now read the part the clause reader reads
 (`uds.conclusion_read`, named `uds-conclusions-cut`): 4 MB, 0.01 s; beside its results, 0.1-0.4 s flat (the clause
 reader's 10,000 characters).
+A test's name known by no LOINC (a ServiceRequest's code text) took up to 0.17 s a MB; one over
+`uds_names.TEST_NAME_READ_CHARACTERS` is read as no test (named `test-names-not-read`): 4 MB, 0.01 s.
 Run: .venv/bin/python bench/text_worst_case.py [--sizes 4000,20000,100000 | --large] [--give-up 5] [--patterns]
 """
 

@@ -30,7 +30,8 @@ from guideline.recognition.classify import NOT_READ_QUOTED, medication_names
 from guideline.recognition.diagnoses import words_not_read
 from guideline.recognition.names import name_not_read
 from guideline.terminology import BENZO, CNS_DEPRESSANT
-from guideline.uds import cut_conclusions
+from guideline.uds import cut_conclusions, is_drug_test_code, is_uds_order, is_urine_drug_test
+from guideline.uds_names import long_test_name
 from guideline.undated import (
     future_dated_drug_tests,
     future_dated_reviews,
@@ -138,6 +139,27 @@ def unidentified_orders(facts: Facts) -> tuple[str, ...]:
     drafts = tuple(o for o in facts.drafts if recognise(o.medication, facts.terms).unidentified)
     orders = (*drafts, *facts.unidentified_current_orders)
     return tuple(facts.unidentified_named(orders, "current fill"))
+
+
+def test_names_not_read(facts: Facts) -> tuple[str, ...]:
+    """Where a urine drug test check reads the tests (`drug_tests_read`): the lab results, reports and orders known by
+    a name too long to read (`uds_names.long_test_name`) that no code makes a urine drug test, each named by its first
+    100 characters and its length: whether it is one was not read."""
+    if not drug_tests_read(facts):
+        return ()
+    record, terms = facts.record, facts.terms
+    sources = (
+        *(("result", o.id, o.code) for o in record.observations if not is_urine_drug_test(o.code, terms)),
+        *(("lab report", r.id, r.code) for r in record.diagnostic_reports if not is_drug_test_code(r.code, terms)),
+        *(("order", s.id, s.code) for s in record.service_requests if not is_uds_order(s.code, terms, facts.config)),
+    )
+    named = []
+    for kind, ident, code in sources:
+        length = long_test_name(code)
+        if length is not None and code is not None:
+            detail = f"its name ({length:,} characters) is longer than any test's and was not read"
+            named.append(named_item(clip(code.display() or "", 100), kind, ident, detail))
+    return tuple(dict.fromkeys(named))
 
 
 def drug_test_conclusions_cut(facts: Facts) -> tuple[str, ...]:
@@ -1024,6 +1046,25 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "in part, so what they say later was not compared with their results; read the reports:",
         ),
         note="Urine drug test reports whose conclusion was read only in part (far longer than a report's)",
+    ),
+    NamedGap(
+        key="test-names-not-read",
+        # A lab result, report or order known by a name far longer than any test's (a paste, a hostile text) is not
+        # read, so one hook call is never seconds of one text (`uds_names.TEST_NAME_READ_CHARACTERS`): it is no urine
+        # drug test to the checks (a test done, a result to judge, a test ordered), so only the item shows what it is.
+        items=test_names_not_read,
+        card=CardLine(
+            "has a name longer than any test's, which was not read, so whether it is a urine drug test (done, with a "
+            "result to judge, or ordered) was not checked; check it",
+            "other lab results, reports and orders whose names were not read",
+        ),
+        page=PageSentence(
+            "1 lab result, report or order has a name longer than any test's, which was not read, so whether it is a "
+            "urine drug test was not checked:",
+            "{count} lab results, reports and orders have names longer than any test's, which were not read, so "
+            "whether they are urine drug tests was not checked:",
+        ),
+        note="Lab results, reports and orders whose names were too long to read (not checked as urine drug tests)",
     ),
     NamedGap(
         key="unjudged-specimen-validity",

@@ -64,11 +64,30 @@ _BETWEEN = re.compile(r"^(?:[\s:=/&+\-–]|\b(?:was|were|is|are)\b)+")
 _METABOLITES = re.compile(r"^\s*(?:(?:its|their)\s+)?metabolites?(?:\s*\(s\))?(?![\w-])")
 
 
+# Real test names run to a few dozen characters. One far longer (a paste, a hostile text) is read in time that grows
+# with its length (bench/text_worst_case.py --large: 0.17 s a MB of a ServiceRequest's, and a request may be 64 MB); a
+# part of it could name a test the rest calls another, so none of it is read (`long_test_name`): it names no test.
+TEST_NAME_READ_CHARACTERS = 2_000
+
+
+def _loinc_coded(code: Concept) -> bool:
+    return any(c.system == LOINC and c.code for c in code.codings)
+
+
+def long_test_name(code: Concept | None) -> int | None:
+    """The length of a test's names (its text and codings' displays) when it carries no LOINC code and they are
+    longer than `TEST_NAME_READ_CHARACTERS` (then they are not read: it names no test), else None."""
+    if code is None or _loinc_coded(code):
+        return None
+    length = sum(len(words) + 1 for words in (code.text, *(c.display for c in code.codings)) if words) - 1
+    return length if length > TEST_NAME_READ_CHARACTERS else None
+
+
 def substances_named(code: Concept | None) -> tuple[str, ...] | None:
     """The substances (their row keys) a urine drug test reports on, read from its name; None when the name is no
-    such test or the result carries a LOINC code (a LOINC outside the urine drug test sets is another test, whatever
-    its name)."""
-    if code is None or any(c.system == LOINC and c.code for c in code.codings):
+    such test, is too long to read (`long_test_name`), or the result carries a LOINC code (a LOINC outside the urine
+    drug test sets is another test, whatever its name)."""
+    if code is None or _loinc_coded(code) or long_test_name(code) is not None:
         return None
     names = _names(code)
     named_test = bool(_URINE_DRUG_TEST.search(names))
@@ -84,7 +103,7 @@ def substances_of_panel_item(code: Concept | None) -> tuple[str, ...] | None:
     """The substances a component of a urine drug test panel reports on, read from its name alone ("Fentanyl",
     "OXYCODONE"): the panel already says it is a urine drug test, so its items need not. None when the name names
     no substance (a creatinine or pH check of the specimen) or the component carries a LOINC code."""
-    if code is None or any(c.system == LOINC and c.code for c in code.codings):
+    if code is None or _loinc_coded(code) or long_test_name(code) is not None:
         return None
     return _substances_in(_names(code)) or None
 

@@ -79,7 +79,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     too long to read, order whose medication name is too long to read, opioid order whose fill has no quantity,
     opioid order whose code and name state different drugs, hospice care of unknown status, benzodiazepine whose
     name was only partly read, two lab reports of one result whose conclusions disagree, a lab report whose
-    conclusion was read only in part, and a payer claim billing cancer with no date of service."""
+    conclusion was read only in part, a payer claim billing cancer with no date of service, and a lab result known
+    by a name too long to read."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -210,6 +211,11 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         pasted = condition(SNOMED, "0", id=f"c-pasted-{n}")
         found.append({**pasted, "code": {"text": f"Outside record entry {n + 1}: " + "see note; " * 300}})
         found.extend(_undated_claim_diagnosis(f"eob-undated-{n}"))
+        # A result under a lab's own code whose name runs past `TEST_NAME_READ_CHARACTERS`: not read, named.
+        long_named = observation("UDS10", system="urn:oid:1.2.3.4", when=days_ago(20), value_string="Negative")
+        long_named["id"] = f"obs-long-name-{n}"
+        long_named["code"]["text"] = f"Drug screen, urine {n + 1}: " + "see note; " * 300
+        found.append(long_named)
     return found
 
 

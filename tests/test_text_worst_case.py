@@ -12,7 +12,7 @@ import pytest
 from builders import NOW, SNOMED, TZ, condition, med_request, run
 
 from bench.text_worst_case import PLACES, TEXTS
-from guideline import dosage, result_words, specimen_validity, uds
+from guideline import dosage, result_words, specimen_validity, uds, uds_names
 from guideline.config import GuidelineConfig
 from guideline.dosage import _SAME_DOSE, _SIG_DOSE, _TEXT_RULES, _sig_doses
 from guideline.engine import HookContext, evaluate
@@ -578,3 +578,17 @@ def test_a_conclusion_of_megabytes_is_read_to_its_first_part(place: str, name: s
     read = spy_patterns(monkeypatch, uds)
     readings(place, TEXTS[name](4_000_000))
     assert read and max(read) <= uds.CONCLUSION_READ_CHARACTERS
+
+
+# -- A test's name far longer than a test's is not read (`uds_names.TEST_NAME_READ_CHARACTERS`) -------------------
+
+
+@pytest.mark.parametrize("name", ["a_a_a", "drug_words", "hyphens", "Positive for+spaces", "cancer_repeated"])
+def test_a_test_name_of_megabytes_is_never_read(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Read, a 1 MB ServiceRequest name took up to 0.17 s of one call (each substance's pattern searched it).
+    read = spy_patterns(monkeypatch, uds_names)
+    readings("service_request", "urine drug screen " + TEXTS[name](60))
+    assert read and max(read) >= 60  # a short name is read
+    read.clear()
+    readings("service_request", TEXTS[name](4_000_000))
+    assert max(read, default=0) <= uds_names.TEST_NAME_READ_CHARACTERS

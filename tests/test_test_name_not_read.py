@@ -1,0 +1,69 @@
+"""A lab result or order known by its name alone (no LOINC code) whose name is far longer than any test's (a pasted
+text, a garbled or hostile feed) is not read for what test it is: it is no urine drug test to the checks, and it is
+named (`test-names-not-read`) by its first 100 characters and its length; a name of a test's length reads as before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from builders import NOW, days_ago, med_request, run
+
+from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
+from guideline.named_gaps import NAMED_GAPS
+from guideline.plan import build_plan
+from guideline.uds_names import TEST_NAME_READ_CHARACTERS
+from guideline.words import clip
+
+OXYCODONE = "1049621"
+NOT_READ = "test-names-not-read"
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    monkeypatch.setitem(CHECKS, urine_drug_test.CHECK_ID, urine_drug_test)
+
+
+def padded(name: str, length: int) -> str:
+    """`name`, then a pasted text's words up to `length` characters (ending in a full stop: spaces are stripped)."""
+    return (name + " " + "see attached " * length)[: length - 1] + "."
+
+
+def order(name: str) -> dict[str, Any]:
+    """A urine drug test ordered 5 days ago by a lab's own orderable, known by its name alone."""
+    return {
+        "resourceType": "ServiceRequest",
+        "id": "sr-1",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "urn:oid:1.2.3.4", "code": "UDS10"}], "text": name},
+        "authoredOn": days_ago(5),
+    }
+
+
+def sign(name: str) -> tuple[bool, tuple[str, ...]]:
+    """On order-sign of oxycodone for a patient on it long-term, with no test on record and a test ordered by `name`:
+    whether the urine drug test card asks for one, and what `test-names-not-read` names (as the plan page does)."""
+    long_term = med_request(OXYCODONE, authored=days_ago(200), supply_days=30, refills=11)
+    draft = med_request(OXYCODONE, draft=True, id="d1")
+    evaluation = run("order-sign", drafts=[draft], resources=[long_term, order(name)])
+    [kind] = [kind for kind in NAMED_GAPS if kind.key == NOT_READ]
+    items = kind.items(evaluation.facts)
+    assert build_plan(evaluation, (), evaluation.facts.config, NOW).named.get(NOT_READ, ()) == items
+    asks = any(card.check_id == urine_drug_test.CHECK_ID for card in evaluation.cards)
+    return asks, items
+
+
+def test_an_order_named_as_a_test_is_named_is_read() -> None:
+    assert sign(padded("Drug screen, urine", TEST_NAME_READ_CHARACTERS)) == (False, ())
+
+
+def test_an_order_whose_name_is_longer_than_any_tests_is_not_read_and_is_named() -> None:
+    name = padded("Drug screen, urine", 1_000_000)
+    asks, named = sign(name)
+    assert asks  # not read as a urine drug test ordered: the card asks for one
+    assert named == (
+        f"{clip(name, 100)} (order sr-1, its name (1,000,000 characters) is longer than any test's and was not read)",
+    )
