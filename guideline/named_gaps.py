@@ -18,7 +18,13 @@ from guideline.checks.unexpected_uds_result import (
     unread_results,
 )
 from guideline.checks.unidentified_medication import current_to_name, later_to_name
-from guideline.checks.urine_drug_test import disagreeing_reports, drug_tests_read, report_since, validity_not_judged
+from guideline.checks.urine_drug_test import (
+    disagreeing_reports,
+    drug_tests_read,
+    report_months,
+    report_since,
+    validity_not_judged,
+)
 from guideline.dosage import sig_length_not_read
 from guideline.exclusions import hospice_not_counted_for, undated_claim_diagnoses
 from guideline.facts import Facts, named_item, order_named
@@ -30,7 +36,7 @@ from guideline.recognition.classify import NOT_READ_QUOTED, medication_names
 from guideline.recognition.diagnoses import words_not_read
 from guideline.recognition.names import name_not_read
 from guideline.terminology import BENZO, CNS_DEPRESSANT
-from guideline.uds import cut_conclusions, is_drug_test_code, is_uds_order, is_urine_drug_test
+from guideline.uds import cut_conclusions, cut_notes, is_drug_test_code, is_uds_order, is_urine_drug_test
 from guideline.uds_names import long_test_name
 from guideline.undated import (
     future_dated_drug_tests,
@@ -139,6 +145,16 @@ def unidentified_orders(facts: Facts) -> tuple[str, ...]:
     drafts = tuple(o for o in facts.drafts if recognise(o.medication, facts.terms).unidentified)
     orders = (*drafts, *facts.unidentified_current_orders)
     return tuple(facts.unidentified_named(orders, "current fill"))
+
+
+def drug_test_notes_cut(facts: Facts) -> tuple[str, ...]:
+    """Where a urine drug test check reads the tests (`drug_tests_read`): the results of the months the checks read
+    (`report_months`, up to today, or undated) with a lab comment read only in part (`uds.cut_notes`)."""
+    if not drug_tests_read(facts):
+        return ()
+    today = facts.today
+    results = facts.uds_results_since(report_months(facts.config))
+    return cut_notes(r for r in results if r.day is None or r.day <= today)
 
 
 def test_names_not_read(facts: Facts) -> tuple[str, ...]:
@@ -1046,6 +1062,25 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "in part, so what they say later was not compared with their results; read the reports:",
         ),
         note="Urine drug test reports whose conclusion was read only in part (far longer than a report's)",
+    ),
+    NamedGap(
+        key="uds-notes-cut",
+        # A lab comment on a drug result far longer than any comment (a report pasted in) is read for what it says
+        # of the specimen ("dilute") only to its first `uds.CONCLUSION_READ_CHARACTERS`, as a conclusion is, so one
+        # hook call is never seconds of one text: what it says later was not read, and only the result shows it.
+        items=drug_test_notes_cut,
+        card=CardLine(
+            "its lab comment is far longer than a comment's and was read only in part, so what it says later of the "
+            "specimen (dilute, substituted) was not read; read the result",
+            "other results whose lab comment was read only in part",
+        ),
+        page=PageSentence(
+            "1 urine drug test result the checks read has a lab comment far longer than a comment's, read only in "
+            "part, so what it says later of the specimen was not read; read the result:",
+            "{count} urine drug test results the checks read have lab comments far longer than a comment's, read "
+            "only in part, so what they say later of the specimen was not read; read the results:",
+        ),
+        note="Urine drug test results whose lab comment was read only in part (far longer than a comment)",
     ),
     NamedGap(
         key="test-names-not-read",

@@ -308,8 +308,23 @@ _NOTE_UNFIT = frozenset({"dilute", "substituted"})
 
 
 def _noted_unfit(observation: Observation) -> list[str]:
-    """The words of `_NOTE_UNFIT` its notes say of its specimen (one the lab denies, "not dilute", is none)."""
-    return [word for word in _unfit_words(observation.notes) if word in _NOTE_UNFIT] if observation.notes else []
+    """The words of `_NOTE_UNFIT` its notes say of its specimen (one the lab denies, "not dilute", is none), each note
+    read to the part a conclusion is (`conclusion_read`; one read in part is named, `cut_notes`)."""
+    if not observation.notes:
+        return []
+    return [word for word in _unfit_words([conclusion_read(n) for n in observation.notes]) if word in _NOTE_UNFIT]
+
+
+def cut_notes(results: Iterable[UdsResult]) -> tuple[str, ...]:
+    """The results among `results` with a note (a lab comment) read only in part (`_noted_unfit`), each named with its
+    date and the note's length."""
+    named = []
+    for result in results:
+        length = max(map(len, result.observation.notes), default=0)
+        if length > CONCLUSION_READ_CHARACTERS:
+            said = f"its note ({length:,} characters) was read to its first {CONCLUSION_READ_CHARACTERS:,} characters"
+            named.append(f"{result.name} ({result.when or 'undated'}, {said})")
+    return tuple(dict.fromkeys(named))
 
 
 def _said_unfit(observation: Observation) -> list[str]:

@@ -79,8 +79,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     too long to read, order whose medication name is too long to read, opioid order whose fill has no quantity,
     opioid order whose code and name state different drugs, hospice care of unknown status, benzodiazepine whose
     name was only partly read, two lab reports of one result whose conclusions disagree, a lab report whose
-    conclusion was read only in part, a payer claim billing cancer with no date of service, and a lab result known
-    by a name too long to read."""
+    conclusion was read only in part, a payer claim billing cancer with no date of service, a lab result known by
+    a name too long to read, and a drug test result whose lab comment was read only in part."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -211,6 +211,12 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         pasted = condition(SNOMED, "0", id=f"c-pasted-{n}")
         found.append({**pasted, "code": {"text": f"Outside record entry {n + 1}: " + "see note; " * 300}})
         found.extend(_undated_claim_diagnosis(f"eob-undated-{n}"))
+        # An oxycodone screen reading "Positive" whose lab comment runs past `uds.CONCLUSION_READ_CHARACTERS`: read
+        # in part, named.
+        noted = observation(OXYCODONE_SCREEN, when=f"{days_ago(80 + n)}T10:02:00-04:00", value_string="Positive")
+        noted["id"] = f"obs-long-note-{n}"
+        noted["note"] = [{"text": "Comment: " + "see attached report; " * 600}]
+        found.append(noted)
         # A result under a lab's own code whose name runs past `TEST_NAME_READ_CHARACTERS`: not read, named.
         long_named = observation("UDS10", system="urn:oid:1.2.3.4", when=days_ago(20), value_string="Negative")
         long_named["id"] = f"obs-long-name-{n}"
