@@ -21,7 +21,7 @@ from guideline.population.exclusions import exclusion_reason, with_export_places
 from guideline.population.facts import patient_facts
 from guideline.population.measures import MEASURES, outcomes, partial_evidence, partial_measures
 from guideline.population.model import Directory, Period
-from guideline.population.procedures import unread_procedure_systems
+from guideline.population.procedures import undated_measure_procedures, unread_procedure_systems
 from guideline.population.quality import Quality
 from guideline.population.relayed import relayed_read_once
 from guideline.population.standing import standing_findings
@@ -358,6 +358,9 @@ def evaluate_patient(
         unsure = hospice_not_counted(record, terms, period.history_days, period.end)
         if unsure:
             quality.hospice_not_counted[patient_id] += len(unsure)
+        # Counted only here, as `_left_out_of_the_measures` forgets what it names: a patient the measures leave out
+        # has no test or hospice day a rate could miss.
+        quality.procedures_without_date += undated_measure_procedures(record, terms)
     summary = summarise(facts, period, adult, excluded)
     attribution = attribute(patient, summary.fills, directory)
     if attribution.kind == "none":

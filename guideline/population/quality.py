@@ -205,6 +205,10 @@ class Quality:
     # Urine drug tests dated to the month or the year only ("2026", "2026-05") whose days fall partly inside the
     # review's 12 months and partly outside: whether the test was in them cannot be told, so it is not counted.
     drug_tests_dated_partly_in_year: int = 0
+    # Drug tests and hospice care (charted, or a claim's lines) recorded as done with no date the record reads (none,
+    # words, an age, "2026-02-30", an offset past 24 hours), of patients in the measures whom nothing else leaves
+    # out: no window counts them, so AMO's numerator may miss the patient, or the hospice exclusion a patient.
+    procedures_without_date: int = 0
     # Counts this version has no field for, as from_json read them (a newer version's, or a Spark partition's that a
     # newer version wrote): key → a number, a {name: count} or a list of items each with a "count". Merged and
     # written back under their own keys, so none vanishes from a merged report; the summary and the dashboard name
@@ -740,6 +744,13 @@ COUNTS: tuple[Count, ...] = (
     Count(
         "drug_tests_dated_partly_in_year",
         "urine drug tests dated to a month or year only that may fall outside the 12 months (not counted)",
+        numerators=("AMO",),
+    ),
+    # No window counts them: AMO's test not met, a hospice patient kept in every measure.
+    Count(
+        "procedures_without_date",
+        "drug tests and hospice care with no date (none, words, or a date that is no date: not counted)",
+        denominators=EVERY,
         numerators=("AMO",),
     ),
     Count("unattributed_patients", "patients attributed to no clinician", kind="note"),

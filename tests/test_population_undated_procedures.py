@@ -1,0 +1,71 @@
+"""The population review names what it cannot date, as the point of care does: a drug test or hospice procedure with
+no date it can read is counted in `procedures_without_date` (it met no measure), and an EHR time whose offset no
+clock has ("+25:00") is no date in the review as at the point of care, for a fill and for a procedure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from builders import procedure
+from synthetic_export import OXYCODONE_5, SNOMED, dispense, patient
+from test_drug_test_procedures import CPT
+from test_population_measure_edges import _evaluate, _row
+
+from guideline.population import PatientOutcome
+
+HOSPICE_ADMISSION = "305336008"  # Admission to hospice (procedure)
+
+
+def long_term_member(pid: str, *extra: dict[str, Any]) -> PatientOutcome:
+    """The review's outcome for a member on long-term oxycodone (in AMO's denominator) with `extra` in the export."""
+    fills = [
+        dispense(f"{pid}-f{n}", pid, OXYCODONE_5, day, 60, 30, "drB", "ph1")
+        for n, day in enumerate(("2025-05-01", "2025-06-01", "2025-07-01", "2026-01-05"), 1)
+    ]
+    for resource in extra:
+        resource["subject"] = {"reference": f"Patient/{pid}"}
+    return _evaluate(pid, [patient(pid, "1965-01-01", "Practitioner/drB"), *fills, *extra])
+
+
+def undated(system: str, code: str, **dates: Any) -> dict[str, Any]:
+    """A done procedure whose date is `dates` (none at all by default)."""
+    resource = procedure(system, code)
+    del resource["performedDateTime"]
+    return resource | dates
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [{}, {"performedString": "last spring"}],
+    ids=["none", "words"],
+)
+def test_a_drug_test_with_no_date_is_counted_as_a_procedure_without_date(dates: dict[str, Any]) -> None:
+    # Before, it was silently not AMO's test: the point of care named it ("undated-procedures"), the review nothing.
+    outcome = long_term_member("p-u", undated(CPT, "80305", **dates))
+    assert (_row(outcome)["amo_den"], _row(outcome)["amo_num"]) == (True, False)
+    assert outcome.quality.procedures_without_date == 1
+
+
+def test_a_hospice_admission_with_no_date_is_counted_and_excludes_no_one() -> None:
+    outcome = long_term_member("p-h", undated(SNOMED, HOSPICE_ADMISSION))
+    assert _row(outcome)["excluded"] is None
+    assert outcome.quality.procedures_without_date == 1
+
+
+def test_a_dated_drug_test_is_no_procedure_without_date() -> None:
+    outcome = long_term_member("p-d", procedure(CPT, "80305", performed="2026-02-10"))
+    assert _row(outcome)["amo_num"] is True
+    assert outcome.quality.procedures_without_date == 0
+
+
+def test_a_procedure_no_measure_reads_is_not_counted() -> None:
+    outcome = long_term_member("p-n", undated(SNOMED, "80146002"))  # appendectomy
+    assert outcome.quality.procedures_without_date == 0
+
+
+def test_an_undated_procedure_of_a_member_left_out_of_the_measures_is_not_counted() -> None:
+    hospice = procedure(SNOMED, HOSPICE_ADMISSION, performed="2026-02-10")
+    outcome = long_term_member("p-x", hospice, undated(CPT, "80305"))
+    assert _row(outcome)["excluded"]
+    assert outcome.quality.procedures_without_date == 0
