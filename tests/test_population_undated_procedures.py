@@ -37,8 +37,13 @@ def undated(system: str, code: str, **dates: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "dates",
-    [{}, {"performedString": "last spring"}],
-    ids=["none", "words"],
+    [
+        {},
+        {"performedString": "last spring"},
+        {"performedDateTime": "2026-03-02T10:00:00+25:00"},
+        {"performedPeriod": {"start": "2026-03-02T10:00:00+25:00"}},
+    ],
+    ids=["none", "words", "offset-past-24h", "period-offset-past-24h"],
 )
 def test_a_drug_test_with_no_date_is_counted_as_a_procedure_without_date(dates: dict[str, Any]) -> None:
     # Before, it was silently not AMO's test: the point of care named it ("undated-procedures"), the review nothing.
@@ -69,3 +74,18 @@ def test_an_undated_procedure_of_a_member_left_out_of_the_measures_is_not_counte
     outcome = long_term_member("p-x", hospice, undated(CPT, "80305"))
     assert _row(outcome)["excluded"]
     assert outcome.quality.procedures_without_date == 0
+
+
+def test_an_ehr_fill_handed_over_at_an_offset_past_24_hours_is_undated_as_at_the_point_of_care() -> None:
+    # Before, the review cut the time to "2026-03-02" and counted the fill; the record's parser reads no date.
+    fill = dispense("p-o-bad", "p-o", OXYCODONE_5, "2026-03-02T10:00:00+25:00", 60, 30, "drB", "ph1")
+    outcome = long_term_member("p-o", fill)
+    assert _row(outcome)["opioid_fills"] == 1  # the period's one dated fill (2026-01-05)
+    assert outcome.quality.fills_without_date == 1
+
+
+def test_an_ehr_fill_at_a_readable_offset_keeps_its_written_day() -> None:
+    fill = dispense("p-k-late", "p-k", OXYCODONE_5, "2026-03-02T23:30:00-05:00", 60, 30, "drB", "ph1")
+    outcome = long_term_member("p-k", fill)
+    assert _row(outcome)["opioid_fills"] == 2
+    assert outcome.quality.fills_without_date == 0

@@ -17,7 +17,7 @@ from guideline.population.quality import Quality
 from guideline.record.model import BILLING_UNITS_EXTENSION, CLAIM_EXTENSION, DIAGNOSIS_CLAIM_EXTENSION
 from guideline.terminology import hospice_care_codes
 
-# The zone a claim's day is parsed in to tell whether it is a date at all (`_a_date`, `undated_diagnosis`), before
+# The zone a claim's day is parsed in to tell whether it is a date at all (`a_date`, `undated_diagnosis`), before
 # the review knows the site's: no zone changes that, since the parser checks the year as written before it converts,
 # so the record, reading the same day in the configured zone, agrees (a day near midnight is a date in every zone).
 _ANY_ZONE = ZoneInfo("UTC")
@@ -128,12 +128,12 @@ _CLAIM_DAY = {"MedicationDispense": "whenHandedOver", "Procedure": "performedDat
 
 
 def _dates_as_read(resource: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A fill or procedure read from a claim without a day the record's own parser reads as none (`_a_date`): the
+    """A fill or procedure read from a claim without a day the record's own parser reads as none (`a_date`): the
     review cuts a timestamp to its written day before the record reads it, so a day with an offset past 24 hours, no
     date at the point of care (the fill or drug test named there as undated), was a dated fill or test here. Without
     it the review reads no date too, and counts the fill in `fills_without_date`."""
     key = _CLAIM_DAY.get(text(resource.get("resourceType")) or "")
-    if key is None or key not in resource or _a_date(text(resource[key])) is not None:
+    if key is None or key not in resource or a_date(text(resource[key])) is not None:
         return resource  # the usual claim: the day it bills is a date
     return {k: v for k, v in resource.items() if k != key}
 
@@ -402,7 +402,7 @@ def _diagnoses(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any])
     # A last day that is no date ("2026-13-45") is read as none, as the record reads it, so the diagnosis ends on the
     # first day, as one billed with no last day does: kept, the review read the diagnosis as in effect with no end (a
     # palliative care visit a year ago left the member out of the measures), while the point of care excluded no one.
-    last = _a_date(last) or day
+    last = a_date(last) or day
     conditions = []
     for number, entry in enumerate(as_list(claim.get("diagnosis")), start=1):
         code = as_dict(entry).get("diagnosisCodeableConcept")
@@ -509,25 +509,25 @@ def _lines_naming(lines: Sequence[Mapping[str, Any]], sequence: Any) -> list[Map
 
 def hospice_days(claim: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The first and last day of care a hospice claim bills (`billed_days`); else the stay its supportingInfo
-    states; each only when it is a date (`_a_date`). (None, None) when it carries no day of care."""
+    states; each only when it is a date (`a_date`). (None, None) when it carries no day of care."""
     # A day that is no date is read as none by the record, so kept here it made hospice care on no day that no claim
     # named; the review, cutting a timestamp to its written day, read a bad offset as a hospice stay.
-    start, end = map(_a_date, billed_days(claim))
+    start, end = map(a_date, billed_days(claim))
     if start or end:
         return start, end
     for info in map(as_dict, as_list(claim.get("supportingInfo"))):
         if any(name.endswith(_STAY_CATEGORIES) for name in _codes(info.get("category"))):
             stay = as_dict(info.get("timingPeriod"))
-            start = _a_date(text(stay.get("start"))) or _a_date(text(info.get("timingDate")))
-            end = _a_date(text(stay.get("end")))
+            start = a_date(text(stay.get("start"))) or a_date(text(info.get("timingDate")))
+            end = a_date(text(stay.get("end")))
             if start or end:
                 return start, end
     return None, None
 
 
-def _a_date(day: str | None) -> str | None:
-    """A claim's day as written when the record's own date parser reads it as a date; None for one that is no date
-    ("2026-13-45", "2026-02-30", an offset past 24 hours), as both faces read it."""
+def a_date(day: str | None) -> str | None:
+    """A day (or time) as written when the record's own date parser reads it as a date; None for one that is no date
+    ("2026-13-45", "2026-02-30", an offset past 24 hours), as both faces read it: a claim's, or an EHR's."""
     return day if parse_datetime(day, _ANY_ZONE) is not None else None
 
 

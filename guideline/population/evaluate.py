@@ -15,7 +15,7 @@ from guideline.config import GuidelineConfig
 from guideline.exclusions import age_in_years, hospice_not_counted
 from guideline.fhirdata import as_dict, text, written_days
 from guideline.population.attribution import PCP_NOT_IN_DIRECTORY, attribute
-from guideline.population.claims import with_claims_read
+from guideline.population.claims import a_date, with_claims_read
 from guideline.population.enrolment import Enrolment, read_enrolment
 from guideline.population.exclusions import exclusion_reason, with_export_places
 from guideline.population.facts import patient_facts
@@ -117,7 +117,9 @@ def _local_part(value: Any) -> Any:
 
 def _date_part(value: Any) -> Any:
     """A timestamp's written date ("2026-03-31T23:30:00-05:00" → "2026-03-31"); anything else as it is."""
-    if isinstance(value, str) and len(value) > 10 and value[4:5] == "-":
+    # Only a time the record's own parser reads (`a_date`): cut, "2026-03-02T10:00:00+25:00" was a dated fill or drug
+    # test here while the point of care read no date and named it; left whole, the record reads no date here too.
+    if isinstance(value, str) and len(value) > 10 and value[4:5] == "-" and a_date(value) is not None:
         return value[:10]
     return value
 
