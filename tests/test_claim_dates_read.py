@@ -130,3 +130,36 @@ def test_the_review_and_the_record_agree_whether_a_claims_first_day_is_a_date_in
     claim = palliative_claim(PATIENT_ID, "2026-04-01") | {"billablePeriod": {"start": day}}
     [diagnosis] = [r for r in claim_resources(claim) if r["resourceType"] == "Condition"]
     assert undated_diagnosis(diagnosis) is undated_claim(read_condition(diagnosis, ZoneInfo(zone)))
+
+
+# -- The earliest day that is a date ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", NO_DATES)
+def test_a_drug_test_line_served_from_no_date_to_a_date_is_on_that_date_on_both_faces(tmp_path: Path, bad: str) -> None:
+    # Before, the line's earliest day was picked by sorting text, so "2026-02-30" beat "2026-03-02": the test was
+    # undated on both faces though the line names the day it was done.
+    def claim(pid: str) -> dict[str, Any]:
+        billed = carrier_claim("bb-uds", pid, "2026-03-02", None, "80305")
+        billed["item"][0]["servicedPeriod"] = {"start": bad, "end": "2026-03-02"}
+        return billed
+
+    facts = run("patient-view", resources=list(claims_read_for_a_hook([claim(PATIENT_ID)]).resources)).facts
+    assert undated_procedures(facts) == ()
+    assert annual_monitoring(tmp_path, "p1", claim("p1")) == ("true", "true")
+
+
+@pytest.mark.parametrize("bad", NO_DATES)
+def test_a_claim_whose_period_is_no_date_is_billed_on_its_lines_days_on_both_faces(tmp_path: Path, bad: str) -> None:
+    # Before, `billed_days` returned the period as written without looking at the lines: the visit's palliative care
+    # diagnosis was undated (named, never read), though its line names the day of the visit.
+    claim = carrier_claim("bb-pal", PATIENT_ID, "2026-02-10", "Z515", "99214") | {
+        "billablePeriod": {"start": bad, "end": bad}
+    }
+    [diagnosis] = [r for r in claim_resources(claim) if r["resourceType"] == "Condition"]
+    assert not undated_diagnosis(diagnosis)
+    assert not undated_claim(read_condition(diagnosis, ZoneInfo("UTC")))
+    member = carrier_claim("bb-pal", "p-pl", "2026-02-10", "Z515", "99214") | {"billablePeriod": {"start": bad}}
+    outcome = review("p-pl", member)
+    assert _row(outcome)["excluded"] == "palliative care (Z51.5)"
+    assert outcome.quality.claim_diagnoses_undated == {}

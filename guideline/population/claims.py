@@ -246,10 +246,13 @@ def _codes(concept: Any) -> list[str]:
 
 
 def _claim_day(claim: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> str | None:
-    """The day of service of what these lines bill: their first service date, else the claim's first day of service
-    (`billed_days`), as its diagnoses are dated."""
+    """The day of service of what these lines bill: their earliest service date that is a date, else the claim's first
+    day of service (`billed_days`), as its diagnoses are dated; else a line's day as written (no date, named so)."""
     days = _served_days(lines)
-    return min(days) if days else billed_days(claim)[0]  # ISO days (and timestamps) sort as they fall
+    readable = _readable(days)
+    if readable:
+        return readable[0]
+    return billed_days(claim)[0] or (min(days) if days else None)
 
 
 def _denied(adjudications: Any) -> bool:
@@ -483,10 +486,23 @@ def billed_days(claim: Mapping[str, Any]) -> tuple[str | None, str | None]:
     day the claim was written (often weeks after the care). (None, None) when it states neither."""
     billed = as_dict(claim.get("billablePeriod"))
     start, end = text(billed.get("start")), text(billed.get("end"))
-    if start or end:
+    if a_date(start) or a_date(end):
         return start, end
+    # A period that is no date ("2026-02-30") is as good as none: the lines' days that are dates bill the claim.
     days = _served_days([as_dict(item) for item in as_list(claim.get("item"))])
-    return (min(days), max(days)) if days else (None, None)  # ISO days (and timestamps) sort as they fall
+    readable = _readable(days)
+    if readable:
+        return readable[0], readable[-1]
+    if start or end:
+        return start, end  # no date anywhere: as written, so the claim is named as undated
+    return (min(days), max(days)) if days else (None, None)
+
+
+def _readable(days: Sequence[str]) -> list[str]:
+    """The days the record's own parser reads as dates (`a_date`), earliest first: sorted with the others, an
+    unreadable "2026-02-30" came before a readable "2026-03-02"."""
+    # As text, as before: ISO days (and timestamps) sort by the day written, the day the review dates a claim by.
+    return sorted(day for day in days if a_date(day) is not None)
 
 
 def _served_days(lines: Sequence[Mapping[str, Any]]) -> list[str]:
