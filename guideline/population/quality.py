@@ -746,12 +746,13 @@ COUNTS: tuple[Count, ...] = (
         "urine drug tests dated to a month or year only that may fall outside the 12 months (not counted)",
         numerators=("AMO",),
     ),
-    # No window counts them: AMO's test not met, a hospice patient kept in every measure.
+    # No window counts them: AMO's test not met (a numerator may miss the patient), and hospice care read as none,
+    # so the patient stays in the denominators (never fewer patients, perhaps more).
     Count(
         "procedures_without_date",
         "drug tests and hospice care with no date (none, words, or a date that is no date: not counted)",
-        denominators=EVERY,
         numerators=("AMO",),
+        includes=EVERY,
     ),
     Count("unattributed_patients", "patients attributed to no clinician", kind="note"),
     Count("attributed_to_prescriber", "patients without a PCP attributed to their main prescriber", kind="note"),
