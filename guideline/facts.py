@@ -1215,6 +1215,12 @@ class Facts:
             return by_code
         return by_code | {key for key, code in self._uncoded_conditions.items() if names_diagnosis(set_name, code)}
 
+    @property
+    def any_uncoded_condition(self) -> bool:
+        """Whether a visible condition carries no SNOMED CT or ICD-10-CM code (its words are then read): the usual
+        chart has none, and a reader of such entries need not look at each condition."""
+        return bool(self._uncoded_conditions)
+
     @cached_property
     def _uncoded_conditions(self) -> dict[int, Concept | None]:
         """The visible conditions' distinct codes that carry no SNOMED CT or ICD-10-CM code (read by their words)."""

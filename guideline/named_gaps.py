@@ -163,18 +163,20 @@ def test_names_not_read(facts: Facts) -> tuple[str, ...]:
     100 characters and its length: whether it is one was not read."""
     if not drug_tests_read(facts):
         return ()
-    record, terms = facts.record, facts.terms
+    record, terms, config = facts.record, facts.terms, facts.config
     sources = (
-        *(("result", o.id, o.code) for o in record.observations if not is_urine_drug_test(o.code, terms)),
-        *(("lab report", r.id, r.code) for r in record.diagnostic_reports if not is_drug_test_code(r.code, terms)),
-        *(("order", s.id, s.code) for s in record.service_requests if not is_uds_order(s.code, terms, facts.config)),
+        ("result", record.observations, lambda code: is_urine_drug_test(code, terms)),
+        ("lab report", record.diagnostic_reports, lambda code: is_drug_test_code(code, terms)),
+        ("order", record.service_requests, lambda code: is_uds_order(code, terms, config)),
     )
     named = []
-    for kind, ident, code in sources:
-        length = long_test_name(code)
-        if length is not None and code is not None:
-            detail = f"its name ({length:,} characters) is longer than any test's and was not read"
-            named.append(named_item(clip(code.display() or "", 100), kind, ident, detail))
+    for kind, items, read_as_drug_test in sources:
+        for item in items:
+            # The length first: on every order-sign, and almost never long, where reading each code is not free.
+            length = long_test_name(item.code)
+            if length is not None and item.code is not None and not read_as_drug_test(item.code):
+                detail = f"its name ({length:,} characters) is longer than any test's and was not read"
+                named.append(named_item(clip(item.code.display() or "", 100), kind, item.id, detail))
     return tuple(dict.fromkeys(named))
 
 
@@ -316,12 +318,15 @@ def _not_read_words(length: int) -> str:
 def diagnoses_not_read(facts: Facts) -> tuple[str, ...]:
     """Active diagnoses with no code PainPlan reads whose words were too long to read
     (`recognition.diagnoses.words_not_read`), each named by their first words and with their length."""
+    if not facts.any_uncoded_condition:  # the usual chart: every diagnosis read by its code
+        return ()
     named = []
     for condition in facts.active_conditions:
         length = words_not_read(condition.code)
         if length is not None and condition.code is not None:
             detail = f"its words ({length:,} characters) are longer than any diagnosis's and were not read"
-            named.append(named_item(clip(condition.code.display(), NOT_READ_QUOTED), "condition", condition.id, detail))
+            shown = clip(condition.code.display() or "", NOT_READ_QUOTED)
+            named.append(named_item(shown, "condition", condition.id, detail))
     return tuple(dict.fromkeys(named))
 
 
