@@ -601,7 +601,10 @@ def test_the_standing_review_reads_a_labs_correction_as_the_card_does(
     [
         ("2026-03-31T23:30:00-05:00", "2026-03-31T23:30:00"),  # the written date and time, whatever the zone
         ("2026-04-01T02:00:00Z", "2026-04-01T02:00:00"),
-        ("2026-03-31T25:00:00Z", "2026-03-31"),  # a time that cannot be read: the date, as before
+        # a time the record's own parser reads as no date: kept whole, so the review reads no date either, as the
+        # point of care (before, cut to "2026-03-31", a dated result here and an undated one on the card)
+        ("2026-03-31T25:00:00Z", "2026-03-31T25:00:00Z"),
+        ("2026-03-31T10:00:00+25:00", "2026-03-31T10:00:00+25:00"),
         ("2026-03-31", "2026-03-31"),
     ],
 )

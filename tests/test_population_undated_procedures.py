@@ -1,13 +1,14 @@
 """The population review names what it cannot date, as the point of care does: a drug test or hospice procedure with
 no date it can read is counted in `procedures_without_date` (it met no measure), and an EHR time whose offset no
-clock has ("+25:00") is no date in the review as at the point of care, for a fill and for a procedure."""
+clock has ("+25:00") is no date in the review as at the point of care, for a fill, a procedure and a drug test result;
+a drug test result with no date it can read is counted in `results_without_date`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from builders import procedure
+from builders import observation, procedure
 from synthetic_export import OXYCODONE_5, SNOMED, dispense, patient
 from test_drug_test_procedures import CPT
 from test_population_measure_edges import _evaluate, _row
@@ -89,3 +90,57 @@ def test_an_ehr_fill_at_a_readable_offset_keeps_its_written_day() -> None:
     outcome = long_term_member("p-k", fill)
     assert _row(outcome)["opioid_fills"] == 2
     assert outcome.quality.fills_without_date == 0
+
+
+OXYCODONE_SCREEN = "58430-0"  # oxyCODONE+oxyMORphone Ur Ql Scn
+
+
+def drug_test_result(**dates: Any) -> dict[str, Any]:
+    """An oxycodone screen reported positive (as the member takes it), dated by `dates` (none at all by default)."""
+    resource = observation(OXYCODONE_SCREEN, value_string="Positive", interpretation="POS")
+    del resource["effectiveDateTime"]
+    return resource | dates
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {},
+        {"effectiveDateTime": "2026-03-02T10:00:00+25:00"},
+        {"effectivePeriod": {"start": "2026-03-02T10:00:00+25:00"}},
+        {"issued": "2026-03-02T10:00:00.000+25:00"},
+    ],
+    ids=["none", "offset-past-24h", "period-offset-past-24h", "issued-offset-past-24h"],
+)
+def test_a_drug_test_result_with_no_date_is_counted_as_a_result_without_date(dates: dict[str, Any]) -> None:
+    # Before, "+25:00" was dropped by a pattern and the result met AMO (the card named it undated); one with no date at
+    # all was passed over with nothing said.
+    outcome = long_term_member("p-r", drug_test_result(**dates))
+    assert (_row(outcome)["amo_den"], _row(outcome)["amo_num"]) == (True, False)
+    assert outcome.quality.results_without_date == 1
+    assert outcome.quality.procedures_without_date == 0
+
+
+def test_a_drug_test_result_at_a_readable_offset_keeps_its_written_day() -> None:
+    # Late on 2 March in New York is 3 March in UTC: the written day and time are kept, as before.
+    outcome = long_term_member("p-rk", drug_test_result(effectiveDateTime="2026-03-02T23:30:00-05:00"))
+    assert _row(outcome)["amo_num"] is True
+    assert outcome.quality.results_without_date == 0
+
+
+def test_an_undated_result_of_a_member_left_out_of_the_measures_is_not_counted() -> None:
+    hospice = procedure(SNOMED, HOSPICE_ADMISSION, performed="2026-02-10")
+    outcome = long_term_member("p-rx", hospice, drug_test_result())
+    assert _row(outcome)["excluded"]
+    assert outcome.quality.results_without_date == 0
+
+
+def test_an_undated_panel_counts_its_results_not_its_heading() -> None:
+    # As the card names them: one per substance, the panel's heading (no value of its own) none.
+    panel = drug_test_result() | {"code": {"coding": [{"system": "http://loinc.org", "code": "19659-2"}]}}
+    del panel["valueString"], panel["interpretation"]
+    panel["component"] = [
+        {"code": {"coding": [{"system": "http://loinc.org", "code": OXYCODONE_SCREEN}]}, "valueString": "Positive"},
+        {"code": {"coding": [{"system": "http://loinc.org", "code": "14314-9"}]}, "valueString": "Negative"},
+    ]
+    assert long_term_member("p-rp", panel).quality.results_without_date == 2

@@ -104,8 +104,8 @@ _OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
 
 def _local_part(value: Any) -> Any:
     """A timestamp's written date and time with no offset ("2026-03-31T23:30:00-05:00" → "2026-03-31T23:30:00"); its
-    date alone when the time cannot be read (as every timestamp was cut before); anything else as it is."""
-    if not (isinstance(value, str) and len(value) > 10 and value[4:5] == "-"):
+    date alone when Python cannot hold the time the record read; one the record reads as no date, as it is."""
+    if not _a_timestamp(value):
         return value
     local = _OFFSET.sub("", value.strip())
     try:
@@ -117,11 +117,14 @@ def _local_part(value: Any) -> Any:
 
 def _date_part(value: Any) -> Any:
     """A timestamp's written date ("2026-03-31T23:30:00-05:00" → "2026-03-31"); anything else as it is."""
-    # Only a time the record's own parser reads (`a_date`): cut, "2026-03-02T10:00:00+25:00" was a dated fill or drug
-    # test here while the point of care read no date and named it; left whole, the record reads no date here too.
-    if isinstance(value, str) and len(value) > 10 and value[4:5] == "-" and a_date(value) is not None:
-        return value[:10]
-    return value
+    return value[:10] if _a_timestamp(value) else value
+
+
+def _a_timestamp(value: Any) -> bool:
+    """Whether `value` is a timestamp the record's own parser reads as a date (`a_date`), so one to cut."""
+    # Cut, "2026-03-02T10:00:00+25:00" (an offset no clock has) was a dated fill, drug test or result here while the
+    # point of care read no date and named it; left whole, the record reads no date here too.
+    return isinstance(value, str) and len(value) > 10 and value[4:5] == "-" and a_date(value) is not None
 
 
 def _cut(node: Any, path: tuple[str, ...], part: Callable[[Any], Any] = _date_part) -> Any:
@@ -303,6 +306,7 @@ def _left_out_of_the_measures(quality: Quality) -> None:
     quality.hospice_claims_undated.clear()
     quality.claim_diagnoses_undated.clear()
     quality.claim_fills_told_apart_by_number.clear()
+    quality.results_without_date = 0
 
 
 def evaluate_patient(

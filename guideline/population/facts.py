@@ -556,7 +556,10 @@ def _drug_tests(reader: _Reader) -> list[tuple[str, Span]]:
     reports = unread_drug_test_reports(record, terms)
     # The reports too, as the card reads them: an "Indeterminate" result beside its day's report concluding "Negative,
     # dilute specimen" is no test done.
-    tests = [_result_span(o) for o in tests_done(record.observations, terms, reports, record.diagnostic_reports)]
+    results = tests_done(record.observations, terms, reports, record.diagnostic_reports)
+    tests = [_result_span(o) for o in results]
+    if None in tests:  # the usual chart: every result dated, nothing more to read
+        reader.quality.results_without_date += _undated_results(results)
     for day, procedure in drug_test_procedures(record):
         raw = reader.raw.get(f"Procedure/{procedure.id}") if procedure.id else None
         performed = as_dict(as_dict(raw).get("performedPeriod"))
@@ -570,6 +573,13 @@ def _drug_tests(reader: _Reader) -> list[tuple[str, Span]]:
             written = (raw.get("effectiveDateTime"), effective.get("start"), effective.get("end"), raw.get("issued"))
             tests.append(_first_span(day=report.day, values=written))
     return [test for test in tests if test is not None]
+
+
+def _undated_results(results: tuple[Observation, ...]) -> int:
+    """Results with no date the record reads (none, or "+25:00"), a panel's heading left out as the card leaves it
+    out (its items are results of their own): in no window, so named, as the card names each, or AMO's numerator
+    missed the patient with nothing said (forgotten for a patient the measures leave out)."""
+    return sum(1 for o in results if _result_span(o) is None and not (o.components or o.has_members))
 
 
 def _result_span(observation: Observation) -> tuple[str, Span] | None:
