@@ -144,3 +144,37 @@ def test_an_undated_panel_counts_its_results_not_its_heading() -> None:
         {"code": {"coding": [{"system": "http://loinc.org", "code": "14314-9"}]}, "valueString": "Negative"},
     ]
     assert long_term_member("p-rp", panel).quality.results_without_date == 2
+
+
+def conclusion_only_report(**dates: Any) -> dict[str, Any]:
+    """A final drug screen report with only its conclusion to read (no result sent), dated by `dates` (none at all)."""
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": "dr-u1",
+        "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB"}]}],
+        "code": {"coding": [{"system": "http://loinc.org", "code": "19295-5"}], "text": "Drug Screen Urine"},
+        "conclusion": "Negative for all drugs tested",
+        **dates,
+    }
+
+
+def test_an_undated_lab_report_read_as_a_test_done_is_counted_as_a_result_without_date() -> None:
+    # Before, a report with only a conclusion and no date was skipped with nothing said: AMO's numerator missed the
+    # member, and no count named why.
+    outcome = long_term_member("p-ur", conclusion_only_report())
+    assert (_row(outcome)["amo_den"], _row(outcome)["amo_num"]) == (True, False)
+    assert outcome.quality.results_without_date == 1
+
+
+def test_a_dated_lab_report_is_no_result_without_date() -> None:
+    outcome = long_term_member("p-dr", conclusion_only_report(effectiveDateTime="2026-02-10T09:14:00-05:00"))
+    assert _row(outcome)["amo_num"] is True
+    assert outcome.quality.results_without_date == 0
+
+
+def test_an_undated_lab_report_of_a_member_left_out_of_the_measures_is_not_counted() -> None:
+    hospice = procedure(SNOMED, HOSPICE_ADMISSION, performed="2026-02-10")
+    outcome = long_term_member("p-xr", hospice, conclusion_only_report())
+    assert _row(outcome)["excluded"]
+    assert outcome.quality.results_without_date == 0

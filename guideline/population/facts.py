@@ -551,7 +551,8 @@ def _year_tests(reader: _Reader, period: Period) -> tuple[str, ...]:
 def _drug_tests(reader: _Reader) -> list[tuple[str, Span]]:
     """Every dated urine drug test done, as its date is written and the days it can mean: results the lab reported,
     and tests done with no result to read (claims CPT 80305-80307, HCPCS G0480-G0483, G0659; charted procedures;
-    lab reports with only a conclusion)."""
+    lab reports with only a conclusion). Results and lab reports with no date the record reads are counted
+    (`results_without_date`)."""
     record, terms = reader.record, reader.terms
     reports = unread_drug_test_reports(record, terms)
     # The reports too, as the card reads them: an "Indeterminate" result beside its day's report concluding "Negative,
@@ -571,7 +572,12 @@ def _drug_tests(reader: _Reader) -> list[tuple[str, Span]]:
             raw = as_dict(reader.raw.get(f"DiagnosticReport/{report.report.id}") if report.report.id else None)
             effective = as_dict(raw.get("effectivePeriod"))
             written = (raw.get("effectiveDateTime"), effective.get("start"), effective.get("end"), raw.get("issued"))
-            tests.append(_first_span(day=report.day, values=written))
+            span = _first_span(day=report.day, values=written)
+            # A test done that no window counts: named, as its results would be, or AMO's numerator missed the
+            # patient with nothing said.
+            if span is None:
+                reader.quality.results_without_date += 1
+            tests.append(span)
     return [test for test in tests if test is not None]
 
 

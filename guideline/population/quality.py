@@ -209,8 +209,9 @@ class Quality:
     # words, an age, "2026-02-30", an offset past 24 hours), of patients in the measures whom nothing else leaves
     # out: no window counts them, so AMO's numerator may miss the patient, or the hospice exclusion a patient.
     procedures_without_date: int = 0
-    # Urine drug test results the lab reported (and could read) with no date the record reads (none, "2026-02-30", an
-    # offset past 24 hours), of patients in the measures: no window counts them, so AMO's numerator may miss them.
+    # Urine drug test results and lab reports (read as a test done: only a conclusion, or a document) the lab sent
+    # with no date the record reads (none, "2026-02-30", an offset past 24 hours), of patients in the measures: no
+    # window counts them, so AMO's numerator may miss them.
     results_without_date: int = 0
     # Counts this version has no field for, as from_json read them (a newer version's, or a Spark partition's that a
     # newer version wrote): key → a number, a {name: count} or a list of items each with a "count". Merged and
@@ -760,7 +761,7 @@ COUNTS: tuple[Count, ...] = (
     # No window counts them: AMO's test not met, so its numerator may miss the patient.
     Count(
         "results_without_date",
-        "urine drug test results with no date (none, or a date that is no date: not counted)",
+        "urine drug test results and lab reports with no date (none, or a date that is no date: not counted)",
         numerators=("AMO",),
     ),
     Count("unattributed_patients", "patients attributed to no clinician", kind="note"),
