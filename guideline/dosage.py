@@ -14,6 +14,7 @@ from guideline.durations import quantity_days
 from guideline.fhirdata import ORDERABLE_DRUG_FORM, UCUM, Quantity
 from guideline.record import Dosage, DoseAndRate, TimingRepeat
 from guideline.units import HOURS, nci_unit, normalise_unit
+from guideline.words import TEXT_READ_CHARACTERS, longest_not_read
 
 TENTH = Decimal("0.1")  # display rounding's one decimal place (`to_one_place`)
 
@@ -626,7 +627,7 @@ UNPAIRED: Final = "unpaired"
 # Real sigs run to a few hundred characters. One far longer is a paste or a hostile text (bench/text_worst_case.py: a
 # 1 MB sig of many doses took 0.6 s of one hook call, a request may be 64 MB): it is not read, and no dose read from
 # its instruction is trusted, since what it says past any part read may change the dose (named: `sigs-not-read`).
-SIG_READ_CHARACTERS = 2_000
+SIG_READ_CHARACTERS = TEXT_READ_CHARACTERS
 SIG_NOT_READ: Final = "not-read"
 
 
@@ -640,8 +641,7 @@ def _texts(dosage: Dosage) -> tuple[str, ...]:
 def sig_length_not_read(dosage: Dosage) -> int | None:
     """The length of the longest text of an instruction when one is longer than `SIG_READ_CHARACTERS` (then none of
     them is read), else None."""
-    longest = max(map(len, _texts(dosage)), default=0)
-    return longest if longest > SIG_READ_CHARACTERS else None
+    return longest_not_read(_texts(dosage))
 
 
 def doses_by_time(dosage: Dosage) -> TimedDoses | Literal["unpaired", "not-read"] | None:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from guideline.record import Observation
+from guideline.words import TEXT_READ_CHARACTERS, longest_not_read
 
 # Real result values run to a few hundred characters. One far longer (a report pasted into the value, a hostile text)
 # is read in time that grows with its length (bench/text_worst_case.py --large: up to 1.2 s a MB, and a request may
 # be 64 MB); a part of it could say negative what the rest calls positive, so none of it is read (`value_not_read`).
-VALUE_READ_CHARACTERS = 2_000
+VALUE_READ_CHARACTERS = TEXT_READ_CHARACTERS
 
 
 def value_not_read(observation: Observation) -> int | None:
     """The length of a result's longest value words (`Observation.value_words`) when it is over
     `VALUE_READ_CHARACTERS` (then none of them is read), else None."""
-    longest = max(map(len, observation.value_words), default=0)
-    return longest if longest > VALUE_READ_CHARACTERS else None
+    return longest_not_read(observation.value_words)
 
 
 def read_value_words(observation: Observation) -> list[str]:

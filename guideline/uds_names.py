@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from guideline.fhirdata import LOINC, Concept
 from guideline.uds_analytes import ANALYTES, CLASS_MEMBERS
+from guideline.words import TEXT_READ_CHARACTERS
 
 # A result is a urine drug test by name when its name is one of the abbreviations for one, or says urine and says
 # drug testing or a substance. A serum methadone level, a urine culture, a urinalysis, and urine "screens" for
@@ -67,7 +68,7 @@ _METABOLITES = re.compile(r"^\s*(?:(?:its|their)\s+)?metabolites?(?:\s*\(s\))?(?
 # Real test names run to a few dozen characters. One far longer (a paste, a hostile text) is read in time that grows
 # with its length (bench/text_worst_case.py --large: 0.17 s a MB of a ServiceRequest's, and a request may be 64 MB); a
 # part of it could name a test the rest calls another, so none of it is read (`long_test_name`): it names no test.
-TEST_NAME_READ_CHARACTERS = 2_000
+TEST_NAME_READ_CHARACTERS = TEXT_READ_CHARACTERS
 
 
 def _loinc_coded(code: Concept) -> bool:

@@ -3,7 +3,7 @@ text cut to fit."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 
 def and_list(words: Sequence[str]) -> str:
@@ -27,6 +27,19 @@ def number_of(count: int, noun: str, plural: str | None = None) -> str:
 def clip(text: str, limit: int) -> str:
     """The text cut to `limit` characters with an ellipsis when it is longer."""
     return text if len(text) <= limit else text[: max(limit - 1, 1)].rstrip() + "…"
+
+
+# Real free texts on a chart (a sig, a medication or test name, a problem-list entry, a result's value) run to a few
+# hundred characters. One far longer is a paste or a hostile text, read in time that grows with its length
+# (bench/text_worst_case.py, and a request may be 64 MB); a part of it could say what the rest denies, so none of it is
+# read, and it is named. One limit for every such text, so they are one rule.
+TEXT_READ_CHARACTERS = 2_000
+
+
+def longest_not_read(texts: Iterable[str]) -> int | None:
+    """The length of the longest of `texts` when it is over `TEXT_READ_CHARACTERS` (then none is read), else None."""
+    longest = max(map(len, texts), default=0)
+    return longest if longest > TEXT_READ_CHARACTERS else None
 
 
 # Items not read are listed by name up to this many on a face (a card, the page's data-completeness panel), which is

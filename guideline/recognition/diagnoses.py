@@ -17,6 +17,7 @@ from guideline.fhirdata import ICD10CM, SNOMED, Concept
 from guideline.recognition.code_sets import CodeSets
 from guideline.recognition.hospice import HOSPICE_WORD, PROBLEM_LIST_NOT_HOSPICE_CARE_WORDS
 from guideline.set_names import MALIGNANT_CANCER, OUD, POINT_OF_CARE_CANCER, SICKLE_CELL, TERMINAL
+from guideline.words import TEXT_READ_CHARACTERS
 
 # The code systems the diagnosis value sets are written in: a concept with a code in one of them is read by code.
 DIAGNOSIS_CODE_SYSTEMS = frozenset({SNOMED, ICD10CM})
@@ -225,7 +226,7 @@ def read_by_code(concept: Concept | None) -> bool:
 # Real problem-list entries run to a few hundred characters. One far longer is a paste or a hostile text, read in time
 # that grows with its length (bench/text_worst_case.py: 0.2-0.7 s a MB, and a request may be 64 MB); a part of it
 # could name a condition the rest calls a history, so none of it is read, and it is named (`diagnoses-not-read`).
-DIAGNOSIS_READ_CHARACTERS = 2_000
+DIAGNOSIS_READ_CHARACTERS = TEXT_READ_CHARACTERS
 
 
 def _entry_words(concept: Concept) -> str:

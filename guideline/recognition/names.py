@@ -25,6 +25,7 @@ from guideline.recognition.lexicon import (
     known_word,
     sold_with,
 )
+from guideline.words import TEXT_READ_CHARACTERS
 
 StrengthBasis = Literal["unit", "ml", "hour", "actuation"]
 
@@ -423,7 +424,7 @@ def _codeine_number(lowered: str, listed: _StrengthList | None) -> tuple[NamedSt
 # that grows with its length (bench/text_worst_case.py: up to 2.4 s a MB of one hook call, and a request may be
 # 64 MB); a part of it could name an opioid the rest calls refused, so none of it is read: it reads no drug, and the
 # order is named (`medication-names-not-read`).
-NAME_READ_CHARACTERS = 2_000
+NAME_READ_CHARACTERS = TEXT_READ_CHARACTERS
 
 
 def name_not_read(text: str) -> bool:
