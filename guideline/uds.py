@@ -322,8 +322,7 @@ def cut_notes(results: Iterable[UdsResult]) -> tuple[str, ...]:
     for result in results:
         length = max(map(len, result.observation.notes), default=0)
         if length > CONCLUSION_READ_CHARACTERS:
-            said = f"its note ({length:,} characters) was read to its first {CONCLUSION_READ_CHARACTERS:,} characters"
-            named.append(f"{result.name} ({result.when or 'undated'}, {said})")
+            named.append(f"{result.name} ({result.when or 'undated'}, {conclusion_cut_words(length, 'note')})")
     return tuple(dict.fromkeys(named))
 
 
@@ -1874,10 +1873,10 @@ def _conclusion_words(report: DiagnosticReport) -> str | None:
     return clip(words, CONCLUSION_QUOTED_CHARACTERS) if words else words
 
 
-def conclusion_cut_words(length: int) -> str:
-    """A conclusion read in part (`conclusion_read`), as the faces name it: "its conclusion (100,024 characters) was
-    read to its first 10,000 characters"."""
-    return f"its conclusion ({length:,} characters) was read to its first {CONCLUSION_READ_CHARACTERS:,} characters"
+def conclusion_cut_words(length: int, what: str = "conclusion") -> str:
+    """A conclusion (or a result's note, `what`) read in part (`conclusion_read`), as the faces name it: "its
+    conclusion (100,024 characters) was read to its first 10,000 characters"."""
+    return f"its {what} ({length:,} characters) was read to its first {CONCLUSION_READ_CHARACTERS:,} characters"
 
 
 def _cut_said(report: DiagnosticReport) -> str:
