@@ -12,7 +12,7 @@ import pytest
 from builders import NOW, SNOMED, TZ, condition, med_request, run
 
 from bench.text_worst_case import PLACES, TEXTS
-from guideline import dosage, result_words, specimen_validity, uds, uds_names
+from guideline import dosage, result_words, specimen_validity, uds, uds_names, words
 from guideline.config import GuidelineConfig
 from guideline.dosage import _SAME_DOSE, _SIG_DOSE, _TEXT_RULES, _sig_doses
 from guideline.engine import HookContext, evaluate
@@ -44,6 +44,7 @@ def all_words_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(dosage, "SIG_READ_CHARACTERS", 10**9)
     monkeypatch.setattr(names, "NAME_READ_CHARACTERS", 10**9)
     monkeypatch.setattr(result_words, "VALUE_READ_CHARACTERS", 10**9)
+    monkeypatch.setattr(words, "TEXT_READ_CHARACTERS", 10**9)  # the one limit the value and sig checks read
     forget()
     yield
     forget()
