@@ -119,7 +119,7 @@ def undated_diagnosis(resource: Mapping[str, Any]) -> bool:
     # care named it as giving no date of service.
     if resource.get("resourceType") != "Condition":
         return False
-    return parse_datetime(resource.get("recordedDate"), _ANY_ZONE) is None
+    return a_date(resource.get("recordedDate")) is None
 
 
 # The day a fill or a procedure read from a claim carries (`_fills`, `_procedures`; `_hospice_care` dates its care by
