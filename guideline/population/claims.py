@@ -99,12 +99,10 @@ def with_claims_read(
     kept: list[Mapping[str, Any]] = []
     undated: set[int] = set()
     for resource, claim in _claims_read(resources, quality, patient_id):
-        if claim is None:
-            kept.append(resource)
-        elif undated_diagnosis(resource):
+        if claim is not None and undated_diagnosis(resource):
             undated.add(claim)
         else:
-            kept.append(_dates_as_read(resource))
+            kept.append(resource)
     if undated:
         quality.claim_diagnoses_undated[patient_id] += len(undated)
     return kept
@@ -120,22 +118,6 @@ def undated_diagnosis(resource: Mapping[str, Any]) -> bool:
     if resource.get("resourceType") != "Condition":
         return False
     return a_date(resource.get("recordedDate")) is None
-
-
-# The day a fill or a procedure read from a claim carries (`_fills`, `_procedures`; `_hospice_care` dates its care by
-# `hospice_days`, which keeps only dates).
-_CLAIM_DAY = {"MedicationDispense": "whenHandedOver", "Procedure": "performedDateTime"}
-
-
-def _dates_as_read(resource: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A fill or procedure read from a claim without a day the record's own parser reads as none (`a_date`): the
-    review cuts a timestamp to its written day before the record reads it, so a day with an offset past 24 hours, no
-    date at the point of care (the fill or drug test named there as undated), was a dated fill or test here. Without
-    it the review reads no date too, and counts the fill in `fills_without_date`."""
-    key = _CLAIM_DAY.get(text(resource.get("resourceType")) or "")
-    if key is None or key not in resource or a_date(text(resource[key])) is not None:
-        return resource  # the usual claim: the day it bills is a date
-    return {k: v for k, v in resource.items() if k != key}
 
 
 def _claims_read(
