@@ -10,7 +10,7 @@ from guideline.fhirdata import CONDITION_CATEGORY, US_CORE_CONDITION_CATEGORY
 from guideline.orders import is_order
 from guideline.record import Administration, Condition, Procedure, ServiceRequest
 from guideline.terminology import Terminology
-from guideline.timeutil import dated_in_last_days, in_last_days
+from guideline.timeutil import AFTER_TODAY, dated_in_last_days, in_last_days
 
 HIDING_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 # DSTU2 named the problem list and encounter diagnoses one way, "diagnosis" (its other codes, complaint, symptom
@@ -132,7 +132,7 @@ def unstated_in_window(procedures: Iterable[Procedure], days: int, today: date) 
 def unknown_status_ahead(day: date) -> str:
     """Why a review of unknown status dated after today was not counted: "status unknown, dated 2026-07-01, after
     today"."""
-    return f"status unknown, dated {day.isoformat()}, after today"
+    return f"status unknown, dated {day.isoformat()}{AFTER_TODAY}"
 
 
 def procedure_dates(procedure: Procedure) -> tuple[datetime | None, ...]:

@@ -119,7 +119,7 @@ from guideline.terminology import (
     Terminology,
     load_terminology,
 )
-from guideline.timeutil import in_last_days, in_last_months, local_date, months_before
+from guideline.timeutil import AFTER_TODAY, in_last_days, in_last_months, local_date, months_before
 from guideline.uds import (
     PrescriptionHistory,
     UdsResult,
@@ -968,7 +968,7 @@ class Facts:
         """The `future_fills`, each named with its date: "Oxycodone … (fill md-1), dated 2026-06-16, after today"."""
         named = (
             f"{named_item(recognise(d.medication, self.terms).shown, 'fill', d.id)}, dated "
-            f"{d.filled_partial or (fill_date(d) or self.today).isoformat()}, after today"
+            f"{d.filled_partial or (fill_date(d) or self.today).isoformat()}{AFTER_TODAY}"
             for d in self.future_fills
         )
         return tuple(dict.fromkeys(named))

@@ -27,6 +27,11 @@ def iso_day(day: date) -> str:
     return day.isoformat()
 
 
+# What follows a date written beside an item dated after today ("dated 2026-07-05, after today"): a clause, which a
+# sentence going on after the date closes. One wording for every card, tile and note line that names such an item.
+AFTER_TODAY = ", after today"
+
+
 # Every window of a call starts from the same today, so a handful of (day, months) pairs recur many times a call.
 @lru_cache(maxsize=1024)
 def months_before(day: date, months: int) -> date:

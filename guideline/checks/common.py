@@ -13,7 +13,7 @@ from guideline.fhirdata import CDC_OVERRIDE_REASONS
 from guideline.fills import fill_date
 from guideline.memo import MISSING, IdentityMemo
 from guideline.record import Dispense, MedOrder, Observation, Procedure
-from guideline.timeutil import iso_day
+from guideline.timeutil import AFTER_TODAY, iso_day
 from guideline.unread_data import FILLED, ORDER_HISTORY, ORDERS, Source, Unread, fitted
 
 # Our wording for PainPlan's override reasons (guideline 11.1).
@@ -153,7 +153,7 @@ def dated_after_today_as(what: str, written: str | None, done: str = "a review")
     """`dated_after_today` for a date already written as the card shows it ("2027" for a year only)."""
     if written is None:
         return None
-    return f"{what} is on record dated {written}, after today, so it cannot show {done} done yet."
+    return f"{what} is on record dated {written}{AFTER_TODAY}, so it cannot show {done} done yet."
 
 
 def named_not_counted(item: Procedure | Observation, what: str, why: str, shown_as: str) -> str:

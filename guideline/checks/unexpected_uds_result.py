@@ -22,7 +22,7 @@ from guideline.config import CheckSettings
 from guideline.facts import Facts, unread_words
 from guideline.specimen_validity_words import read_unfit_words, validity_not_judged_words
 from guideline.terminology import OPIOID
-from guideline.timeutil import months_before
+from guideline.timeutil import AFTER_TODAY, months_before
 from guideline.uds import (
     SubstanceResult,
     UdsResult,
@@ -111,10 +111,6 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     ]
     named += _unread_reports(facts, since)
     return tuple(dict.fromkeys(named))
-
-
-# What `unknown_status_written` adds to a date after today: a clause, which a sentence going on after the date closes.
-AFTER_TODAY = ", after today"
 
 
 def unknown_status_written(day: date | None, written: str | None, today: date) -> str | None:

@@ -21,7 +21,6 @@ from guideline.checks.common import (
     urine_screen,
 )
 from guideline.checks.unexpected_uds_result import (
-    AFTER_TODAY,
     RESULT_MONTHS,
     reads_results,
     reports_of_window,
@@ -34,7 +33,7 @@ from guideline.record import MedOrder, ServiceRequest
 from guideline.specimen_validity import NO_VERDICTS
 from guideline.specimen_validity_words import specimen_not_judged
 from guideline.terminology import OPIOID
-from guideline.timeutil import iso_day, months_before
+from guideline.timeutil import AFTER_TODAY, iso_day, months_before
 from guideline.uds import (
     AwaitingResult,
     UnreadableTest,
@@ -437,7 +436,7 @@ def _finding(facts: Facts, last: date | None, months: int, read_all: bool = True
         status = " (preliminary)" if _preliminary_on(facts, last) else ""
         finding = f"The last {result} is from **{shown}**{status}, over {months} months ago."
     elif ahead:
-        plain = f"Order a urine drug test: none on record up to today (one is dated {latest}, after today)"
+        plain = f"Order a urine drug test: none on record up to today (one is dated {latest}{AFTER_TODAY})"
         finding = f"There is **no {result}** up to today."
     else:
         plain = "Order a urine drug test: none on record for a patient starting or on longer-term opioids"
