@@ -12,10 +12,13 @@ from builders import NOW, med_request, run
 from guideline.named_gaps import NAMED_GAPS
 from guideline.plan import build_plan
 from guideline.recognition import recognise
+from guideline.recognition.classify import stated_part
 from guideline.recognition.names import NAME_READ_CHARACTERS
 
 NOT_READ = "medication-names-not-read"
 NAME = "oxyCODONE (ROXICODONE) 5 MG immediate release tablet"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ACETAMINOPHEN_325 = "313782"  # Acetaminophen 325 MG Oral Tablet: in no opioid or benzodiazepine set
 
 
 def padded(name: str, length: int) -> str:
@@ -58,3 +61,29 @@ def test_an_unidentified_medication_of_a_name_not_read_is_shown_by_its_first_100
     [kind] = [kind for kind in NAMED_GAPS if kind.key == "unidentified-medications"]
     [item] = kind.items(evaluation.facts)
     assert item.startswith(NAME + " see attached note") and len(item) < 300
+
+
+def test_no_part_of_a_name_not_read_is_stated() -> None:
+    # Cut at "(not" a name of a product's length states acetaminophen; too long to read, it states nothing but itself,
+    # as the MME reads it (`stated_part`), so no part of it is read either.
+    name = "acetaminophen 325 mg (not oxycodone)"
+    assert stated_part(name) == "acetaminophen 325 mg ("
+    long = padded(name, NAME_READ_CHARACTERS + 10)
+    assert stated_part(long) == long
+
+
+def test_a_coded_order_whose_name_not_read_refuses_a_drug_is_read_by_its_code() -> None:
+    # "no oxycodone" of a product's length refuses a drug and gives none, so its code in no opioid set is no evidence
+    # of what the order is (unidentified); too long to read, the name refuses nothing and the code says not-relevant.
+    def kind_of(name: str) -> str:
+        resource = med_request("0", id="mr-coded")
+        resource["medicationCodeableConcept"] = {
+            "coding": [{"system": RXNORM, "code": ACETAMINOPHEN_325}],
+            "text": name,
+        }
+        evaluation = run("patient-view", resources=[resource])
+        [order] = [o for o in evaluation.facts.active_orders if o.id == "mr-coded"]
+        return recognise(order.medication, evaluation.facts.terms).kind
+
+    assert kind_of("no oxycodone") == "unidentified"
+    assert kind_of(padded("no oxycodone", NAME_READ_CHARACTERS + 10)) == "not-relevant"

@@ -263,10 +263,18 @@ def stated_part(name: str) -> str:
     given (`_context_cut`). The one rule for every name read as or against a code: recognition's, and the MME's
     (`guideline.mme`, a name that states another opioid than its code). A name that refuses a drug outright and goes
     on to the drug given states what follows (`_given_after_refusal`)."""
+    given, head = _statement(name)
+    return stated_part(given) if given is not None else head
+
+
+def _statement(name: str) -> tuple[str | None, str]:
+    """What a name states, as (the drug given after a refusal, else None; else the part before a word that makes a
+    drug after it not the order's, `_stated_head`, or the whole name beside a refusal). The one guard of the name
+    length: a name too long to read (`name_not_read`) is read as nothing (`read_name`), so no part of it either."""
     if name_not_read(name):
-        return name  # read as nothing (`read_name`): no part of it either
+        return None, name
     given = _given_after_refusal(name)
-    return stated_part(given) if given is not None else _stated_head(name)
+    return given, name if given is not None else _stated_head(name)
 
 
 def _stated_head(name: str) -> str:
@@ -284,7 +292,7 @@ def _refuses_only(name: str) -> bool:
     """Whether a name only refuses a drug: "no oxycodone", "NOT oxyCODONE - patient declined", a refusal
     (`_given_after_refusal`) after which no drug is given. What the order is cannot be told from it, so it is named
     (unidentified), never read as the drug it refuses."""
-    given = _given_after_refusal(name) if not name_not_read(name) else None
+    given, _ = _statement(name)
     return given is not None and not _stated_reading(given).ingredients
 
 
@@ -596,14 +604,11 @@ def _stated_reading(name: str) -> NameReading:
     worse error. A stated part that reads the same drugs as the whole name leaves the whole read too, so form and
     release words after the cut ("oxycodone 5 mg, do not crush, ER") still count."""
     whole = read_name(name)
-    if name_not_read(name):
-        return whole  # no part of it is read either
-    given = _given_after_refusal(name)
+    given, stated = _statement(name)
     if given is not None:
         # "NOT morphine - hydromorphone 2 mg tablet" is hydromorphone, shown by its whole name; the refused drug and
         # its words are never read, so "no oxycodone" states no drug and is named as unidentified.
         return replace(_stated_reading(given), text=whole.text)
-    stated = _stated_head(name)  # `stated_part`, its refusal already asked above
     if stated == name:
         return whole
     reading = read_name(stated)
