@@ -70,21 +70,15 @@ class Task:
     # Tests on record it does not count, and why ("The test of 2026-03-02 could not be read as a result: ..."): none
     # found then reads "none readable on record", never "none on record" of a test the chart shows.
     not_counted: str = ""
-    # The results of unknown status `not_counted` names by name (the first five; it counts the rest), by test name and
-    # date as written (None: undated).
-    unknown_status: tuple[tuple[str, str | None], ...] = ()
+    # The items of a named-gaps kind that `not_counted` names too, as the kind words them: the results of unknown
+    # status it names by name (`unknown_status_named`; the first five, it counts the rest). The note names each once,
+    # on this line, and still lists with the kind those the line only counts.
+    also_named: tuple[str, ...] = ()
     # Whether `not_counted` names a test it could not read (one unreadable, a result of unknown status): none found
     # then reads "none readable on record". A test only waiting for its result ("A urine drug test collected on
     # 2026-03-02 has no result yet (status registered).") has none to read, so beside it none found still reads "none
     # on record", as the card's "no urine drug test result on record" beside it.
     none_readable: bool = False
-
-    @property
-    def also_named(self) -> tuple[str, ...]:
-        """The items of a named-gaps kind that `not_counted` names too, as the kind words them: the results of unknown
-        status among the results not judged (`unknown_status_named`). The note names each once, on this line, and
-        still lists with the kind those the line only counts."""
-        return tuple(unknown_status_named(name, written) for name, written in self.unknown_status)
 
     @property
     def last_text(self) -> str | None:
@@ -209,10 +203,8 @@ def uds_task(facts: Facts) -> Task:
     detail = f"{not_counted} {detail}" if not_counted else detail
     task = _recurring(facts, "uds", "Urine drug test", last, due, detail)
     # Only those the tile's line names by name (`Task.also_named`), never those it counts.
-    listed = unknown_status_listed(unknown_status)
-    task = replace(
-        task, not_counted=not_counted, unknown_status=listed, none_readable=bool(unreadable or unknown_status)
-    )
+    listed = tuple(unknown_status_named(name, written) for name, written in unknown_status_listed(unknown_status))
+    task = replace(task, not_counted=not_counted, also_named=listed, none_readable=bool(unreadable or unknown_status))
     task = replace(task, last_written=facts.last_drug_test_written()) if last else task
     # Rec 10 is for subacute and chronic pain: the card asks for a test only from a patient starting or on
     # longer-term opioids (its own rule), and the tile said "Due now" beside it for a 5-day course after surgery.
