@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import re
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from guideline.cards import (
 )
 from guideline.config import GuidelineConfig
 from guideline.json_text import compact_json
+from guideline.memo import MISSING, WeakIdentityMemo
 from guideline.plan.what_if import carried_as_draft, compact_drafts_json
 from guideline.record import resources_in
 from guideline.record.identity import ORDER_TYPES
@@ -544,19 +544,19 @@ def _link(link: Link, card: Card, options: CardOptions) -> dict[str, Any] | None
     return _compact({"label": link.label, "url": link.url, "type": "absolute"})
 
 
-# id of a configuration → its checks' card sources by check id, made once per configuration: the same on every card
-# of the check. A configuration hashes by its content, which holds dicts, so it is keyed by identity; its entry is
-# dropped by a finalizer when it is collected, before its id can be another's (tests make many configurations).
-_SOURCES: dict[int, dict[str, dict[str, Any]]] = {}
+# A configuration's card sources by check id, made once per configuration: the same on every card of the check. A
+# configuration hashes by its content, which holds dicts, so it is keyed by identity; held weakly, so settings read
+# again free the old configuration with its sources (tests make many configurations).
+_SOURCES = WeakIdentityMemo(limit=64)
 
 
 def _sources_of(config: GuidelineConfig) -> dict[str, dict[str, Any]]:
     """The card sources made for this configuration, by check id (an empty table on its first card)."""
-    sources = _SOURCES.get(id(config))
-    if sources is None:
-        sources = _SOURCES[id(config)] = {}
-        weakref.finalize(config, _SOURCES.pop, id(config), None)
-    return sources
+    sources = _SOURCES.get("sources", config)
+    if sources is MISSING:
+        sources = {}
+        _SOURCES.put("sources", config, answer=sources)
+    return sources  # type: ignore[return-value]
 
 
 def _source(check_id: str, config: GuidelineConfig) -> dict[str, Any]:

@@ -53,6 +53,22 @@ class IdentityMemo:
         self.entries.clear()
 
 
+class WeakIdentityMemo(IdentityMemo):
+    """An IdentityMemo whose entries do not keep their objects alive: for a long-lived object a call only borrows (a
+    configuration, which settings read again replace). An entry goes when one of its objects is collected, before
+    its id can be another's, so the key alone stays exact. Its objects must take weak references."""
+
+    __slots__ = ()
+
+    def put(self, question: Hashable, *items: object, answer: object) -> None:
+        if len(self.entries) >= self._limit:
+            self.entries.clear()
+        key = (question, *map(id, items))
+        for item in items:
+            weakref.finalize(item, self.entries.pop, key, None)
+        self.entries[key] = ((), answer)
+
+
 class IdentityTables:
     """Answers per (question, one record object), like IdentityMemo, kept in one table per question keyed by the
     object's id alone: a look-up is `tables.get(question)` then an int-keyed get, with no key tuple to build and hash

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
 import uuid
+import weakref
 
 import pytest
 from builders import PATIENT_ID
@@ -118,6 +120,16 @@ def test_each_configuration_keeps_its_own_card_source():
         config = GuidelineConfig.from_mapping({"source_label": label})
         card = card_json(sample_card(), options_for(config, "https://cds.example.org/", PATIENT_ID))
         assert card["source"]["label"] == label
+
+
+def test_a_configuration_no_longer_used_is_freed_with_its_card_sources():
+    # Settings read again make a new configuration; the card sources made for the old one must not keep it alive.
+    config = GuidelineConfig.from_mapping({"source_label": "Read before the settings changed"})
+    card_json(sample_card(), options_for(config, "https://cds.example.org/", PATIENT_ID))
+    gone = weakref.ref(config)
+    del config
+    gc.collect()
+    assert gone() is None
 
 
 def test_app_context_can_be_switched_off_and_launch_url_configured():
