@@ -33,6 +33,9 @@ DATE_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
     "MedicationDispense": {"whenhandedover": ("whenHandedOver",), "whenprepared": ("whenPrepared",)},
     "MedicationAdministration": {"effective-time": ("effectiveDateTime", "effectivePeriod")},
     "DiagnosticReport": {"date": ("effectiveDateTime", "effectivePeriod")},
+    # CARIN Blue Button's service-date: an institutional claim's billing period, a pharmacy or professional claim's
+    # line dates (a dotted element is read through each line). The demo patients have no claims: an empty Bundle.
+    "ExplanationOfBenefit": {"service-date": ("billablePeriod", "item.servicedDate", "item.servicedPeriod")},
 }
 # token parameter → the element(s) holding CodeableConcepts (or a plain code string such as status).
 TOKEN_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -116,6 +119,15 @@ def _resource_range(value: Any) -> tuple[date, date] | None:
     return None
 
 
+def _values(resource: Resource, element: str) -> list[Any]:
+    """An element's values: a top-level one's, or a dotted path's through lists ("item.servicedDate": each line's)."""
+    values: list[Any] = [resource]
+    for name in element.split("."):
+        found = [value.get(name) for value in values if isinstance(value, Mapping)]
+        values = [v for value in found for v in (value if isinstance(value, list) else [value]) if v is not None]
+    return values
+
+
 @dataclass(frozen=True)
 class DateTest:
     param: str
@@ -133,22 +145,25 @@ class DateTest:
                     if isinstance(resource.get("meta"), Mapping)
                     else None
                 )
-                found = _resource_range(stamp) if stamp else (date.max, date.max)
+                ranges = [_resource_range(stamp) if stamp else (date.max, date.max)]
             else:
-                found = _resource_range(resource.get(element))
-            if found is None:
-                continue
-            first, last = found
-            if self.prefix == "ge":
-                return last >= self.low
-            if self.prefix == "le":
-                return first <= self.high
-            if self.prefix == "gt":
-                return last > self.high
-            if self.prefix == "lt":
-                return first < self.low
-            return self.low <= first and last <= self.high
+                ranges = [_resource_range(value) for value in _values(resource, element)]
+            days = [found for found in ranges if found is not None]
+            if days:  # the first element that holds a date decides; any of its values (a claim's lines) matches
+                return any(self._holds(first, last) for first, last in days)
         return False
+
+    def _holds(self, first: date, last: date) -> bool:
+        """Whether the days from `first` to `last` match the prefix and the searched days."""
+        if self.prefix == "ge":
+            return last >= self.low
+        if self.prefix == "le":
+            return first <= self.high
+        if self.prefix == "gt":
+            return last > self.high
+        if self.prefix == "lt":
+            return first < self.low
+        return self.low <= first and last <= self.high
 
 
 @dataclass(frozen=True)
@@ -233,9 +248,10 @@ def _sort_key(resource: Resource, resource_type: str, param: str) -> date:
     if param == "_id":
         return date.min  # ids keep the bundle's order; a real server would sort by text
     for element in DATE_PARAMS.get(resource_type, {}).get(param, ()):
-        found = _resource_range(resource.get(element))
-        if found is not None:
-            return found[0]
+        for value in _values(resource, element):
+            found = _resource_range(value)
+            if found is not None:
+                return found[0]
     return date.min
 
 

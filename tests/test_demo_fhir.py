@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from demo_support import BASE, TODAY, demo_app
 from fhir.resources.R4B.bundle import Bundle
 
+from cds_hooks.services import templates
+from guideline.config import GuidelineConfig
+from guideline.searches import render
 from smart_app import create_app
+from smart_app.demo_data import load_demo_patients
+from smart_app.demo_fhir import DemoIndex, search_bundle
+from smart_app.plan_view import plan_queries
 
 
 @pytest.fixture
@@ -89,3 +97,63 @@ def test_facade_and_simulator_exist_only_in_demo_mode(tmp_path):
     client = app.test_client()
     assert client.get("/demo/fhir/metadata").status_code == 404
     assert client.get("/demo").status_code == 404
+
+
+CLAIMS_ON = GuidelineConfig.from_mapping({"prefetch": {"payer_claims": True}})
+
+
+def claims_searches(patient_id: str) -> list[str]:
+    """The payer claims searches a demo with claims turned on sends: the plan page's, and the hooks' FHIR fallback,
+    portable and dated."""
+    page = plan_queries(patient_id, TODAY, CLAIMS_ON)["claims"]
+    dated = GuidelineConfig.from_mapping({"prefetch": {"payer_claims": True, "dated": True}})
+    hooks = [
+        render(templates("patient-view", config)["payerClaims"], {"patientId": patient_id}, TODAY)
+        for config in (CLAIMS_ON, dated)
+    ]
+    return [page, *(query for query in hooks if query is not None)]
+
+
+@pytest.mark.parametrize("patient_id", sorted(load_demo_patients(TODAY)))
+def test_the_payer_claims_searches_are_answered_as_the_patients_have_none(client, patient_id):
+    # The demo patients' records come from the EHR alone: a demo with payer claims turned on named the search as
+    # failed on every plan page (HTTP 400: service-date is no parameter the facade took).
+    searches = claims_searches(patient_id)
+    assert len(searches) == 3 and any("service-date=ge" in query for query in searches)
+    for query in searches:
+        response = client.get(f"/demo/fhir/{query}")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        body = response.get_json()
+        Bundle.model_validate(body)
+        assert body["type"] == "searchset" and body["total"] == 0
+
+
+def claim(ident: str, **dates: Any) -> dict[str, Any]:
+    """A CARIN Blue Button claim of one patient: a billing period, or a line's service date or period."""
+    resource: dict[str, Any] = {"resourceType": "ExplanationOfBenefit", "id": ident, "status": "active"}
+    resource["patient"] = {"reference": "Patient/p1"}
+    if "billable" in dates:
+        resource["billablePeriod"] = dates["billable"]
+    if "line" in dates:
+        resource["item"] = [{"sequence": 1, "productOrService": {"text": "Pharmacy fill"}, **dates["line"]}]
+    return resource
+
+
+def test_a_claim_is_found_by_its_billing_period_or_a_lines_service_date():
+    claims = (
+        claim("institutional", billable={"start": "2026-01-05", "end": "2026-01-09"}),
+        claim("pharmacy", line={"servicedDate": "2025-11-20"}),
+        claim("professional", line={"servicedPeriod": {"start": "2024-12-01", "end": "2024-12-02"}}),
+        claim("undated"),
+    )
+    index = DemoIndex({}, {}, {("p1", "ExplanationOfBenefit"): claims})
+
+    def found(since: str) -> list[str]:
+        params = [("patient", "p1"), ("service-date", f"ge{since}"), ("_count", "100")]
+        bundle = search_bundle(index, "ExplanationOfBenefit", params, BASE)
+        assert bundle is not None
+        return [e["resource"]["id"] for e in bundle["entry"]]
+
+    assert found("2025-02-15") == ["institutional", "pharmacy"]
+    assert found("2026-01-09") == ["institutional"]
+    assert found("2024-01-01") == ["institutional", "pharmacy", "professional"]
