@@ -338,7 +338,7 @@ def _panel(members: list[str], stu3: bool = False) -> dict:
     return heading
 
 
-URINE_PANEL = "19659-2"  # Drug screen panel - Urine by Screen method
+URINE_PANEL = "69739-1"  # Drugs of abuse panel - Urine by Screen method
 
 
 @pytest.mark.parametrize("stu3", [False, True], ids=["R4", "STU3"])

@@ -27,7 +27,7 @@ from guideline.uds import unread_drug_test_reports
 EPIC = "https://fhir.epic.example/interconnect-fhir-oauth/api/FHIR/R4"
 HIE = "https://hie.example.org/fhir"
 LOINC = "http://loinc.org"
-PANEL = ("19659-2", "Drug screen panel - Urine by Screen method")
+PANEL = ("69739-1", "Drugs of abuse panel - Urine by Screen method")
 FENTANYL = ("11235-9", "Fentanyl [Presence] in Urine by Screen method")
 OXYCODONE_SCREEN = ("58430-0", "oxyCODONE+oxyMORphone [Presence] in Urine by Screen method")
 CREATININE = ("2161-8", "Creatinine [Mass/volume] in Urine")
@@ -46,7 +46,7 @@ def _code(code: tuple[str, str]) -> dict[str, Any]:
 
 
 def _panel(panel_id: str | None, members: list[str], contained: list[dict[str, Any]], when: str = WHEN) -> dict:
-    """An Epic-style urine drug screen panel heading (LOINC 19659-2) with its members sent inside it, named "#m1"."""
+    """An Epic-style urine drug screen panel heading (LOINC 69739-1) with its members sent inside it, named "#m1"."""
     panel: dict[str, Any] = {
         "resourceType": "Observation",
         "status": "final",

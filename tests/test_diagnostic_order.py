@@ -12,7 +12,7 @@ from guideline.record import build_record
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 UDS_SNOMED = "310627008"  # Urine drug screening
 LOINC = "http://loinc.org"
-UDS_PANEL = "19659-2"  # Drugs identified in Urine by Screen method (a urine drug screen LOINC)
+UDS_PANEL = "69739-1"  # Drugs of abuse panel - Urine by Screen method (a urine drug screen LOINC)
 CBC = "58410-2"  # CBC panel - Blood by Automated count
 CHECK_ID = "urine-drug-test"
 

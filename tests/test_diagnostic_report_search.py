@@ -18,7 +18,7 @@ from guideline.checks.urine_drug_test import CHECK_ID as UDS_CHECK
 
 ON = {"prefetch": {"diagnostic_reports": True}}
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
-PANEL = "19659-2"  # Drugs of abuse panel - Urine by Screen method
+PANEL = "69739-1"  # Drugs of abuse panel - Urine by Screen method
 FENTANYL_SCREEN = "59673-4"
 OXYCODONE_SCREEN = "58430-0"
 V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"

@@ -35,13 +35,13 @@ def cup(ident: str, when: str = AT, code: str = "80305") -> dict[str, Any]:
 
 
 def pdf_report(ident: str, when: str = AT) -> dict[str, Any]:
-    """A reference lab's urine drug test report whose results are only in its PDF (LOINC 19659-2 panel)."""
+    """A reference lab's urine drug test report whose results are only in its PDF (LOINC 69739-1 panel)."""
     return {
         "resourceType": "DiagnosticReport",
         "id": ident,
         "status": "final",
         "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB"}]}],
-        "code": {"coding": [{"system": "http://loinc.org", "code": "19659-2"}], "text": "Drug screen urine"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "69739-1"}], "text": "Drug screen urine"},
         "subject": {"reference": "Patient/p1"},
         "effectiveDateTime": when,
         "issued": "2026-05-27T14:02:00-04:00",

@@ -86,7 +86,7 @@ def oracle_report(collected: str, value: str) -> dict[str, Any]:
             {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB"}], "text": "Lab"}
         ],
         "code": {
-            "coding": [{"system": LOINC, "code": "19659-2", "display": "Drugs of abuse panel Ur Scn"}],
+            "coding": [{"system": LOINC, "code": "69739-1", "display": "Drugs of abuse panel Ur Scn"}],
             "text": "Drug Screen, Urine",
         },
         "subject": {"reference": f"Patient/{PATIENT_ID}"},

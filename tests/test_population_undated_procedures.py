@@ -137,7 +137,7 @@ def test_an_undated_result_of_a_member_left_out_of_the_measures_is_not_counted()
 
 def test_an_undated_panel_counts_its_results_not_its_heading() -> None:
     # As the card names them: one per substance, the panel's heading (no value of its own) none.
-    panel = drug_test_result() | {"code": {"coding": [{"system": "http://loinc.org", "code": "19659-2"}]}}
+    panel = drug_test_result() | {"code": {"coding": [{"system": "http://loinc.org", "code": "69739-1"}]}}
     del panel["valueString"], panel["interpretation"]
     panel["component"] = [
         {"code": {"coding": [{"system": "http://loinc.org", "code": OXYCODONE_SCREEN}]}, "valueString": "Positive"},

@@ -15,7 +15,7 @@ from guideline.checks import CHECKS, unexpected_uds_result
 from guideline.checks.unexpected_uds_result import CHECK_ID, unread_results
 
 LOINC = "http://loinc.org"
-PANEL = ("19659-2", "Drug screen panel - Urine by Screen method")
+PANEL = ("69739-1", "Drugs of abuse panel - Urine by Screen method")
 FENTANYL = ("11235-9", "Fentanyl [Presence] in Urine by Screen method")
 OXYCODONE_SCREEN = ("58430-0", "oxyCODONE+oxyMORphone [Presence] in Urine by Screen method")
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet

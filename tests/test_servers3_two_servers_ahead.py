@@ -53,7 +53,9 @@ def _report(issued: str = "15:00") -> dict[str, Any]:
         "status": "final",
         "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB"}]}],
         "code": {
-            "coding": [{"system": LOINC, "code": "19659-2", "display": "Drug screen panel - Urine by Screen method"}],
+            "coding": [
+                {"system": LOINC, "code": "69739-1", "display": "Drugs of abuse panel - Urine by Screen method"}
+            ],
             "text": "Drug screen panel, urine",
         },
         "subject": {"reference": f"Patient/{PATIENT_ID}"},

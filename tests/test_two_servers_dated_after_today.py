@@ -97,7 +97,7 @@ def test_two_servers_procedures_pr1_dated_after_today_are_both_named() -> None:
 
 def test_one_panel_dated_after_today_is_still_named_once() -> None:
     # A result with a component per substance is one test: its components share its key.
-    panel = _screen("19659-2", "Drug screen panel, urine", "See components")
+    panel = _screen("69739-1", "Drug screen panel, urine", "See components")
     del panel["valueString"]
     panel["component"] = [
         {"code": {"coding": [{"system": LOINC, "code": "11235-9"}]}, "valueString": "Negative"},

@@ -1,6 +1,6 @@
 """A urine drug test panel's members are the panel's own: never the EHR's results that share their ids.
 
-A panel heading (LOINC 19659-2, drug screen panel) names its results per substance as members (R4 `hasMember`).
+A panel heading (LOINC 69739-1, drug screen panel) names its results per substance as members (R4 `hasMember`).
 Such a reference is read as a report's result reference is (`readers.result_key`, `Observation.located`): the EHR's
 as its id, another server's (an HIE's, known by its entry's fullUrl) as its absolute URL, a relative one in the HIE's
 panel as the HIE's, and one to a resource contained beside it ("#m1") as that contained resource. Keyed by the bare id,
@@ -21,7 +21,7 @@ from tests.builders import med_request, run
 EPIC = "https://fhir.epic.example/interconnect-fhir-oauth/api/FHIR/R4"
 HIE = "https://hie.example.org/fhir"
 LOINC = "http://loinc.org"
-PANEL = ("19659-2", "Drug screen panel - Urine by Screen method")
+PANEL = ("69739-1", "Drugs of abuse panel - Urine by Screen method")
 FENTANYL = ("11235-9", "Fentanyl [Presence] in Urine by Screen method")
 OXYCODONE_SCREEN = ("58430-0", "oxyCODONE+oxyMORphone [Presence] in Urine by Screen method")
 CREATININE = ("2161-8", "Creatinine [Mass/volume] in Urine")
