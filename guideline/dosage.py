@@ -624,9 +624,9 @@ class TimedDoses:
 
 # Doses by time of day that cannot be paired with their times: the dose is unread, never one of them guessed.
 UNPAIRED: Final = "unpaired"
-# Real sigs run to a few hundred characters. One far longer is a paste or a hostile text (bench/text_worst_case.py: a
-# 1 MB sig of many doses took 0.6 s of one hook call, a request may be 64 MB): it is not read, and no dose read from
-# its instruction is trusted, since what it says past any part read may change the dose (named: `sigs-not-read`).
+# The one free-text cap by this reader's name (why, and how it measures: `words.TEXT_READ_CHARACTERS`): an instruction
+# with a text over it is not read, and no dose of it is trusted, since what the text says may change the dose (named:
+# `sigs-not-read`).
 SIG_READ_CHARACTERS = TEXT_READ_CHARACTERS
 SIG_NOT_READ: Final = "not-read"
 

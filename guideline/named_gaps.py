@@ -335,9 +335,11 @@ def medication_names_not_read(facts: Facts) -> tuple[str, ...]:
     named by its first words and with the name's length."""
     named = []
     for order in (*facts.drafts, *facts.active_orders):
-        for name in filter(name_not_read, medication_names(order.medication)):
-            detail = f"its name ({len(name):,} characters) is longer than any medication's and was not read"
-            named.append(order_named(clip(name, NOT_READ_QUOTED), order, detail))
+        for name in medication_names(order.medication):
+            length = name_not_read(name)
+            if length is not None:
+                detail = f"its name ({length:,} characters) is longer than any medication's and was not read"
+                named.append(order_named(clip(name, NOT_READ_QUOTED), order, detail))
     return tuple(dict.fromkeys(named))
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from guideline.record import Observation
 from guideline.words import TEXT_READ_CHARACTERS, longest_not_read
 
-# Real result values run to a few hundred characters. One far longer (a report pasted into the value, a hostile text)
-# is read in time that grows with its length (bench/text_worst_case.py --large: up to 1.2 s a MB, and a request may
-# be 64 MB); a part of it could say negative what the rest calls positive, so none of it is read (`value_not_read`).
+# The one free-text cap by this reader's name (why, and how it measures: `words.TEXT_READ_CHARACTERS`): a result with
+# a value text over it reads no value (`value_not_read`), and is named.
 VALUE_READ_CHARACTERS = TEXT_READ_CHARACTERS
 
 

@@ -31,7 +31,7 @@ from guideline.record import (
     ResolvedMedication,
 )
 from guideline.record.slot_init import slot_init
-from guideline.result_words import VALUE_READ_CHARACTERS, not_read_words, read_value_words, value_not_read
+from guideline.result_words import not_read_words, read_value_words, value_not_read
 from guideline.specimen_validity import NO_VERDICTS, POSITIVES_STAND, SpecimenVerdicts, Validity, Words, read_validity
 from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
@@ -44,7 +44,7 @@ from guideline.uds_names import (
     words_after_metabolites,
     words_after_substances,
 )
-from guideline.words import and_list, clip
+from guideline.words import and_list, clip, longest_not_read
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
 ANALYTE_NAMES = tuple(dict.fromkeys(analyte.substance for analyte in ANALYTES))
@@ -1468,8 +1468,8 @@ _WRITTEN_LIMIT = re.compile(r"^\s*(<=?|>=?)\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", r
 
 def written_limit(raw: str | None) -> bool:
     """Whether a valueString is an amount with its comparator ("<50 ng/mL"): read against the result's own range. One
-    too long to read (`VALUE_READ_CHARACTERS`) is none."""
-    if not raw or len(raw) > VALUE_READ_CHARACTERS:
+    too long to read (`result_words.VALUE_READ_CHARACTERS`) is none."""
+    if not raw or longest_not_read((raw,)) is not None:
         return False
     return _WRITTEN_LIMIT.match(raw) is not None
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from guideline.fhirdata import LOINC, Concept
 from guideline.uds_analytes import ANALYTES, CLASS_MEMBERS
-from guideline.words import TEXT_READ_CHARACTERS
+from guideline.words import TEXT_READ_CHARACTERS, longest_not_read
 
 # A result is a urine drug test by name when its name is one of the abbreviations for one, or says urine and says
 # drug testing or a substance. A serum methadone level, a urine culture, a urinalysis, and urine "screens" for
@@ -65,9 +65,8 @@ _BETWEEN = re.compile(r"^(?:[\s:=/&+\-–]|\b(?:was|were|is|are)\b)+")
 _METABOLITES = re.compile(r"^\s*(?:(?:its|their)\s+)?metabolites?(?:\s*\(s\))?(?![\w-])")
 
 
-# Real test names run to a few dozen characters. One far longer (a paste, a hostile text) is read in time that grows
-# with its length (bench/text_worst_case.py --large: 0.17 s a MB of a ServiceRequest's, and a request may be 64 MB); a
-# part of it could name a test the rest calls another, so none of it is read (`long_test_name`): it names no test.
+# The one free-text cap by this reader's name (why, and how it measures: `words.TEXT_READ_CHARACTERS`): a name with a
+# text over it names no test, and is named (`test-names-not-read`).
 TEST_NAME_READ_CHARACTERS = TEXT_READ_CHARACTERS
 
 
@@ -76,17 +75,14 @@ def _loinc_coded(code: Concept) -> bool:
 
 
 def long_test_name(code: Concept | None) -> int | None:
-    """The length of a test's names (its text and codings' displays) when it carries no LOINC code and they are
-    longer than `TEST_NAME_READ_CHARACTERS` (then they are not read: it names no test), else None."""
+    """The length of a test's longest name (its text or a coding's display, `longest_not_read`) when it carries no
+    LOINC code and that name is longer than `TEST_NAME_READ_CHARACTERS` (then none is read: it names no test), else
+    None."""
     if code is None:
         return None
-    # The length first, in a plain loop: asked of every result, report and order on each order-sign, and almost
-    # never long.
-    length = len(code.text) if code.text else -1
-    for coding in code.codings:
-        if coding.display:
-            length += len(coding.display) + 1
-    return length if length > TEST_NAME_READ_CHARACTERS and not _loinc_coded(code) else None
+    # The length first: asked of every result, report and order on each order-sign, and almost never long.
+    length = longest_not_read((code.text, *(coding.display for coding in code.codings)))
+    return length if length is not None and not _loinc_coded(code) else None
 
 
 def substances_named(code: Concept | None) -> tuple[str, ...] | None:

@@ -29,16 +29,23 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 1)].rstrip() + "…"
 
 
-# Real free texts on a chart (a sig, a medication or test name, a problem-list entry, a result's value) run to a few
-# hundred characters. One far longer is a paste or a hostile text, read in time that grows with its length
-# (bench/text_worst_case.py, and a request may be 64 MB); a part of it could say what the rest denies, so none of it is
-# read, and it is named. One limit for every such text, so they are one rule.
+# Real free texts on a chart (a sig, a medication or test name, a problem-list entry, a result's value or flag) run to
+# a few hundred characters. One far longer is a paste or a hostile text, read in time that grows with its length
+# (bench/text_worst_case.py, and a request may be 64 MB); a part of it could say what the rest denies (a negation, a
+# history, a refusal), so none of it is read, and it is named. One limit for every such text, so they are one rule:
+# each cap module names it for its own text (`dosage.SIG_READ_CHARACTERS`, ...) and asks `longest_not_read`.
 TEXT_READ_CHARACTERS = 2_000
 
 
-def longest_not_read(texts: Iterable[str]) -> int | None:
+def longest_not_read(texts: Iterable[str | None]) -> int | None:
     """The length of the longest of `texts` when it is over `TEXT_READ_CHARACTERS` (then none is read), else None."""
-    longest = max(map(len, texts), default=0)
+    # Each text is measured alone, as the EHR sent it (a concept's text, one coding's display), never their sum or
+    # the line a reader joins them into: Epic sends a name as a concept's text and again as its coding's display, so
+    # a sum counted one name twice, and the same words were read as a medication's name and not as a diagnosis's. What
+    # the cap stops is one pasted or hostile text; how many texts come is bounded by the request's size like any
+    # list, and the readers' patterns run in linear time (tests/test_text_worst_case.py), so a line joined of texts
+    # each under the limit costs what reading them apart does.
+    longest = max((len(text) for text in texts if text), default=0)
     return longest if longest > TEXT_READ_CHARACTERS else None
 
 

@@ -18,12 +18,16 @@ OXYCODONE = "1049621"
 NOT_READ = "diagnoses-not-read"
 UNREAD = "unread-conditions"
 CANCER = "Metastatic pancreatic adenocarcinoma"
+EPIC_PROBLEM = "urn:oid:1.2.840.114350.1.13.0.1.7.2.696580"  # a site's own problem-list code system
 
 
-def entry(words: str) -> dict[str, Any]:
-    """An active problem-list entry written in words alone (an outside record's, no code)."""
+def entry(words: str, display: str | None = None) -> dict[str, Any]:
+    """An active problem-list entry written in words alone (an outside record's, no code), or, given a `display`,
+    under a site's own code named so (as Epic sends an entry of its own problem list, no SNOMED CT or ICD-10-CM)."""
     resource = condition(SNOMED, "0", id="c-words")
     resource["code"] = {"text": words}
+    if display is not None:
+        resource["code"]["coding"] = [{"system": EPIC_PROBLEM, "code": "987654", "display": display}]
     return resource
 
 
@@ -32,11 +36,11 @@ def padded(words: str, length: int) -> str:
     return (words + " " + "see attached note " * length)[: length - 1] + "."
 
 
-def sign(words: str) -> tuple[list[str], dict[str, tuple[str, ...]]]:
-    """The exclusions on order-sign of an opioid beside an entry of `words`, and what the two kinds name, each checked
-    against the plan page's list of it."""
+def sign(words: str, display: str | None = None) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """The exclusions on order-sign of an opioid beside an entry of `words` (under a code named `display`, if given),
+    and what the two kinds name, each checked against the plan page's list of it."""
     draft = med_request(OXYCODONE, draft=True, id="ox1", dose=2, period=4)
-    evaluation = run("order-sign", drafts=[draft], resources=[entry(words)])
+    evaluation = run("order-sign", drafts=[draft], resources=[entry(words, display)])
     page = build_plan(evaluation, (), evaluation.facts.config, NOW).named
     named = {}
     for kind in NAMED_GAPS:
@@ -48,6 +52,13 @@ def sign(words: str) -> tuple[list[str], dict[str, tuple[str, ...]]]:
 
 def test_an_entry_of_a_diagnosis_length_is_read_by_its_words() -> None:
     assert sign(padded(CANCER, DIAGNOSIS_READ_CHARACTERS)) == (["active_cancer"], {NOT_READ: (), UNREAD: ()})
+
+
+def test_an_entry_sent_as_its_text_and_its_codes_name_is_measured_by_the_longer_not_both() -> None:
+    # Each of its words is of a diagnosis's length: measured together, the entry ran past the cap and was not read,
+    # where the same words as a medication's or a test's name were.
+    words = padded(CANCER, 1_200)
+    assert sign(words, display=words) == (["active_cancer"], {NOT_READ: (), UNREAD: ()})
 
 
 def test_an_entry_longer_than_any_diagnosis_is_not_read_and_is_named_with_its_length() -> None:

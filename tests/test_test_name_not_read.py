@@ -30,25 +30,27 @@ def padded(name: str, length: int) -> str:
     return (name + " " + "see attached " * length)[: length - 1] + "."
 
 
-def order(name: str) -> dict[str, Any]:
-    """A urine drug test ordered 5 days ago by a lab's own orderable, known by its name alone."""
+def order(name: str, display: str | None = None) -> dict[str, Any]:
+    """A urine drug test ordered 5 days ago by a lab's own orderable, known by its name alone (the orderable's
+    `display` too, when given, as Epic sends an order's name as its text and its code's name)."""
+    coding = {"system": "urn:oid:1.2.3.4", "code": "UDS10"} | ({"display": display} if display is not None else {})
     return {
         "resourceType": "ServiceRequest",
         "id": "sr-1",
         "status": "active",
         "intent": "order",
         "subject": {"reference": "Patient/p1"},
-        "code": {"coding": [{"system": "urn:oid:1.2.3.4", "code": "UDS10"}], "text": name},
+        "code": {"coding": [coding], "text": name},
         "authoredOn": days_ago(5),
     }
 
 
-def sign(name: str) -> tuple[bool, tuple[str, ...]]:
+def sign(name: str, display: str | None = None) -> tuple[bool, tuple[str, ...]]:
     """On order-sign of oxycodone for a patient on it long-term, with no test on record and a test ordered by `name`:
     whether the urine drug test card asks for one, and what `test-names-not-read` names (as the plan page does)."""
     long_term = med_request(OXYCODONE, authored=days_ago(200), supply_days=30, refills=11)
     draft = med_request(OXYCODONE, draft=True, id="d1")
-    evaluation = run("order-sign", drafts=[draft], resources=[long_term, order(name)])
+    evaluation = run("order-sign", drafts=[draft], resources=[long_term, order(name, display)])
     [kind] = [kind for kind in NAMED_GAPS if kind.key == NOT_READ]
     items = kind.items(evaluation.facts)
     assert build_plan(evaluation, (), evaluation.facts.config, NOW).named.get(NOT_READ, ()) == items
@@ -58,6 +60,13 @@ def sign(name: str) -> tuple[bool, tuple[str, ...]]:
 
 def test_an_order_named_as_a_test_is_named_is_read() -> None:
     assert sign(padded("Drug screen, urine", TEST_NAME_READ_CHARACTERS)) == (False, ())
+
+
+def test_an_order_named_as_its_text_and_its_codes_name_is_measured_by_the_longer_not_both() -> None:
+    # Each name is of a test's length: added up, they ran past the cap and the order was read as no test, where the
+    # same words as a diagnosis's or a medication's name were read.
+    name = padded("Drug screen, urine", 1_200)
+    assert sign(name, display=name) == (False, ())
 
 
 def test_an_order_whose_name_is_longer_than_any_tests_is_not_read_and_is_named() -> None:

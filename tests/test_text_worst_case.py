@@ -35,16 +35,11 @@ LONG = 20_000
 
 @pytest.fixture
 def all_words_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No limit on the words read: what the readers' patterns find in a long text, which a diagnosis, a sig or a
-    medication name or a result's value far longer than a real one no longer reaches
-    (`diagnoses.DIAGNOSIS_READ_CHARACTERS`, `dosage.SIG_READ_CHARACTERS`, `names.NAME_READ_CHARACTERS`,
-    `result_words.VALUE_READ_CHARACTERS`). The readings remembered are forgotten before and
-    after, so none read without a limit outlives the test."""
-    monkeypatch.setattr(diagnoses, "DIAGNOSIS_READ_CHARACTERS", 10**9)
-    monkeypatch.setattr(dosage, "SIG_READ_CHARACTERS", 10**9)
-    monkeypatch.setattr(names, "NAME_READ_CHARACTERS", 10**9)
-    monkeypatch.setattr(result_words, "VALUE_READ_CHARACTERS", 10**9)
-    monkeypatch.setattr(words, "TEXT_READ_CHARACTERS", 10**9)  # the one limit the value and sig checks read
+    """No limit on the words read: what the readers' patterns find in a long text, which a diagnosis, a sig, a
+    medication or test name or a result's value far longer than a real one no longer reaches (the one limit every cap
+    asks, `words.TEXT_READ_CHARACTERS`, through `words.longest_not_read`). The readings remembered are forgotten before
+    and after, so none read without a limit outlives the test."""
+    monkeypatch.setattr(words, "TEXT_READ_CHARACTERS", 10**9)
     forget()
     yield
     forget()

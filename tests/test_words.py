@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from guideline.fhirdata import Coding, Concept
 from guideline.words import TEXT_READ_CHARACTERS, and_list, capitalised, longest_not_read, number_of
 
 
@@ -38,3 +39,32 @@ def test_every_free_text_cap_is_the_one_limit() -> None:
 
     caps = {SIG_READ_CHARACTERS, DIAGNOSIS_READ_CHARACTERS, NAME_READ_CHARACTERS, VALUE_READ_CHARACTERS}
     assert caps | {TEST_NAME_READ_CHARACTERS} == {TEXT_READ_CHARACTERS}
+
+
+def caps(concept: Concept) -> list[int | None]:
+    """What each free-text cap says of a concept: as a diagnosis, as a test's name, as a sig's timing code, and each
+    of its names as a medication's."""
+    from guideline.dosage import sig_length_not_read
+    from guideline.recognition.diagnoses import words_not_read
+    from guideline.recognition.names import name_not_read
+    from guideline.record.model import Dosage
+    from guideline.uds_names import long_test_name
+
+    names = [concept.text or "", *(coding.display or "" for coding in concept.codings)]
+    return [
+        words_not_read(concept),
+        long_test_name(concept),
+        sig_length_not_read(Dosage(text="1 tab by mouth daily", timing_code=concept)),
+        max(map(name_not_read, names), key=lambda length: length or 0),
+    ]
+
+
+def test_every_cap_measures_the_longest_single_text_it_reads() -> None:
+    # Epic sends a name as a concept's text and again as its coding's display: measured by their sum (a test's name)
+    # or the line a reader joins them into (a diagnosis), a name of 1,500 characters was read as a medication and a
+    # sig, and not as a diagnosis or a test.
+    name = "Metastatic pancreatic adenocarcinoma " + "see attached note " * 81
+    local = "urn:oid:1.2.840.114350.1.13.0.1.7.5.737384.68"  # a site's own code: read by its words
+    assert caps(Concept((Coding(local, "L1", name),), name)) == [None] * 4
+    longer = "x" * (TEXT_READ_CHARACTERS + 1)
+    assert caps(Concept((Coding(local, "L1", name),), longer)) == [TEXT_READ_CHARACTERS + 1] * 4

@@ -271,7 +271,7 @@ def _statement(name: str) -> tuple[str | None, str]:
     """What a name states, as (the drug given after a refusal, else None; else the part before a word that makes a
     drug after it not the order's, `_stated_head`, or the whole name beside a refusal). The one guard of the name
     length: a name too long to read (`name_not_read`) is read as nothing (`read_name`), so no part of it either."""
-    if name_not_read(name):
+    if name_not_read(name) is not None:
         return None, name
     given = _given_after_refusal(name)
     return given, name if given is not None else _stated_head(name)
@@ -694,7 +694,7 @@ def unidentified_name(medication: ResolvedMedication) -> str:
     """A name for a medication nobody could identify: its text or display, else its codes, else its reference."""
     names = medication_names(medication)
     if names:
-        return names[0] if not name_not_read(names[0]) else clip(names[0], NOT_READ_QUOTED)
+        return names[0] if name_not_read(names[0]) is None else clip(names[0], NOT_READ_QUOTED)
     concept = medication.concept
     codes = [c for c in (concept.codings if concept else ()) if c.code]
     if codes:

@@ -17,7 +17,7 @@ from guideline.fhirdata import ICD10CM, SNOMED, Concept
 from guideline.recognition.code_sets import CodeSets
 from guideline.recognition.hospice import HOSPICE_WORD, PROBLEM_LIST_NOT_HOSPICE_CARE_WORDS
 from guideline.set_names import MALIGNANT_CANCER, OUD, POINT_OF_CARE_CANCER, SICKLE_CELL, TERMINAL
-from guideline.words import TEXT_READ_CHARACTERS
+from guideline.words import TEXT_READ_CHARACTERS, longest_not_read
 
 # The code systems the diagnosis value sets are written in: a concept with a code in one of them is read by code.
 DIAGNOSIS_CODE_SYSTEMS = frozenset({SNOMED, ICD10CM})
@@ -223,15 +223,19 @@ def read_by_code(concept: Concept | None) -> bool:
     )
 
 
-# Real problem-list entries run to a few hundred characters. One far longer is a paste or a hostile text, read in time
-# that grows with its length (bench/text_worst_case.py: 0.2-0.7 s a MB, and a request may be 64 MB); a part of it
-# could name a condition the rest calls a history, so none of it is read, and it is named (`diagnoses-not-read`).
+# The one free-text cap by this reader's name (why, and how it measures: `words.TEXT_READ_CHARACTERS`): an entry
+# with a text over it is not read by its words, and is named (`diagnoses-not-read`).
 DIAGNOSIS_READ_CHARACTERS = TEXT_READ_CHARACTERS
 
 
-def _entry_words(concept: Concept) -> str:
-    """The entry's text and its codings' displays as one line, so a negation in one governs the other."""
-    return " ; ".join(filter(None, (concept.text, *(coding.display for coding in concept.codings))))
+def _entry_texts(concept: Concept) -> tuple[str | None, ...]:
+    """The entry's texts as sent: its text and its codings' displays."""
+    return (concept.text, *(coding.display for coding in concept.codings))
+
+
+def _entry_words(texts: tuple[str | None, ...]) -> str:
+    """The entry's texts as one line, so a negation in one governs the other."""
+    return " ; ".join(filter(None, texts))
 
 
 def names_diagnosis(set_name: str, concept: Concept | None) -> bool:
@@ -241,8 +245,9 @@ def names_diagnosis(set_name: str, concept: Concept | None) -> bool:
     rule = RULES.get(set_name)
     if rule is None or concept is None or read_by_code(concept):
         return False
-    words = _entry_words(concept)
-    return len(words) <= DIAGNOSIS_READ_CHARACTERS and _words_name(rule, words)  # longer: not read (`words_not_read`)
+    texts = _entry_texts(concept)
+    # one text over the cap: none is read (`words_not_read`)
+    return longest_not_read(texts) is None and _words_name(rule, _entry_words(texts))
 
 
 def _words_name(rule: _Rule, words: str) -> bool:
@@ -262,12 +267,11 @@ def in_diagnosis_set(set_name: str, concept: Concept | None, terms: CodeSets) ->
 
 
 def words_not_read(concept: Concept | None) -> int | None:
-    """The length of a diagnosis's words when it has no code PainPlan reads and they are longer than
-    `DIAGNOSIS_READ_CHARACTERS` (then they are not read), else None."""
+    """The length of a diagnosis's longest text (`longest_not_read`) when it has no code PainPlan reads and that text is
+    longer than `DIAGNOSIS_READ_CHARACTERS` (then none of its words is read), else None."""
     if concept is None or read_by_code(concept):
         return None
-    length = len(_entry_words(concept))
-    return length if length > DIAGNOSIS_READ_CHARACTERS else None
+    return longest_not_read(_entry_texts(concept))
 
 
 def unread_diagnosis(concept: Concept | None) -> bool:
@@ -278,5 +282,8 @@ def unread_diagnosis(concept: Concept | None) -> bool:
     if read_by_code(concept):
         return False
     # Its code and its words are read once here, not again for each rule (`names_diagnosis`).
-    words = _entry_words(concept)
-    return len(words) <= DIAGNOSIS_READ_CHARACTERS and not any(_words_name(rule, words) for rule in RULES.values())
+    texts = _entry_texts(concept)
+    if longest_not_read(texts) is not None:
+        return False
+    words = _entry_words(texts)
+    return not any(_words_name(rule, words) for rule in RULES.values())

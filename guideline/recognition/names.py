@@ -25,7 +25,7 @@ from guideline.recognition.lexicon import (
     known_word,
     sold_with,
 )
-from guideline.words import TEXT_READ_CHARACTERS
+from guideline.words import TEXT_READ_CHARACTERS, longest_not_read
 
 StrengthBasis = Literal["unit", "ml", "hour", "actuation"]
 
@@ -420,23 +420,21 @@ def _codeine_number(lowered: str, listed: _StrengthList | None) -> tuple[NamedSt
     )
 
 
-# Real medication names run to a few hundred characters. One far longer is a paste or a hostile text, read in time
-# that grows with its length (bench/text_worst_case.py: up to 2.4 s a MB of one hook call, and a request may be
-# 64 MB); a part of it could name an opioid the rest calls refused, so none of it is read: it reads no drug, and the
-# order is named (`medication-names-not-read`).
+# The one free-text cap by this reader's name (why, and how it measures: `words.TEXT_READ_CHARACTERS`): a name over it
+# reads no drug, and its order is named (`medication-names-not-read`).
 NAME_READ_CHARACTERS = TEXT_READ_CHARACTERS
 
 
-def name_not_read(text: str) -> bool:
-    """Whether a name is too long to read (`NAME_READ_CHARACTERS`)."""
-    return len(text) > NAME_READ_CHARACTERS
+def name_not_read(text: str) -> int | None:
+    """The length of a name when it is longer than `NAME_READ_CHARACTERS` (then none of it is read), else None."""
+    return longest_not_read((text,))
 
 
 @lru_cache(maxsize=4096)
 def read_name(text: str) -> NameReading:
     """What a medication name says (lower-cased; "oxyCODONE" and "OXYCODONE" read the same); nothing of a name too
     long to read (`name_not_read`)."""
-    if name_not_read(text):
+    if name_not_read(text) is not None:
         return NameReading(text, (), (), None, False, None)
     pack = _pack_reading(text)
     return pack if pack is not None else _read_one(text)

@@ -72,7 +72,7 @@ def _pattern() -> re.Pattern[str]:
 def table_brand(name: str) -> TableBrand | None:
     """The drug table brand a name writes as words of its own ("Zodryl AC Oral Product", "Synalgos-DC capsule"); none
     in a name too long to read (`names.name_not_read`)."""
-    if name_not_read(name):
+    if name_not_read(name) is not None:
         return None
     found = _pattern().search(name.lower())
     return table_brands()[found.group(1)] if found else None
