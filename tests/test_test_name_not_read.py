@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from builders import NOW, days_ago, med_request, run
+from builders import LOINC, NOW, days_ago, med_request, run
 
 from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
 from guideline.named_gaps import NAMED_GAPS
@@ -48,9 +48,14 @@ def order(name: str, display: str | None = None) -> dict[str, Any]:
 def sign(name: str, display: str | None = None) -> tuple[bool, tuple[str, ...]]:
     """On order-sign of oxycodone for a patient on it long-term, with no test on record and a test ordered by `name`:
     whether the urine drug test card asks for one, and what `test-names-not-read` names (as the plan page does)."""
+    return sign_beside(order(name, display))
+
+
+def sign_beside(resource: dict[str, Any]) -> tuple[bool, tuple[str, ...]]:
+    """`sign`, with `resource` the one test, result or report on record."""
     long_term = med_request(OXYCODONE, authored=days_ago(200), supply_days=30, refills=11)
     draft = med_request(OXYCODONE, draft=True, id="d1")
-    evaluation = run("order-sign", drafts=[draft], resources=[long_term, order(name, display)])
+    evaluation = run("order-sign", drafts=[draft], resources=[long_term, resource])
     [kind] = [kind for kind in NAMED_GAPS if kind.key == NOT_READ]
     items = kind.items(evaluation.facts)
     assert build_plan(evaluation, (), evaluation.facts.config, NOW).named.get(NOT_READ, ()) == items
@@ -76,3 +81,35 @@ def test_an_order_whose_name_is_longer_than_any_tests_is_not_read_and_is_named()
     assert named == (
         f"{clip(name, 100)} (order sr-1, its name (1,000,000 characters) is longer than any test's and was not read)",
     )
+
+
+def lab(resource_type: str, loinc: str, name: str) -> dict[str, Any]:
+    """A final lab result or report of 5 days ago as Oracle Health sends one: its lab's own code (Cerner code set 72)
+    first, the LOINC code beside it, and the name as its text."""
+    local = {"system": "https://fhir.cerner.com/ec2458f2-1e24-41c8-b71b-0e701af7583d/codeSet/72", "code": "2921468"}
+    return {
+        "resourceType": resource_type,
+        "id": "lab-1",
+        "status": "final",
+        "subject": {"reference": "Patient/p1"},
+        "code": {
+            "coding": [local | {"display": name, "userSelected": True}, {"system": LOINC, "code": loinc}],
+            "text": name,
+        },
+        "effectiveDateTime": days_ago(5),
+    }
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "loinc", "name"),
+    [
+        ("Observation", "58410-2", "CBC panel - Blood by Automated count"),
+        ("DiagnosticReport", "57698-3", "Lipid panel with direct LDL - Serum or Plasma"),
+    ],
+)
+def test_a_test_its_loinc_code_settles_is_never_named_whatever_its_names_length(
+    resource_type: str, loinc: str, name: str
+) -> None:
+    # A LOINC outside the drug test sets is another test, whatever its name says: there is nothing for the name to
+    # settle, so a name too long to read leaves nothing unread.
+    assert sign_beside(lab(resource_type, loinc, padded(name, 1_000_000))) == (True, ())
