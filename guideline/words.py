@@ -24,9 +24,16 @@ def number_of(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
-def clip(text: str, limit: int) -> str:
-    """The text cut to `limit` characters with an ellipsis when it is longer."""
-    return text if len(text) <= limit else text[: max(limit - 1, 1)].rstrip() + "…"
+def clip(text: str, limit: int, *, at_word: bool = False) -> str:
+    """The text cut to `limit` characters with an ellipsis when it is longer; `at_word`, after the last whole word
+    within them (a word that fills more than half of them is cut where it stands)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 1)]
+    if at_word and not text[len(cut)].isspace():
+        end = cut.rfind(" ", limit // 2)
+        cut = cut[:end] if end > 0 else cut
+    return cut.rstrip() + "…"
 
 
 # Real free texts on a chart (a sig, a medication or test name, a problem-list entry, a result's value or flag) run to

@@ -10,8 +10,10 @@ import pytest
 from builders import LOINC, NOW, days_ago, med_request, run
 
 from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
+from guideline.fhirdata import Concept
 from guideline.named_gaps import NAMED_GAPS
 from guideline.plan import build_plan
+from guideline.uds import TEST_NAME_QUOTED_CHARACTERS, drug_test_name
 from guideline.uds_names import TEST_NAME_READ_CHARACTERS
 from guideline.words import clip
 
@@ -113,3 +115,43 @@ def test_a_test_its_loinc_code_settles_is_never_named_whatever_its_names_length(
     # A LOINC outside the drug test sets is another test, whatever its name says: there is nothing for the name to
     # settle, so a name too long to read leaves nothing unread.
     assert sign_beside(lab(resource_type, loinc, padded(name, 1_000_000))) == (True, ())
+
+
+def screen(name: str) -> dict[str, Any]:
+    """An oxycodone screen of 10 days ago reading "Inconclusive", as Epic Beaker sends it: LOINC 58430-0 and its name
+    as the coding's display and the text."""
+    return {
+        "resourceType": "Observation",
+        "id": "o-screen",
+        "status": "final",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": LOINC, "code": "58430-0", "display": name}], "text": name},
+        "effectiveDateTime": days_ago(10),
+        "valueString": "Inconclusive",
+    }
+
+
+def named_unjudged(name: str) -> tuple[str, ...]:
+    """The results the data-incomplete card names as not judged (`unread-uds`) on order-sign of oxycodone for a patient
+    on it whose one screen, named `name`, read nothing."""
+    long_term = med_request(OXYCODONE, authored=days_ago(30), supply_days=30, refills=11)
+    draft = med_request(OXYCODONE, draft=True, id="d1")
+    evaluation = run("order-sign", drafts=[draft], resources=[long_term, screen(name)])
+    return unexpected_uds_result.unjudged_results(evaluation.facts)
+
+
+def test_a_drug_tests_name_is_quoted_whole_up_to_a_real_names_length() -> None:
+    # The longest LOINC name of a drug test PainPlan reads (guideline/data/uds-analytes.csv) is quoted whole.
+    name = "OPC3373 (Metabolite of Ariprazole) [Mass/volume] in Urine -- adjusted for lean body mass+urine creatinine"
+    assert drug_test_name(Concept((), name)) == name
+    assert named_unjudged("oxyCODONE+oxyMORphone Ur Ql Scn") == (f"oxyCODONE+oxyMORphone Ur Ql Scn ({days_ago(10)})",)
+
+
+def test_a_drug_tests_name_far_longer_than_a_tests_is_quoted_short_cut_at_a_word() -> None:
+    # Read by its LOINC code, the result is judged by its value; its name, with a note pasted in, was quoted whole on
+    # the card, the plan page and the note.
+    name = padded("oxyCODONE+oxyMORphone Ur Ql Scn", 1_000_000)
+    quoted = drug_test_name(Concept((), name))
+    assert len(quoted) <= TEST_NAME_QUOTED_CHARACTERS and quoted.endswith(" attached…")
+    assert name.startswith(quoted[:-1] + " ")  # cut after a whole word
+    assert named_unjudged(name) == (f"{quoted} ({days_ago(10)})",)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from guideline.fhirdata import Coding, Concept
-from guideline.words import TEXT_READ_CHARACTERS, and_list, capitalised, longest_not_read, number_of
+from guideline.words import TEXT_READ_CHARACTERS, and_list, capitalised, clip, longest_not_read, number_of
 
 
 def test_capitalised_raises_the_first_letter_and_keeps_the_rest_as_written() -> None:
@@ -68,3 +68,11 @@ def test_every_cap_measures_the_longest_single_text_it_reads() -> None:
     assert caps(Concept((Coding(local, "L1", name),), name)) == [None] * 4
     longer = "x" * (TEXT_READ_CHARACTERS + 1)
     assert caps(Concept((Coding(local, "L1", name),), longer)) == [TEXT_READ_CHARACTERS + 1] * 4
+
+
+def test_a_name_clipped_at_a_word_ends_after_its_last_whole_word() -> None:
+    name = "Oxycodone [Presence] in Urine by Screen method see attached report"
+    assert clip(name, 40, at_word=True) == "Oxycodone [Presence] in Urine by Screen…"
+    assert clip(name, 39, at_word=True) == "Oxycodone [Presence] in Urine by…"
+    assert clip(name, len(name), at_word=True) == name
+    assert clip("x" * 50, 10, at_word=True) == "x" * 9 + "…"  # no word to end at: cut where it stands
