@@ -1,4 +1,4 @@
-"""What of a result's value words PainPlan reads: all of them, unless one is far longer than any result's."""
+"""What of a result's value words and flags PainPlan reads: all of them, unless one is far longer than any result's."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from guideline.record import Observation
 from guideline.words import TEXT_READ_CHARACTERS, longest_not_read
 
 # The one free-text cap by this reader's name (why, and how it measures: `words.TEXT_READ_CHARACTERS`): a result with
-# a value text over it reads no value (`value_not_read`), and is named.
+# a value text over it reads no value (`value_not_read`), and is named; so does one with a flag's text over it
+# (`flag_not_read`).
 VALUE_READ_CHARACTERS = TEXT_READ_CHARACTERS
 
 
@@ -21,6 +22,15 @@ def read_value_words(observation: Observation) -> list[str]:
     return [] if value_not_read(observation) is not None else observation.value_words
 
 
-def not_read_words(length: int) -> str:
-    """Why a value was not read, as the faces name it: "its value is 1,000,000 characters long, not read"."""
-    return f"its value is {length:,} characters long, not read"
+def flag_not_read(observation: Observation) -> int | None:
+    """The length of a result's longest interpretation text (a flag's text or a coding's name) when it is over
+    `VALUE_READ_CHARACTERS` (then the result reads no value, as for value words too long to read), else None."""
+    return longest_not_read(
+        text for flag in observation.interpretation for text in (flag.text, *(c.display for c in flag.codings))
+    )
+
+
+def not_read_words(length: int, what: str = "value") -> str:
+    """Why a value (or a flag) was not read, as the faces name it: "its value is 1,000,000 characters long, not
+    read"."""
+    return f"its {what} is {length:,} characters long, not read"

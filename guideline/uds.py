@@ -31,7 +31,7 @@ from guideline.record import (
     ResolvedMedication,
 )
 from guideline.record.slot_init import slot_init
-from guideline.result_words import not_read_words, read_value_words, value_not_read
+from guideline.result_words import flag_not_read, not_read_words, read_value_words, value_not_read
 from guideline.specimen_validity import NO_VERDICTS, POSITIVES_STAND, SpecimenVerdicts, Validity, Words, read_validity
 from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
@@ -166,10 +166,11 @@ SUBSTANCE_LABELS = {
 
 
 def value_not_read_why(observation: Observation) -> str:
-    """Why a result's value was not read (`result_words.value_not_read`), as the results not judged name it: ", its
-    value is 1,000,000 characters long, not read", else ""."""
-    length = value_not_read(observation)
-    return "" if length is None else f", {not_read_words(length)}"
+    """Why a result's value was not read (`result_words.value_not_read`, `flag_not_read`), as the results not judged
+    name it: ", its value is 1,000,000 characters long, not read", else ""."""
+    lengths = {"value": value_not_read(observation), "flag": flag_not_read(observation)}
+    why = [not_read_words(length, what) for what, length in lengths.items() if length is not None]
+    return f", {'; '.join(why)}" if why else ""
 
 
 def value_from_text(raw: str | None) -> Value | None:
@@ -229,8 +230,8 @@ def result_value(observation: Observation) -> Value:
     indeterminate, silence is "none" (a test was still done). A value that says the test was not performed, with no
     reading of its own, is "none" whatever the flag says (`_lab_did_not_test`); one that says it read nothing
     ("Inconclusive") is never read by the lab system's default flag (`_flagged_beside_no_reading`); one too long to read
-    (`value_not_read`) is "none", whatever else it sends."""
-    if value_not_read(observation) is not None:
+    (`value_not_read`), or whose flag is (`flag_not_read`), is "none", whatever else it sends."""
+    if value_not_read(observation) is not None or flag_not_read(observation) is not None:
         return "none"  # not read: named with its length (`value_not_read_why`)
     answers: list[Value] = []
     if observation.value_concept is not None:

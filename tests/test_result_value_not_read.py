@@ -12,9 +12,11 @@ from builders import card, days_ago, med_request, observation, run
 
 from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
 from guideline.result_words import VALUE_READ_CHARACTERS
+from guideline.words import TEXT_READ_CHARACTERS
 
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 OXYCODONE_SCREEN = "58430-0"  # oxyCODONE+oxyMORphone Ur Ql Scn
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 
 @pytest.fixture(autouse=True)
@@ -28,12 +30,18 @@ def padded(value: str, length: int) -> str:
     return (value + " " + "see attached report " * length)[: length - 1] + "."
 
 
-def sign(value: str) -> tuple[str, tuple[str, ...]]:
+LONG_NEGATIVE = padded("Negative", 1_000_000)
+
+
+def sign(value: str | None, flag: dict[str, Any] | None = None) -> tuple[str, tuple[str, ...]]:
     """The unexpected-result card's summary on order-sign for a patient on long-term oxycodone whose oxycodone
-    screen of 10 days ago reads `value`, and the results named as not judged."""
+    screen of 10 days ago reads `value` (and carries the interpretation `flag`, if given), and the results named as
+    not judged."""
     long_term = med_request(OXYCODONE, authored=days_ago(200), supply_days=30, refills=11)
     draft = med_request(OXYCODONE, draft=True, id="d1")
     result: dict[str, Any] = observation(OXYCODONE_SCREEN, when=days_ago(10), value_string=value)
+    if flag is not None:
+        result["interpretation"] = [flag]
     evaluation = run("order-sign", drafts=[draft], resources=[long_term, result])
     found = card(evaluation, unexpected_uds_result.CHECK_ID)
     return (found.summary if found else ""), unexpected_uds_result.unjudged_results(evaluation.facts)
@@ -49,3 +57,36 @@ def test_a_value_longer_than_any_results_is_not_read_and_is_named_with_its_lengt
     summary, unjudged = sign(padded("Negative", 1_000_000))
     assert "negative for oxycodone" not in summary
     assert unjudged == (f"urine drug test ({days_ago(10)}, its value is 1,000,000 characters long, not read)",)
+
+
+def flag_in_words(words: str) -> dict[str, Any]:
+    """An interpretation sent in words alone, as a lab interface sends a flag it has no HL7 code for."""
+    return {"text": words}
+
+
+def flag_coded(code: str, display: str) -> dict[str, Any]:
+    """An interpretation as Oracle Health sends it: the HL7 flag with its name, and the name as its text."""
+    return {"coding": [{"system": INTERPRETATION, "code": code, "display": display}], "text": display}
+
+
+def test_a_flag_of_a_flags_length_is_read() -> None:
+    summary, unjudged = sign(None, flag_in_words(padded("Negative", TEXT_READ_CHARACTERS)))
+    assert "negative for oxycodone" in summary
+    assert unjudged == ()
+
+
+@pytest.mark.parametrize("flag", [flag_in_words(LONG_NEGATIVE), flag_coded("N", LONG_NEGATIVE)])
+def test_a_flag_longer_than_any_results_is_not_read_and_is_named_with_its_length(flag: dict[str, Any]) -> None:
+    # Its words were read whole, whatever their length: a part could say negative what the rest calls positive, and
+    # beside them its code is not read either, as a coded value's is not beside a name too long to read.
+    summary, unjudged = sign(None, flag)
+    assert "negative for oxycodone" not in summary
+    assert unjudged == (f"urine drug test ({days_ago(10)}, its flag is 1,000,000 characters long, not read)",)
+
+
+def test_a_value_and_a_flag_both_too_long_are_named_together() -> None:
+    summary, unjudged = sign(LONG_NEGATIVE, flag_in_words(padded("Negative", 3_000)))
+    assert unjudged == (
+        f"urine drug test ({days_ago(10)}, its value is 1,000,000 characters long, not read; its flag is 3,000 "
+        "characters long, not read)",
+    )
