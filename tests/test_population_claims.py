@@ -295,9 +295,12 @@ def test_a_hospice_claim_without_a_billable_period_is_dated_by_its_lines_or_stay
     # Dated by nothing it carries: still in the measures, and named as such.
     assert (rows["p-undated"]["excluded"], rows["p-undated"]["ohd_den"]) == ("", "true")
     assert quality["hospice_claims_undated"] == {"p-undated": 1}
+    # Counted once, as the claim: its hospice care on no day is no procedure without a date as well.
+    assert quality["procedures_without_date"] == 0
     summary = next(line for line in lines if line.startswith("data quality: "))
     assert "1 hospice claim with no day of care to date it by" in summary
     assert "(p-undated 1)" in summary
+    assert "drug tests and hospice care with no date" not in summary
 
 
 POS = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"

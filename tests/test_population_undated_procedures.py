@@ -11,6 +11,7 @@ import pytest
 from builders import observation, procedure
 from synthetic_export import OXYCODONE_5, SNOMED, dispense, patient
 from test_drug_test_procedures import CPT
+from test_hospice_point_of_care import hospice_claim, hospice_pharmacy_claim, hospice_professional_claim
 from test_population_measure_edges import _evaluate, _row
 
 from guideline.population import PatientOutcome
@@ -18,15 +19,17 @@ from guideline.population import PatientOutcome
 HOSPICE_ADMISSION = "305336008"  # Admission to hospice (procedure)
 
 
-def long_term_member(pid: str, *extra: dict[str, Any]) -> PatientOutcome:
-    """The review's outcome for a member on long-term oxycodone (in AMO's denominator) with `extra` in the export."""
+def long_term_member(pid: str, *extra: dict[str, Any], claims: tuple[dict[str, Any], ...] = ()) -> PatientOutcome:
+    """The review's outcome for a member on long-term oxycodone (in AMO's denominator) with `extra` (and their payer's
+    `claims`) in the export."""
     fills = [
         dispense(f"{pid}-f{n}", pid, OXYCODONE_5, day, 60, 30, "drB", "ph1")
         for n, day in enumerate(("2025-05-01", "2025-06-01", "2025-07-01", "2026-01-05"), 1)
     ]
     for resource in extra:
         resource["subject"] = {"reference": f"Patient/{pid}"}
-    return _evaluate(pid, [patient(pid, "1965-01-01", "Practitioner/drB"), *fills, *extra])
+    billed = [claim | {"patient": {"reference": f"Patient/{pid}"}} for claim in claims]
+    return _evaluate(pid, [patient(pid, "1965-01-01", "Practitioner/drB"), *fills, *extra, *billed])
 
 
 def undated(system: str, code: str, **dates: Any) -> dict[str, Any]:
@@ -56,6 +59,27 @@ def test_a_drug_test_with_no_date_is_counted_as_a_procedure_without_date(dates: 
 def test_a_hospice_admission_with_no_date_is_counted_and_excludes_no_one() -> None:
     outcome = long_term_member("p-h", undated(SNOMED, HOSPICE_ADMISSION))
     assert _row(outcome)["excluded"] is None
+    assert outcome.quality.procedures_without_date == 1
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [hospice_claim("c-1"), hospice_professional_claim("c-1", "p"), hospice_pharmacy_claim("c-1", "p")],
+    ids=["blue-button-hospice", "professional-at-hospice", "pharmacy-at-hospice"],
+)
+def test_a_hospice_claim_with_no_day_of_care_is_counted_once_as_the_claim(claim: dict[str, Any]) -> None:
+    # Before, it was counted twice: in hospice_claims_undated, and in procedures_without_date for the hospice care the
+    # claim was read as, a procedure in no chart that the analyst could not find.
+    outcome = long_term_member("p-hc", claims=(claim,))
+    assert _row(outcome)["excluded"] is None
+    assert outcome.quality.hospice_claims_undated == {"p-hc": 1}
+    assert outcome.quality.procedures_without_date == 0
+
+
+def test_a_charted_hospice_procedure_with_no_date_beside_an_undated_hospice_claim_is_still_counted() -> None:
+    # The EHR's procedure, coded as a claim's hospice care is read, is one the analyst can find in the chart.
+    outcome = long_term_member("p-hb", undated(SNOMED, "385763009"), claims=(hospice_claim("c-2"),))
+    assert outcome.quality.hospice_claims_undated == {"p-hb": 1}
     assert outcome.quality.procedures_without_date == 1
 
 

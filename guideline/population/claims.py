@@ -90,15 +90,19 @@ def with_claims_read(
     """Claims replaced by the fills, diagnoses and procedures they stand for (guideline.population.claims), after
     the claims an adjustment replaces are dropped; then reversals and the fills they cancel are taken out
     (`settled_fills`). A claim that stands for nothing is counted, never dropped unseen, and so is a hospice claim
-    carrying no day of care, under `patient_id`. A fill billed twice is read once with every other fill sent twice,
-    by guideline.sent_twice, once the record is read."""
+    carrying no day of care, under `patient_id`, whose hospice care on no day is taken out as a hook takes it out
+    (`_without_undated_hospice_care`). A fill billed twice is read once with every other fill sent twice, by
+    guideline.sent_twice, once the record is read."""
     if not any(is_claim(r) or _is_reversal(r) for r in resources):
         return resources  # the usual EHR patient: no claim, no negative fill
     # A diagnosis billed on no day is in effect on every day the review reads (a cancer billed in 2019 would leave a
     # 2026 member out of every measure): it is not read, and its claim is named while the patient is in a measure.
     kept: list[Mapping[str, Any]] = []
     undated: set[int] = set()
-    for resource, claim in _claims_read(resources, quality, patient_id):
+    hospice: list[int] = []
+    for resource, claim in _without_undated_hospice_care(
+        _claims_read(resources, quality, patient_id, hospice), hospice
+    ):
         if claim is not None and undated_diagnosis(resource):
             undated.add(claim)
         else:
@@ -187,14 +191,20 @@ def claims_read_for_a_hook(resources: Sequence[Mapping[str, Any]]) -> HookClaims
     quality = Quality()
     listed = list(resources)
     undated: list[int] = []
-    read = _claims_read(listed, quality, "", undated)
-    kept = [
-        resource
-        for resource, claim in read
-        if claim is None or claim not in undated or not is_undated_hospice_care(resource)
-    ]
+    read = _without_undated_hospice_care(_claims_read(listed, quality, "", undated), undated)
     named = (_claim_named(listed[claim]) for claim in undated)
-    return HookClaims(kept, quality.claims_not_read, tuple(dict.fromkeys(named)))
+    return HookClaims([resource for resource, _ in read], quality.claims_not_read, tuple(dict.fromkeys(named)))
+
+
+def _without_undated_hospice_care(
+    read: list[tuple[Mapping[str, Any], int | None]], undated: list[int]
+) -> list[tuple[Mapping[str, Any], int | None]]:
+    """`_claims_read`'s resources without the hospice care on no day that the hospice claims at `undated` were read
+    as: each such claim is named as a claim (`hospice_claims_undated`, the card's "Hospice claim" line), so its care
+    is not named a second time as an undated procedure that is in no chart. An EHR's own procedure stays."""
+    if not undated:
+        return read
+    return [entry for entry in read if entry[1] not in undated or not is_undated_hospice_care(entry[0])]
 
 
 def is_undated_hospice_care(resource: Mapping[str, Any]) -> bool:
