@@ -3,7 +3,7 @@ or a urine drug test dated after today; a dose of unknown status): each named, n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 
 from guideline.checks import urine_drug_test
@@ -53,11 +53,7 @@ def undated_procedures(facts: Facts) -> tuple[str, ...]:
     the page name them so that no card from them does not read as "nothing on record"."""
     named = []
     contains = facts.terms.contains
-    for procedure in facts.record.procedures:
-        if procedure.performed or procedure.performed_start or procedure.performed_end:
-            continue  # the usual case, dated: no further work
-        if procedure.status not in DONE_OR_UNSTATED:
-            continue
+    for procedure in undated_done(facts.record.procedures):
         kind = _kind(procedure, contains)
         if kind is None:
             continue
@@ -65,6 +61,17 @@ def undated_procedures(facts: Facts) -> tuple[str, ...]:
         when = f"performed {procedure.performed_as}" if procedure.performed_as else "no date"
         named.append(f"{named_item(shown, 'procedure', procedure.id)}, {when}")
     return tuple(dict.fromkeys(named))
+
+
+def undated_done(procedures: Iterable[Procedure]) -> Iterator[Procedure]:
+    """The procedures recorded as done (or of no stated status) with no date PainPlan can read (none, words, an age,
+    a date that is no date): the one rule of both faces, the card naming those a check reads (`undated_procedures`),
+    the population review counting those a measure reads (`procedures_without_date`)."""
+    for procedure in procedures:
+        if procedure.performed or procedure.performed_start or procedure.performed_end:
+            continue  # the usual case, dated: no further work
+        if procedure.status in DONE_OR_UNSTATED:
+            yield procedure
 
 
 # An administration whose status says nothing of whether the dose was given (status is required in every version).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from guideline.clinical import DONE_OR_UNSTATED, procedure_dates
+from guideline.clinical import procedure_dates
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import CPT, HCPCS, LOINC, SNOMED, Concept
 from guideline.population.model import Period
@@ -14,6 +14,7 @@ from guideline.record import PatientRecord, Procedure
 from guideline.terminology import HOSPICE_PROCEDURE, Terminology
 from guideline.timeutil import local_date
 from guideline.uds import is_drug_test_procedure
+from guideline.undated import undated_done
 
 # The systems PainPlan's procedure codes are in (drug tests: CPT, HCPCS, SNOMED CT; hospice: SNOMED CT, HCPCS; PDMP
 # review and the standing review's other procedures: SNOMED CT; a pain treatment plan: LOINC), each under any of its
@@ -50,13 +51,11 @@ def unread_procedure_systems(record: PatientRecord, period: Period, config: Guid
 def undated_measure_procedures(record: PatientRecord, terms: Terminology) -> int:
     """Done (or unstated) procedures a measure reads, drug tests (AMO) and hospice care (the exclusion), with no date
     the record reads: none at all, words, an age, or a time that is no date. No window counts them, so each is named
-    by its count, as the point of care names each (`guideline.undated.undated_procedures`)."""
+    by its count, as the point of care names each (`guideline.undated.undated_procedures`), by the same rule."""
     return sum(
         1
-        for procedure in record.procedures
-        if procedure.status in DONE_OR_UNSTATED
-        and not any(procedure_dates(procedure))
-        and (is_drug_test_procedure(procedure.code) or terms.contains(HOSPICE_PROCEDURE, procedure.code))
+        for procedure in undated_done(record.procedures)
+        if is_drug_test_procedure(procedure.code) or terms.contains(HOSPICE_PROCEDURE, procedure.code)
     )
 
 
