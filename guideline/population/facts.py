@@ -560,7 +560,7 @@ def _drug_tests(reader: _Reader) -> list[tuple[str, Span]]:
     results = tests_done(record.observations, terms, reports, record.diagnostic_reports)
     tests = [_result_span(o) for o in results]
     if None in tests:  # the usual chart: every result dated, nothing more to read
-        reader.quality.results_without_date += _undated_results(results)
+        reader.quality.results_without_date += _undated_results(results, tests)
     for day, procedure in drug_test_procedures(record):
         raw = reader.raw.get(f"Procedure/{procedure.id}") if procedure.id else None
         performed = as_dict(as_dict(raw).get("performedPeriod"))
@@ -581,11 +581,14 @@ def _drug_tests(reader: _Reader) -> list[tuple[str, Span]]:
     return [test for test in tests if test is not None]
 
 
-def _undated_results(results: tuple[Observation, ...]) -> int:
-    """Results with no date the record reads (none, or "+25:00"), a panel's heading left out as the card leaves it
-    out (its items are results of their own): in no window, so named, as the card names each, or AMO's numerator
-    missed the patient with nothing said (forgotten for a patient the measures leave out)."""
-    return sum(1 for o in results if _result_span(o) is None and not (o.components or o.has_members))
+def _undated_results(results: tuple[Observation, ...], spans: list[tuple[str, Span] | None]) -> int:
+    """Results with no date the record reads (none, or "+25:00": no span, as `_result_span` read them), a panel's
+    heading left out as the card leaves it out (its items are results of their own): in no window, so named, as the
+    card names each, or AMO's numerator missed the patient with nothing said (forgotten for a patient the measures
+    leave out)."""
+    return sum(
+        1 for o, span in zip(results, spans, strict=True) if span is None and not (o.components or o.has_members)
+    )
 
 
 def _result_span(observation: Observation) -> tuple[str, Span] | None:
