@@ -302,10 +302,12 @@ def _enrolment_columns(enrolment: Enrolment | None) -> dict[str, int | None]:
 
 def _left_out_of_the_measures(quality: Quality) -> None:
     """Forget the items named only while the patient is in the measures, counted before that was known: a patient in
-    no measure, or left out of them, has nothing to name them for."""
+    no measure, or left out of them, has nothing to name them for (fills possibly sent twice included: in no rate,
+    they can raise none)."""
     quality.hospice_claims_undated.clear()
     quality.claim_diagnoses_undated.clear()
     quality.claim_fills_told_apart_by_number.clear()
+    quality.fills_possibly_sent_twice.clear()
     quality.results_without_date = 0
 
 
@@ -359,7 +361,6 @@ def evaluate_patient(
         excluded = f"not continuously enrolled ({unenrolled.gap_text()})"
     if excluded or age != "adult":
         _left_out_of_the_measures(quality)
-        quality.fills_possibly_sent_twice.clear()  # in no rate, so they can raise none
     else:
         unsure = hospice_not_counted(record, terms, period.history_days, period.end)
         if unsure:
