@@ -239,12 +239,10 @@ def _codes(concept: Any) -> list[str]:
 
 def _claim_day(claim: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> str | None:
     """The day of service of what these lines bill: their earliest service date that is a date, else the claim's first
-    day of service (`billed_days`), as its diagnoses are dated; else a line's day as written (no date, named so)."""
+    day of service (`billed_days`), as its diagnoses are dated; else their earliest day as written (no date, named
+    so: a claim stating only its last day has no first day)."""
     days = _served_days(lines)
-    readable = _readable(days)
-    if readable:
-        return readable[0]
-    return billed_days(claim)[0] or (min(days) if days else None)
+    return min(_readable(days), default=None) or billed_days(claim)[0] or min(days, default=None)
 
 
 def _denied(adjudications: Any) -> bool:
