@@ -620,6 +620,19 @@ def parse_date(value: Any, tz: ZoneInfo) -> date | None:
     return parsed.date() if parsed else None
 
 
+def a_date(day: str | None) -> str | None:
+    """A day (or time) as written when `parse_datetime` reads it as a date; None for one that is no date
+    ("2026-13-45", "2026-02-30", an offset past 24 hours), as both faces read it: a claim's, or an EHR's."""
+    return day if parse_datetime(day, _ANY_ZONE) is not None else None
+
+
+# The zone `a_date` parses in, for a reader that does not know the site's (the population review's claims, before
+# the record is built): no zone changes whether a text is a date, since the parser checks the year as written before
+# it converts, so the record, reading the same day in the configured zone, agrees (a day near midnight is a date in
+# every zone).
+_ANY_ZONE = ZoneInfo("UTC")
+
+
 def no_day_written(value: Any) -> str | None:
     """The date as written when it names a month or a year but no day ("2026-05", "2026"), else None."""
     if type(value) is not str or len(value) >= 10:

@@ -9,18 +9,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from guideline.exclusions import HOSPICE_PLACE_OF_SERVICE, PLACE_OF_SERVICE_SYSTEMS, is_hospice_bill_type
-from guideline.fhirdata import as_dict, as_list, coding_code, coding_system, local_reference, parse_datetime, text
+from guideline.fhirdata import a_date, as_dict, as_list, coding_code, coding_system, local_reference, text
 from guideline.population.quality import Quality
 from guideline.record.model import BILLING_UNITS_EXTENSION, CLAIM_EXTENSION, DIAGNOSIS_CLAIM_EXTENSION
 from guideline.terminology import hospice_care_codes
 
-# The zone a claim's day is parsed in to tell whether it is a date at all (`a_date`, `undated_diagnosis`), before
-# the review knows the site's: no zone changes that, since the parser checks the year as written before it converts,
-# so the record, reading the same day in the configured zone, agrees (a day near midnight is a date in every zone).
-_ANY_ZONE = ZoneInfo("UTC")
 # Claim type codes of a prescription drug claim: HL7's claim-type (and its older ex-claimtype) "pharmacy", CMS Blue
 # Button's eob-type "PDE" (a Part D prescription drug event).
 PHARMACY_CLAIM_TYPES = frozenset({"pharmacy", "pde"})
@@ -529,12 +524,6 @@ def hospice_days(claim: Mapping[str, Any]) -> tuple[str | None, str | None]:
             if start or end:
                 return start, end
     return None, None
-
-
-def a_date(day: str | None) -> str | None:
-    """A day (or time) as written when the record's own date parser reads it as a date; None for one that is no date
-    ("2026-13-45", "2026-02-30", an offset past 24 hours), as both faces read it: a claim's, or an EHR's."""
-    return day if parse_datetime(day, _ANY_ZONE) is not None else None
 
 
 def undated_hospice_claim(claim: Mapping[str, Any]) -> bool:

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from guideline.config import GuidelineConfig
 from guideline.exclusions import age_in_years, hospice_not_counted
-from guideline.fhirdata import as_dict, text, written_days
+from guideline.fhirdata import a_date, as_dict, text, written_days
 from guideline.population.attribution import PCP_NOT_IN_DIRECTORY, attribute
-from guideline.population.claims import a_date, with_claims_read
+from guideline.population.claims import with_claims_read
 from guideline.population.enrolment import Enrolment, read_enrolment
 from guideline.population.exclusions import exclusion_reason, with_export_places
 from guideline.population.facts import patient_facts
