@@ -22,7 +22,7 @@ from guideline.terminology import (
     PAIN_MANAGEMENT_PROCEDURE,
     PDMP_REVIEW,
 )
-from guideline.timeutil import iso_day
+from guideline.timeutil import AFTER_TODAY, iso_day
 from guideline.uds import is_drug_test_procedure
 
 # What each check reads procedures for, in the words the card and the page name an undated one by.
@@ -120,7 +120,7 @@ def future_dated_drug_tests(facts: Facts) -> tuple[str, ...]:
     if not urine_drug_test.drug_tests_read(facts):
         return ()
     named = (
-        f"{named_item(test.name, test.kind, test.ident)}, dated {test.written}, after today"
+        f"{named_item(test.name, test.kind, test.ident)}, dated {test.written}{AFTER_TODAY}"
         for test in urine_drug_test.tests_after_today(facts)
     )
     return tuple(dict.fromkeys(named))
@@ -130,4 +130,4 @@ def _named_ahead(item: Procedure | Observation, kind: str, day: date) -> str:
     """ "Opioid benefit/harm review (procedure pr-7), dated 2026-07-01, after today"."""
     shown = (item.code.display() if item.code else None) or kind
     what = "procedure" if isinstance(item, Procedure) else "observation"
-    return f"{named_item(shown, what, item.id)}, dated {iso_day(day)}, after today"
+    return f"{named_item(shown, what, item.id)}, dated {iso_day(day)}{AFTER_TODAY}"
