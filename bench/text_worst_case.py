@@ -22,20 +22,19 @@ text, the dosage text beside a structured dose, the fill's sig, a note, patientI
 drug test order (ServiceRequest.code.text), and dose-like texts ("1 tab every ", a drug's name repeated, words with
 no spaces), and prints seconds per MB: every reader was linear (4 MB took 3.8-4.4x 1 MB), but at 1 MB a sig of many
 doses took 0.6 s, a medication name 0.3-2.4 s and a problem-list entry 0.2-0.7 s; a 64 MB one, tens of seconds to
-minutes. A sig (and its timing's text) over `dosage.SIG_READ_CHARACTERS` is no longer read (its dose is not read,
-named `sigs-not-read`): such a call costs what a short sig does; so are a diagnosis's words over
-`recognition.diagnoses.DIAGNOSIS_READ_CHARACTERS` (named `diagnoses-not-read`) and a medication name over
-`recognition.names.NAME_READ_CHARACTERS` (named `medication-names-not-read`): 4 MB of either, 0.03 s at most.
-An Observation's value took 0.2-1.2 s a MB (its words searched for "not performed", "inconclusive", an unfit
-specimen), a specimen validity value up to 0.6 s a MB; one over `result_words.VALUE_READ_CHARACTERS` is no longer read
-(a drug result reads no value, named among the results not judged; a validity result judges nothing, named as not
-judged; each with its length): 4 MB of either, 0.03 s at most.
+minutes. A sig (and its timing's text) over `words.TEXT_READ_CHARACTERS` is no longer read (its dose is not read,
+named `sigs-not-read`): such a call costs what a short sig does; so are a diagnosis's words over that limit
+(named `diagnoses-not-read`) and a medication name over it (named `medication-names-not-read`): 4 MB of either,
+0.03 s at most. An Observation's value took 0.2-1.2 s a MB (its words searched for "not performed", "inconclusive",
+an unfit specimen), a specimen validity value up to 0.6 s a MB; one over that limit is no longer read (a drug result
+reads no value, named among the results not judged; a validity result judges nothing, named as not judged; each with
+its length): 4 MB of either, 0.03 s at most.
 A report's conclusion was read whole by its readers other than the clause reader (whether the test could be read: up
 to 0.9 s a MB of a report with only a conclusion); they now read the part the clause reader reads
 (`uds.conclusion_read`, named `uds-conclusions-cut`): 4 MB, 0.01 s; beside its results, 0.1-0.4 s flat (the clause
 reader's 10,000 characters).
-A test's name known by no LOINC (a ServiceRequest's code text) took up to 0.17 s a MB; one over
-`uds_names.TEST_NAME_READ_CHARACTERS` is read as no test (named `test-names-not-read`): 4 MB, 0.01 s.
+A test's name known by no LOINC (a ServiceRequest's code text) took up to 0.17 s a MB; one over that limit is read
+as no test (named `test-names-not-read`): 4 MB, 0.01 s.
 A drug result's lab comment (place `result_note`: note.text, read for "dilute", "substituted") took 0.08-0.09 s a
 MB (0.36 s at 4 MB); it is now read to the part a conclusion is (named `uds-notes-cut`): 4 MB, 0.004 s. A reference
 range's text is read at no cost that grows (0.001 s at 4 MB).

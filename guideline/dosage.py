@@ -14,7 +14,7 @@ from guideline.durations import quantity_days
 from guideline.fhirdata import ORDERABLE_DRUG_FORM, UCUM, Quantity
 from guideline.record import Dosage, DoseAndRate, TimingRepeat
 from guideline.units import HOURS, nci_unit, normalise_unit
-from guideline.words import TEXT_READ_CHARACTERS, longest_not_read
+from guideline.words import longest_not_read
 
 TENTH = Decimal("0.1")  # display rounding's one decimal place (`to_one_place`)
 
@@ -624,10 +624,7 @@ class TimedDoses:
 
 # Doses by time of day that cannot be paired with their times: the dose is unread, never one of them guessed.
 UNPAIRED: Final = "unpaired"
-# The one free-text cap by this reader's name (why, and how it measures: `words.TEXT_READ_CHARACTERS`): an instruction
-# with a text over it is not read, and no dose of it is trusted, since what the text says may change the dose (named:
-# `sigs-not-read`).
-SIG_READ_CHARACTERS = TEXT_READ_CHARACTERS
+# An instruction with a text too long to read (`sig_length_not_read`): no dose of it is trusted (named `sigs-not-read`).
 SIG_NOT_READ: Final = "not-read"
 
 
@@ -639,8 +636,8 @@ def _texts(dosage: Dosage) -> tuple[str, ...]:
 
 
 def sig_length_not_read(dosage: Dosage) -> int | None:
-    """The length of the longest text of an instruction when one is longer than `SIG_READ_CHARACTERS` (then none of
-    them is read), else None."""
+    """The length of the longest text of an instruction when one is longer than `words.TEXT_READ_CHARACTERS` (then
+    none of them is read, and no dose of it is trusted, since what it says may change the dose), else None."""
     return longest_not_read(_texts(dosage))
 
 

@@ -89,7 +89,7 @@ REASON_TEXT: dict[str, str] = {
     "dose-by-time-unread": "the instructions give different doses at different times of day and PainPlan could not "
     "tell which dose goes with which time, so no one dose is assumed, and there is no dispense quantity and days' "
     "supply to estimate from",
-    # A sig far longer than any prescription's is not read (`dosage.SIG_READ_CHARACTERS`): what it says may change
+    # A sig far longer than any prescription's is not read (`words.TEXT_READ_CHARACTERS`): what it says may change
     # the coded dose, so none is trusted.
     "sig-not-read": "the instructions' text is longer than any prescription's and was not read, so no dose is "
     "trusted, and there is no dispense quantity and days' supply to estimate from",

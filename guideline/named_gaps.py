@@ -697,7 +697,7 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     NamedGap(
         key="sigs-not-read",
         # A sig far longer than any prescription's (a paste, a hostile text) is not read, so one hook call is never
-        # seconds of one text (`dosage.SIG_READ_CHARACTERS`); what it says may change the coded dose, so the order's
+        # seconds of one text (`words.TEXT_READ_CHARACTERS`); what it says may change the coded dose, so the order's
         # dose is read as not read (estimated from its quantity and days' supply where it has them, else no MME).
         items=sigs_not_read,
         card=CardLine(
@@ -717,8 +717,8 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     NamedGap(
         key="diagnoses-not-read",
         # A problem-list entry in words far longer than any diagnosis's (a paste, a hostile text) is not read, so one
-        # hook call is never seconds of one text (`recognition.diagnoses.DIAGNOSIS_READ_CHARACTERS`): no condition is
-        # read from it (an exclusion, opioid use disorder), so only the entry shows what it says.
+        # hook call is never seconds of one text (`words.TEXT_READ_CHARACTERS`): no condition is read from it (an
+        # exclusion, opioid use disorder), so only the entry shows what it says.
         items=diagnoses_not_read,
         card=CardLine(
             "is a diagnosis whose words are longer than any diagnosis's and were not read, so no check counted it "
@@ -738,9 +738,9 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     NamedGap(
         key="medication-names-not-read",
         # A medication name far longer than any product's (a paste, a hostile text) is not read, so one hook call is
-        # never seconds of one text (`recognition.names.NAME_READ_CHARACTERS`): no drug is read from it, so a
-        # medication known by it alone is unidentified (named so too), and one known by its code is not compared
-        # with it; only the order shows what it says.
+        # never seconds of one text (`words.TEXT_READ_CHARACTERS`): no drug is read from it, so a medication known
+        # by it alone is unidentified (named so too), and one known by its code is not compared with it; only the
+        # order shows what it says.
         items=medication_names_not_read,
         card=CardLine(
             "has a name longer than any medication's, which was not read, so what drug it names was not checked; "
@@ -1092,8 +1092,8 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     NamedGap(
         key="test-names-not-read",
         # A lab result, report or order known by a name far longer than any test's (a paste, a hostile text) is not
-        # read, so one hook call is never seconds of one text (`uds_names.TEST_NAME_READ_CHARACTERS`): it is no urine
-        # drug test to the checks (a test done, a result to judge, a test ordered), so only the item shows what it is.
+        # read, so one hook call is never seconds of one text (`words.TEXT_READ_CHARACTERS`): it is no urine drug test
+        # to the checks (a test done, a result to judge, a test ordered), so only the item shows what it is.
         items=test_names_not_read,
         card=CardLine(
             "has a name longer than any test's, which was not read, so whether it is a urine drug test (done, with a "

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from guideline.record import Observation
-from guideline.words import TEXT_READ_CHARACTERS, longest_not_read
-
-# The one free-text cap by this reader's name (why, and how it measures: `words.TEXT_READ_CHARACTERS`): a result with
-# a value text over it reads no value (`value_not_read`), and is named; so does one with a flag's text over it
-# (`flag_not_read`).
-VALUE_READ_CHARACTERS = TEXT_READ_CHARACTERS
+from guideline.words import longest_not_read
 
 
 def value_not_read(observation: Observation) -> int | None:
     """The length of a result's longest value words (`Observation.value_words`) when it is over
-    `VALUE_READ_CHARACTERS` (then none of them is read), else None."""
+    `words.TEXT_READ_CHARACTERS` (then none of them is read: the result reads no value, and is named), else None."""
     return longest_not_read(observation.value_words)
 
 
@@ -24,7 +19,7 @@ def read_value_words(observation: Observation) -> list[str]:
 
 def flag_not_read(observation: Observation) -> int | None:
     """The length of a result's longest interpretation text (a flag's text or a coding's name) when it is over
-    `VALUE_READ_CHARACTERS` (then the result reads no value, as for value words too long to read), else None."""
+    `words.TEXT_READ_CHARACTERS` (then the result reads no value, as for value words too long to read), else None."""
     return longest_not_read(
         text for flag in observation.interpretation for text in (flag.text, *(c.display for c in flag.codings))
     )

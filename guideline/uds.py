@@ -1469,7 +1469,7 @@ _WRITTEN_LIMIT = re.compile(r"^\s*(<=?|>=?)\s*(\d+(?:\.\d+)?)\s*([a-zµ/]+)?", r
 
 def written_limit(raw: str | None) -> bool:
     """Whether a valueString is an amount with its comparator ("<50 ng/mL"): read against the result's own range. One
-    too long to read (`result_words.VALUE_READ_CHARACTERS`) is none."""
+    too long to read (`words.TEXT_READ_CHARACTERS`) is none."""
     if not raw or longest_not_read((raw,)) is not None:
         return False
     return _WRITTEN_LIMIT.match(raw) is not None

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from guideline.fhirdata import LOINC, Concept
 from guideline.uds_analytes import ANALYTES, CLASS_MEMBERS
-from guideline.words import TEXT_READ_CHARACTERS, longest_not_read
+from guideline.words import longest_not_read
 
 # A result is a urine drug test by name when its name is one of the abbreviations for one, or says urine and says
 # drug testing or a substance. A serum methadone level, a urine culture, a urinalysis, and urine "screens" for
@@ -65,19 +65,14 @@ _BETWEEN = re.compile(r"^(?:[\s:=/&+\-–]|\b(?:was|were|is|are)\b)+")
 _METABOLITES = re.compile(r"^\s*(?:(?:its|their)\s+)?metabolites?(?:\s*\(s\))?(?![\w-])")
 
 
-# The one free-text cap by this reader's name (why, and how it measures: `words.TEXT_READ_CHARACTERS`): a name with a
-# text over it names no test, and is named (`test-names-not-read`).
-TEST_NAME_READ_CHARACTERS = TEXT_READ_CHARACTERS
-
-
 def _loinc_coded(code: Concept) -> bool:
     return any(c.system == LOINC and c.code for c in code.codings)
 
 
 def long_test_name(code: Concept | None) -> int | None:
     """The length of a test's longest name (its text or a coding's display, `longest_not_read`) when it carries no
-    LOINC code and that name is longer than `TEST_NAME_READ_CHARACTERS` (then none is read: it names no test), else
-    None."""
+    LOINC code and that name is longer than `words.TEXT_READ_CHARACTERS` (then none is read: it names no test, and is
+    named, `test-names-not-read`), else None."""
     if code is None:
         return None
     # The length first: asked of every result, report and order on each order-sign, and almost never long.

@@ -40,7 +40,7 @@ def clip(text: str, limit: int, *, at_word: bool = False) -> str:
 # a few hundred characters. One far longer is a paste or a hostile text, read in time that grows with its length
 # (bench/text_worst_case.py, and a request may be 64 MB); a part of it could say what the rest denies (a negation, a
 # history, a refusal), so none of it is read, and it is named. One limit for every such text, so they are one rule:
-# each cap module names it for its own text (`dosage.SIG_READ_CHARACTERS`, ...) and asks `longest_not_read`.
+# each cap module asks `longest_not_read`, never a limit of its own.
 TEXT_READ_CHARACTERS = 2_000
 
 

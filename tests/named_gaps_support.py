@@ -158,7 +158,7 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         once_a_day = med_request(OXYCODONE, id=f"mr-sig-code-{n}", authored=days_ago(3), period=1, period_unit="d")
         once_a_day["dosageInstruction"][0]["text"] = "1 tab every morning and 2 tabs at bedtime"
         found.append(once_a_day)
-        # A current opioid whose sig runs on past `dosage.SIG_READ_CHARACTERS` (a note pasted in): not read, named;
+        # A current opioid whose sig runs on past `words.TEXT_READ_CHARACTERS` (a note pasted in): not read, named;
         # its dose estimated from its quantity and days' supply.
         pasted = med_request(OXYCODONE, id=f"mr-sig-pasted-{n}", authored=days_ago(3), quantity=120)
         pasted["dosageInstruction"][0]["text"] = "1 tab every 6 hours as needed. " + "See note. " * 300
@@ -194,8 +194,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
                 "performedDateTime": days_ago(7 + n),
             }
         )
-        # A current order whose medication name runs past `NAME_READ_CHARACTERS` (a note pasted into an outside
-        # record's drug name), coded as lorazepam: read by its code, its name not read, named.
+        # A current order whose medication name runs past `words.TEXT_READ_CHARACTERS` (a note pasted into an
+        # outside record's drug name), coded as lorazepam: read by its code, its name not read, named.
         pasted_name = med_request(LORAZEPAM, id=f"mr-name-pasted-{n}", authored=days_ago(4), period=8)
         pasted_name["medicationCodeableConcept"]["text"] = f"LORazepam {n + 1} MG tablet. " + "See note. " * 300
         found.append(pasted_name)
@@ -207,7 +207,7 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.extend(_report_of_long_conclusion(n))
         text_only = condition(SNOMED, "0", id=f"c-words-{n}")
         found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
-        # A diagnosis in words past `DIAGNOSIS_READ_CHARACTERS` (a note pasted into the entry): not read, named.
+        # A diagnosis in words past `words.TEXT_READ_CHARACTERS` (a note pasted into the entry): not read, named.
         pasted = condition(SNOMED, "0", id=f"c-pasted-{n}")
         found.append({**pasted, "code": {"text": f"Outside record entry {n + 1}: " + "see note; " * 300}})
         found.extend(_undated_claim_diagnosis(f"eob-undated-{n}"))
@@ -217,7 +217,7 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         noted["id"] = f"obs-long-note-{n}"
         noted["note"] = [{"text": "Comment: " + "see attached report; " * 600}]
         found.append(noted)
-        # A result under a lab's own code whose name runs past `TEST_NAME_READ_CHARACTERS`: not read, named.
+        # A result under a lab's own code whose name runs past `words.TEXT_READ_CHARACTERS`: not read, named.
         long_named = observation("UDS10", system="urn:oid:1.2.3.4", when=days_ago(20), value_string="Negative")
         long_named["id"] = f"obs-long-name-{n}"
         long_named["code"]["text"] = f"Drug screen, urine {n + 1}: " + "see note; " * 300

@@ -12,7 +12,8 @@ from builders import NOW, SNOMED, condition, med_request, run
 from guideline.fhirdata import Coding, Concept
 from guideline.named_gaps import NAMED_GAPS
 from guideline.plan import build_plan
-from guideline.recognition.diagnoses import DIAGNOSIS_READ_CHARACTERS, unread_diagnosis
+from guideline.recognition.diagnoses import unread_diagnosis
+from guideline.words import TEXT_READ_CHARACTERS
 
 OXYCODONE = "1049621"
 NOT_READ = "diagnoses-not-read"
@@ -51,7 +52,7 @@ def sign(words: str, display: str | None = None) -> tuple[list[str], dict[str, t
 
 
 def test_an_entry_of_a_diagnosis_length_is_read_by_its_words() -> None:
-    assert sign(padded(CANCER, DIAGNOSIS_READ_CHARACTERS)) == (["active_cancer"], {NOT_READ: (), UNREAD: ()})
+    assert sign(padded(CANCER, TEXT_READ_CHARACTERS)) == (["active_cancer"], {NOT_READ: (), UNREAD: ()})
 
 
 def test_an_entry_sent_as_its_text_and_its_codes_name_is_measured_by_the_longer_not_both() -> None:
@@ -74,7 +75,7 @@ def test_an_entry_longer_than_any_diagnosis_is_not_read_and_is_named_with_its_le
 def test_an_entry_unread_by_its_words_is_one_of_a_diagnosis_length_that_names_nothing() -> None:
     nothing = "Knee pain"
     assert unread_diagnosis(None)  # no code and no words: named, as "a diagnosis with no code or text"
-    assert unread_diagnosis(Concept((), padded(nothing, DIAGNOSIS_READ_CHARACTERS)))
-    assert not unread_diagnosis(Concept((), padded(CANCER, DIAGNOSIS_READ_CHARACTERS)))  # names a cancer
-    assert not unread_diagnosis(Concept((), padded(nothing, DIAGNOSIS_READ_CHARACTERS + 1)))  # diagnoses-not-read
+    assert unread_diagnosis(Concept((), padded(nothing, TEXT_READ_CHARACTERS)))
+    assert not unread_diagnosis(Concept((), padded(CANCER, TEXT_READ_CHARACTERS)))  # names a cancer
+    assert not unread_diagnosis(Concept((), padded(nothing, TEXT_READ_CHARACTERS + 1)))  # diagnoses-not-read
     assert not unread_diagnosis(Concept((Coding(SNOMED, "30989003", nothing),)))  # read by its code

@@ -13,7 +13,7 @@ from guideline.named_gaps import NAMED_GAPS
 from guideline.plan import build_plan
 from guideline.recognition import recognise
 from guideline.recognition.classify import stated_part
-from guideline.recognition.names import NAME_READ_CHARACTERS
+from guideline.words import TEXT_READ_CHARACTERS
 
 NOT_READ = "medication-names-not-read"
 NAME = "oxyCODONE (ROXICODONE) 5 MG immediate release tablet"
@@ -44,7 +44,7 @@ def read(name: str) -> tuple[str, tuple[str, ...]]:
 
 
 def test_a_name_of_a_products_length_is_read() -> None:
-    assert read(padded(NAME, NAME_READ_CHARACTERS)) == ("opioid-by-name", ())
+    assert read(padded(NAME, TEXT_READ_CHARACTERS)) == ("opioid-by-name", ())
 
 
 def test_a_name_longer_than_any_products_is_not_read_and_the_order_is_named() -> None:
@@ -68,7 +68,7 @@ def test_no_part_of_a_name_not_read_is_stated() -> None:
     # as the MME reads it (`stated_part`), so no part of it is read either.
     name = "acetaminophen 325 mg (not oxycodone)"
     assert stated_part(name) == "acetaminophen 325 mg ("
-    long = padded(name, NAME_READ_CHARACTERS + 10)
+    long = padded(name, TEXT_READ_CHARACTERS + 10)
     assert stated_part(long) == long
 
 
@@ -86,4 +86,4 @@ def test_a_coded_order_whose_name_not_read_refuses_a_drug_is_read_by_its_code() 
         return recognise(order.medication, evaluation.facts.terms).kind
 
     assert kind_of("no oxycodone") == "unidentified"
-    assert kind_of(padded("no oxycodone", NAME_READ_CHARACTERS + 10)) == "not-relevant"
+    assert kind_of(padded("no oxycodone", TEXT_READ_CHARACTERS + 10)) == "not-relevant"

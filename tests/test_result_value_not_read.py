@@ -11,7 +11,6 @@ import pytest
 from builders import card, days_ago, med_request, observation, run
 
 from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
-from guideline.result_words import VALUE_READ_CHARACTERS
 from guideline.words import TEXT_READ_CHARACTERS
 
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
@@ -48,7 +47,7 @@ def sign(value: str | None, flag: dict[str, Any] | None = None) -> tuple[str, tu
 
 
 def test_a_value_of_a_results_length_is_read() -> None:
-    summary, unjudged = sign(padded("Negative", VALUE_READ_CHARACTERS))
+    summary, unjudged = sign(padded("Negative", TEXT_READ_CHARACTERS))
     assert "negative for oxycodone" in summary
     assert unjudged == ()
 

@@ -11,9 +11,9 @@ from builders import NOW, run
 from fixtures.mme.helpers import qty
 from test_doses_by_time_of_day import _only, epic_order
 
-from guideline.dosage import SIG_READ_CHARACTERS
 from guideline.named_gaps import NAMED_GAPS
 from guideline.plan import build_plan
+from guideline.words import TEXT_READ_CHARACTERS
 
 NOT_READ = "sigs-not-read"
 SIG = "Take 1 tablet every morning and 2 tablets at bedtime"  # 3 tablets of 5 mg a day: 22.5 MME
@@ -25,13 +25,13 @@ def padded(sig: str, length: int) -> str:
 
 
 def test_a_sig_of_a_prescriptions_length_is_read_to_its_last_character() -> None:
-    order = _only(epic_order(padded(SIG, SIG_READ_CHARACTERS)))
+    order = _only(epic_order(padded(SIG, TEXT_READ_CHARACTERS)))
     assert (order.state, order.mme) == ("ok", Decimal("22.5")), order.explanation
 
 
 def test_a_sig_longer_than_any_prescriptions_is_not_read_and_its_dose_is_not_trusted() -> None:
     # Read, its doses by time of day would count 3 tablets a day; the coded dose alone, 2: neither is trusted.
-    order = _only(epic_order(padded(SIG, SIG_READ_CHARACTERS + 1), dispense={}))
+    order = _only(epic_order(padded(SIG, TEXT_READ_CHARACTERS + 1), dispense={}))
     assert (order.state, order.reason, order.mme) == ("unknown", "sig-not-read", None), order.explanation
     assert "2,001 characters" not in order.reason_text  # the reason is general; the named item gives the length
     assert "longer than any prescription's" in order.reason_text
@@ -62,7 +62,7 @@ def draft(sig: str) -> dict[str, Any]:
 
 
 def test_the_order_of_a_sig_not_read_is_named_with_its_length() -> None:
-    assert sign(draft(padded(SIG, SIG_READ_CHARACTERS))) == ()
+    assert sign(draft(padded(SIG, TEXT_READ_CHARACTERS))) == ()
     assert sign(draft(padded(SIG, 1_000_000))) == (
         "oxyCODONE (ROXICODONE) 5 MG immediate release tablet (draft order draft-1, its instructions' text "
         "(1,000,000 characters) is longer than any prescription's and was not read, so its dose was not counted "

@@ -14,8 +14,7 @@ from guideline.fhirdata import Concept
 from guideline.named_gaps import NAMED_GAPS
 from guideline.plan import build_plan
 from guideline.uds import TEST_NAME_QUOTED_CHARACTERS, drug_test_name
-from guideline.uds_names import TEST_NAME_READ_CHARACTERS
-from guideline.words import clip
+from guideline.words import TEXT_READ_CHARACTERS, clip
 
 OXYCODONE = "1049621"
 NOT_READ = "test-names-not-read"
@@ -66,7 +65,7 @@ def sign_beside(resource: dict[str, Any]) -> tuple[bool, tuple[str, ...]]:
 
 
 def test_an_order_named_as_a_test_is_named_is_read() -> None:
-    assert sign(padded("Drug screen, urine", TEST_NAME_READ_CHARACTERS)) == (False, ())
+    assert sign(padded("Drug screen, urine", TEXT_READ_CHARACTERS)) == (False, ())
 
 
 def test_an_order_named_as_its_text_and_its_codes_name_is_measured_by_the_longer_not_both() -> None:

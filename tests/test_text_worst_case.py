@@ -12,7 +12,7 @@ import pytest
 from builders import NOW, SNOMED, TZ, condition, med_request, run
 
 from bench.text_worst_case import PLACES, TEXTS
-from guideline import dosage, result_words, specimen_validity, uds, uds_names, words
+from guideline import dosage, specimen_validity, uds, uds_names, words
 from guideline.config import GuidelineConfig
 from guideline.dosage import _SAME_DOSE, _SIG_DOSE, _TEXT_RULES, _sig_doses
 from guideline.engine import HookContext, evaluate
@@ -430,7 +430,7 @@ def test_a_long_adversarial_text_reads_as_its_short_form(place: str) -> None:
         assert readings(place, make(LONG)) == readings(place, make(60)), name
 
 
-# -- A sig or timing text far longer than a prescription's is not read at all (`dosage.SIG_READ_CHARACTERS`) --------
+# -- A sig or timing text far longer than a prescription's is not read at all (`words.TEXT_READ_CHARACTERS`) ---------
 
 SIG_PLACES = ("dosage_text", "sig_beside_dose", "timing_text")  # a fill's own sig is never read for its dose
 
@@ -455,7 +455,7 @@ def test_a_sig_of_megabytes_is_never_read(place: str, monkeypatch: pytest.Monkey
 
 def test_a_sig_of_a_prescriptions_length_is_read() -> None:
     sig = "1 tab every morning and 2 tabs at bedtime"
-    within = sig + " " * (dosage.SIG_READ_CHARACTERS - len(sig) - 1) + "."
+    within = sig + " " * (words.TEXT_READ_CHARACTERS - len(sig) - 1) + "."
     beyond = within + "."
     order = med_request(OXYCODONE, draft=True, id="ox1", period=1, period_unit="d")
     read: list[object] = []
@@ -465,7 +465,7 @@ def test_a_sig_of_a_prescriptions_length_is_read() -> None:
     assert isinstance(read[0], dosage.TimedDoses) and read[1] == dosage.SIG_NOT_READ
 
 
-# -- A problem-list entry far longer than a diagnosis's is not read by its words (`DIAGNOSIS_READ_CHARACTERS`) -----
+# -- A problem-list entry far longer than a diagnosis's is not read by its words (`words.TEXT_READ_CHARACTERS`) ---
 
 
 class Searched:
@@ -492,7 +492,7 @@ def test_a_problem_list_entry_of_megabytes_is_never_searched(name: str, monkeypa
     assert read == []
 
 
-# -- A medication name far longer than a product's is not read (`names.NAME_READ_CHARACTERS`) ---------------------
+# -- A medication name far longer than a product's is not read (`words.TEXT_READ_CHARACTERS`) ---------------------
 
 
 @pytest.mark.parametrize("name", ["slashes", "a_a_a", "tab_every", "drug_words", "unclosed_brackets", "no_spaces"])
@@ -506,10 +506,10 @@ def test_a_medication_name_of_megabytes_is_never_read(name: str, monkeypatch: py
     assert read and max(read) <= 60  # a short name is read
     read.clear()
     readings("medication_text", TEXTS[name](4_000_000))
-    assert max(read, default=0) <= names.NAME_READ_CHARACTERS
+    assert max(read, default=0) <= words.TEXT_READ_CHARACTERS
 
 
-# -- A result's value far longer than a result's is not read (`result_words.VALUE_READ_CHARACTERS`) ------------
+# -- A result's value far longer than a result's is not read (`words.TEXT_READ_CHARACTERS`) --------------------
 
 
 class Spied:
@@ -549,7 +549,7 @@ def test_a_result_value_of_megabytes_is_never_read(name: str, monkeypatch: pytes
     assert read and max(read) >= 50  # a short value is read (stripped)
     read.clear()
     readings("observation_value", TEXTS[name](4_000_000))
-    assert max(read, default=0) <= result_words.VALUE_READ_CHARACTERS
+    assert max(read, default=0) <= words.TEXT_READ_CHARACTERS
 
 
 @pytest.mark.parametrize("name", ["a_a_a", "hyphens", "brackets", "Normal+spaces", "cancer_repeated"])
@@ -560,7 +560,7 @@ def test_a_specimen_validity_value_of_megabytes_is_never_read(name: str, monkeyp
     assert read and max(read) >= 50  # a short value is read (stripped)
     read.clear()
     readings("validity_value", TEXTS[name](4_000_000))
-    assert max(read, default=0) <= result_words.VALUE_READ_CHARACTERS
+    assert max(read, default=0) <= words.TEXT_READ_CHARACTERS
 
 
 # -- A conclusion far longer than a report's is read in part by every reader (`uds.CONCLUSION_READ_CHARACTERS`) ------
@@ -576,7 +576,7 @@ def test_a_conclusion_of_megabytes_is_read_to_its_first_part(place: str, name: s
     assert read and max(read) <= uds.CONCLUSION_READ_CHARACTERS
 
 
-# -- A test's name far longer than a test's is not read (`uds_names.TEST_NAME_READ_CHARACTERS`) -------------------
+# -- A test's name far longer than a test's is not read (`words.TEXT_READ_CHARACTERS`) ---------------------------
 
 
 @pytest.mark.parametrize("name", ["a_a_a", "drug_words", "hyphens", "Positive for+spaces", "cancer_repeated"])
@@ -587,7 +587,7 @@ def test_a_test_name_of_megabytes_is_never_read(name: str, monkeypatch: pytest.M
     assert read and max(read) >= 60  # a short name is read
     read.clear()
     readings("service_request", TEXTS[name](4_000_000))
-    assert max(read, default=0) <= uds_names.TEST_NAME_READ_CHARACTERS
+    assert max(read, default=0) <= words.TEXT_READ_CHARACTERS
 
 
 @pytest.mark.parametrize("name", ["a_a_a", "hyphens", "brackets", "NOT morphine+spaces"])

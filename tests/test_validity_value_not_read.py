@@ -9,7 +9,7 @@ from test_specimen_validity_units import _named, _udt_detail
 from test_uds_specimen_validity import _creatinine
 from test_uds_unreadable_specimen import WHY_DILUTE
 
-from guideline.result_words import VALUE_READ_CHARACTERS
+from guideline.words import TEXT_READ_CHARACTERS
 
 
 def padded(value: str, length: int) -> str:
@@ -18,7 +18,7 @@ def padded(value: str, length: int) -> str:
 
 
 def test_a_validity_value_of_a_results_length_is_read(tmp_path) -> None:
-    detail = _udt_detail(tmp_path, [_as_text(_creatinine(30), padded("Dilute", VALUE_READ_CHARACTERS))])
+    detail = _udt_detail(tmp_path, [_as_text(_creatinine(30), padded("Dilute", TEXT_READ_CHARACTERS))])
     assert detail is not None and WHY_DILUTE in detail
 
 

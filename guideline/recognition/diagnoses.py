@@ -17,7 +17,7 @@ from guideline.fhirdata import ICD10CM, SNOMED, Concept
 from guideline.recognition.code_sets import CodeSets
 from guideline.recognition.hospice import HOSPICE_WORD, PROBLEM_LIST_NOT_HOSPICE_CARE_WORDS
 from guideline.set_names import MALIGNANT_CANCER, OUD, POINT_OF_CARE_CANCER, SICKLE_CELL, TERMINAL
-from guideline.words import TEXT_READ_CHARACTERS, longest_not_read
+from guideline.words import longest_not_read
 
 # The code systems the diagnosis value sets are written in: a concept with a code in one of them is read by code.
 DIAGNOSIS_CODE_SYSTEMS = frozenset({SNOMED, ICD10CM})
@@ -223,11 +223,6 @@ def read_by_code(concept: Concept | None) -> bool:
     )
 
 
-# The one free-text cap by this reader's name (why, and how it measures: `words.TEXT_READ_CHARACTERS`): an entry
-# with a text over it is not read by its words, and is named (`diagnoses-not-read`).
-DIAGNOSIS_READ_CHARACTERS = TEXT_READ_CHARACTERS
-
-
 def _entry_texts(concept: Concept) -> tuple[str | None, ...]:
     """The entry's texts as sent: its text and its codings' displays."""
     return (concept.text, *(coding.display for coding in concept.codings))
@@ -268,7 +263,8 @@ def in_diagnosis_set(set_name: str, concept: Concept | None, terms: CodeSets) ->
 
 def words_not_read(concept: Concept | None) -> int | None:
     """The length of a diagnosis's longest text (`longest_not_read`) when it has no code PainPlan reads and that text is
-    longer than `DIAGNOSIS_READ_CHARACTERS` (then none of its words is read), else None."""
+    longer than `words.TEXT_READ_CHARACTERS` (then none of its words is read, and it is named: `diagnoses-not-read`),
+    else None."""
     if concept is None or read_by_code(concept):
         return None
     return longest_not_read(_entry_texts(concept))

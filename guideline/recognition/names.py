@@ -25,7 +25,7 @@ from guideline.recognition.lexicon import (
     known_word,
     sold_with,
 )
-from guideline.words import TEXT_READ_CHARACTERS, longest_not_read
+from guideline.words import longest_not_read
 
 StrengthBasis = Literal["unit", "ml", "hour", "actuation"]
 
@@ -420,13 +420,9 @@ def _codeine_number(lowered: str, listed: _StrengthList | None) -> tuple[NamedSt
     )
 
 
-# The one free-text cap by this reader's name (why, and how it measures: `words.TEXT_READ_CHARACTERS`): a name over it
-# reads no drug, and its order is named (`medication-names-not-read`).
-NAME_READ_CHARACTERS = TEXT_READ_CHARACTERS
-
-
 def name_not_read(text: str) -> int | None:
-    """The length of a name when it is longer than `NAME_READ_CHARACTERS` (then none of it is read), else None."""
+    """The length of a name when it is longer than `words.TEXT_READ_CHARACTERS` (then none of it is read: it reads no
+    drug, and its order is named, `medication-names-not-read`), else None."""
     return longest_not_read((text,))
 
 
