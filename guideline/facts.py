@@ -139,7 +139,7 @@ from guideline.uds import (
     validity_of,
 )
 from guideline.unread_data import Unread
-from guideline.words import clip
+from guideline.words import QUOTED_CHARACTERS, clip
 
 Item = TypeVar("Item", MedOrder, Dispense)
 _MEDICATION = attrgetter("medication")
@@ -1228,14 +1228,14 @@ class Facts:
 
     @cached_property
     def unread_conditions(self) -> tuple[str, ...]:
-        """Active diagnoses with no code PainPlan reads and no word rule that names them, each named by its first 100
-        characters: no check counted them, so the plan page says so rather than look as if the problem list held
-        nothing of note."""
+        """Active diagnoses with no code PainPlan reads and no word rule that names them, each named by its first words
+        (`words.QUOTED_CHARACTERS`): no check counted them, so the plan page says so rather than look as if the problem
+        list held nothing of note."""
         named = []
         for condition in self.active_conditions:
             if unread_diagnosis(condition.code):
-                # its first 100 characters, as `named_gaps.diagnoses_not_read` quotes: its words may be 2,000 long
-                shown = clip(condition.code.display() or "", 100) if condition.code else None
+                # quoted as `named_gaps.diagnoses_not_read` quotes: its words may be 2,000 long
+                shown = clip(condition.code.display() or "", QUOTED_CHARACTERS) if condition.code else None
                 named.append(named_item(shown or "a diagnosis with no code or text", "condition", condition.id))
         return tuple(dict.fromkeys(named))
 

@@ -32,7 +32,7 @@ from guideline.fills import implausible_detail, implausible_fills, mme_history_s
 from guideline.history import naive_window
 from guideline.orders import UNTIL_WINDOW_ENDS, current_until, is_current, possible_start, starts_after
 from guideline.recognition import partly_read, recognise, sedative_doubt
-from guideline.recognition.classify import NOT_READ_QUOTED, medication_names
+from guideline.recognition.classify import medication_names
 from guideline.recognition.diagnoses import words_not_read
 from guideline.recognition.names import name_not_read
 from guideline.terminology import BENZO, CNS_DEPRESSANT
@@ -44,7 +44,7 @@ from guideline.undated import (
     uncounted_administrations,
     undated_procedures,
 )
-from guideline.words import clip
+from guideline.words import QUOTED_CHARACTERS, clip
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -160,7 +160,7 @@ def drug_test_notes_cut(facts: Facts) -> tuple[str, ...]:
 def test_names_not_read(facts: Facts) -> tuple[str, ...]:
     """Where a urine drug test check reads the tests (`drug_tests_read`): the lab results, reports and orders known by
     a name too long to read (`uds_names.long_test_name`) that no code makes a urine drug test, each named by its first
-    100 characters and its length: whether it is one was not read."""
+    words (`words.QUOTED_CHARACTERS`) and its length: whether it is one was not read."""
     if not drug_tests_read(facts):
         return ()
     record, terms, config = facts.record, facts.terms, facts.config
@@ -176,7 +176,7 @@ def test_names_not_read(facts: Facts) -> tuple[str, ...]:
             length = long_test_name(item.code)
             if length is not None and item.code is not None and not read_as_drug_test(item.code):
                 detail = f"its name ({length:,} characters) is longer than any test's and was not read"
-                named.append(named_item(clip(item.code.display() or "", 100), kind, item.id, detail))
+                named.append(named_item(clip(item.code.display() or "", QUOTED_CHARACTERS), kind, item.id, detail))
     return tuple(dict.fromkeys(named))
 
 
@@ -325,7 +325,7 @@ def diagnoses_not_read(facts: Facts) -> tuple[str, ...]:
         length = words_not_read(condition.code)
         if length is not None and condition.code is not None:
             detail = f"its words ({length:,} characters) are longer than any diagnosis's and were not read"
-            shown = clip(condition.code.display() or "", NOT_READ_QUOTED)
+            shown = clip(condition.code.display() or "", QUOTED_CHARACTERS)
             named.append(named_item(shown, "condition", condition.id, detail))
     return tuple(dict.fromkeys(named))
 
@@ -339,7 +339,7 @@ def medication_names_not_read(facts: Facts) -> tuple[str, ...]:
             length = name_not_read(name)
             if length is not None:
                 detail = f"its name ({length:,} characters) is longer than any medication's and was not read"
-                named.append(order_named(clip(name, NOT_READ_QUOTED), order, detail))
+                named.append(order_named(clip(name, QUOTED_CHARACTERS), order, detail))
     return tuple(dict.fromkeys(named))
 
 

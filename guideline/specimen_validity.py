@@ -20,7 +20,7 @@ from guideline.record import Observation
 from guideline.result_words import not_read_words, read_value_words, value_not_read
 from guideline.timeutil import day_only
 from guideline.units import normalise_unit
-from guideline.words import and_list, clip
+from guideline.words import QUOTED_CHARACTERS, and_list, clip
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "specimen-validity.json"
 _COMPARATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
@@ -654,7 +654,7 @@ def _written(result: _Read) -> str:
     """A result in a unit or words not read, as the lab sent it and why it is not judged: "Creatinine Ur 15, sent
     with no unit", "Creatinine [Mass/volume] in Urine 15 mmol/24 h, a unit PainPlan does not read", "Creatinine Ur
     "See comment", a value in words PainPlan does not read", one too long to read with its length (`value_not_read`:
-    "its value is 1,000,000 characters long, not read"), its words quoted to `_QUOTED_CHARACTERS`."""
+    "its value is 1,000,000 characters long, not read"), its words quoted to `words.QUOTED_CHARACTERS`."""
     name = _name(result.observation, result.test)
     if result.sent is None:
         length = value_not_read(result.observation)
@@ -666,13 +666,10 @@ def _written(result: _Read) -> str:
     return f"{name} {value} {unit}, a unit PainPlan does not read"
 
 
-# A value in words is quoted to its first 100 characters: one too long to read may be megabytes.
-_QUOTED_CHARACTERS = 100
-
-
 def _quoted(text: str) -> str:
-    """A value's words as a face quotes them: the first `_QUOTED_CHARACTERS`, ending "…" when cut."""
-    return clip(text, _QUOTED_CHARACTERS)
+    """A value's words as a face quotes them: the first `words.QUOTED_CHARACTERS`, ending "…" when cut (one too long
+    to read may be megabytes)."""
+    return clip(text, QUOTED_CHARACTERS)
 
 
 def _bound_written(result: _Read, verdicts: Iterable[str]) -> str:

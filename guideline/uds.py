@@ -44,7 +44,7 @@ from guideline.uds_names import (
     words_after_metabolites,
     words_after_substances,
 )
-from guideline.words import and_list, clip, longest_not_read
+from guideline.words import QUOTED_CHARACTERS, and_list, clip, longest_not_read
 
 Value = Literal["positive", "negative", "indeterminate", "none"]
 ANALYTE_NAMES = tuple(dict.fromkeys(analyte.substance for analyte in ANALYTES))
@@ -1676,17 +1676,11 @@ def dated_only(written: str) -> str:
     return f"dated to the {'month' if len(written.strip()) > 4 else 'year'} only"
 
 
-# A test's name is quoted on a face to this many characters, cut at a word: real names run to a few dozen (the longest
-# LOINC name of a drug test PainPlan reads, guideline/data/uds-analytes.csv, is 105), and one sent with a note pasted
-# in, read by its LOINC code, was quoted whole on the card, the plan page and the note.
-TEST_NAME_QUOTED_CHARACTERS = 150
-
-
 def drug_test_name(code: Concept | None) -> str:
     """A drug test's name as the cards and the plan page show it: its code's text or display (to
-    `TEST_NAME_QUOTED_CHARACTERS`), else "urine drug test"."""
+    `words.QUOTED_CHARACTERS`), else "urine drug test"."""
     name = code.display() if code else None
-    return clip(name, TEST_NAME_QUOTED_CHARACTERS, at_word=True) if name else "urine drug test"
+    return clip(name, QUOTED_CHARACTERS, at_word=True) if name else "urine drug test"
 
 
 UDS_PROCEDURE = "310627008"  # SNOMED "Urine drug screening (procedure)"

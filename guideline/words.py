@@ -36,6 +36,13 @@ def clip(text: str, limit: int, *, at_word: bool = False) -> str:
     return cut.rstrip() + "…"
 
 
+# A face (a card, the plan page, the note) quotes a text the EHR sent (a drug test's name, a value's words, a name or
+# entry too long to read) to this many characters, so one of megabytes is shown by its first words. Real names fit
+# whole (the longest LOINC name of a drug test PainPlan reads, guideline/data/uds-analytes.csv, is 105), and as many
+# of a text too long to read are enough to find it in the chart: one limit for every quote.
+QUOTED_CHARACTERS = 150
+
+
 # Real free texts on a chart (a sig, a medication or test name, a problem-list entry, a result's value or flag) run to
 # a few hundred characters. One far longer is a paste or a hostile text, read in time that grows with its length
 # (bench/text_worst_case.py, and a request may be 64 MB); a part of it could say what the rest denies (a negation, a

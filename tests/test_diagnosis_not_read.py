@@ -67,7 +67,8 @@ def test_an_entry_longer_than_any_diagnosis_is_not_read_and_is_named_with_its_le
     assert exclusions == []
     assert named[UNREAD] == ()
     assert named[NOT_READ] == (
-        "Metastatic pancreatic adenocarcinoma see attached note see attached note see attached note see atta… "
+        "Metastatic pancreatic adenocarcinoma see attached note see attached note see attached note see attached note "
+        "see attached note see attached note see… "
         "(condition c-words, its words (1,000,000 characters) are longer than any diagnosis's and were not read)",
     )
 

@@ -1,6 +1,6 @@
 """A lab result or order known by its name alone (no LOINC code) whose name is far longer than any test's (a pasted
 text, a garbled or hostile feed) is not read for what test it is: it is no urine drug test to the checks, and it is
-named (`test-names-not-read`) by its first 100 characters and its length; a name of a test's length reads as before."""
+named (`test-names-not-read`) by its first 150 characters and its length; a name of a test's length reads as before."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
 from guideline.fhirdata import Concept
 from guideline.named_gaps import NAMED_GAPS
 from guideline.plan import build_plan
-from guideline.uds import TEST_NAME_QUOTED_CHARACTERS, drug_test_name
-from guideline.words import TEXT_READ_CHARACTERS, clip
+from guideline.uds import drug_test_name
+from guideline.words import QUOTED_CHARACTERS, TEXT_READ_CHARACTERS, clip
 
 OXYCODONE = "1049621"
 NOT_READ = "test-names-not-read"
@@ -80,7 +80,7 @@ def test_an_order_whose_name_is_longer_than_any_tests_is_not_read_and_is_named()
     asks, named = sign(name)
     assert asks  # not read as a urine drug test ordered: the card asks for one
     assert named == (
-        f"{clip(name, 100)} (order sr-1, its name (1,000,000 characters) is longer than any test's and was not read)",
+        f"{clip(name, 150)} (order sr-1, its name (1,000,000 characters) is longer than any test's and was not read)",
     )
 
 
@@ -151,6 +151,6 @@ def test_a_drug_tests_name_far_longer_than_a_tests_is_quoted_short_cut_at_a_word
     # the card, the plan page and the note.
     name = padded("oxyCODONE+oxyMORphone Ur Ql Scn", 1_000_000)
     quoted = drug_test_name(Concept((), name))
-    assert len(quoted) <= TEST_NAME_QUOTED_CHARACTERS and quoted.endswith(" attached…")
+    assert len(quoted) <= QUOTED_CHARACTERS and quoted.endswith(" attached…")
     assert name.startswith(quoted[:-1] + " ")  # cut after a whole word
     assert named_unjudged(name) == (f"{quoted} ({days_ago(10)})",)

@@ -1,4 +1,4 @@
-"""A diagnosis in words alone that PainPlan does not read is named on the plan page by its first 100 characters, as a
+"""A diagnosis in words alone that PainPlan does not read is named on the plan page by its first 150 characters, as a
 diagnosis whose words were too long to read is (`diagnoses-not-read`): its words, up to 2,000 characters, were quoted
 whole on the page and in the note."""
 
@@ -27,6 +27,6 @@ def test_a_short_entry_is_named_by_its_words() -> None:
     assert named("Outside record entry 1") == ("Outside record entry 1 (condition c-words)",)
 
 
-def test_a_long_entry_is_named_by_its_first_100_characters() -> None:
+def test_a_long_entry_is_named_by_its_first_150_characters() -> None:
     words = "Outside record entry: " + "see attached note " * 100  # 1,822 characters, read and naming nothing
-    assert named(words) == (f"{words[:99].rstrip()}… (condition c-words)",)
+    assert named(words) == (f"{words[:149].rstrip()}… (condition c-words)",)

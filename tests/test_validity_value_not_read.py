@@ -1,6 +1,6 @@
 """A specimen validity result whose value is far longer than any result's (a report pasted in, a garbled or hostile
 feed) is not read, by its words or for a number: its specimen is not judged by it, and it is named as not judged with
-its first 100 characters and its length; a value of a result's length reads as before."""
+its first 150 characters and its length; a value of a result's length reads as before."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def test_a_validity_value_longer_than_any_results_is_not_read_and_is_named_with_
     assert _named(_negative_with(*validity)) == (
         _item(
             f'{CREATININE} "Dilute see attached report see attached report see attached report see attached report '
-            'see attached…", its value is 1,000,000 characters long, not read'
+            'see attached report see attached report see attached report se…", its value is 1,000,000 characters '
+            "long, not read"
         ),
     )

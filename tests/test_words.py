@@ -33,11 +33,11 @@ def test_a_text_longer_than_any_real_one_is_not_read_and_its_length_given() -> N
     assert longest_not_read([]) is None
 
 
-def test_the_free_text_cap_has_one_name() -> None:
-    # A module's own name for the one limit (as `dosage.SIG_READ_CHARACTERS` was) reads as a limit of its own, one a
+def test_the_free_text_cap_and_the_quoting_limit_have_one_name_each() -> None:
+    # A module's own name for one of them (as `dosage.SIG_READ_CHARACTERS` was) reads as a limit of its own, one a
     # change could set apart from the others.
     guideline = Path(__file__).resolve().parents[1] / "guideline"
-    aliases = re.compile(r"^\w+(?:: [\w\[\]]+)? = (?:words\.)?TEXT_READ_CHARACTERS\b", re.MULTILINE)
+    aliases = re.compile(r"^\w+(?:: [\w\[\]]+)? = (?:words\.)?(?:TEXT_READ|QUOTED)_CHARACTERS\b", re.MULTILINE)
     assert [str(path) for path in guideline.rglob("*.py") if aliases.search(path.read_text(encoding="utf-8"))] == []
 
 

@@ -34,7 +34,7 @@ from guideline.set_names import (
     TIRF,
     UNNAMED_MEDICATION,
 )
-from guideline.words import and_list, clip
+from guideline.words import QUOTED_CHARACTERS, and_list, clip
 
 Kind = Literal[
     "known-opioid",
@@ -686,15 +686,11 @@ def _buprenorphine_for_oud(reading: NameReading) -> bool:
     return reading.extended_release or (strength is not None and strength.per == "ml" and strength.mg >= 10)
 
 
-# A name too long to read is shown by its first characters, on the card, the page and the note alike.
-NOT_READ_QUOTED = 100
-
-
 def unidentified_name(medication: ResolvedMedication) -> str:
     """A name for a medication nobody could identify: its text or display, else its codes, else its reference."""
     names = medication_names(medication)
     if names:
-        return names[0] if name_not_read(names[0]) is None else clip(names[0], NOT_READ_QUOTED)
+        return names[0] if name_not_read(names[0]) is None else clip(names[0], QUOTED_CHARACTERS)
     concept = medication.concept
     codes = [c for c in (concept.codings if concept else ()) if c.code]
     if codes:
