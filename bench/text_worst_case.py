@@ -28,7 +28,8 @@ named `sigs-not-read`): such a call costs what a short sig does; so are a diagno
 0.03 s at most. An Observation's value took 0.2-1.2 s a MB (its words searched for "not performed", "inconclusive",
 an unfit specimen), a specimen validity value up to 0.6 s a MB; one over that limit is no longer read (a drug result
 reads no value, named among the results not judged; a validity result judges nothing, named as not judged; each with
-its length): 4 MB of either, 0.03 s at most.
+its length): 4 MB of either, 0.03 s at most. A result's flag sent in words (place `result_flag`: interpretation.text)
+is capped as its value is (`result_words.flag_not_read`: the result reads no value, named among the results not judged).
 A report's conclusion was read whole by its readers other than the clause reader (whether the test could be read: up
 to 0.9 s a MB of a report with only a conclusion); they now read the part the clause reader reads
 (`uds.conclusion_read`, named `uds-conclusions-cut`): 4 MB, 0.01 s; beside its results, 0.1-0.4 s flat (the clause
@@ -215,6 +216,14 @@ def _observation(text: str) -> dict[str, Any]:
     }
 
 
+def _flagged(text: str) -> dict[str, Any]:
+    """A urine drug screen read by its flag alone, sent in words (`interpretation.text`, as a lab interface sends a flag
+    it has no HL7 code for)."""
+    result = _observation("") | {"id": "obs-flagged", "interpretation": [{"text": text}]}
+    del result["valueString"]
+    return result
+
+
 def _noted_result(text: str) -> dict[str, Any]:
     """A urine drug screen reading "Negative" with a lab comment (Observation.note.text), read for "dilute"."""
     return _observation("Negative") | {"id": "obs-noted", "note": [{"text": text}]}
@@ -261,6 +270,7 @@ PLACES: dict[str, Callable[[str], tuple[list[dict[str, Any]], dict[str, Any]]]] 
     "fill_sig": lambda t: ([_order(), _fill(t)], _order(draft=True)),
     "service_request": lambda t: ([_order(), _service_request(t)], _order(draft=True)),
     "observation_value": lambda t: ([_order(), _observation(t)], _order(draft=True)),
+    "result_flag": lambda t: ([_order(), _flagged(t)], _order(draft=True)),
     "report_conclusion": lambda t: ([_order(), _report(t)], _order(draft=True)),
     "linked_conclusion": lambda t: ([_order(), _linked_report(t)], _order(draft=True)),
     "reference_range": lambda t: ([_order(), _range(t)], _order(draft=True)),

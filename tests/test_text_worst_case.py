@@ -552,6 +552,17 @@ def test_a_result_value_of_megabytes_is_never_read(name: str, monkeypatch: pytes
     assert max(read, default=0) <= words.TEXT_READ_CHARACTERS
 
 
+@pytest.mark.parametrize("name", ["a_a_a", "hyphens", "Positive for+spaces", "Normal+spaces"])
+def test_a_result_flag_of_megabytes_is_never_read(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A flag sent in words is read as its value's words are ("Positive", "Abnormal"), and capped as they are.
+    read = spy_patterns(monkeypatch, uds)
+    readings("result_flag", TEXTS[name](60))
+    assert read and max(read) >= 50  # a short flag is read (stripped)
+    read.clear()
+    readings("result_flag", TEXTS[name](4_000_000))
+    assert max(read, default=0) <= words.TEXT_READ_CHARACTERS
+
+
 @pytest.mark.parametrize("name", ["a_a_a", "hyphens", "brackets", "Normal+spaces", "cancer_repeated"])
 def test_a_specimen_validity_value_of_megabytes_is_never_read(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Read, a 1 MB creatinine in words took up to 0.6 s of one call (its words searched for "dilute", "not dilute").
