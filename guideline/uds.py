@@ -32,7 +32,15 @@ from guideline.record import (
 )
 from guideline.record.slot_init import slot_init
 from guideline.result_words import flag_not_read, not_read_words, read_value_words, value_not_read
-from guideline.specimen_validity import NO_VERDICTS, POSITIVES_STAND, SpecimenVerdicts, Validity, Words, read_validity
+from guideline.specimen_validity import (
+    NO_VERDICTS,
+    POSITIVES_STAND,
+    SpecimenVerdicts,
+    Validity,
+    Words,
+    read_validity,
+    validity_test,
+)
 from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
 from guideline.uds_analytes import ANALYTES
@@ -559,11 +567,21 @@ def _not_performed(observation: Observation) -> bool:
 
 def _absent_reasons(observation: Observation) -> tuple[str | None, ...]:
     """Why a result's value is absent: its own reason's code, else, for a panel of analytes with none of its own, each
-    analyte's (Epic sends a per-analyte panel so; a panel each of whose analytes was not performed was not performed).
-    None where nothing says."""
+    drug analyte's (Epic sends a per-analyte panel so; a panel each of whose drug analytes was not performed was not
+    performed). None where nothing says. Its specimen validity checks (`validity_test`: creatinine, pH) are no drug
+    tested: read among them, a panel whose every drug was "not-performed" counted as the year's test by its
+    creatinine's value alone."""
     if observation.data_absent or not observation.components:
         return (observation.data_absent_reason,)
-    return tuple(component.data_absent_reason for component in observation.components)
+    reasons = tuple(component.data_absent_reason for component in observation.components)
+    if None not in reasons or not any(reasons):
+        return reasons  # the usual panel: every analyte read, or every one with a reason
+    drugs = tuple(
+        component.data_absent_reason
+        for component in observation.components
+        if component.data_absent_reason or validity_test(replace(observation, code=component.code)) is None
+    )
+    return drugs or reasons
 
 
 # What FHIR's data-absent-reason codes (hl7.org/fhir/R4/codesystem-data-absent-reason.html) say of a urine drug test
