@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Self, TypeVar
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
 from guideline.commas import commas_read
 from guideline.config import GuidelineConfig
+from guideline.data_absent import ABSENT_NOT_PERFORMED, ABSENT_TO_COME, ABSENT_UNREADABLE
 from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Concept, last_possible_day
 from guideline.fills import handed_over
 from guideline.history import Interval, dispense_interval
@@ -584,22 +585,11 @@ def _absent_reasons(observation: Observation) -> tuple[str | None, ...]:
     return drugs or reasons
 
 
-# What FHIR's data-absent-reason codes (hl7.org/fhir/R4/codesystem-data-absent-reason.html) say of a urine drug test
-# sent with no value. These say no sample was tested (the patient declined, the workflow never asked for it): no test,
-# as "TNP" is (`_not_performed`).
-ABSENT_NOT_PERFORMED = frozenset({"not-performed", "not-asked", "asked-declined"})
-# These say a test gave no value that can be read: a test that could not be read (`unreadable_tests`), in these words.
-ABSENT_UNREADABLE = {
-    "error": "error, no value sent",
-    "not-a-number": "value not a number",
-    "unknown": "value unknown",
-    "asked-unknown": "value unknown",
-}
-# This says the value "may become available": a test awaiting its result (`awaits_its_value`), as a preliminary result
-# with no value is, said in these words. Counted, it kept the year's test done and the card quiet on a result to come.
-ABSENT_TO_COME = {"temp-unknown": "value temporarily unknown"}
-# The others say a result stands where PainPlan does not read it (masked, as-text, not-permitted, unsupported), or was
-# measured off the scale (positive-infinity, negative-infinity): a test done, as before.
+# FHIR's data-absent-reason codes (`guideline.data_absent`, the one reading) as a urine drug test sent with no value
+# reads them: `ABSENT_NOT_PERFORMED`, no sample tested, no test, as "TNP" is (`_not_performed`); `ABSENT_UNREADABLE`,
+# a test that could not be read (`unreadable_tests`), in its words; `ABSENT_TO_COME`, a test awaiting its result
+# (`awaits_its_value`), as a preliminary result with no value is (counted, it kept the year's test done and the card
+# quiet on a result to come). The others (masked, as-text, not-permitted, unsupported, off the scale): a test done.
 
 
 def _says_not_performed(written: Iterable[str]) -> bool:

@@ -25,6 +25,7 @@ from guideline.clinical import (
     unstated_in_window,
 )
 from guideline.config import CheckSettings
+from guideline.data_absent import ABSENT_NOT_PERFORMED, absent_words
 from guideline.facts import Facts
 from guideline.fhirdata import SNOMED
 from guideline.record import MedOrder, Observation, Procedure
@@ -167,12 +168,13 @@ def _observation_date(observation: Observation) -> date | None:
 
 def answered_no(observation: Observation) -> bool:
     """A review row or finding whose answer says the review was not done ("No", "Not reviewed", "Unable to access
-    the PDMP", SNOMED's No, valueBoolean false), or that gives no answer but a reason it is absent: sites chart a
-    yes/no flowsheet row, and its "No" is no review."""
+    the PDMP", SNOMED's No, valueBoolean false), or that gives no answer but a reason it is absent saying none was
+    done (`ABSENT_NOT_PERFORMED`: not performed, not asked, asked but declined): sites chart a yes/no flowsheet row,
+    and its "No" is no review. One absent for another reason is no answer at all (`answer_absent`)."""
     if observation.value_boolean is False:
         return True
-    if observation.data_absent and _no_value(observation):
-        return True  # "not performed", "asked but declined", "unknown": nobody documented a review
+    if answer_absent(observation):
+        return observation.data_absent_reason in ABSENT_NOT_PERFORMED
     answers = [observation.value_string]
     value = observation.value_concept
     if value is not None:
@@ -184,6 +186,11 @@ def answered_no(observation: Observation) -> bool:
         if words in _NO_WORDS or words.startswith(_NO_OPENINGS):
             return True
     return False
+
+
+def answer_absent(observation: Observation) -> bool:
+    """Whether a review row gives no answer but a reason it is absent (FHIR's dataAbsentReason)."""
+    return observation.data_absent and _no_value(observation)
 
 
 def _no_value(observation: Observation) -> bool:
@@ -265,6 +272,11 @@ def _unread_row(row: Observation, lookback: int, facts: Facts) -> str | None:
     if answered_no(row):
         return None
     day = _observation_date(row)
+    if answer_absent(row):
+        # Its answer still to come ("temp-unknown"), lost ("error") or not read ("masked"): no review to count, and
+        # no "No" either. Read as "No", it was dropped unseen beside the card saying no review is documented.
+        why = absent_words(row.data_absent_reason)
+        return f"{why}, no date" if day is None else why if facts.within_days(day, lookback) else None
     if day is None:
         return "status unknown, no date" if unstated else "no date"
     if unstated and day > facts.today:
@@ -273,7 +285,7 @@ def _unread_row(row: Observation, lookback: int, facts: Facts) -> str | None:
 
 
 def _review_rows(facts: Facts) -> tuple[tuple[Observation, date], ...]:
-    """The review rows and findings that say a review was done (final or corrected, not answered "No"), each with
+    """The review rows and findings that say a review was done (final or corrected, answered and not "No"), each with
     its day: `last_review` counts those up to today, `future_reviews` names those after it (once a call)."""
     return facts.once(_review_rows_of)
 
@@ -281,7 +293,8 @@ def _review_rows(facts: Facts) -> tuple[tuple[Observation, date], ...]:
 def _review_rows_of(facts: Facts) -> tuple[tuple[Observation, date], ...]:
     rows = []
     for observation in facts.observations_in(PDMP_REVIEW):
-        if observation.status in REVIEWED_OBSERVATION_STATUSES and not answered_no(observation):
+        answered = not answer_absent(observation) and not answered_no(observation)
+        if observation.status in REVIEWED_OBSERVATION_STATUSES and answered:
             day = _observation_date(observation)
             if day is not None:
                 rows.append((observation, day))

@@ -1,0 +1,27 @@
+"""What FHIR's dataAbsentReason codes say of a value sent without one: the one reading every check reads them by."""
+
+from __future__ import annotations
+
+# hl7.org/fhir/R4/codesystem-data-absent-reason.html. These say nothing was done to give a value: no sample tested
+# (the patient declined, the workflow never asked for it), no review done.
+ABSENT_NOT_PERFORMED = frozenset({"not-performed", "not-asked", "asked-declined"})
+# These say something was done and gave no value that can be read, in these words.
+ABSENT_UNREADABLE = {
+    "error": "error, no value sent",
+    "not-a-number": "value not a number",
+    "unknown": "value unknown",
+    "asked-unknown": "value unknown",
+}
+# This says the value "may become available": awaited, said in these words.
+ABSENT_TO_COME = {"temp-unknown": "value temporarily unknown"}
+# The others say a value stands where PainPlan does not read it (masked, as-text, not-permitted, unsupported), or was
+# measured off the scale (positive-infinity, negative-infinity).
+
+
+def absent_words(reason: str | None) -> str:
+    """A value left absent for `reason`, as the faces name it: "value temporarily unknown", "error, no value sent";
+    one PainPlan does not read, "no answer read (masked)", or "no answer read" when no reason is given."""
+    said = ABSENT_TO_COME.get(reason or "") or ABSENT_UNREADABLE.get(reason or "")
+    if said:
+        return said
+    return f"no answer read ({reason})" if reason else "no answer read"

@@ -1,0 +1,57 @@
+"""`pdmp-review`: a review row sent with no answer and a dataAbsentReason, read by the reason's code, as a urine drug
+test result's is (`guideline.data_absent`, one reading): no review where it says none was done, else a row not
+counted and named, never a review counted nor one dropped unseen."""
+
+from __future__ import annotations
+
+import pytest
+from builders import SNOMED, card, days_ago, observation, run
+from test_check_pdmp import CHECK, REVIEW_FINDING, _unread_reviews, oxy
+
+DAR = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    from guideline.checks import CHECKS, pdmp_review
+
+    monkeypatch.setitem(CHECKS, CHECK, pdmp_review)
+
+
+def _row(reason: str) -> dict:
+    """Epic's "PDMP reviewed" finding charted 10 days ago with no answer, only why."""
+    row = {**observation(REVIEW_FINDING, system=SNOMED, when=days_ago(10)), "id": "obs-pdmp-absent"}
+    return row | {"dataAbsentReason": {"coding": [{"system": DAR, "code": reason}]}}
+
+
+@pytest.mark.parametrize("reason", ["not-performed", "asked-declined", "not-asked"])
+def test_a_review_row_absent_as_not_performed_is_no_review_and_nothing_more(reason: str) -> None:
+    evaluation = run("order-sign", drafts=[oxy()], resources=[_row(reason)])
+    found = card(evaluation, CHECK)
+    assert found is not None and "No PDMP review is documented" in found.detail
+    assert _unread_reviews(evaluation) == ()
+
+
+@pytest.mark.parametrize(
+    ("reason", "why"),
+    [
+        # "may become available": a review whose answer is still to come, named as a drug test awaiting its value is
+        pytest.param("temp-unknown", "value temporarily unknown", id="to-come"),
+        pytest.param("error", "error, no value sent", id="error"),
+        # its answer stands where PainPlan does not read it: perhaps "Yes", perhaps "No"
+        pytest.param("masked", "no answer read (masked)", id="masked"),
+    ],
+)
+def test_a_review_row_absent_for_another_reason_is_not_counted_and_is_named(reason: str, why: str) -> None:
+    # Before, any dataAbsentReason was read as "No" in silence: a review whose answer had not come, or was hidden,
+    # was dropped unseen, the card saying no review is documented beside the row the chart shows.
+    evaluation = run("order-sign", drafts=[oxy()], resources=[_row(reason)])
+    assert card(evaluation, CHECK) is not None
+    assert _unread_reviews(evaluation) == (f"PDMP review (observation obs-pdmp-absent), {why}",)
+
+
+def test_the_reason_is_read_by_the_one_reader_the_drug_tests_read_it_by() -> None:
+    from guideline import data_absent, uds
+
+    assert uds.ABSENT_NOT_PERFORMED is data_absent.ABSENT_NOT_PERFORMED
+    assert uds.ABSENT_TO_COME is data_absent.ABSENT_TO_COME
