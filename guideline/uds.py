@@ -44,7 +44,7 @@ from guideline.specimen_validity import (
 )
 from guideline.terminology import OPIOID, UDS_TEST, Terminology, UdsSubstance
 from guideline.timeutil import day_only, day_span, iso_day, local_date
-from guideline.uds_analytes import ANALYTES
+from guideline.uds_analytes import ANALYTES, CLASS_MEMBERS
 from guideline.uds_names import (
     substances_in_words,
     substances_named,
@@ -865,6 +865,18 @@ _AMOUNT = re.compile(
     r"[\s:=\-–]*+)++",
     re.IGNORECASE,
 )
+# An amount measured, as `_AMOUNT` reads one: above nothing the lab writes "<" or "≤" before ("<0.5 ng/mL" is under
+# what it reports), and more than none.
+_MEASURED = re.compile(r"^\(?\s*+(?:>=?\s*+|≥\s*+)?(\d++(?:\.\d++)?|\.\d++)")
+
+
+def _measured(words: str) -> bool:
+    """Whether words after a drug begin with an amount measured (`_AMOUNT`, `_MEASURED`): "250 ng/mL", ">1000 ng/mL";
+    not "<0.5 ng/mL", "0 ng/mL", nor a cutoff alone ("(cutoff 100 ng/mL)")."""
+    number = _MEASURED.match(words) if _AMOUNT.match(words) else None
+    return number is not None and Decimal(number[1]) > 0
+
+
 # A pain-management lab's judgement before its finding ("Unexpected positive for fentanyl", "Expected: oxycodone
 # detected") says how the finding compares with the medication list, not what was found.
 _JUDGED = re.compile(r"^\s*(?:un)?expected\b[\s:]*", re.IGNORECASE)
@@ -1118,6 +1130,17 @@ class _ConclusionReader:
         # statement only: "Oxycodone 250 ng/mL, positive" says it of oxycodone (`carried`).
         self.just_measured: tuple[str, ...] = ()
         self.fresh = 0  # how many drugs waited from before this statement
+        # Drugs named with no finding read of them yet, each with what a finding of every other drug written after
+        # them makes of it (`excepted`): "positive" when named with an amount measured (`_measured`), else
+        # "indeterminate". Each leaves once a reading names it (`add`).
+        self.unheard: dict[str, Value] = {}
+
+    def add(self, reading: _Read) -> None:
+        """A reading, its drugs no longer waiting for one (`unheard`)."""
+        self.read.append(reading)
+        if self.unheard:
+            for drug in reading.named:
+                self.unheard.pop(drug, None)
 
     def statement(self, sentence: str) -> None:
         """One statement, group of "and" by group (`_GROUPS`): drugs still waiting at a group's end take the
@@ -1138,7 +1161,7 @@ class _ConclusionReader:
             self.measured.clear()
         if denying and self.here is None and len(self.waiting) > fresh:
             # "No oxycodone.": denied with no finding after it, never left to take the next statement's
-            self.read.append(_Read("negative", self.waiting[fresh:], self.number))
+            self.add(_Read("negative", self.waiting[fresh:], self.number))
             self.waiting = self.waiting[:fresh]
         self.give(self.said)
 
@@ -1151,11 +1174,12 @@ class _ConclusionReader:
             self.wait(clause, named)
             return
         first = _said_after_names(clause) is None  # written before the drugs it is said of ("Positive for")
-        if self.waiting and self.here and first:
+        every_other = said == "negative" and _EVERY_OTHER.match(clause) is not None
+        if self.waiting and self.here and first and not every_other:
             # "Positive for oxycodone and oxymorphone and negative for fentanyl": a finding written first is said
             # of the drugs after it, not of those listed before it
             self.give(self.here)
-        if said == "negative" and _EVERY_OTHER.match(clause):
+        if every_other:
             self.except_waiting(denying)
         elif self.carries(clause, named, carried):
             self.waiting += carried
@@ -1175,15 +1199,40 @@ class _ConclusionReader:
         return bool(carried) and not named and not _NOTHING_FOUND.match(clause) and not _SAID_OF_ANOTHER.search(clause)
 
     def except_waiting(self, denying: bool) -> None:
-        """Drugs waiting before a finding of every other drug ("Oxycodone, all other drugs negative") are the ones
-        "other" sets apart from it: read found, as "Positive: oxycodone. All other drugs negative" is; those a
-        statement that begins by denying lists are not ("No oxycodone, all other drugs negative")."""
+        """Drugs named before a finding of every other drug with no finding of their own (waiting, or `unheard`) are
+        the ones "other" sets apart from it, each read as `excepted` reads it; those a statement that begins by
+        denying lists are not found ("No oxycodone, all other drugs negative"). Read as every drug not found, a drug
+        the lab measured ("Oxycodone 250 ng/mL, all other drugs negative") was a prescribed opioid's negative the
+        conclusion agreed with."""
         kept = self.fresh if denying else len(self.waiting)
-        if kept:
-            self.read.append(_Read("positive", self.waiting[:kept], self.number))
-        if self.waiting[kept:]:
-            self.read.append(_Read("negative", self.waiting[kept:], self.number))
+        waited, denied = self.waiting[:kept], self.waiting[kept:]
         self.waiting, self.fresh = (), 0
+        apart = set(waited).union(denied)
+        readings: dict[Value, list[str]] = {}
+        for drug in waited:
+            readings.setdefault(self.excepted(drug, True), []).append(drug)
+        for drug in [drug for drug in self.unheard if drug not in apart]:
+            readings.setdefault(self.excepted(drug, False), []).append(drug)
+        for said, drugs in readings.items():
+            self.add(_Read(said, tuple(drugs), self.number))
+        if denied:
+            self.add(_Read("negative", denied, self.number))
+
+    def excepted(self, drug: str, waited: bool) -> Value:
+        """What a finding of every other drug ("all other drugs negative") makes of a drug named before it with none
+        of its own: found when named with an amount measured ("Oxycodone 250 ng/mL": `_measured`); named bare
+        (`waited`), the finding written before the list it ends ("Positive for oxycodone, fentanyl, all others
+        negative"), else found when nothing was read before it ("Oxycodone, all other drugs negative"), unless it
+        names a class ("Opiates. All other drugs negative." may head the opiates' own results, all negative); any
+        other is not read surely ("indeterminate"): "Oxycodone positive. Fentanyl, all others negative" may say
+        fentanyl was found or not found with the rest, and "Oxycodone <0.5 ng/mL" is under what the lab reports."""
+        if self.unheard.get(drug) == "positive":
+            return "positive"
+        if waited and self.first and self.here:
+            return self.here
+        if waited and self.said is None and drug not in CLASS_MEMBERS:
+            return "positive"
+        return "indeterminate"
 
     def finding(self, clause: str, named: tuple[str, ...], denying: bool) -> Value | None:
         """What a clause says (`_clause_said`), read in its statement and after the finding before it."""
@@ -1202,6 +1251,10 @@ class _ConclusionReader:
         "Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive"), never one said of the drug before it ("Fentanyl
         not detected, oxycodone 250 ng/mL": an amount measured is no "not detected")."""
         after = words_after_substances(clause)
+        heard: Value = "positive" if after and _measured(after) else "indeterminate"
+        for drug in named:
+            if heard == "positive" or drug not in self.unheard:
+                self.unheard[drug] = heard
         if after and _AMOUNT.match(after):
             if self.said is not None and self.first:
                 self.waiting += named
@@ -1216,17 +1269,17 @@ class _ConclusionReader:
         PainPlan does not read ("Positive for gabapentin"); a confirmation's, of the drugs it confirms (`_confirmed`:
         "Opiates: presumptive positive, confirmation negative" says nothing of other drugs)."""
         if named or self.waiting:
-            self.read.append(_Read(said, (*self.waiting, *named), self.number))
+            self.add(_Read(said, (*self.waiting, *named), self.number))
             self.waiting, self.fresh = (), 0
         elif (before is None or _NOTHING_FOUND.match(clause)) and not _SAID_OF_ANOTHER.search(clause):
-            self.read.append(_Read(said, (), self.number))
+            self.add(_Read(said, (), self.number))
         elif _is_confirmation(clause):
-            self.read.append(_Read(said, (), self.number, confirms=True))
+            self.add(_Read(said, (), self.number, confirms=True))
 
     def give(self, said: Value | None) -> None:
         """The drugs waiting take a finding, once one was read."""
         if said and self.waiting:
-            self.read.append(_Read(said, self.waiting, self.number))
+            self.add(_Read(said, self.waiting, self.number))
             self.waiting, self.fresh = (), 0  # none waits from before this statement now
 
 
@@ -1241,6 +1294,10 @@ class _Claims:
     covered: frozenset[str]
     found_unnamed: bool  # it begins by saying something was found, naming nothing ("Positive")
     nothing_found: bool  # it says nothing was found ("Negative", "All drugs negative", "All negative except ...")
+    # The drugs it names but cannot be read surely of (`_unsure_keys`), a class's members with it: neither found nor
+    # not found, so a result of theirs is read the more cautious way and named (`_contradiction`).
+    unsure: frozenset[str] = frozenset()
+    said_both: frozenset[str] = frozenset()  # of those, the ones it says were found and not found (`_said_both_ways`)
 
     def says_found(self, substance: str, any_positive: bool) -> bool:
         """Whether it says `substance` was found: by name, or by a bare "Positive" beside linked results none of which
@@ -1298,23 +1355,51 @@ def _conclusion_claims(report: DiagnosticReport, terms: Terminology) -> _Claims 
     first part (`conclusion_read`); None when it says nothing of what was found."""
     found: set[str] = set()
     denied: set[str] = set()
+    unsure: set[str] = set()
     found_unnamed = nothing_found = False
-    for words in report_words(report):
-        for said, named in _clause_readings(conclusion_read(words)):
+    written = [conclusion_read(words) for words in report_words(report)]
+    for words in written:
+        for said, named in _clause_readings(words):
             if named:
-                (found if said == "positive" else denied).update(named)
+                (found if said == "positive" else denied if said == "negative" else unsure).update(named)
             else:
                 found_unnamed |= said == "positive"
                 nothing_found |= said == "negative"
-    if not (found or denied or found_unnamed or nothing_found):
+    if not (found or denied or unsure or found_unnamed or nothing_found):
         return None
+    both = _said_both_ways(found & denied, written) if found and denied else set()
+    found -= both
+    unsure = _with_members((unsure - found - denied) | both)
     return _Claims(
-        _names_of(found, terms),
-        _names_of(denied - found, terms),
-        _names_of(with_class_members(found), terms),
+        _names_of(found - unsure, terms),
+        _names_of(denied - found - unsure, terms),
+        _names_of(with_class_members(found - unsure), terms),
         found_unnamed,
         nothing_found,
+        _names_of(unsure, terms),
+        _names_of(both, terms),
     )
+
+
+def _with_members(keys: set[str]) -> set[str]:
+    """The row keys with the drugs each class among them stands for (`CLASS_MEMBERS`): "Opiates." not read surely says
+    nothing sure of morphine either."""
+    return {key for named in keys for key in (named, *CLASS_MEMBERS.get(named, ()))}
+
+
+_WORD = re.compile(r"[\w-]+")
+
+
+def _said_both_ways(keys: set[str], written: Sequence[str]) -> set[str]:
+    """Of the drugs a conclusion says were found and not found, those it names by one word alone ("Positive for
+    oxycodone. Oxycodone not detected."): it contradicts itself, so it is read neither way. Named by two words, it
+    found one analyte of the drug and not the other ("Norfentanyl 12 ng/mL POS; Fentanyl <0.5 ng/mL NEG": fentanyl was
+    taken, `_Claims`), and is read found as before. A word and its plural are one ("Opiate", "Opiates")."""
+    naming: dict[str, set[str]] = {}
+    for word in {found.lower() for words in written for found in _WORD.findall(words)}:
+        for key in keys.intersection(substances_in_words(word)):
+            naming.setdefault(key, set()).add(word.removesuffix("s"))
+    return {key for key in keys if len(naming.get(key, ())) == 1}
 
 
 def _names_of(keys: Iterable[str], terms: Terminology) -> frozenset[str]:
@@ -1326,12 +1411,17 @@ def _names_of(keys: Iterable[str], terms: Terminology) -> frozenset[str]:
 class Contradiction:
     """A drug a report's conclusion says was found while the results it links for that drug read it negative and
     none positive, or says was not found while they read it positive and none negative: the lab's report contradicts
-    itself. A screen under its cut-off beside a confirmation that found the drug is none: the lab says one thing."""
+    itself. A screen under its cut-off beside a confirmation that found the drug is none: the lab says one thing. A
+    drug it cannot be read surely of (`doubt`) beside such results is read so too: they may contradict it."""
 
     substance: str
     said: tuple[str, ...]  # what its results say, as written ("Negative", "Not detected"), each once
     results: int  # how many of its results read so
     value: Value = "negative"  # how they read: "negative" (the conclusion says found) or "positive" (says not)
+    # Why the conclusion says neither of the drug (`_Claims.unsure`): "unsure", its words may mean either ("Oxycodone
+    # positive. Fentanyl, all others negative"); "both", it says both ("Positive for oxycodone. Oxycodone not
+    # detected."). "" when it says one thing.
+    doubt: Literal["", "unsure", "both"] = ""
 
     @property
     def label(self) -> str:
@@ -1416,6 +1506,14 @@ def _contradiction(
     """The contradiction of a drug's linked results (each read, and as written) by what the conclusion says of it."""
     negatives = [said for value, said in values if value == "negative"]
     positives = [said for value, said in values if value == "positive"]
+    if substance in claims.unsure:
+        # Neither found nor not found: its result is read as one the conclusion contradicts would be, either way.
+        doubt = "both" if substance in claims.said_both else "unsure"
+        if negatives and not positives:
+            return Contradiction(substance, tuple(dict.fromkeys(negatives)), len(negatives), doubt=doubt)
+        if positives and not negatives:
+            return Contradiction(substance, tuple(dict.fromkeys(positives)), len(positives), "positive", doubt)
+        return None
     if negatives and not positives and claims.says_found(substance, any_positive):
         return Contradiction(substance, tuple(dict.fromkeys(negatives)), len(negatives))
     if positives and not negatives and claims.says_not_found(substance):
@@ -1468,7 +1566,13 @@ def _contradiction_words(report: DiagnosticReport, found: Sequence[Contradiction
         if (each := [c for c in ordered if c.value == value])
     ]
     said = _conclusion_words(report)
-    return f'its conclusion says "{said}" but {and_list(parts)}; read the more cautious way: {and_list(read)}'
+    doubts = "; ".join(_DOUBT[c.doubt].format(c.label) for c in ordered if c.doubt)
+    doubt = f" ({doubts})" if doubts else ""
+    return f'its conclusion says "{said}"{doubt} but {and_list(parts)}; read the more cautious way: {and_list(read)}'
+
+
+# Why a conclusion says neither of a drug (`Contradiction.doubt`), as the faces name it.
+_DOUBT = {"unsure": "which could not be read surely for {}", "both": "which says {} was both found and not found"}
 
 
 # An amount written as text beyond what the lab measures: "<50 ng/mL" (below it: not detected), ">1000" (above it).
