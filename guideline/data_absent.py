@@ -20,8 +20,8 @@ ABSENT_TO_COME = {"temp-unknown": "value temporarily unknown"}
 
 def absent_words(reason: str | None) -> str:
     """A value left absent for `reason`, as the faces name it: "value temporarily unknown", "error, no value sent";
-    one PainPlan does not read, "no answer read (masked)", or "no answer read" when no reason is given."""
+    one PainPlan does not read, "no value read (masked)", or "no value read" when no reason is given."""
     said = ABSENT_TO_COME.get(reason or "") or ABSENT_UNREADABLE.get(reason or "")
     if said:
         return said
-    return f"no answer read ({reason})" if reason else "no answer read"
+    return f"no value read ({reason})" if reason else "no value read"

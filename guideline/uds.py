@@ -23,6 +23,7 @@ from guideline.memo import MISSING, IdentityMemo
 from guideline.mme import Drug, conflict_labels, conflict_said, identify_drug, named_medication
 from guideline.orders import is_ambulatory, is_order, is_taken, order_start, stated_end
 from guideline.record import (
+    Component,
     DiagnosticReport,
     Dispense,
     MedOrder,
@@ -577,12 +578,14 @@ def _absent_reasons(observation: Observation) -> tuple[str | None, ...]:
     reasons = tuple(component.data_absent_reason for component in observation.components)
     if None not in reasons or not any(reasons):
         return reasons  # the usual panel: every analyte read, or every one with a reason
-    drugs = tuple(
-        component.data_absent_reason
-        for component in observation.components
-        if component.data_absent_reason or validity_test(replace(observation, code=component.code)) is None
-    )
-    return drugs or reasons
+    return tuple(component.data_absent_reason for component in _drug_analytes(observation))
+
+
+def _drug_analytes(observation: Observation) -> tuple[Component, ...]:
+    """A panel's analytes but its specimen validity checks (`validity_test`: creatinine, pH), which test no drug; all
+    of them when it holds no other. Asked only of a panel some of whose analytes carry a reason a value is absent."""
+    drugs = tuple(c for c in observation.components if validity_test(replace(observation, code=c.code)) is None)
+    return drugs or observation.components
 
 
 # FHIR's data-absent-reason codes (`guideline.data_absent`, the one reading) as a urine drug test sent with no value
@@ -613,7 +616,10 @@ def _no_reading_of(value: Value, source: Observation | DiagnosticReport, spoken_
         return whys
     if isinstance(source, DiagnosticReport):
         return (NO_VALUE,) if _report_bare(source) else ()
-    absent = ABSENT_UNREADABLE.get(source.data_absent_reason or "")
+    # a value still to come, beside a panel's analytes read (a panel all to come awaits it: `awaits_its_value`)
+    absent = ABSENT_UNREADABLE.get(source.data_absent_reason or "") or ABSENT_TO_COME.get(
+        source.data_absent_reason or ""
+    )
     if absent:
         return (absent,)
     if not _bare(source):
@@ -2894,7 +2900,8 @@ def _value_to_come(observation: Observation) -> bool:
     return (
         observation.status in RESULT_STATUSES
         and all(reason in ABSENT_TO_COME for reason in _absent_reasons(observation))
-        and _sends_no_value(observation)
+        # its drug analytes carry none: a creatinine read beside them says nothing of a drug
+        and _sends_no_value(replace(observation, components=_drug_analytes(observation)))
     )
 
 

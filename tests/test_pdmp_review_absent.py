@@ -39,7 +39,7 @@ def test_a_review_row_absent_as_not_performed_is_no_review_and_nothing_more(reas
         pytest.param("temp-unknown", "value temporarily unknown", id="to-come"),
         pytest.param("error", "error, no value sent", id="error"),
         # its answer stands where PainPlan does not read it: perhaps "Yes", perhaps "No"
-        pytest.param("masked", "no answer read (masked)", id="masked"),
+        pytest.param("masked", "no value read (masked)", id="masked"),
     ],
 )
 def test_a_review_row_absent_for_another_reason_is_not_counted_and_is_named(reason: str, why: str) -> None:

@@ -19,7 +19,9 @@ from guideline.checks.common import (
     urine_screen,
 )
 from guideline.config import CheckSettings
+from guideline.data_absent import absent_words
 from guideline.facts import Facts, unread_words
+from guideline.record import Observation
 from guideline.specimen_validity_words import read_unfit_words, validity_not_judged_words
 from guideline.terminology import OPIOID
 from guideline.timeutil import AFTER_TODAY, months_before
@@ -84,7 +86,7 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
         return ()
     results = facts.uds_results_since(RESULT_MONTHS)
     named = [
-        f"{result.name} ({_written(result)}{value_not_read_why(result.observation)})"
+        f"{result.name} ({_written(result)}{value_not_read_why(result.observation)}{_absent_why(result.observation)})"
         for result in results
         # an undated result cannot be judged whatever its value; a dated one, when its value is not read
         if (result.day is None or (result.day <= facts.today and result.value in ("none", "indeterminate")))
@@ -111,6 +113,13 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
     ]
     named += _unread_reports(facts, since)
     return tuple(dict.fromkeys(named))
+
+
+def _absent_why(observation: Observation) -> str:
+    """ ", value temporarily unknown": why a result sent with a reason its value is absent has none, in the words of
+    the one reading of FHIR's codes (`data_absent.absent_words`; a panel's analyte still to come beside analytes read:
+    named with its date alone, it read as a value that could not be read); else ""."""
+    return f", {absent_words(observation.data_absent_reason)}" if observation.data_absent else ""
 
 
 def unknown_status_written(day: date | None, written: str | None, today: date) -> str | None:
