@@ -1116,6 +1116,13 @@ def _readings(words: str) -> list[_Read]:
     return reader.read
 
 
+def _every_other(groups: Sequence[str], index: int) -> bool:
+    """Whether the group of `groups` at `index` begins with a finding of every other drug ("all others negative")."""
+    if index >= len(groups) or not _EVERY_OTHER.match(groups[index]):
+        return False
+    return _clause_said(_JOINED.split(groups[index], maxsplit=1)[0]) == "negative"
+
+
 class _ConclusionReader:
     """A conclusion's words as `_readings` reads them, statement by statement: the readings so far, the finding read
     last and the drugs named bare that wait for one."""
@@ -1158,10 +1165,14 @@ class _ConclusionReader:
         self.just_measured = ()
         denying = bool(_DENIED_FIRST.match(sentence))  # "No fentanyl, oxycodone detected"
         fresh = self.fresh = len(self.waiting)  # the drugs waiting from before this statement
-        for group in _GROUPS.split(sentence):
+        groups = _GROUPS.split(sentence)
+        for index, group in enumerate(groups):
             for clause in _JOINED.split(group):
                 self.clause(clause, denying)
-            self.give(self.here)
+            if not (self.waiting and self.here and not self.first and _every_other(groups, index + 1)):
+                self.give(self.here)
+            # else "Oxycodone positive, fentanyl, all others negative": fentanyl may be positive, or negative with the
+            # rest, so it is left to the finding of every other drug (`excepted`: read neither way)
             # "Oxycodone 250 ng/mL, fentanyl not detected": no finding of its own, unless the next clause has one
             self.just_measured = tuple(self.measured)
             self.measured.clear()

@@ -45,6 +45,21 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
             {"fentanyl"},
             id="bare-after-a-finding",
         ),
+        pytest.param(
+            "Oxycodone positive, fentanyl, all others negative",
+            {"oxycodone"},
+            {EVERY},
+            {"fentanyl"},
+            id="bare-after-a-finding-in-its-statement",
+        ),
+        # ... but a list a finding written first heads is that finding's: "Positive for oxycodone, fentanyl"
+        pytest.param(
+            "Positive for oxycodone, fentanyl, all others negative",
+            {"oxycodone", "fentanyl"},
+            {EVERY},
+            set(),
+            id="listed-after-positive-for",
+        ),
         # a class heading alone: neither every opiate found nor opiates not found (it was read every opiate found)
         pytest.param("Opiates. All other drugs negative.", set(), {EVERY}, {"opiate"}, id="class-heading"),
         pytest.param("Opiates, all other drugs negative", set(), {EVERY}, {"opiate"}, id="class-bare"),
