@@ -1192,6 +1192,8 @@ class _ConclusionReader:
             return
         first = _said_after_names(clause) is None  # written before the drugs it is said of ("Positive for")
         every_other = said == "negative" and _EVERY_OTHER.match(clause) is not None
+        if self.fresh and named and self.here is None and not every_other:
+            self.heading_unread()
         if self.waiting and self.here and first and not every_other:
             # "Positive for oxycodone and oxymorphone and negative for fentanyl": a finding written first is said
             # of the drugs after it, not of those listed before it
@@ -1214,6 +1216,14 @@ class _ConclusionReader:
         positive", "Hydrocodone 85 ng/mL, below cutoff of 100 ng/mL"; not ", all other drugs negative", ", positive
         for gabapentin"). Before, it was read as a bare "Positive" or "below cutoff" is, of every drug."""
         return bool(carried) and not named and not _NOTHING_FOUND.match(clause) and not _SAID_OF_ANOTHER.search(clause)
+
+    def heading_unread(self) -> None:
+        """Drugs named alone in a statement before, with no finding ("Oxycodone.", "Opiates."), meet a finding of
+        drugs it names itself ("Fentanyl not detected."): a heading, or a drug the lab found; not read surely. Before,
+        they took that finding: "Oxycodone. Fentanyl not detected." read oxycodone not found, and "Opiates. Oxycodone
+        positive." every opiate found. A finding naming no drug ("Oxycodone. Positive.") is theirs, as before."""
+        self.add(_Read("indeterminate", self.waiting[: self.fresh], self.number))
+        self.waiting, self.fresh = self.waiting[self.fresh :], 0
 
     def except_waiting(self, denying: bool) -> None:
         """Drugs named before a finding of every other drug with no finding of their own (waiting, or `unheard`) are

@@ -63,6 +63,20 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
         # a class heading alone: neither every opiate found nor opiates not found (it was read every opiate found)
         pytest.param("Opiates. All other drugs negative.", set(), {EVERY}, {"opiate"}, id="class-heading"),
         pytest.param("Opiates, all other drugs negative", set(), {EVERY}, {"opiate"}, id="class-bare"),
+        # a drug or class named alone in a statement (a heading) says nothing sure when the next statement's finding
+        # names drugs of its own (before, it took that finding: "Oxycodone. Fentanyl not detected." read oxycodone
+        # not found, and "Opiates. Oxycodone positive." every opiate found)
+        pytest.param(
+            "Opiates. Oxycodone positive. All other drugs negative.",
+            {"oxycodone"},
+            {EVERY},
+            {"opiate"},
+            id="class-heading-then-a-drug",
+        ),
+        pytest.param(
+            "Opiates. Morphine not detected.", set(), {"morphine"}, {"opiate"}, id="class-heading-then-denied"
+        ),
+        pytest.param("Oxycodone. Fentanyl not detected.", set(), {"fentanyl"}, {"oxycodone"}, id="drug-heading"),
     ],
 )
 def test_a_drug_the_conclusion_may_say_either_of_is_read_neither_way(
@@ -79,12 +93,13 @@ def test_a_drug_the_conclusion_may_say_either_of_is_read_neither_way(
         "Oxycodone <0.5 ng/mL, all other drugs negative",
         "Oxycodone positive. Fentanyl, all others negative",
         "Positive for oxycodone. Oxycodone not detected.",
+        "Oxycodone. Fentanyl not detected.",
     ],
 )
 def test_a_prescribed_opioids_negative_beside_such_a_conclusion_is_no_unexpected_negative(conclusion: str) -> None:
     # Before, "Oxycodone 250 ng/mL, all other drugs negative" agreed with the oxycodone screen's "Negative": the card
     # said the patient on oxycodone tested negative for it, a diversion signal on the lab's own doubt.
-    if "Fentanyl" in conclusion:
+    if "Fentanyl," in conclusion:
         sent = referenced_report(conclusion, (OXYCODONE_SCREEN, "Positive"), (FENTANYL_SCREEN, "Negative"))
         drug = "fentanyl"
     else:
