@@ -1396,11 +1396,13 @@ def _conclusion_claims(report: DiagnosticReport, terms: Terminology) -> _Claims 
         return None
     both = _said_both_ways(found & denied, written) if found and denied else set()
     found -= both
-    unsure = _with_members((unsure - found - denied) | both)
+    denied -= both
+    # a drug read surely stands: "Opiates. Morphine not detected." says nothing sure of opiates, but morphine it denies
+    unsure = _with_members(unsure | both) - found - denied
     return _Claims(
-        _names_of(found - unsure, terms),
-        _names_of(denied - found - unsure, terms),
-        _names_of(with_class_members(found - unsure), terms),
+        _names_of(found, terms),
+        _names_of(denied - found, terms),
+        _names_of(with_class_members(found), terms),
         found_unnamed,
         nothing_found,
         _names_of(unsure, terms),

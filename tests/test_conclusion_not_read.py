@@ -14,6 +14,7 @@ from guideline.checks import CHECKS, unexpected_uds_result
 from guideline.uds import _clause_readings
 
 OPIATE_SCREEN = "19295-5"  # Opiates [Presence] in Urine by Screen method
+MORPHINE_SCREEN = "3830-7"  # Morphine [Presence] in Urine
 
 
 def not_read(conclusion: str) -> set[str]:
@@ -136,3 +137,11 @@ def test_a_drug_named_by_two_analytes_found_and_not_is_found_as_before() -> None
     metabolite = "Norfentanyl 12 ng/mL POS; Fentanyl <0.5 ng/mL NEG"
     assert not_read(metabolite) == set()
     assert disagreements(*referenced_report(metabolite, (FENTANYL_SCREEN, "Positive"))) == ()
+
+
+def test_a_drug_read_surely_beside_a_class_heading_is_read_as_said() -> None:
+    # "Opiates." says nothing sure of the opiates, but the morphine it denies by name is denied: a morphine screen's
+    # positive beside it is one the conclusion contradicts, not one it could not be read for.
+    heading = "Opiates. Morphine not detected."
+    [named] = disagreements(*referenced_report(heading, (MORPHINE_SCREEN, "Positive")))
+    assert "could not be read surely" not in named and named.endswith(f"; {KEPT})")
