@@ -1099,10 +1099,11 @@ def _readings(words: str) -> list[_Read]:
     oxymorphone detected"); else they take the reading before them ("Positive for oxycodone, oxymorphone"), one
     after "except" or "other than" (`_EXCEPT`, the finding it turns read first: `_finding_first`) the opposite, and
     one denied after a positive a negative ("Positive for oxycodone but not fentanyl"); a statement that begins by
-    denying denies every drug it lists ("No fentanyl, oxycodone detected", "No oxycodone."). Drugs waiting before a
-    finding of every other drug are the ones found (`except_waiting`: "Oxycodone, all other drugs negative"); drugs
-    named with an amount take only a finding naming no drug in the clause right after them (`carries`: "Oxycodone
-    250 ng/mL, positive").
+    denying denies every drug it lists ("No fentanyl, oxycodone detected", "No oxycodone."). Drugs named before a
+    finding of every other drug with none of their own are set apart from it (`except_waiting`: "Oxycodone, all
+    other drugs negative" found; what cannot be read surely, "indeterminate": `excepted`), and drugs named alone in a
+    statement before a finding of others are read so too (`heading_unread`); drugs named with an amount take only a
+    finding naming no drug in the clause right after them (`carries`: "Oxycodone 250 ng/mL, positive").
     A reading naming no drug is given (with none) only where nothing was read before it ("Positive", "Negative,
     dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive,
     confirmation negative" says nothing of other drugs; a confirmation's ("confirmation negative") is given to be
