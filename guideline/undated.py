@@ -51,7 +51,19 @@ def undated_procedures(facts: Facts) -> tuple[str, ...]:
     date was given: R4's performedAge or performedRange, words, or nothing. No window can count them (a PDMP review
     at "age 55" may be this week's or twenty years old), so they count as not done in any window, and the card and
     the page name them so that no card from them does not read as "nothing on record"."""
-    named = []
+    return tuple(dict.fromkeys(named for _, named in _undated_named(facts)))
+
+
+def undated_moud_doses(facts: Facts) -> tuple[str, ...]:
+    """The OUD medication doses (a billing code: `is_moud_procedure`) among `undated_procedures`, named as the card
+    names them: the population review names them beside its `oud-treatment` finding, which they may answer."""
+    return tuple(
+        dict.fromkeys(named for procedure, named in _undated_named(facts) if is_moud_procedure(procedure.code))
+    )
+
+
+def _undated_named(facts: Facts) -> Iterator[tuple[Procedure, str]]:
+    """Each undated done procedure a check reads, with how the card names it."""
     contains = facts.terms.contains
     for procedure in undated_done(facts.record.procedures):
         kind = _kind(procedure, contains)
@@ -59,8 +71,7 @@ def undated_procedures(facts: Facts) -> tuple[str, ...]:
             continue
         shown = (procedure.code.display() if procedure.code else None) or kind
         when = f"performed {procedure.performed_as}" if procedure.performed_as else "no date"
-        named.append(f"{named_item(shown, 'procedure', procedure.id)}, {when}")
-    return tuple(dict.fromkeys(named))
+        yield procedure, f"{named_item(shown, 'procedure', procedure.id)}, {when}"
 
 
 def undated_done(procedures: Iterable[Procedure]) -> Iterator[Procedure]:

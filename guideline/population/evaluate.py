@@ -380,7 +380,9 @@ def evaluate_patient(
         quality.pcp_not_in_directory[attribution.kind.removesuffix(PCP_NOT_IN_DIRECTORY)] += 1
     scored = outcomes(summary)
     now = datetime.combine(min(period.end, today), time(12, 0), tzinfo=zone)
-    findings = standing_findings(record, config, now, terms)
+    standing = standing_findings(record, config, now, terms)
+    if standing.uncounted_treatment:  # on any row the finding is on, in the measures or not: it is on the row
+        quality.oud_treatment_not_counted[patient_id] += len(standing.uncounted_treatment)
     evidence: dict[str, list[str]] = {}
     if unenrolled:
         evidence["excluded"] = [_not_enrolled_text(unenrolled, period, allowed)]
@@ -403,6 +405,7 @@ def evaluate_patient(
     # its days counted twice.
     for key, said in relayed.unsure.items():
         evidence[key] = list(said)
+    evidence.update(standing.evidence)
     partial = partial_measures(summary)
     if partial:
         evidence["partial"] = partial_evidence(summary, partial)
@@ -432,7 +435,7 @@ def evaluate_patient(
         **_enrolment_columns(known),
         "partial": ",".join(partial) or None,
         "excluded": excluded or (_NOT_ADULT[age] if not adult else None),
-        "findings": ",".join(findings),
+        "findings": ",".join(standing.findings),
         "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True),
     }
     for measure in MEASURES:

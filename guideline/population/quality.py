@@ -213,6 +213,11 @@ class Quality:
     # with no date the record reads (none, "2026-02-30", an offset past 24 hours), of patients in the measures: no
     # window counts them, so AMO's numerator may miss them.
     results_without_date: int = 0
+    # {patient: doses} of OUD medication on record that the standing review's `oud-treatment` finding ("OUD without
+    # treatment") could not count (no date it can read, or given with a status it cannot tell), of members whose row
+    # carries that finding, in the measures or not: each dose may be the treatment, so the finding may be wrong. The
+    # row's evidence names each as the chart's data-incomplete card does (guideline.population.standing).
+    oud_treatment_not_counted: Counter[str] = field(default_factory=Counter)
     # Counts this version has no field for, as from_json read them (a newer version's, or a Spark partition's that a
     # newer version wrote): key → a number, a {name: count} or a list of items each with a "count". Merged and
     # written back under their own keys, so none vanishes from a merged report; the summary and the dashboard name
@@ -763,6 +768,16 @@ COUNTS: tuple[Count, ...] = (
         "results_without_date",
         "urine drug test results and lab reports with no date (none, or a date that is no date: not counted)",
         numerators=("AMO",),
+    ),
+    # No measure reads a dose given (the measures count fills), so no rate changes: a standing-risk finding, on the
+    # member's row and in their letter, may be wrong.
+    Count(
+        "oud_treatment_not_counted",
+        "OUD medication doses not counted as treatment (no date, or status unknown) beside an oud-treatment finding, "
+        "which may be wrong",
+        by_patient=True,
+        one="OUD medication dose not counted as treatment (no date, or status unknown) beside an oud-treatment "
+        "finding, which may be wrong",
     ),
     Count("unattributed_patients", "patients attributed to no clinician", kind="note"),
     Count("attributed_to_prescriber", "patients without a PCP attributed to their main prescriber", kind="note"),

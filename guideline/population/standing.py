@@ -1,17 +1,61 @@
-"""The engine's standing-risk findings for a patient at the period end (the checks a letter can point to)."""
+"""The engine's standing-risk findings for a patient at the period end (the checks a letter can point to), with the
+records a finding could not count that may answer it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
+from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.config import GuidelineConfig
 from guideline.engine import review
+from guideline.facts import Facts
+from guideline.named_gaps import NAMED_GAPS, worded
 from guideline.record import PatientRecord
 from guideline.terminology import Terminology
+from guideline.undated import uncounted_administrations, undated_moud_doses
+
+# The kinds the chart's data-incomplete card names an OUD medication dose by that `oud-treatment` could not count
+# (no date it can read; given with a status it cannot tell), each with the function naming those doses alone: the
+# card's "undated-procedures" names every undated procedure a check reads, of which only the doses answer this finding.
+_UNCOUNTED_DOSES: dict[str, Callable[[Facts], tuple[str, ...]]] = {
+    "undated-procedures": undated_moud_doses,
+    "uncounted-administrations": uncounted_administrations,
+}
+_DOSE_KINDS = tuple(kind for kind in NAMED_GAPS if kind.key in _UNCOUNTED_DOSES)
+if len(_DOSE_KINDS) != len(_UNCOUNTED_DOSES):  # a kind renamed in the registry would drop its doses unseen
+    raise ValueError("population standing: a kind of uncounted OUD dose is not in guideline.named_gaps")
 
 
-def standing_findings(
-    record: PatientRecord, config: GuidelineConfig, now: datetime, terms: Terminology
-) -> tuple[str, ...]:
-    """The check ids guideline.engine.review raises for the patient's state at `now`, as on the chart."""
-    return tuple(card.check_id for card in review(record, config, now, terms=terms).cards)
+@dataclass(frozen=True)
+class Standing:
+    """The check ids raised, and the OUD medication doses on record that the `oud-treatment` finding could not count
+    (each "what: why", as the chart's data-incomplete card says it), when that finding is raised."""
+
+    findings: tuple[str, ...]
+    uncounted_treatment: tuple[str, ...] = ()
+
+    @property
+    def evidence(self) -> dict[str, list[str]]:
+        """The row's evidence for its findings, by check id (a letter lists it under the finding's words)."""
+        return {OUD_CHECK: list(self.uncounted_treatment)} if self.uncounted_treatment else {}
+
+
+def standing_findings(record: PatientRecord, config: GuidelineConfig, now: datetime, terms: Terminology) -> Standing:
+    """The check ids guideline.engine.review raises for the patient's state at `now`, as on the chart; with "OUD
+    without treatment", the doses it could not count, which may make it wrong: a finding that may be false says why."""
+    evaluation = review(record, config, now, terms=terms)
+    findings = tuple(card.check_id for card in evaluation.cards)
+    if OUD_CHECK not in findings:
+        return Standing(findings)
+    return Standing(findings, uncounted_doses(evaluation.facts))
+
+
+def uncounted_doses(facts: Facts) -> tuple[str, ...]:
+    """The OUD medication doses `oud-treatment` could not count, each as the card's line: "what: why"."""
+    lines = []
+    for kind in worded(_DOSE_KINDS, facts.config):
+        if kind.card is not None:  # both kinds are on the card: their line is the one the chart shows
+            lines.extend(f"{item}: {kind.card.why}" for item in _UNCOUNTED_DOSES[kind.key](facts))
+    return tuple(lines)

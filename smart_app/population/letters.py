@@ -42,6 +42,9 @@ class LetterPatient:
     criteria: list[tuple[str, str, list[str]]]  # (measure id, what it means, evidence lines)
     findings: list[str]
     attribution: str  # why the patient is in this letter: their row's attribution ("pcp", "practice", "prescriber")
+    # Under the findings: what they could not count that may answer them (an OUD medication dose with no date), as
+    # the row's evidence names it by the finding's check id (guideline.population.standing).
+    finding_evidence: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -148,14 +151,16 @@ def collect_letters(con: Any, measures: pa.Table, directory: Directory) -> list[
                                                                                    ("COB", cob)) if hit]  # fmt: skip
         if nal_den and not nal_num:
             criteria.append(("NAL", _criterion_text("NAL", False), proof.get("NAL", [])))
+        raised = [f for f in (findings or "").split(",") if f]
         letter.patients.append(
             LetterPatient(
                 pid,
                 name,
                 birth,
                 criteria,
-                [FINDING_TEXT.get(f, f) for f in (findings or "").split(",") if f],
+                [FINDING_TEXT.get(f, f) for f in raised],
                 attribution,
+                [line for f in raised for line in proof.get(f, [])],
             )
         )
     by_unit: dict[tuple[str, str], list[dict[str, Any]]] = {}

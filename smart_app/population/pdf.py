@@ -49,7 +49,7 @@ def write_pdf(path: Path, context: dict[str, Any]) -> None:
 
 
 def _patient(patient: Any, styles: Any) -> list[Any]:
-    """One listed patient: who, each criterion met with its evidence, the guideline checks' findings."""
+    """One listed patient: who, each criterion met with its evidence, the guideline checks' findings with theirs."""
     body, small = styles["BodyText"], styles["BodyText"].clone("small", fontSize=8, leading=10)
     title = f"{patient.name or 'Patient'} (id {patient.patient_id}" + (
         f", born {patient.birth_date})" if patient.birth_date else ")"
@@ -64,4 +64,11 @@ def _patient(patient: Any, styles: Any) -> list[Any]:
         flowables.append(
             Paragraph(escape("The guideline checks also note: " + "; ".join(patient.findings) + "."), body)
         )
+        if patient.finding_evidence:
+            flowables.append(
+                ListFlowable(
+                    [ListItem(Paragraph(escape(line), small)) for line in patient.finding_evidence],
+                    bulletType="bullet",
+                )
+            )
     return flowables
