@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
 from guideline.config import GuidelineConfig
@@ -138,6 +138,18 @@ def unknown_status_ahead(day: date) -> str:
 def procedure_dates(procedure: Procedure) -> tuple[datetime | None, ...]:
     """performedDateTime and performedPeriod start and end are all read (6.3)."""
     return procedure.performed, procedure.performed_start, procedure.performed_end
+
+
+def undated_done(procedures: Iterable[Procedure]) -> Iterator[Procedure]:
+    """The procedures recorded as done (or of no stated status) with no date PainPlan can read (none, words, an age,
+    a date that is no date): the one rule of both faces, the card naming those a check reads
+    (`guideline.undated.undated_procedures`), the population review counting those a measure reads
+    (`procedures_without_date`)."""
+    for procedure in procedures:
+        if procedure.performed or procedure.performed_start or procedure.performed_end:
+            continue  # the usual case, dated: no further work
+        if procedure.status in DONE_OR_UNSTATED:
+            yield procedure
 
 
 def performed_within(procedure: Procedure, days: int, today: date) -> bool:

@@ -3,7 +3,7 @@ or a urine drug test dated after today; a dose of unknown status): each named, n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from datetime import date
 
 from guideline.checks import urine_drug_test
@@ -11,7 +11,7 @@ from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.checks.oud_treatment import is_moud_procedure, moud_dose_label
 from guideline.checks.pdmp_review import future_reviews
 from guideline.checks.reassessment_due import future_assessments
-from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, given_within
+from guideline.clinical import GIVEN_STATUSES, given_within, undated_done
 from guideline.facts import Facts, named_item
 from guideline.fhirdata import Concept
 from guideline.record import Observation, Procedure
@@ -72,17 +72,6 @@ def _undated_named(facts: Facts) -> Iterator[tuple[Procedure, str]]:
         shown = (procedure.code.display() if procedure.code else None) or kind
         when = f"performed {procedure.performed_as}" if procedure.performed_as else "no date"
         yield procedure, f"{named_item(shown, 'procedure', procedure.id)}, {when}"
-
-
-def undated_done(procedures: Iterable[Procedure]) -> Iterator[Procedure]:
-    """The procedures recorded as done (or of no stated status) with no date PainPlan can read (none, words, an age,
-    a date that is no date): the one rule of both faces, the card naming those a check reads (`undated_procedures`),
-    the population review counting those a measure reads (`procedures_without_date`)."""
-    for procedure in procedures:
-        if procedure.performed or procedure.performed_start or procedure.performed_end:
-            continue  # the usual case, dated: no further work
-        if procedure.status in DONE_OR_UNSTATED:
-            yield procedure
 
 
 # An administration whose status says nothing of whether the dose was given (status is required in every version).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from guideline.clinical import procedure_dates
+from guideline.clinical import procedure_dates, undated_done
 from guideline.config import GuidelineConfig
 from guideline.fhirdata import CPT, HCPCS, LOINC, SNOMED, Concept
 from guideline.population.model import Period
@@ -14,7 +14,6 @@ from guideline.record import PatientRecord, Procedure
 from guideline.terminology import HOSPICE_PROCEDURE, Terminology
 from guideline.timeutil import local_date
 from guideline.uds import is_drug_test_procedure
-from guideline.undated import undated_done
 
 # The systems PainPlan's procedure codes are in (drug tests: CPT, HCPCS, SNOMED CT; hospice: SNOMED CT, HCPCS; PDMP
 # review and the standing review's other procedures: SNOMED CT; a pain treatment plan: LOINC), each under any of its
