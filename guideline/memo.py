@@ -64,9 +64,15 @@ class WeakIdentityMemo(IdentityMemo):
         if len(self.entries) >= self._limit:
             self.entries.clear()
         key = (question, *map(id, items))
-        for item in items:
-            weakref.finalize(item, self.entries.pop, key, None)
-        self.entries[key] = ((), answer)
+        entries = self.entries
+
+        def forget(_: object) -> None:
+            entries.pop(key, None)
+
+        # The entry holds the weak references that drop it: an entry emptied takes its references with it, so an
+        # object put again after each emptying (`forget_all` before every cold benchmark run) carries one, not one
+        # per emptying, as a `weakref.finalize`, kept until its object dies, did.
+        entries[key] = (tuple(weakref.ref(item, forget) for item in items), answer)
 
 
 class IdentityTables:

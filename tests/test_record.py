@@ -346,6 +346,30 @@ def test_identity_memo_answers_only_for_the_very_same_objects_and_stays_bounded(
     assert memo.get("q", first) is MISSING and len(memo.entries) == 1
 
 
+def test_a_weak_identity_memo_holds_one_weak_reference_per_object_however_often_it_is_emptied() -> None:
+    # Benchmarks empty every memo before each cold run (`forget_all`), and a full memo empties itself: a reference
+    # left behind by each entry emptied would pile up on a configuration that lives as long as the service.
+    import gc
+    import weakref
+
+    from guideline.memo import WeakIdentityMemo
+
+    class Configuration:  # a long-lived object a call only borrows
+        pass
+
+    memo = WeakIdentityMemo(limit=2)
+    held = Configuration()
+    for _ in range(50):
+        memo.clear()
+        memo.put("q", held, answer=1)
+    gc.collect()
+    assert memo.get("q", held) == 1 and len(weakref.getweakrefs(held)) == 1
+    gone = weakref.ref(held)
+    del held
+    gc.collect()
+    assert gone() is None and memo.entries == {}  # its entry went with it
+
+
 def test_absurd_numbers_read_as_missing_and_the_checks_still_answer() -> None:
     from builders import card, med_request, run
 
