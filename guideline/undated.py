@@ -3,10 +3,11 @@ or a urine drug test dated after today; a dose of unknown status): each named, n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 
 from guideline.checks import urine_drug_test
+from guideline.checks.common import named_not_counted
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.checks.oud_treatment import is_moud_procedure, moud_dose_label
 from guideline.checks.pdmp_review import future_reviews
@@ -69,9 +70,8 @@ def _undated_named(facts: Facts) -> Iterator[tuple[Procedure, str]]:
         kind = _kind(procedure, contains)
         if kind is None:
             continue
-        shown = (procedure.code.display() if procedure.code else None) or kind
         when = f"performed {procedure.performed_as}" if procedure.performed_as else "no date"
-        yield procedure, f"{named_item(shown, 'procedure', procedure.id)}, {when}"
+        yield procedure, named_not_counted(procedure, "procedure", when, kind)
 
 
 # An administration whose status says nothing of whether the dose was given (status is required in every version).
@@ -128,6 +128,5 @@ def future_dated_drug_tests(facts: Facts) -> tuple[str, ...]:
 
 def _named_ahead(item: Procedure | Observation, kind: str, day: date) -> str:
     """ "Opioid benefit/harm review (procedure pr-7), dated 2026-07-01, after today"."""
-    shown = (item.code.display() if item.code else None) or kind
     what = "procedure" if isinstance(item, Procedure) else "observation"
-    return f"{named_item(shown, what, item.id)}, dated {iso_day(day)}{AFTER_TODAY}"
+    return named_not_counted(item, what, f"dated {iso_day(day)}{AFTER_TODAY}", kind)
