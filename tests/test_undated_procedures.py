@@ -104,3 +104,17 @@ def test_the_plan_page_html_shows_undated_procedures(tmp_path: Path) -> None:
         FakeFhir(rsps, [patient(patient_id="p1"), review])
         html = _open_plan(_app(tmp_path)).get_data(as_text=True)
     assert 'id="undated-procedures"' in html and "(procedure pr-age), performed at age 55 years" in html
+
+
+def test_a_pasted_procedure_name_is_quoted_cut_where_every_face_names_an_item() -> None:
+    """A review's text of 5,000 characters (a note pasted into the order's name) is quoted to 150 characters, as every
+    text a face quotes is, never whole in the card."""
+    review = undated(procedure(SNOMED, PDMP_REVIEW), **AT_AGE)
+    review["code"]["text"] = "PDMP review " + "reviewed CT PMP, no early refills noted " * 125
+    evaluation = run(
+        "order-sign", drafts=[med_request("1049621", draft=True, id="ox1", supply_days=3)], resources=[review]
+    )
+    (named,) = undated_procedures(evaluation.facts)
+    quoted, where = named.split(" (procedure ")
+    assert len(quoted) <= 150 and quoted.endswith("…") and quoted.startswith("PDMP review reviewed CT PMP")
+    assert where == f"{review['id']}), performed at age 55 years"

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from guideline.recognition.lexicon import COUGH_COLD_PARTNERS, ingredients, known_word, sold_with
+from guideline.words import QUOTED_CHARACTERS, clip
 
 # Claims and pharmacy drug files cut names at 35 characters: Fioricet with codeine arrives as
 # "BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C", which reads whole as plain Fioricet.
@@ -81,6 +82,7 @@ def with_where(display: str | NotedName, where: str) -> str:
     noted (`NotedName`) joined into the one bracket: "BUTALBITAL/ACETAMINOPHEN/CAFFEINE/C (current order mr-1; the
     name looks cut and may include codeine)", where two brackets in a row read as a stutter. Decided by what the name
     is, never by its words: an order whose own text holds the note's words is named as written."""
+    # Cut here, where every face names an item, so that no card quotes a pasted or hostile name whole.
     if isinstance(display, NotedName):
-        return f"{display.name} ({where}; {display.note})"
-    return f"{display} ({where})"
+        return f"{clip(display.name, QUOTED_CHARACTERS)} ({where}; {display.note})"
+    return f"{clip(display, QUOTED_CHARACTERS)} ({where})"
