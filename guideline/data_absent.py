@@ -18,10 +18,16 @@ ABSENT_TO_COME = {"temp-unknown": "value temporarily unknown"}
 # measured off the scale (positive-infinity, negative-infinity).
 
 
+def absent_said(reason: str | None) -> str | None:
+    """The words of a reason that says a value is awaited or could not be read (`ABSENT_TO_COME`,
+    `ABSENT_UNREADABLE`): "value temporarily unknown", "error, no value sent"; None for any other."""
+    return ABSENT_TO_COME.get(reason or "") or ABSENT_UNREADABLE.get(reason or "")
+
+
 def absent_words(reason: str | None) -> str:
-    """A value left absent for `reason`, as the faces name it: "value temporarily unknown", "error, no value sent";
-    one PainPlan does not read, "no value read (masked)", or "no value read" when no reason is given."""
-    said = ABSENT_TO_COME.get(reason or "") or ABSENT_UNREADABLE.get(reason or "")
+    """A value left absent for `reason`, as the faces name it (`absent_said`); one PainPlan does not read, "no value
+    read (masked)", or "no value read" when no reason is given."""
+    said = absent_said(reason)
     if said:
         return said
     return f"no value read ({reason})" if reason else "no value read"

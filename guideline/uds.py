@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Self, TypeVar
 from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
 from guideline.commas import commas_read
 from guideline.config import GuidelineConfig
-from guideline.data_absent import ABSENT_NOT_PERFORMED, ABSENT_TO_COME, ABSENT_UNREADABLE
+from guideline.data_absent import ABSENT_NOT_PERFORMED, ABSENT_TO_COME, absent_said
 from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Concept, last_possible_day
 from guideline.fills import handed_over
 from guideline.history import Interval, dispense_interval
@@ -617,9 +617,7 @@ def _no_reading_of(value: Value, source: Observation | DiagnosticReport, spoken_
     if isinstance(source, DiagnosticReport):
         return (NO_VALUE,) if _report_bare(source) else ()
     # a value still to come, beside a panel's analytes read (a panel all to come awaits it: `awaits_its_value`)
-    absent = ABSENT_UNREADABLE.get(source.data_absent_reason or "") or ABSENT_TO_COME.get(
-        source.data_absent_reason or ""
-    )
+    absent = absent_said(source.data_absent_reason)
     if absent:
         return (absent,)
     if not _bare(source):

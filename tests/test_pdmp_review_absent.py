@@ -55,3 +55,21 @@ def test_the_reason_is_read_by_the_one_reader_the_drug_tests_read_it_by() -> Non
 
     assert uds.ABSENT_NOT_PERFORMED is data_absent.ABSENT_NOT_PERFORMED
     assert uds.ABSENT_TO_COME is data_absent.ABSENT_TO_COME
+
+
+@pytest.mark.parametrize(
+    ("reason", "said", "named"),
+    [
+        ("temp-unknown", "value temporarily unknown", "value temporarily unknown"),
+        ("error", "error, no value sent", "error, no value sent"),
+        ("masked", None, "no value read (masked)"),
+        (None, None, "no value read"),
+    ],
+)
+def test_a_reasons_words_are_one_reading(reason: str | None, said: str | None, named: str) -> None:
+    # `uds` says why a result reads nothing by `absent_said`, the faces name a value absent by `absent_words`: the
+    # awaited and unreadable reasons are worded once.
+    from guideline.data_absent import absent_said, absent_words
+
+    assert absent_said(reason) == said
+    assert absent_words(reason) == named
