@@ -170,10 +170,10 @@ def answered_no(observation: Observation) -> bool:
     """A review row or finding whose answer says the review was not done ("No", "Not reviewed", "Unable to access
     the PDMP", SNOMED's No, valueBoolean false), or that gives no answer but a reason it is absent saying none was
     done (`ABSENT_NOT_PERFORMED`: not performed, not asked, asked but declined): sites chart a yes/no flowsheet row,
-    and its "No" is no review. One absent for another reason is no answer at all (`answer_absent`)."""
+    and its "No" is no review. One absent for another reason is no answer at all (`_answer_absent`)."""
     if observation.value_boolean is False:
         return True
-    if answer_absent(observation):
+    if _answer_absent(observation):
         return observation.data_absent_reason in ABSENT_NOT_PERFORMED
     answers = [observation.value_string]
     value = observation.value_concept
@@ -188,7 +188,7 @@ def answered_no(observation: Observation) -> bool:
     return False
 
 
-def answer_absent(observation: Observation) -> bool:
+def _answer_absent(observation: Observation) -> bool:
     """Whether a review row gives no answer but a reason it is absent (FHIR's dataAbsentReason)."""
     return observation.data_absent and _no_value(observation)
 
@@ -272,11 +272,13 @@ def _unread_row(row: Observation, lookback: int, facts: Facts) -> str | None:
     if answered_no(row):
         return None
     day = _observation_date(row)
-    if answer_absent(row):
+    if _answer_absent(row):
         # Its answer still to come ("temp-unknown"), lost ("error") or not read ("masked"): no review to count, and
         # no "No" either. Read as "No", it was dropped unseen beside the card saying no review is documented.
         why = absent_words(row.data_absent_reason)
-        return f"{why}, no date" if day is None else why if facts.within_days(day, lookback) else None
+        if day is None:
+            return f"{why}, no date"
+        return why if facts.within_days(day, lookback) else None
     if day is None:
         return "status unknown, no date" if unstated else "no date"
     if unstated and day > facts.today:
@@ -293,7 +295,7 @@ def _review_rows(facts: Facts) -> tuple[tuple[Observation, date], ...]:
 def _review_rows_of(facts: Facts) -> tuple[tuple[Observation, date], ...]:
     rows = []
     for observation in facts.observations_in(PDMP_REVIEW):
-        answered = not answer_absent(observation) and not answered_no(observation)
+        answered = not _answer_absent(observation) and not answered_no(observation)
         if observation.status in REVIEWED_OBSERVATION_STATUSES and answered:
             day = _observation_date(observation)
             if day is not None:
