@@ -875,9 +875,10 @@ _MEASURED = re.compile(r"^\(?\s*+(?:>=?\s*+|≥\s*+)?(\d++(?:\.\d++)?|\.\d++)")
 
 
 def _measured(words: str) -> bool:
-    """Whether words after a drug begin with an amount measured (`_AMOUNT`, `_MEASURED`): "250 ng/mL", ">1000 ng/mL";
-    not "<0.5 ng/mL", "0 ng/mL", nor a cutoff alone ("(cutoff 100 ng/mL)")."""
-    number = _MEASURED.match(words) if _AMOUNT.match(words) else None
+    """Whether words after a drug that begin with an amount (`_AMOUNT`, matched by the caller) begin with one measured
+    (`_MEASURED`): "250 ng/mL", ">1000 ng/mL"; not "<0.5 ng/mL", "0 ng/mL", nor a cutoff alone ("(cutoff 100
+    ng/mL)")."""
+    number = _MEASURED.match(words)
     return number is not None and Decimal(number[1]) > 0
 
 
@@ -1277,11 +1278,12 @@ class _ConclusionReader:
         "Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive"), never one said of the drug before it ("Fentanyl
         not detected, oxycodone 250 ng/mL": an amount measured is no "not detected")."""
         after = words_after_substances(clause)
-        heard: Value = "positive" if after and _measured(after) else "indeterminate"
+        amount = _AMOUNT.match(after) if after else None
+        heard: Value = "positive" if amount and _measured(amount.string) else "indeterminate"
         for drug in named:
             if heard == "positive" or drug not in self.unheard:
                 self.unheard[drug] = heard
-        if after and _AMOUNT.match(after):
+        if amount:
             if self.said is not None and self.first:
                 self.waiting += named
             else:
