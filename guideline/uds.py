@@ -1322,8 +1322,9 @@ class _Claims:
     covered: frozenset[str]
     found_unnamed: bool  # it begins by saying something was found, naming nothing ("Positive")
     nothing_found: bool  # it says nothing was found ("Negative", "All drugs negative", "All negative except ...")
-    # The drugs it names but cannot be read surely of (`_unsure_keys`), a class's members with it: neither found nor
-    # not found, so a result of theirs is read the more cautious way and named (`_contradiction`).
+    # The drugs it names but cannot be read surely of (read "indeterminate", or found and not found by one word:
+    # `_said_both_ways`), a class's members with it (`_with_members`), less those it reads surely by name: neither
+    # found nor not found, so a result of theirs is read the more cautious way and named (`_contradiction`).
     unsure: frozenset[str] = frozenset()
     said_both: frozenset[str] = frozenset()  # of those, the ones it says were found and not found (`_said_both_ways`)
 
@@ -1538,7 +1539,7 @@ def _contradiction(
     positives = [said for value, said in values if value == "positive"]
     if substance in claims.unsure:
         # Neither found nor not found: its result is read as one the conclusion contradicts would be, either way.
-        doubt = "both" if substance in claims.said_both else "unsure"
+        doubt: Literal["unsure", "both"] = "both" if substance in claims.said_both else "unsure"
         if negatives and not positives:
             return Contradiction(substance, tuple(dict.fromkeys(negatives)), len(negatives), doubt=doubt)
         if positives and not negatives:
