@@ -73,3 +73,14 @@ def test_a_reasons_words_are_one_reading(reason: str | None, said: str | None, n
 
     assert absent_said(reason) == said
     assert absent_words(reason) == named
+
+
+def test_a_review_row_absent_with_no_date_is_named_so_and_one_before_the_window_is_not() -> None:
+    undated = {k: v for k, v in _row("temp-unknown").items() if k != "effectiveDateTime"}
+    evaluation = run("order-sign", drafts=[oxy()], resources=[undated])
+    assert _unread_reviews(evaluation) == (
+        "PDMP review (observation obs-pdmp-absent), value temporarily unknown, no date",
+    )
+    # one charted before the 90 days the check reads could change nothing: not named
+    old = _row("temp-unknown") | {"effectiveDateTime": days_ago(200)}
+    assert _unread_reviews(run("order-sign", drafts=[oxy()], resources=[old])) == ()
