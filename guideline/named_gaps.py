@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from guideline.checks.high_mme import unconverted_current, unconverted_to_name
 from guideline.checks.opioid_benzodiazepine import CHECK_ID as OPIOID_BENZODIAZEPINE
+from guideline.checks.oud_treatment import unknown_status_doses
 from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import (
@@ -1249,6 +1250,22 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "an unknown status, so the treatment check could not count them:",
         ),
         note="OUD medication given with no date or of unknown status (not counted as treatment)",
+    ),
+    NamedGap(
+        key="unknown-status-doses",
+        items=unknown_status_doses,
+        card=CardLine(
+            "is a dose of medication for opioid use disorder of unknown status, so it was not counted as treatment",
+            "other OUD medication doses of unknown status",
+        ),
+        page=PageSentence(
+            "1 dose of medication for opioid use disorder (billed, or recorded as given) has an unknown status, so "
+            "the treatment check did not count it as treatment; if it was given, the patient is on treatment:",
+            "{count} doses of medication for opioid use disorder (billed, or recorded as given) have an unknown "
+            "status, so the treatment check did not count them as treatment; if one was given, the patient is on "
+            "treatment:",
+        ),
+        note="OUD medication doses of unknown status (not counted as treatment)",
     ),
     NamedGap(
         key="listed-opioids-not-counted",

@@ -8,11 +8,10 @@ from datetime import date
 
 from guideline.checks import urine_drug_test
 from guideline.checks.common import named_not_counted
-from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.checks.oud_treatment import is_moud_procedure, moud_dose_label
 from guideline.checks.pdmp_review import future_reviews
 from guideline.checks.reassessment_due import future_assessments
-from guideline.clinical import GIVEN_STATUSES, given_within, undated_done
+from guideline.clinical import GIVEN_STATUSES, UNSTATED_STATUSES, undated_done
 from guideline.facts import Facts, named_item
 from guideline.fhirdata import Concept
 from guideline.record import Observation, Procedure
@@ -74,31 +73,19 @@ def _undated_named(facts: Facts) -> Iterator[tuple[Procedure, str]]:
         yield procedure, named_not_counted(procedure, "procedure", when, kind)
 
 
-# An administration whose status says nothing of whether the dose was given (status is required in every version).
-_UNSTATED = frozenset({"unknown", None})
-
-
 def uncounted_administrations(facts: Facts) -> tuple[str, ...]:
-    """Doses of OUD medication recorded as given (or of unknown status) that `oud-treatment` cannot count, each
-    named: with no date PainPlan can read, or dated in its window with a status that does not say it was given. Read
-    as not given, such a dose left the card saying "no OUD medication" with nothing to say one was on record."""
+    """Doses of OUD medication recorded as given (or of unknown status) with no date PainPlan can read, which
+    `oud-treatment` cannot count, each named. Read as not given, such a dose left the card saying "no OUD medication"
+    with nothing to say one was on record. One dated in the check's window with a status that does not say it was
+    given is `oud_treatment.unknown_status_doses`', named with its date."""
     named = []
-    days: int | None = None
     for given in facts.record.administrations:
-        if given.when is None:
-            if given.status not in GIVEN_STATUSES and given.status not in _UNSTATED:
-                continue
-            why = "no date"
-        elif given.status in _UNSTATED:
-            if days is None:
-                days = int(facts.config.check(OUD_CHECK)["lookback_days"])
-            if not given_within(given, days, facts.today):
-                continue
-            why = "status unknown"
-        else:
-            continue  # the usual case, dated and of a known status: no further work
+        if given.when is not None:
+            continue  # the usual case, dated: no further work
+        if given.status not in GIVEN_STATUSES and given.status not in UNSTATED_STATUSES:
+            continue
         if facts.is_in(MOUD, given):
-            named.append(f"{named_item(facts.name(given), 'administration', given.id)}, {why}")
+            named.append(f"{named_item(facts.name(given), 'administration', given.id)}, no date")
     return tuple(dict.fromkeys(named))
 
 

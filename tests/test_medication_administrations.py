@@ -195,7 +195,10 @@ def test_an_undated_or_unknown_status_oud_dose_is_named_on_the_page_and_the_card
     view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
     assert view.named["uncounted-administrations"] == (
         "Sublocade 300 mg/1.5 mL injection (administration ma-sublocade), no date",
-        "Vivitrol 380 mg injection (administration ma-vivitrol), status unknown",
+    )
+    # Dated in the window, of unknown status: named with its date among the OUD doses of unknown status.
+    assert view.named["unknown-status-doses"] == (
+        f"Vivitrol 380 mg injection (administration ma-vivitrol), status unknown, dated {days_ago(25)}",
     )
     assert "Sublocade 300 mg/1.5 mL injection (administration ma-sublocade), no date" in view.note
 

@@ -31,6 +31,9 @@ GIVEN_WHY = (
     "is a dose of medication for opioid use disorder recorded as given with no date PainPlan can read or an unknown "
     "status, so the treatment check could not count it"
 )
+UNKNOWN_STATUS_WHY = (
+    "is a dose of medication for opioid use disorder of unknown status, so it was not counted as treatment"
+)
 
 
 def otp_bundle(pid: str, **dates: Any) -> dict[str, Any]:
@@ -135,20 +138,24 @@ def test_a_treatment_program_claim_with_no_day_of_service_is_named() -> None:
 
 
 @pytest.mark.parametrize(
-    ("given", "item"),
+    ("given", "line"),
     [
-        (sublocade_given("p-ma"), "Sublocade 300 mg/1.5 mL injection (administration p-ma-ma), no date"),
+        (
+            sublocade_given("p-ma"),
+            f"Sublocade 300 mg/1.5 mL injection (administration p-ma-ma), no date: {GIVEN_WHY}",
+        ),
         (
             sublocade_given("p-ma", "unknown", effectiveDateTime="2026-03-10T10:15:00-05:00"),
-            "Sublocade 300 mg/1.5 mL injection (administration p-ma-ma), status unknown",
+            "Sublocade 300 mg/1.5 mL injection (administration p-ma-ma), status unknown, dated 2026-03-10: "
+            f"{UNKNOWN_STATUS_WHY}",
         ),
     ],
     ids=["no-date", "status-unknown"],
 )
-def test_a_dose_given_in_clinic_that_could_not_be_counted_is_named(given: dict[str, Any], item: str) -> None:
+def test_a_dose_given_in_clinic_that_could_not_be_counted_is_named(given: dict[str, Any], line: str) -> None:
     outcome = oud_member("p-ma", given)
     assert "oud-treatment" in _row(outcome)["findings"].split(",")
-    assert named(outcome) == [f"{item}: {GIVEN_WHY}"]
+    assert named(outcome) == [line]
     assert outcome.quality.oud_treatment_not_counted == {"p-ma": 1}
 
 

@@ -18,9 +18,18 @@ from guideline.checks.common import (
     some_orders_read,
     unread_of,
 )
-from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, condition_date, given_within, performed_within
+from guideline.clinical import (
+    DONE_OR_UNSTATED,
+    GIVEN_STATUSES,
+    UNSTATED_STATUSES,
+    condition_date,
+    given_within,
+    last_performed,
+    performed_within,
+    procedure_dates,
+)
 from guideline.config import CheckSettings
-from guideline.facts import Facts
+from guideline.facts import Facts, named_item
 from guideline.fhirdata import HCPCS, Coding, Concept, as_dict, system_name
 from guideline.fills import fill_moment, handed_over
 from guideline.history import dispense_interval
@@ -134,6 +143,50 @@ def moud_doses(facts: Facts, days: int) -> tuple[Procedure, ...]:
         for p in facts.record.procedures
         if p.status in DONE_OR_UNSTATED and is_moud_procedure(p.code) and performed_within(p, days, facts.today)
     )
+
+
+def unknown_status_doses(facts: Facts) -> tuple[str, ...]:
+    """OUD medication doses whose status says nothing of whether they were given, each named with its date, where no
+    treatment counted in this check's window (beside treatment, whether one was given changes nothing): a billed dose
+    (a procedure of status "unknown") dated in the window or undated, and a dose recorded as given (an administration
+    of unknown or no status) dated in it. Neither counts as treatment (a claim's procedure, which carries no status,
+    does: `moud_doses`), but either may be the treatment, so the card, the data-incomplete card and the population
+    review's finding all name them, from here. An undated administration is `undated.uncounted_administrations`'."""
+    days = int(facts.config.check(CHECK_ID)["lookback_days"])
+    named = []
+    for procedure in facts.record.procedures:
+        if procedure.status == "unknown" and is_moud_procedure(procedure.code):
+            when = _unknown_status_when(procedure, days, facts.today)
+            if when is not None:
+                named.append(f"{named_item(_dose_shown(procedure.code), 'procedure', procedure.id)}, {when}")
+    for given in facts.record.administrations:
+        if given.status in UNSTATED_STATUSES and given_within(given, days, facts.today) and facts.is_in(MOUD, given):
+            when = f"status unknown, dated {_day_given(given, facts.today)}"
+            named.append(f"{named_item(facts.name(given), 'administration', given.id)}, {when}")
+    if not named or treatment_in_window(facts, days):
+        return ()
+    return tuple(dict.fromkeys(named))
+
+
+def _unknown_status_when(procedure: Procedure, days: int, today: date) -> str | None:
+    """How a billed dose of unknown status is dated on the card ("status unknown, dated 2026-05-02", "status unknown,
+    no date"), or None when it is dated outside the window."""
+    if performed_within(procedure, days, today):
+        return f"status unknown, dated {last_performed(procedure, today)}"
+    if not any(procedure_dates(procedure)):
+        return "status unknown, no date"
+    return None
+
+
+def _day_given(dose: Administration, today: date) -> date | None:
+    """The last day of a dose given in the window that is not after today (an injection's period may run on)."""
+    days = [moment.date() for moment in (dose.given, dose.given_start, dose.given_end) if moment is not None]
+    return max((day for day in days if day <= today), default=None)
+
+
+def _dose_shown(code: Concept | None) -> str:
+    """A billed dose as the card shows it: its code's own words, else what its billing code makes it."""
+    return (code.display() if code else None) or moud_dose_label(code) or "medication for opioid use disorder"
 
 
 # OUD medication given in clinic or by a treatment programme, known by its billing code: naltrexone depot (J2315),
@@ -267,6 +320,18 @@ def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestio
     )
 
 
+def _not_counted(facts: Facts) -> str:
+    """The doses of unknown status on record (`unknown_status_doses`), which may be the treatment this card finds
+    none of: named, never passed over as if the chart held no dose."""
+    doses = unknown_status_doses(facts)
+    if not doses:
+        return ""
+    return (
+        "**OUD medication on record of unknown status, not counted as treatment** (if it was given, the patient is "
+        "on treatment):\n" + bullet_list(doses)
+    )
+
+
 def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...], days: int) -> Card:
     # OUD medication is read from the medicines and from treatment-program doses billed as procedures.
     unread = facts.not_read(*MEDICINES, PROCEDURES)
@@ -283,6 +348,7 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
             f"No buprenorphine, methadone or naltrexone was found{unread.where} in "
             f"the last {days} days: no order, pharmacy fill or draft, and no dose given in clinic or by a treatment "
             "program.",
+            _not_counted(facts),
             unread.paragraph(f"OUD medication of the last {days} days"),
             "Medication for opioid use disorder is strongly recommended: it lowers the risk of overdose and death.",
             "**Options:**\n"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
+from guideline.checks.oud_treatment import unknown_status_doses
 from guideline.config import GuidelineConfig
 from guideline.engine import review
 from guideline.facts import Facts
@@ -17,11 +18,13 @@ from guideline.terminology import Terminology
 from guideline.undated import uncounted_administrations, undated_moud_doses
 
 # The kinds the chart's data-incomplete card names an OUD medication dose by that `oud-treatment` could not count
-# (no date it can read; given with a status it cannot tell), each with the function naming those doses alone: the
-# card's "undated-procedures" names every undated procedure a check reads, of which only the doses answer this finding.
+# (no date it can read; dated in its window with a status it cannot tell), each with the function naming those doses
+# alone: the card's "undated-procedures" names every undated procedure a check reads, of which only the doses answer
+# this finding.
 _UNCOUNTED_DOSES: dict[str, Callable[[Facts], tuple[str, ...]]] = {
     "undated-procedures": undated_moud_doses,
     "uncounted-administrations": uncounted_administrations,
+    "unknown-status-doses": unknown_status_doses,
 }
 _DOSE_KINDS = tuple(kind for kind in NAMED_GAPS if kind.key in _UNCOUNTED_DOSES)
 if len(_DOSE_KINDS) != len(_UNCOUNTED_DOSES):  # a kind renamed in the registry would drop its doses unseen
