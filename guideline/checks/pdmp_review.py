@@ -21,7 +21,6 @@ from guideline.clinical import (
     UNSTATED_STATUSES,
     dated_after,
     last_performed,
-    unknown_status_ahead,
     unstated_in_window,
 )
 from guideline.config import CheckSettings
@@ -30,7 +29,7 @@ from guideline.facts import Facts
 from guideline.fhirdata import SNOMED
 from guideline.record import MedOrder, Observation, Procedure
 from guideline.terminology import BENZO, PDMP_REVIEW
-from guideline.timeutil import local_date
+from guideline.timeutil import AFTER_TODAY, iso_day, local_date
 from guideline.unread_data import PDMP_REVIEWS, PROCEDURES, Source
 from guideline.words import and_list
 
@@ -265,25 +264,34 @@ def unread_reviews(facts: Facts) -> tuple[str, ...]:
 
 
 def _unread_row(row: Observation, lookback: int, facts: Facts) -> str | None:
-    """Why a review row that does not answer "No" was not counted, where that could matter, else None."""
+    """Why a review row that does not answer "No" was not counted, where that could matter, else None: each fact that
+    kept it from counting ("status unknown", its answer absent and why), then its date where that matters too ("no
+    date", "dated 2026-07-01, after today")."""
     unstated = row.status in UNSTATED_STATUSES
     if not unstated and row.status not in REVIEWED_OBSERVATION_STATUSES:
         return None  # preliminary, cancelled, entered in error: a status PainPlan reads, and not a review done
     if answered_no(row):
         return None
+    why = _not_counted_for(row, unstated)
     day = _observation_date(row)
-    if _answer_absent(row):
-        # Its answer still to come ("temp-unknown"), lost ("error") or not read ("masked"): no review to count, and
-        # no "No" either. Read as "No", it was dropped unseen beside the card saying no review is documented.
-        why = absent_words(row.data_absent_reason)
-        if day is None:
-            return f"{why}, no date"
-        return why if facts.within_days(day, lookback) else None
     if day is None:
-        return "status unknown, no date" if unstated else "no date"
-    if unstated and day > facts.today:
-        return unknown_status_ahead(day)  # one of a known status dated ahead is `future_reviews`'
-    return "status unknown" if unstated and facts.within_days(day, lookback) else None
+        return f"{why}, no date" if why else "no date"
+    if not why:
+        return None  # counted, or dated after today and named by `future_reviews`
+    if day > facts.today:
+        # No review done yet whatever it says: outside the window, it was dropped unseen.
+        return f"{why}, dated {iso_day(day)}{AFTER_TODAY}"
+    return why if facts.within_days(day, lookback) else None
+
+
+def _not_counted_for(row: Observation, unstated: bool) -> str:
+    """ "status unknown", why its answer is absent ("value temporarily unknown"), or both; "" for a row that answers
+    and whose status PainPlan reads."""
+    # Its answer still to come ("temp-unknown"), lost ("error") or not read ("masked"): no review to count, and no
+    # "No" either. Read as "No", it was dropped unseen beside the card saying no review is documented. Both facts are
+    # said: the line named only the absent answer of a row whose status was unknown too.
+    absent = absent_words(row.data_absent_reason) if _answer_absent(row) else None
+    return ", ".join(fact for fact in ("status unknown" if unstated else None, absent) if fact)
 
 
 def _review_rows(facts: Facts) -> tuple[tuple[Observation, date], ...]:
