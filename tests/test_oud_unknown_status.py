@@ -109,6 +109,9 @@ def test_an_otp_bundle_of_unknown_status_in_the_window_is_named_on_both_cards(tm
     assert OUD_CHECK in cards  # not counted as treatment: the card still fires, and says why it may be wrong
     assert item in cards[OUD_CHECK]["detail"]
     assert f"{item}: {WHY}" in cards["data-incomplete"]["detail"]
+    # The card does not say no dose was given while it lists one that may have been.
+    assert "no dose recorded as given in clinic or by a treatment program" in cards[OUD_CHECK]["detail"]
+    assert "no dose given" not in cards[OUD_CHECK]["detail"]
 
 
 def test_a_clinic_dose_of_unknown_status_in_the_window_is_named_on_both_cards(tmp_path: Path) -> None:

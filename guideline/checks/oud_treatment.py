@@ -341,14 +341,17 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
         if r.get("label") and r.get("url")
     )
     referral_text = ", ".join(link.label for link in referrals)
+    not_counted = _not_counted(facts)
+    # Beside a dose of unknown status listed below, "no dose given" would deny what the card goes on to show.
+    no_dose = "no dose recorded as given" if not_counted else "no dose given"
     detail = "\n\n".join(
         part
         for part in (
             "**Opioid use disorder diagnosis:**\n" + bullet_list(_diagnosis_line(facts, c) for c in diagnoses),
             f"No buprenorphine, methadone or naltrexone was found{unread.where} in "
-            f"the last {days} days: no order, pharmacy fill or draft, and no dose given in clinic or by a treatment "
+            f"the last {days} days: no order, pharmacy fill or draft, and {no_dose} in clinic or by a treatment "
             "program.",
-            _not_counted(facts),
+            not_counted,
             unread.paragraph(f"OUD medication of the last {days} days"),
             "Medication for opioid use disorder is strongly recommended: it lowers the risk of overdose and death.",
             "**Options:**\n"
