@@ -132,7 +132,13 @@ def unstated_in_window(procedures: Iterable[Procedure], days: int, today: date) 
 def unknown_status_ahead(day: date) -> str:
     """Why a review of unknown status dated after today was not counted: "status unknown, dated 2026-07-01, after
     today"."""
-    return f"status unknown, dated {day.isoformat()}{AFTER_TODAY}"
+    return f"status unknown, {dated_ahead(day)}"
+
+
+def dated_ahead(day: date | str) -> str:
+    """ "dated 2026-07-01, after today": why an item dated only after today was not counted, its day as a date or as
+    already written ("2027" for a year only). One wording for every line naming such an item."""
+    return f"dated {day if isinstance(day, str) else day.isoformat()}{AFTER_TODAY}"
 
 
 def procedure_dates(procedure: Procedure) -> tuple[datetime | None, ...]:

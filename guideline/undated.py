@@ -11,7 +11,7 @@ from guideline.checks.common import named_not_counted
 from guideline.checks.oud_treatment import is_moud_procedure, moud_dose_label
 from guideline.checks.pdmp_review import future_reviews
 from guideline.checks.reassessment_due import future_assessments
-from guideline.clinical import GIVEN_STATUSES, UNSTATED_STATUSES, undated_done
+from guideline.clinical import GIVEN_STATUSES, UNSTATED_STATUSES, dated_ahead, undated_done
 from guideline.facts import Facts, named_item
 from guideline.fhirdata import Concept
 from guideline.record import Observation, Procedure
@@ -22,7 +22,6 @@ from guideline.terminology import (
     PAIN_MANAGEMENT_PROCEDURE,
     PDMP_REVIEW,
 )
-from guideline.timeutil import AFTER_TODAY, iso_day
 from guideline.uds import is_drug_test_procedure
 
 # What each check reads procedures for, in the words the card and the page name an undated one by.
@@ -107,7 +106,7 @@ def future_dated_drug_tests(facts: Facts) -> tuple[str, ...]:
     if not urine_drug_test.drug_tests_read(facts):
         return ()
     named = (
-        f"{named_item(test.name, test.kind, test.ident)}, dated {test.written}{AFTER_TODAY}"
+        f"{named_item(test.name, test.kind, test.ident)}, {dated_ahead(test.written)}"
         for test in urine_drug_test.tests_after_today(facts)
     )
     return tuple(dict.fromkeys(named))
@@ -116,4 +115,4 @@ def future_dated_drug_tests(facts: Facts) -> tuple[str, ...]:
 def _named_ahead(item: Procedure | Observation, kind: str, day: date) -> str:
     """ "Opioid benefit/harm review (procedure pr-7), dated 2026-07-01, after today"."""
     what = "procedure" if isinstance(item, Procedure) else "observation"
-    return named_not_counted(item, what, f"dated {iso_day(day)}{AFTER_TODAY}", kind)
+    return named_not_counted(item, what, dated_ahead(day), kind)

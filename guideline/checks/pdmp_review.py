@@ -20,6 +20,7 @@ from guideline.checks.common import (
 from guideline.clinical import (
     UNSTATED_STATUSES,
     dated_after,
+    dated_ahead,
     last_performed,
     unstated_in_window,
 )
@@ -29,7 +30,7 @@ from guideline.facts import Facts
 from guideline.fhirdata import SNOMED
 from guideline.record import MedOrder, Observation, Procedure
 from guideline.terminology import BENZO, PDMP_REVIEW
-from guideline.timeutil import AFTER_TODAY, iso_day, local_date
+from guideline.timeutil import local_date
 from guideline.unread_data import PDMP_REVIEWS, PROCEDURES, Source
 from guideline.words import and_list
 
@@ -280,7 +281,7 @@ def _unread_row(row: Observation, lookback: int, facts: Facts) -> str | None:
         return None  # counted, or dated after today and named by `future_reviews`
     if day > facts.today:
         # No review done yet whatever it says: outside the window, it was dropped unseen.
-        return f"{why}, dated {iso_day(day)}{AFTER_TODAY}"
+        return f"{why}, {dated_ahead(day)}"
     return why if facts.within_days(day, lookback) else None
 
 
