@@ -180,7 +180,16 @@ def last_performed(procedure: Procedure, today: date | None = None) -> date | No
 def dated_after(procedure: Procedure, today: date) -> date | None:
     """The first date of a procedure dated only after today (a mistyped year, a review charted ahead), else None:
     such a procedure shows nothing done yet, and is named rather than counted."""
-    dates = [m.date() for m in procedure_dates(procedure) if m is not None]
+    return _only_after(procedure_dates(procedure), today)
+
+
+def given_after(dose: Administration, today: date) -> date | None:
+    """The first date of a dose given dated only after today, else None: `dated_after`, for an administration."""
+    return _only_after((dose.given, dose.given_start, dose.given_end), today)
+
+
+def _only_after(moments: Iterable[datetime | None], today: date) -> date | None:
+    dates = [m.date() for m in moments if m is not None]
     return min(dates) if dates and min(dates) > today else None
 
 

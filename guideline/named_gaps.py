@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from guideline.checks.high_mme import unconverted_current, unconverted_to_name
 from guideline.checks.opioid_benzodiazepine import CHECK_ID as OPIOID_BENZODIAZEPINE
-from guideline.checks.oud_treatment import unknown_status_doses
+from guideline.checks.oud_treatment import doses_after_today, unknown_status_doses
 from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import (
@@ -1266,6 +1266,23 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "treatment:",
         ),
         note="OUD medication doses of unknown status (not counted as treatment)",
+    ),
+    NamedGap(
+        key="future-dated-doses",
+        items=doses_after_today,  # the item says "status unknown" too where its status does not say it was given
+        card=CardLine(
+            "is a dose of medication for opioid use disorder dated after today, so it was not counted as treatment",
+            "other OUD medication doses dated after today",
+        ),
+        page=PageSentence(
+            "1 dose of medication for opioid use disorder (billed, or recorded as given) is dated after today, so the "
+            "treatment check did not count it as treatment; if its date is wrong and it was given, the patient is on "
+            "treatment:",
+            "{count} doses of medication for opioid use disorder (billed, or recorded as given) are dated after "
+            "today, so the treatment check did not count them as treatment; if a date is wrong and the dose was "
+            "given, the patient is on treatment:",
+        ),
+        note="OUD medication doses dated after today (not counted as treatment)",
     ),
     NamedGap(
         key="listed-opioids-not-counted",

@@ -69,19 +69,20 @@ def every_gap_selections(count: int = 1) -> list[str]:
 
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
-    """`count` items of each kind: unidentified (current, starting later, and ended in the last 90 days), current opioid
-    whose MME cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to the month
-    only, order whose date cannot be read, order of unknown status, home opioid on the list with no recent order, unread
-    category, unread drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid positive the site
-    does not judge, specimen validity result in a unit not read, undated procedure, review dated ahead, evaluation of
-    unreadable status, OUD dose given with no date, OUD dose billed of unknown status, diagnosis in words only,
-    diagnosis in words too long to read, opioid fill of an implausible days' supply, order of a days' supply no
-    prescription can hold, opioid fill possibly sent twice, opioid order whose sig and coded frequency disagree, opioid
-    order whose sig is too long to read, order whose medication name is too long to read, opioid order whose fill has no
-    quantity, opioid order whose code and name state different drugs, hospice care of unknown status, benzodiazepine
-    whose name was only partly read, two lab reports of one result whose conclusions disagree, a lab report whose
-    conclusion was read only in part, a payer claim billing cancer with no date of service, a lab result known by a name
-    too long to read, and a drug test result whose lab comment was read only in part."""
+    """`count` items of each kind: unidentified (current, starting later, and ended in the last 90 days), current
+    opioid whose MME cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to
+    the month only, order whose date cannot be read, order of unknown status, home opioid on the list with no recent
+    order, unread category, unread drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid
+    positive the site does not judge, specimen validity result in a unit not read, undated procedure, review dated
+    ahead, evaluation of unreadable status, OUD dose given with no date, OUD dose billed of unknown status, OUD dose
+    billed dated ahead, diagnosis in words only, diagnosis in words too long to read, opioid fill of an implausible
+    days' supply, order of a days' supply no prescription can hold, opioid fill possibly sent twice, opioid order
+    whose sig and coded frequency disagree, opioid order whose sig is too long to read, order whose medication name
+    is too long to read, opioid order whose fill has no quantity, opioid order whose code and name state different
+    drugs, hospice care of unknown status, benzodiazepine whose name was only partly read, two lab reports of one
+    result whose conclusions disagree, a lab report whose conclusion was read only in part, a payer claim billing
+    cancer with no date of service, a lab result known by a name too long to read, and a drug test result whose lab
+    comment was read only in part."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -154,6 +155,7 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.append(_procedure(f"pr-ahead-{n}", performedDateTime=f"{FUTURE}T10:00:00-04:00"))
         found.append(_dose_with_no_date(f"ma-undated-{n}"))
         found.append(_dose_of_unknown_status(f"pr-otp-unknown-{n}", days_ago(12 + n)))
+        found.append(_dose_ahead(f"pr-otp-ahead-{n}"))
         # A benefit/harm evaluation of last week whose status came as a list: not counted as done, named.
         found.append(_evaluation_of_unreadable_status(f"pr-eval-status-{n}", days_ago(5 + n)))
         # A current opioid coded once a day whose sig gives 1 tablet every morning and 2 at bedtime: 3 a day counted.
@@ -354,6 +356,11 @@ def _dose_of_unknown_status(ident: str, performed: str) -> dict[str, Any]:
         "code": {"coding": [{"system": HCPCS, "code": "G2067", "display": "Methadone weekly bundle"}]},
         "performedDateTime": f"{performed}T09:30:00-04:00",
     }
+
+
+def _dose_ahead(ident: str) -> dict[str, Any]:
+    """An opioid treatment program's weekly methadone bundle (HCPCS G2067), completed, dated after today."""
+    return {**_dose_of_unknown_status(ident, FUTURE), "status": "completed"}
 
 
 def named_kind(key: str) -> Any:

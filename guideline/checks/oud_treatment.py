@@ -23,10 +23,14 @@ from guideline.clinical import (
     GIVEN_STATUSES,
     UNSTATED_STATUSES,
     condition_date,
+    dated_after,
+    dated_ahead,
+    given_after,
     given_within,
     last_performed,
     performed_within,
     procedure_dates,
+    unknown_status_ahead,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts, named_item
@@ -163,6 +167,41 @@ def unknown_status_doses(facts: Facts) -> tuple[str, ...]:
         if given.status in UNSTATED_STATUSES and given_within(given, days, facts.today) and facts.is_in(MOUD, given):
             when = f"status unknown, dated {_day_given(given, facts.today)}"
             named.append(f"{named_item(facts.name(given), 'administration', given.id)}, {when}")
+    return _where_untreated(facts, days, named)
+
+
+def doses_after_today(facts: Facts) -> tuple[str, ...]:
+    """OUD medication doses dated only after today (a dose charted ahead, a year keyed wrong), billed (a procedure done,
+    of no status, or of status "unknown") or recorded as given (an administration given, or of unknown or no status),
+    each named with its date, and "status unknown" too where its status does not say it was given, where no treatment
+    counted in this check's window. No dose is given yet on that date, so none counts as treatment; but one dated
+    wrong may be the treatment, and dropped as outside the window it went unseen on every face, as the PDMP reviews
+    and drug tests dated ahead are named (`undated.future_dated_reviews`)."""
+    days = int(facts.config.check(CHECK_ID)["lookback_days"])
+    named = []
+    for procedure in facts.record.procedures:
+        ahead = dated_after(procedure, facts.today)
+        if ahead is not None and procedure.status in _BILLED_STATUSES and is_moud_procedure(procedure.code):
+            # No status is a claim's, counted as done (`moud_doses`); "unknown" says nothing of whether it was.
+            why = unknown_status_ahead(ahead) if procedure.status == "unknown" else dated_ahead(ahead)
+            named.append(f"{named_item(_dose_shown(procedure.code), 'procedure', procedure.id)}, {why}")
+    for given in facts.record.administrations:
+        ahead = given_after(given, facts.today)
+        if ahead is not None and given.status in _RECORDED_STATUSES and facts.is_in(MOUD, given):
+            why = unknown_status_ahead(ahead) if given.status in UNSTATED_STATUSES else dated_ahead(ahead)
+            named.append(f"{named_item(facts.name(given), 'administration', given.id)}, {why}")
+    return _where_untreated(facts, days, named)
+
+
+# The statuses of a billed dose, and of a dose recorded as given, that `doses_after_today` names: done, or saying
+# nothing of whether it was (not done, stopped, entered in error are no dose).
+_BILLED_STATUSES = DONE_OR_UNSTATED | UNSTATED_STATUSES
+_RECORDED_STATUSES = GIVEN_STATUSES | UNSTATED_STATUSES
+
+
+def _where_untreated(facts: Facts, days: int, named: list[str]) -> tuple[str, ...]:
+    """The doses named, once each, where no treatment counted in the window: beside treatment, a dose that could not
+    be counted changes nothing."""
     if not named or treatment_in_window(facts, days):
         return ()
     return tuple(dict.fromkeys(named))
@@ -321,15 +360,26 @@ def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestio
 
 
 def _not_counted(facts: Facts) -> str:
-    """The doses of unknown status on record (`unknown_status_doses`), which may be the treatment this card finds
-    none of: named, never passed over as if the chart held no dose."""
-    doses = unknown_status_doses(facts)
-    if not doses:
-        return ""
-    return (
-        "**OUD medication on record of unknown status, not counted as treatment** (if it was given, the patient is "
-        "on treatment):\n" + bullet_list(doses)
+    """The doses of unknown status (`unknown_status_doses`) and those dated after today (`doses_after_today`) on
+    record, any of which may be the treatment this card finds none of: named, never passed over as if the chart held
+    no dose."""
+    parts = (
+        _listed(
+            "**OUD medication on record of unknown status, not counted as treatment** (if it was given, the patient "
+            "is on treatment):",
+            unknown_status_doses(facts),
+        ),
+        _listed(
+            "**OUD medication on record dated after today, not counted as treatment** (if its date is wrong and it "
+            "was given, the patient is on treatment):",
+            doses_after_today(facts),
+        ),
     )
+    return "\n\n".join(part for part in parts if part)
+
+
+def _listed(heading: str, doses: tuple[str, ...]) -> str:
+    return f"{heading}\n{bullet_list(doses)}" if doses else ""
 
 
 def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...], days: int) -> Card:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
-from guideline.checks.oud_treatment import unknown_status_doses
+from guideline.checks.oud_treatment import doses_after_today, unknown_status_doses
 from guideline.config import GuidelineConfig
 from guideline.engine import review
 from guideline.facts import Facts
@@ -18,13 +18,14 @@ from guideline.terminology import Terminology
 from guideline.undated import uncounted_administrations, undated_moud_doses
 
 # The kinds the chart's data-incomplete card names an OUD medication dose by that `oud-treatment` could not count
-# (no date it can read; dated in its window with a status it cannot tell), each with the function naming those doses
-# alone: the card's "undated-procedures" names every undated procedure a check reads, of which only the doses answer
-# this finding.
+# (no date it can read; dated in its window with a status it cannot tell; dated only after the review's day), each
+# with the function naming those doses alone: the card's "undated-procedures" names every undated procedure a check
+# reads, of which only the doses answer this finding.
 _UNCOUNTED_DOSES: dict[str, Callable[[Facts], tuple[str, ...]]] = {
     "undated-procedures": undated_moud_doses,
     "uncounted-administrations": uncounted_administrations,
     "unknown-status-doses": unknown_status_doses,
+    "future-dated-doses": doses_after_today,
 }
 _DOSE_KINDS = tuple(kind for kind in NAMED_GAPS if kind.key in _UNCOUNTED_DOSES)
 if len(_DOSE_KINDS) != len(_UNCOUNTED_DOSES):  # a kind renamed in the registry would drop its doses unseen
@@ -59,6 +60,6 @@ def uncounted_doses(facts: Facts) -> tuple[str, ...]:
     """The OUD medication doses `oud-treatment` could not count, each as the card's line: "what: why"."""
     lines = []
     for kind in worded(_DOSE_KINDS, facts.config):
-        if kind.card is not None:  # both kinds are on the card: their line is the one the chart shows
+        if kind.card is not None:  # every kind is on the card: their line is the one the chart shows
             lines.extend(f"{item}: {kind.card.why}" for item in _UNCOUNTED_DOSES[kind.key](facts))
     return tuple(lines)
