@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
-from guideline.checks.oud_treatment import doses_after_today, unknown_status_doses
+from guideline.checks.oud_treatment import (
+    doses_after_today,
+    undated_moud_fills,
+    unknown_status_doses,
+    unknown_status_moud_orders,
+)
 from guideline.config import GuidelineConfig
 from guideline.engine import review
 from guideline.facts import Facts
@@ -17,25 +22,28 @@ from guideline.record import PatientRecord
 from guideline.terminology import Terminology
 from guideline.undated import uncounted_administrations, undated_moud_doses
 
-# The kinds the chart's data-incomplete card names an OUD medication dose by that `oud-treatment` could not count
-# (no date it can read; dated in its window with a status it cannot tell; dated only after the review's day), each
-# with the function naming those doses alone: the card's "undated-procedures" names every undated procedure a check
-# reads, of which only the doses answer this finding.
+# The kinds the chart's data-incomplete card names an OUD medication dose, fill or order by that `oud-treatment` could
+# not count (no date it can read; dated in its window with a status it cannot tell; dated only after the review's day;
+# an order of unknown status), each with the function naming those alone: the card's "undated-procedures",
+# "undated-fills" and "unknown-status" name every procedure, medicine and order a check reads, of which only the OUD
+# medication answers this finding.
 _UNCOUNTED_DOSES: dict[str, Callable[[Facts], tuple[str, ...]]] = {
     "undated-procedures": undated_moud_doses,
     "uncounted-administrations": uncounted_administrations,
     "unknown-status-doses": unknown_status_doses,
     "future-dated-doses": doses_after_today,
+    "undated-fills": undated_moud_fills,
+    "unknown-status": unknown_status_moud_orders,
 }
 _DOSE_KINDS = tuple(kind for kind in NAMED_GAPS if kind.key in _UNCOUNTED_DOSES)
-if len(_DOSE_KINDS) != len(_UNCOUNTED_DOSES):  # a kind renamed in the registry would drop its doses unseen
+if len(_DOSE_KINDS) != len(_UNCOUNTED_DOSES):  # a kind renamed in the registry would drop its items unseen
     raise ValueError("population standing: a kind of uncounted OUD dose is not in guideline.named_gaps")
 
 
 @dataclass(frozen=True)
 class Standing:
-    """The check ids raised, and the OUD medication doses on record that the `oud-treatment` finding could not count
-    (each "what: why", as the chart's data-incomplete card says it), when that finding is raised."""
+    """The check ids raised, and the OUD medication doses, fills and orders on record that the `oud-treatment` finding
+    could not count (each "what: why", as the chart's data-incomplete card says it), when that finding is raised."""
 
     findings: tuple[str, ...]
     uncounted_treatment: tuple[str, ...] = ()
@@ -57,7 +65,8 @@ def standing_findings(record: PatientRecord, config: GuidelineConfig, now: datet
 
 
 def uncounted_doses(facts: Facts) -> tuple[str, ...]:
-    """The OUD medication doses `oud-treatment` could not count, each as the card's line: "what: why"."""
+    """The OUD medication doses, fills and orders `oud-treatment` could not count, each as the card's line: "what:
+    why"."""
     lines = []
     for kind in worded(_DOSE_KINDS, facts.config):
         if kind.card is not None:  # every kind is on the card: their line is the one the chart shows
