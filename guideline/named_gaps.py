@@ -1205,20 +1205,22 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     ),
     NamedGap(
         key="unread-reviews",
-        items=reviews_not_counted,  # the item says why: "no date", "status unknown" or both
+        # The item says why: "no date", "status unknown", a PDMP review row's absent answer and its reason ("value
+        # temporarily unknown"), or more than one of them.
+        items=reviews_not_counted,
         card_items=reviews_on_card,
         card=CardLine(
-            "a review that no check could count as done (no date PainPlan can read, or a status it cannot tell), so "
-            "a card may ask for one already on record",
+            "a review that no check could count as done (no date PainPlan can read, a status it cannot tell, or no "
+            "answer), so a card may ask for one already on record",
             "other reviews not counted",
         ),
         page=PageSentence(
-            "1 review (benefit/harm evaluation or PDMP review) had no date PainPlan can read or an unknown status, so "
-            "no check or status tile counted it as done; check it yourself:",
-            "{count} reviews (benefit/harm evaluation or PDMP review) had no date PainPlan can read or an unknown "
-            "status, so no check or status tile counted them as done; check them yourself:",
+            "1 review (benefit/harm evaluation or PDMP review) had no date PainPlan can read, an unknown status or no "
+            "answer, so no check or status tile counted it as done; check it yourself:",
+            "{count} reviews (benefit/harm evaluation or PDMP review) had no date PainPlan can read, an unknown status "
+            "or no answer, so no check or status tile counted them as done; check them yourself:",
         ),
-        note="Reviews with no date or of unknown status (not counted as done)",
+        note="Reviews with no date, of unknown status or with no answer (not counted as done)",
     ),
     NamedGap(
         key="future-dated-drug-tests",

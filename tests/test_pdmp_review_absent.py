@@ -84,3 +84,18 @@ def test_a_review_row_absent_with_no_date_is_named_so_and_one_before_the_window_
     # one charted before the 90 days the check reads could change nothing: not named
     old = _row("temp-unknown") | {"effectiveDateTime": days_ago(200)}
     assert _unread_reviews(run("order-sign", drafts=[oxy()], resources=[old])) == ()
+
+
+def test_the_words_for_the_reviews_not_counted_cover_a_row_with_no_answer() -> None:
+    # The kind's card line, page sentence and note heading said "no date" or "unknown status" only, beside a row
+    # named for its absent answer alone.
+    from guideline.named_gaps import NAMED_GAPS
+    from guideline.plan.alerts import incomplete_data
+
+    kind = next(k for k in NAMED_GAPS if k.key == "unread-reviews")
+    evaluation = run("order-sign", drafts=[oxy()], resources=[_row("temp-unknown")])
+    lines = dict(incomplete_data(evaluation))
+    assert kind.card is not None and kind.page is not None and kind.note is not None
+    assert lines["PDMP review (observation obs-pdmp-absent), value temporarily unknown"] == kind.card.why
+    for words in (kind.card.why, kind.page.one, kind.page.many, kind.note):
+        assert "no answer" in words, words
