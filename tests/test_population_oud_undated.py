@@ -192,12 +192,12 @@ def test_a_member_left_out_of_the_measures_still_has_the_dose_named_beside_the_f
 def test_the_count_is_worded_and_names_no_patient_in_the_summary() -> None:
     (line,) = [line for line in quality_lines({"oud_treatment_not_counted": {"p-otp": 2}})]
     assert line.text == (
-        "2 OUD medication doses not counted as treatment (no date, or status unknown) beside an oud-treatment "
-        "finding, which may be wrong (by patient in data-quality.json)"
+        "2 OUD medication doses, fills and orders not counted as treatment (no date, status unknown, or dated after "
+        "the review's end) beside an oud-treatment finding, which may be wrong (by patient in data-quality.json)"
     )
     assert (line.denominators, line.numerators, line.includes) == ((), (), ())  # no rate changes
     (one,) = quality_lines({"oud_treatment_not_counted": {"p-otp": 1}})
-    assert one.text.startswith("1 OUD medication dose not counted as treatment")
+    assert one.text.startswith("1 OUD medication dose, fill or order not counted as treatment")
 
 
 def test_the_letter_names_the_dose_under_the_finding(tmp_path: Path) -> None:

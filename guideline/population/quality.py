@@ -773,11 +773,11 @@ COUNTS: tuple[Count, ...] = (
     # member's row and in their letter, may be wrong.
     Count(
         "oud_treatment_not_counted",
-        "OUD medication doses not counted as treatment (no date, or status unknown) beside an oud-treatment finding, "
-        "which may be wrong",
+        "OUD medication doses, fills and orders not counted as treatment (no date, status unknown, or dated after "
+        "the review's end) beside an oud-treatment finding, which may be wrong",
         by_patient=True,
-        one="OUD medication dose not counted as treatment (no date, or status unknown) beside an oud-treatment "
-        "finding, which may be wrong",
+        one="OUD medication dose, fill or order not counted as treatment (no date, status unknown, or dated after the "
+        "review's end) beside an oud-treatment finding, which may be wrong",
     ),
     Count("unattributed_patients", "patients attributed to no clinician", kind="note"),
     Count("attributed_to_prescriber", "patients without a PCP attributed to their main prescriber", kind="note"),
