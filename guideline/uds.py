@@ -1113,6 +1113,7 @@ def _readings(words: str) -> list[_Read]:
             reader.said = _OPPOSITE.get(reader.said)
         for sentence in _SENTENCES.split(words_of_part):
             reader.statement(sentence)
+    reader.unsure_measured()
     return reader.read
 
 
@@ -1303,6 +1304,15 @@ class _ConclusionReader:
             self.add(_Read(said, (), self.number))
         elif _is_confirmation(clause):
             self.add(_Read(said, (), self.number, confirms=True))
+
+    def unsure_measured(self) -> None:
+        """Drugs named with an amount measured (`_measured`) and no finding of their own by the conclusion's end are
+        read neither way ("Oxycodone 250 ng/mL", "Fentanyl not detected, oxycodone 250 ng/mL"): found, or measured
+        under the lab's cutoff. Read as nothing, a linked negative of a prescribed oxycodone was judged unexpected
+        beside the lab's own amount of it."""
+        measured = tuple(drug for drug, heard in self.unheard.items() if heard == "positive")
+        if measured:
+            self.add(_Read("indeterminate", measured, self.number))
 
     def give(self, said: Value | None) -> None:
         """The drugs waiting take a finding, once one was read."""

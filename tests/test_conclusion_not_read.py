@@ -78,6 +78,24 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
             "Opiates. Morphine not detected.", set(), {"morphine"}, {"opiate"}, id="class-heading-then-denied"
         ),
         pytest.param("Oxycodone. Fentanyl not detected.", set(), {"fentanyl"}, {"oxycodone"}, id="drug-heading"),
+        # a drug named with an amount measured and no finding of its own, with no "all other" after it: found, or a
+        # measured amount under the lab's cutoff (it was read as nothing, and its linked negative judged unexpected)
+        pytest.param("Oxycodone 250 ng/mL", set(), set(), {"oxycodone"}, id="amount-alone"),
+        pytest.param(
+            "Oxycodone 250 ng/mL. Fentanyl not detected.", set(), {"fentanyl"}, {"oxycodone"}, id="amount-statement"
+        ),
+        pytest.param(
+            "Fentanyl not detected, oxycodone 250 ng/mL", set(), {"fentanyl"}, {"oxycodone"}, id="finding-then-amount"
+        ),
+        pytest.param(
+            "OXYCODONE: POSITIVE, oxymorphone 80 ng/mL",
+            {"oxycodone"},
+            set(),
+            {"oxymorphone"},
+            id="amount-after-finding",
+        ),
+        # ... an amount under what the lab reports is no doubt: it was not found, or too little to say
+        pytest.param("Oxycodone <0.5 ng/mL", set(), set(), set(), id="amount-below-alone"),
     ],
 )
 def test_a_drug_the_conclusion_may_say_either_of_is_read_neither_way(
@@ -95,6 +113,9 @@ def test_a_drug_the_conclusion_may_say_either_of_is_read_neither_way(
         "Oxycodone positive. Fentanyl, all others negative",
         "Positive for oxycodone. Oxycodone not detected.",
         "Oxycodone. Fentanyl not detected.",
+        "Oxycodone 250 ng/mL",
+        "Oxycodone 250 ng/mL. Fentanyl not detected.",
+        "Fentanyl not detected, oxycodone 250 ng/mL",
     ],
 )
 def test_a_prescribed_opioids_negative_beside_such_a_conclusion_is_no_unexpected_negative(conclusion: str) -> None:
