@@ -904,6 +904,7 @@ _CONFIRMATION = re.compile(
 )
 # ... or the method after its finding: "negative by LC-MS/MS", "not detected by GC-MS", "negative on confirmation".
 _CONFIRMED_BY = re.compile(r"\b(?:by|on|via)\s+(?:(?:LC|GC)-?MS(?:/MS)?|confirm(?:ation|atory))\b", re.IGNORECASE)
+_DEFINITIVE = re.compile(r"confirm|(?:LC|GC)-?MS", re.IGNORECASE)  # what makes `_CONFIRMATION`'s words one
 _OPPOSITE: dict[Value | None, Value] = {"positive": "negative", "negative": "positive"}
 
 
@@ -912,6 +913,16 @@ def _is_confirmation(clause: str) -> bool:
     (`_CONFIRMED_BY`), and not of a drug PainPlan does not read (`_SAID_OF_ANOTHER`)."""
     confirming = _CONFIRMATION.match(clause) or _CONFIRMED_BY.search(clause)
     return bool(confirming) and not _SAID_OF_ANOTHER.search(clause)
+
+
+def _confirms(clause: str) -> bool:
+    """Whether a clause naming drugs gives a definitive result's finding of them: its confirmation's words before the
+    drugs or right after them ("Confirmed negative: oxycodone", "Oxycodone confirmation negative": `_CONFIRMATION`),
+    or its method after its finding ("oxycodone negative by LC-MS/MS": `_CONFIRMED_BY`)."""
+    after = words_after_substances(clause) or ""
+    confirming = _CONFIRMATION.match(clause) or _CONFIRMATION.match(after)
+    # "by" alone is no confirmation: "Oxycodone by immunoassay positive" is a screen's finding
+    return bool(confirming and _DEFINITIVE.search(confirming[0])) or _CONFIRMED_BY.search(clause) is not None
 
 
 def _clause_said(clause: str) -> Value | None:
@@ -1032,6 +1043,9 @@ class _Read:
     named: tuple[str, ...]
     statement: int  # which statement of the words it was read in (`_SENTENCES`)
     confirms: bool = False  # a confirmation's finding naming no drug ("confirmation negative"), not yet said of any
+    # A confirmation's finding of the drugs it names, or of those it confirms (`_confirmed`): "Oxycodone confirmation
+    # negative", "oxycodone negative by LC-MS/MS". It overrides any other reading of them (`_screens_overridden`).
+    definitive: bool = False
 
 
 def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
@@ -1046,7 +1060,22 @@ def _all_confirmed(readings: Iterable[_Read]) -> list[_Read]:
     confirmed: list[_Read] = []
     for reading in readings:
         confirmed = _confirmed(confirmed, reading) if reading.confirms else [*confirmed, reading]
-    return confirmed
+    return _screens_overridden(confirmed)
+
+
+def _screens_overridden(readings: list[_Read]) -> list[_Read]:
+    """The readings with each drug a confirmation names (`_Read.definitive`) taken out of every other reading of it:
+    "Oxycodone screen positive. Oxycodone confirmation negative." says oxycodone was not found, as "Presumptive
+    positive, confirmation negative" does, not both. Two confirmations of one drug both stand (the lab says both)."""
+    definitive = {drug for reading in readings if reading.definitive for drug in reading.named}
+    if not definitive:
+        return readings
+    kept = []
+    for reading in readings:
+        named = reading.named if reading.definitive else tuple(d for d in reading.named if d not in definitive)
+        if named or not reading.named:  # one whose drugs all went is gone, never said of every drug
+            kept.append(replace(reading, named=named))
+    return kept
 
 
 # Where a value's words pass from one clause to the next, as a conclusion's do (`_readings`): only such words can
@@ -1087,7 +1116,7 @@ def _confirmed(readings: Sequence[_Read], confirmation: _Read) -> list[_Read]:
     drugs = tuple(dict.fromkeys(drug for r in reversed(run) for drug in r.named))
     kept = [replace(r, named=tuple(d for d in r.named if d not in drugs)) for r in readings]
     left = [k for r, k in zip(readings, kept, strict=True) if k.named or not r.named]  # a drug-less reading stays
-    return [*left, replace(confirmation, named=drugs, confirms=False)]
+    return [*left, replace(confirmation, named=drugs, confirms=False, definitive=True)]
 
 
 def _readings(words: str) -> list[_Read]:
@@ -1298,7 +1327,7 @@ class _ConclusionReader:
         PainPlan does not read ("Positive for gabapentin"); a confirmation's, of the drugs it confirms (`_confirmed`:
         "Opiates: presumptive positive, confirmation negative" says nothing of other drugs)."""
         if named or self.waiting:
-            self.add(_Read(said, (*self.waiting, *named), self.number))
+            self.add(_Read(said, (*self.waiting, *named), self.number, definitive=bool(named) and _confirms(clause)))
             self.waiting, self.fresh = (), 0
         elif (before is None or _NOTHING_FOUND.match(clause)) and not _SAID_OF_ANOTHER.search(clause):
             self.add(_Read(said, (), self.number))

@@ -204,6 +204,44 @@ ROWS = [
         id="labcorp-confirmatory-positive",
     ),
     pytest.param("Confirmation negative", set(), {EVERY}, id="labcorp-confirmation-alone"),
+    # ... and so does one naming the drug its screen named: not found, never "both found and not found" (a
+    # contradiction only when no confirmation word separates them)
+    pytest.param(
+        "Oxycodone screen positive. Oxycodone confirmation negative.",
+        set(),
+        {"oxycodone"},
+        id="painlab-drug-screen-then-its-confirmation",
+    ),
+    pytest.param(
+        "Oxycodone screen positive; oxycodone negative by LC-MS/MS",
+        set(),
+        {"oxycodone"},
+        id="painlab-drug-screen-then-its-method",
+    ),
+    pytest.param(
+        "Presumptive positive for oxycodone; oxycodone confirmed negative",
+        set(),
+        {"oxycodone"},
+        id="labcorp-presumptive-then-drug-confirmed",
+    ),
+    pytest.param(
+        "Presumptive positive for oxycodone; confirmed negative",
+        set(),
+        {"oxycodone"},
+        id="labcorp-presumptive-confirmed",
+    ),
+    pytest.param(
+        "Oxycodone confirmation negative. Oxycodone screen positive.",
+        set(),
+        {"oxycodone"},
+        id="painlab-confirmation-before-its-screen",
+    ),
+    pytest.param(
+        "Oxycodone screen positive. Oxycodone confirmation positive. Fentanyl confirmation negative.",
+        {"oxycodone"},
+        {"fentanyl"},
+        id="painlab-confirmations-of-each",
+    ),
     # ... and so does one in brackets after the screen's finding
     pytest.param(
         "Opiates presumptive positive (confirmation negative)", set(), {"opiate"}, id="labcorp-confirmation-bracketed"
@@ -550,6 +588,33 @@ def test_a_drug_named_before_all_other_drugs_negative_is_no_contradiction_of_its
     assert disagreements(*beside) == (
         f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its fentanyl result says "Positive"; {KEPT})',
     )
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "Oxycodone screen positive. Oxycodone confirmation negative.",
+        "Oxycodone screen positive; oxycodone negative by LC-MS/MS",
+        "Presumptive positive for oxycodone; confirmed negative",
+    ],
+)
+def test_a_confirmation_negative_of_the_drug_its_screen_found_is_the_labs_finding(
+    monkeypatch: pytest.MonkeyPatch, conclusion: str
+) -> None:
+    # Before, the screen and its confirmation of one drug read "both found and not found": the oxycodone negative was
+    # left unjudged and named as a contradiction, though the lab's definitive result says it was not found.
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    sent = linked_report("referenced", conclusion, "Negative")
+    assert disagreements(*sent) == ()
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
+
+
+def test_confirmations_of_one_drug_that_disagree_still_say_both() -> None:
+    # the screen gives way to them, but neither confirmation to the other: read both ways, so neither way (`_Claims`)
+    both = "Oxycodone screen positive. Oxycodone confirmed negative. Oxycodone confirmed positive."
+    assert read(both) == ({"oxycodone"}, {"oxycodone"})
+    assert [said for said, _ in _clause_readings(both)] == ["negative", "positive"]
 
 
 METABOLITE_FOUND = "Norfentanyl 12 ng/mL POS; Fentanyl <0.5 ng/mL NEG"
