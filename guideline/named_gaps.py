@@ -158,6 +158,24 @@ def drug_test_notes_cut(facts: Facts) -> tuple[str, ...]:
     return cut_notes(r for r in results if r.day is None or r.day <= today)
 
 
+def drug_test_conclusions_unsure(facts: Facts) -> tuple[str, ...]:
+    """Where a urine drug test check reads the tests (`drug_tests_read`): the negatives of the months the checks read
+    (`report_months`, up to today, or undated) not judged because their lab report's conclusion could not be read
+    surely for their drug (`UdsResult.unsure`), each with its value as written and why: 'Oxycodone Ur Ql "Negative"
+    (2026-05-01) not judged: its lab report's conclusion "Oxycodone 250 ng/mL" could not be read surely for
+    oxycodone'."""
+    if not drug_tests_read(facts):
+        return ()
+    today = facts.today
+    named = [
+        f'{r.name} "{clip(next(iter(r.observation.value_words), ""), QUOTED_CHARACTERS)}" '
+        f"({r.when or 'undated'}) not judged: {r.unsure}"
+        for r in facts.uds_results_since(report_months(facts.config))
+        if r.unsure and (r.day is None or r.day <= today)
+    ]
+    return tuple(dict.fromkeys(named))
+
+
 def test_names_not_read(facts: Facts) -> tuple[str, ...]:
     """Where a urine drug test check reads the tests (`drug_tests_read`): the lab results, reports and orders known by
     a name too long to read (`uds_names.long_test_name`) that no code makes a urine drug test, each named by its first
@@ -1051,6 +1069,28 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "is kept); read the reports:",
         ),
         note="Urine drug test reports whose words disagree about the same results (read the more cautious way)",
+    ),
+    NamedGap(
+        key="uds-conclusions-unsure",
+        # A negative whose lab report's conclusion PainPlan could not read surely for its drug ("Oxycodone 250
+        # ng/mL": found, or measured under the cutoff; "Opiates." a heading or a class found) is not judged: an
+        # unexpected negative read into words that may say the drug was found accuses a patient of diversion. The lab
+        # did not contradict itself, so it is not named among the words that disagree; a positive is kept either
+        # way, and not named.
+        items=drug_test_conclusions_unsure,  # each item quotes the conclusion and names the drug
+        card=CardLine(
+            "its lab report's conclusion could not be read surely for that drug (its words may say it was found), so "
+            "the negative was not judged as unexpected; read the report",
+            "other negatives whose lab report's conclusion could not be read surely",
+        ),
+        page=PageSentence(
+            "1 urine drug test negative the checks read was not judged as unexpected: its lab report's conclusion "
+            "could not be read surely for its drug (its words may say it was found); read the report:",
+            "{count} urine drug test negatives the checks read were not judged as unexpected: their lab reports' "
+            "conclusions could not be read surely for their drugs (their words may say they were found); read the "
+            "reports:",
+        ),
+        note="Urine drug test negatives not judged: their lab report's conclusion could not be read surely",
     ),
     NamedGap(
         key="uds-conclusions-cut",

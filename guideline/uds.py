@@ -1489,8 +1489,8 @@ class Contradiction:
     results: int  # how many of its results read so
     value: Value = "negative"  # how they read: "negative" (the conclusion says found) or "positive" (says not)
     # Why the conclusion says neither of the drug (`_Claims.unsure`): "unsure", its words may mean either ("Oxycodone
-    # positive. Fentanyl, all others negative"); "both", it says both ("Positive for oxycodone. Oxycodone not
-    # detected."). "" when it says one thing.
+    # positive. Fentanyl, all others negative"), no contradiction but a negative left unjudged (`_not_read_surely`);
+    # "both", it says both ("Positive for oxycodone. Oxycodone not detected."). "" when it says one thing.
     doubt: Literal["", "unsure", "both"] = ""
 
     @property
@@ -1577,11 +1577,13 @@ def _contradiction(
     negatives = [said for value, said in values if value == "negative"]
     positives = [said for value, said in values if value == "positive"]
     if substance in claims.unsure:
-        # Neither found nor not found: its result is read as one the conclusion contradicts would be, either way.
+        # Neither found nor not found: its negative is read as one the conclusion contradicts would be, not judged.
+        # Its positive is kept either way, so only one said both of is named beside it (the lab contradicts itself);
+        # one that could not be read surely says nothing against it, and naming it was noise.
         doubt: Literal["unsure", "both"] = "both" if substance in claims.said_both else "unsure"
         if negatives and not positives:
             return Contradiction(substance, tuple(dict.fromkeys(negatives)), len(negatives), doubt=doubt)
-        if positives and not negatives:
+        if positives and not negatives and doubt == "both":
             return Contradiction(substance, tuple(dict.fromkeys(positives)), len(positives), "positive", doubt)
         return None
     if negatives and not positives and claims.says_found(substance, any_positive):
@@ -1589,6 +1591,24 @@ def _contradiction(
     if positives and not negatives and claims.says_not_found(substance):
         return Contradiction(substance, tuple(dict.fromkeys(positives)), len(positives), "positive")
     return None
+
+
+def _not_read_surely(
+    reports: Sequence[DiagnosticReport], test: _Test, contradictions: Mapping[int, Sequence[Contradiction]]
+) -> str | None:
+    """Why a negative its report's conclusion leaves unjudged was, when that conclusion could not be read surely for
+    its drug (`Contradiction.doubt` "unsure"), as the faces say it: 'its lab report's conclusion "Oxycodone 250
+    ng/mL" could not be read surely for oxycodone'. None when the conclusion contradicts it (says it was found, or
+    both), or leaves it judged."""
+    report = _contradicting(reports, test, contradictions, "negative")
+    if report is None:
+        return None
+    tested = {substance.name for substance in test.substances}
+    found = [c for c in contradictions[id(report)] if c.substance in tested and c.value == "negative"]
+    if any(c.doubt != "unsure" for c in found):
+        return None
+    drugs = and_list(list(dict.fromkeys(c.label for c in found)))
+    return f"its lab report's conclusion {_quoted(_conclusion_words(report))} could not be read surely for {drugs}"
 
 
 def _contradicting(
@@ -1642,7 +1662,8 @@ def _contradiction_words(report: DiagnosticReport, found: Sequence[Contradiction
 
 
 # Why a conclusion says neither of a drug (`Contradiction.doubt`), as the faces name it.
-_DOUBT = {"unsure": "which could not be read surely for {}", "both": "which says {} was both found and not found"}
+# One it could not be read surely for is no contradiction, and named with its result instead (`_not_read_surely`).
+_DOUBT = {"both": "which says {} was both found and not found"}
 
 
 # An amount written as text beyond what the lab measures: "<50 ng/mL" (below it: not detected), ">1000" (above it).
@@ -1801,6 +1822,9 @@ class UdsResult:
     # A positive its lab report's conclusion says was not found ("Negative" beside its fentanyl "Positive"): that
     # conclusion as written. The positive is kept (a drug found in the cup was in it); its card line says so.
     denied: str | None = None
+    # Of a `contradicted` negative, why, when its report's conclusion could not be read surely for its drug rather
+    # than contradicting it (`_not_read_surely`): named so (`uds-conclusions-unsure`), not as words that disagree.
+    unsure: str | None = None
 
     @property
     def preliminary(self) -> bool:
@@ -1819,6 +1843,7 @@ def uds_result(
     read_by_conclusion: bool = False,
     contradicted: bool = False,
     denied: str | None = None,
+    unsure: str | None = None,
 ) -> UdsResult:
     """The result with its date as written, its unexpected substances and why any went unjudged."""
     partial = observation.dated_partial
@@ -1844,6 +1869,7 @@ def uds_result(
         read_by_conclusion,
         contradicted,
         denied,
+        unsure,
     )
 
 
@@ -1987,13 +2013,14 @@ def unread_drug_test_reports(
         value: Value = "none"
         no_reading, disagreement = None, None
         partly = not read.isdisjoint(report.results)  # some of its results are read as urine drug tests
+        # a negative its conclusion could not be read surely for is named with that result (`_not_read_surely`)
+        itself = _contradicted_itself(contradicting.get(id(report), ())) if contradicting else ()
         if not partly:
             reading = _report_reading(report, not received.isdisjoint(report.results), why)
             value = report_value(report)
             no_reading = ", ".join(_no_reading_of(value, report, frozenset)) or None
-        elif why or id(report) in disagreeing or id(report) in contradicting:
+        elif why or id(report) in disagreeing or itself:
             reading = _results_missed(report, missing, why)
-            itself = contradicting.get(id(report))
             disagreement = "; ".join(
                 said
                 for said in (
@@ -2007,6 +2034,12 @@ def unread_drug_test_reports(
         day, done = local_date(report.result_time), report.status in REPORT_DONE_STATUSES
         found.append(UnreadReport.make(report, day, done, reading, partly, value, no_reading, disagreement or None))
     return tuple(found)
+
+
+def _contradicted_itself(found: Sequence[Contradiction]) -> tuple[Contradiction, ...]:
+    """Of what a report's conclusion says against its results, the contradictions: not a negative it could not be
+    read surely for (`_not_read_surely`), which says nothing against it."""
+    return tuple(c for c in found if c.doubt != "unsure")
 
 
 def _results_missed(report: DiagnosticReport, missing: Mapping[str, str], why: str) -> str:
@@ -2624,9 +2657,11 @@ def uds_results(
             value = known
         linking = concluded.get(observation.located or "") if concluded else None
         read_positive = contradicted = False
-        denied = None
+        denied = unsure = None
         if linking:
             read, contradicted = _read_linked(observation, value, test, linking, contradictions)
+            if contradicted:
+                unsure = _not_read_surely(linking, test, contradictions)
             if read is None:
                 withdrawn.append(observation)  # "Specimen rejected": as a result whose own value says so
                 continue
@@ -2664,6 +2699,7 @@ def uds_results(
                 read_positive,
                 contradicted,
                 denied,
+                unsure,
             )
         )
     return _newest_first(_judged_either_way(_standing(results, withdrawn), history))

@@ -80,9 +80,9 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     whose sig and coded frequency disagree, opioid order whose sig is too long to read, order whose medication name
     is too long to read, opioid order whose fill has no quantity, opioid order whose code and name state different
     drugs, hospice care of unknown status, benzodiazepine whose name was only partly read, two lab reports of one
-    result whose conclusions disagree, a lab report whose conclusion was read only in part, a payer claim billing
-    cancer with no date of service, a lab result known by a name too long to read, and a drug test result whose lab
-    comment was read only in part."""
+    result whose conclusions disagree, a negative whose lab report's conclusion could not be read surely, a lab report
+    whose conclusion was read only in part, a payer claim billing cancer with no date of service, a lab result known
+    by a name too long to read, and a drug test result whose lab comment was read only in part."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -208,6 +208,7 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         partly = med_request("0", id=f"mr-partly-{n}", authored=days_ago(6))
         found.append({**partly, "medicationCodeableConcept": {"text": f"alprazolam / Xyzolin{n} 1 mg"}})
         found.extend(_reports_that_disagree(n))
+        found.extend(_report_not_read_surely(n))
         found.extend(_report_of_long_conclusion(n))
         text_only = condition(SNOMED, "0", id=f"c-words-{n}")
         found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
@@ -270,6 +271,26 @@ def _reports_that_disagree(n: int) -> list[dict[str, Any]]:
         }
         for copy, conclusion in enumerate(("Positive for oxycodone", "Positive for oxycodone, dilute specimen"))
     ] + [screen]
+
+
+def _report_not_read_surely(n: int) -> list[dict[str, Any]]:
+    """An oxycodone screen reading "Negative" and its final report, whose conclusion gives an amount of oxycodone and
+    no finding ("Oxycodone 250 ng/mL": found, or measured under the cutoff): the negative is not judged, and named as
+    one whose conclusion could not be read surely."""
+    when = days_ago(70 + n)
+    screen = observation(OXYCODONE_SCREEN, when=f"{when}T09:14:00-04:00", value_string="Negative")
+    screen["id"] = f"obs-not-read-surely-{n}"
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": f"rep-not-read-surely-{n}",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "24349-3", "display": "Drugs of abuse 5 panel - Urine"}]},
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "effectiveDateTime": when,
+        "result": [{"reference": f"Observation/{screen['id']}"}],
+        "conclusion": f"Oxycodone {250 + n} ng/mL",
+    }
+    return [report, screen]
 
 
 def _report_of_long_conclusion(n: int) -> list[dict[str, Any]]:

@@ -1,20 +1,47 @@
 """A lab report's conclusion PainPlan cannot read surely of a drug (its words may mean it was found or not, or say
-both) is never judged either way: a result of that drug it links is read the more cautious way, as one the conclusion
-contradicts (a negative not judged, a positive kept), and the report is named with why (`uds._Claims.unsure`)."""
+both) is never judged either way: a result of that drug it links is read the more cautious way (a negative not
+judged, a positive kept, `uds._Claims.unsure`). A negative so left unjudged is named as what it is, a conclusion that
+could not be read surely (`uds-conclusions-unsure`); one the conclusion says both of is a contradiction, named among
+the lab's words that disagree."""
 
 from __future__ import annotations
 
 import pytest
-from builders import card, days_ago
+from builders import NOW, card, days_ago, run
 from test_conclusion_table import EVERY, read
-from test_diagnostic_reports import FENTANYL_SCREEN, OXYCODONE_SCREEN, linked_report, sign
+from test_diagnostic_reports import FENTANYL_SCREEN, OXYCODONE_SCREEN, linked_report, long_term, sign
 from test_report_contradictions import ITSELF, KEPT, PANEL, disagreements, referenced_report
 
-from guideline.checks import CHECKS, unexpected_uds_result
+from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
+from guideline.named_gaps import NAMED_GAPS
+from guideline.plan import build_plan
+from guideline.plan.uds_history import build_uds
 from guideline.uds import _clause_readings
 
 OPIATE_SCREEN = "19295-5"  # Opiates [Presence] in Urine by Screen method
 MORPHINE_SCREEN = "3830-7"  # Morphine [Presence] in Urine
+
+
+UNSURE = "uds-conclusions-unsure"
+OXYCODONE_RESULT = "oxyCODONE+oxyMORphone Ur Ql Scn"
+
+
+def unsure_named(*resources: dict) -> tuple[str, ...]:
+    """What the kind of results a conclusion could not be read surely for names on patient-view (a current oxycodone
+    prescription), checked against the plan page's data-completeness list of it."""
+    evaluation = run("patient-view", resources=[long_term(), *resources])
+    [kind] = [kind for kind in NAMED_GAPS if kind.key == UNSURE]
+    named = kind.items(evaluation.facts)
+    assert build_plan(evaluation, (), evaluation.facts.config, NOW).named[UNSURE] == named
+    return named
+
+
+def unsure_item(name: str, conclusion: str, drug: str, value: str = "Negative") -> str:
+    """How a negative left unjudged by a conclusion not read surely is named."""
+    return (
+        f'{name} "{value}" ({days_ago(30)}) not judged: its lab report\'s conclusion "{conclusion}" could not be read '
+        f"surely for {drug}"
+    )
 
 
 def not_read(conclusion: str) -> set[str]:
@@ -129,17 +156,56 @@ def test_a_prescribed_opioids_negative_beside_such_a_conclusion_is_no_unexpected
         drug = "oxycodone"
     found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
     assert found is None or f"negative for {drug}" not in found.summary
-    [named] = disagreements(*sent)
-    assert f'its conclusion says "{conclusion}"' in named and f'its {drug} result says "Negative"; {ITSELF}' in named
+    # found ("Oxycodone 250 ng/mL, all other drugs negative"), or found and not found: the conclusion contradicts it
+    if conclusion in (
+        "Oxycodone 250 ng/mL, all other drugs negative",
+        "Positive for oxycodone. Oxycodone not detected.",
+    ):
+        [named] = disagreements(*sent)
+        assert (
+            f'its conclusion says "{conclusion}"' in named and f'its {drug} result says "Negative"; {ITSELF}' in named
+        )
+        assert unsure_named(*sent) == ()
+        return
+    # ... any other could not be read surely: named as such, never as the lab's words that disagree
+    assert disagreements(*sent) == ()
+    [named] = unsure_named(*sent)
+    assert named.endswith(f'its lab report\'s conclusion "{conclusion}" could not be read surely for {drug}')
+    assert f'"Negative" ({days_ago(30)}) not judged: ' in named
 
 
-def test_the_report_says_why_its_conclusion_was_read_neither_way() -> None:
+def test_a_negative_left_unjudged_is_named_with_the_conclusion_not_read_surely() -> None:
+    # Before, it was named as a report whose words "disagree" ("but its oxycodone result says ..."), which says the
+    # lab contradicted itself: it did not; PainPlan could not tell what its words say of oxycodone.
+    measured = "Oxycodone 250 ng/mL"
+    sent = linked_report("referenced", measured, "Negative")
+    sent[0]["code"]["text"] = OXYCODONE_RESULT
+    assert unsure_named(*sent) == (unsure_item(OXYCODONE_RESULT, measured, "oxycodone"),)
+    assert disagreements(*sent) == ()
+
+
+def test_the_history_row_says_the_conclusion_could_not_be_read_surely(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CHECKS, urine_drug_test.CHECK_ID, urine_drug_test)
+    evaluation = run(
+        "patient-view", resources=[long_term(), *linked_report("referenced", "Oxycodone 250 ng/mL", "Negative")]
+    )
+    [row] = [row for row in build_uds(evaluation.facts).rows if row.value == "none"]
+    assert row.not_judged == 'its lab report\'s conclusion "Oxycodone 250 ng/mL" could not be read surely for oxycodone'
+    # a true contradiction keeps its words
+    contradicted = linked_report("referenced", "Positive for oxycodone. Oxycodone not detected.", "Negative")
+    evaluation = run("patient-view", resources=[long_term(), *contradicted])
+    [row] = [row for row in build_uds(evaluation.facts).rows if row.value == "none"]
+    assert row.not_judged == "its lab report's conclusion disagrees with it (read the more cautious way)"
+
+
+def test_a_positive_beside_a_conclusion_not_read_surely_is_kept_and_not_named() -> None:
+    # A positive is kept whichever way the words are read: naming it was noise (it was named as words that disagree).
     ambiguous = "Oxycodone positive. Fentanyl, all others negative"
     sent = referenced_report(ambiguous, (OXYCODONE_SCREEN, "Positive"), (FENTANYL_SCREEN, "Positive"))
-    assert disagreements(*sent) == (
-        f'{PANEL} ({days_ago(30)}, its conclusion says "{ambiguous}" (which could not be read surely for fentanyl) '
-        f'but its fentanyl result says "Positive"; {KEPT})',
-    )
+    assert disagreements(*sent) == () and unsure_named(*sent) == ()
+    heading = "Opiates. Oxycodone positive. All other drugs negative."
+    assert disagreements(*referenced_report(heading, (OPIATE_SCREEN, "Positive"))) == ()
+    # ... while a conclusion that says the drug was both found and not found contradicts itself, and is named so
     both = "Positive for oxycodone. Oxycodone not detected."
     assert disagreements(*linked_report("referenced", both, "Positive")) == (
         f'{PANEL} ({days_ago(30)}, its conclusion says "{both}" (which says oxycodone was both found and not found) '
@@ -149,8 +215,12 @@ def test_the_report_says_why_its_conclusion_was_read_neither_way() -> None:
 
 def test_a_class_heading_says_nothing_sure_of_the_class_screen() -> None:
     heading = "Opiates. All other drugs negative."
-    assert disagreements(*referenced_report(heading, (OPIATE_SCREEN, "Negative")))[0].endswith(f"; {ITSELF})")
-    assert disagreements(*referenced_report(heading, (OPIATE_SCREEN, "Positive")))[0].endswith(f"; {KEPT})")
+    negative = referenced_report(heading, (OPIATE_SCREEN, "Negative"))
+    [named] = unsure_named(*negative)
+    assert named.endswith(f'its lab report\'s conclusion "{heading}" could not be read surely for opiates')
+    assert disagreements(*negative) == ()
+    positive = referenced_report(heading, (OPIATE_SCREEN, "Positive"))
+    assert disagreements(*positive) == () and unsure_named(*positive) == ()
 
 
 def test_a_drug_named_by_two_analytes_found_and_not_is_found_as_before() -> None:

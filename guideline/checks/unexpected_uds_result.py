@@ -93,7 +93,8 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
         # a panel whose components or members carry the results is a heading, not a result of its own
         and result.substances
         # a negative its report's conclusion says was found is named with the report's words
-        # (`urine_drug_test.disagreeing_reports`)
+        # (`urine_drug_test.disagreeing_reports`), one it could not be read surely for with its own
+        # (`named_gaps.drug_test_conclusions_unsure`)
         and not result.contradicted
         and not result.observation.components
         and not result.observation.has_members

@@ -226,7 +226,8 @@ def _not_judged(result: UdsResult, spoken_for: SpokenFor) -> str | None:
     if observation.components or observation.has_members:
         return None
     if result.contradicted:  # read, and left unread for its report's conclusion: not a value that could not be read
-        return "its lab report's conclusion disagrees with it (read the more cautious way)"
+        # a conclusion that could not be read surely for its drug does not disagree with it: it says so
+        return result.unsure or "its lab report's conclusion disagrees with it (read the more cautious way)"
     if result.value == "none":
         why = ", ".join(result_no_reading(result, spoken_for))  # "no result value on record" as the card says
         return f"could not be read ({why})" if why else "could not be read"
