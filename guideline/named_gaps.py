@@ -1079,8 +1079,8 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         # way, and not named.
         items=drug_test_conclusions_unsure,  # each item quotes the conclusion and names the drug
         card=CardLine(
-            "its lab report's conclusion could not be read surely for that drug (its words may say it was found), so "
-            "the negative was not judged as unexpected; read the report",
+            # after the item, which already says the conclusion could not be read surely for the drug
+            "its words may say the drug was found, so that negative was not judged as unexpected; read the report",
             "other negatives whose lab report's conclusion could not be read surely",
         ),
         page=PageSentence(

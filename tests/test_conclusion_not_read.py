@@ -236,3 +236,17 @@ def test_a_drug_read_surely_beside_a_class_heading_is_read_as_said() -> None:
     heading = "Opiates. Morphine not detected."
     [named] = disagreements(*referenced_report(heading, (MORPHINE_SCREEN, "Positive")))
     assert "could not be read surely" not in named and named.endswith(f"; {KEPT})")
+
+
+def test_the_data_incomplete_card_names_the_negative_with_the_conclusion_not_read_surely(tmp_path) -> None:
+    from cds_support import bundle, data_incomplete_detail
+
+    sent = linked_report("referenced", "Oxycodone 250 ng/mL", "Negative", day="2026-06-01")
+    sent[0]["code"]["text"] = OXYCODONE_RESULT
+    detail = data_incomplete_detail(tmp_path, udsLabs=bundle(*sent[:1]), labReports=bundle(*sent[1:]))
+    assert (
+        f'{OXYCODONE_RESULT} "Negative" (2026-06-01) not judged: its lab report\'s conclusion "Oxycodone 250 ng/mL" '
+        "could not be read surely for oxycodone: its words may say the drug was found, so that negative was not judged "
+        "as unexpected; read the report"
+    ) in detail
+    assert "disagree" not in detail
