@@ -1131,7 +1131,8 @@ def _readings(words: str) -> list[_Read]:
     finding of every other drug with none of their own are set apart from it (`except_waiting`: "Oxycodone, all
     other drugs negative" found; what cannot be read surely, "indeterminate": `excepted`), and drugs named alone in a
     statement before a finding of others are read so too (`heading_unread`); drugs named with an amount take only a
-    finding naming no drug in the clause right after them (`carries`: "Oxycodone 250 ng/mL, positive").
+    finding naming no drug in the clause right after them (`carries`: "Oxycodone 250 ng/mL, positive"), and those
+    measured that none is said of are read neither way at the end (`unsure_measured`: "Oxycodone 250 ng/mL").
     A reading naming no drug is given (with none) only where nothing was read before it ("Positive", "Negative,
     dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive,
     confirmation negative" says nothing of other drugs; a confirmation's ("confirmation negative") is given to be
@@ -1363,7 +1364,7 @@ class _Claims:
     nothing_found: bool  # it says nothing was found ("Negative", "All drugs negative", "All negative except ...")
     # The drugs it names but cannot be read surely of (read "indeterminate", or found and not found by one word:
     # `_said_both_ways`), a class's members with it (`_with_members`), less those it reads surely by name: neither
-    # found nor not found, so a result of theirs is read the more cautious way and named (`_contradiction`).
+    # found nor not found, so a negative of theirs is not judged and named, and a positive kept (`_contradiction`).
     unsure: frozenset[str] = frozenset()
     said_both: frozenset[str] = frozenset()  # of those, the ones it says were found and not found (`_said_both_ways`)
 
@@ -1482,7 +1483,9 @@ class Contradiction:
     """A drug a report's conclusion says was found while the results it links for that drug read it negative and
     none positive, or says was not found while they read it positive and none negative: the lab's report contradicts
     itself. A screen under its cut-off beside a confirmation that found the drug is none: the lab says one thing. A
-    drug it cannot be read surely of (`doubt`) beside such results is read so too: they may contradict it."""
+    drug it cannot be read surely of (`doubt`) beside negatives is read so too, and one it says both of beside
+    positives: they may contradict it. One that could not be read surely ("unsure") is no contradiction of the lab's
+    and is named with its negative (`_not_read_surely`), never among the reports whose words disagree."""
 
     substance: str
     said: tuple[str, ...]  # what its results say, as written ("Negative", "Not detected"), each once

@@ -358,9 +358,9 @@ ROWS = [
         set(),
         id="painlab-positive-for-amounts",
     ),
-    # ... and is no finding: a drug named with one and no finding of its own is said nothing of, never given the
-    # finding of a drug named beside it (before, "Fentanyl not detected, oxycodone 250 ng/mL" read oxycodone as not
-    # found: a measured oxycodone named as denied)
+    # ... and is no finding: a drug named with one and no finding of its own is neither found nor not found (read
+    # neither way: tests/test_conclusion_not_read.py), never given the finding of a drug named beside it (before,
+    # "Fentanyl not detected, oxycodone 250 ng/mL" read oxycodone as not found: a measured oxycodone named as denied)
     pytest.param("Oxycodone 250 ng/mL, fentanyl not detected", set(), {"fentanyl"}, id="painlab-amount-no-finding"),
     pytest.param("Fentanyl not detected, oxycodone 250 ng/mL", set(), {"fentanyl"}, id="painlab-finding-then-amount"),
     pytest.param("Oxycodone 250 ng/mL. Fentanyl not detected.", set(), {"fentanyl"}, id="painlab-amount-statement"),
