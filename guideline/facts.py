@@ -143,6 +143,9 @@ from guideline.words import QUOTED_CHARACTERS, clip
 
 Item = TypeVar("Item", MedOrder, Dispense)
 _MEDICATION = attrgetter("medication")
+# The statuses that say whether an order is taken now: any other (unknown, missing, one PainPlan does not know) is
+# named by `Facts.unknown_status_orders`. Made once: built in the loop, it was a new set for every order of a call.
+_STATUSES_TOLD = order_rules.KNOWN_ORDER_STATUSES - {"unknown"}
 Answer = TypeVar("Answer")
 
 
@@ -422,7 +425,17 @@ class Facts:
 
     def current_in(self, set_name: str) -> tuple[MedOrder, ...]:
         """Drafts and current active orders whose medication is in a set (3.4); deduplicated by the record."""
-        return self.only_in(set_name, (*self.drafts, *self.active_orders))
+        return self.only_in(set_name, self._drafts_and_active)
+
+    # The orders each set is picked from, as one tuple per call: `_kept` remembers a tuple's medications by the
+    # tuple, and a new one made per question worked them out again for every set asked.
+    @cached_property
+    def _drafts_and_active(self) -> tuple[MedOrder, ...]:
+        return (*self.drafts, *self.active_orders)
+
+    @cached_property
+    def _drafts_active_and_listed(self) -> tuple[MedOrder, ...]:
+        return (*self.drafts, *self.active_orders, *self.listed_medications)
 
     @cached_property
     def listed_medications(self) -> tuple[MedOrder, ...]:
@@ -452,11 +465,11 @@ class Facts:
 
     @cached_property
     def current_benzos(self) -> tuple[MedOrder, ...]:
-        return self.only_in(BENZO, (*self.drafts, *self.active_orders, *self.listed_medications))
+        return self.only_in(BENZO, self._drafts_active_and_listed)
 
     @cached_property
     def current_cns(self) -> tuple[MedOrder, ...]:
-        return self.only_in(CNS_DEPRESSANT, (*self.drafts, *self.active_orders, *self.listed_medications))
+        return self.only_in(CNS_DEPRESSANT, self._drafts_active_and_listed)
 
     # -- MME (guideline 8) -------------------------------------------------------------------------------------
 
@@ -996,7 +1009,7 @@ class Facts:
         recent = self.today - timedelta(days=int(self.config["current_order_default_days"]))
         named = []
         for order in self.real_orders:
-            if order.status in order_rules.KNOWN_ORDER_STATUSES - {"unknown"} or not order_rules.is_taken(order):
+            if order.status in _STATUSES_TOLD or not order_rules.is_taken(order):
                 continue
             start = local_date(order_rules.order_start(order))
             if (start is not None and start < recent) or not order_rules.is_ambulatory(order, self.config):
