@@ -1323,7 +1323,8 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
         recorded_date=recorded_date,
         # A problem is often recorded the day it began: the same text reads the same (one tuple fewer to make).
         onset=recorded_date if type(onset) is str and onset == recorded else _unread_date(onset, tz),
-        encounter=reference(get("encounter") or get("context")),
+        # Most problems name no visit: told by the lookups, with no call to read nothing.
+        encounter=None if (visit := get("encounter") or get("context")) is None else reference(visit),
         # Looked for only where extensions are sent: most diagnoses carry none.
         claim=_claim_read_from(extensions, DIAGNOSIS_CLAIM_EXTENSION) if (extensions := get("extension")) else None,
     )
@@ -1331,14 +1332,16 @@ def read_condition(data: Mapping[str, Any], tz: ZoneInfo) -> Condition:
 
 def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
     get = data.get
-    performed_start, performed_end = _period(get("performedPeriod"), tz)
+    performed_period = get("performedPeriod")
+    # Most procedures are dated by performedDateTime alone: a missing period is told by the lookup, with no call.
+    performed_start, performed_end = (None, None) if performed_period is None else _period(performed_period, tz)
     # STU3's notDone and DSTU2's notPerformed say what R4's status not-done says: a review or a drug test that was
     # not done must not count as one.
     not_done = get("notDone") is True or get("notPerformed") is True
     # R4's performed[x] may be a string: a date written there dates the procedure; other words date nothing.
     written = get("performedDateTime") or get("performedString")
     performed = parse_datetime(written, tz)
-    period = as_dict(get("performedPeriod")) if performed_start or performed_end else {}
+    period = as_dict(performed_period) if performed_start or performed_end else {}
     moments = (performed, performed_start, performed_end)
     return Procedure.make(
         id=text(get("id")),
@@ -1394,8 +1397,14 @@ def _unread_date(value: Any, tz: ZoneInfo) -> Any:
 def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     get = data.get
     period = get("period")
-    # The end is parsed when first read (model.Encounter): only a few visits' ends are read.
-    period_start, period_end = (None, None) if period is None else _unread_period(period, tz, start_now=True)
+    # The end is parsed when first read (model.Encounter): only a few visits' ends are read. The usual Period (an
+    # object) is read in place, as `_unread_period` reads it: two calls fewer for each of a chart's visits.
+    if type(period) is dict:
+        end = period.get("end")
+        period_start = parse_datetime(period.get("start"), tz)
+        period_end = None if end is None else _unread_date(end, tz)
+    else:
+        period_start, period_end = (None, None) if period is None else _unread_period(period, tz, start_now=True)
     diagnoses, stay = get("diagnosis"), get("hospitalization")
     # STU3 and DSTU2 name R4's reasonCode `reason`; R4's reasonReference is DSTU2's `indication`.
     reasons = get("reasonCode") if "reasonCode" in data else get("reason")
