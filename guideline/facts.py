@@ -1254,8 +1254,7 @@ class Facts:
 
     def _codes_in(self, set_name: str, codes: dict[int, Concept | None]) -> frozenset[int]:
         # Conditions and results of one code share one code object: each distinct code is looked up once per set.
-        contains = self.terms.contains
-        return frozenset(key for key, code in codes.items() if contains(set_name, code))
+        return self.terms.keys_in(set_name, codes)
 
     @cached_property
     def _condition_codes(self) -> dict[int, Concept | None]:
