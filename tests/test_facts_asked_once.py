@@ -10,6 +10,7 @@ import pytest
 from builders import ICD10, card, condition, days_ago, med_request, run
 
 import guideline.facts
+from guideline.memo import forget_all
 from guideline.terminology import OUD, Terminology
 
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
@@ -59,6 +60,9 @@ def test_a_diagnosis_code_is_looked_up_in_a_set_once(monkeypatch: pytest.MonkeyP
         return original(self, set_name, concept)
 
     monkeypatch.setattr(Terminology, "contains", counted)
+    # Cold, as a new process is: a code an earlier call looked up is answered from the set's remembered answers
+    # (`Terminology.keys_in`) with no call of `contains` at all.
+    forget_all()
     # The naloxone check reads every diagnosis of opioid use disorder, the OUD treatment check the active ones.
     oud = condition(ICD10, "F11.20", display="Opioid dependence, uncomplicated", id="c-oud")
     draft = med_request(OXYCODONE, draft=True, id="new", supply_days=10)
