@@ -884,6 +884,11 @@ class Facts:
         each named, with a date sent that could not be read as written: without a date no supply can be placed in
         time, so the MME total and the checks cannot count them. The hook's data-incomplete card and the plan page
         both name them."""
+        return tuple(dict.fromkeys(named for _, named in self.undated_fills_named))
+
+    @cached_property
+    def undated_fills_named(self) -> tuple[tuple[Dispense, str], ...]:
+        """`undated_fills`, each with its fill: a check that reads some medicines only names those among them."""
         named = []
         for dispense in self.fills:
             if fill_date(dispense) is not None:
@@ -891,8 +896,10 @@ class Facts:
             recognition = recognise(dispense.medication, self.terms)
             if recognition.kind == "not-relevant":
                 continue
-            named.append(named_item(recognition.shown, "fill", dispense.id, unread_words(dispense.unread_dates)))
-        return tuple(dict.fromkeys(named))
+            named.append(
+                (dispense, named_item(recognition.shown, "fill", dispense.id, unread_words(dispense.unread_dates)))
+            )
+        return tuple(named)
 
     @cached_property
     def partially_dated_supplies(self) -> tuple[str, ...]:
@@ -1006,6 +1013,11 @@ class Facts:
         told, so it is not counted as current, and each is named so that no card from it does not read as "nothing to
         say". One started long ago could not be current anyway (no end known: `current_order_default_days`), and is
         not named."""
+        return tuple(dict.fromkeys(named for _, named in self.unknown_status_orders_named))
+
+    @cached_property
+    def unknown_status_orders_named(self) -> tuple[tuple[MedOrder, str], ...]:
+        """`unknown_status_orders`, each with its order: a check that reads some medicines names those among them."""
         recent = self.today - timedelta(days=int(self.config["current_order_default_days"]))
         named = []
         for order in self.real_orders:
@@ -1016,8 +1028,8 @@ class Facts:
                 continue
             recognition = recognise(order.medication, self.terms)
             if recognition.kind != "not-relevant":
-                named.append(order_named(recognition.shown, order, current=False))
-        return tuple(dict.fromkeys(named))
+                named.append((order, order_named(recognition.shown, order, current=False)))
+        return tuple(named)
 
     @cached_property
     def unread_category_orders(self) -> tuple[str, ...]:

@@ -3,8 +3,7 @@ treatment."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -213,26 +212,19 @@ def undated_moud_fills(facts: Facts) -> tuple[str, ...]:
     (`Facts.undated_fills`), as it names them: with no day, none can be placed in this check's window, and each may
     be the treatment. The population review names them beside its finding, where a fill dated to the month only is
     undated too."""
-    return _named_of(facts.undated_fills, (d for d in facts.fills if facts.is_in(MOUD, d)))
+    return _named_among(facts.undated_fills_named, facts)
 
 
 def unknown_status_moud_orders(facts: Facts) -> tuple[str, ...]:
     """The buprenorphine, methadone and naltrexone orders among the orders the data-incomplete card names as of
     unknown status (`Facts.unknown_status_orders`), as it names them: never counted as treatment, but each may be it."""
-    return _named_of(facts.unknown_status_orders, (o for o in facts.real_orders if facts.is_in(MOUD, o)))
+    return _named_among(facts.unknown_status_orders_named, facts)
 
 
-# Where a card's line names its item: "… (fill d-1)", "… (order mr-1, …)", "… (reported medication ms-1; …)".
-_NAMED_AT = re.compile(r"\((?:fill|order|reported medication) ([^,;)\s]+)[,;)]")
-
-
-def _named_of(lines: tuple[str, ...], items: Iterable[Dispense | MedOrder]) -> tuple[str, ...]:
-    """The card's `lines` that name one of `items`, by its id (the last place a line names: its display may hold
-    anything). The card's kinds name every medicine; only these answer this check."""
-    ids = {item.id for item in items if item.id}
-    if not ids:
-        return ()
-    return tuple(line for line in lines if (found := _NAMED_AT.findall(line)) and found[-1] in ids)
+def _named_among(named: tuple[tuple[Dispense | MedOrder, str], ...], facts: Facts) -> tuple[str, ...]:
+    """The card's lines for the items among `named` that are OUD medicines: the card's kinds name every medicine, and
+    only these answer this check."""
+    return tuple(dict.fromkeys(line for item, line in named if facts.is_in(MOUD, item)))
 
 
 def _unknown_status_when(procedure: Procedure, days: int, today: date) -> str | None:
