@@ -8,7 +8,7 @@ from datetime import date
 
 from guideline.checks import urine_drug_test
 from guideline.checks.common import named_not_counted
-from guideline.checks.oud_treatment import is_moud_procedure, moud_dose_label
+from guideline.checks.oud_treatment import is_moud_procedure, moud_dose_kind
 from guideline.checks.pdmp_review import future_reviews
 from guideline.checks.reassessment_due import future_assessments
 from guideline.clinical import GIVEN_STATUSES, UNSTATED_STATUSES, dated_ahead, undated_done
@@ -39,7 +39,7 @@ def _kind(procedure: Procedure, contains: Callable[[str, Concept | None], bool])
         if contains(set_name, procedure.code):
             return label
     if is_moud_procedure(procedure.code):
-        return moud_dose_label(procedure.code) or "medication for opioid use disorder"
+        return moud_dose_kind(procedure.code)
     if is_drug_test_procedure(procedure.code):
         return "urine drug test"
     return None

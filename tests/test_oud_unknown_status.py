@@ -121,6 +121,15 @@ def test_a_clinic_dose_of_unknown_status_in_the_window_is_named_on_both_cards(tm
     assert f"{item}: {WHY}" in cards["data-incomplete"]["detail"]
 
 
+def test_a_dose_known_by_its_billing_code_alone_is_named_by_what_the_code_makes_it(tmp_path: Path) -> None:
+    # A claim feed's bundle: the code with no words of its own, named as the undated one is (`moud_dose_kind`).
+    bare = {**otp_bundle(), "code": {"coding": [{"system": HCPCS, "code": "G2067"}]}}
+    cards = answer(tmp_path, bare)
+    item = "medication for opioid use disorder (HCPCS G2067) (procedure eG2067.77), status unknown, dated 2026-05-02"
+    assert item in cards[OUD_CHECK]["detail"]
+    assert f"{item}: {WHY}" in cards["data-incomplete"]["detail"]
+
+
 @pytest.mark.parametrize(
     "dose",
     [

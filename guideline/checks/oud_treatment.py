@@ -13,6 +13,7 @@ from guideline.checks.common import (
     based_on,
     bullet_list,
     guideline_link,
+    named_not_counted,
     override_reasons,
     plan_link,
     some_orders_read,
@@ -162,7 +163,7 @@ def unknown_status_doses(facts: Facts) -> tuple[str, ...]:
         if procedure.status == "unknown" and is_moud_procedure(procedure.code):
             when = _unknown_status_when(procedure, days, facts.today)
             if when is not None:
-                named.append(f"{named_item(_dose_shown(procedure.code), 'procedure', procedure.id)}, {when}")
+                named.append(named_not_counted(procedure, "procedure", when, moud_dose_kind(procedure.code)))
     for given in facts.record.administrations:
         if given.status in UNSTATED_STATUSES and given_within(given, days, facts.today) and facts.is_in(MOUD, given):
             when = f"status unknown, dated {_day_given(given, facts.today)}"
@@ -184,7 +185,7 @@ def doses_after_today(facts: Facts) -> tuple[str, ...]:
         if ahead is not None and procedure.status in _BILLED_STATUSES and is_moud_procedure(procedure.code):
             # No status is a claim's, counted as done (`moud_doses`); "unknown" says nothing of whether it was.
             why = unknown_status_ahead(ahead) if procedure.status == "unknown" else dated_ahead(ahead)
-            named.append(f"{named_item(_dose_shown(procedure.code), 'procedure', procedure.id)}, {why}")
+            named.append(named_not_counted(procedure, "procedure", why, moud_dose_kind(procedure.code)))
     for given in facts.record.administrations:
         ahead = given_after(given, facts.today)
         if ahead is not None and given.status in _RECORDED_STATUSES and facts.is_in(MOUD, given):
@@ -243,11 +244,6 @@ def _day_given(dose: Administration, today: date) -> date | None:
     return max((day for day in days if day <= today), default=None)
 
 
-def _dose_shown(code: Concept | None) -> str:
-    """A billed dose as the card shows it: its code's own words, else what its billing code makes it."""
-    return (code.display() if code else None) or moud_dose_label(code) or "medication for opioid use disorder"
-
-
 # OUD medication given in clinic or by a treatment programme, known by its billing code: naltrexone depot (J2315),
 # buprenorphine by mouth (J0571-J0575), its implant (J0570) and extended-release injections (Sublocade Q9991/Q9992,
 # Brixadi J0577/J0578), methadone from a programme (H0020), and the programmes' weekly medication bundles (G2067-G2070,
@@ -295,6 +291,12 @@ def moud_dose_label(code: Concept | None) -> str | None:
     coded = [c for c in code.codings if c.code and c.code.strip()]
     coding = next((c for c in coded if _is_moud_coding(c)), coded[0] if coded else None)
     return f"medication for opioid use disorder ({_code_shown(coding)})" if coding is not None else None
+
+
+def moud_dose_kind(code: Concept | None) -> str:
+    """What a billed dose is named by where its code has no words of its own (`named_not_counted`'s `shown_as`):
+    what its billing code makes it (`moud_dose_label`), else "medication for opioid use disorder"."""
+    return moud_dose_label(code) or "medication for opioid use disorder"
 
 
 def _code_shown(coding: Coding) -> str:
