@@ -146,6 +146,11 @@ def procedure_dates(procedure: Procedure) -> tuple[datetime | None, ...]:
     return procedure.performed, procedure.performed_start, procedure.performed_end
 
 
+def given_dates(dose: Administration) -> tuple[datetime | None, ...]:
+    """effective[x] as a moment and as a Period's start and end, as `procedure_dates` reads a procedure's."""
+    return dose.given, dose.given_start, dose.given_end
+
+
 def undated_done(procedures: Iterable[Procedure]) -> Iterator[Procedure]:
     """The procedures recorded as done (or of no stated status) with no date PainPlan can read (none, words, an age,
     a date that is no date): the one rule of both faces, the card naming those a check reads
@@ -171,7 +176,17 @@ def given_within(dose: Administration, days: int, today: date) -> bool:
 def last_performed(procedure: Procedure, today: date | None = None) -> date | None:
     """The latest performed date; with `today`, the latest that is not in the future (a Period still open ends
     later, but it started, or was done, on its earlier date)."""
-    dates = [m.date() for m in procedure_dates(procedure) if m is not None]
+    return _last_of(procedure_dates(procedure), today)
+
+
+def last_given(dose: Administration, today: date) -> date | None:
+    """The latest day a dose was given that is not after today (an injection's period may run on): `last_performed`,
+    for an administration."""
+    return _last_of(given_dates(dose), today)
+
+
+def _last_of(moments: Iterable[datetime | None], today: date | None) -> date | None:
+    dates = [m.date() for m in moments if m is not None]
     if today is not None:
         dates = [d for d in dates if d <= today]
     return max(dates) if dates else None
@@ -185,7 +200,7 @@ def dated_after(procedure: Procedure, today: date) -> date | None:
 
 def given_after(dose: Administration, today: date) -> date | None:
     """The first date of a dose given dated only after today, else None: `dated_after`, for an administration."""
-    return _only_after((dose.given, dose.given_start, dose.given_end), today)
+    return _only_after(given_dates(dose), today)
 
 
 def _only_after(moments: Iterable[datetime | None], today: date) -> date | None:

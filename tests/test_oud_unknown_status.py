@@ -130,6 +130,16 @@ def test_a_dose_known_by_its_billing_code_alone_is_named_by_what_the_code_makes_
     assert f"{item}: {WHY}" in cards["data-incomplete"]["detail"]
 
 
+def test_a_dose_given_over_a_period_running_past_today_is_named_once_by_its_day_so_far(tmp_path: Path) -> None:
+    # An infusion charted as a period still open: named by the day it was given (`last_given`), not as dated ahead.
+    running = {k: v for k, v in sublocade_given().items() if k != "effectiveDateTime"}
+    running["effectivePeriod"] = {"start": f"{days_ago(3)}T10:15:00-05:00", "end": f"{days_ago(-2)}T10:15:00-05:00"}
+    cards = answer(tmp_path, running)
+    item = f"Sublocade 300 mg/1.5 mL injection (administration eMA.sublocade), status unknown, dated {days_ago(3)}"
+    assert item in cards[OUD_CHECK]["detail"]
+    assert "after today" not in cards[OUD_CHECK]["detail"]
+
+
 @pytest.mark.parametrize(
     "dose",
     [

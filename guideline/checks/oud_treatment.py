@@ -28,6 +28,7 @@ from guideline.clinical import (
     dated_ahead,
     given_after,
     given_within,
+    last_given,
     last_performed,
     performed_within,
     procedure_dates,
@@ -166,7 +167,7 @@ def unknown_status_doses(facts: Facts) -> tuple[str, ...]:
                 named.append(named_not_counted(procedure, "procedure", when, moud_dose_kind(procedure.code)))
     for given in facts.record.administrations:
         if given.status in UNSTATED_STATUSES and given_within(given, days, facts.today) and facts.is_in(MOUD, given):
-            when = f"status unknown, dated {_day_given(given, facts.today)}"
+            when = f"status unknown, dated {last_given(given, facts.today)}"
             named.append(f"{named_item(facts.name(given), 'administration', given.id)}, {when}")
     return _where_untreated(facts, days, named)
 
@@ -236,12 +237,6 @@ def _unknown_status_when(procedure: Procedure, days: int, today: date) -> str | 
     if not any(procedure_dates(procedure)):
         return "status unknown, no date"
     return None
-
-
-def _day_given(dose: Administration, today: date) -> date | None:
-    """The last day of a dose given in the window that is not after today (an injection's period may run on)."""
-    days = [moment.date() for moment in (dose.given, dose.given_start, dose.given_end) if moment is not None]
-    return max((day for day in days if day <= today), default=None)
 
 
 # OUD medication given in clinic or by a treatment programme, known by its billing code: naltrexone depot (J2315),
