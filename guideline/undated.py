@@ -8,10 +8,10 @@ from datetime import date
 
 from guideline.checks import urine_drug_test
 from guideline.checks.common import named_not_counted
-from guideline.checks.oud_treatment import is_moud_procedure, moud_dose_kind
+from guideline.checks.oud_treatment import RECORDED_STATUSES, is_moud_procedure, moud_dose_kind, named_given
 from guideline.checks.pdmp_review import future_reviews
 from guideline.checks.reassessment_due import future_assessments
-from guideline.clinical import GIVEN_STATUSES, UNSTATED_STATUSES, dated_ahead, undated_done
+from guideline.clinical import dated_ahead, undated_done
 from guideline.facts import Facts, named_item
 from guideline.fhirdata import Concept
 from guideline.record import Observation, Procedure
@@ -81,10 +81,10 @@ def uncounted_administrations(facts: Facts) -> tuple[str, ...]:
     for given in facts.record.administrations:
         if given.when is not None:
             continue  # the usual case, dated: no further work
-        if given.status not in GIVEN_STATUSES and given.status not in UNSTATED_STATUSES:
+        if given.status not in RECORDED_STATUSES:
             continue
         if facts.is_in(MOUD, given):
-            named.append(f"{named_item(facts.name(given), 'administration', given.id)}, no date")
+            named.append(named_given(facts, given, "no date"))
     return tuple(dict.fromkeys(named))
 
 

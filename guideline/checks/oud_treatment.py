@@ -168,7 +168,7 @@ def unknown_status_doses(facts: Facts) -> tuple[str, ...]:
     for given in facts.record.administrations:
         if given.status in UNSTATED_STATUSES and given_within(given, days, facts.today) and facts.is_in(MOUD, given):
             when = f"status unknown, dated {last_given(given, facts.today)}"
-            named.append(f"{named_item(facts.name(given), 'administration', given.id)}, {when}")
+            named.append(named_given(facts, given, when))
     return _where_untreated(facts, days, named)
 
 
@@ -189,16 +189,23 @@ def doses_after_today(facts: Facts) -> tuple[str, ...]:
             named.append(named_not_counted(procedure, "procedure", why, moud_dose_kind(procedure.code)))
     for given in facts.record.administrations:
         ahead = given_after(given, facts.today)
-        if ahead is not None and given.status in _RECORDED_STATUSES and facts.is_in(MOUD, given):
+        if ahead is not None and given.status in RECORDED_STATUSES and facts.is_in(MOUD, given):
             why = unknown_status_ahead(ahead) if given.status in UNSTATED_STATUSES else dated_ahead(ahead)
-            named.append(f"{named_item(facts.name(given), 'administration', given.id)}, {why}")
+            named.append(named_given(facts, given, why))
     return _where_untreated(facts, days, named)
 
 
+def named_given(facts: Facts, dose: Administration, why: str) -> str:
+    """A dose recorded as given that this check could not count, named with why: "Sublocade 300 mg/1.5 mL injection
+    (administration ma-1), no date"; a billed one is `named_not_counted`'s."""
+    return f"{named_item(facts.name(dose), 'administration', dose.id)}, {why}"
+
+
 # The statuses of a billed dose, and of a dose recorded as given, that `doses_after_today` names: done, or saying
-# nothing of whether it was (not done, stopped, entered in error are no dose).
+# nothing of whether it was (not done, stopped, entered in error are no dose). An undated dose recorded as given of
+# such a status is `undated.uncounted_administrations`'.
 _BILLED_STATUSES = DONE_OR_UNSTATED | UNSTATED_STATUSES
-_RECORDED_STATUSES = GIVEN_STATUSES | UNSTATED_STATUSES
+RECORDED_STATUSES = GIVEN_STATUSES | UNSTATED_STATUSES
 
 
 def _where_untreated(facts: Facts, days: int, named: list[str]) -> tuple[str, ...]:
