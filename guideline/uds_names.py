@@ -76,7 +76,7 @@ def long_test_name(code: Concept | None) -> int | None:
     if code is None:
         return None
     # The length first: asked of every result, report and order on each order-sign, and almost never long.
-    length = longest_not_read((code.text, *(coding.display for coding in code.codings)))
+    length = longest_not_read([code.text, *[coding.display for coding in code.codings]])
     return length if length is not None and not _loinc_coded(code) else None
 
 

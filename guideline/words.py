@@ -59,7 +59,10 @@ def longest_not_read(texts: Iterable[str | None]) -> int | None:
     # the cap stops is one pasted or hostile text; how many texts come is bounded by the request's size like any
     # list, and the readers' patterns run in linear time (tests/test_text_worst_case.py), so a line joined of texts
     # each under the limit costs what reading them apart does.
-    longest = max((len(text) for text in texts if text), default=0)
+    longest = 0
+    for text in texts:  # a plain loop: asked of every result, report and order on each order-sign
+        if text and len(text) > longest:
+            longest = len(text)
     return longest if longest > TEXT_READ_CHARACTERS else None
 
 
