@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from guideline.checks.high_mme import unconverted_current, unconverted_to_name
 from guideline.checks.opioid_benzodiazepine import CHECK_ID as OPIOID_BENZODIAZEPINE
-from guideline.checks.oud_treatment import doses_after_today, unknown_status_doses
+from guideline.checks.oud_treatment import doses_after_today, unknown_status_doses, where_judged
 from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import (
@@ -1279,7 +1279,7 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     ),
     NamedGap(
         key="uncounted-administrations",
-        items=uncounted_administrations,
+        items=where_judged(uncounted_administrations),
         card=CardLine(
             "is a dose of medication for opioid use disorder recorded as given with no date PainPlan can read or an "
             "unknown status, so the treatment check could not count it",
@@ -1295,7 +1295,7 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     ),
     NamedGap(
         key="unknown-status-doses",
-        items=unknown_status_doses,
+        items=where_judged(unknown_status_doses),
         card=CardLine(
             "is a dose of medication for opioid use disorder of unknown status, so it was not counted as treatment",
             "other OUD medication doses of unknown status",
@@ -1311,7 +1311,8 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
     ),
     NamedGap(
         key="future-dated-doses",
-        items=doses_after_today,  # the item says "status unknown" too where its status does not say it was given
+        # The item says "status unknown" too where its status does not say it was given.
+        items=where_judged(doses_after_today),
         card=CardLine(
             "is a dose of medication for opioid use disorder dated after today, so it was not counted as treatment",
             "other OUD medication doses dated after today",

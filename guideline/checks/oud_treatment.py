@@ -3,7 +3,7 @@ treatment."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from guideline.checks.common import (
     named_not_counted,
     override_reasons,
     plan_link,
+    runs_as_far_as_known,
     some_orders_read,
     unread_of,
 )
@@ -68,7 +69,7 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     """Fires for an active opioid use disorder diagnosis when no buprenorphine, methadone or naltrexone
     treatment is found in the lookback window. On order hooks only with a new opioid order, unless configured
     to run on every order-sign."""
-    if facts.context.hook != "patient-view" and settings["order_sign_trigger"] != "any" and not facts.trigger_orders:
+    if not _triggered(facts, settings):
         return None
     diagnoses = facts.conditions_in(OUD, active_only=True)
     if not diagnoses:
@@ -77,6 +78,35 @@ def evaluate(facts: Facts, settings: CheckSettings) -> Card | None:
     if treatment_in_window(facts, days):
         return None
     return _card(facts, settings, diagnoses, days)
+
+
+def _triggered(facts: Facts, settings: CheckSettings) -> bool:
+    """Whether the call asks this check to judge: patient-view, or an order hook with a new opioid order (any order
+    where configured to run on every order-sign)."""
+    return facts.context.hook == "patient-view" or settings["order_sign_trigger"] == "any" or bool(facts.trigger_orders)
+
+
+def judges(facts: Facts) -> bool:
+    """Whether this check judges the patient on this call: it runs (`checks.common.runs_as_far_as_known`), the call
+    asks it to (`_triggered`), and the patient has an active OUD diagnosis. Only then does an OUD dose it could not
+    count say anything: named for a patient it never judges (naltrexone given for alcohol use), it was noise on the
+    data-incomplete card of every hook."""
+    settings = facts.config.check(CHECK_ID)
+    return (
+        runs_as_far_as_known(facts, settings)
+        and _triggered(facts, settings)
+        and bool(facts.conditions_in(OUD, active_only=True))
+    )
+
+
+def where_judged(items: Callable[[Facts], tuple[str, ...]]) -> Callable[[Facts], tuple[str, ...]]:
+    """`items`, named only where this check judges the patient (`judges`): what the data-incomplete card, the plan
+    page and the note read. The population review asks `items` itself, beside its finding, which is the gate there."""
+
+    def named(facts: Facts) -> tuple[str, ...]:
+        return items(facts) if judges(facts) else ()
+
+    return named
 
 
 @dataclass(frozen=True)
