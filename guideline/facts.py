@@ -15,6 +15,7 @@ from guideline import orders as order_rules
 from guideline.cards import Card, Snooze, silencing_snooze
 from guideline.clinical import (
     condition_name,
+    dated_ahead,
     is_active,
     is_visible,
     performed_within,
@@ -119,7 +120,7 @@ from guideline.terminology import (
     Terminology,
     load_terminology,
 )
-from guideline.timeutil import AFTER_TODAY, in_last_days, in_last_months, local_date, months_before
+from guideline.timeutil import in_last_days, in_last_months, local_date, months_before
 from guideline.uds import (
     PrescriptionHistory,
     UdsResult,
@@ -962,6 +963,11 @@ class Facts:
         """Recent fills (within `current_order_default_days`) of a medicine that matters here counted on trust
         (`fills.counted_on_trust`: status unknown, or none and no handed-over date), each named with its day: they
         are counted as handed over, and naming them lets the clinician check that the patient has the medicine."""
+        return tuple(dict.fromkeys(named for _, named in self.unknown_status_fills_named))
+
+    @cached_property
+    def unknown_status_fills_named(self) -> tuple[tuple[Dispense, str], ...]:
+        """`unknown_status_fills`, each with its fill: a check that reads some medicines only names those among them."""
         recent = self.today - timedelta(days=int(self.config["current_order_default_days"]))
         named = []
         for dispense in self.fills:
@@ -970,8 +976,9 @@ class Facts:
                 continue
             recognition = recognise(dispense.medication, self.terms)
             if recognition.kind != "not-relevant":
-                named.append(f"{named_item(recognition.shown, 'fill', dispense.id)}, filled {filled.isoformat()}")
-        return tuple(dict.fromkeys(named))
+                line = f"{named_item(recognition.shown, 'fill', dispense.id)}, filled {filled.isoformat()}"
+                named.append((dispense, line))
+        return tuple(named)
 
     @cached_property
     def future_fills(self) -> tuple[Dispense, ...]:
@@ -986,12 +993,19 @@ class Facts:
     @cached_property
     def future_dated_fills(self) -> tuple[str, ...]:
         """The `future_fills`, each named with its date: "Oxycodone … (fill md-1), dated 2026-06-16, after today"."""
-        named = (
-            f"{named_item(recognise(d.medication, self.terms).shown, 'fill', d.id)}, dated "
-            f"{d.filled_partial or (fill_date(d) or self.today).isoformat()}{AFTER_TODAY}"
+        return tuple(dict.fromkeys(named for _, named in self.future_dated_fills_named))
+
+    @cached_property
+    def future_dated_fills_named(self) -> tuple[tuple[Dispense, str], ...]:
+        """`future_dated_fills`, each with its fill: a check that reads some medicines only names those among them."""
+        return tuple(
+            (
+                d,
+                f"{named_item(recognise(d.medication, self.terms).shown, 'fill', d.id)}, "
+                + dated_ahead(d.filled_partial or fill_date(d) or self.today),
+            )
             for d in self.future_fills
         )
-        return tuple(dict.fromkeys(named))
 
     @cached_property
     def unclassified_triggers(self) -> tuple[str, ...]:

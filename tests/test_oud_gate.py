@@ -14,6 +14,7 @@ from test_oud_unknown_status import oud_diagnosis, sublocade_given
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.fhirdata import HCPCS
 from guideline.plan import build_plan
+from guideline.population.standing import uncounted_doses
 
 SUBOXONE_FILM = "1010604"  # buprenorphine 8 MG / naloxone 2 MG Sublingual Film
 OUD_KINDS = ("unknown-status-doses", "future-dated-doses", "uncounted-administrations")
@@ -101,3 +102,31 @@ def test_oud_doses_are_named_where_the_check_judges_the_patient() -> None:
     assert named["uncounted-administrations"] == (
         "Sublocade 300 mg/1.5 mL injection (administration eMA.sublocade), no date",
     )
+
+
+def test_an_oud_fill_of_unknown_status_is_named_on_the_oud_card_and_beside_the_population_finding() -> None:
+    evaluation = run("patient-view", resources=[oud_diagnosis(), suboxone_fill("unknown", days_ago(10))])
+    found = card(evaluation, OUD_CHECK)
+    assert found is not None  # not handed over as far as the record says: no treatment
+    item = f"buprenorphine-naloxone 8-2 mg SL film (fill eMD.suboxone), filled {days_ago(10)}"
+    assert item in found.detail
+    assert "no order, pharmacy fill handed over or draft" in found.detail
+    assert any(line.startswith(f"{item}: ") for line in uncounted_doses(evaluation.facts))
+
+
+def test_an_oud_fill_dated_after_today_is_named_on_the_oud_card_and_beside_the_population_finding() -> None:
+    evaluation = run("patient-view", resources=[oud_diagnosis(), suboxone_fill("completed", days_ago(-5))])
+    found = card(evaluation, OUD_CHECK)
+    assert found is not None
+    item = f"buprenorphine-naloxone 8-2 mg SL film (fill eMD.suboxone), dated {days_ago(-5)}, after today"
+    assert item in found.detail
+    assert any(line.startswith(f"{item}: ") for line in uncounted_doses(evaluation.facts))
+
+
+def test_beside_an_undated_dose_listed_the_card_says_no_dose_was_recorded_as_given() -> None:
+    undated_bundle = {k: v for k, v in naltrexone_injection().items() if k != "performedDateTime"}
+    evaluation = run("patient-view", resources=[oud_diagnosis(), undated_bundle])
+    found = card(evaluation, OUD_CHECK)
+    assert found is not None
+    assert "status unknown, no date" in found.detail
+    assert "no dose recorded as given" in found.detail

@@ -254,6 +254,20 @@ def undated_moud_fills(facts: Facts) -> tuple[str, ...]:
     return _named_among(facts.undated_fills_named, facts)
 
 
+def unknown_status_moud_fills(facts: Facts) -> tuple[str, ...]:
+    """The buprenorphine, methadone and naltrexone fills among the fills the data-incomplete card names as of unknown
+    status (`Facts.unknown_status_fills`), as it names them: the MME total counts them, but nothing says one was handed
+    over (`fills.handed_over`), so none is treatment here; each may be it."""
+    return _named_among(facts.unknown_status_fills_named, facts)
+
+
+def moud_fills_after_today(facts: Facts) -> tuple[str, ...]:
+    """The buprenorphine, methadone and naltrexone fills among the fills the data-incomplete card names as dated after
+    today (`Facts.future_dated_fills`), as it names them: none handed over yet, so none is treatment; one dated wrong
+    may be it."""
+    return _named_among(facts.future_dated_fills_named, facts)
+
+
 def unknown_status_moud_orders(facts: Facts) -> tuple[str, ...]:
     """The buprenorphine, methadone and naltrexone orders among the orders the data-incomplete card names as of
     unknown status (`Facts.unknown_status_orders`), as it names them: never counted as treatment, but each may be it."""
@@ -413,23 +427,42 @@ def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestio
     )
 
 
-def _not_counted(facts: Facts) -> str:
-    """The doses of unknown status (`unknown_status_doses`) and those dated after today (`doses_after_today`) on
-    record, any of which may be the treatment this card finds none of: named, never passed over as if the chart held
-    no dose."""
-    parts = (
-        _listed(
-            "**OUD medication on record of unknown status, not counted as treatment** (if it was given, the patient "
-            "is on treatment):",
-            unknown_status_doses(facts),
-        ),
-        _listed(
-            "**OUD medication on record dated after today, not counted as treatment** (if its date is wrong and it "
-            "was given, the patient is on treatment):",
-            doses_after_today(facts),
-        ),
+@dataclass(frozen=True)
+class _NotCounted:
+    """The doses and fills of unknown status and those dated after today on record, any of which may be the treatment
+    this card finds none of: named, never passed over as if the chart held none."""
+
+    doses_unknown: tuple[str, ...]
+    doses_ahead: tuple[str, ...]
+    fills_unknown: tuple[str, ...]
+    fills_ahead: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The card's lists, under their headings."""
+        parts = (
+            _listed(
+                "**OUD medication on record of unknown status, not counted as treatment** (if it was given, the "
+                "patient is on treatment):",
+                (*self.doses_unknown, *self.fills_unknown),
+            ),
+            _listed(
+                "**OUD medication on record dated after today, not counted as treatment** (if its date is wrong and "
+                "it was given, the patient is on treatment):",
+                (*self.doses_ahead, *self.fills_ahead),
+            ),
+        )
+        return "\n\n".join(part for part in parts if part)
+
+
+def _not_counted(facts: Facts) -> _NotCounted:
+    """`unknown_status_doses`, `doses_after_today`, `unknown_status_moud_fills` and `moud_fills_after_today`."""
+    return _NotCounted(
+        unknown_status_doses(facts),
+        doses_after_today(facts),
+        unknown_status_moud_fills(facts),
+        moud_fills_after_today(facts),
     )
-    return "\n\n".join(part for part in parts if part)
 
 
 def _listed(heading: str, doses: tuple[str, ...]) -> str:
@@ -446,16 +479,18 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
     )
     referral_text = ", ".join(link.label for link in referrals)
     not_counted = _not_counted(facts)
-    # Beside a dose of unknown status listed below, "no dose given" would deny what the card goes on to show.
-    no_dose = "no dose recorded as given" if not_counted else "no dose given"
+    # Beside a dose or fill listed below as not counted, "no dose given" or "no pharmacy fill" would deny what the
+    # card goes on to show.
+    no_dose = "no dose recorded as given" if not_counted.doses_unknown or not_counted.doses_ahead else "no dose given"
+    no_fill = "pharmacy fill handed over" if not_counted.fills_unknown or not_counted.fills_ahead else "pharmacy fill"
     detail = "\n\n".join(
         part
         for part in (
             "**Opioid use disorder diagnosis:**\n" + bullet_list(_diagnosis_line(facts, c) for c in diagnoses),
             f"No buprenorphine, methadone or naltrexone was found{unread.where} in "
-            f"the last {days} days: no order, pharmacy fill or draft, and {no_dose} in clinic or by a treatment "
+            f"the last {days} days: no order, {no_fill} or draft, and {no_dose} in clinic or by a treatment "
             "program.",
-            not_counted,
+            not_counted.text,
             unread.paragraph(f"OUD medication of the last {days} days"),
             "Medication for opioid use disorder is strongly recommended: it lowers the risk of overdose and death.",
             "**Options:**\n"

@@ -10,8 +10,10 @@ from datetime import datetime
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.checks.oud_treatment import (
     doses_after_today,
+    moud_fills_after_today,
     undated_moud_fills,
     unknown_status_doses,
+    unknown_status_moud_fills,
     unknown_status_moud_orders,
 )
 from guideline.config import GuidelineConfig
@@ -24,15 +26,18 @@ from guideline.undated import uncounted_administrations, undated_moud_doses
 
 # The kinds the chart's data-incomplete card names an OUD medication dose, fill or order by that `oud-treatment` could
 # not count (no date it can read; dated in its window with a status it cannot tell; dated only after the review's day;
-# an order of unknown status), each with the function naming those alone: the card's "undated-procedures",
-# "undated-fills" and "unknown-status" name every procedure, medicine and order a check reads, of which only the OUD
-# medication answers this finding.
+# a fill of unknown status, so not known handed over; an order of unknown status), each with the function naming those
+# alone: the card's "undated-procedures", "undated-fills", "unknown-status-fills", "future-dated-fills" and
+# "unknown-status" name every procedure, medicine and order a check reads, of which only the OUD medication answers
+# this finding.
 _UNCOUNTED_DOSES: dict[str, Callable[[Facts], tuple[str, ...]]] = {
     "undated-procedures": undated_moud_doses,
     "uncounted-administrations": uncounted_administrations,
     "unknown-status-doses": unknown_status_doses,
     "future-dated-doses": doses_after_today,
     "undated-fills": undated_moud_fills,
+    "unknown-status-fills": unknown_status_moud_fills,
+    "future-dated-fills": moud_fills_after_today,
     "unknown-status": unknown_status_moud_orders,
 }
 _DOSE_KINDS = tuple(kind for kind in NAMED_GAPS if kind.key in _UNCOUNTED_DOSES)
