@@ -1281,17 +1281,18 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         key="uncounted-administrations",
         items=where_judged(uncounted_administrations),
         card=CardLine(
-            "is a dose of medication for opioid use disorder recorded as given with no date PainPlan can read or an "
-            "unknown status, so the treatment check could not count it",
+            "is a dose of medication for opioid use disorder recorded as given with no date PainPlan can read, so "
+            "the treatment check could not count it",
             "other doses given not counted",
         ),
+        # One dated, of unknown status, is "unknown-status-doses"': these are the undated ones alone.
         page=PageSentence(
-            "1 dose of medication for opioid use disorder recorded as given had no date PainPlan can read or an "
-            "unknown status, so the treatment check could not count it:",
-            "{count} doses of medication for opioid use disorder recorded as given had no date PainPlan can read or "
-            "an unknown status, so the treatment check could not count them:",
+            "1 dose of medication for opioid use disorder recorded as given had no date PainPlan can read, so the "
+            "treatment check could not count it:",
+            "{count} doses of medication for opioid use disorder recorded as given had no date PainPlan can read, so "
+            "the treatment check could not count them:",
         ),
-        note="OUD medication given with no date or of unknown status (not counted as treatment)",
+        note="OUD medication given with no date (not counted as treatment)",
     ),
     NamedGap(
         key="unknown-status-doses",

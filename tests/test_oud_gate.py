@@ -13,6 +13,7 @@ from test_oud_unknown_status import oud_diagnosis, sublocade_given
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.fhirdata import HCPCS
+from guideline.named_gaps import NAMED_GAPS
 from guideline.plan import build_plan
 from guideline.population.standing import uncounted_doses
 
@@ -121,6 +122,13 @@ def test_an_oud_fill_dated_after_today_is_named_on_the_oud_card_and_beside_the_p
     item = f"buprenorphine-naloxone 8-2 mg SL film (fill eMD.suboxone), dated {days_ago(-5)}, after today"
     assert item in found.detail
     assert any(line.startswith(f"{item}: ") for line in uncounted_doses(evaluation.facts))
+
+
+def test_the_undated_administrations_entry_speaks_of_undated_doses_only() -> None:
+    entry = next(kind for kind in NAMED_GAPS if kind.key == "uncounted-administrations")
+    assert entry.card is not None and entry.page is not None
+    for text in (entry.card.why, entry.page.one, entry.page.many, entry.note):
+        assert "unknown status" not in text
 
 
 def test_beside_an_undated_dose_listed_the_card_says_no_dose_was_recorded_as_given() -> None:

@@ -28,8 +28,8 @@ from guideline.record import build_record
 CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 PROCEDURE_WHY = "has no date PainPlan can read, so no check could count it as done recently"
 GIVEN_WHY = (
-    "is a dose of medication for opioid use disorder recorded as given with no date PainPlan can read or an unknown "
-    "status, so the treatment check could not count it"
+    "is a dose of medication for opioid use disorder recorded as given with no date PainPlan can read, so the "
+    "treatment check could not count it"
 )
 UNKNOWN_STATUS_WHY = (
     "is a dose of medication for opioid use disorder of unknown status, so it was not counted as treatment"
