@@ -113,7 +113,8 @@ _DENIED_AFTER = re.compile(
 # Words before the result that say how it was reached, not what it is ("Presumptive Negative", "Screen positive",
 # "Confirmed positive"): a value written so read as none, and an unexpected confirmed fentanyl gave no card.
 _LABEL_LONGEST = 40  # "Oxycodone/oxymorphone:" is a label; a sentence with a colon in it is not read as one
-_QUALIFIER = re.compile(r"^(?:(?:presumptive(?:ly)?|screen(?:ed|ing)?|confirmed|confirmation)\b[\s:,-]*)+")
+_SCREEN_WORDS = r"presumptive(?:ly)?|screen(?:ed|ing)?"  # a screen's result written as one ("Screen positive")
+_QUALIFIER = re.compile(rf"^(?:(?:{_SCREEN_WORDS}|confirmed|confirmation)\b[\s:,-]*)+")
 EXPECTATION_WINDOW_DAYS = 30
 # How long before a test a medicine clinicians gave (in the emergency department, during a procedure, on a ward)
 # explains a positive. Shorter than the 30 days of a prescription, whose supply is taken for weeks: a single dose
@@ -905,6 +906,10 @@ _CONFIRMATION = re.compile(
 # ... or the method after its finding: "negative by LC-MS/MS", "not detected by GC-MS", "negative on confirmation".
 _CONFIRMED_BY = re.compile(r"\b(?:by|on|via)\s+(?:(?:LC|GC)-?MS(?:/MS)?|confirm(?:ation|atory))\b", re.IGNORECASE)
 _DEFINITIVE = re.compile(r"confirm|(?:LC|GC)-?MS", re.IGNORECASE)  # what makes `_CONFIRMATION`'s words one
+# A finding written as a screen's: its words (`_SCREEN_WORDS`) or a screening method ("Oxycodone by immunoassay
+# positive", "Oxycodone EIA positive"). Only such a finding gives way to a confirmation of its drug
+# (`_screens_overridden`): any other beside one that disagrees is the lab saying both.
+_SCREENED = re.compile(rf"\b(?:{_SCREEN_WORDS}|immunoassays?|EIA|EMIT|CEDIA)\b", re.IGNORECASE)
 _OPPOSITE: dict[Value | None, Value] = {"positive": "negative", "negative": "positive"}
 
 
@@ -1044,8 +1049,9 @@ class _Read:
     statement: int  # which statement of the words it was read in (`_SENTENCES`)
     confirms: bool = False  # a confirmation's finding naming no drug ("confirmation negative"), not yet said of any
     # A confirmation's finding of the drugs it names, or of those it confirms (`_confirmed`): "Oxycodone confirmation
-    # negative", "oxycodone negative by LC-MS/MS". It overrides any other reading of them (`_screens_overridden`).
+    # negative", "oxycodone negative by LC-MS/MS". It overrides a screen's reading of them (`_screens_overridden`).
     definitive: bool = False
+    screen: bool = False  # a finding written as a screen's (`_SCREENED`): "Oxycodone screen positive"
 
 
 def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
@@ -1064,15 +1070,18 @@ def _all_confirmed(readings: Iterable[_Read]) -> list[_Read]:
 
 
 def _screens_overridden(readings: list[_Read]) -> list[_Read]:
-    """The readings with each drug a confirmation names (`_Read.definitive`) taken out of every other reading of it:
-    "Oxycodone screen positive. Oxycodone confirmation negative." says oxycodone was not found, as "Presumptive
-    positive, confirmation negative" does, not both. Two confirmations of one drug both stand (the lab says both)."""
+    """The readings with each drug a confirmation names (`_Read.definitive`) taken out of every screen's reading of it
+    (`_Read.screen`), before or after it: "Oxycodone screen positive. Oxycodone confirmation negative." says
+    oxycodone was not found, as "Presumptive positive, confirmation negative" does, not both. Any other reading stands
+    beside it, so one that disagrees says both ("Oxycodone confirmation negative. Oxycodone positive."), as two
+    confirmations of one drug that disagree do."""
     definitive = {drug for reading in readings if reading.definitive for drug in reading.named}
     if not definitive:
         return readings
     kept = []
     for reading in readings:
-        named = reading.named if reading.definitive else tuple(d for d in reading.named if d not in definitive)
+        screened = reading.screen and not reading.definitive
+        named = tuple(d for d in reading.named if d not in definitive) if screened else reading.named
         if named or not reading.named:  # one whose drugs all went is gone, never said of every drug
             kept.append(replace(reading, named=named))
     return kept
@@ -1166,6 +1175,7 @@ class _ConclusionReader:
         self.number = -1  # which statement is read (`_SENTENCES`)
         self.here: Value | None = None  # the finding this statement last said, once it has said one
         self.first = False  # whether the finding read last was written before the drugs it is said of ("Positive for")
+        self.screened = False  # whether the finding read last was written as a screen's (`_SCREENED`)
         # Drugs named with an amount and no finding (`_AMOUNT`), waiting in their group of "and" for a finding written
         # after them ("Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive"); dropped at the group's end. A list:
         # a long run of them is added to once each, never copied whole.
@@ -1235,6 +1245,7 @@ class _ConclusionReader:
             self.waiting += carried
             first = False  # said of the drugs before it: "..., oxycodone 250 ng/mL" after it does not take it
         before, self.said, self.here, self.first = self.said, said, said, first
+        self.screened = _SCREENED.search(clause) is not None
         if not first:  # "Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive": said of the whole group
             self.waiting += tuple(self.measured)
         self.measured.clear()
@@ -1328,7 +1339,8 @@ class _ConclusionReader:
         PainPlan does not read ("Positive for gabapentin"); a confirmation's, of the drugs it confirms (`_confirmed`:
         "Opiates: presumptive positive, confirmation negative" says nothing of other drugs)."""
         if named or self.waiting:
-            self.add(_Read(said, (*self.waiting, *named), self.number, definitive=bool(named) and _confirms(clause)))
+            definitive = bool(named) and _confirms(clause)
+            self.add(_Read(said, (*self.waiting, *named), self.number, definitive=definitive, screen=self.screened))
             self.waiting, self.fresh = (), 0
         elif (before is None or _NOTHING_FOUND.match(clause)) and not _SAID_OF_ANOTHER.search(clause):
             self.add(_Read(said, (), self.number))
@@ -1347,7 +1359,7 @@ class _ConclusionReader:
     def give(self, said: Value | None) -> None:
         """The drugs waiting take a finding, once one was read."""
         if said and self.waiting:
-            self.add(_Read(said, self.waiting, self.number))
+            self.add(_Read(said, self.waiting, self.number, screen=self.screened))
             self.waiting, self.fresh = (), 0  # none waits from before this statement now
 
 

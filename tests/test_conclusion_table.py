@@ -242,6 +242,46 @@ ROWS = [
         {"fentanyl"},
         id="painlab-confirmations-of-each",
     ),
+    # ... a screen is one written so: "screen", "presumptive", or a screening method ("by immunoassay", "EIA")
+    pytest.param(
+        "Oxycodone by immunoassay positive; oxycodone negative by LC-MS/MS",
+        set(),
+        {"oxycodone"},
+        id="painlab-immunoassay-then-its-method",
+    ),
+    pytest.param(
+        "Oxycodone EIA positive. Oxycodone confirmation negative.",
+        set(),
+        {"oxycodone"},
+        id="painlab-eia-then-its-confirmation",
+    ),
+    pytest.param(
+        "Oxycodone positive (presumptive). Oxycodone confirmation negative.",
+        set(),
+        {"oxycodone"},
+        id="painlab-presumptive-bracketed-then-its-confirmation",
+    ),
+    # ... while a finding not written as a screen's gives way to none: the lab says both (a contradiction, named and
+    # neither way judged). Read as the confirmation alone, a prescribed oxycodone's linked negative was an unexpected
+    # negative on a report that also says oxycodone was found.
+    pytest.param(
+        "Oxycodone confirmation negative. Oxycodone positive.",
+        {"oxycodone"},
+        {"oxycodone"},
+        id="painlab-confirmation-then-a-finding",
+    ),
+    pytest.param(
+        "Oxycodone: confirmation negative at 300 ng/mL cutoff. Oxycodone positive at 100 ng/mL cutoff.",
+        {"oxycodone"},
+        {"oxycodone"},
+        id="painlab-confirmation-then-a-finding-at-cutoffs",
+    ),
+    pytest.param(
+        "Oxycodone positive. Oxycodone confirmation negative.",
+        {"oxycodone"},
+        {"oxycodone"},
+        id="painlab-finding-then-a-confirmation",
+    ),
     # ... and so does one in brackets after the screen's finding
     pytest.param(
         "Opiates presumptive positive (confirmation negative)", set(), {"opiate"}, id="labcorp-confirmation-bracketed"
@@ -608,6 +648,30 @@ def test_a_confirmation_negative_of_the_drug_its_screen_found_is_the_labs_findin
     assert disagreements(*sent) == ()
     found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
     assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "Oxycodone confirmation negative. Oxycodone positive.",
+        "Oxycodone: confirmation negative at 300 ng/mL cutoff. Oxycodone positive at 100 ng/mL cutoff.",
+    ],
+)
+def test_a_confirmation_beside_a_finding_not_written_as_a_screen_is_no_unexpected_negative(
+    monkeypatch: pytest.MonkeyPatch, conclusion: str
+) -> None:
+    # The confirmation overrode every other reading of oxycodone, whatever it was: the report that also says
+    # oxycodone was found read "not found", and its linked negative fired the unexpected-negative card for a patient
+    # prescribed oxycodone. Only a screen's finding gives way; these say both, so the negative is not judged and the
+    # lab's words that disagree are named.
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    sent = linked_report("referenced", conclusion, "Negative")
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is None or "negative for oxycodone" not in found.summary
+    assert disagreements(*sent) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" (which says oxycodone was both found and not '
+        f'found) but its oxycodone result says "Negative"; {ITSELF})',
+    )
 
 
 def test_confirmations_of_one_drug_that_disagree_still_say_both() -> None:
