@@ -14,6 +14,7 @@ from guideline.checks.oud_treatment import doses_after_today, unknown_status_dos
 from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import (
+    date_written,
     left_out_by_setting,
     unjudged_substances,
     unread_results,
@@ -37,7 +38,14 @@ from guideline.recognition.classify import medication_names
 from guideline.recognition.diagnoses import words_not_read
 from guideline.recognition.names import name_not_read
 from guideline.terminology import BENZO, CNS_DEPRESSANT
-from guideline.uds import cut_conclusions, cut_notes, is_drug_test_code, is_uds_order, is_urine_drug_test
+from guideline.uds import (
+    cut_conclusions,
+    cut_notes,
+    is_drug_test_code,
+    is_uds_order,
+    is_urine_drug_test,
+    value_as_sent,
+)
 from guideline.uds_names import long_test_name
 from guideline.undated import (
     future_dated_drug_tests,
@@ -161,15 +169,16 @@ def drug_test_notes_cut(facts: Facts) -> tuple[str, ...]:
 def drug_test_conclusions_unsure(facts: Facts) -> tuple[str, ...]:
     """Where a urine drug test check reads the tests (`drug_tests_read`): the negatives of the months the checks read
     (`report_months`, up to today, or undated) not judged because their lab report's conclusion could not be read
-    surely for their drug (`UdsResult.unsure`), each with its value as written and why: 'Oxycodone Ur Ql "Negative"
-    (2026-05-01) not judged: its lab report's conclusion "Oxycodone 250 ng/mL" could not be read surely for
-    oxycodone'."""
+    surely for their drug (`UdsResult.unsure`), each with its value as sent (`value_as_sent`), its date as the other
+    lines write it (`date_written`) and why: 'Oxycodone Ur Ql "Negative" (2026-05-01) not judged: its lab report's
+    conclusion "Oxycodone 250 ng/mL" could not be read surely for oxycodone'."""
     if not drug_tests_read(facts):
         return ()
     today = facts.today
     named = [
-        f'{r.name} "{clip(next(iter(r.observation.value_words), ""), QUOTED_CHARACTERS)}" '
-        f"({r.when or 'undated'}) not judged: {r.unsure}"
+        # only a negative is left so (`uds._contradiction`): one sent as a code or a number alone is quoted as read
+        f'{r.name} "{clip(value_as_sent(r.observation, "negative"), QUOTED_CHARACTERS)}" '
+        f"({date_written(r)}) not judged: {r.unsure}"
         for r in facts.uds_results_since(report_months(facts.config))
         if r.unsure and (r.day is None or r.day <= today)
     ]

@@ -1542,7 +1542,7 @@ def report_contradictions(
         if verdicts is not NO_VERDICTS:
             observation = _with_specimen_verdicts(observation, verdicts)
         value = result_value(observation)
-        said = next(iter(observation.value_words), value)
+        said = value_as_sent(observation, value)
         for report in claiming:
             if value == "positive":
                 positive.add(id(report))
@@ -1563,6 +1563,12 @@ def report_contradictions(
 # guideline.population.facts), and would read each record's conclusions twice.
 _CONCLUSIONS = IdentityMemo(limit=8)
 _Conclusions = tuple[Mapping[str, tuple[DiagnosticReport, ...]], Mapping[int, tuple[Contradiction, ...]]]
+
+
+def value_as_sent(observation: Observation, value: Value) -> str:
+    """A result's value as the faces quote it: its words as sent (the first of `Observation.value_words`), else its
+    value as read ("negative" for a coded answer with no words, or a number and its flag alone), never ""."""
+    return next(iter(observation.value_words), value)
 
 
 def _conclusions_of(

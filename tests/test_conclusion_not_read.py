@@ -7,7 +7,7 @@ the lab's words that disagree."""
 from __future__ import annotations
 
 import pytest
-from builders import NOW, card, days_ago, run
+from builders import NOW, SNOMED, card, days_ago, run
 from test_conclusion_table import EVERY, read
 from test_diagnostic_reports import FENTANYL_SCREEN, OXYCODONE_SCREEN, linked_report, long_term, sign
 from test_report_contradictions import ITSELF, KEPT, PANEL, disagreements, referenced_report
@@ -182,6 +182,32 @@ def test_a_negative_left_unjudged_is_named_with_the_conclusion_not_read_surely()
     sent[0]["code"]["text"] = OXYCODONE_RESULT
     assert unsure_named(*sent) == (unsure_item(OXYCODONE_RESULT, measured, "oxycodone"),)
     assert disagreements(*sent) == ()
+
+
+def test_a_negative_sent_as_a_code_alone_is_quoted_as_read_as_its_contradiction_is() -> None:
+    # A coded negative with no words (Oracle Health's SNOMED answer, no display) was quoted as "", an empty value on
+    # the card and the page; the lab's words that disagree quote it as read ("negative"), and so does this line.
+    measured = "Oxycodone 250 ng/mL"
+    sent = linked_report("referenced", measured, None)
+    sent[0]["valueCodeableConcept"] = {"coding": [{"system": SNOMED, "code": "260385009"}]}  # Negative (qualifier)
+    sent[0]["code"]["text"] = OXYCODONE_RESULT
+    assert unsure_named(*sent) == (unsure_item(OXYCODONE_RESULT, measured, "oxycodone", "negative"),)
+    contradicted = linked_report("referenced", "Positive for oxycodone", None)
+    contradicted[0]["valueCodeableConcept"] = sent[0]["valueCodeableConcept"]
+    [named] = disagreements(*contradicted)
+    assert 'its oxycodone result says "negative"' in named
+
+
+def test_a_negative_whose_date_could_not_be_read_is_named_with_the_date_as_sent() -> None:
+    # It was named "(undated)", where every other line about the result says which date was sent and not read.
+    measured = "Oxycodone 250 ng/mL"
+    sent = linked_report("referenced", measured, "Negative")
+    sent[0]["effectiveDateTime"] = "2026-13-45"
+    sent[0]["code"]["text"] = OXYCODONE_RESULT
+    assert unsure_named(*sent) == (
+        f"{OXYCODONE_RESULT} \"Negative\" (effectiveDateTime '2026-13-45' could not be read as a date) not judged: its "
+        f'lab report\'s conclusion "{measured}" could not be read surely for oxycodone',
+    )
 
 
 def test_the_history_row_says_the_conclusion_could_not_be_read_surely(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -68,7 +68,7 @@ def applies(facts: Facts) -> bool:
     return bool(facts.trigger_orders)
 
 
-def _written(result: UdsResult) -> str:
+def date_written(result: UdsResult) -> str:
     """A result's date as the card and the data-completeness lists write it: "2026-06-05", "2026-05" for one dated
     to the month only (never the 1st it is read as), each date sent that could not be read as written
     ("effectiveDateTime '2026-13-45' could not be read as a date"), or "undated"."""
@@ -86,7 +86,8 @@ def unjudged_results(facts: Facts) -> tuple[str, ...]:
         return ()
     results = facts.uds_results_since(RESULT_MONTHS)
     named = [
-        f"{result.name} ({_written(result)}{value_not_read_why(result.observation)}{_absent_why(result.observation)})"
+        f"{result.name} ({date_written(result)}"
+        f"{value_not_read_why(result.observation)}{_absent_why(result.observation)})"
         for result in results
         # an undated result cannot be judged whatever its value; a dated one, when its value is not read
         if (result.day is None or (result.day <= facts.today and result.value in ("none", "indeterminate")))
@@ -149,7 +150,9 @@ def _panels_without_members(facts: Facts) -> list[str]:
         members = result.observation.member_ids
         missing = sum(member not in received for member in members)
         if missing:
-            named.append(f"{result.name} ({_written(result)}, {missing} of its {len(members)} results not received)")
+            named.append(
+                f"{result.name} ({date_written(result)}, {missing} of its {len(members)} results not received)"
+            )
     return named
 
 
@@ -231,10 +234,10 @@ def _table(
     # What each date read for each of those substances, gathered in one pass over the results.
     cells: dict[tuple[tuple[date, str], str], list[SubstanceResult]] = {}
     for result in results:
-        if result.day:  # dated, so `_written` gives its `when`
+        if result.day:  # dated, so `date_written` gives its `when`
             for item in result.substances:
                 if item.substance in substances:
-                    cells.setdefault(((result.day, _written(result)), item.substance), []).append(item)
+                    cells.setdefault(((result.day, date_written(result)), item.substance), []).append(item)
     days = sorted({day for day, _ in cells}, reverse=True)
     shown = days[:max_dates]
     lines = [
@@ -249,7 +252,7 @@ def _table(
 
 
 def _explanation(negatives: Mapping[str, Sequence[date]], result: UdsResult, item: SubstanceResult) -> str:
-    line = f"{_written(result)}{' (preliminary)' if result.preliminary else ''}: {item.explanation}"
+    line = f"{date_written(result)}{' (preliminary)' if result.preliminary else ''}: {item.explanation}"
     if item.value == "positive" and result.day is not None:
         count = later_negatives(negatives, item.substance, result.day)
         if count:
@@ -297,7 +300,7 @@ def _summary(findings: Sequence[tuple[UdsResult, SubstanceResult]]) -> str:
     """Names each unexpected finding (newest first, "preliminary" beside one that rests on a preliminary result)
     while it fits, then counts the rest."""
     parts = [
-        f"{item.value} for {item.label} ({_written(result)}{', preliminary' if result.preliminary else ''})"
+        f"{item.value} for {item.label} ({date_written(result)}{', preliminary' if result.preliminary else ''})"
         for result, item in findings
     ]
     lead = "Discuss unexpected urine drug test result" + ("s" if len(parts) > 1 else "") + " with the patient: "
