@@ -1123,8 +1123,11 @@ def _confirmed(readings: Sequence[_Read], confirmation: _Read) -> list[_Read]:
         return [*readings[:-1], replace(confirmation, confirms=False)] if readings else []
     run = list(takewhile(lambda r: r.statement == named[-1].statement and r.said == named[-1].said, reversed(named)))
     drugs = tuple(dict.fromkeys(drug for r in reversed(run) for drug in r.named))
-    kept = [replace(r, named=tuple(d for d in r.named if d not in drugs)) for r in readings]
-    left = [k for r, k in zip(readings, kept, strict=True) if k.named or not r.named]  # a drug-less reading stays
+    # Only the findings it confirms give way here; another finding of those drugs gives way only when written as a
+    # screen's (`_screens_overridden`): "Oxycodone positive. Presumptive positive for oxycodone; confirmed negative"
+    # says both (it was read not found).
+    confirmed = {id(r) for r in run}
+    left = [r for r in readings if id(r) not in confirmed]
     return [*left, replace(confirmation, named=drugs, confirms=False, definitive=True)]
 
 

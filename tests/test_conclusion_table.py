@@ -282,6 +282,13 @@ ROWS = [
         {"oxycodone"},
         id="painlab-finding-then-a-confirmation",
     ),
+    # ... nor to one naming no drug, which confirms the findings just before it only (`_confirmed`)
+    pytest.param(
+        "Oxycodone positive. Presumptive positive for oxycodone; confirmed negative",
+        {"oxycodone"},
+        {"oxycodone"},
+        id="painlab-finding-then-a-screen-confirmed",
+    ),
     # ... and so does one in brackets after the screen's finding
     pytest.param(
         "Opiates presumptive positive (confirmation negative)", set(), {"opiate"}, id="labcorp-confirmation-bracketed"
