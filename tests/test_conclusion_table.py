@@ -590,6 +590,126 @@ ROWS = [
     pytest.param(
         "Oxycodone not detected; fentanyl detected", {"fentanyl"}, {"oxycodone"}, id="beaker-not-detected-first"
     ),
+    # A screen's finding and its confirmation's, as Quest, Labcorp, pain-management labs and Beaker write them: the
+    # confirmation overrides a finding written as a screen's (`uds._screens_overridden`), and one naming no drug
+    # overrides the findings it follows (`uds._confirmed`)
+    pytest.param(
+        "Oxycodone: Presumptive Positive. Confirmation: Negative.", set(), {"oxycodone"}, id="painlab-label-confirmed"
+    ),
+    pytest.param(
+        "Oxycodone: Presumptive Positive. Confirmation: Positive 1,250 ng/mL.",
+        {"oxycodone"},
+        set(),
+        id="painlab-label-confirmed-amount",
+    ),
+    pytest.param(
+        "Screen: Oxycodone POSITIVE. Confirmation: Oxycodone NEGATIVE.",
+        set(),
+        {"oxycodone"},
+        id="beaker-screen-then-confirmation",
+    ),
+    pytest.param("Oxycodone positive by EIA. Oxycodone confirmed negative.", set(), {"oxycodone"}, id="labcorp-by-eia"),
+    pytest.param(
+        "Oxycodone: screen negative. Oxycodone: confirmation positive 150 ng/mL.",
+        {"oxycodone"},
+        set(),
+        id="painlab-screen-missed-confirmed",
+    ),
+    pytest.param(
+        "Presumptive positive for oxycodone and fentanyl; confirmed negative for fentanyl.",
+        {"oxycodone"},
+        {"fentanyl"},
+        id="quest-confirmation-of-one",
+    ),
+    pytest.param(
+        "Oxycodone screen positive; confirmation: oxycodone negative, oxymorphone positive.",
+        {"oxymorphone"},
+        {"oxycodone"},
+        id="painlab-confirmation-list",
+    ),
+    pytest.param("Oxycodone screen positive; confirmation pending", {"oxycodone"}, set(), id="quest-pending"),
+    pytest.param(
+        "Oxycodone positive; fentanyl presumptive positive, confirmation negative.",
+        {"oxycodone"},
+        {"fentanyl"},
+        id="painlab-confirmation-of-the-statement",
+    ),
+    pytest.param(
+        "Oxycodone positive. THC screen positive, confirmation negative.",
+        {"oxycodone"},
+        {"cannabinoid"},
+        id="painlab-confirmation-of-a-class",
+    ),
+    # A confirmation naming no drug is said of every finding of its statement read alike (`uds._confirmed`), or of
+    # the statement before when its own names no drug PainPlan reads: a prescribed oxycodone the lab calls found is
+    # read not found, and its linked negative fires the unexpected-negative card
+    pytest.param(
+        "Oxycodone positive, fentanyl positive (confirmation negative)",
+        {"oxycodone"},
+        {"fentanyl"},
+        id="painlab-bracketed-confirmation-of-the-last",
+        marks=misread("a confirmation naming no drug is said of every finding alike in its statement"),
+    ),
+    pytest.param(
+        "Oxycodone confirmed positive, fentanyl screen positive, confirmation negative.",
+        {"oxycodone"},
+        {"fentanyl"},
+        id="painlab-confirmation-of-a-confirmation",
+        marks=misread(
+            "a confirmation naming no drug is said of every finding alike in its statement, a confirmed one too"
+        ),
+    ),
+    pytest.param(
+        "Oxycodone detected. Ethanol screen positive; confirmation negative.",
+        {"oxycodone"},
+        set(),
+        id="painlab-confirmation-of-a-drug-not-read",
+        marks=misread("a confirmation after a screen of a drug PainPlan does not read is said of the statement before"),
+    ),
+    pytest.param(
+        "Positive for oxycodone. Positive for gabapentin; confirmation negative.",
+        {"oxycodone"},
+        set(),
+        id="painlab-confirmation-after-positive-for-another",
+        marks=misread(
+            "a confirmation after a finding of a drug PainPlan does not read is said of the statement before"
+        ),
+    ),
+    # Said of no drug PainPlan reads: the finding before the drug is after words that are no finding ("Urine drug
+    # screen"), or the method sits between the drug and its finding; nothing is read, and nothing named
+    pytest.param(
+        "Urine drug screen positive for oxycodone.",
+        {"oxycodone"},
+        set(),
+        id="beaker-urine-drug-screen-positive-for",
+        marks=misread("a finding after words naming the test ('Urine drug screen', 'UDS') is not read"),
+    ),
+    pytest.param(
+        "Oxycodone EIA positive",
+        {"oxycodone"},
+        set(),
+        id="labcorp-method-before-finding",
+        marks=misread("a method between a drug and its finding ('EIA', 'by immunoassay', 'LC-MS/MS') hides it"),
+    ),
+    # A confirmation the reader does not take for one ("confirm NEG", a drug's own "CONFIRMATION:" label): the
+    # screen's finding is read alone, so the linked negative is named as contradicted (not judged)
+    pytest.param(
+        "OXYCODONE SCREEN: POSITIVE  OXYCODONE CONFIRMATION: NEGATIVE",
+        set(),
+        {"oxycodone"},
+        id="beaker-one-line-screen-and-confirmation",
+        marks=misread(
+            "two findings on one line with no break between them are one clause, read as its first finding (on "
+            "two lines the confirmation is read)"
+        ),
+    ),
+    pytest.param(
+        "Oxycodone - screen POS, confirm NEG",
+        set(),
+        {"oxycodone"},
+        id="painlab-confirm-abbreviated",
+        marks=misread("'confirm' is no confirmation's word (`uds._CONFIRMATION`), and its finding is dropped"),
+    ),
 ]
 
 
@@ -679,6 +799,50 @@ def test_a_confirmation_beside_a_finding_not_written_as_a_screen_is_no_unexpecte
         f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" (which says oxycodone was both found and not '
         f'found) but its oxycodone result says "Negative"; {ITSELF})',
     )
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        pytest.param(
+            "Oxycodone positive, fentanyl positive (confirmation negative)",
+            marks=misread("a confirmation naming no drug is said of every finding alike in its statement"),
+        ),
+        pytest.param(
+            "Oxycodone detected. Ethanol screen positive; confirmation negative.",
+            marks=misread("a confirmation of a drug PainPlan does not read is said of the statement before"),
+        ),
+        pytest.param(
+            "Urine drug screen positive for oxycodone.",
+            marks=misread("a finding after words naming the test is not read, and nothing is named"),
+        ),
+    ],
+)
+def test_a_conclusion_that_calls_oxycodone_found_is_no_unexpected_negative(
+    monkeypatch: pytest.MonkeyPatch, conclusion: str
+) -> None:
+    # Each says oxycodone was found; its linked negative is the lab contradicting itself, never judged. Read as not
+    # found (or as nothing), the negative fires the unexpected-negative card for a patient prescribed oxycodone.
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    sent = linked_report("referenced", conclusion, "Negative")
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is None or "negative for oxycodone" not in found.summary
+
+
+@misread(
+    "a value's words are read through their confirmation only when it names no drug (`uds._confirmed_value`): one "
+    "naming the drug is passed over and the screen's first words read"
+)
+def test_a_value_confirmed_positive_after_its_screen_is_no_unexpected_negative(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As a conclusion, these words read oxycodone found (the row "painlab-screen-missed-confirmed"); as the oxycodone
+    # result's own value they read negative, and fire the unexpected-negative card.
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    value = "Oxycodone: screen negative. Oxycodone: confirmation positive 150 ng/mL."
+    result = observation(OXYCODONE_SCREEN, when=f"{days_ago(30)}T09:14:00-04:00", value_string=value)
+    found = card(sign(result), unexpected_uds_result.CHECK_ID)
+    assert found is None or "negative for oxycodone" not in found.summary
 
 
 def test_confirmations_of_one_drug_that_disagree_still_say_both() -> None:
