@@ -906,9 +906,10 @@ _CONFIRMATION = re.compile(
 # ... or the method after its finding: "negative by LC-MS/MS", "not detected by GC-MS", "negative on confirmation".
 _CONFIRMED_BY = re.compile(r"\b(?:by|on|via)\s+(?:(?:LC|GC)-?MS(?:/MS)?|confirm(?:ation|atory))\b", re.IGNORECASE)
 _DEFINITIVE = re.compile(r"confirm|(?:LC|GC)-?MS", re.IGNORECASE)  # what makes `_CONFIRMATION`'s words one
-# A finding written as a screen's: its words (`_SCREEN_WORDS`) or a screening method ("Oxycodone by immunoassay
-# positive", "Oxycodone EIA positive"). Only such a finding gives way to a confirmation of its drug
-# (`_screens_overridden`): any other beside one that disagrees is the lab saying both.
+# A finding written as a screen's: its words (`_SCREEN_WORDS`) or a screening method in the clause of its finding
+# ("Oxycodone by immunoassay: positive", "Oxycodone positive by EIA"). Only such a finding gives way to a confirmation
+# of its drug (`_screens_overridden`): any other beside one that disagrees is the lab saying both. A method between
+# the drug and its finding with no colon ("Oxycodone EIA positive") hides the finding: nothing is read of it.
 _SCREENED = re.compile(rf"\b(?:{_SCREEN_WORDS}|immunoassays?|EIA|EMIT|CEDIA)\b", re.IGNORECASE)
 _OPPOSITE: dict[Value | None, Value] = {"positive": "negative", "negative": "positive"}
 
@@ -926,7 +927,7 @@ def _confirms(clause: str) -> bool:
     or its method after its finding ("oxycodone negative by LC-MS/MS": `_CONFIRMED_BY`)."""
     after = words_after_substances(clause) or ""
     confirming = _CONFIRMATION.match(clause) or _CONFIRMATION.match(after)
-    # "by" alone is no confirmation: "Oxycodone by immunoassay positive" is a screen's finding
+    # "by" alone is no confirmation: "Oxycodone by immunoassay: positive" is a screen's finding
     return bool(confirming and _DEFINITIVE.search(confirming[0])) or _CONFIRMED_BY.search(clause) is not None
 
 

@@ -609,6 +609,13 @@ ROWS = [
         id="beaker-screen-then-confirmation",
     ),
     pytest.param("Oxycodone positive by EIA. Oxycodone confirmed negative.", set(), {"oxycodone"}, id="labcorp-by-eia"),
+    # a screening method in the clause of its finding makes it a screen's, as `uds._SCREENED` says
+    pytest.param(
+        "Oxycodone by immunoassay: positive. Oxycodone confirmed negative by LC-MS/MS.",
+        set(),
+        {"oxycodone"},
+        id="painlab-by-immunoassay-label",
+    ),
     pytest.param(
         "Oxycodone: screen negative. Oxycodone: confirmation positive 150 ng/mL.",
         {"oxycodone"},
