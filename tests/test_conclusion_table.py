@@ -682,6 +682,15 @@ ROWS = [
             "a confirmation after a finding of a drug PainPlan does not read is said of the statement before"
         ),
     ),
+    pytest.param(
+        "POSITIVE. Presumptive positive for gabapentin; confirmation negative.",
+        {EVERY},
+        set(),
+        id="beaker-confirmation-after-positive-for-another-overrides-positive",
+        marks=misread(
+            "a confirmation after a finding of a drug PainPlan does not read overrides the bare finding before"
+        ),
+    ),
     # Said of no drug PainPlan reads: the finding before the drug is after words that are no finding ("Urine drug
     # screen"), or the method sits between the drug and its finding; nothing is read, and nothing named
     pytest.param(
@@ -823,13 +832,18 @@ def test_a_confirmation_beside_a_finding_not_written_as_a_screen_is_no_unexpecte
             "Urine drug screen positive for oxycodone.",
             marks=misread("a finding after words naming the test is not read, and nothing is named"),
         ),
+        pytest.param(
+            "POSITIVE. Presumptive positive for gabapentin; confirmation negative.",
+            marks=misread("a confirmation of a drug PainPlan does not read overrides the bare finding before"),
+        ),
     ],
 )
 def test_a_conclusion_that_calls_oxycodone_found_is_no_unexpected_negative(
     monkeypatch: pytest.MonkeyPatch, conclusion: str
 ) -> None:
-    # Each says oxycodone was found; its linked negative is the lab contradicting itself, never judged. Read as not
-    # found (or as nothing), the negative fires the unexpected-negative card for a patient prescribed oxycodone.
+    # Each says oxycodone (or a drug: "POSITIVE") was found; its linked negative is the lab contradicting itself,
+    # never judged. Read as not found (or as nothing), the negative fires the unexpected-negative card for a patient
+    # prescribed oxycodone.
     monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
     sent = linked_report("referenced", conclusion, "Negative")
     found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
