@@ -8,7 +8,6 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from itertools import takewhile
 from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar, Literal, Self, TypeVar
 
@@ -841,6 +840,8 @@ _FINDING = re.compile(
     r"|below\s+(?:the\s+)?cut-?off)\b",
     re.IGNORECASE,
 )
+# Any word of a finding, read or not: a clause naming no drug with one is a finding of what PainPlan does not read.
+_FINDING_WORD = re.compile(rf"{_FINDING.pattern}|\bpositive\b", re.IGNORECASE)
 # Words that say nothing was found of any drug tested, though they begin with no finding: "All drugs negative",
 # "All other drugs negative", "All drugs absent", "No drugs detected", "No drugs of abuse detected" (found,
 # identified, present). "Negative: all other analytes" and "All analytes below cutoff" (Beaker) say so too.
@@ -1053,6 +1054,9 @@ class _Read:
     # negative", "oxycodone negative by LC-MS/MS". It overrides a screen's reading of them (`_screens_overridden`).
     definitive: bool = False
     screen: bool = False  # a finding written as a screen's (`_SCREENED`): "Oxycodone screen positive"
+    # Which finding of the words it took (`_ConclusionReader.findings_read`); a confirmation's is its own, so the
+    # finding it follows is the one numbered before it (`_confirmed`).
+    finding: int = -1
 
 
 def _clause_readings(words: str) -> Iterator[tuple[Value, tuple[str, ...]]]:
@@ -1113,23 +1117,23 @@ def _confirmed_value(words: str) -> Value | None:
 
 def _confirmed(readings: Sequence[_Read], confirmation: _Read) -> list[_Read]:
     """The readings with a confirmation's finding naming no drug ("Opiates: presumptive positive, confirmation
-    negative", "Screen positive for benzodiazepines; confirmation negative") said of the drugs it confirms: those the
-    findings just before it said one thing of, in the last statement that named any (its own, else the one before).
-    It overrides what they said of them: a definitive result (LC-MS/MS, GC-MS) is what the lab found, the screen only
-    presumed. With no drug read before it, it overrides the finding naming none it follows ("Presumptive positive,
-    confirmation negative": every drug tested, as the screen's was); with none, it says nothing of any ("Positive for
-    gabapentin; confirmation negative": never of every drug)."""
-    named = [r for r in readings if r.named]
-    if not named:
-        return [*readings[:-1], replace(confirmation, confirms=False)] if readings else []
-    run = list(takewhile(lambda r: r.statement == named[-1].statement and r.said == named[-1].said, reversed(named)))
-    drugs = tuple(dict.fromkeys(drug for r in reversed(run) for drug in r.named))
-    # Only the findings it confirms give way here; another finding of those drugs gives way only when written as a
+    negative", "Screen positive for benzodiazepines; confirmation negative") said of the finding it follows, the one
+    read just before it (`_Read.finding`): of the drugs that finding was said of, in its place. A definitive result
+    (LC-MS/MS, GC-MS) is what the lab found, the screen only presumed. That finding naming no drug, the confirmation
+    takes its place ("Presumptive positive, confirmation negative": every drug tested, as the screen's was). It says
+    nothing when that finding is itself a confirmation's ("Oxycodone confirmed positive, confirmation negative") or
+    was said of no drug PainPlan reads ("Positive for gabapentin; confirmation negative", "Ethanol screen positive;
+    confirmation negative"): never of a finding before it, which the lab did not say it confirmed."""
+    confirmed = [r for r in readings if r.finding == confirmation.finding - 1]
+    if not confirmed or any(r.definitive for r in confirmed):
+        return list(readings)
+    drugs = tuple(dict.fromkeys(drug for r in confirmed for drug in r.named))
+    # Only the finding it confirms gives way here; another finding of those drugs gives way only when written as a
     # screen's (`_screens_overridden`): "Oxycodone positive. Presumptive positive for oxycodone; confirmed negative"
     # says both (it was read not found).
-    confirmed = {id(r) for r in run}
-    left = [r for r in readings if id(r) not in confirmed]
-    return [*left, replace(confirmation, named=drugs, confirms=False, definitive=True)]
+    taken = {id(r) for r in confirmed}
+    left = [r for r in readings if id(r) not in taken]
+    return [*left, replace(confirmation, named=drugs, confirms=False, definitive=bool(drugs))]
 
 
 def _readings(words: str) -> list[_Read]:
@@ -1154,6 +1158,7 @@ def _readings(words: str) -> list[_Read]:
     for part, words_of_part in enumerate(_EXCEPT.split(_finding_first(_unbracketed(commas_read(words))))):
         if part:  # "All negative except oxycodone": what follows the exception says the opposite
             reader.said = _OPPOSITE.get(reader.said)
+            reader.findings_read += 1  # a finding of its own: a confirmation after it confirms it alone
         for sentence in _SENTENCES.split(words_of_part):
             reader.statement(sentence)
     reader.unsure_measured()
@@ -1180,6 +1185,10 @@ class _ConclusionReader:
         self.here: Value | None = None  # the finding this statement last said, once it has said one
         self.first = False  # whether the finding read last was written before the drugs it is said of ("Positive for")
         self.screened = False  # whether the finding read last was written as a screen's (`_SCREENED`)
+        # Which finding was read last, counted clause by clause (and past "except", its opposite), whether or not it
+        # was said of a drug PainPlan reads: each reading takes its number (`add`), so a confirmation naming no drug
+        # confirms the one finding it follows (`_confirmed`).
+        self.findings_read = -1
         # Drugs named with an amount and no finding (`_AMOUNT`), waiting in their group of "and" for a finding written
         # after them ("Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive"); dropped at the group's end. A list:
         # a long run of them is added to once each, never copied whole.
@@ -1194,8 +1203,8 @@ class _ConclusionReader:
         self.unheard: dict[str, Value] = {}
 
     def add(self, reading: _Read) -> None:
-        """A reading, its drugs no longer waiting for one (`unheard`)."""
-        self.read.append(reading)
+        """A reading of the finding read last (`findings_read`), its drugs no longer waiting for one (`unheard`)."""
+        self.read.append(replace(reading, finding=self.findings_read))
         if self.unheard:
             for drug in reading.named:
                 self.unheard.pop(drug, None)
@@ -1233,6 +1242,10 @@ class _ConclusionReader:
         said = self.finding(clause, named, denying)
         carried, self.just_measured = self.just_measured, ()
         if said is None:
+            if not named and not self.waiting and _FINDING_WORD.search(clause):
+                # A finding of what PainPlan does not read ("Ethanol screen positive"): a confirmation after it
+                # confirms it, never the finding before it (`_confirmed`).
+                self.findings_read += 1
             self.wait(clause, named)
             return
         first = _said_after_names(clause) is None  # written before the drugs it is said of ("Positive for")
@@ -1249,6 +1262,7 @@ class _ConclusionReader:
             self.waiting += carried
             first = False  # said of the drugs before it: "..., oxycodone 250 ng/mL" after it does not take it
         before, self.said, self.here, self.first = self.said, said, said, first
+        self.findings_read += 1
         self.screened = _SCREENED.search(clause) is not None
         if not first:  # "Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive": said of the whole group
             self.waiting += tuple(self.measured)
