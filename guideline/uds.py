@@ -1105,14 +1105,28 @@ def _more_than_one_clause(words: str) -> bool:
 def _confirmed_value(words: str) -> Value | None:
     """What a value's words say when a confirmation's finding follows its screen's ("Presumptive positive,
     confirmation negative", "Screen positive; confirmed negative", "Oxycodone: presumptive positive; confirmed
-    negative", "Positive (confirmation negative)"): read as a conclusion's words are, the confirmation overriding the
-    screen (`_confirmed`, one rule): positive if any drug is so read found, else negative. None when no
-    confirmation's finding follows one."""
+    negative", "Positive (confirmation negative)", "Oxycodone: screen negative. Oxycodone: confirmation positive"):
+    read as a conclusion's words are, the confirmation overriding the screen (`_confirmed`, `_screens_overridden`,
+    one rule): positive if any drug is so read found, else negative. None when no confirmation's finding is read,
+    or when a drug is still read both ways ("Oxycodone: confirmation negative. Oxycodone: positive.")."""
     readings = _readings(words)
-    if not any(reading.confirms for reading in readings):
+    if not any(reading.confirms or reading.definitive for reading in readings):
         return None
-    said = {reading.said for reading in _all_confirmed(readings)}
+    confirmed = _all_confirmed(readings)
+    if _read_both_ways(confirmed):
+        return None
+    said = {reading.said for reading in confirmed}
     return "positive" if "positive" in said else "negative" if "negative" in said else None
+
+
+def _read_both_ways(readings: Iterable[_Read]) -> bool:
+    """Whether a drug is read both found and not found: no confirmation settles it, so a value's words are read as
+    they begin (before, a confirmation naming the drug was not read in a value at all)."""
+    said: dict[str, set[Value]] = {}
+    for reading in readings:
+        for drug in reading.named:
+            said.setdefault(drug, set()).add(reading.said)
+    return any({"positive", "negative"} <= values for values in said.values())
 
 
 def _confirmed(readings: Sequence[_Read], confirmation: _Read) -> list[_Read]:

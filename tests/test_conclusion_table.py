@@ -831,15 +831,12 @@ def test_a_conclusion_that_calls_oxycodone_found_is_no_unexpected_negative(
     assert found is None or "negative for oxycodone" not in found.summary
 
 
-@misread(
-    "a value's words are read through their confirmation only when it names no drug (`uds._confirmed_value`): one "
-    "naming the drug is passed over and the screen's first words read"
-)
 def test_a_value_confirmed_positive_after_its_screen_is_no_unexpected_negative(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # As a conclusion, these words read oxycodone found (the row "painlab-screen-missed-confirmed"); as the oxycodone
-    # result's own value they read negative, and fire the unexpected-negative card.
+    # result's own value they read negative (only a confirmation naming no drug was taken in a value), and fired the
+    # unexpected-negative card.
     monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
     value = "Oxycodone: screen negative. Oxycodone: confirmation positive 150 ng/mL."
     result = observation(OXYCODONE_SCREEN, when=f"{days_ago(30)}T09:14:00-04:00", value_string=value)

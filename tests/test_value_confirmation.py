@@ -31,6 +31,12 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
         ("Positive (confirmation negative)", "negative"),
         ("Presumptive positive (confirmed negative by LC-MS/MS)", "negative"),
         ("Screen negative (confirmation positive)", "positive"),
+        # ... or naming the drug in each, as a conclusion does (`uds._screens_overridden`, one rule): before, only a
+        # confirmation naming no drug was taken, and the screen's first words read
+        ("Oxycodone: screen negative. Oxycodone: confirmation positive 150 ng/mL.", "positive"),
+        ("Oxycodone: screen positive. Oxycodone: confirmation negative.", "negative"),
+        # ... and one that stands beside a finding not written as a screen's says both: the first words stand
+        ("Oxycodone: confirmation negative. Oxycodone: positive.", "negative"),
         # no confirmation's finding: the screen's stands
         ("Positive, confirmed by LC-MS/MS", "positive"),
         ("Positive - see confirmation", "positive"),
