@@ -887,6 +887,12 @@ def _measured(words: str) -> bool:
 # A pain-management lab's judgement before its finding ("Unexpected positive for fentanyl", "Expected: oxycodone
 # detected") says how the finding compares with the medication list, not what was found.
 _JUDGED = re.compile(r"^\s*(?:un)?expected\b[\s:]*", re.IGNORECASE)
+# The test named before its finding ("Urine drug screen positive for oxycodone", "UDS negative for fentanyl", "Urine
+# drug test: positive for oxycodone"): read as the finding alone, "screen" kept as a screen's (`_SCREEN_WORDS`). Read
+# as the name of a drug PainPlan does not know, it read nothing, and a linked negative was judged against it.
+_TEST_NAMED = re.compile(
+    r"^\s*(?:urine\s+)?(?:drugs?\s+(?:of\s+abuse\s+)?(?=screen)|(?:drugs?\s+test|UDS)\b[\s:,\-–]*)", re.I
+)
 
 
 # A finding said of something named after "for" ("Positive for gabapentin"): when the clause names no drug PainPlan
@@ -938,7 +944,7 @@ def _clause_said(clause: str) -> Value | None:
     after a screen spans clauses, read across them by `_confirmed`), else of every drug ("All drugs
     negative"), else after the drugs it names ("Oxycodone detected", "Opiates presumptive positive", "Fentanyl not
     detected", "No oxycodone detected"), and after a confirmation's words ("LC-MS/MS negative": `_CONFIRMATION`)."""
-    said = _value_as_written(_CONFIRMATION.sub("", _JUDGED.sub("", clause)))
+    said = _value_as_written(_CONFIRMATION.sub("", _JUDGED.sub("", _TEST_NAMED.sub("", clause, count=1))))
     if said is None and _NOTHING_FOUND.match(clause):
         return "negative"
     if said is None and (after := _said_after_names(clause)):

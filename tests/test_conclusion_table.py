@@ -681,15 +681,22 @@ ROWS = [
         set(),
         id="beaker-confirmation-after-positive-for-another-keeps-positive",
     ),
-    # Said of no drug PainPlan reads: the finding before the drug is after words that are no finding ("Urine drug
-    # screen"), or the method sits between the drug and its finding; nothing is read, and nothing named
+    # The test named before its finding ("Urine drug screen", "UDS", "Urine drug test") is read as the finding alone
     pytest.param(
-        "Urine drug screen positive for oxycodone.",
-        {"oxycodone"},
-        set(),
-        id="beaker-urine-drug-screen-positive-for",
-        marks=misread("a finding after words naming the test ('Urine drug screen', 'UDS') is not read"),
+        "Urine drug screen positive for oxycodone.", {"oxycodone"}, set(), id="beaker-urine-drug-screen-positive-for"
     ),
+    pytest.param("UDS negative for fentanyl", set(), {"fentanyl"}, id="uds-negative-for"),
+    pytest.param("Urine drug test: positive for oxycodone", {"oxycodone"}, set(), id="urine-drug-test-positive-for"),
+    pytest.param(
+        "Drugs of abuse screen positive for oxycodone", {"oxycodone"}, set(), id="drugs-of-abuse-screen-positive-for"
+    ),
+    pytest.param(
+        "Urine drug screen positive for oxycodone. Confirmation negative.",
+        set(),
+        {"oxycodone"},
+        id="urine-drug-screen-then-confirmation",
+    ),
+    # The method sits between the drug and its finding: nothing is read, and nothing named
     pytest.param(
         "Oxycodone EIA positive",
         {"oxycodone"},
@@ -812,10 +819,8 @@ def test_a_confirmation_beside_a_finding_not_written_as_a_screen_is_no_unexpecte
     [
         "Oxycodone positive, fentanyl positive (confirmation negative)",
         "Oxycodone detected. Ethanol screen positive; confirmation negative.",
-        pytest.param(
-            "Urine drug screen positive for oxycodone.",
-            marks=misread("a finding after words naming the test is not read, and nothing is named"),
-        ),
+        "Urine drug screen positive for oxycodone.",
+        "UDS positive for oxycodone",
         "POSITIVE. Presumptive positive for gabapentin; confirmation negative.",
     ],
 )
