@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 
 from guideline.checks.high_mme import unconverted_current, unconverted_to_name
 from guideline.checks.opioid_benzodiazepine import CHECK_ID as OPIOID_BENZODIAZEPINE
-from guideline.checks.oud_treatment import doses_after_today, unknown_status_doses, where_judged
+from guideline.checks.oud_treatment import (
+    doses_after_today,
+    moud_fills_not_handed_over,
+    unknown_status_doses,
+    where_judged,
+)
 from guideline.checks.pdmp_review import review_asked, unread_reviews
 from guideline.checks.reassessment_due import unread_assessments
 from guideline.checks.unexpected_uds_result import (
@@ -1336,6 +1341,26 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "given, the patient is on treatment:",
         ),
         note="OUD medication doses dated after today (not counted as treatment)",
+    ),
+    NamedGap(
+        key="moud-fills-not-handed-over",
+        # Still being prepared or waiting to be picked up: the MME total counts one waiting ("in-progress") as the
+        # patient's, leaning safe, but it is no treatment until handed over.
+        items=where_judged(moud_fills_not_handed_over),
+        card=CardLine(
+            "is a fill of medication for opioid use disorder not yet handed over, so it was not counted as "
+            "treatment; if it was picked up, the patient is on treatment",
+            "other OUD medication fills not yet handed over",
+        ),
+        page=PageSentence(
+            "1 pharmacy fill of medication for opioid use disorder is still being prepared or waiting to be picked "
+            "up, so the treatment check did not count it as treatment; if it was picked up, the patient is on "
+            "treatment:",
+            "{count} pharmacy fills of medication for opioid use disorder are still being prepared or waiting to be "
+            "picked up, so the treatment check did not count them as treatment; if one was picked up, the patient is "
+            "on treatment:",
+        ),
+        note="OUD medication fills not yet handed over (not counted as treatment)",
     ),
     NamedGap(
         key="listed-opioids-not-counted",

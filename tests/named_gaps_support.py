@@ -82,7 +82,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     drugs, hospice care of unknown status, benzodiazepine whose name was only partly read, two lab reports of one
     result whose conclusions disagree, a negative whose lab report's conclusion could not be read surely, a lab report
     whose conclusion was read only in part, a payer claim billing cancer with no date of service, a lab result known
-    by a name too long to read, and a drug test result whose lab comment was read only in part."""
+    by a name too long to read, a drug test result whose lab comment was read only in part, and an OUD medication fill
+    still being prepared."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -156,6 +157,7 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.append(_dose_with_no_date(f"ma-undated-{n}"))
         found.append(_dose_of_unknown_status(f"pr-otp-unknown-{n}", days_ago(12 + n)))
         found.append(_dose_ahead(f"pr-otp-ahead-{n}"))
+        found.append(_fill_being_prepared(f"md-bup-prep-{n}", days_ago(4 + n)))
         # A benefit/harm evaluation of last week whose status came as a list: not counted as done, named.
         found.append(_evaluation_of_unreadable_status(f"pr-eval-status-{n}", days_ago(5 + n)))
         # A current opioid coded once a day whose sig gives 1 tablet every morning and 2 at bedtime: 3 a day counted.
@@ -382,6 +384,23 @@ def _dose_of_unknown_status(ident: str, performed: str) -> dict[str, Any]:
 def _dose_ahead(ident: str) -> dict[str, Any]:
     """An opioid treatment program's weekly methadone bundle (HCPCS G2067), completed, dated after today."""
     return {**_dose_of_unknown_status(ident, FUTURE), "status": "completed"}
+
+
+def _fill_being_prepared(ident: str, prepared: str) -> dict[str, Any]:
+    """A Suboxone film fill the pharmacy is still preparing (status "preparation"): no treatment handed over yet."""
+    return {
+        "resourceType": "MedicationDispense",
+        "id": ident,
+        "status": "preparation",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": "1010604"}],
+            "text": "buprenorphine-naloxone 8-2 mg SL film",
+        },
+        "quantity": {"value": 14},
+        "daysSupply": {"value": 14, "unit": "day"},
+        "whenPrepared": f"{prepared}T10:00:00-04:00",
+    }
 
 
 def named_kind(key: str) -> Any:

@@ -38,7 +38,7 @@ from guideline.clinical import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts, named_item
 from guideline.fhirdata import HCPCS, Coding, Concept, as_dict, system_name
-from guideline.fills import fill_moment, handed_over
+from guideline.fills import fill_date, fill_moment, handed_over
 from guideline.history import dispense_interval
 from guideline.orders import ENDED, IGNORED_DRAFT_STATUSES, is_taken
 from guideline.record import Administration, Condition, Dispense, MedOrder, Procedure
@@ -274,6 +274,28 @@ def unknown_status_moud_orders(facts: Facts) -> tuple[str, ...]:
     return _named_among(facts.unknown_status_orders_named, facts)
 
 
+# A fill not yet handed over (R4/R5 MedicationDispense): still being prepared, or ready and waiting to be picked up.
+# MME reads "in-progress" as in the patient's hands (`fills.FILL_STATUSES`); treatment needs the medicine handed over.
+NOT_HANDED_OVER_WORDS = {"preparation": "being prepared", "in-progress": "ready for pick-up"}
+
+
+def moud_fills_not_handed_over(facts: Facts) -> tuple[str, ...]:
+    """Buprenorphine, methadone and naltrexone fills dated in this check's window that are still being prepared or
+    waiting to be picked up, each named with its state and day, where no treatment counted in the window: none handed
+    anything over (`fills.handed_over`), so none is treatment, but one picked up since is; no other kind names them."""
+    days = int(facts.config.check(CHECK_ID)["lookback_days"])
+    named = []
+    for dispense in facts.record.dispenses:
+        state = NOT_HANDED_OVER_WORDS.get(dispense.status or "")
+        day = fill_date(dispense)
+        if state is None or day is None or not facts.within_days(day, days) or not facts.is_in(MOUD, dispense):
+            continue
+        dated = "prepared" if dispense.when_handed_over is None else "dated"
+        line = f"{named_item(facts.name(dispense), 'fill', dispense.id)}, {state}, not yet handed over, {dated} {day}"
+        named.append(line)
+    return _where_untreated(facts, days, named)
+
+
 def _named_among(named: tuple[tuple[Dispense | MedOrder, str], ...], facts: Facts) -> tuple[str, ...]:
     """The card's lines for the items among `named` that are OUD medicines: the card's kinds name every medicine, and
     only these answer this check."""
@@ -428,40 +450,63 @@ def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestio
 
 
 @dataclass(frozen=True)
+class NotCountedWords:
+    """How the card heads one list of OUD medication not counted as treatment, and why the population review gives
+    beside its finding for each item listed: one wording for both, so the two never disagree."""
+
+    what: str
+    if_so: str
+
+    @property
+    def heading(self) -> str:
+        return f"**OUD medication on record {self.what}, not counted as treatment** ({self.if_so}):"
+
+    @property
+    def why(self) -> str:
+        return f"{self.what}, not counted as treatment; {self.if_so}"
+
+
+UNKNOWN_STATUS_WORDS = NotCountedWords("of unknown status", "if it was given, the patient is on treatment")
+AHEAD_WORDS = NotCountedWords("dated after today", "if its date is wrong and it was given, the patient is on treatment")
+NOT_HANDED_OVER = NotCountedWords("not yet handed over", "if it was picked up, the patient is on treatment")
+
+
+@dataclass(frozen=True)
 class _NotCounted:
-    """The doses and fills of unknown status and those dated after today on record, any of which may be the treatment
-    this card finds none of: named, never passed over as if the chart held none."""
+    """The doses and fills of unknown status, those dated after today and the fills not yet handed over on record, any
+    of which may be the treatment this card finds none of: named, never passed over as if the chart held none."""
 
     doses_unknown: tuple[str, ...]
     doses_ahead: tuple[str, ...]
     fills_unknown: tuple[str, ...]
     fills_ahead: tuple[str, ...]
+    fills_not_handed_over: tuple[str, ...]
+
+    @property
+    def fills(self) -> bool:
+        """Whether a fill is listed: "no pharmacy fill" would then deny it."""
+        return bool(self.fills_unknown or self.fills_ahead or self.fills_not_handed_over)
 
     @property
     def text(self) -> str:
         """The card's lists, under their headings."""
         parts = (
-            _listed(
-                "**OUD medication on record of unknown status, not counted as treatment** (if it was given, the "
-                "patient is on treatment):",
-                (*self.doses_unknown, *self.fills_unknown),
-            ),
-            _listed(
-                "**OUD medication on record dated after today, not counted as treatment** (if its date is wrong and "
-                "it was given, the patient is on treatment):",
-                (*self.doses_ahead, *self.fills_ahead),
-            ),
+            _listed(UNKNOWN_STATUS_WORDS.heading, (*self.doses_unknown, *self.fills_unknown)),
+            _listed(AHEAD_WORDS.heading, (*self.doses_ahead, *self.fills_ahead)),
+            _listed(NOT_HANDED_OVER.heading, self.fills_not_handed_over),
         )
         return "\n\n".join(part for part in parts if part)
 
 
 def _not_counted(facts: Facts) -> _NotCounted:
-    """`unknown_status_doses`, `doses_after_today`, `unknown_status_moud_fills` and `moud_fills_after_today`."""
+    """`unknown_status_doses`, `doses_after_today`, `unknown_status_moud_fills`, `moud_fills_after_today` and
+    `moud_fills_not_handed_over`."""
     return _NotCounted(
         unknown_status_doses(facts),
         doses_after_today(facts),
         unknown_status_moud_fills(facts),
         moud_fills_after_today(facts),
+        moud_fills_not_handed_over(facts),
     )
 
 
@@ -482,7 +527,7 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
     # Beside a dose or fill listed below as not counted, "no dose given" or "no pharmacy fill" would deny what the
     # card goes on to show.
     no_dose = "no dose recorded as given" if not_counted.doses_unknown or not_counted.doses_ahead else "no dose given"
-    no_fill = "pharmacy fill handed over" if not_counted.fills_unknown or not_counted.fills_ahead else "pharmacy fill"
+    no_fill = "pharmacy fill handed over" if not_counted.fills else "pharmacy fill"
     detail = "\n\n".join(
         part
         for part in (

@@ -9,8 +9,11 @@ from datetime import datetime
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.checks.oud_treatment import (
+    NOT_HANDED_OVER,
+    NotCountedWords,
     doses_after_today,
     moud_fills_after_today,
+    moud_fills_not_handed_over,
     undated_moud_fills,
     unknown_status_doses,
     unknown_status_moud_fills,
@@ -26,10 +29,10 @@ from guideline.undated import uncounted_administrations, undated_moud_doses
 
 # The kinds the chart's data-incomplete card names an OUD medication dose, fill or order by that `oud-treatment` could
 # not count (no date it can read; dated in its window with a status it cannot tell; dated only after the review's day;
-# a fill of unknown status, so not known handed over; an order of unknown status), each with the function naming those
-# alone: the card's "undated-procedures", "undated-fills", "unknown-status-fills", "future-dated-fills" and
-# "unknown-status" name every procedure, medicine and order a check reads, of which only the OUD medication answers
-# this finding.
+# a fill of unknown status, so not known handed over, or one not handed over yet; an order of unknown status), each
+# with the function naming those alone: the card's "undated-procedures", "undated-fills", "unknown-status-fills",
+# "future-dated-fills" and "unknown-status" name every procedure, medicine and order a check reads, of which only the
+# OUD medication answers this finding.
 _UNCOUNTED_DOSES: dict[str, Callable[[Facts], tuple[str, ...]]] = {
     "undated-procedures": undated_moud_doses,
     "uncounted-administrations": uncounted_administrations,
@@ -38,8 +41,11 @@ _UNCOUNTED_DOSES: dict[str, Callable[[Facts], tuple[str, ...]]] = {
     "undated-fills": undated_moud_fills,
     "unknown-status-fills": unknown_status_moud_fills,
     "future-dated-fills": moud_fills_after_today,
+    "moud-fills-not-handed-over": moud_fills_not_handed_over,
     "unknown-status": unknown_status_moud_orders,
 }
+# Beside this finding, these say why as the OUD card heads its list, not in the registry's words.
+_OUD_WORDS: dict[str, NotCountedWords] = {"moud-fills-not-handed-over": NOT_HANDED_OVER}
 _DOSE_KINDS = tuple(kind for kind in NAMED_GAPS if kind.key in _UNCOUNTED_DOSES)
 if len(_DOSE_KINDS) != len(_UNCOUNTED_DOSES):  # a kind renamed in the registry would drop its items unseen
     raise ValueError("population standing: a kind of uncounted OUD dose is not in guideline.named_gaps")
@@ -75,5 +81,7 @@ def uncounted_doses(facts: Facts) -> tuple[str, ...]:
     lines = []
     for kind in worded(_DOSE_KINDS, facts.config):
         if kind.card is not None:  # every kind is on the card: their line is the one the chart shows
-            lines.extend(f"{item}: {kind.card.why}" for item in _UNCOUNTED_DOSES[kind.key](facts))
+            words = _OUD_WORDS.get(kind.key)
+            why = words.why if words is not None else kind.card.why
+            lines.extend(f"{item}: {why}" for item in _UNCOUNTED_DOSES[kind.key](facts))
     return tuple(lines)
