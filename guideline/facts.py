@@ -968,7 +968,12 @@ class Facts:
     @cached_property
     def unknown_status_fills_named(self) -> tuple[tuple[Dispense, str], ...]:
         """`unknown_status_fills`, each with its fill: a check that reads some medicines only names those among them."""
-        recent = self.today - timedelta(days=int(self.config["current_order_default_days"]))
+        return self.unknown_status_fills_within(int(self.config["current_order_default_days"]))
+
+    def unknown_status_fills_within(self, days: int) -> tuple[tuple[Dispense, str], ...]:
+        """`unknown_status_fills_named`'s rule over the last `days` days: a check with a window of its own (the OUD
+        check's `lookback_days`) names those of its window, by the same rule and in the same words."""
+        recent = self.today - timedelta(days=days)
         named = []
         for dispense in self.fills:
             filled = fill_date(dispense)

@@ -65,3 +65,15 @@ def test_a_fill_not_handed_over_is_not_named_beside_treatment_or_outside_the_win
     old = run("patient-view", resources=[oud_diagnosis(), prepared_fill("in-progress", days_ago(120))])
     found = card(old, OUD_CHECK)
     assert found is not None and "eMD.bup" not in found.detail
+
+
+def test_an_oud_fill_of_unknown_status_is_named_over_the_checks_own_window() -> None:
+    config = {"checks": {"oud-treatment": {"lookback_days": 180}}}
+    fill = {**prepared_fill("unknown", days_ago(120)), "id": "eMD.old"}
+    evaluation = run("patient-view", resources=[oud_diagnosis(), fill], config=config)
+    found = card(evaluation, OUD_CHECK)
+    assert found is not None and "in the last 180 days" in found.detail
+    item = f"buprenorphine-naloxone 8-2 mg SL film (fill eMD.old), filled {days_ago(120)}"
+    assert item in found.detail  # in the card's 180 days, though past the 90 the data-incomplete card names
+    assert item not in evaluation.facts.unknown_status_fills
+    assert any(line.startswith(f"{item}: ") for line in uncounted_doses(evaluation.facts))

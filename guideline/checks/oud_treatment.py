@@ -255,10 +255,12 @@ def undated_moud_fills(facts: Facts) -> tuple[str, ...]:
 
 
 def unknown_status_moud_fills(facts: Facts) -> tuple[str, ...]:
-    """The buprenorphine, methadone and naltrexone fills among the fills the data-incomplete card names as of unknown
-    status (`Facts.unknown_status_fills`), as it names them: the MME total counts them, but nothing says one was handed
-    over (`fills.handed_over`), so none is treatment here; each may be it."""
-    return _named_among(facts.unknown_status_fills_named, facts)
+    """The buprenorphine, methadone and naltrexone fills of unknown status dated in this check's window, by the rule
+    and in the words the data-incomplete card names such fills by (`Facts.unknown_status_fills`, over
+    `current_order_default_days`): the MME total counts them, but nothing says one was handed over
+    (`fills.handed_over`), so none is treatment here; each may be it."""
+    days = int(facts.config.check(CHECK_ID)["lookback_days"])
+    return _named_among(facts.unknown_status_fills_within(days), facts)
 
 
 def moud_fills_after_today(facts: Facts) -> tuple[str, ...]:
