@@ -77,3 +77,13 @@ def test_an_oud_fill_of_unknown_status_is_named_over_the_checks_own_window() -> 
     assert item in found.detail  # in the card's 180 days, though past the 90 the data-incomplete card names
     assert item not in evaluation.facts.unknown_status_fills
     assert any(line.startswith(f"{item}: ") for line in uncounted_doses(evaluation.facts))
+
+
+def test_beside_the_population_finding_a_fill_of_unknown_status_is_said_not_counted_as_treatment() -> None:
+    fill = {**prepared_fill("unknown", days_ago(10)), "id": "eMD.unk"}
+    evaluation = run("patient-view", resources=[oud_diagnosis(), fill])
+    item = f"buprenorphine-naloxone 8-2 mg SL film (fill eMD.unk), filled {days_ago(10)}"
+    why = "of unknown status, not counted as treatment; if it was given, the patient is on treatment"
+    lines = uncounted_doses(evaluation.facts)
+    assert f"{item}: {why}" in lines
+    assert not any("MME total" in line for line in lines)  # counted in MME, but this finding is about treatment

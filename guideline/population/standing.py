@@ -10,6 +10,7 @@ from datetime import datetime
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.checks.oud_treatment import (
     NOT_HANDED_OVER,
+    UNKNOWN_STATUS_WORDS,
     NotCountedWords,
     doses_after_today,
     moud_fills_after_today,
@@ -44,8 +45,13 @@ _UNCOUNTED_DOSES: dict[str, Callable[[Facts], tuple[str, ...]]] = {
     "moud-fills-not-handed-over": moud_fills_not_handed_over,
     "unknown-status": unknown_status_moud_orders,
 }
-# Beside this finding, these say why as the OUD card heads its list, not in the registry's words.
-_OUD_WORDS: dict[str, NotCountedWords] = {"moud-fills-not-handed-over": NOT_HANDED_OVER}
+# Beside this finding, these say why as the OUD card heads its list, not in the registry's words: a fill of unknown
+# status "was counted as the patient's in the MME total and the checks" there, true of the MME total, and beside "OUD
+# without treatment" a denial of the finding's own reading (it was not counted as treatment).
+_OUD_WORDS: dict[str, NotCountedWords] = {
+    "unknown-status-fills": UNKNOWN_STATUS_WORDS,
+    "moud-fills-not-handed-over": NOT_HANDED_OVER,
+}
 _DOSE_KINDS = tuple(kind for kind in NAMED_GAPS if kind.key in _UNCOUNTED_DOSES)
 if len(_DOSE_KINDS) != len(_UNCOUNTED_DOSES):  # a kind renamed in the registry would drop its items unseen
     raise ValueError("population standing: a kind of uncounted OUD dose is not in guideline.named_gaps")
