@@ -13,6 +13,7 @@ from guideline.checks.opioid_benzodiazepine import CHECK_ID as OPIOID_BENZODIAZE
 from guideline.checks.oud_treatment import (
     doses_after_today,
     moud_fills_not_handed_over,
+    uncounted_administrations,
     unknown_status_doses,
     where_judged,
 )
@@ -55,7 +56,6 @@ from guideline.uds_names import long_test_name
 from guideline.undated import (
     future_dated_drug_tests,
     future_dated_reviews,
-    uncounted_administrations,
     undated_procedures,
 )
 from guideline.words import QUOTED_CHARACTERS, clip

@@ -8,7 +8,7 @@ from datetime import date
 
 from guideline.checks import urine_drug_test
 from guideline.checks.common import named_not_counted
-from guideline.checks.oud_treatment import RECORDED_STATUSES, is_moud_procedure, moud_dose_kind, named_given
+from guideline.checks.oud_treatment import is_moud_procedure, moud_dose_kind
 from guideline.checks.pdmp_review import future_reviews
 from guideline.checks.reassessment_due import future_assessments
 from guideline.clinical import dated_ahead, undated_done
@@ -17,7 +17,6 @@ from guideline.fhirdata import Concept
 from guideline.record import Observation, Procedure
 from guideline.terminology import (
     HOSPICE_PROCEDURE,
-    MOUD,
     OPIOID_TREATMENT_ASSESSMENT,
     PAIN_MANAGEMENT_PROCEDURE,
     PDMP_REVIEW,
@@ -70,22 +69,6 @@ def _undated_named(facts: Facts) -> Iterator[tuple[Procedure, str]]:
             continue
         when = f"performed {procedure.performed_as}" if procedure.performed_as else "no date"
         yield procedure, named_not_counted(procedure, "procedure", when, kind)
-
-
-def uncounted_administrations(facts: Facts) -> tuple[str, ...]:
-    """Doses of OUD medication recorded as given (or of unknown status) with no date PainPlan can read, which
-    `oud-treatment` cannot count, each named. Read as not given, such a dose left the card saying "no OUD medication"
-    with nothing to say one was on record. One dated in the check's window with a status that does not say it was
-    given is `oud_treatment.unknown_status_doses`', named with its date."""
-    named = []
-    for given in facts.record.administrations:
-        if given.when is not None:
-            continue  # the usual case, dated: no further work
-        if given.status not in RECORDED_STATUSES:
-            continue
-        if facts.is_in(MOUD, given):
-            named.append(named_given(facts, given, "no date"))
-    return tuple(dict.fromkeys(named))
 
 
 def future_dated_reviews(facts: Facts) -> tuple[str, ...]:

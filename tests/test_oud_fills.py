@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from builders import PATIENT_ID, RXNORM, card, days_ago, run
-from test_oud_gate import SUBOXONE_FILM
+from test_oud_gate import SUBOXONE_FILM, undated_sublocade
 from test_oud_unknown_status import oud_diagnosis
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
@@ -87,3 +87,13 @@ def test_beside_the_population_finding_a_fill_of_unknown_status_is_said_not_coun
     lines = uncounted_doses(evaluation.facts)
     assert f"{item}: {why}" in lines
     assert not any("MME total" in line for line in lines)  # counted in MME, but this finding is about treatment
+
+
+def test_an_oud_dose_recorded_as_given_with_no_date_is_listed_on_the_oud_card() -> None:
+    evaluation = run("patient-view", resources=[oud_diagnosis(), undated_sublocade()])
+    found = card(evaluation, OUD_CHECK)
+    assert found is not None
+    item = "Sublocade 300 mg/1.5 mL injection (administration eMA.sublocade), no date"
+    heading = "**OUD medication on record with no date, not counted as treatment** (if it was given in the window"
+    assert f"{heading}, the patient is on treatment):\n- {item}" in found.detail
+    assert "no dose recorded as given" in found.detail

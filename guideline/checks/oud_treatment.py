@@ -187,7 +187,7 @@ def unknown_status_doses(facts: Facts) -> tuple[str, ...]:
     (a procedure of status "unknown") dated in the window or undated, and a dose recorded as given (an administration
     of unknown or no status) dated in it. Neither counts as treatment (a claim's procedure, which carries no status,
     does: `moud_doses`), but either may be the treatment, so the card, the data-incomplete card and the population
-    review's finding all name them, from here. An undated administration is `undated.uncounted_administrations`'."""
+    review's finding all name them, from here. An undated administration is `uncounted_administrations`'."""
     days = int(facts.config.check(CHECK_ID)["lookback_days"])
     named = []
     for procedure in facts.record.procedures:
@@ -225,6 +225,22 @@ def doses_after_today(facts: Facts) -> tuple[str, ...]:
     return _where_untreated(facts, days, named)
 
 
+def uncounted_administrations(facts: Facts) -> tuple[str, ...]:
+    """Doses of OUD medication recorded as given (or of unknown status) with no date PainPlan can read, which
+    this check cannot count, each named. Read as not given, such a dose left the card saying "no OUD medication"
+    with nothing to say one was on record. One dated in the check's window with a status that does not say it was
+    given is `unknown_status_doses`', named with its date. The card lists them too (`_NotCounted`)."""
+    named = []
+    for given in facts.record.administrations:
+        if given.when is not None:
+            continue  # the usual case, dated: no further work
+        if given.status not in RECORDED_STATUSES:
+            continue
+        if facts.is_in(MOUD, given):
+            named.append(named_given(facts, given, "no date"))
+    return tuple(dict.fromkeys(named))
+
+
 def named_given(facts: Facts, dose: Administration, why: str) -> str:
     """A dose recorded as given that this check could not count, named with why: "Sublocade 300 mg/1.5 mL injection
     (administration ma-1), no date"; a billed one is `named_not_counted`'s."""
@@ -233,7 +249,7 @@ def named_given(facts: Facts, dose: Administration, why: str) -> str:
 
 # The statuses of a billed dose, and of a dose recorded as given, that `doses_after_today` names: done, or saying
 # nothing of whether it was (not done, stopped, entered in error are no dose). An undated dose recorded as given of
-# such a status is `undated.uncounted_administrations`'.
+# such a status is `uncounted_administrations`'.
 _BILLED_STATUSES = DONE_OR_UNSTATED | UNSTATED_STATUSES
 RECORDED_STATUSES = GIVEN_STATUSES | UNSTATED_STATUSES
 
@@ -471,18 +487,26 @@ class NotCountedWords:
 UNKNOWN_STATUS_WORDS = NotCountedWords("of unknown status", "if it was given, the patient is on treatment")
 AHEAD_WORDS = NotCountedWords("dated after today", "if its date is wrong and it was given, the patient is on treatment")
 NOT_HANDED_OVER = NotCountedWords("not yet handed over", "if it was picked up, the patient is on treatment")
+NO_DATE_WORDS = NotCountedWords("with no date", "if it was given in the window, the patient is on treatment")
 
 
 @dataclass(frozen=True)
 class _NotCounted:
-    """The doses and fills of unknown status, those dated after today and the fills not yet handed over on record, any
-    of which may be the treatment this card finds none of: named, never passed over as if the chart held none."""
+    """The doses and fills of unknown status, those dated after today, the fills not yet handed over and the doses
+    recorded as given with no date on record, any of which may be the treatment this card finds none of: named, never
+    passed over as if the chart held none."""
 
     doses_unknown: tuple[str, ...]
     doses_ahead: tuple[str, ...]
     fills_unknown: tuple[str, ...]
     fills_ahead: tuple[str, ...]
     fills_not_handed_over: tuple[str, ...]
+    doses_undated: tuple[str, ...]
+
+    @property
+    def doses(self) -> bool:
+        """Whether a dose is listed: "no dose given" would then deny it."""
+        return bool(self.doses_unknown or self.doses_ahead or self.doses_undated)
 
     @property
     def fills(self) -> bool:
@@ -496,19 +520,21 @@ class _NotCounted:
             _listed(UNKNOWN_STATUS_WORDS.heading, (*self.doses_unknown, *self.fills_unknown)),
             _listed(AHEAD_WORDS.heading, (*self.doses_ahead, *self.fills_ahead)),
             _listed(NOT_HANDED_OVER.heading, self.fills_not_handed_over),
+            _listed(NO_DATE_WORDS.heading, self.doses_undated),
         )
         return "\n\n".join(part for part in parts if part)
 
 
 def _not_counted(facts: Facts) -> _NotCounted:
-    """`unknown_status_doses`, `doses_after_today`, `unknown_status_moud_fills`, `moud_fills_after_today` and
-    `moud_fills_not_handed_over`."""
+    """`unknown_status_doses`, `doses_after_today`, `unknown_status_moud_fills`, `moud_fills_after_today`,
+    `moud_fills_not_handed_over` and `uncounted_administrations`."""
     return _NotCounted(
         unknown_status_doses(facts),
         doses_after_today(facts),
         unknown_status_moud_fills(facts),
         moud_fills_after_today(facts),
         moud_fills_not_handed_over(facts),
+        uncounted_administrations(facts),
     )
 
 
@@ -528,7 +554,7 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
     not_counted = _not_counted(facts)
     # Beside a dose or fill listed below as not counted, "no dose given" or "no pharmacy fill" would deny what the
     # card goes on to show.
-    no_dose = "no dose recorded as given" if not_counted.doses_unknown or not_counted.doses_ahead else "no dose given"
+    no_dose = "no dose recorded as given" if not_counted.doses else "no dose given"
     no_fill = "pharmacy fill handed over" if not_counted.fills else "pharmacy fill"
     detail = "\n\n".join(
         part

@@ -15,6 +15,7 @@ from guideline.checks.oud_treatment import (
     doses_after_today,
     moud_fills_after_today,
     moud_fills_not_handed_over,
+    uncounted_administrations,
     undated_moud_fills,
     unknown_status_doses,
     unknown_status_moud_fills,
@@ -26,7 +27,7 @@ from guideline.facts import Facts
 from guideline.named_gaps import NAMED_GAPS, worded
 from guideline.record import PatientRecord
 from guideline.terminology import Terminology
-from guideline.undated import uncounted_administrations, undated_moud_doses
+from guideline.undated import undated_moud_doses
 
 # The kinds the chart's data-incomplete card names an OUD medication dose, fill or order by that `oud-treatment` could
 # not count (no date it can read; dated in its window with a status it cannot tell; dated only after the review's day;
