@@ -109,10 +109,13 @@ def procedure_counts(procedure: Procedure, completed_only: bool = False) -> bool
 UNSTATED_STATUSES = frozenset({"unknown", None})
 
 
-def unstated_in_window(procedures: Iterable[Procedure], days: int, today: date) -> list[tuple[Procedure, str]]:
+def unstated_in_window(
+    procedures: Iterable[Procedure], days: int, today: date, *, dated: bool = False
+) -> list[tuple[Procedure, str]]:
     """The procedures of unstated status (`UNSTATED_STATUSES`) dated in [today - days, today] or only after today,
-    or of status "unknown" and undated, each with why it was not counted ("status unknown", "status unknown, dated
-    2026-07-01, after today", "status unknown, no date"). One with no status and no date is left to
+    or of status "unknown" and undated, each with why it was not counted ("status unknown", with its day where
+    `dated` asks: "status unknown, dated 2026-05-02"; "status unknown, dated 2026-07-01, after today"; "status unknown,
+    no date", or its date as written: "status unknown, performed weekly"). One with no status and no date is left to
     `undated_procedures`, which names it already."""
     found = []
     for procedure in procedures:
@@ -120,13 +123,21 @@ def unstated_in_window(procedures: Iterable[Procedure], days: int, today: date) 
             continue
         ahead = dated_after(procedure, today)
         if performed_within(procedure, days, today):
-            found.append((procedure, "status unknown"))
+            found.append(
+                (procedure, f"status unknown, dated {last_performed(procedure, today)}" if dated else "status unknown")
+            )
         elif ahead is not None:
             # No review done yet whatever its status; dropped as outside the window, it went unseen.
             found.append((procedure, unknown_status_ahead(ahead)))
         elif procedure.status is not None and not any(procedure_dates(procedure)):
-            found.append((procedure, "status unknown, no date"))
+            found.append((procedure, f"status unknown, {undated_words(procedure)}"))
     return found
+
+
+def undated_words(procedure: Procedure) -> str:
+    """How a procedure with no date is dated where it is named: its date as written ("performed weekly", "performed
+    at age 55 years"; R4's performedString, performedAge, performedRange), else "no date"."""
+    return f"performed {procedure.performed_as}" if procedure.performed_as else "no date"
 
 
 def unknown_status_ahead(day: date) -> str:

@@ -11,7 +11,7 @@ from guideline.checks.common import named_not_counted
 from guideline.checks.oud_treatment import is_moud_procedure, moud_dose_kind
 from guideline.checks.pdmp_review import future_reviews
 from guideline.checks.reassessment_due import future_assessments
-from guideline.clinical import dated_ahead, undated_done
+from guideline.clinical import dated_ahead, undated_done, undated_words
 from guideline.facts import Facts, named_item
 from guideline.fhirdata import Concept
 from guideline.record import Observation, Procedure
@@ -67,8 +67,7 @@ def _undated_named(facts: Facts) -> Iterator[tuple[Procedure, str]]:
         kind = _kind(procedure, contains)
         if kind is None:
             continue
-        when = f"performed {procedure.performed_as}" if procedure.performed_as else "no date"
-        yield procedure, named_not_counted(procedure, "procedure", when, kind)
+        yield procedure, named_not_counted(procedure, "procedure", undated_words(procedure), kind)
 
 
 def future_dated_reviews(facts: Facts) -> tuple[str, ...]:

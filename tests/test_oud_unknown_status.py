@@ -173,8 +173,17 @@ def test_beside_treatment_counted_a_dose_of_unknown_status_changes_nothing_and_i
 
 
 def test_an_undated_otp_bundle_of_unknown_status_is_named_with_no_date(tmp_path: Path) -> None:
-    cards = answer(tmp_path, otp_bundle(performedString="weekly"))
+    undated = {k: v for k, v in otp_bundle().items() if k != "performedDateTime"}
+    cards = answer(tmp_path, undated)
     item = "OTP methadone weekly bundle (procedure eG2067.77), status unknown, no date"
+    assert item in cards[OUD_CHECK]["detail"]
+    assert f"{item}: {WHY}" in cards["data-incomplete"]["detail"]
+
+
+def test_an_otp_bundle_of_unknown_status_dated_in_words_is_named_with_them(tmp_path: Path) -> None:
+    # R4's performedString: named with its words, as an undated procedure done is (performed "weekly").
+    cards = answer(tmp_path, otp_bundle(performedString="weekly"))
+    item = 'OTP methadone weekly bundle (procedure eG2067.77), status unknown, performed "weekly"'
     assert item in cards[OUD_CHECK]["detail"]
     assert f"{item}: {WHY}" in cards["data-incomplete"]["detail"]
 

@@ -30,10 +30,9 @@ from guideline.clinical import (
     given_after,
     given_within,
     last_given,
-    last_performed,
     performed_within,
-    procedure_dates,
     unknown_status_ahead,
+    unstated_in_window,
 )
 from guideline.config import CheckSettings
 from guideline.facts import Facts, named_item
@@ -190,11 +189,14 @@ def unknown_status_doses(facts: Facts) -> tuple[str, ...]:
     review's finding all name them, from here. An undated administration is `uncounted_administrations`'."""
     days = int(facts.config.check(CHECK_ID)["lookback_days"])
     named = []
-    for procedure in facts.record.procedures:
-        if procedure.status == "unknown" and is_moud_procedure(procedure.code):
-            when = _unknown_status_when(procedure, days, facts.today)
-            if when is not None:
-                named.append(named_not_counted(procedure, "procedure", when, moud_dose_kind(procedure.code)))
+    billed = (
+        p
+        for p in facts.record.procedures
+        # No status is a claim's, counted as done (`moud_doses`); one dated only ahead is `doses_after_today`'.
+        if p.status == "unknown" and is_moud_procedure(p.code) and dated_after(p, facts.today) is None
+    )
+    for procedure, why in unstated_in_window(billed, days, facts.today, dated=True):
+        named.append(named_not_counted(procedure, "procedure", why, moud_dose_kind(procedure.code)))
     for given in facts.record.administrations:
         if given.status in UNSTATED_STATUSES and given_within(given, days, facts.today) and facts.is_in(MOUD, given):
             when = f"status unknown, dated {last_given(given, facts.today)}"
@@ -318,16 +320,6 @@ def _named_among(named: tuple[tuple[Dispense | MedOrder, str], ...], facts: Fact
     """The card's lines for the items among `named` that are OUD medicines: the card's kinds name every medicine, and
     only these answer this check."""
     return tuple(dict.fromkeys(line for item, line in named if facts.is_in(MOUD, item)))
-
-
-def _unknown_status_when(procedure: Procedure, days: int, today: date) -> str | None:
-    """How a billed dose of unknown status is dated on the card ("status unknown, dated 2026-05-02", "status unknown,
-    no date"), or None when it is dated outside the window."""
-    if performed_within(procedure, days, today):
-        return f"status unknown, dated {last_performed(procedure, today)}"
-    if not any(procedure_dates(procedure)):
-        return "status unknown, no date"
-    return None
 
 
 # OUD medication given in clinic or by a treatment programme, known by its billing code: naltrexone depot (J2315),
