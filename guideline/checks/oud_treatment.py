@@ -296,7 +296,7 @@ def unknown_status_moud_orders(facts: Facts) -> tuple[str, ...]:
 
 # A fill not yet handed over (R4/R5 MedicationDispense): still being prepared, or ready and waiting to be picked up.
 # MME reads "in-progress" as in the patient's hands (`fills.FILL_STATUSES`); treatment needs the medicine handed over.
-NOT_HANDED_OVER_WORDS = {"preparation": "being prepared", "in-progress": "ready for pick-up"}
+NOT_HANDED_OVER_STATES = {"preparation": "being prepared", "in-progress": "ready for pick-up"}
 
 
 def moud_fills_not_handed_over(facts: Facts) -> tuple[str, ...]:
@@ -306,7 +306,7 @@ def moud_fills_not_handed_over(facts: Facts) -> tuple[str, ...]:
     days = int(facts.config.check(CHECK_ID)["lookback_days"])
     named = []
     for dispense in facts.record.dispenses:
-        state = NOT_HANDED_OVER_WORDS.get(dispense.status or "")
+        state = NOT_HANDED_OVER_STATES.get(dispense.status or "")
         day = fill_date(dispense)
         if state is None or day is None or not facts.within_days(day, days) or not facts.is_in(MOUD, dispense):
             continue
@@ -478,7 +478,7 @@ class NotCountedWords:
 
 UNKNOWN_STATUS_WORDS = NotCountedWords("of unknown status", "if it was given, the patient is on treatment")
 AHEAD_WORDS = NotCountedWords("dated after today", "if its date is wrong and it was given, the patient is on treatment")
-NOT_HANDED_OVER = NotCountedWords("not yet handed over", "if it was picked up, the patient is on treatment")
+NOT_HANDED_OVER_WORDS = NotCountedWords("not yet handed over", "if it was picked up, the patient is on treatment")
 NO_DATE_WORDS = NotCountedWords("with no date", "if it was given in the window, the patient is on treatment")
 
 
@@ -511,7 +511,7 @@ class _NotCounted:
         parts = (
             _listed(UNKNOWN_STATUS_WORDS.heading, (*self.doses_unknown, *self.fills_unknown)),
             _listed(AHEAD_WORDS.heading, (*self.doses_ahead, *self.fills_ahead)),
-            _listed(NOT_HANDED_OVER.heading, self.fills_not_handed_over),
+            _listed(NOT_HANDED_OVER_WORDS.heading, self.fills_not_handed_over),
             _listed(NO_DATE_WORDS.heading, self.doses_undated),
         )
         return "\n\n".join(part for part in parts if part)

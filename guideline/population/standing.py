@@ -9,7 +9,7 @@ from datetime import datetime
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 from guideline.checks.oud_treatment import (
-    NOT_HANDED_OVER,
+    NOT_HANDED_OVER_WORDS,
     UNKNOWN_STATUS_WORDS,
     NotCountedWords,
     doses_after_today,
@@ -51,7 +51,7 @@ _UNCOUNTED_DOSES: dict[str, Callable[[Facts], tuple[str, ...]]] = {
 # without treatment" a denial of the finding's own reading (it was not counted as treatment).
 _OUD_WORDS: dict[str, NotCountedWords] = {
     "unknown-status-fills": UNKNOWN_STATUS_WORDS,
-    "moud-fills-not-handed-over": NOT_HANDED_OVER,
+    "moud-fills-not-handed-over": NOT_HANDED_OVER_WORDS,
 }
 _DOSE_KINDS = tuple(kind for kind in NAMED_GAPS if kind.key in _UNCOUNTED_DOSES)
 if len(_DOSE_KINDS) != len(_UNCOUNTED_DOSES):  # a kind renamed in the registry would drop its items unseen
