@@ -103,7 +103,7 @@ def where_judged(items: Callable[[Facts], tuple[str, ...]]) -> Callable[[Facts],
     page and the note read. The population review asks `items` itself, beside its finding, which is the gate there."""
 
     def named(facts: Facts) -> tuple[str, ...]:
-        return items(facts) if judges(facts) else ()
+        return items(facts) if facts.once(judges) else ()  # asked by several kinds of every hook's card: once
 
     return named
 
