@@ -151,7 +151,6 @@ def test_a_cannabinoid_positive_the_site_does_not_judge_is_named_on_the_plan_pag
     assert gap.items(evaluation.facts) == ("cannabinoids (2026-06-05, positive)",)
     assert gap.card is None
     assert _page(evaluation)["uds-substances-not-judged-by-setting"] == gap.items(evaluation.facts)
-    assert card(evaluation, "data-incomplete") is None
     assert card(evaluation, unexpected_uds_result.CHECK_ID) is None
 
 
