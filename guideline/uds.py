@@ -916,7 +916,7 @@ _DEFINITIVE = re.compile(r"confirm|(?:LC|GC)-?MS", re.IGNORECASE)  # what makes 
 # A finding written as a screen's: its words (`_SCREEN_WORDS`) or a screening method in the clause of its finding
 # ("Oxycodone by immunoassay: positive", "Oxycodone positive by EIA"). Only such a finding gives way to a confirmation
 # of its drug (`_screens_overridden`): any other beside one that disagrees is the lab saying both. A method between
-# the drug and its finding with no colon ("Oxycodone EIA positive") hides the finding: nothing is read of it.
+# the drug and its finding ("Oxycodone EIA positive") is read past (`_METHOD_FIRST`).
 _SCREENED = re.compile(rf"\b(?:{_SCREEN_WORDS}|immunoassays?|EIA|EMIT|CEDIA)\b", re.IGNORECASE)
 _OPPOSITE: dict[Value | None, Value] = {"positive": "negative", "negative": "positive"}
 
@@ -959,7 +959,17 @@ def _said_after_names(clause: str) -> Value | None:
     detected")."""
     after = words_after_substances(clause)
     said = words_after_metabolites(clause) if after is None else after
-    return _value_as_written(_AMOUNT.sub("", said, count=1)) if said else None
+    return _value_as_written(_AMOUNT.sub("", _METHOD_FIRST.sub("", said, count=1), count=1)) if said else None
+
+
+# A test's method written between the drug and its finding ("Oxycodone EIA positive", "Oxycodone by immunoassay
+# positive", "Oxycodone LC-MS/MS negative"): the finding is after it. Whether the finding is a screen's or a
+# confirmation's is read from the same words (`_SCREENED`, `_confirms`). Read as part of the finding, it hid it: the
+# conclusion read nothing, and a linked negative was judged against the lab's own "positive".
+_METHOD_FIRST = re.compile(
+    r"^\s*(?:by\s+)?\(?(?:immunoassays?|EIA|EMIT|CEDIA|ELISA|(?:LC|GC)-?MS(?:/MS)?)\)?(?=[\s:,\-–]|$)[\s:,\-–]*",
+    re.IGNORECASE,
+)
 
 
 def _denies_bare(clause: str) -> bool:

@@ -696,13 +696,21 @@ ROWS = [
         {"oxycodone"},
         id="urine-drug-screen-then-confirmation",
     ),
-    # The method sits between the drug and its finding: nothing is read, and nothing named
+    # The method between the drug and its finding: the finding after it is read, a screen's or a confirmation's
+    pytest.param("Oxycodone EIA positive", {"oxycodone"}, set(), id="labcorp-method-before-finding"),
+    pytest.param("Oxycodone by immunoassay positive", {"oxycodone"}, set(), id="by-immunoassay-before-finding"),
+    pytest.param("Fentanyl ELISA negative", set(), {"fentanyl"}, id="elisa-before-finding"),
     pytest.param(
-        "Oxycodone EIA positive",
-        {"oxycodone"},
+        "Oxycodone (EIA) positive; oxycodone LC-MS/MS negative",
         set(),
-        id="labcorp-method-before-finding",
-        marks=misread("a method between a drug and its finding ('EIA', 'by immunoassay', 'LC-MS/MS') hides it"),
+        {"oxycodone"},
+        id="method-screen-then-method-confirmation",
+    ),
+    pytest.param(
+        "Oxycodone screen positive. Oxycodone by LC-MS/MS negative.",
+        set(),
+        {"oxycodone"},
+        id="screen-then-confirmation-by-method",
     ),
     # A confirmation the reader does not take for one ("confirm NEG", a drug's own "CONFIRMATION:" label): the
     # screen's finding is read alone, so the linked negative is named as contradicted (not judged)
@@ -821,6 +829,8 @@ def test_a_confirmation_beside_a_finding_not_written_as_a_screen_is_no_unexpecte
         "Oxycodone detected. Ethanol screen positive; confirmation negative.",
         "Urine drug screen positive for oxycodone.",
         "UDS positive for oxycodone",
+        "Oxycodone EIA positive",
+        "Oxycodone by immunoassay positive",
         "POSITIVE. Presumptive positive for gabapentin; confirmation negative.",
     ],
 )
