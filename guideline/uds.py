@@ -906,18 +906,22 @@ _SAID_OF_ANOTHER = re.compile(
 _DENIED_FIRST = re.compile(r"^\s*(?:no|not|non|neither)\b", re.IGNORECASE)
 # A definitive (confirmation) result's words before its finding: "confirmation negative", "confirmed by GC-MS: not
 # detected", "confirmatory testing negative", "LC-MS/MS negative". Its finding overrides the presumptive screen's.
+# The methods a lab names: a definitive one (mass spectrometry) and the screening immunoassays; one list each, so the
+# words that read a finding as a confirmation's, a screen's, or a method written before it (`_METHOD_FIRST`) agree.
+_MASS_SPEC = r"(?:LC|GC)-?MS(?:/MS)?"
+_SCREEN_METHODS = r"immunoassays?|EIA|EMIT|CEDIA"
 _CONFIRMATION = re.compile(
-    r"^\s*(?:(?:confirm(?:ation|ed|atory)(?:\s+(?:test(?:ing)?|results?))?|by|(?:LC|GC)-?MS(?:/MS)?)\b[\s:,\-–]*)+",
+    rf"^\s*(?:(?:confirm(?:ation|ed|atory)(?:\s+(?:test(?:ing)?|results?))?|by|{_MASS_SPEC})\b[\s:,\-–]*)+",
     re.IGNORECASE,
 )
 # ... or the method after its finding: "negative by LC-MS/MS", "not detected by GC-MS", "negative on confirmation".
-_CONFIRMED_BY = re.compile(r"\b(?:by|on|via)\s+(?:(?:LC|GC)-?MS(?:/MS)?|confirm(?:ation|atory))\b", re.IGNORECASE)
-_DEFINITIVE = re.compile(r"confirm|(?:LC|GC)-?MS", re.IGNORECASE)  # what makes `_CONFIRMATION`'s words one
+_CONFIRMED_BY = re.compile(rf"\b(?:by|on|via)\s+(?:{_MASS_SPEC}|confirm(?:ation|atory))\b", re.IGNORECASE)
+_DEFINITIVE = re.compile(rf"confirm|{_MASS_SPEC}", re.IGNORECASE)  # what makes `_CONFIRMATION`'s words one
 # A finding written as a screen's: its words (`_SCREEN_WORDS`) or a screening method in the clause of its finding
 # ("Oxycodone by immunoassay: positive", "Oxycodone positive by EIA"). Only such a finding gives way to a confirmation
 # of its drug (`_screens_overridden`): any other beside one that disagrees is the lab saying both. A method between
 # the drug and its finding ("Oxycodone EIA positive") is read past (`_METHOD_FIRST`).
-_SCREENED = re.compile(rf"\b(?:{_SCREEN_WORDS}|immunoassays?|EIA|EMIT|CEDIA)\b", re.IGNORECASE)
+_SCREENED = re.compile(rf"\b(?:{_SCREEN_WORDS}|{_SCREEN_METHODS})\b", re.IGNORECASE)
 _OPPOSITE: dict[Value | None, Value] = {"positive": "negative", "negative": "positive"}
 
 
@@ -967,7 +971,7 @@ def _said_after_names(clause: str) -> Value | None:
 # confirmation's is read from the same words (`_SCREENED`, `_confirms`). Read as part of the finding, it hid it: the
 # conclusion read nothing, and a linked negative was judged against the lab's own "positive".
 _METHOD_FIRST = re.compile(
-    r"^\s*(?:by\s+)?\(?(?:immunoassays?|EIA|EMIT|CEDIA|ELISA|(?:LC|GC)-?MS(?:/MS)?)\)?(?=[\s:,\-–]|$)[\s:,\-–]*",
+    rf"^\s*(?:by\s+)?\(?(?:{_SCREEN_METHODS}|ELISA|{_MASS_SPEC})\)?(?=[\s:,\-–]|$)[\s:,\-–]*",
     re.IGNORECASE,
 )
 
