@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from builders import PATIENT_ID, RXNORM, card, days_ago, run
-from test_oud_gate import SUBOXONE_FILM, undated_sublocade
+from builders import card, days_ago, run
+from test_oud_gate import suboxone_fill, undated_sublocade
 from test_oud_unknown_status import oud_diagnosis
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
@@ -16,20 +16,11 @@ from guideline.population.standing import uncounted_doses
 
 
 def prepared_fill(status: str, prepared: str, ident: str = "eMD.bup") -> dict[str, Any]:
-    """A Suboxone film fill as Epic's dispense feed sends one not yet picked up: prepared, no hand-over date."""
-    return {
-        "resourceType": "MedicationDispense",
-        "id": ident,
-        "status": status,
-        "medicationCodeableConcept": {
-            "coding": [{"system": RXNORM, "code": SUBOXONE_FILM}],
-            "text": "buprenorphine-naloxone 8-2 mg SL film",
-        },
-        "subject": {"reference": f"Patient/{PATIENT_ID}"},
-        "quantity": {"value": 14},
-        "daysSupply": {"value": 14, "unit": "day"},
-        "whenPrepared": f"{prepared}T10:00:00-05:00",
-    }
+    """A Suboxone film fill as Epic's dispense feed sends one not yet picked up (`suboxone_fill`): prepared, no
+    hand-over date."""
+    fill = suboxone_fill(status, prepared)
+    del fill["whenHandedOver"]
+    return {**fill, "id": ident, "whenPrepared": f"{prepared}T10:00:00-05:00"}
 
 
 def test_a_fill_waiting_to_be_picked_up_is_no_treatment_and_is_named_on_every_face() -> None:
