@@ -11,12 +11,15 @@ from typing import Any
 
 from builders import days_ago, med_request
 from cds_support import bundle, full_prefetch, hook_request, make_app
-from synthetic_export import ICD10 as EXPORT_ICD10
-from synthetic_export import condition as export_condition
-from synthetic_export import patient as export_patient
-from test_oud_unknown_status import SUBOXONE_FILM, answer, otp_bundle, oud_diagnosis, sublocade_given
-from test_population_letters import high_dose
-from test_population_measure_edges import _evaluate, _row
+from test_oud_unknown_status import (
+    SUBOXONE_FILM,
+    answer,
+    otp_bundle,
+    oud_diagnosis,
+    population_review_of,
+    sublocade_given,
+)
+from test_population_measure_edges import _row
 
 from guideline.checks.oud_treatment import CHECK_ID as OUD_CHECK
 
@@ -76,20 +79,7 @@ def test_beside_treatment_counted_a_dose_dated_ahead_is_not_named(tmp_path) -> N
 def test_the_population_row_names_a_dose_dated_after_the_review_day_beside_the_finding() -> None:
     # The review's day is the period's end (2026-03-31): a bundle of 2026-04-06 is after it.
     pid = "p-ahead"
-    dose = {
-        **otp_bundle("completed", performedDateTime="2026-04-06"),
-        "id": f"{pid}-otp",
-        "subject": {"reference": f"Patient/{pid}"},
-    }
-    outcome = _evaluate(
-        pid,
-        [
-            export_patient(pid, "1972-04-02", "Practitioner/drA"),
-            *high_dose(pid, "drA"),
-            export_condition(f"{pid}-oud", pid, EXPORT_ICD10, "F11.20", recorded="2025-06-10"),
-            dose,
-        ],
-    )
+    outcome = population_review_of(pid, otp_bundle("completed", performedDateTime="2026-04-06"))
     row = _row(outcome)
     assert OUD_CHECK in row["findings"].split(",")
     assert json.loads(row["evidence"])[OUD_CHECK] == [

@@ -191,23 +191,25 @@ def test_an_otp_bundle_of_unknown_status_dated_in_words_is_named_with_them(tmp_p
 # -- the population review names it beside its finding, by the same rule ----------------------------------------
 
 
-def test_the_population_row_names_the_dose_of_unknown_status_beside_the_finding() -> None:
-    # The review's day is the period's end (2026-03-31): a bundle of 2026-03-09 is in the 90 days.
-    pid = "p-unk"
-    bundle_ = {
-        **otp_bundle(performedDateTime="2026-03-09"),
-        "id": f"{pid}-otp",
-        "subject": {"reference": f"Patient/{pid}"},
-    }
-    outcome = _evaluate(
+def population_review_of(pid: str, dose: dict[str, Any]) -> Any:
+    """The population review of one high-dose patient with an OUD diagnosis (recorded 2025-06-10) and `dose` (an OTP
+    bundle, given the id "<pid>-otp" and the patient)."""
+    dose = {**dose, "id": f"{pid}-otp", "subject": {"reference": f"Patient/{pid}"}}
+    return _evaluate(
         pid,
         [
             export_patient(pid, "1972-04-02", "Practitioner/drA"),
             *high_dose(pid, "drA"),
             export_condition(f"{pid}-oud", pid, EXPORT_ICD10, "F11.20", recorded="2025-06-10"),
-            bundle_,
+            dose,
         ],
     )
+
+
+def test_the_population_row_names_the_dose_of_unknown_status_beside_the_finding() -> None:
+    # The review's day is the period's end (2026-03-31): a bundle of 2026-03-09 is in the 90 days.
+    pid = "p-unk"
+    outcome = population_review_of(pid, otp_bundle(performedDateTime="2026-03-09"))
     row = _row(outcome)
     assert OUD_CHECK in row["findings"].split(",")
     assert json.loads(row["evidence"])[OUD_CHECK] == [
