@@ -150,6 +150,11 @@ _STATUSES_TOLD = order_rules.KNOWN_ORDER_STATUSES - {"unknown"}
 Answer = TypeVar("Answer")
 
 
+def _lines(named: Iterable[tuple[object, str]]) -> tuple[str, ...]:
+    """The lines of (item, line) pairs, once each: a kind's named list read from its `…_named` pairs."""
+    return tuple(dict.fromkeys(line for _, line in named))
+
+
 def per_medication(test: Callable[[ResolvedMedication], bool]) -> Callable[[MedOrder | Dispense], bool]:
     """`test` on an order's or dispense's medication, asked once per medication: orders and fills of one drug share
     one medication object, so a chart of refills is classified in a few look-ups."""
@@ -885,7 +890,7 @@ class Facts:
         each named, with a date sent that could not be read as written: without a date no supply can be placed in
         time, so the MME total and the checks cannot count them. The hook's data-incomplete card and the plan page
         both name them."""
-        return tuple(dict.fromkeys(named for _, named in self.undated_fills_named))
+        return _lines(self.undated_fills_named)
 
     @cached_property
     def undated_fills_named(self) -> tuple[tuple[Dispense, str], ...]:
@@ -963,7 +968,7 @@ class Facts:
         """Recent fills (within `current_order_default_days`) of a medicine that matters here counted on trust
         (`fills.counted_on_trust`: status unknown, or none and no handed-over date), each named with its day: they
         are counted as handed over, and naming them lets the clinician check that the patient has the medicine."""
-        return tuple(dict.fromkeys(named for _, named in self.unknown_status_fills_named))
+        return _lines(self.unknown_status_fills_named)
 
     @cached_property
     def unknown_status_fills_named(self) -> tuple[tuple[Dispense, str], ...]:
@@ -998,7 +1003,7 @@ class Facts:
     @cached_property
     def future_dated_fills(self) -> tuple[str, ...]:
         """The `future_fills`, each named with its date: "Oxycodone … (fill md-1), dated 2026-06-16, after today"."""
-        return tuple(dict.fromkeys(named for _, named in self.future_dated_fills_named))
+        return _lines(self.future_dated_fills_named)
 
     @cached_property
     def future_dated_fills_named(self) -> tuple[tuple[Dispense, str], ...]:
@@ -1032,7 +1037,7 @@ class Facts:
         told, so it is not counted as current, and each is named so that no card from it does not read as "nothing to
         say". One started long ago could not be current anyway (no end known: `current_order_default_days`), and is
         not named."""
-        return tuple(dict.fromkeys(named for _, named in self.unknown_status_orders_named))
+        return _lines(self.unknown_status_orders_named)
 
     @cached_property
     def unknown_status_orders_named(self) -> tuple[tuple[MedOrder, str], ...]:
