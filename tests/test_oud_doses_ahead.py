@@ -86,3 +86,21 @@ def test_the_population_row_names_a_dose_dated_after_the_review_day_beside_the_f
         f"OTP methadone weekly bundle (procedure p-ahead-otp), dated 2026-04-06, after today: {WHY}"
     ]
     assert outcome.quality.oud_treatment_not_counted == {pid: 1}
+
+
+def test_whether_treatment_counted_is_worked_out_once_for_every_list_of_doses(tmp_path, monkeypatch) -> None:
+    # A dose of unknown status and one dated ahead: the card and the data-incomplete card each list both, and each
+    # list is named only where no treatment counted; the check asks that once, and the lists once more between them.
+    import guideline.checks.oud_treatment as oud
+
+    calls: list[int] = []
+    original = oud.treatment_in_window
+
+    def counted(facts: Any, days: int) -> Any:
+        calls.append(days)
+        return original(facts, days)
+
+    monkeypatch.setattr(oud, "treatment_in_window", counted)
+    cards = answer(tmp_path, otp_bundle(), given_ahead())
+    assert OUD_CHECK in cards and "data-incomplete" in cards
+    assert len(calls) == 2

@@ -201,7 +201,7 @@ def unknown_status_doses(facts: Facts) -> tuple[str, ...]:
         if given.status in UNSTATED_STATUSES and given_within(given, days, facts.today) and facts.is_in(MOUD, given):
             when = f"status unknown, dated {last_given(given, facts.today)}"
             named.append(named_given(facts, given, when))
-    return _where_untreated(facts, days, named)
+    return _where_untreated(facts, named)
 
 
 def doses_after_today(facts: Facts) -> tuple[str, ...]:
@@ -211,7 +211,6 @@ def doses_after_today(facts: Facts) -> tuple[str, ...]:
     counted in this check's window. No dose is given yet on that date, so none counts as treatment; but one dated
     wrong may be the treatment, and dropped as outside the window it went unseen on every face, as the PDMP reviews
     and drug tests dated ahead are named (`undated.future_dated_reviews`)."""
-    days = int(facts.config.check(CHECK_ID)["lookback_days"])
     named = []
     for procedure in facts.record.procedures:
         ahead = dated_after(procedure, facts.today)
@@ -224,7 +223,7 @@ def doses_after_today(facts: Facts) -> tuple[str, ...]:
         if ahead is not None and given.status in RECORDED_STATUSES and facts.is_in(MOUD, given):
             why = unknown_status_ahead(ahead) if given.status in UNSTATED_STATUSES else dated_ahead(ahead)
             named.append(named_given(facts, given, why))
-    return _where_untreated(facts, days, named)
+    return _where_untreated(facts, named)
 
 
 def uncounted_administrations(facts: Facts) -> tuple[str, ...]:
@@ -256,12 +255,17 @@ _BILLED_STATUSES = DONE_OR_UNSTATED | UNSTATED_STATUSES
 RECORDED_STATUSES = GIVEN_STATUSES | UNSTATED_STATUSES
 
 
-def _where_untreated(facts: Facts, days: int, named: list[str]) -> tuple[str, ...]:
+def _where_untreated(facts: Facts, named: list[str]) -> tuple[str, ...]:
     """The doses named, once each, where no treatment counted in the window: beside treatment, a dose that could not
     be counted changes nothing."""
-    if not named or treatment_in_window(facts, days):
+    if not named or facts.once(_treated):  # asked by several kinds of one call's cards: worked out once
         return ()
     return tuple(dict.fromkeys(named))
+
+
+def _treated(facts: Facts) -> bool:
+    """Whether treatment counted in this check's window (`lookback_days`)."""
+    return bool(treatment_in_window(facts, int(facts.config.check(CHECK_ID)["lookback_days"])))
 
 
 def undated_moud_fills(facts: Facts) -> tuple[str, ...]:
@@ -313,7 +317,7 @@ def moud_fills_not_handed_over(facts: Facts) -> tuple[str, ...]:
         dated = "prepared" if dispense.when_handed_over is None else "dated"
         line = f"{named_item(facts.name(dispense), 'fill', dispense.id)}, {state}, not yet handed over, {dated} {day}"
         named.append(line)
-    return _where_untreated(facts, days, named)
+    return _where_untreated(facts, named)
 
 
 def _named_among(named: tuple[tuple[Dispense | MedOrder, str], ...], facts: Facts) -> tuple[str, ...]:
