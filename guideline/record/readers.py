@@ -1396,15 +1396,8 @@ def _unread_date(value: Any, tz: ZoneInfo) -> Any:
 
 def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     get = data.get
-    period = get("period")
-    # The end is parsed when first read (model.Encounter): only a few visits' ends are read. The usual Period (an
-    # object) is read in place, as `_unread_period` reads it: two calls fewer for each of a chart's visits.
-    if type(period) is dict:
-        end = period.get("end")
-        period_start = parse_datetime(period.get("start"), tz)
-        period_end = None if end is None else _unread_date(end, tz)
-    else:
-        period_start, period_end = (None, None) if period is None else _unread_period(period, tz, start_now=True)
+    # The end is parsed when first read (model.Encounter): only a few visits' ends are read.
+    period_start, period_end = _unread_period(get("period"), tz, parse_datetime)
     diagnoses, stay = get("diagnosis"), get("hospitalization")
     # STU3 and DSTU2 name R4's reasonCode `reason`; R4's reasonReference is DSTU2's `indication`.
     reasons = get("reasonCode") if "reasonCode" in data else get("reason")
@@ -1422,14 +1415,18 @@ def read_encounter(data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
     )
 
 
-def _unread_period(value: Any, tz: ZoneInfo, start_now: bool = False) -> tuple[Any, Any]:
-    """A Period's start and end, each left for its first read (`_unread_date`); with `start_now` the start is parsed
-    now, for a record field that is not lazy (a visit's start, which every visit rule reads: model.Encounter)."""
-    period = as_dict(value)
+def _unread_period(
+    value: Any, tz: ZoneInfo, read_start: Callable[[Any, ZoneInfo], Any] = _unread_date
+) -> tuple[Any, Any]:
+    """A Period's start and end, each left for its first read (`_unread_date`); a record field that is not lazy (a
+    visit's start, which every visit rule reads: model.Encounter) passes `parse_datetime` to read its start now."""
+    # The usual Period (parsed JSON, often without an end) is read with no call to as_dict or for a missing end:
+    # every visit of a chart passes here.
+    period = value if type(value) is dict else as_dict(value)
     if not period:
         return None, None
-    start = period.get("start")
-    return parse_datetime(start, tz) if start_now else _unread_date(start, tz), _unread_date(period.get("end"), tz)
+    end = period.get("end")
+    return read_start(period.get("start"), tz), None if end is None else _unread_date(end, tz)
 
 
 def dated_in(encounter: Encounter, data: Mapping[str, Any], tz: ZoneInfo) -> Encounter:
