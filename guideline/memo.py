@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from enum import Enum
 from typing import Any, Final, Generic, TypeVar, overload
 
@@ -16,6 +16,9 @@ class _Missing(Enum):
 
 MISSING: Final = _Missing.MISSING
 _Value = TypeVar("_Value")
+_Key = TypeVar("_Key", bound=Hashable)
+_Question = TypeVar("_Question", bound=Hashable)
+_Item = TypeVar("_Item")
 
 # Every memo made, so a cold-cost benchmark can forget them all at once (weak: a memo dies with its owner).
 _ALL: weakref.WeakSet[IdentityMemo | IdentityTables] = weakref.WeakSet()
@@ -98,6 +101,19 @@ class IdentityTables:
             table = self.tables.setdefault(question, {})
         table[id(item)] = (item, answer)
         self._size += 1
+
+    def keys_where(
+        self, question: _Question, items: Mapping[_Key, _Item], answer: Callable[[_Question, _Item], object]
+    ) -> frozenset[_Key]:
+        """The keys of `items` whose object's answer to `question` is true, each remembered answer read in one loop
+        and the others asked of `answer` (question, item), which is to put them: a call per object cost more."""
+        table = self.tables.get(question) or {}
+        found = []
+        for key, item in items.items():
+            entry = table.get(id(item))  # the entry holds its object, so the id is its own
+            if entry[1] if entry is not None else answer(question, item):
+                found.append(key)
+        return frozenset(found)
 
     def clear(self) -> None:
         for table in list(self.tables.values()):

@@ -894,15 +894,9 @@ class Terminology:
 
     def keys_in(self, set_name: str, concepts: Mapping[int, Concept | None]) -> frozenset[int]:
         """The keys of `concepts` whose concept is in a set (`contains`): the set's remembered answers are looked up
-        in one loop, where a call of `contains` per concept cost more than the answer (a chart's distinct codes, asked
-        of each set on every call)."""
-        table = self._concept_tables.get(set_name) or {}
-        found = []
-        for key, concept in concepts.items():
-            entry = table.get(id(concept))  # the entry holds its concept, so the id is its own
-            if entry[1] if entry is not None else self.contains(set_name, concept):
-                found.append(key)
-        return frozenset(found)
+        in one loop (`IdentityTables.keys_where`), where a call of `contains` per concept cost more than the answer (a
+        chart's distinct codes, asked of each set on every call)."""
+        return self._concepts_in.keys_where(set_name, concepts, self.contains)
 
     def _contains(self, set_name: str, concept: Concept) -> bool:
         members = self._members(set_name)
