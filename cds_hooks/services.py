@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from guideline.config import GuidelineConfig
-from guideline.memo import MISSING, IdentityMemo
+from guideline.memo import MISSING, WeakIdentityMemo
 from guideline.search_windows import CLAIMS_WINDOW, Window, reader_windows, widest
 from guideline.searches import FILLS_PREPARED, PDMP_CODES, RESULTS_ISSUED, SecondDate, site_uds_query
 from guideline.terminology import pdmp_search_codes
@@ -285,9 +285,9 @@ def prefetch_keys(hook: str, config: GuidelineConfig) -> list[PrefetchKey]:
 
 
 # The templates by (hook, configuration object): they depend on nothing else, and every hook call asks for them. A
-# configuration is immutable and settings read again make a new one, so its identity is an exact key (the entry
-# holds it, so its id is never another's).
-_BY_CONFIG = IdentityMemo(limit=64)
+# configuration is immutable and settings read again make a new one, so its identity is an exact key; held weakly
+# (WeakIdentityMemo), as every per-configuration memo is, so the old one is freed with its templates.
+_BY_CONFIG = WeakIdentityMemo(limit=64)
 
 
 def templates(hook: str, config: GuidelineConfig) -> Mapping[str, str]:

@@ -30,7 +30,8 @@ class IdentityMemo:
     Record objects are immutable, and the reader shares one object per distinct concept, dosage list and dispense
     request, so identity is an exact and cheap key where hashing by content would cost more than the answer.
     Each entry holds its objects, so their ids cannot be reused while the entry exists. Bounded: emptied when full,
-    after which answers are simply computed again. Safe to share between threads (single dict operations).
+    after which answers are simply computed again. Safe to share between threads (single dict operations). Answers
+    per configuration, which must not keep it alive, are a WeakIdentityMemo's.
     """
 
     __slots__ = ("__weakref__", "_limit", "entries")
@@ -59,7 +60,11 @@ class IdentityMemo:
 class WeakIdentityMemo(IdentityMemo):
     """An IdentityMemo whose entries do not keep their objects alive: for a long-lived object a call only borrows (a
     configuration, which settings read again replace). An entry goes when one of its objects is collected, before
-    its id can be another's, so the key alone stays exact. Its objects must take weak references."""
+    its id can be another's, so the key alone stays exact. Its objects must take weak references.
+
+    An answer remembered per configuration belongs in one (the card sources, the hook templates, the terminology): a
+    service reads one configuration for its life, so a look-up costs what an IdentityMemo's does, while the many a
+    test run makes are freed with what was worked out for them, never held until the memo fills."""
 
     __slots__ = ()
 

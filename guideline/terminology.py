@@ -27,7 +27,7 @@ from guideline.fhirdata import (
     Concept,
     coding_system,
 )
-from guideline.memo import MISSING, IdentityMemo, IdentityTables
+from guideline.memo import MISSING, IdentityMemo, IdentityTables, WeakIdentityMemo
 from guideline.ndc import NdcCrosswalk, ndc11
 from guideline.recognition import in_set, recognise
 from guideline.recognition.coded_names import coded_name, load_named_codes
@@ -1151,8 +1151,9 @@ class Terminology:
 
 _CACHE: dict[_Options, Terminology] = {}
 _CACHE_LOCK = threading.Lock()
-# Every hook call asks with the service's one configuration object: its options are read once, not per call.
-_BY_CONFIG = IdentityMemo(limit=64)
+# Every hook call asks with the service's one configuration object: its options are read once, not per call. Held
+# weakly (WeakIdentityMemo), as every per-configuration memo is: settings read again free the old configuration.
+_BY_CONFIG = WeakIdentityMemo(limit=64)
 
 
 def load_terminology(config: GuidelineConfig) -> Terminology:

@@ -4,6 +4,8 @@ answer shared between calls cannot be changed by one of them."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -54,3 +56,14 @@ def test_the_shared_answer_cannot_be_changed_by_a_call() -> None:
     with pytest.raises(TypeError):
         asked["medsActive"] = "MedicationRequest?patient={{context.patientId}}"  # type: ignore[index]
     assert services.discovery(GuidelineConfig.from_mapping({}))["services"][0]["prefetch"] == dict(asked)
+
+
+def test_a_configuration_no_longer_used_is_freed_with_its_templates() -> None:
+    # Settings read again make a new configuration (and tests make many): the templates kept for the old one must not
+    # keep it alive.
+    config = GuidelineConfig.from_mapping(DATED)
+    templates("order-sign", config)
+    gone = weakref.ref(config)
+    del config
+    gc.collect()
+    assert gone() is None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import time
+import weakref
 from decimal import Decimal
 
 import pytest
@@ -449,6 +451,18 @@ def test_loading_twice_returns_the_same_object() -> None:
     d = load(naloxone={"extra_rescue_codes": [2183570, "2183570"]})
     assert c is d and c is not a
     assert c.drug_rows("197696") is a.drug_rows("197696")  # heavy data read once per process
+
+
+def test_a_configuration_no_longer_used_is_freed_and_its_terminology_kept() -> None:
+    # Settings read again make a new configuration (and tests make many): the terminology remembered for the old one
+    # must not keep it alive, and the next configuration of the same code settings is given the same terminology.
+    config = GuidelineConfig.from_mapping({"pdmp": {"label": "Read before the settings changed"}})
+    first = t.load_terminology(config)
+    gone = weakref.ref(config)
+    del config
+    gc.collect()
+    assert gone() is None
+    assert t.load_terminology(GuidelineConfig.from_mapping({})) is first
 
 
 def test_bad_extra_codes_are_configuration_errors() -> None:
