@@ -851,8 +851,10 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         key="unknown-status-fills",
         items=attrgetter("unknown_status_fills"),
         card=CardLine(
+            # Said beside the population review's "OUD without treatment" too (`population.standing`): true there.
             "status is unknown and nothing records it as handed over; it was counted as the patient's in the MME "
-            "total and the checks, so check that the patient has it",
+            "total and the medication checks, but not as treatment for opioid use disorder or as naloxone on hand, so "
+            "check that the patient has it",
             "other fills of unknown status counted",
         ),
         page=PageSentence(

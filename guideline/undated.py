@@ -52,14 +52,6 @@ def undated_procedures(facts: Facts) -> tuple[str, ...]:
     return tuple(dict.fromkeys(named for _, named in _undated_named(facts)))
 
 
-def undated_moud_doses(facts: Facts) -> tuple[str, ...]:
-    """The OUD medication doses (a billing code: `is_moud_procedure`) among `undated_procedures`, named as the card
-    names them: the population review names them beside its `oud-treatment` finding, which they may answer."""
-    return tuple(
-        dict.fromkeys(named for procedure, named in _undated_named(facts) if is_moud_procedure(procedure.code))
-    )
-
-
 def _undated_named(facts: Facts) -> Iterator[tuple[Procedure, str]]:
     """Each undated done procedure a check reads, with how the card names it."""
     contains = facts.terms.contains

@@ -114,7 +114,7 @@ def test_an_oud_fill_of_unknown_status_is_named_on_the_oud_card_and_beside_the_p
     assert found is not None  # not handed over as far as the record says: no treatment
     item = f"buprenorphine-naloxone 8-2 mg SL film (fill eMD.suboxone), filled {days_ago(10)}"
     assert item in found.detail
-    assert "no order, pharmacy fill handed over or draft" in found.detail
+    assert "No buprenorphine, methadone or naltrexone treatment could be counted in the last 90 days" in found.detail
     assert any(line.startswith(f"{item}: ") for line in uncounted_doses(evaluation.facts))
 
 
@@ -134,10 +134,10 @@ def test_the_undated_administrations_entry_speaks_of_undated_doses_only() -> Non
         assert "unknown status" not in text
 
 
-def test_beside_an_undated_dose_listed_the_card_says_no_dose_was_recorded_as_given() -> None:
+def test_beside_an_undated_dose_listed_the_card_says_none_could_be_counted() -> None:
     undated_bundle = {k: v for k, v in naltrexone_injection().items() if k != "performedDateTime"}
     evaluation = run("patient-view", resources=[oud_diagnosis(), undated_bundle])
     found = card(evaluation, OUD_CHECK)
     assert found is not None
     assert "status unknown, no date" in found.detail
-    assert "no dose recorded as given" in found.detail
+    assert "No buprenorphine, methadone or naltrexone treatment could be counted in the last 90 days" in found.detail

@@ -110,7 +110,10 @@ def test_an_otp_bundle_of_unknown_status_in_the_window_is_named_on_both_cards(tm
     assert item in cards[OUD_CHECK]["detail"]
     assert f"{item}: {WHY}" in cards["data-incomplete"]["detail"]
     # The card does not say no dose was given while it lists one that may have been.
-    assert "no dose recorded as given in clinic or by a treatment program" in cards[OUD_CHECK]["detail"]
+    assert (
+        "No buprenorphine, methadone or naltrexone treatment could be counted in the last 90 days"
+        in cards[OUD_CHECK]["detail"]
+    )
     assert "no dose given" not in cards[OUD_CHECK]["detail"]
 
 

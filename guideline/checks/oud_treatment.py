@@ -3,9 +3,10 @@ treatment."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import wraps
 from typing import Any
 
 from guideline.cards import SUMMARY_LIMIT, Card, Link, Suggestion, addressed
@@ -31,6 +32,8 @@ from guideline.clinical import (
     given_within,
     last_given,
     performed_within,
+    undated_done,
+    undated_words,
     unknown_status_ahead,
     unstated_in_window,
 )
@@ -180,6 +183,26 @@ def moud_doses(facts: Facts, days: int) -> tuple[Procedure, ...]:
     )
 
 
+def _where_untreated(items: Callable[[Facts], Iterable[str]]) -> Callable[[Facts], tuple[str, ...]]:
+    """`items`, once each, where no treatment counted in the window: beside treatment, a record that could not be
+    counted changes nothing. Every list of `UNCOUNTED` is so, whichever face reads it."""
+
+    @wraps(items)
+    def named(facts: Facts) -> tuple[str, ...]:
+        found = tuple(items(facts))
+        if not found or facts.once(_treated):  # asked by several kinds of one call's cards: worked out once
+            return ()
+        return tuple(dict.fromkeys(found))
+
+    return named
+
+
+def _treated(facts: Facts) -> bool:
+    """Whether treatment counted in this check's window (`lookback_days`)."""
+    return bool(treatment_in_window(facts, int(facts.config.check(CHECK_ID)["lookback_days"])))
+
+
+@_where_untreated
 def unknown_status_doses(facts: Facts) -> tuple[str, ...]:
     """OUD medication doses whose status says nothing of whether they were given, each named with its date, where no
     treatment counted in this check's window (beside treatment, whether one was given changes nothing): a billed dose
@@ -201,9 +224,10 @@ def unknown_status_doses(facts: Facts) -> tuple[str, ...]:
         if given.status in UNSTATED_STATUSES and given_within(given, days, facts.today) and facts.is_in(MOUD, given):
             when = f"status unknown, dated {last_given(given, facts.today)}"
             named.append(named_given(facts, given, when))
-    return _where_untreated(facts, named)
+    return named
 
 
+@_where_untreated
 def doses_after_today(facts: Facts) -> tuple[str, ...]:
     """OUD medication doses dated only after today (a dose charted ahead, a year keyed wrong), billed (a procedure done,
     of no status, or of status "unknown") or recorded as given (an administration given, or of unknown or no status),
@@ -223,14 +247,15 @@ def doses_after_today(facts: Facts) -> tuple[str, ...]:
         if ahead is not None and given.status in RECORDED_STATUSES and facts.is_in(MOUD, given):
             why = unknown_status_ahead(ahead) if given.status in UNSTATED_STATUSES else dated_ahead(ahead)
             named.append(named_given(facts, given, why))
-    return _where_untreated(facts, named)
+    return named
 
 
+@_where_untreated
 def uncounted_administrations(facts: Facts) -> tuple[str, ...]:
     """Doses of OUD medication recorded as given (or of unknown status) with no date PainPlan can read, which
     this check cannot count, each named. Read as not given, such a dose left the card saying "no OUD medication"
     with nothing to say one was on record. One dated in the check's window with a status that does not say it was
-    given is `unknown_status_doses`', named with its date. The card lists them too (`_NotCounted`)."""
+    given is `unknown_status_doses`', named with its date. The card lists them too (`UNCOUNTED`)."""
     named = []
     for given in facts.record.administrations:
         if given.when is not None:
@@ -239,7 +264,19 @@ def uncounted_administrations(facts: Facts) -> tuple[str, ...]:
             continue
         if facts.is_in(MOUD, given):
             named.append(named_given(facts, given, "no date"))
-    return tuple(dict.fromkeys(named))
+    return named
+
+
+@_where_untreated
+def undated_moud_doses(facts: Facts) -> tuple[str, ...]:
+    """OUD medication doses billed (a billing code: `is_moud_procedure`) as done with no date PainPlan can read, each
+    named as the data-incomplete card's "undated-procedures" names it (`guideline.undated.undated_procedures`, by
+    `clinical.undated_done` and `undated_words`): no window can count them, and each may be the treatment."""
+    return tuple(
+        named_not_counted(procedure, "procedure", undated_words(procedure), moud_dose_kind(procedure.code))
+        for procedure in undated_done(facts.record.procedures)
+        if is_moud_procedure(procedure.code)
+    )
 
 
 def named_given(facts: Facts, dose: Administration, why: str) -> str:
@@ -255,19 +292,7 @@ _BILLED_STATUSES = DONE_OR_UNSTATED | UNSTATED_STATUSES
 RECORDED_STATUSES = GIVEN_STATUSES | UNSTATED_STATUSES
 
 
-def _where_untreated(facts: Facts, named: list[str]) -> tuple[str, ...]:
-    """The doses named, once each, where no treatment counted in the window: beside treatment, a dose that could not
-    be counted changes nothing."""
-    if not named or facts.once(_treated):  # asked by several kinds of one call's cards: worked out once
-        return ()
-    return tuple(dict.fromkeys(named))
-
-
-def _treated(facts: Facts) -> bool:
-    """Whether treatment counted in this check's window (`lookback_days`)."""
-    return bool(treatment_in_window(facts, int(facts.config.check(CHECK_ID)["lookback_days"])))
-
-
+@_where_untreated
 def undated_moud_fills(facts: Facts) -> tuple[str, ...]:
     """The buprenorphine, methadone and naltrexone fills among the fills the data-incomplete card names as undated
     (`Facts.undated_fills`), as it names them: with no day, none can be placed in this check's window, and each may
@@ -276,6 +301,7 @@ def undated_moud_fills(facts: Facts) -> tuple[str, ...]:
     return _named_among(facts.undated_fills_named, facts)
 
 
+@_where_untreated
 def unknown_status_moud_fills(facts: Facts) -> tuple[str, ...]:
     """The buprenorphine, methadone and naltrexone fills of unknown status dated in this check's window, by the rule
     and in the words the data-incomplete card names such fills by (`Facts.unknown_status_fills`, over
@@ -285,6 +311,7 @@ def unknown_status_moud_fills(facts: Facts) -> tuple[str, ...]:
     return _named_among(facts.unknown_status_fills_within(days), facts)
 
 
+@_where_untreated
 def moud_fills_after_today(facts: Facts) -> tuple[str, ...]:
     """The buprenorphine, methadone and naltrexone fills among the fills the data-incomplete card names as dated after
     today (`Facts.future_dated_fills`), as it names them: none handed over yet, so none is treatment; one dated wrong
@@ -292,6 +319,7 @@ def moud_fills_after_today(facts: Facts) -> tuple[str, ...]:
     return _named_among(facts.future_dated_fills_named, facts)
 
 
+@_where_untreated
 def unknown_status_moud_orders(facts: Facts) -> tuple[str, ...]:
     """The buprenorphine, methadone and naltrexone orders among the orders the data-incomplete card names as of
     unknown status (`Facts.unknown_status_orders`), as it names them: never counted as treatment, but each may be it."""
@@ -303,6 +331,7 @@ def unknown_status_moud_orders(facts: Facts) -> tuple[str, ...]:
 NOT_HANDED_OVER_STATES = {"preparation": "being prepared", "in-progress": "ready for pick-up"}
 
 
+@_where_untreated
 def moud_fills_not_handed_over(facts: Facts) -> tuple[str, ...]:
     """Buprenorphine, methadone and naltrexone fills dated in this check's window that are still being prepared or
     waiting to be picked up, each named with its state and day, where no treatment counted in the window: none handed
@@ -317,7 +346,7 @@ def moud_fills_not_handed_over(facts: Facts) -> tuple[str, ...]:
         dated = "prepared" if dispense.when_handed_over is None else "dated"
         line = f"{named_item(facts.name(dispense), 'fill', dispense.id)}, {state}, not yet handed over, {dated} {day}"
         named.append(line)
-    return _where_untreated(facts, named)
+    return named
 
 
 def _named_among(named: tuple[tuple[Dispense | MedOrder, str], ...], facts: Facts) -> tuple[str, ...]:
@@ -465,8 +494,7 @@ def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestio
 
 @dataclass(frozen=True)
 class NotCountedWords:
-    """How the card heads one list of OUD medication not counted as treatment, and why the population review gives
-    beside its finding for each item listed: one wording for both, so the two never disagree."""
+    """How the card heads one list of OUD medication not counted as treatment: what it is, and what follows if so."""
 
     what: str
     if_so: str
@@ -475,67 +503,70 @@ class NotCountedWords:
     def heading(self) -> str:
         return f"**OUD medication on record {self.what}, not counted as treatment** ({self.if_so}):"
 
-    @property
-    def why(self) -> str:
-        return f"{self.what}, not counted as treatment; {self.if_so}"
 
-
-UNKNOWN_STATUS_WORDS = NotCountedWords("of unknown status", "if it was given, the patient is on treatment")
+UNKNOWN_STATUS_WORDS = NotCountedWords(
+    "of unknown status", "if it was given or is being taken, the patient is on treatment"
+)
 AHEAD_WORDS = NotCountedWords("dated after today", "if its date is wrong and it was given, the patient is on treatment")
 NOT_HANDED_OVER_WORDS = NotCountedWords("not yet handed over", "if it was picked up, the patient is on treatment")
 NO_DATE_WORDS = NotCountedWords("with no date", "if it was given in the window, the patient is on treatment")
 
 
 @dataclass(frozen=True)
-class _NotCounted:
-    """The doses and fills of unknown status, those dated after today, the fills not yet handed over and the doses
-    recorded as given with no date on record, any of which may be the treatment this card finds none of: named, never
-    passed over as if the chart held none."""
+class Uncounted:
+    """One kind of OUD medication record this check could not count, any of which may be the treatment it finds none
+    of: the registry's kind (`guideline.named_gaps`) whose words say why beside the population finding, the function
+    naming the records of that kind that are OUD medication, and the card's heading over them."""
 
-    doses_unknown: tuple[str, ...]
-    doses_ahead: tuple[str, ...]
-    fills_unknown: tuple[str, ...]
-    fills_ahead: tuple[str, ...]
-    fills_not_handed_over: tuple[str, ...]
-    doses_undated: tuple[str, ...]
-
-    @property
-    def doses(self) -> bool:
-        """Whether a dose is listed: "no dose given" would then deny it."""
-        return bool(self.doses_unknown or self.doses_ahead or self.doses_undated)
-
-    @property
-    def fills(self) -> bool:
-        """Whether a fill is listed: "no pharmacy fill" would then deny it."""
-        return bool(self.fills_unknown or self.fills_ahead or self.fills_not_handed_over)
-
-    @property
-    def text(self) -> str:
-        """The card's lists, under their headings."""
-        parts = (
-            _listed(UNKNOWN_STATUS_WORDS.heading, (*self.doses_unknown, *self.fills_unknown)),
-            _listed(AHEAD_WORDS.heading, (*self.doses_ahead, *self.fills_ahead)),
-            _listed(NOT_HANDED_OVER_WORDS.heading, self.fills_not_handed_over),
-            _listed(NO_DATE_WORDS.heading, self.doses_undated),
-        )
-        return "\n\n".join(part for part in parts if part)
+    kind: str
+    items: Callable[[Facts], tuple[str, ...]]
+    words: NotCountedWords
 
 
-def _not_counted(facts: Facts) -> _NotCounted:
-    """`unknown_status_doses`, `doses_after_today`, `unknown_status_moud_fills`, `moud_fills_after_today`,
-    `moud_fills_not_handed_over` and `uncounted_administrations`."""
-    return _NotCounted(
-        unknown_status_doses(facts),
-        doses_after_today(facts),
-        unknown_status_moud_fills(facts),
-        moud_fills_after_today(facts),
-        moud_fills_not_handed_over(facts),
-        uncounted_administrations(facts),
-    )
+# Every kind of OUD medication record not counted as treatment: the card lists each under its heading, in this order,
+# and the population review names each beside its finding (`guideline.population.standing`), so the two never name
+# different records. The registry names the same records on the data-incomplete card, the page and the note: its
+# undated procedures and fills, fills and orders of unknown status and fills dated ahead name every medicine a check
+# reads, of which these are the OUD medication.
+UNCOUNTED: tuple[Uncounted, ...] = (
+    Uncounted("unknown-status-doses", unknown_status_doses, UNKNOWN_STATUS_WORDS),
+    Uncounted("unknown-status-fills", unknown_status_moud_fills, UNKNOWN_STATUS_WORDS),
+    Uncounted("unknown-status", unknown_status_moud_orders, UNKNOWN_STATUS_WORDS),
+    Uncounted("future-dated-doses", doses_after_today, AHEAD_WORDS),
+    Uncounted("future-dated-fills", moud_fills_after_today, AHEAD_WORDS),
+    Uncounted("moud-fills-not-handed-over", moud_fills_not_handed_over, NOT_HANDED_OVER_WORDS),
+    Uncounted("undated-procedures", undated_moud_doses, NO_DATE_WORDS),
+    Uncounted("uncounted-administrations", uncounted_administrations, NO_DATE_WORDS),
+    Uncounted("undated-fills", undated_moud_fills, NO_DATE_WORDS),
+)
+
+
+def _not_counted(facts: Facts) -> str:
+    """The card's lists of the records `UNCOUNTED` names, each under its heading; "" when there are none."""
+    listed: dict[NotCountedWords, list[str]] = {}
+    for kind in UNCOUNTED:
+        listed.setdefault(kind.words, []).extend(kind.items(facts))
+    return "\n\n".join(part for words, items in listed.items() if (part := _listed(words.heading, tuple(items))))
 
 
 def _listed(heading: str, doses: tuple[str, ...]) -> str:
     return f"{heading}\n{bullet_list(doses)}" if doses else ""
+
+
+def _none_found(where: str, days: int, listed: bool) -> str:
+    """What the card found of treatment. Beside records listed as not counted (a fill with no date, an order of unknown
+    status, a dose dated ahead), "no order, pharmacy fill or draft" would deny what the card goes on to show: it then
+    says none could be counted."""
+    if not listed:
+        return (
+            f"No buprenorphine, methadone or naltrexone was found{where} in the last {days} days: no order, pharmacy "
+            "fill or draft, and no dose given in clinic or by a treatment program."
+        )
+    return (
+        f"No buprenorphine, methadone or naltrexone treatment could be counted{where} in the last {days} days: no "
+        "order, pharmacy fill, draft or dose given in clinic or by a treatment program that counts as treatment. Those "
+        "listed below are on record but could not be counted; any of them may be the treatment."
+    )
 
 
 def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...], days: int) -> Card:
@@ -548,18 +579,12 @@ def _card(facts: Facts, settings: CheckSettings, diagnoses: tuple[Condition, ...
     )
     referral_text = ", ".join(link.label for link in referrals)
     not_counted = _not_counted(facts)
-    # Beside a dose or fill listed below as not counted, "no dose given" or "no pharmacy fill" would deny what the
-    # card goes on to show.
-    no_dose = "no dose recorded as given" if not_counted.doses else "no dose given"
-    no_fill = "pharmacy fill handed over" if not_counted.fills else "pharmacy fill"
     detail = "\n\n".join(
         part
         for part in (
             "**Opioid use disorder diagnosis:**\n" + bullet_list(_diagnosis_line(facts, c) for c in diagnoses),
-            f"No buprenorphine, methadone or naltrexone was found{unread.where} in "
-            f"the last {days} days: no order, {no_fill} or draft, and {no_dose} in clinic or by a treatment "
-            "program.",
-            not_counted.text,
+            _none_found(unread.where, days, bool(not_counted)),
+            not_counted,
             unread.paragraph(f"OUD medication of the last {days} days"),
             "Medication for opioid use disorder is strongly recommended: it lowers the risk of overdose and death.",
             "**Options:**\n"
