@@ -107,3 +107,25 @@ def test_beside_the_population_finding_every_kind_says_why_in_the_registrys_word
     item = f"buprenorphine-naloxone 8-2 mg SL film (fill eMD.unk), filled {days_ago(10)}"
     assert uncounted_doses(evaluation.facts) == (f"{item}: {kind.card.why}",)
     assert "not as treatment for opioid use disorder" in kind.card.why  # true beside "OUD without treatment" too
+
+
+def test_a_fill_being_prepared_with_no_date_is_named_where_the_other_fill_states_are() -> None:
+    fill = {k: v for k, v in prepared_fill("preparation", days_ago(1), "eMD.prep").items() if k != "whenPrepared"}
+    detail, evaluation = _card_detail(fill)
+    item = "buprenorphine-naloxone 8-2 mg SL film (fill eMD.prep), being prepared, not yet handed over, no date"
+    assert f"- {item}" in detail
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert view.named["moud-fills-not-handed-over"] == (item,)
+    assert any(line.startswith(f"{item}: ") for line in uncounted_doses(evaluation.facts))
+
+
+def test_a_fill_being_prepared_dated_after_today_is_named_where_the_other_fill_states_are() -> None:
+    ahead = days_ago(-4)
+    detail, evaluation = _card_detail(prepared_fill("preparation", ahead, "eMD.prep"))
+    item = (
+        "buprenorphine-naloxone 8-2 mg SL film (fill eMD.prep), being prepared, not yet handed over, "
+        f"dated {ahead}, after today"
+    )
+    assert f"- {item}" in detail
+    view = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now)
+    assert view.named["moud-fills-not-handed-over"] == (item,)

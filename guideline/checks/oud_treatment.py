@@ -40,7 +40,7 @@ from guideline.clinical import (
 from guideline.config import CheckSettings
 from guideline.facts import Facts, named_item
 from guideline.fhirdata import HCPCS, Coding, Concept, as_dict, system_name
-from guideline.fills import fill_date, fill_moment, handed_over
+from guideline.fills import counts_as_fill, fill_date, fill_moment, handed_over
 from guideline.history import dispense_interval
 from guideline.orders import ENDED, IGNORED_DRAFT_STATUSES, is_taken
 from guideline.record import Administration, Condition, Dispense, MedOrder, Procedure
@@ -328,25 +328,43 @@ def unknown_status_moud_orders(facts: Facts) -> tuple[str, ...]:
 
 # A fill not yet handed over (R4/R5 MedicationDispense): still being prepared, or ready and waiting to be picked up.
 # MME reads "in-progress" as in the patient's hands (`fills.FILL_STATUSES`); treatment needs the medicine handed over.
+# Whether one waiting for pick-up should count as treatment (or not in the MME total) is a clinician's decision, open
+# for review: until it is made, it is named here, never counted as treatment.
 NOT_HANDED_OVER_STATES = {"preparation": "being prepared", "in-progress": "ready for pick-up"}
 
 
 @_where_untreated
 def moud_fills_not_handed_over(facts: Facts) -> tuple[str, ...]:
-    """Buprenorphine, methadone and naltrexone fills dated in this check's window that are still being prepared or
-    waiting to be picked up, each named with its state and day, where no treatment counted in the window: none handed
-    anything over (`fills.handed_over`), so none is treatment, but one picked up since is; no other kind names them."""
+    """Buprenorphine, methadone and naltrexone fills still being prepared or waiting to be picked up, dated in this
+    check's window (or, being prepared, undated or dated after today), each named with its state and day, where no
+    treatment counted in the window: none handed anything over (`fills.handed_over`), so none is treatment, but one
+    picked up since is."""
     days = int(facts.config.check(CHECK_ID)["lookback_days"])
     named = []
     for dispense in facts.record.dispenses:
         state = NOT_HANDED_OVER_STATES.get(dispense.status or "")
-        day = fill_date(dispense)
-        if state is None or day is None or not facts.within_days(day, days) or not facts.is_in(MOUD, dispense):
+        if state is None or not facts.is_in(MOUD, dispense):
             continue
-        dated = "prepared" if dispense.when_handed_over is None else "dated"
-        line = f"{named_item(facts.name(dispense), 'fill', dispense.id)}, {state}, not yet handed over, {dated} {day}"
-        named.append(line)
+        when = _not_handed_over_when(facts, dispense, days)
+        if when is not None:
+            named.append(
+                f"{named_item(facts.name(dispense), 'fill', dispense.id)}, {state}, not yet handed over, {when}"
+            )
     return named
+
+
+def _not_handed_over_when(facts: Facts, dispense: Dispense, days: int) -> str | None:
+    """How a fill not yet handed over is dated where named: "prepared 2026-06-12" in the window; "no date" or "dated
+    2026-06-19, after today" for one being prepared, which the MME total does not count, so no other kind names it (one
+    waiting to be picked up is counted, and named among the undated fills or those dated ahead); None: not named."""
+    day = fill_date(dispense)
+    if day is not None and facts.within_days(day, days):
+        return f"{'prepared' if dispense.when_handed_over is None else 'dated'} {day}"
+    if counts_as_fill(dispense):
+        return None
+    if day is None:
+        return "no date"
+    return dated_ahead(dispense.filled_partial or day) if day > facts.today else None
 
 
 def _named_among(named: tuple[tuple[Dispense | MedOrder, str], ...], facts: Facts) -> tuple[str, ...]:
