@@ -909,7 +909,9 @@ _DENIED_FIRST = re.compile(r"^\s*(?:no|not|non|neither)\b", re.IGNORECASE)
 # The methods a lab names: a definitive one (mass spectrometry) and the screening immunoassays; one list each, so the
 # words that read a finding as a confirmation's, a screen's, or a method written before it (`_METHOD_FIRST`) agree.
 _MASS_SPEC = r"(?:LC|GC)-?MS(?:/MS)?"
-_SCREEN_METHODS = r"immunoassays?|EIA|EMIT|CEDIA"
+# ELISA is a screening immunoassay as EIA is: listed apart, it was read past before a finding but its finding was no
+# screen's, so "Oxycodone ELISA positive. Oxycodone LC-MS/MS negative." read both ways, the lab's negative unjudged.
+_SCREEN_METHODS = r"immunoassays?|EIA|ELISA|EMIT|CEDIA"
 _CONFIRMATION = re.compile(
     rf"^\s*(?:(?:confirm(?:ation|ed|atory)(?:\s+(?:test(?:ing)?|results?))?|by|{_MASS_SPEC})\b[\s:,\-–]*)+",
     re.IGNORECASE,
@@ -971,7 +973,7 @@ def _said_after_names(clause: str) -> Value | None:
 # confirmation's is read from the same words (`_SCREENED`, `_confirms`). Read as part of the finding, it hid it: the
 # conclusion read nothing, and a linked negative was judged against the lab's own "positive".
 _METHOD_FIRST = re.compile(
-    rf"^\s*(?:by\s+)?\(?(?:{_SCREEN_METHODS}|ELISA|{_MASS_SPEC})\)?(?=[\s:,\-–]|$)[\s:,\-–]*",
+    rf"^\s*(?:by\s+)?\(?(?:{_SCREEN_METHODS}|{_MASS_SPEC})\)?(?=[\s:,\-–]|$)[\s:,\-–]*",
     re.IGNORECASE,
 )
 

@@ -706,6 +706,19 @@ ROWS = [
         {"oxycodone"},
         id="method-screen-then-method-confirmation",
     ),
+    # ELISA is a screening immunoassay as EIA is: its finding gives way to the confirmation (it was read both ways)
+    pytest.param(
+        "Oxycodone ELISA positive. Oxycodone LC-MS/MS negative.",
+        set(),
+        {"oxycodone"},
+        id="elisa-screen-then-method-confirmation",
+    ),
+    pytest.param(
+        "Fentanyl positive by ELISA; fentanyl confirmed negative",
+        set(),
+        {"fentanyl"},
+        id="by-elisa-then-confirmation",
+    ),
     pytest.param(
         "Oxycodone screen positive. Oxycodone by LC-MS/MS negative.",
         set(),
@@ -784,6 +797,7 @@ def test_a_drug_named_before_all_other_drugs_negative_is_no_contradiction_of_its
         "Oxycodone screen positive. Oxycodone confirmation negative.",
         "Oxycodone screen positive; oxycodone negative by LC-MS/MS",
         "Presumptive positive for oxycodone; confirmed negative",
+        "Oxycodone ELISA positive. Oxycodone LC-MS/MS negative.",
     ],
 )
 def test_a_confirmation_negative_of_the_drug_its_screen_found_is_the_labs_finding(
