@@ -912,8 +912,14 @@ _MASS_SPEC = r"(?:LC|GC)-?MS(?:/MS)?"
 # ELISA is a screening immunoassay as EIA is: listed apart, it was read past before a finding but its finding was no
 # screen's, so "Oxycodone ELISA positive. Oxycodone LC-MS/MS negative." read both ways, the lab's negative unjudged.
 _SCREEN_METHODS = r"immunoassays?|EIA|ELISA|EMIT|CEDIA"
+# A finding as these words write it right after a confirmation's words: in full or abbreviated ("NEG", "POS").
+_CONFIRMED_FINDING = r"(?:pos(?:itive)?|neg(?:ative)?|(?:not\s+)?detected|nd)\b"
+# "Confirm" alone is one only right before a finding that ends its clause ("screen POS, confirm NEG"): said as a verb
+# ("Confirm positive screens by LC-MS/MS", "Please confirm negative results"), it confirms nothing.
+_CONFIRM_ABBREVIATED = rf"confirm(?=[\s:\-–]+{_CONFIRMED_FINDING}[\s.]*$)"
 _CONFIRMATION = re.compile(
-    rf"^\s*(?:(?:confirm(?:ation|ed|atory)(?:\s+(?:test(?:ing)?|results?))?|by|{_MASS_SPEC})\b[\s:,\-–]*)+",
+    rf"^\s*(?:(?:confirm(?:ation|ed|atory)(?:\s+(?:test(?:ing)?|results?))?|{_CONFIRM_ABBREVIATED}|by|{_MASS_SPEC})"
+    r"\b[\s:,\-–]*)+",
     re.IGNORECASE,
 )
 # ... or the method after its finding: "negative by LC-MS/MS", "not detected by GC-MS", "negative on confirmation".
@@ -925,6 +931,27 @@ _DEFINITIVE = re.compile(rf"confirm|{_MASS_SPEC}", re.IGNORECASE)  # what makes 
 # the drug and its finding ("Oxycodone EIA positive") is read past (`_METHOD_FIRST`).
 _SCREENED = re.compile(rf"\b(?:{_SCREEN_WORDS}|{_SCREEN_METHODS})\b", re.IGNORECASE)
 _OPPOSITE: dict[Value | None, Value] = {"positive": "negative", "negative": "positive"}
+
+
+# Two findings a lab writes with no break between them, each a statement of its own (`_parted`): a confirmation's right
+# after a finding ("Oxycodone screen positive confirmation negative", "screen POS / confirm NEG", "Screen positive -
+# LC-MS/MS negative"), and the cells of a one-line report, "label: finding" each, two or more spaces before the next
+# label (Epic Beaker: "OXYCODONE SCREEN: POSITIVE  OXYCODONE CONFIRMATION: NEGATIVE"). Read as one clause, the first
+# finding was read alone: the screen's "positive" stood over the lab's confirmed negative, and "Oxycodone: POSITIVE
+# Fentanyl: NEGATIVE" read fentanyl found. A method after a finding with no finding of its own ("positive confirmed by
+# LC-MS/MS") and a run of spaces with no label after it ("Detected:  oxycodone  oxymorphone") part nothing.
+_CONFIRMATION_AFTER_FINDING = re.compile(
+    rf"\b({_CONFIRMED_FINDING})\s*+[-–/]?\s*+"
+    rf"(?=(?:confirm(?:ation|ed|atory)?|{_MASS_SPEC})(?:[\s:,\-–]+(?:by|{_MASS_SPEC}))*[\s:,\-–]+{_CONFIRMED_FINDING})",
+    re.IGNORECASE,
+)
+_NEXT_CELL = re.compile(rf":([^:.;\n]*?\S)[ \t]{{2,}}(?=[^\s:.;\n][^:.;\n]{{0,{_LABEL_LONGEST}}}:)")
+
+
+def _parted(words: str) -> str:
+    """The words with each pair of findings written with no break between them (`_CONFIRMATION_AFTER_FINDING`,
+    `_NEXT_CELL`) parted as two statements."""
+    return _NEXT_CELL.sub(r":\1; ", _CONFIRMATION_AFTER_FINDING.sub(r"\1; ", words))
 
 
 def _is_confirmation(clause: str) -> bool:
@@ -1116,7 +1143,7 @@ def _screens_overridden(readings: list[_Read]) -> list[_Read]:
 
 # Where a value's words pass from one clause to the next, as a conclusion's do (`_readings`): only such words can
 # give a screen's finding and then its confirmation's, after it or in brackets ("Positive (confirmation negative)").
-_CLAUSE_BREAKS = (_SENTENCES, _GROUPS, _JOINED, _EXCEPT, _BRACKETED)
+_CLAUSE_BREAKS = (_SENTENCES, _GROUPS, _JOINED, _EXCEPT, _BRACKETED, _CONFIRMATION_AFTER_FINDING, _NEXT_CELL)
 
 
 def _more_than_one_clause(words: str) -> bool:
@@ -1191,7 +1218,7 @@ def _readings(words: str) -> list[_Read]:
     confirmation negative" says nothing of other drugs; a confirmation's ("confirmation negative") is given to be
     said of the drugs it confirms (`_confirmed`)."""
     reader = _ConclusionReader()
-    for part, words_of_part in enumerate(_EXCEPT.split(_finding_first(_unbracketed(commas_read(words))))):
+    for part, words_of_part in enumerate(_EXCEPT.split(_finding_first(_unbracketed(_parted(commas_read(words)))))):
         if part:  # "All negative except oxycodone": what follows the exception says the opposite
             reader.said = _OPPOSITE.get(reader.said)
             reader.findings_read += 1  # a finding of its own: a confirmation after it confirms it alone

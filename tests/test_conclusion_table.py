@@ -725,25 +725,46 @@ ROWS = [
         {"oxycodone"},
         id="screen-then-confirmation-by-method",
     ),
-    # A confirmation the reader does not take for one ("confirm NEG", a drug's own "CONFIRMATION:" label): the
-    # screen's finding is read alone, so the linked negative is named as contradicted (not judged)
+    # A confirmation written with no break after its screen's finding, abbreviated ("confirm NEG"), or in the next cell
+    # of a one-line report (two or more spaces before its label) is a statement of its own, and overrides the screen:
+    # read as one clause, the screen's "positive" stood alone (the lab's confirmed negative dropped in silence)
     pytest.param(
         "OXYCODONE SCREEN: POSITIVE  OXYCODONE CONFIRMATION: NEGATIVE",
         set(),
         {"oxycodone"},
         id="beaker-one-line-screen-and-confirmation",
-        marks=misread(
-            "two findings on one line with no break between them are one clause, read as its first finding (on "
-            "two lines the confirmation is read)"
-        ),
+    ),
+    pytest.param("Oxycodone - screen POS, confirm NEG", set(), {"oxycodone"}, id="painlab-confirm-abbreviated"),
+    pytest.param("Oxycodone screen POS / confirm NEG", set(), {"oxycodone"}, id="painlab-confirm-after-a-slash"),
+    pytest.param(
+        "Oxycodone screen positive confirmation negative", set(), {"oxycodone"}, id="confirmation-with-no-break"
     ),
     pytest.param(
-        "Oxycodone - screen POS, confirm NEG",
-        set(),
-        {"oxycodone"},
-        id="painlab-confirm-abbreviated",
-        marks=misread("'confirm' is no confirmation's word (`uds._CONFIRMATION`), and its finding is dropped"),
+        "Oxycodone screen positive - LC-MS/MS negative", set(), {"oxycodone"}, id="method-confirmation-after-a-dash"
     ),
+    pytest.param("Screen positive confirmation negative", set(), {EVERY}, id="confirmation-with-no-break-no-drug"),
+    pytest.param(
+        "Oxycodone: POSITIVE  Fentanyl: NEGATIVE", {"oxycodone"}, {"fentanyl"}, id="beaker-one-line-two-drugs"
+    ),
+    pytest.param(
+        "Negative: fentanyl  Positive: oxycodone", {"oxycodone"}, {"fentanyl"}, id="beaker-one-line-findings-first"
+    ),
+    # ... never a confirmation's method with no finding after it, nor "confirm" said as a verb
+    pytest.param("Oxycodone positive confirmed by LC-MS/MS", {"oxycodone"}, set(), id="confirmed-by-no-finding"),
+    pytest.param(
+        "Oxycodone screen positive. Confirm positive screens by LC-MS/MS if needed.",
+        {"oxycodone"},
+        set(),
+        id="confirm-said-as-a-verb",
+    ),
+    pytest.param(
+        "Oxycodone screen positive. Please confirm negative results with the prescriber.",
+        {"oxycodone"},
+        set(),
+        id="confirm-negative-said-as-a-verb",
+    ),
+    # ... nor a list parted by runs of spaces with no label after them
+    pytest.param("Detected:  oxycodone  oxymorphone", {"oxycodone", "oxymorphone"}, set(), id="one-line-list-of-drugs"),
 ]
 
 
@@ -798,6 +819,8 @@ def test_a_drug_named_before_all_other_drugs_negative_is_no_contradiction_of_its
         "Oxycodone screen positive; oxycodone negative by LC-MS/MS",
         "Presumptive positive for oxycodone; confirmed negative",
         "Oxycodone ELISA positive. Oxycodone LC-MS/MS negative.",
+        "Oxycodone - screen POS, confirm NEG",
+        "OXYCODONE SCREEN: POSITIVE  OXYCODONE CONFIRMATION: NEGATIVE",
     ],
 )
 def test_a_confirmation_negative_of_the_drug_its_screen_found_is_the_labs_finding(

@@ -27,6 +27,11 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
         ("Presumptive positive; negative by LC-MS/MS", "negative"),
         ("Screen negative, confirmation positive", "positive"),
         ("Presumptive positive, confirmed positive", "positive"),
+        # ... abbreviated, with no break before the confirmation, or in the next cell of a one-line report
+        ("Screen POS, confirm NEG", "negative"),
+        ("Screen positive confirmation negative", "negative"),
+        ("SCREEN: POSITIVE  CONFIRMATION: NEGATIVE", "negative"),
+        ("Positive, confirm: pending", "positive"),
         # ... or in brackets after the screen's
         ("Positive (confirmation negative)", "negative"),
         ("Presumptive positive (confirmed negative by LC-MS/MS)", "negative"),
@@ -51,7 +56,14 @@ def test_a_confirmation_in_the_value_overrides_its_screen(value: str, read: str)
     assert value_from_text(value) == read
 
 
-@pytest.mark.parametrize("value", ["Presumptive positive, confirmation negative", "Positive (confirmation negative)"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Presumptive positive, confirmation negative",
+        "Positive (confirmation negative)",
+        "SCREEN: POSITIVE  CONFIRMATION: NEGATIVE",
+    ],
+)
 def test_a_prescribed_opioid_screened_positive_and_confirmed_negative_is_an_unexpected_negative(value: str) -> None:
     # Before, the screen's "positive" was read and the patient prescribed oxycodone looked as expected: the lab's
     # definitive test found no oxycodone (guideline 10.4).
