@@ -863,25 +863,57 @@ _BRACKETED = re.compile(r"(?<!\s)\s*+\(([^()]*)\)")  # from a run of spaces' fir
 # beside it, an amount too ("Oxycodone 250 ng/mL (cutoff 100 ng/mL) positive", "(cut-off: 0.5 ng/mL)"). It is no
 # finding: what the clause says is read after it (`_said_after_names`); before, the amount hid the finding and nothing
 # was read. Each amount is atomic and possessive: a long run of them is read once, never retried from each character.
-_AMOUNT_NUMBER = r"(?:[<>≤≥]=?\s*+)?(?:\d++(?:\.\d++)?|\.\d++)"
+_AMOUNT_COMPARATOR = r"[<>≤≥]=?"
+_AMOUNT_DIGITS = r"\d++(?:\.\d++)?|\.\d++"
+_AMOUNT_NUMBER = rf"(?:{_AMOUNT_COMPARATOR}\s*+)?(?:{_AMOUNT_DIGITS})"
+_AMOUNT_NUMBER_READ = rf"(?:({_AMOUNT_COMPARATOR})\s*+)?({_AMOUNT_DIGITS})"  # its comparator and its digits, each read
 _AMOUNT_UNIT = r"\s*+(?:ng|pg|mcg|µg|μg|ug|mg)\s*+/\s*+(?:ml|dl|l|mg)\b"
+
+
+def _cutoff_printed(number: str, unit: str) -> str:
+    """The pattern of a cutoff printed in brackets ("(cutoff 100 ng/mL)", "(cut-off: 0.5 ng/mL)"), with its number's
+    and its unit's (which may be left out): `_AMOUNT` reads past it, `_CUTOFF` reads it."""
+    return rf"\(\s*+cut[\s-]?off(?:\s++(?:level|value))?\s*+[:=]?\s*+(?:of\s++)?{number}{unit}?\s*+\)"
+
+
+# No group is read in `_AMOUNT` itself: Python's re cannot report a group's span inside its atomic, possessive run.
 _AMOUNT = re.compile(
-    rf"^(?>(?:\(?\s*+{_AMOUNT_NUMBER}{_AMOUNT_UNIT}\s*+\)?"
-    rf"|\(\s*+cut[\s-]?off(?:\s++(?:level|value))?\s*+[:=]?\s*+(?:of\s++)?{_AMOUNT_NUMBER}(?:{_AMOUNT_UNIT})?\s*+\))"
+    rf"^(?>(?:\(?\s*+{_AMOUNT_NUMBER}{_AMOUNT_UNIT}\s*+\)?|{_cutoff_printed(_AMOUNT_NUMBER, f'(?:{_AMOUNT_UNIT})')})"
     r"[\s:=\-–]*+)++",
     re.IGNORECASE,
 )
+# a cutoff's comparator, digits and unit
+_CUTOFF = re.compile(_cutoff_printed(_AMOUNT_NUMBER_READ, f"({_AMOUNT_UNIT})"), re.IGNORECASE)
+_AMOUNT_READ = re.compile(rf"{_AMOUNT_NUMBER_READ}({_AMOUNT_UNIT})", re.IGNORECASE)  # comparator, digits and unit
+_COMPARATORS = {"≤": "<=", "≥": ">="}  # as `_beside_cutoff` reads them
 # An amount measured, as `_AMOUNT` reads one: above nothing the lab writes "<" or "≤" before ("<0.5 ng/mL" is under
 # what it reports), and more than none.
 _MEASURED = re.compile(r"^\(?\s*+(?:>=?\s*+|≥\s*+)?(\d++(?:\.\d++)?|\.\d++)")
 
 
-def _measured(words: str) -> bool:
-    """Whether words after a drug that begin with an amount (`_AMOUNT`, matched by the caller) begin with one measured
-    (`_MEASURED`): "250 ng/mL", ">1000 ng/mL"; not "<0.5 ng/mL", "0 ng/mL", nor a cutoff alone ("(cutoff 100
-    ng/mL)")."""
-    number = _MEASURED.match(words)
+def _measured(amounts: str) -> bool:
+    """Whether the amounts after a drug (`_AMOUNT`'s match) begin, past any cutoff printed before them, with one
+    measured (`_MEASURED`): "250 ng/mL", ">1000 ng/mL", "(cutoff 100 ng/mL): 250 ng/mL"; not "<0.5 ng/mL", "0 ng/mL",
+    nor a cutoff alone ("(cutoff 100 ng/mL)"). Before, a cutoff printed first was taken for the amount: not measured."""
+    number = _MEASURED.match(_CUTOFF.sub("", amounts).lstrip(" :=-–"))
     return number is not None and Decimal(number[1]) > 0
+
+
+def _against_printed_cutoff(amounts: str) -> Value | None:
+    """What the amounts after a drug (`_AMOUNT`'s match) say against the cutoff printed beside them ("250 ng/mL
+    (cutoff 100 ng/mL)": positive, "80 ng/mL (cutoff 100 ng/mL)" or "<0.5 ng/mL (cut-off: 0.5 ng/mL)": negative):
+    at or above it found, below it not (`_beside_cutoff`). None when that is not sure: no cutoff, more than one amount
+    or cutoff, a cutoff printed without its unit or in another unit (no conversion is attempted), or a bound on both
+    sides of it ("<150 ng/mL" against 100 ng/mL)."""
+    cutoffs = _CUTOFF.findall(amounts)
+    measured = _AMOUNT_READ.findall(_CUTOFF.sub("", amounts))
+    if len(cutoffs) != 1 or len(measured) != 1:
+        return None
+    (cutoff_comparator, cutoff, cutoff_unit), (comparator, amount, unit) = cutoffs[0], measured[0]
+    # "(cutoff <100 ng/mL)" is no cutoff to weigh by
+    if cutoff_comparator or not cutoff_unit or _other_units(unit, cutoff_unit):
+        return None
+    return _beside_cutoff(_COMPARATORS.get(comparator, comparator), Decimal(amount), Decimal(cutoff), True)
 
 
 # A pain-management lab's judgement before its finding ("Unexpected positive for fentanyl", "Expected: oxycodone
@@ -1235,6 +1267,44 @@ def _every_other(groups: Sequence[str], index: int) -> bool:
     return _clause_said(_JOINED.split(groups[index], maxsplit=1)[0]) == "negative"
 
 
+def _said_of_those_before(clause: str, named: tuple[str, ...]) -> bool:
+    """Whether a clause's finding is said of the drugs named with an amount just before it: it names no drug and is
+    said neither of every drug nor of one PainPlan does not read ("Oxycodone 250 ng/mL, positive", "Hydrocodone 85
+    ng/mL, below cutoff of 100 ng/mL"; not ", all other drugs negative", ", positive for gabapentin")."""
+    return not named and not _NOTHING_FOUND.match(clause) and not _SAID_OF_ANOTHER.search(clause)
+
+
+def _weighable(groups: Sequence[str], index: int) -> list[bool]:
+    """Which clauses of the group of "and" at `index` a cutoff printed beside their amount may give a finding
+    (`_weighed`): none when no cutoff is printed in it, else those the lab gives no finding of its own after, later
+    in their group ("Oxycodone 250 ng/mL (cutoff 100 ng/mL) and oxymorphone 80 ng/mL positive") or right after it
+    (`_said_of_those_before`: "Oxycodone 80 ng/mL (cutoff 100 ng/mL), positive"): its finding is read as written."""
+    clauses = _JOINED.split(groups[index])
+    if not _CUTOFF.search(groups[index]):
+        return [False] * len(clauses)
+    after = _JOINED.split(groups[index + 1], maxsplit=1)[0] if index + 1 < len(groups) else ""
+    said_later = (
+        bool(after) and _clause_said(after) is not None and _said_of_those_before(after, substances_in_words(after))
+    )
+    weighable = []
+    for clause in reversed(clauses):
+        weighable.append(not said_later)
+        said_later = said_later or _clause_said(clause) is not None
+    return weighable[::-1]
+
+
+def _weighed(clause: str) -> str:
+    """The clause with the finding the cutoff printed beside its amount gives (`_against_printed_cutoff`) written
+    after it, as the lab would write it, when the amount is all it says of the drugs it names ("Oxycodone 80 ng/mL
+    (cutoff 100 ng/mL)": "... negative"); else as written, its amount read as one with no cutoff is."""
+    after = words_after_substances(clause)
+    amount = _AMOUNT.match(after) if after else None
+    if amount is None or after[amount.end() :].strip() or _clause_said(clause) is not None:
+        return clause
+    weighed = _against_printed_cutoff(amount[0])
+    return f"{clause} {weighed}" if weighed else clause
+
+
 class _ConclusionReader:
     """A conclusion's words as `_readings` reads them, statement by statement: the readings so far, the finding read
     last and the drugs named bare that wait for one."""
@@ -1284,8 +1354,10 @@ class _ConclusionReader:
         fresh = self.fresh = len(self.waiting)  # the drugs waiting from before this statement
         groups = _GROUPS.split(sentence)
         for index, group in enumerate(groups):
-            for clause in _JOINED.split(group):
-                self.clause(clause, denying)
+            for clause, weighable in zip(_JOINED.split(group), _weighable(groups, index), strict=True):
+                # a finding heading its statement's list ("Positive for oxycodone, oxymorphone 80 ng/mL (cutoff 100
+                # ng/mL)") is the lab's own of each drug in it: the amount is not weighed against it
+                self.clause(_weighed(clause) if weighable and not (self.here and self.first) else clause, denying)
             if not (self.waiting and self.here and not self.first and _every_other(groups, index + 1)):
                 self.give(self.here)
             # else "Oxycodone positive, fentanyl, all others negative": fentanyl may be positive, or negative with the
@@ -1334,11 +1406,9 @@ class _ConclusionReader:
 
     @staticmethod
     def carries(clause: str, named: tuple[str, ...], carried: tuple[str, ...]) -> bool:
-        """Whether a clause's finding, right after drugs named with an amount in its statement, is theirs: it names
-        no drug and is said neither of every drug nor of one PainPlan does not read ("Oxycodone 250 ng/mL,
-        positive", "Hydrocodone 85 ng/mL, below cutoff of 100 ng/mL"; not ", all other drugs negative", ", positive
-        for gabapentin"). Before, it was read as a bare "Positive" or "below cutoff" is, of every drug."""
-        return bool(carried) and not named and not _NOTHING_FOUND.match(clause) and not _SAID_OF_ANOTHER.search(clause)
+        """Whether a clause's finding, right after drugs named with an amount in its statement, is theirs
+        (`_said_of_those_before`). Before, it was read as a bare "Positive" or "below cutoff" is, of every drug."""
+        return bool(carried) and _said_of_those_before(clause, named)
 
     def heading_unread(self) -> None:
         """Drugs named alone in a statement before, with no finding ("Oxycodone.", "Opiates."), meet a finding of
@@ -1402,7 +1472,7 @@ class _ConclusionReader:
         not detected, oxycodone 250 ng/mL": an amount measured is no "not detected")."""
         after = words_after_substances(clause)
         amount = _AMOUNT.match(after) if after else None
-        heard: Value = "positive" if amount and _measured(amount.string) else "indeterminate"
+        heard: Value = "positive" if amount and _measured(amount[0]) else "indeterminate"
         for drug in named:
             if heard == "positive" or drug not in self.unheard:
                 self.unheard[drug] = heard
@@ -1829,8 +1899,7 @@ def _against_cutoff(observation: Observation) -> Value | None:
     high = observation.reference_high
     if high is None or high.value is None or _other_units(measured.unit, high.unit):
         return None
-    above = measured.value >= high.value if observation.reference_below else measured.value > high.value
-    return "positive" if above else "negative"
+    return _beside_cutoff(None, measured.value, high.value, observation.reference_below)
 
 
 def _bound_value(comparator: str, amount: Decimal, unit: str | None, observation: Observation) -> Value | None:
@@ -1845,11 +1914,20 @@ def _bound_value(comparator: str, amount: Decimal, unit: str | None, observation
     if _other_units(unit, high.unit):
         return None
     # Whether the cutoff itself is a positive amount: a range written "<300 ng/mL" puts 300 above normal.
-    at_cutoff_positive = observation.reference_below
-    if below:
-        within = amount < high.value or (amount == high.value and (comparator == "<" or not at_cutoff_positive))
+    return _beside_cutoff(comparator, amount, high.value, observation.reference_below)
+
+
+def _beside_cutoff(comparator: str | None, amount: Decimal, cutoff: Decimal, at_cutoff_positive: bool) -> Value | None:
+    """An amount against a cutoff (`at_cutoff_positive`: whether the cutoff itself is a positive amount): positive
+    beyond it, negative within it; a bound ("<50", ">=1000") negative only when every amount below it is within the
+    cutoff, positive only when every amount above it is beyond it, else None. The one rule for a result's amount
+    against its reference range (`_against_cutoff`) and a conclusion's against the cutoff printed beside it."""
+    if not comparator:
+        return "positive" if amount > cutoff or (amount == cutoff and at_cutoff_positive) else "negative"
+    if comparator.startswith("<"):
+        within = amount < cutoff or (amount == cutoff and (comparator == "<" or not at_cutoff_positive))
         return "negative" if within else None
-    beyond = amount > high.value or (amount == high.value and (comparator == ">" or at_cutoff_positive))
+    beyond = amount > cutoff or (amount == cutoff and (comparator == ">" or at_cutoff_positive))
     return "positive" if beyond else None
 
 

@@ -123,6 +123,11 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         # ... an amount under what the lab reports is no doubt: it was not found, or too little to say
         pytest.param("Oxycodone <0.5 ng/mL", set(), set(), set(), id="amount-below-alone"),
+        # a cutoff printed beside the amount that cannot settle it (another unit, or none printed) leaves it as one with
+        # no cutoff is: measured, read neither way; under what the lab reports, no doubt
+        pytest.param("Oxycodone 250 mcg/mL (cutoff 100 ng/mL)", set(), set(), {"oxycodone"}, id="cutoff-other-unit"),
+        pytest.param("Oxycodone (cutoff 100): 250 ng/mL", set(), set(), {"oxycodone"}, id="cutoff-no-unit"),
+        pytest.param("Oxycodone <150 ng/mL (cutoff 100 ng/mL)", set(), set(), set(), id="bound-over-cutoff"),
     ],
 )
 def test_a_drug_the_conclusion_may_say_either_of_is_read_neither_way(
@@ -143,6 +148,8 @@ def test_a_drug_the_conclusion_may_say_either_of_is_read_neither_way(
         "Oxycodone 250 ng/mL",
         "Oxycodone 250 ng/mL. Fentanyl not detected.",
         "Fentanyl not detected, oxycodone 250 ng/mL",
+        "Oxycodone 250 mcg/mL (cutoff 100 ng/mL)",
+        "Oxycodone (cutoff 100): 250 ng/mL",
     ],
 )
 def test_a_prescribed_opioids_negative_beside_such_a_conclusion_is_no_unexpected_negative(conclusion: str) -> None:

@@ -439,6 +439,43 @@ ROWS = [
         id="painlab-amounts-cutoffs",
     ),
     pytest.param("Oxycodone (cutoff 100 ng/mL) not detected", set(), {"oxycodone"}, id="painlab-cutoff-alone"),
+    # an amount with the cutoff printed beside it and no finding of its own is read against that cutoff: at or above
+    # it found, below it not found (before, "Oxycodone (cutoff 100 ng/mL): 250 ng/mL" read nothing, its cutoff taken
+    # for its amount, and a linked negative was judged unexpected against the lab's own 250 ng/mL)
+    pytest.param("Oxycodone (cutoff 100 ng/mL): 250 ng/mL", {"oxycodone"}, set(), id="painlab-cutoff-then-amount"),
+    pytest.param("Oxycodone 250 ng/mL (cutoff 100 ng/mL)", {"oxycodone"}, set(), id="painlab-amount-over-cutoff"),
+    pytest.param("Oxycodone 80 ng/mL (cutoff 100 ng/mL)", set(), {"oxycodone"}, id="painlab-amount-under-cutoff"),
+    pytest.param("Oxycodone 100 ng/mL (cutoff 100 ng/mL)", {"oxycodone"}, set(), id="painlab-amount-at-cutoff"),
+    pytest.param("Oxycodone >1000 ng/mL (cut-off: 300 ng/mL)", {"oxycodone"}, set(), id="painlab-over-range-cutoff"),
+    pytest.param("Fentanyl <0.5 ng/mL (cut-off: 0.5 ng/mL)", set(), {"fentanyl"}, id="painlab-under-limit-cutoff"),
+    pytest.param(
+        "Oxycodone 1,250 ng/mL (cutoff 300 ng/mL), fentanyl 0.2 ng/mL (cutoff 0.5 ng/mL)",
+        {"oxycodone"},
+        {"fentanyl"},
+        id="painlab-amounts-against-cutoffs",
+    ),
+    pytest.param(
+        "Oxycodone 80 ng/mL (cutoff 100 ng/mL), all other drugs negative",
+        set(),
+        {"oxycodone", EVERY},
+        id="painlab-under-cutoff-all-other",
+    ),
+    pytest.param(
+        "Oxycodone 250 ng/mL (cutoff 100 ng/mL). Confirmation negative.",
+        set(),
+        {"oxycodone"},
+        id="painlab-over-cutoff-then-confirmation",
+    ),
+    # ... while the lab's own finding of it, after it or heading its list, is read as written
+    pytest.param(
+        "Oxycodone 80 ng/mL (cutoff 100 ng/mL), positive", {"oxycodone"}, set(), id="painlab-cutoff-comma-word"
+    ),
+    pytest.param(
+        "Positive for oxycodone 1,250 ng/mL, oxymorphone 80 ng/mL (cutoff 100 ng/mL)",
+        {"oxycodone", "oxymorphone"},
+        set(),
+        id="painlab-positive-for-amount-under-cutoff",
+    ),
     # Deliberately cautious: an amount alone is no finding, and "POSITIVE" was said of oxycodone, written after it;
     # given to oxymorphone, a measured amount under the lab's cutoff would be read as found
     pytest.param("OXYCODONE: POSITIVE, oxymorphone 80 ng/mL", {"oxycodone"}, set(), id="painlab-finding-then-amount"),
@@ -869,6 +906,8 @@ def test_a_confirmation_beside_a_finding_not_written_as_a_screen_is_no_unexpecte
         "Oxycodone EIA positive",
         "Oxycodone by immunoassay positive",
         "POSITIVE. Presumptive positive for gabapentin; confirmation negative.",
+        "Oxycodone (cutoff 100 ng/mL): 250 ng/mL",
+        "Oxycodone 250 ng/mL (cutoff 100 ng/mL)",
     ],
 )
 def test_a_conclusion_that_calls_oxycodone_found_is_no_unexpected_negative(
@@ -881,6 +920,30 @@ def test_a_conclusion_that_calls_oxycodone_found_is_no_unexpected_negative(
     sent = linked_report("referenced", conclusion, "Negative")
     found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
     assert found is None or "negative for oxycodone" not in found.summary
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    ["Oxycodone 80 ng/mL (cutoff 100 ng/mL)", "Fentanyl not detected, oxycodone 80 ng/mL (cutoff 100 ng/mL)"],
+)
+def test_an_amount_under_its_printed_cutoff_agrees_with_a_negative(
+    monkeypatch: pytest.MonkeyPatch, conclusion: str
+) -> None:
+    # The lab measured oxycodone under the cutoff it prints: not found, as its oxycodone result says. Before, it was
+    # read neither way, so the prescribed oxycodone's negative was left unjudged (guideline 10.4).
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    sent = linked_report("referenced", conclusion, "Negative")
+    assert disagreements(*sent) == ()
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
+
+
+def test_an_amount_over_its_printed_cutoff_contradicts_a_negative() -> None:
+    conclusion = "Oxycodone (cutoff 100 ng/mL): 250 ng/mL"
+    assert disagreements(*linked_report("referenced", conclusion, "Negative")) == (
+        f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "Negative"; '
+        f"{ITSELF})",
+    )
 
 
 def test_a_value_confirmed_positive_after_its_screen_is_no_unexpected_negative(
