@@ -93,6 +93,10 @@ _BELOW_LIMIT = re.compile(
     r"^(?:<|below|less\s+than|under)\s*(?:the\s+)?"
     r"(?:lo[qd]\b|cut|threshold|(?:lower\s+|reporting\s+)?limit|reporting\s+level|detection)"
 )
+# Over the cutoff the lab calls positive by, in words: "Above cutoff", "Above the cut-off", "> cutoff", "Exceeds
+# cutoff", "At or above cutoff", "Greater than threshold". Read as no value before, though "below cutoff" was read.
+# Only the cutoff or threshold: over a limit of detection or quantitation ("Above LOQ") is measurable, not found.
+_ABOVE_CUTOFF = re.compile(r"^(?:>|above|over|greater\s+than|exceeds?|at\s+or\s+above)\s*(?:the\s+)?(?:cut|threshold)")
 # A specimen the lab says cannot show what the patient takes. Dilution lowers what is found, so a dilute negative
 # is no negative (read so, it was an "all clear" on a sample that could not show the drug) while a dilute positive
 # stands; an invalid, adulterated or substituted specimen is read neither way, as it may not be the patient's urine.
@@ -203,7 +207,7 @@ def _value_as_written(raw: str | None) -> Value | None:
         written = _QUALIFIER.sub("", written.strip())
         if written.startswith(NEGATIVE_PREFIXES) or _BELOW_LIMIT.match(written):
             return "negative"
-        if written.startswith(POSITIVE_PREFIXES):
+        if written.startswith(POSITIVE_PREFIXES) or _ABOVE_CUTOFF.match(written):
             return "positive"
     return None
 
@@ -837,7 +841,7 @@ _OF_EVERY_DRUG = re.compile(r"^\s*(?:all|no|nothing|none)\b", re.IGNORECASE)
 _THEN_EVERY_DRUG = re.compile(r",\s*(?:all|no|nothing|none)\b", re.IGNORECASE)
 _FINDING = re.compile(
     r"\b(?:not\s+detected|not\s+present|detected|found|identified|present|negative|absent"
-    r"|below\s+(?:the\s+)?cut-?off)\b",
+    r"|(?:below|above)\s+(?:the\s+)?cut-?off)\b",
     re.IGNORECASE,
 )
 # Any word of a finding, read or not: a clause naming no drug with one is a finding of what PainPlan does not read.

@@ -497,15 +497,17 @@ ROWS = [
             "('Oxycodone, Urine') parts the drug from its amount"
         ),
     ),
+    # "above cutoff" is a finding, read as a result's value reads it (`value_from_text`), as "below cutoff" is
+    pytest.param("Oxycodone 1,250 ng/mL (above cutoff)", {"oxycodone"}, set(), id="painlab-amount-above-cutoff"),
+    pytest.param("Oxycodone 1,250 ng/mL, above the cutoff", {"oxycodone"}, set(), id="painlab-amount-comma-above"),
     pytest.param(
-        "Oxycodone 1,250 ng/mL (above cutoff)",
+        "Oxycodone above cutoff; fentanyl below cutoff", {"oxycodone"}, {"fentanyl"}, id="painlab-above-and-below"
+    ),
+    pytest.param(
+        "Oxycodone detected. Ethanol above cutoff; confirmation negative.",
         {"oxycodone"},
         set(),
-        id="painlab-amount-above-cutoff",
-        marks=misread(
-            "'above cutoff' is no finding in a result's value either (`value_from_text` reads 'below cutoff' only): "
-            "reading it is a change to the one reading of a value, not to the conclusion reader"
-        ),
+        id="painlab-above-cutoff-of-a-drug-not-read",
     ),
     # a finding naming no drug in the clause right after a drug's amount, in its statement, is that drug's (before,
     # "below cutoff" was read of every drug, and "positive" of every drug)
@@ -908,6 +910,7 @@ def test_a_confirmation_beside_a_finding_not_written_as_a_screen_is_no_unexpecte
         "POSITIVE. Presumptive positive for gabapentin; confirmation negative.",
         "Oxycodone (cutoff 100 ng/mL): 250 ng/mL",
         "Oxycodone 250 ng/mL (cutoff 100 ng/mL)",
+        "Oxycodone 1,250 ng/mL (above cutoff)",
     ],
 )
 def test_a_conclusion_that_calls_oxycodone_found_is_no_unexpected_negative(
@@ -938,8 +941,12 @@ def test_an_amount_under_its_printed_cutoff_agrees_with_a_negative(
     assert found is not None and f"negative for oxycodone ({days_ago(30)})" in found.summary
 
 
-def test_an_amount_over_its_printed_cutoff_contradicts_a_negative() -> None:
-    conclusion = "Oxycodone (cutoff 100 ng/mL): 250 ng/mL"
+@pytest.mark.parametrize(
+    "conclusion", ["Oxycodone (cutoff 100 ng/mL): 250 ng/mL", "Oxycodone 1,250 ng/mL (above cutoff)"]
+)
+def test_an_amount_over_its_cutoff_contradicts_a_negative(conclusion: str) -> None:
+    # The lab's conclusion says oxycodone was found: its negative result is the lab disagreeing with itself, named
+    # so (before, the first read nothing and the second could not be read surely)
     assert disagreements(*linked_report("referenced", conclusion, "Negative")) == (
         f'{PANEL} ({days_ago(30)}, its conclusion says "{conclusion}" but its oxycodone result says "Negative"; '
         f"{ITSELF})",

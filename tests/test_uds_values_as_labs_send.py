@@ -69,13 +69,34 @@ def test_a_negative_as_labs_write_it_is_an_unexpected_negative_for_a_prescribed_
     assert _unread(evaluation) == ()
 
 
-POSITIVES = ["Presumptive positive", "Positive (>300)", "DETECTED", "POS", "Positive - see confirmation"]
+POSITIVES = [
+    "Presumptive positive",
+    "Positive (>300)",
+    "DETECTED",
+    "POS",
+    "Positive - see confirmation",
+    # over the lab's cutoff, said in words as "Below cutoff" is: read as no value before, and named as unread
+    "Above cutoff",
+    "Above the cut-off",
+    "> cutoff",
+    "Exceeds cutoff",
+    "At or above cutoff",
+    "Greater than threshold",
+]
 
 
 @pytest.mark.parametrize("value", POSITIVES)
 def test_a_positive_as_labs_write_it_is_an_unexpected_positive(value: str) -> None:
     evaluation = _sign(observation(COCAINE, when=days_ago(10), value_string=value))
     assert "positive for cocaine" in _summary(evaluation)
+
+
+@pytest.mark.parametrize("value", ["Above LOQ", "Above the limit of quantitation", "> LOD"])
+def test_over_a_limit_of_detection_is_no_positive(value: str) -> None:
+    # Measurable is not over the cutoff the lab calls positive by (an LOQ of 5 ng/mL beside a cutoff of 100): only
+    # "cutoff" and "threshold" say the drug was found.
+    evaluation = _sign(observation(COCAINE, when=days_ago(10), value_string=value))
+    assert "positive for cocaine" not in _summary(evaluation)
 
 
 NOT_A_NEGATIVE = [
