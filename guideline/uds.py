@@ -1247,8 +1247,11 @@ def _readings(words: str) -> list[_Read]:
     finding of every other drug with none of their own are set apart from it (`except_waiting`: "Oxycodone, all
     other drugs negative" found; what cannot be read surely, "indeterminate": `excepted`), and drugs named alone in a
     statement before a finding of others are read so too (`heading_unread`); drugs named with an amount take only a
-    finding naming no drug in the clause right after them (`carries`: "Oxycodone 250 ng/mL, positive"), and those
+    finding naming no drug in the clause right after them (`carries`: "Oxycodone 250 ng/mL, positive"), else the one
+    the cutoff printed beside the amount gives (`_weighed`: "Oxycodone 80 ng/mL (cutoff 100 ng/mL)"), and those
     measured that none is said of are read neither way at the end (`unsure_measured`: "Oxycodone 250 ng/mL").
+    Two findings written with no break between them are parted first (`_parted`: "Oxycodone screen positive
+    confirmation negative", "OXYCODONE: POSITIVE  FENTANYL: NEGATIVE").
     A reading naming no drug is given (with none) only where nothing was read before it ("Positive", "Negative,
     dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive,
     confirmation negative" says nothing of other drugs; a confirmation's ("confirmation negative") is given to be
