@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from guideline.fhirdata import LOINC, OBS_INTERPRETATION, SNOMED
+from guideline.fhirdata import LOINC, OBS_INTERPRETATION, SNOMED, Concept
 from guideline.record import Observation
 from guideline.result_words import not_read_words, read_value_words, value_not_read
 from guideline.timeutil import day_only
@@ -223,11 +223,12 @@ _Key = tuple[str | None, str | datetime | date]
 _Day = tuple[str | None, date]
 
 
-def validity_test(observation: Observation, criteria: Criteria = CRITERIA) -> ValidityTest | None:
-    """The validity test a result's LOINC names, else None."""
-    if observation.code is None:
+def validity_test(code: Concept | None, criteria: Criteria = CRITERIA) -> ValidityTest | None:
+    """The validity test a result's code names by its LOINC (or a panel component's: `uds._drug_analytes`), else
+    None."""
+    if code is None:
         return None
-    for coding in observation.code.codings:
+    for coding in code.codings:
         if coding.system == LOINC and coding.code is not None and coding.code in criteria.tests:
             return criteria.tests[coding.code]
     return None
@@ -478,7 +479,7 @@ def _by_specimen(
     that gives no time it was taken is of no drug test."""
     groups: dict[_Key, list[tuple[Observation, ValidityTest]]] = {}
     for observation in observations:
-        test = validity_test(observation, criteria)
+        test = validity_test(observation.code, criteria)
         if test is None:
             continue
         key = _specimen_key(observation)
