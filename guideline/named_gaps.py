@@ -168,7 +168,7 @@ def drug_test_notes_cut(facts: Facts) -> tuple[str, ...]:
         return ()
     today = facts.today
     results = facts.uds_results_since(report_months(facts.config))
-    return cut_notes(r for r in results if r.day is None or r.day <= today)
+    return cut_notes((r for r in results if r.day is None or r.day <= today), date_written)
 
 
 def drug_test_conclusions_unsure(facts: Facts) -> tuple[str, ...]:

@@ -330,14 +330,15 @@ def _noted_unfit(observation: Observation) -> list[str]:
     return [word for word in _unfit_words([conclusion_read(n) for n in observation.notes]) if word in _NOTE_UNFIT]
 
 
-def cut_notes(results: Iterable[UdsResult]) -> tuple[str, ...]:
+def cut_notes(results: Iterable[UdsResult], written: Callable[[UdsResult], str]) -> tuple[str, ...]:
     """The results among `results` with a note (a lab comment) read only in part (`_noted_unfit`), each named with its
-    date and the note's length."""
+    date as `written` writes it (`unexpected_uds_result.date_written`, as every line naming a result does) and the
+    note's length."""
     named = []
     for result in results:
         length = max(map(len, result.observation.notes), default=0)
         if length > CONCLUSION_READ_CHARACTERS:
-            named.append(f"{result.name} ({result.when or 'undated'}, {conclusion_cut_words(length, 'note')})")
+            named.append(f"{result.name} ({written(result)}, {conclusion_cut_words(length, 'note')})")
     return tuple(dict.fromkeys(named))
 
 

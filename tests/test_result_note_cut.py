@@ -25,12 +25,12 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(CHECKS, urine_drug_test.CHECK_ID, urine_drug_test)
 
 
-def sign(note: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """On order-sign for a patient on long-term oxycodone whose screen of 10 days ago reads "Negative" with `note`:
-    the results not judged, and what `uds-notes-cut` names (as the plan page does)."""
+def sign(note: str, when: str | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """On order-sign for a patient on long-term oxycodone whose screen of 10 days ago (or dated `when`) reads
+    "Negative" with `note`: the results not judged, and what `uds-notes-cut` names (as the plan page does)."""
     long_term = med_request(OXYCODONE, authored=days_ago(200), supply_days=30, refills=11)
     draft = med_request(OXYCODONE, draft=True, id="d1")
-    result: dict[str, Any] = observation(OXYCODONE_SCREEN, when=days_ago(10), value_string="Negative")
+    result: dict[str, Any] = observation(OXYCODONE_SCREEN, when=when or days_ago(10), value_string="Negative")
     result["note"] = [{"text": note}]
     evaluation = run("order-sign", drafts=[draft], resources=[long_term, result])
     [kind] = [kind for kind in NAMED_GAPS if kind.key == CUT]
@@ -52,5 +52,18 @@ def test_a_comment_far_longer_is_read_to_its_first_part_and_the_result_is_named(
     assert unjudged == (f"urine drug test ({days_ago(10)})",)  # its first part is read: dilute
     assert cut == (
         f"urine drug test ({days_ago(10)}, its note ({len(note.strip()):,} characters) was read to its first 10,000 "
+        "characters)",
+    )
+
+
+def test_a_result_whose_date_could_not_be_read_is_named_with_the_date_as_sent() -> None:
+    """Its date is written as every other line naming a drug test result writes it (`date_written`): the date sent
+    and mistyped, told from none at all, as the results not judged name the same result beside it."""
+    note = "Specimen dilute. " + "see attached report " * 50_000
+    unjudged, cut = sign(note, when="2026-13-45")
+    unread = "effectiveDateTime '2026-13-45' could not be read as a date"
+    assert unjudged == (f"urine drug test ({unread})",)
+    assert cut == (
+        f"urine drug test ({unread}, its note ({len(note.strip()):,} characters) was read to its first 10,000 "
         "characters)",
     )
