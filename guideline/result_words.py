@@ -6,15 +6,10 @@ from guideline.record import Observation
 from guideline.words import longest_not_read
 
 
-def value_not_read(observation: Observation) -> int | None:
-    """The length of a result's longest value words (`Observation.value_words`) when it is over
-    `words.TEXT_READ_CHARACTERS` (then none of them is read: the result reads no value, and is named), else None."""
-    return longest_not_read(observation.value_words)
-
-
 def read_value_words(observation: Observation) -> list[str]:
-    """The value words the readers read: none when they are too long to read (`value_not_read`)."""
-    return [] if value_not_read(observation) is not None else observation.value_words
+    """The value words the readers read: none when they are too long to read (`Observation.value_not_read`: the
+    result reads no value, and is named with their length)."""
+    return [] if observation.value_not_read is not None else observation.value_words
 
 
 def flag_not_read(observation: Observation) -> int | None:

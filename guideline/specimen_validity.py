@@ -17,7 +17,7 @@ from pathlib import Path
 
 from guideline.fhirdata import LOINC, OBS_INTERPRETATION, SNOMED, Concept
 from guideline.record import Observation
-from guideline.result_words import not_read_words, read_value_words, value_not_read
+from guideline.result_words import not_read_words, read_value_words
 from guideline.timeutil import day_only
 from guideline.units import normalise_unit
 from guideline.words import QUOTED_CHARACTERS, and_list, clip
@@ -188,8 +188,8 @@ def _sent(observation: Observation) -> Sent | None:
         units = tuple(u for u in (measured.code, measured.unit) if u)
         return Sent(measured.value, observation.value_comparator, units, measured.unit or measured.code)
     text = _words(observation)
-    # words too long to read (`value_not_read`) are read for no number: named with their length (`_written`)
-    written = _TEXT_AMOUNT.match(text) if text and value_not_read(observation) is None else None
+    # words too long to read (`Observation.value_not_read`) are read for no number: named with their length (`_written`)
+    written = _TEXT_AMOUNT.match(text) if text and observation.value_not_read is None else None
     if written is None:
         return None
     unit = written.group(3)
@@ -616,7 +616,7 @@ def _words_judged(result: _Read, words: Words) -> bool:
 def _said_normal(observation: Observation) -> bool:
     """Whether its value says it is within its range: "Normal" in any of its words (`_FIT_TEXT`: the lab's
     abbreviation may be the text and "Normal" a coding's name) or by code (`_FIT_CODES`)."""
-    if value_not_read(observation) is not None:
+    if observation.value_not_read is not None:
         return False  # not read: named as not judged (`_written`)
     if any(_FIT_TEXT.match(words) is not None for words in (*read_value_words(observation), _text(observation) or "")):
         return True
@@ -654,11 +654,12 @@ def _stated(result: _Read) -> str:
 def _written(result: _Read) -> str:
     """A result in a unit or words not read, as the lab sent it and why it is not judged: "Creatinine Ur 15, sent
     with no unit", "Creatinine [Mass/volume] in Urine 15 mmol/24 h, a unit PainPlan does not read", "Creatinine Ur
-    "See comment", a value in words PainPlan does not read", one too long to read with its length (`value_not_read`:
-    "its value is 1,000,000 characters long, not read"), its words quoted to `words.QUOTED_CHARACTERS`."""
+    "See comment", a value in words PainPlan does not read", one too long to read with its length
+    (`Observation.value_not_read`: "its value is 1,000,000 characters long, not read"), its words quoted to
+    `words.QUOTED_CHARACTERS`."""
     name = _name(result.observation, result.test)
     if result.sent is None:
-        length = value_not_read(result.observation)
+        length = result.observation.value_not_read
         why = "a value in words PainPlan does not read" if length is None else not_read_words(length)
         return f'{name} "{_quoted(_text(result.observation) or "")}", {why}'
     value, unit = _as_sent(result.sent)

@@ -89,3 +89,34 @@ def test_a_value_and_a_flag_both_too_long_are_named_together() -> None:
         f"urine drug test ({days_ago(10)}, its value is 1,000,000 characters long, not read; its flag is 3,000 "
         "characters long, not read)",
     )
+
+
+PANEL = "19659-2"  # Drugs of abuse panel - Urine by Screen method
+
+
+def sign_panel(value: str, oxycodone: str) -> tuple[str, tuple[str, ...]]:
+    """`sign`, the screen sent as a panel with one result per analyte (Epic sends its components so): the panel's own
+    value `value`, its oxycodone analyte's `oxycodone` and an opiates analyte's "Negative"."""
+    long_term = med_request(OXYCODONE, authored=days_ago(200), supply_days=30, refills=11)
+    draft = med_request(OXYCODONE, draft=True, id="d1")
+    panel: dict[str, Any] = observation(PANEL, when=days_ago(10), value_string=value)
+    panel["component"] = [
+        {"code": {"coding": [{"system": "http://loinc.org", "code": OXYCODONE_SCREEN}]}, "valueString": oxycodone},
+        {"code": {"coding": [{"system": "http://loinc.org", "code": "16250-3"}]}, "valueString": "Negative"},
+    ]
+    evaluation = run("order-sign", drafts=[draft], resources=[long_term, panel])
+    found = card(evaluation, unexpected_uds_result.CHECK_ID)
+    return (found.summary if found else ""), unexpected_uds_result.unjudged_results(evaluation.facts)
+
+
+def test_a_panel_analytes_value_too_long_is_measured_alone() -> None:
+    """Each analyte's value is measured as its own result's (`uds._with_panel_components`), never by its panel's."""
+    summary, unjudged = sign_panel("See components", LONG_NEGATIVE)
+    assert "negative for oxycodone" not in summary
+    assert unjudged == (f"urine drug test ({days_ago(10)}, its value is 1,000,000 characters long, not read)",)
+
+
+def test_a_panels_own_value_too_long_leaves_its_analytes_read() -> None:
+    summary, unjudged = sign_panel(LONG_NEGATIVE, "Negative")
+    assert "negative for oxycodone" in summary
+    assert unjudged == ()

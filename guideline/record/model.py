@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar, Self
 
 from guideline.fhirdata import (
@@ -13,6 +14,7 @@ from guideline.fhirdata import (
     unread_date,
 )
 from guideline.record.slot_init import slot_init
+from guideline.words import longest_not_read
 
 # Marks a fill read from a pharmacy claim whose quantity names no unit: the claim's quantity is in NCPDP billing
 # units (guideline.population.claims sets it; read_dispense reads it). PainPlan's own mark, never sent anywhere.
@@ -366,8 +368,27 @@ def _located(source: str | None, kind: str, resource_id: str | None) -> str | No
     return f"{source}/{kind}/{resource_id}" if source and resource_id else resource_id
 
 
-# A result's reference range is read only for a measured drug amount: read when used (labs send one on each).
-@slot_init(lazy=("reference_high", "reference_below"))
+_DISPLAY = attrgetter("display")
+
+
+def _written_values(value_string: str | None, value_concept: Concept | None) -> list[str]:
+    """A result's value in words (`Observation.value_words`), from its valueString and valueCodeableConcept."""
+    # Every one, as a lab may say a verdict ("Dilute", "Not performed") in any (guideline.uds reads them all); a
+    # value read for a number and named as written reads the first (guideline.specimen_validity `_words`).
+    # map and filter, not a generator and a comprehension: asked of every drug and validity result, each a frame.
+    if value_concept is None:
+        return [value_string] if value_string else []
+    return list(filter(None, (value_string, value_concept.text, *map(_DISPLAY, value_concept.codings))))
+
+
+def value_words_not_read(value_string: str | None, value_concept: Concept | None) -> int | None:
+    """`Observation.value_not_read` of a value sent so (a result's, or a panel analyte's read as a result)."""
+    return longest_not_read(_written_values(value_string, value_concept))
+
+
+# A result's reference range is read only for a measured drug amount, and whether its value words are too long to
+# read only for a drug test's or a validity test's value: each read when used (labs send a range on each result).
+@slot_init(lazy=("reference_high", "reference_below", "value_not_read"))
 @dataclass(frozen=True, slots=True)
 class Observation:
     """A result. Its category is not kept: results are told apart by code only, since sites file drug tests and
@@ -393,6 +414,12 @@ class Observation:
     # cutoff itself, where a referenceRange.high is the highest normal value).
     reference_high: Quantity | None = None
     reference_below: bool = False
+    # The length of its longest value words (`value_words`) when over `words.TEXT_READ_CHARACTERS`, else None: then
+    # none of them is read (the result reads no value) and it is named with its length (guideline.result_words).
+    # Worked out from its value once, however many readers ask (the drug test reader, specimen validity, the named
+    # gaps): one that copies a result with another value gives the copy its own (`value_words_not_read`). Derived,
+    # so neither compared nor shown.
+    value_not_read: int | None = field(default=None, compare=False, repr=False)
     value_boolean: bool | None = None  # valueBoolean: a yes/no row ("PDMP reviewed?") sent as true or false
     data_absent: bool = False  # a dataAbsentReason: the value was not given, and why
     value_datetime: datetime | None = None  # valueDateTime: a row whose answer is a date ("PDMP last reviewed")
@@ -429,12 +456,7 @@ class Observation:
     def value_words(self) -> list[str]:
         """What its value says in words, as sent, in this order: its text (`valueString`), its coded answer's text,
         then each of its codings' names; those sent empty are left out."""
-        # Every one, as a lab may say a verdict ("Dilute", "Not performed") in any (guideline.uds reads them all); a
-        # value read for a number and named as written reads the first (guideline.specimen_validity `_words`).
-        written = [self.value_string]
-        if self.value_concept is not None:
-            written += [self.value_concept.text, *(c.display for c in self.value_concept.codings)]
-        return [words for words in written if words]
+        return _written_values(self.value_string, self.value_concept)
 
     @property
     def collected(self) -> datetime | None:

@@ -74,6 +74,7 @@ from guideline.record.model import (
     ServiceRequest,
     TimingRepeat,
     order_located,
+    value_words_not_read,
 )
 from guideline.record.pool import (
     SOURCE,
@@ -891,6 +892,12 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
     interpretation = () if flags is None else concepts(flags)
     components = tuple(_component(c) for c in map(as_dict, as_list(parts)) if c) if parts else ()
     value_comparator = None if measured is None else _comparator(measured)
+    # Measured on first use, once (slot_init's UNREAD): asked only of drug and validity tests' values.
+    value_not_read = (
+        None
+        if value_string is None and value_concept is None
+        else (UNREAD, value_words_not_read, value_string, value_concept)
+    )
     # Every field by position, each a local named as the field (tests/test_reader_calls_fast checks the names
     # against the class): a keyword is matched by a scan of the parameter names, and fifteen of them cost about
     # 1,100 instructions per result, a fifth of building it. Only `source`, after the rarer fields, by keyword.
@@ -910,6 +917,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
         value_comparator,
         reference_high,
         reference_below,
+        value_not_read,  # type: ignore[arg-type]  # lazy field: slot_init reads the UNREAD tuple on first use
         source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
     )
     # `result_time` from the dates just read, and the 1st of a month told in place: two calls fewer per result.
