@@ -70,7 +70,7 @@ def test_a_drug_test_billed_on_a_day_that_is_no_date_is_undated_on_both_faces(tm
     # while the point of care read no date, asked for a test and named this one as undated.
     claim = carrier_claim("bb-uds", PATIENT_ID, day, None, "80305")
     facts = run("patient-view", resources=list(claims_read_for_a_hook([claim]).resources)).facts
-    assert undated_procedures(facts) == ("urine drug test (procedure bb-uds-px1), no date",)
+    assert undated_procedures(facts) == ("urine drug test (payer claim bb-uds), no date",)
     assert annual_monitoring(tmp_path, "p1", carrier_claim("bb-uds", "p1", day, None, "80305")) == ("true", "false")
 
 

@@ -132,7 +132,7 @@ def test_the_row_names_exactly_what_the_chart_card_names() -> None:
 def test_a_treatment_program_claim_with_no_day_of_service_is_named() -> None:
     outcome = oud_member("p-clm", otp_claim("p-clm"))
     assert named(outcome) == [
-        f"medication for opioid use disorder (HCPCS H0020) (procedure p-clm-clm-px1), no date: {PROCEDURE_WHY}"
+        f"medication for opioid use disorder (HCPCS H0020) (payer claim p-clm-clm), no date: {PROCEDURE_WHY}"
     ]
     assert outcome.quality.oud_treatment_not_counted == {"p-clm": 1}
 

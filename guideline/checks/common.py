@@ -157,9 +157,11 @@ def dated_after_today_as(what: str, written: str | None, done: str = "a review")
 
 
 def named_not_counted(item: Procedure | Observation, what: str, why: str, shown_as: str) -> str:
-    """A review its check could not count, named with why: "PDMP review (observation obs-1), no date"."""
+    """A review its check could not count, named with why: "PDMP review (observation obs-1), no date"; one billed on
+    a payer claim by its claim: "… (payer claim eob-1), no date" (`Procedure.named_by`)."""
     shown = (item.code.display() if item.code else None) or shown_as
-    return f"{named_item(shown, what, item.id)}, {why}"
+    kind, ident = (isinstance(item, Procedure) and item.named_by) or (what, item.id)
+    return f"{named_item(shown, kind, ident)}, {why}"
 
 
 def based_on(text: str) -> str:

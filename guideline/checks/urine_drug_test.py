@@ -340,7 +340,7 @@ class DrugTestAhead:
     """A urine drug test on record dated only after today: its name, what it is on record as and its id, its day."""
 
     name: str
-    kind: str  # "observation", "procedure" or "lab report"
+    kind: str  # "observation", "procedure", "payer claim" (a procedure billed on one) or "lab report"
     ident: str | None
     day: date
     written: str  # its date as the cards write it: its day, or the month or year it names only ("2027")
@@ -365,7 +365,8 @@ def tests_after_today(facts: Facts) -> tuple[DrugTestAhead, ...]:
         if day is not None and day > today:
             name = drug_test_name(procedure.code)
             written = procedure.dated_partial or iso_day(day)  # its month or year as written, as a result's
-            found.setdefault(id(procedure), DrugTestAhead(name, "procedure", procedure.located, day, written))
+            kind, ident = procedure.named_by or ("procedure", procedure.located)
+            found.setdefault(id(procedure), DrugTestAhead(name, kind, ident, day, written))
     for unread in facts.unread_drug_test_reports:
         # a report partly read is a test by its read results, named above when they are dated ahead; one of a test
         # not performed is no test, named as not performed (`unexpected_uds_result.unread_results`)

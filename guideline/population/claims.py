@@ -13,7 +13,12 @@ from typing import Any
 from guideline.exclusions import HOSPICE_PLACE_OF_SERVICE, PLACE_OF_SERVICE_SYSTEMS, is_hospice_bill_type
 from guideline.fhirdata import a_date, as_dict, as_list, coding_code, coding_system, local_reference, text
 from guideline.population.quality import Quality
-from guideline.record.model import BILLING_UNITS_EXTENSION, CLAIM_EXTENSION, DIAGNOSIS_CLAIM_EXTENSION
+from guideline.record.model import (
+    BILLING_UNITS_EXTENSION,
+    CLAIM_EXTENSION,
+    DIAGNOSIS_CLAIM_EXTENSION,
+    PROCEDURE_CLAIM_EXTENSION,
+)
 from guideline.terminology import hospice_care_codes
 
 # Claim type codes of a prescription drug claim: HL7's claim-type (and its older ex-claimtype) "pharmacy", CMS Blue
@@ -73,7 +78,7 @@ def claim_resources(claim: Mapping[str, Any]) -> list[dict[str, Any]]:
             return fills
         # Dispensed at the hospice place of service (34): billed for a patient in hospice on the days it bills, so
         # hospice care as an institutional hospice claim is, on both faces (one rule: `_is_hospice_claim`).
-        return [*fills, _hospice_care(claim, f"{ident}-px1", patient)]
+        return [*fills, _hospice_care(claim, ident, 1, patient)]
     if status in VOID_CLAIM_STATUSES:
         return []
     return [*_diagnoses(claim, ident, patient), *_procedures(claim, ident, patient)]
@@ -415,7 +420,8 @@ def _diagnoses(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any])
 def _procedures(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any]) -> list[dict]:
     """A Procedure per coded line and per coded procedure of a claim, each on its day (`_claim_day`): a line's own;
     a procedure's own date, else that of the lines naming it (`procedureSequence`; a CARIN professional claim dates
-    its lines only). Then the claim's hospice care, for a hospice claim."""
+    its lines only). Then the claim's hospice care, for a hospice claim. Each is marked with the claim's id, which
+    names it wherever it is named (`Procedure.named_by`): its own id is made up here, in no system."""
     lines = [as_dict(item) for item in as_list(claim.get("item"))]
     coded: list[tuple[Any, str | None]] = []
     for item in lines:
@@ -434,24 +440,32 @@ def _procedures(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any]
             "status": "completed",
             "subject": patient,
             "code": code,
+            "extension": _read_from(ident),
         }
         if day:
             procedure["performedDateTime"] = day
         procedures.append(procedure)
     if _is_hospice_claim(claim):
-        procedures.append(_hospice_care(claim, f"{ident}-px{len(coded) + 1}", patient))
+        procedures.append(_hospice_care(claim, ident, len(coded) + 1, patient))
     return procedures
 
 
-def _hospice_care(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any]) -> dict[str, Any]:
-    """A hospice claim as hospice care over every day it bills (`hospice_days`): dated by its first day alone, a
-    month's care billed from before the exclusions' window and ending inside it excluded no one."""
+def _read_from(ident: str) -> list[dict[str, str]]:
+    """The mark of a procedure read from the claim `ident` (PROCEDURE_CLAIM_EXTENSION)."""
+    return [{"url": PROCEDURE_CLAIM_EXTENSION, "valueString": ident}]
+
+
+def _hospice_care(claim: Mapping[str, Any], ident: str, number: int, patient: Mapping[str, Any]) -> dict[str, Any]:
+    """A hospice claim (of id `ident`) as hospice care over every day it bills (`hospice_days`), its procedure
+    `number`: dated by its first day alone, a month's care billed from before the exclusions' window and ending
+    inside it excluded no one."""
     care: dict[str, Any] = {
         "resourceType": "Procedure",
-        "id": ident,
+        "id": f"{ident}-px{number}",
         "status": "completed",
         "subject": patient,
         "code": {"coding": [HOSPICE_CARE]},
+        "extension": _read_from(ident),
     }
     start, end = hospice_days(claim)
     if start and end:

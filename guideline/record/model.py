@@ -27,6 +27,10 @@ CLAIM_EXTENSION = "urn:painplan:fill-read-from-claim"
 # sets it; read_condition reads it): the claim bills a visit on its day of service, which G3 counts as one
 # (guideline.exclusions.cancer_visits). PainPlan's own mark, never sent anywhere.
 DIAGNOSIS_CLAIM_EXTENSION = "urn:painplan:diagnosis-read-from-claim"
+# Marks a procedure read from a payer's claim (a billed line or procedure, or a hospice claim's care), with the claim's
+# id (guideline.population.claims sets it; read_procedure reads it): the id made up for the procedure ("eob-1-px1") is
+# in no system, so a line naming it names the claim (`Procedure.named_by`). PainPlan's own mark, never sent anywhere.
+PROCEDURE_CLAIM_EXTENSION = "urn:painplan:procedure-read-from-claim"
 
 EPIC_ORDERED_DOSE = "https://open.epic.com/fhir/extensions/ordered-dose"
 EPIC_ADMIN_AMOUNT = "https://open.epic.com/fhir/extensions/admin-amount"
@@ -549,11 +553,20 @@ class Procedure:
     # written so wherever a drug test's date is shown (guideline.uds.as_written), as a result's is.
     dated_partial: str | None = None
     source: str | None = None  # the base of the other server it is from (pool.SOURCE: an HIE's), None for the EHR's
+    claim: str | None = None  # the id of the payer claim it was read from (PROCEDURE_CLAIM_EXTENSION), else None
 
     @property
     def located(self) -> str | None:
         """Its id when the EHR's, its absolute URL when another server's (an HIE's pr1 is not the EHR's pr1)."""
         return _located(self.source, "Procedure", self.id)
+
+    @property
+    def named_by(self) -> tuple[str, str] | None:
+        """("payer claim", "eob-1"): what a line names a procedure read from a payer claim by, as a claim's
+        diagnosis is named (guideline.exclusions); None for any other, named by its own id."""
+        # Its own id was made up from the claim's ("eob-1-px1"): a reader finds that in no system, the claim in the
+        # payer's.
+        return None if self.claim is None else ("payer claim", self.claim)
 
 
 @slot_init

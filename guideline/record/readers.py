@@ -49,6 +49,7 @@ from guideline.record.model import (
     DIAGNOSIS_CLAIM_EXTENSION,
     EPIC_ADMIN_AMOUNT,
     EPIC_ORDERED_DOSE,
+    PROCEDURE_CLAIM_EXTENSION,
     Administration,
     CarePlan,
     Component,
@@ -690,8 +691,8 @@ def _numbers(identifiers: Any) -> tuple[tuple[str, str], ...]:
 
 
 def _claim_read_from(extensions: Any, mark: str = CLAIM_EXTENSION) -> str | None:
-    """The id of the claim a fill (PainPlan's CLAIM_EXTENSION) or a diagnosis (DIAGNOSIS_CLAIM_EXTENSION) was read
-    from, None for the EHR's own."""
+    """The id of the claim a fill (PainPlan's CLAIM_EXTENSION), a diagnosis (DIAGNOSIS_CLAIM_EXTENSION) or a procedure
+    (PROCEDURE_CLAIM_EXTENSION) was read from, None for the EHR's own."""
     for extension in map(as_dict, as_list(extensions)):
         if extension.get("url") == mark:
             return text(extension.get("valueString"))
@@ -1361,6 +1362,8 @@ def read_procedure(data: Mapping[str, Any], tz: ZoneInfo) -> Procedure:
         performed_as=None if performed or performed_start or performed_end else _performed_as(data),
         dated_partial=_latest_partial(moments, (written, period.get("start"), period.get("end"))),
         source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
+        # Looked for only where extensions are sent: most procedures carry none.
+        claim=_claim_read_from(extensions, PROCEDURE_CLAIM_EXTENSION) if (extensions := get("extension")) else None,
     )
 
 
