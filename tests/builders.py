@@ -299,6 +299,12 @@ def run(
     return evaluate(record, context, settings, now, snoozes)
 
 
+def padded(text: str, length: int) -> str:
+    """`text`, then a pasted report's words up to `length` characters, ending in a full stop (the readers strip
+    spaces, so a text cut at one would be shorter than `length`)."""
+    return (text + " " + "see attached report " * length)[: length - 1] + "."
+
+
 def card(evaluation: Evaluation, check_id: str) -> Card | None:
     return next((c for c in evaluation.cards if c.check_id == check_id), None)
 

@@ -5,18 +5,13 @@ is read whole and its line says nothing more."""
 
 from __future__ import annotations
 
-from builders import days_ago
+from builders import days_ago, padded
 from test_diagnostic_reports import conclusion_only, unread
 
 from guideline.uds import CONCLUSION_QUOTED_CHARACTERS, CONCLUSION_READ_CHARACTERS
 from guideline.words import clip
 
 PANEL = "Drugs of abuse 5 panel - Urine"
-
-
-def padded(words: str, length: int) -> str:
-    """`words`, then a pasted report's words up to `length` characters (ending in a full stop: spaces are stripped)."""
-    return (words + " " + "see attached report " * length)[: length - 1] + "."
 
 
 def test_a_conclusion_of_a_reports_length_is_named_with_its_words_alone() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from builders import NOW, SNOMED, condition, med_request, run
+from builders import NOW, SNOMED, condition, med_request, padded, run
 
 from guideline.fhirdata import Coding, Concept
 from guideline.named_gaps import NAMED_GAPS
@@ -30,11 +30,6 @@ def entry(words: str, display: str | None = None) -> dict[str, Any]:
     if display is not None:
         resource["code"]["coding"] = [{"system": EPIC_PROBLEM, "code": "987654", "display": display}]
     return resource
-
-
-def padded(words: str, length: int) -> str:
-    """`words`, then a pasted note's words up to `length` characters (ending in a full stop: spaces are stripped)."""
-    return (words + " " + "see attached note " * length)[: length - 1] + "."
 
 
 def sign(words: str, display: str | None = None) -> tuple[list[str], dict[str, tuple[str, ...]]]:
@@ -67,8 +62,8 @@ def test_an_entry_longer_than_any_diagnosis_is_not_read_and_is_named_with_its_le
     assert exclusions == []
     assert named[UNREAD] == ()
     assert named[NOT_READ] == (
-        "Metastatic pancreatic adenocarcinoma see attached note see attached note see attached note see attached note "
-        "see attached note see attached note see… "
+        "Metastatic pancreatic adenocarcinoma see attached report see attached report see attached report see attached "
+        "report see attached report see attached… "
         "(condition c-words, its words (1,000,000 characters) are longer than any diagnosis's and were not read)",
     )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from builders import NOW, med_request, run
+from builders import NOW, med_request, padded, run
 
 from guideline.named_gaps import NAMED_GAPS
 from guideline.plan import build_plan
@@ -19,11 +19,6 @@ NOT_READ = "medication-names-not-read"
 NAME = "oxyCODONE (ROXICODONE) 5 MG immediate release tablet"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ACETAMINOPHEN_325 = "313782"  # Acetaminophen 325 MG Oral Tablet: in no opioid or benzodiazepine set
-
-
-def padded(name: str, length: int) -> str:
-    """`name`, then a pasted note's words up to `length` characters (ending in a full stop: spaces are stripped)."""
-    return (name + " " + "see attached note " * length)[: length - 1] + "."
 
 
 def named_only(name: str, **order: Any) -> dict[str, Any]:
@@ -51,8 +46,8 @@ def test_a_name_longer_than_any_products_is_not_read_and_the_order_is_named() ->
     kind, items = read(padded(NAME, 1_000_000))
     assert kind == "unidentified"
     assert items == (
-        "oxyCODONE (ROXICODONE) 5 MG immediate release tablet see attached note see attached note see attached note "
-        "see attached note see attached note see at… "
+        "oxyCODONE (ROXICODONE) 5 MG immediate release tablet see attached report see attached report see attached "
+        "report see attached report see attached rep… "
         "(current order mr-named, its name (1,000,000 characters) is longer than any medication's and was not read)",
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from builders import card, days_ago, med_request, observation, run
+from builders import card, days_ago, med_request, observation, padded, run
 
 from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
 from guideline.words import TEXT_READ_CHARACTERS
@@ -22,11 +22,6 @@ INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpreta
 def registered(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
     monkeypatch.setitem(CHECKS, urine_drug_test.CHECK_ID, urine_drug_test)
-
-
-def padded(value: str, length: int) -> str:
-    """`value`, then a pasted report's words up to `length` characters (ending in a full stop: spaces are stripped)."""
-    return (value + " " + "see attached report " * length)[: length - 1] + "."
 
 
 LONG_NEGATIVE = padded("Negative", 1_000_000)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from builders import NOW, run
+from builders import NOW, padded, run
 from fixtures.mme.helpers import qty
 from test_doses_by_time_of_day import _only, epic_order
 
@@ -17,11 +17,6 @@ from guideline.words import TEXT_READ_CHARACTERS
 
 NOT_READ = "sigs-not-read"
 SIG = "Take 1 tablet every morning and 2 tablets at bedtime"  # 3 tablets of 5 mg a day: 22.5 MME
-
-
-def padded(sig: str, length: int) -> str:
-    """`sig`, then a pasted note's words up to `length` characters (ending in a full stop: the reader strips spaces)."""
-    return (sig + " " + "see attached note " * length)[: length - 1] + "."
 
 
 def test_a_sig_of_a_prescriptions_length_is_read_to_its_last_character() -> None:

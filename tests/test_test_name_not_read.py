@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from builders import LOINC, NOW, days_ago, med_request, run
+from builders import LOINC, NOW, days_ago, med_request, padded, run
 
 from guideline.checks import CHECKS, unexpected_uds_result, urine_drug_test
 from guideline.fhirdata import Concept
@@ -24,11 +24,6 @@ NOT_READ = "test-names-not-read"
 def registered(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
     monkeypatch.setitem(CHECKS, urine_drug_test.CHECK_ID, urine_drug_test)
-
-
-def padded(name: str, length: int) -> str:
-    """`name`, then a pasted text's words up to `length` characters (ending in a full stop: spaces are stripped)."""
-    return (name + " " + "see attached " * length)[: length - 1] + "."
 
 
 def order(name: str, display: str | None = None) -> dict[str, Any]:

@@ -4,17 +4,13 @@ its first 150 characters and its length; a value of a result's length reads as b
 
 from __future__ import annotations
 
+from builders import padded
 from test_specimen_validity_text import CREATININE, _as_text, _item, _negative_with
 from test_specimen_validity_units import _named, _udt_detail
 from test_uds_specimen_validity import _creatinine
 from test_uds_unreadable_specimen import WHY_DILUTE
 
 from guideline.words import TEXT_READ_CHARACTERS
-
-
-def padded(value: str, length: int) -> str:
-    """`value`, then a pasted report's words up to `length` characters (ending in a full stop: spaces are stripped)."""
-    return (value + " " + "see attached report " * length)[: length - 1] + "."
 
 
 def test_a_validity_value_of_a_results_length_is_read(tmp_path) -> None:
