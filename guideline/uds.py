@@ -118,7 +118,19 @@ _DENIED_AFTER = re.compile(
 # "Confirmed positive"): a value written so read as none, and an unexpected confirmed fentanyl gave no card.
 _LABEL_LONGEST = 40  # "Oxycodone/oxymorphone:" is a label; a sentence with a colon in it is not read as one
 _SCREEN_WORDS = r"presumptive(?:ly)?|screen(?:ed|ing)?"  # a screen's result written as one ("Screen positive")
-_QUALIFIER = re.compile(rf"^(?:(?:{_SCREEN_WORDS}|confirmed|confirmation)\b[\s:,-]*)+")
+# A finding as a confirmation's words write it right after them: in full or abbreviated ("NEG", "POS").
+_CONFIRMED_FINDING = r"(?:pos(?:itive)?|neg(?:ative)?|(?:not\s+)?detected|nd)\b"
+# The words that make a finding a confirmation's, one list for every pattern that reads one (`_QUALIFIER`,
+# `_CONFIRMATION`, `_CONFIRMED_BY`, `_CONFIRMATION_AFTER_FINDING`): "confirmation", "confirmed", "confirmatory", and
+# abbreviated ("confirm", "conf", "conf.") only right before a finding that ends its clause ("screen POS, confirm NEG",
+# "screen POS conf NEG"). Said as a verb ("Confirm positive screens by LC-MS/MS", "Please confirm negative results"),
+# or before no finding ("Conf. pending"), an abbreviation confirms nothing. Written apart, "conf NEG" was read by none
+# of them: the screen's "POS" stood alone over the lab's confirmed negative.
+_CONFIRM_WORDS = (
+    r"(?:confirm(?:ation|ed|atory)\b"
+    rf"|(?:confirm\b|conf\b\.?)(?=[\s:\-–]+{_CONFIRMED_FINDING}\s*+(?:[.;,\n]|$)))"
+)
+_QUALIFIER = re.compile(rf"^(?:(?:(?:{_SCREEN_WORDS})\b|{_CONFIRM_WORDS})[\s:,-]*)+")
 EXPECTATION_WINDOW_DAYS = 30
 # How long before a test a medicine clinicians gave (in the emergency department, during a procedure, on a ward)
 # explains a positive. Shorter than the 30 days of a prescription, whose supply is taken for weeks: a single dose
@@ -817,8 +829,10 @@ def _as_concluded_by(observation: Observation, value: Value, report: DiagnosticR
 
 # Where a conclusion's words pass from one statement to the next: "Positive for fentanyl. Negative for oxycodone.",
 # "Oxycodone detected but fentanyl not detected". A point before a digit is a decimal point, no full stop: "Fentanyl
-# 0.5 ng/mL (positive)" is one statement (split there, its "positive" was said of no drug).
-_SENTENCES = re.compile(r"\.(?!\d)|[;\n]|\b(?:but|however|while)\b", re.IGNORECASE)
+# 0.5 ng/mL (positive)" is one statement (split there, its "positive" was said of no drug); so is the point of "conf."
+# before its finding ("Oxycodone screen POS, conf. NEG": `_CONFIRM_WORDS`).
+_NO_FULL_STOP = rf"\.(?=\d)|(?<=\bconf)\.(?=[\s:\-–]+{_CONFIRMED_FINDING})"
+_SENTENCES = re.compile(rf"(?!{_NO_FULL_STOP})\.|[;\n]|\b(?:but|however|while)\b", re.IGNORECASE)
 # Within a statement, a comma ends a group of drugs joined by "and": "Positive for oxycodone and oxymorphone, fentanyl
 # not detected" says oxymorphone was found; "Negative for fentanyl, oxycodone and metabolites detected" that
 # oxycodone was. "&" and "with" join as "and" does: labs write "Oxycodone & metabolites detected" and "Oxycodone
@@ -833,7 +847,7 @@ _EXCEPT = re.compile(r"\b(?:except(?:\s+for)?|other\s+than|besides|apart\s+from|
 # drugs other than oxycodone detected", "Nothing other than prescribed oxycodone found", "All drugs other than
 # oxycodone negative"), or its exception first ("Except for oxycodone, all drugs negative"): read with the finding
 # first and the exception after it (`_finding_first`), as "except" is read.
-_STATEMENT = re.compile(r"(?:[^.;\n]|\.(?=\d))+")  # a statement as `_SENTENCES` ends it
+_STATEMENT = re.compile(rf"(?:[^.;\n]|{_NO_FULL_STOP})+", re.IGNORECASE)  # a statement as `_SENTENCES` ends it
 _PRESCRIBED = re.compile(r"\bprescri(?:bed|ption)", re.IGNORECASE)
 # "All other drugs negative", "No other drugs detected", "Negative: all other analytes": said of every drug but those
 # named before it, which "other" sets apart from it (`_ConclusionReader.except_waiting`).
@@ -951,19 +965,13 @@ _MASS_SPEC = r"(?:LC|GC)-?MS(?:/MS)?"
 # ELISA is a screening immunoassay as EIA is: listed apart, it was read past before a finding but its finding was no
 # screen's, so "Oxycodone ELISA positive. Oxycodone LC-MS/MS negative." read both ways, the lab's negative unjudged.
 _SCREEN_METHODS = r"immunoassays?|EIA|ELISA|EMIT|CEDIA"
-# A finding as these words write it right after a confirmation's words: in full or abbreviated ("NEG", "POS").
-_CONFIRMED_FINDING = r"(?:pos(?:itive)?|neg(?:ative)?|(?:not\s+)?detected|nd)\b"
-# "Confirm" alone is one only right before a finding that ends its clause ("screen POS, confirm NEG"): said as a verb
-# ("Confirm positive screens by LC-MS/MS", "Please confirm negative results"), it confirms nothing.
-_CONFIRM_ABBREVIATED = rf"confirm(?=[\s:\-–]+{_CONFIRMED_FINDING}[\s.]*$)"
 _CONFIRMATION = re.compile(
-    rf"^\s*(?:(?:confirm(?:ation|ed|atory)(?:\s+(?:test(?:ing)?|results?))?|{_CONFIRM_ABBREVIATED}|by|{_MASS_SPEC})"
-    r"\b[\s:,\-–]*)+",
+    rf"^\s*(?:(?:{_CONFIRM_WORDS}(?:\s+(?:test(?:ing)?|results?)\b)?|(?:by|{_MASS_SPEC})\b)[\s:,\-–]*)+",
     re.IGNORECASE,
 )
 # ... or the method after its finding: "negative by LC-MS/MS", "not detected by GC-MS", "negative on confirmation".
-_CONFIRMED_BY = re.compile(rf"\b(?:by|on|via)\s+(?:{_MASS_SPEC}|confirm(?:ation|atory))\b", re.IGNORECASE)
-_DEFINITIVE = re.compile(rf"confirm|{_MASS_SPEC}", re.IGNORECASE)  # what makes `_CONFIRMATION`'s words one
+_CONFIRMED_BY = re.compile(rf"\b(?:by|on|via)\s+(?:{_MASS_SPEC}\b|{_CONFIRM_WORDS})", re.IGNORECASE)
+_DEFINITIVE = re.compile(rf"\bconf|{_MASS_SPEC}", re.IGNORECASE)  # what makes `_CONFIRMATION`'s words one
 # A finding written as a screen's: its words (`_SCREEN_WORDS`) or a screening method in the clause of its finding
 # ("Oxycodone by immunoassay: positive", "Oxycodone positive by EIA"). Only such a finding gives way to a confirmation
 # of its drug (`_screens_overridden`): any other beside one that disagrees is the lab saying both. A method between
@@ -981,7 +989,7 @@ _OPPOSITE: dict[Value | None, Value] = {"positive": "negative", "negative": "pos
 # LC-MS/MS") and a run of spaces with no label after it ("Detected:  oxycodone  oxymorphone") part nothing.
 _CONFIRMATION_AFTER_FINDING = re.compile(
     rf"\b({_CONFIRMED_FINDING})\s*+[-–/]?\s*+"
-    rf"(?=(?:confirm(?:ation|ed|atory)?|{_MASS_SPEC})(?:[\s:,\-–]+(?:by|{_MASS_SPEC}))*[\s:,\-–]+{_CONFIRMED_FINDING})",
+    rf"(?=(?:{_CONFIRM_WORDS}|{_MASS_SPEC})(?:[\s:,\-–]+(?:by|{_MASS_SPEC}))*[\s:,\-–]+{_CONFIRMED_FINDING})",
     re.IGNORECASE,
 )
 _NEXT_CELL = re.compile(rf":([^:.;\n]*?\S)[ \t]{{2,}}(?=[^\s:.;\n][^:.;\n]{{0,{_LABEL_LONGEST}}}:)")

@@ -775,6 +775,20 @@ ROWS = [
     ),
     pytest.param("Oxycodone - screen POS, confirm NEG", set(), {"oxycodone"}, id="painlab-confirm-abbreviated"),
     pytest.param("Oxycodone screen POS / confirm NEG", set(), {"oxycodone"}, id="painlab-confirm-after-a-slash"),
+    # "conf" and "conf." are confirmation words as "confirm" is, right before a finding that ends its clause (read as
+    # one clause, the screen's "POS" stood alone)
+    pytest.param("Oxycodone screen POS conf NEG", set(), {"oxycodone"}, id="painlab-conf-abbreviated"),
+    pytest.param("Oxycodone screen POS, conf. NEG", set(), {"oxycodone"}, id="painlab-conf-point-abbreviated"),
+    pytest.param(
+        "Oxycodone screen POS; conf: NEG. Fentanyl negative.",
+        set(),
+        {"oxycodone", "fentanyl"},
+        id="painlab-conf-then-a-statement",
+    ),
+    pytest.param("Oxycodone conf. negative", set(), {"oxycodone"}, id="painlab-drug-conf-negative"),
+    pytest.param(
+        "Oxycodone positive. Conf. pending, see conference notes.", {"oxycodone"}, set(), id="conf-no-finding"
+    ),
     pytest.param(
         "Oxycodone screen positive confirmation negative", set(), {"oxycodone"}, id="confirmation-with-no-break"
     ),
@@ -860,6 +874,7 @@ def test_a_drug_named_before_all_other_drugs_negative_is_no_contradiction_of_its
         "Oxycodone ELISA positive. Oxycodone LC-MS/MS negative.",
         "Oxycodone - screen POS, confirm NEG",
         "OXYCODONE SCREEN: POSITIVE  OXYCODONE CONFIRMATION: NEGATIVE",
+        "Oxycodone screen POS conf NEG",
     ],
 )
 def test_a_confirmation_negative_of_the_drug_its_screen_found_is_the_labs_finding(

@@ -29,6 +29,8 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
         ("Presumptive positive, confirmed positive", "positive"),
         # ... abbreviated, with no break before the confirmation, or in the next cell of a one-line report
         ("Screen POS, confirm NEG", "negative"),
+        ("Screen POS conf NEG", "negative"),
+        ("Screen POS, conf. NEG", "negative"),
         ("Screen positive confirmation negative", "negative"),
         ("SCREEN: POSITIVE  CONFIRMATION: NEGATIVE", "negative"),
         ("Positive, confirm: pending", "positive"),
@@ -62,6 +64,7 @@ def test_a_confirmation_in_the_value_overrides_its_screen(value: str, read: str)
         "Presumptive positive, confirmation negative",
         "Positive (confirmation negative)",
         "SCREEN: POSITIVE  CONFIRMATION: NEGATIVE",
+        "Screen POS conf NEG",
     ],
 )
 def test_a_prescribed_opioid_screened_positive_and_confirmed_negative_is_an_unexpected_negative(value: str) -> None:
