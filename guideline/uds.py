@@ -1506,15 +1506,21 @@ class _ConclusionReader:
         """A clause's finding, said of the drugs waiting and those it names; naming none, of every drug where nothing
         was read before it ("Positive") or it says nothing was found ("All other drugs negative"), never of a drug
         PainPlan does not read ("Positive for gabapentin"); a confirmation's, of the drugs it confirms (`_confirmed`:
-        "Opiates: presumptive positive, confirmation negative" says nothing of other drugs)."""
+        "Opiates: presumptive positive, confirmation negative" says nothing of other drugs), so of none after a finding
+        of a drug PainPlan does not read, at the conclusion's start too ("Ethanol positive; confirmation negative":
+        read as every drug not found, it denied each drug the lab found after it)."""
         if named or self.waiting:
             definitive = bool(named) and _confirms(clause)
             self.add(_Read(said, (*self.waiting, *named), self.number, definitive=definitive, screen=self.screened))
             self.waiting, self.fresh = (), 0
-        elif (before is None or _NOTHING_FOUND.match(clause)) and not _SAID_OF_ANOTHER.search(clause):
+        elif _SAID_OF_ANOTHER.search(clause):  # "Positive for gabapentin": said of no drug PainPlan reads
+            return
+        elif _NOTHING_FOUND.match(clause):
             self.add(_Read(said, (), self.number))
-        elif _is_confirmation(clause):
+        elif _is_confirmation(clause) and self.findings_read > 0:  # a finding was read before it: its own
             self.add(_Read(said, (), self.number, confirms=True))
+        elif before is None:
+            self.add(_Read(said, (), self.number))
 
     def unsure_measured(self) -> None:
         """Drugs named with an amount measured (`_measured`) and no finding of their own by the conclusion's end are

@@ -708,6 +708,20 @@ ROWS = [
         set(),
         id="painlab-confirmation-of-a-drug-not-read",
     ),
+    # ... nor, at the conclusion's start, of every drug: it confirms the unread drug's finding it follows (it was read
+    # as every drug not found)
+    pytest.param(
+        "Ethanol positive; confirmation negative. Oxycodone detected.",
+        {"oxycodone"},
+        set(),
+        id="painlab-first-confirmation-of-a-drug-not-read",
+    ),
+    pytest.param(
+        "Ethanol screen positive, confirmed negative. Fentanyl not detected.",
+        set(),
+        {"fentanyl"},
+        id="painlab-first-confirmed-of-a-drug-not-read",
+    ),
     pytest.param(
         "Positive for oxycodone. Positive for gabapentin; confirmation negative.",
         {"oxycodone"},
@@ -1051,3 +1065,15 @@ def test_a_prescribed_opioids_result_not_found_is_an_unexpected_negative(
 
 def test_a_result_found_is_read_positive() -> None:
     assert value_from_text("Found") == "positive"
+
+
+def test_a_first_confirmation_of_a_drug_not_read_denies_no_positive_beside_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Read as every drug not found, the lab's confirmation of its ethanol screen denied the fentanyl it found: its
+    # positive was named as one the lab's own conclusion denies, the card quoting the conclusion against it.
+    monkeypatch.setitem(CHECKS, unexpected_uds_result.CHECK_ID, unexpected_uds_result)
+    conclusion = "Ethanol positive; confirmation negative. Oxycodone detected."
+    sent = referenced_report(conclusion, (OXYCODONE_SCREEN, "Positive"), (FENTANYL_SCREEN, "Positive"))
+    assert disagreements(*sent) == ()
+    found = card(sign(*sent), unexpected_uds_result.CHECK_ID)
+    assert found is not None and f"positive for fentanyl ({days_ago(30)})" in found.summary
+    assert "the lab's report concludes" not in found.detail
