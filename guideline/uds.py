@@ -937,6 +937,16 @@ def _against_printed_cutoff(amounts: str) -> Value | None:
     return _beside_cutoff(_COMPARATORS.get(comparator, comparator), Decimal(amount), Decimal(cutoff), True)
 
 
+def _unsettled(amounts: str) -> bool:
+    """Whether the amounts after a drug (`_AMOUNT`'s match) hold an amount and a cutoff printed beside it that does
+    not settle whether it was found (`_against_printed_cutoff`: "<150 ng/mL (cutoff 100 ng/mL)", "0.3 ng/mL (cutoff
+    0.5)"). Under what the lab reports with no cutoff printed ("<0.5 ng/mL") is no doubt; beside a cutoff it cannot
+    settle, it may be either, as a measured amount is (`_measured`)."""
+    if not _CUTOFF.search(amounts) or not _AMOUNT_READ.search(_CUTOFF.sub("", amounts)):
+        return False
+    return _against_printed_cutoff(amounts) is None
+
+
 # A pain-management lab's judgement before its finding ("Unexpected positive for fentanyl", "Expected: oxycodone
 # detected") says how the finding compares with the medication list, not what was found.
 _JUDGED = re.compile(r"^\s*(?:un)?expected\b[\s:]*", re.IGNORECASE)
@@ -1352,6 +1362,9 @@ class _ConclusionReader:
         # them makes of it (`excepted`): "positive" when named with an amount measured (`_measured`), else
         # "indeterminate". Each leaves once a reading names it (`add`).
         self.unheard: dict[str, Value] = {}
+        # Of those, the drugs named with an amount its printed cutoff does not settle (`_unsettled`): read neither way
+        # at the end, with those measured (`unsure_measured`).
+        self.unsettled: set[str] = set()
 
     def add(self, reading: _Read) -> None:
         """A reading of the finding read last (`findings_read`), its drugs no longer waiting for one (`unheard`)."""
@@ -1494,6 +1507,8 @@ class _ConclusionReader:
         for drug in named:
             if heard == "positive" or drug not in self.unheard:
                 self.unheard[drug] = heard
+        if amount and _unsettled(amount[0]):
+            self.unsettled.update(named)
         if amount:
             if self.said is not None and self.first:
                 self.waiting += named
@@ -1523,11 +1538,12 @@ class _ConclusionReader:
             self.add(_Read(said, (), self.number))
 
     def unsure_measured(self) -> None:
-        """Drugs named with an amount measured (`_measured`) and no finding of their own by the conclusion's end are
-        read neither way ("Oxycodone 250 ng/mL", "Fentanyl not detected, oxycodone 250 ng/mL"): found, or measured
-        under the lab's cutoff. Read as nothing, a linked negative of a prescribed oxycodone was judged unexpected
-        beside the lab's own amount of it."""
-        measured = tuple(drug for drug, heard in self.unheard.items() if heard == "positive")
+        """Drugs named with an amount measured (`_measured`), or one its printed cutoff does not settle
+        (`_unsettled`: "Oxycodone (cutoff 100 ng/mL): <150 ng/mL"), and no finding of their own by the conclusion's
+        end are read neither way ("Oxycodone 250 ng/mL", "Fentanyl not detected, oxycodone 250 ng/mL"): found, or
+        measured under the lab's cutoff. Read as nothing, a linked negative of a prescribed oxycodone was judged
+        unexpected beside the lab's own amount of it."""
+        measured = tuple(d for d, heard in self.unheard.items() if heard == "positive" or d in self.unsettled)
         if measured:
             self.add(_Read("indeterminate", measured, self.number))
 

@@ -124,10 +124,15 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
         # ... an amount under what the lab reports is no doubt: it was not found, or too little to say
         pytest.param("Oxycodone <0.5 ng/mL", set(), set(), set(), id="amount-below-alone"),
         # a cutoff printed beside the amount that cannot settle it (another unit, or none printed) leaves it as one with
-        # no cutoff is: measured, read neither way; under what the lab reports, no doubt
+        # no cutoff is: measured, read neither way
         pytest.param("Oxycodone 250 mcg/mL (cutoff 100 ng/mL)", set(), set(), {"oxycodone"}, id="cutoff-other-unit"),
         pytest.param("Oxycodone (cutoff 100): 250 ng/mL", set(), set(), {"oxycodone"}, id="cutoff-no-unit"),
-        pytest.param("Oxycodone <150 ng/mL (cutoff 100 ng/mL)", set(), set(), set(), id="bound-over-cutoff"),
+        # ... as is a bound on both sides of the cutoff printed beside it (it was read as nothing, and a linked
+        # negative judged unexpected beside the lab's own "<150 ng/mL")
+        pytest.param("Oxycodone <150 ng/mL (cutoff 100 ng/mL)", set(), set(), {"oxycodone"}, id="bound-over-cutoff"),
+        pytest.param(
+            "Oxycodone (cutoff 100 ng/mL): <150 ng/mL", set(), set(), {"oxycodone"}, id="cutoff-then-bound-over-it"
+        ),
     ],
 )
 def test_a_drug_the_conclusion_may_say_either_of_is_read_neither_way(
@@ -150,6 +155,7 @@ def test_a_drug_the_conclusion_may_say_either_of_is_read_neither_way(
         "Fentanyl not detected, oxycodone 250 ng/mL",
         "Oxycodone 250 mcg/mL (cutoff 100 ng/mL)",
         "Oxycodone (cutoff 100): 250 ng/mL",
+        "Oxycodone (cutoff 100 ng/mL): <150 ng/mL",
     ],
 )
 def test_a_prescribed_opioids_negative_beside_such_a_conclusion_is_no_unexpected_negative(conclusion: str) -> None:
