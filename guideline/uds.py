@@ -1276,14 +1276,16 @@ def _readings(words: str) -> list[_Read]:
     A reading naming no drug is given (with none) only where nothing was read before it ("Positive", "Negative,
     dilute specimen") or when said of all drugs ("All other drugs negative"): "Opiates: presumptive positive,
     confirmation negative" says nothing of other drugs; a confirmation's ("confirmation negative") is given to be
-    said of the drugs it confirms (`_confirmed`)."""
+    said of the drugs it confirms (`_confirmed`); any other that disagrees with the drugs' finding just before it
+    reads them neither way (`doubt`: "Oxycodone negative. Positive.")."""
     reader = _ConclusionReader()
     for part, words_of_part in enumerate(_EXCEPT.split(_finding_first(_unbracketed(_parted(commas_read(words)))))):
         if part:  # "All negative except oxycodone": what follows the exception says the opposite
             reader.said = _OPPOSITE.get(reader.said)
-            reader.findings_read += 1  # a finding of its own: a confirmation after it confirms it alone
+            reader.next_finding()  # a finding of its own: a confirmation after it confirms it alone
         for sentence in _SENTENCES.split(words_of_part):
             reader.statement(sentence)
+    reader.settle()
     reader.unsure_measured()
     return reader.read
 
@@ -1365,6 +1367,9 @@ class _ConclusionReader:
         # Of those, the drugs named with an amount its printed cutoff does not settle (`_unsettled`): read neither way
         # at the end, with those measured (`unsure_measured`).
         self.unsettled: set[str] = set()
+        # A finding naming no drug right after a drug's own finding that it disagrees with ("Oxycodone negative.
+        # Positive."): its number, and the drugs it puts in doubt once no drug after it takes it (`doubt`, `settle`).
+        self.doubting: tuple[int, tuple[str, ...]] | None = None
 
     def add(self, reading: _Read) -> None:
         """A reading of the finding read last (`findings_read`), its drugs no longer waiting for one (`unheard`)."""
@@ -1411,7 +1416,7 @@ class _ConclusionReader:
             if not named and not self.waiting and _FINDING_WORD.search(clause):
                 # A finding of what PainPlan does not read ("Ethanol screen positive"): a confirmation after it
                 # confirms it, never the finding before it (`_confirmed`).
-                self.findings_read += 1
+                self.next_finding()
             self.wait(clause, named)
             return
         first = _said_after_names(clause) is None  # written before the drugs it is said of ("Positive for")
@@ -1428,7 +1433,7 @@ class _ConclusionReader:
             self.waiting += carried
             first = False  # said of the drugs before it: "..., oxycodone 250 ng/mL" after it does not take it
         before, self.said, self.here, self.first = self.said, said, said, first
-        self.findings_read += 1
+        self.next_finding()
         self.screened = _SCREENED.search(clause) is not None
         if not first:  # "Oxycodone 250 ng/mL and oxymorphone 80 ng/mL positive": said of the whole group
             self.waiting += tuple(self.measured)
@@ -1523,7 +1528,8 @@ class _ConclusionReader:
         PainPlan does not read ("Positive for gabapentin"); a confirmation's, of the drugs it confirms (`_confirmed`:
         "Opiates: presumptive positive, confirmation negative" says nothing of other drugs), so of none after a finding
         of a drug PainPlan does not read, at the conclusion's start too ("Ethanol positive; confirmation negative":
-        read as every drug not found, it denied each drug the lab found after it)."""
+        read as every drug not found, it denied each drug the lab found after it); any other, of none, though it may
+        put in doubt the drugs of the finding just before it (`doubt`)."""
         if named or self.waiting:
             definitive = bool(named) and _confirms(clause)
             self.add(_Read(said, (*self.waiting, *named), self.number, definitive=definitive, screen=self.screened))
@@ -1536,6 +1542,42 @@ class _ConclusionReader:
             self.add(_Read(said, (), self.number, confirms=True))
         elif before is None:
             self.add(_Read(said, (), self.number))
+        else:
+            self.doubt(said)
+
+    def doubt(self, said: Value) -> None:
+        """A finding naming no drug, after another was read: the drugs of the finding just before it whose reading it
+        disagrees with are in doubt ("Oxycodone negative. Positive.", "Oxycodone 80 ng/mL (cutoff 100 ng/mL).
+        Positive."), unless drugs named after it take it (`settle`); one that agrees changes nothing."""
+        last = [r for r in self.read if r.finding == self.findings_read - 1 and r.said != said]
+        drugs = tuple(dict.fromkeys(d for r in last if r.said in _OPPOSITE for d in r.named))
+        if drugs:
+            self.doubting = (self.findings_read, drugs)
+
+    def next_finding(self) -> None:
+        """Another finding is read: one naming no drug read before it is settled first (`settle`)."""
+        self.settle()
+        self.findings_read += 1
+
+    def settle(self) -> None:
+        """A finding naming no drug that disagrees with the drugs' finding just before it (`doubt`) and that no drug
+        named after it took ("Oxycodone detected. Negative. Fentanyl." heads fentanyl's) makes them read neither way:
+        the lab's words say both. Dropped, as it was, "Oxycodone negative. Positive." read oxycodone not found, and a
+        linked negative fired the unexpected-negative card against the lab's own "Positive"."""
+        if self.doubting is None:
+            return
+        (number, drugs), self.doubting = self.doubting, None
+        if any(r.finding == number and r.named for r in self.read):
+            return
+        kept = []
+        for reading in self.read:
+            named = (
+                tuple(d for d in reading.named if d not in drugs) if reading.finding == number - 1 else reading.named
+            )
+            if named or not reading.named:  # one whose drugs all went is gone, never said of every drug
+                kept.append(replace(reading, named=named))
+        self.read = kept
+        self.add(_Read("indeterminate", drugs, self.number))
 
     def unsure_measured(self) -> None:
         """Drugs named with an amount measured (`_measured`), or one its printed cutoff does not settle

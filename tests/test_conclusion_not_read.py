@@ -133,6 +133,31 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
         pytest.param(
             "Oxycodone (cutoff 100 ng/mL): <150 ng/mL", set(), set(), {"oxycodone"}, id="cutoff-then-bound-over-it"
         ),
+        # a finding naming no drug right after a drug's own finding that disagrees with it: the lab's words say both,
+        # so the drug is read neither way (the bare finding was dropped, and the drug read as its first finding said)
+        pytest.param("Oxycodone negative. Positive.", set(), set(), {"oxycodone"}, id="bare-finding-disagrees"),
+        pytest.param(
+            "Oxycodone 80 ng/mL (cutoff 100 ng/mL). Positive.",
+            set(),
+            set(),
+            {"oxycodone"},
+            id="bare-finding-disagrees-with-the-cutoff",
+        ),
+        pytest.param(
+            "Oxycodone detected, not detected", set(), set(), {"oxycodone"}, id="bare-finding-disagrees-in-statement"
+        ),
+        pytest.param(
+            "Fentanyl not detected. Oxycodone positive. Negative.",
+            set(),
+            {"fentanyl"},
+            {"oxycodone"},
+            id="bare-finding-disagrees-with-the-last",
+        ),
+        # ... one that agrees changes nothing, nor one heading the drugs after it
+        pytest.param("Oxycodone positive. Positive.", {"oxycodone"}, set(), set(), id="bare-finding-agrees"),
+        pytest.param(
+            "Oxycodone detected\nNegative\nFentanyl", {"oxycodone"}, {"fentanyl"}, set(), id="bare-finding-heads"
+        ),
     ],
 )
 def test_a_drug_the_conclusion_may_say_either_of_is_read_neither_way(
@@ -156,6 +181,8 @@ def test_a_drug_the_conclusion_may_say_either_of_is_read_neither_way(
         "Oxycodone 250 mcg/mL (cutoff 100 ng/mL)",
         "Oxycodone (cutoff 100): 250 ng/mL",
         "Oxycodone (cutoff 100 ng/mL): <150 ng/mL",
+        "Oxycodone negative. Positive.",
+        "Oxycodone 80 ng/mL (cutoff 100 ng/mL). Positive.",
     ],
 )
 def test_a_prescribed_opioids_negative_beside_such_a_conclusion_is_no_unexpected_negative(conclusion: str) -> None:
