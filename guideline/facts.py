@@ -177,6 +177,18 @@ def named_item(display: str | NotedName, kind: str, ident: str | None, detail: s
     return with_where(display, f"{named}, {detail}" if detail else named)
 
 
+def fill_called(dispense: Dispense, kind: str) -> tuple[str, str | None]:
+    """ "fill", "d-1": the kind and id a line names a fill by; a fill read from a pharmacy claim is named by the
+    claim ("payer claim", "eob-1"), whatever its kind, as `Dispense.named_by` says."""
+    return dispense.named_by or (kind, dispense.id)
+
+
+def fill_named(display: str | NotedName, kind: str, dispense: Dispense, detail: str | None = None) -> str:
+    """ "… (fill d-1)", "… (current fill d-1, dispensed 2026-05 only)", "… (payer claim eob-1)": `named_item` for a
+    fill, named as `fill_called` says: every line naming a fill asks it, so a claim's fill is named by its claim."""
+    return named_item(display, *fill_called(dispense, kind), detail)
+
+
 def _order_kind(order: MedOrder, current: bool = True) -> str:
     if order.is_draft:
         return "draft order"
@@ -873,7 +885,7 @@ class Facts:
             shown = recognise(fill.medication, self.terms).shown
             filled = f"filled {supply.filled.isoformat()}"
             why = ndc_unread(fill.medication, self.terms)
-            named.append(named_item(shown, "fill", fill.id, f"{filled}, {why}" if why else filled))
+            named.append(fill_named(shown, "fill", fill, f"{filled}, {why}" if why else filled))
         return named
 
     def _in_history_window(self, order: MedOrder) -> bool:
@@ -903,7 +915,7 @@ class Facts:
             if recognition.kind == "not-relevant":
                 continue
             named.append(
-                (dispense, named_item(recognition.shown, "fill", dispense.id, unread_words(dispense.unread_dates)))
+                (dispense, fill_named(recognition.shown, "fill", dispense, unread_words(dispense.unread_dates)))
             )
         return tuple(named)
 
@@ -922,7 +934,8 @@ class Facts:
             fill = supply.dispense
             if fill.filled_partial is not None:
                 display = recognise(fill.medication, self.terms).shown
-                named.append(_named_dated_only(display, "current fill", fill.id, f"dispensed {fill.filled_partial}"))
+                written = f"dispensed {fill.filled_partial}"
+                named.append(_named_dated_only(display, *fill_called(fill, "current fill"), written))
         return tuple(dict.fromkeys(named))
 
     @cached_property
@@ -960,7 +973,7 @@ class Facts:
             fill = supply.dispense
             if fill.unread_dates:  # its hand-over date not read, so dated by when it was prepared
                 detail = f"{unread_words(fill.unread_dates)}; dated by whenPrepared"
-                named.append(named_item(self.name(fill), "current fill", fill.id, detail))
+                named.append(fill_named(self.name(fill), "current fill", fill, detail))
         return tuple(dict.fromkeys(named))
 
     @cached_property
@@ -986,7 +999,7 @@ class Facts:
                 continue
             recognition = recognise(dispense.medication, self.terms)
             if recognition.kind != "not-relevant":
-                line = f"{named_item(recognition.shown, 'fill', dispense.id)}, filled {filled.isoformat()}"
+                line = f"{fill_named(recognition.shown, 'fill', dispense)}, filled {filled.isoformat()}"
                 named.append((dispense, line))
         return tuple(named)
 
@@ -1011,7 +1024,7 @@ class Facts:
         return tuple(
             (
                 d,
-                f"{named_item(recognise(d.medication, self.terms).shown, 'fill', d.id)}, "
+                f"{fill_named(recognise(d.medication, self.terms).shown, 'fill', d)}, "
                 + dated_ahead(d.filled_partial or fill_date(d) or self.today),
             )
             for d in self.future_fills
@@ -1078,7 +1091,7 @@ class Facts:
         Those that start later are named apart (`unidentified_later_lines`), never as current."""
         named = [self._unidentified_named(o.medication, _order_kind(o), o.id) for o in orders]
         for supply in self.unidentified_fills:
-            named.append(self._unidentified_named(supply.dispense.medication, fill_kind, supply.dispense.id))
+            named.append(self._unidentified_named(supply.dispense.medication, *fill_called(supply.dispense, fill_kind)))
         return list(dict.fromkeys(named))
 
     def _unidentified_named(

@@ -35,7 +35,7 @@ from guideline.checks.urine_drug_test import (
 )
 from guideline.dosage import sig_length_not_read
 from guideline.exclusions import hospice_not_counted_for, undated_claim_diagnoses
-from guideline.facts import Facts, named_item, order_named
+from guideline.facts import Facts, fill_named, named_item, order_named
 from guideline.fills import implausible_detail, implausible_fills, mme_history_start
 from guideline.history import naive_window
 from guideline.orders import UNTIL_WINDOW_ENDS, current_until, is_current, possible_start, starts_after
@@ -283,7 +283,7 @@ def _implausible_named(facts: Facts, since: date) -> tuple[str, ...]:
     for supply, days in implausible_fills(facts.opioid_fill_supplies, limit, since):
         display = recognise(supply.dispense.medication, facts.terms).shown
         detail = implausible_detail(supply, days, facts.today)
-        named.append(named_item(display, "pharmacy fill", supply.dispense.id, detail))
+        named.append(fill_named(display, "pharmacy fill", supply.dispense, detail))
     return tuple(dict.fromkeys(named))
 
 
@@ -314,7 +314,7 @@ def _possible_copies_named(facts: Facts, since: date) -> tuple[str, ...]:
         if id(maybe.copy) in lasting or id(maybe.of) in lasting:
             detail = f"possibly the same fill as {maybe.of.id or 'a fill without an id'}"
             display = recognise(maybe.copy.medication, facts.terms).shown
-            named.append(named_item(display, "pharmacy fill", maybe.copy.id, detail))
+            named.append(fill_named(display, "pharmacy fill", maybe.copy, detail))
     return tuple(dict.fromkeys(named))
 
 
@@ -385,7 +385,7 @@ def drug_named_otherwise(facts: Facts) -> tuple[str, ...]:
         _conflict_named(facts, r.display_name, r.order, text) for r in facts.mme.orders for text in r.drug_conflicts
     )
     fills = (
-        named_item(facts.name(f.dispense), "current fill", f.dispense.id, text)
+        fill_named(facts.name(f.dispense), "current fill", f.dispense, text)
         for f in (*facts.fill_mme, *(fill for _, fill in facts.order_fills))
         for text in f.drug_conflicts
     )
@@ -489,7 +489,7 @@ def partly_read_sedatives(facts: Facts) -> tuple[str, ...]:
     for supply in (*facts.current_fills_in(BENZO), *facts.current_fills_in(CNS_DEPRESSANT)):
         unread = _partly_read(facts, supply.dispense.medication)
         if unread:
-            named.append(named_item(facts.name(supply.dispense), "current fill", supply.dispense.id, unread))
+            named.append(fill_named(facts.name(supply.dispense), "current fill", supply.dispense, unread))
     return tuple(dict.fromkeys(named))
 
 
@@ -563,7 +563,7 @@ def _doubts(facts: Facts, orders: Iterable[MedOrder], fills: Iterable[FillSupply
         doubt = sedative_doubt(recognise(supply.dispense.medication, facts.terms), facts.terms)
         if doubt:
             detail = f"{doubt}; {DOSE_UNKNOWN}" if id(supply.dispense) in unknown else doubt
-            shown = named_item(facts.name(supply.dispense), "current fill", supply.dispense.id, detail)
+            shown = fill_named(facts.name(supply.dispense), "current fill", supply.dispense, detail)
             named.append((id(supply.dispense), shown))
     return named
 

@@ -83,7 +83,7 @@ def test_a_fill_billed_on_a_day_that_is_no_date_is_undated_on_both_faces(day: st
     # member's MME, while the point of care read no date and named the fill as undated.
     claim = part_d_event("pde-bad", PATIENT_ID, day)
     facts = run("patient-view", resources=list(claims_read_for_a_hook([claim]).resources)).facts
-    named = f"OXYCODONE HCL 10 MG TABLET (fill pde-bad-1, whenHandedOver '{day}' could not be read as a date)"
+    named = f"OXYCODONE HCL 10 MG TABLET (payer claim pde-bad, whenHandedOver '{day}' could not be read as a date)"
     assert facts.undated_fills == (named,)
     outcome = review("p-f", part_d_event("pde-bad", "p-f", day))
     assert _row(outcome)["opioid_fills"] == 2  # the two dated fills of _high_dose

@@ -23,7 +23,7 @@ from guideline.checks.common import (
     some_orders_read,
 )
 from guideline.config import CheckSettings
-from guideline.facts import Facts, named_item, order_named
+from guideline.facts import Facts, fill_named, order_named
 from guideline.fills import FillMme
 from guideline.later_starts import EARLY_FILLS_HEADING, NO_ORDER_FILLS_HEADING, SHOWN_WITH_DOSE, early_fills
 from guideline.mme import NOT_COUNTED_TEXT, REASON_TEXT, MmeSummary, OrderMme, format_mme
@@ -232,9 +232,7 @@ def unconverted_current(facts: Facts, said: frozenset[int] = frozenset()) -> tup
     # Each line says why (the dose card's list of them does too): a dose not read, a days' supply of more than 999
     # days, no quantity, … is what the clinician checks in the order or with the pharmacy; nothing else there says it.
     named = [(o.display_name, order_named(o.display_name, o.order, o.reason_text)) for o in orders]
-    named += [
-        (f.display_name, named_item(f.display_name, "pharmacy fill", f.dispense.id, f.reason_text)) for f in fills
-    ]
+    named += [(f.display_name, fill_named(f.display_name, "pharmacy fill", f.dispense, f.reason_text)) for f in fills]
     return tuple(dict.fromkeys(named))
 
 

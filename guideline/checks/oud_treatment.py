@@ -38,7 +38,7 @@ from guideline.clinical import (
     unstated_in_window,
 )
 from guideline.config import CheckSettings
-from guideline.facts import Facts, named_item
+from guideline.facts import Facts, fill_named, named_item
 from guideline.fhirdata import HCPCS, Coding, Concept, as_dict, system_name
 from guideline.fills import counts_as_fill, fill_date, fill_moment, handed_over
 from guideline.history import dispense_interval
@@ -347,9 +347,7 @@ def moud_fills_not_handed_over(facts: Facts) -> tuple[str, ...]:
             continue
         when = _not_handed_over_when(facts, dispense, days)
         if when is not None:
-            named.append(
-                f"{named_item(facts.name(dispense), 'fill', dispense.id)}, {state}, not yet handed over, {when}"
-            )
+            named.append(f"{fill_named(facts.name(dispense), 'fill', dispense)}, {state}, not yet handed over, {when}")
     return named
 
 

@@ -284,6 +284,8 @@ def _fills(claim: Mapping[str, Any], ident: str, patient: Mapping[str, Any], sta
         denied = status == "completed" and (claim_denied or _denied(item.get("adjudication")))
         fill: dict[str, Any] = {
             "resourceType": "MedicationDispense",
+            # The claim's id and its line's: a line naming the fill names the claim, and a later line by its number
+            # (`Dispense.named_by` reads it from here), never by this id, which is in no system.
             "id": f"{ident}-{text(item.get('sequence')) or number}",
             "status": "declined" if denied else status,
             "subject": patient,

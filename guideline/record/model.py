@@ -323,6 +323,19 @@ class Dispense:
         """Its id as the record names it: the bare id when the EHR's, its absolute URL when another server's."""
         return _located(self.source, "MedicationDispense", self.id)
 
+    @property
+    def named_by(self) -> tuple[str, str] | None:
+        """("payer claim", "eob-1"), from a later line ("payer claim", "eob-1, line 2"): what a line names a fill read
+        from a pharmacy claim by, as a procedure billed on one is (`Procedure.named_by`); None for a pharmacy's own
+        fill, named by its id."""
+        if self.claim is None:
+            return None
+        # Its own id was made up from the claim's and its line's ("eob-1-2", guideline.population.claims): a reader
+        # finds that in no system, the claim in the payer's. The line keeps two lines of one claim apart in words
+        # when their drug and day are alike; the first, the usual claim's only line, needs none.
+        line = self.id.removeprefix(f"{self.claim}-") if self.id and self.id.startswith(f"{self.claim}-") else "1"
+        return ("payer claim", self.claim if line == "1" else f"{self.claim}, line {line}")
+
 
 @slot_init
 @dataclass(frozen=True, slots=True)
