@@ -3569,14 +3569,16 @@ NOT_JUDGED_EXPLAINED_BY: dict[str, tuple[str, ...]] = {
 def not_judged_results(
     results: Iterable[UdsResult],
     today: date,
+    written: Callable[[UdsResult], str],
     prescribed: Callable[[tuple[str, ...], date], Prescription | None] | None = None,
 ) -> tuple[str, ...]:
     """The results (of `results`, up to `today` or undated) of tests for a drug PainPlan does not judge, that are
-    positive or could not be read, one item per day and value naming the drugs ("sertraline, kratom (2026-06-05,
-    positive)"). A negative is left out: it explains nothing to look at. So is a dated positive for a tricyclic that
-    `prescribed` (`PrescriptionHistory.named_in_effect`) finds a prescription of in the 30 days before it. A panel
-    whose components or members carry the results is a heading, not a result of its own."""
-    grouped: dict[tuple[str | None, str], list[str]] = {}
+    positive or could not be read, one item per date as `written` writes it (`unexpected_uds_result.date_written`, as
+    every line naming a result does) and value, naming the drugs ("sertraline, kratom (2026-06-05, positive)"). A
+    negative is left out: it explains nothing to look at. So is a dated positive for a tricyclic that `prescribed`
+    (`PrescriptionHistory.named_in_effect`) finds a prescription of in the 30 days before it. A panel whose components
+    or members carry the results is a heading, not a result of its own."""
+    grouped: dict[tuple[str, str], list[str]] = {}
     for result in results:
         if (
             result.not_judged is None
@@ -3587,9 +3589,10 @@ def not_judged_results(
             or not_judged_explained(result, prescribed) is not None
         ):
             continue
-        grouped.setdefault((result.when, result.value), []).append(result.not_judged)
+        # by the date as written: two undated results, one sent a date not read, are two tests, not one
+        grouped.setdefault((written(result), result.value), []).append(result.not_judged)
     return tuple(
-        f"{', '.join(dict.fromkeys(drugs))} ({when or 'undated'}, {_NOT_JUDGED_VALUES[value]})"
+        f"{', '.join(dict.fromkeys(drugs))} ({when}, {_NOT_JUDGED_VALUES[value]})"
         for (when, value), drugs in grouped.items()
     )
 
@@ -3612,9 +3615,12 @@ _UNNAMED_VALUES = {
 }
 
 
-def unnamed_substance_results(results: Iterable[UdsResult], today: date) -> tuple[str, ...]:
+def unnamed_substance_results(
+    results: Iterable[UdsResult], today: date, written: Callable[[UdsResult], str]
+) -> tuple[str, ...]:
     """The results (of `results`, up to `today` or undated) of a test that names no substance ("DRUG SCREEN, URINE"
-    from a lab's own code) that are positive or whose sources disagree, each with its test's name and day: counted as
+    from a lab's own code) that are positive or whose sources disagree, each with its test's name and date as
+    `written` writes it (`unexpected_uds_result.date_written`, as every line naming a result does): counted as
     a test done, but what was found cannot be judged against any prescription. A negative, or a value not read (a
     panel heading's "See components"), finds nothing to look at; a heading whose components or members carry the
     results is not a result of its own."""
@@ -3630,7 +3636,7 @@ def unnamed_substance_results(results: Iterable[UdsResult], today: date) -> tupl
             or result.observation.has_members
         ):
             continue
-        named.append(f"{result.name} ({result.when or 'undated'}, {_UNNAMED_VALUES[result.value]})")
+        named.append(f"{result.name} ({written(result)}, {_UNNAMED_VALUES[result.value]})")
     return tuple(dict.fromkeys(named))
 
 

@@ -406,7 +406,10 @@ def unjudged_substances(facts: Facts) -> tuple[str, ...]:
         return ()
     results = facts.uds_results_since(RESULT_MONTHS)
     explained = facts.prescription_history.named_in_effect
-    return (*not_judged_results(results, facts.today, explained), *unnamed_substance_results(results, facts.today))
+    return (
+        *not_judged_results(results, facts.today, date_written, explained),
+        *unnamed_substance_results(results, facts.today, date_written),
+    )
 
 
 def left_out_by_setting(facts: Facts) -> tuple[str, ...]:
