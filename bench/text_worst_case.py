@@ -29,7 +29,7 @@ named `sigs-not-read`): such a call costs what a short sig does; so are a diagno
 an unfit specimen), a specimen validity value up to 0.6 s a MB; one over that limit is no longer read (a drug result
 reads no value, named among the results not judged; a validity result judges nothing, named as not judged; each with
 its length): 4 MB of either, 0.03 s at most. A result's flag sent in words (place `result_flag`: interpretation.text)
-is capped as its value is (`result_words.flag_not_read`: the result reads no value, named among the results not judged).
+is capped as its value is (`Observation.flag_not_read`: the result reads no value, named among the results not judged).
 A report's conclusion was read whole by its readers other than the clause reader (whether the test could be read: up
 to 0.9 s a MB of a report with only a conclusion); they now read the part the clause reader reads
 (`uds.conclusion_read`, named `uds-conclusions-cut`): 4 MB, 0.01 s; beside its results, 0.1-0.4 s flat (the clause

@@ -31,9 +31,9 @@ from guideline.record import (
     Procedure,
     ResolvedMedication,
 )
-from guideline.record.model import value_words_not_read
+from guideline.record.model import flags_not_read, value_words_not_read
 from guideline.record.slot_init import slot_init
-from guideline.result_words import flag_not_read, not_read_words, read_value_words
+from guideline.result_words import not_read_words, read_value_words
 from guideline.specimen_validity import (
     NO_VERDICTS,
     POSITIVES_STAND,
@@ -193,9 +193,9 @@ SUBSTANCE_LABELS = {
 
 
 def value_not_read_why(observation: Observation) -> str:
-    """Why a result's value was not read (`Observation.value_not_read`, `result_words.flag_not_read`), as the results
+    """Why a result's value was not read (`Observation.value_not_read`, `Observation.flag_not_read`), as the results
     not judged name it: ", its value is 1,000,000 characters long, not read", else ""."""
-    lengths = {"value": observation.value_not_read, "flag": flag_not_read(observation)}
+    lengths = {"value": observation.value_not_read, "flag": observation.flag_not_read}
     why = [not_read_words(length, what) for what, length in lengths.items() if length is not None]
     return f", {'; '.join(why)}" if why else ""
 
@@ -257,8 +257,9 @@ def result_value(observation: Observation) -> Value:
     indeterminate, silence is "none" (a test was still done). A value that says the test was not performed, with no
     reading of its own, is "none" whatever the flag says (`_lab_did_not_test`); one that says it read nothing
     ("Inconclusive") is never read by the lab system's default flag (`_flagged_beside_no_reading`); one too long to read
-    (`Observation.value_not_read`), or whose flag is (`flag_not_read`), is "none", whatever else it sends."""
-    if observation.value_not_read is not None or flag_not_read(observation) is not None:
+    (`Observation.value_not_read`), or whose flag is (`Observation.flag_not_read`), is "none", whatever else it
+    sends."""
+    if observation.value_not_read is not None or observation.flag_not_read is not None:
         return "none"  # not read: named with its length (`value_not_read_why`)
     answers: list[Value] = []
     if observation.value_concept is not None:
@@ -3429,6 +3430,7 @@ def _with_panel_components(
                     value_not_read=value_words_not_read(component.value_string, component.value_concept),
                     value_quantity=component.value_quantity,
                     interpretation=component.interpretation,  # the panel's own flag and range are not the component's
+                    flag_not_read=flags_not_read(component.interpretation),  # measured by its own, as its value
                     # its own reason a value is absent, else its panel's (a panel not performed was not for any analyte)
                     data_absent=component.data_absent or observation.data_absent,
                     data_absent_reason=component.data_absent_reason

@@ -176,6 +176,7 @@ FEEDS: dict[tuple[str, str], tuple[tuple[int, tuple[Any, ...]], ...]] = {
         (_RESULT, ("referenceRange",)), (_RESULT, ("referenceRange", 0)), (_RESULT, ("referenceRange", 0, "high")),
     ),
     ("Observation", "value_not_read"): ((_RESULT, ("valueString",)), (_RESULT, ("valueCodeableConcept",))),
+    ("Observation", "flag_not_read"): ((_RESULT, ("interpretation",)),),
     ("Condition", "abatement_present"): ((_PROBLEM, ("abatementDateTime",)), (_PROBLEM, ("abatementString",))),
     ("Condition", "onset"): ((_PROBLEM, ("onsetDateTime",)), (_PROBLEM, ("onsetPeriod",))),
     ("Condition", "recorded_date"): ((_PROBLEM, ("recordedDate",)),),

@@ -115,3 +115,32 @@ def test_a_panels_own_value_too_long_leaves_its_analytes_read() -> None:
     summary, unjudged = sign_panel(LONG_NEGATIVE, "Negative")
     assert "negative for oxycodone" in summary
     assert unjudged == ()
+
+
+def sign_flagged_panel(flag: dict[str, Any], oxycodone: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """`sign_panel`, the panel flagged `flag` with no value of its own, its oxycodone analyte flagged `oxycodone` with
+    none either, and an opiates analyte's "Negative"."""
+    long_term = med_request(OXYCODONE, authored=days_ago(200), supply_days=30, refills=11)
+    draft = med_request(OXYCODONE, draft=True, id="d1")
+    panel: dict[str, Any] = observation(PANEL, when=days_ago(10))
+    panel["interpretation"] = [flag]
+    panel["component"] = [
+        {"code": {"coding": [{"system": "http://loinc.org", "code": OXYCODONE_SCREEN}]}, "interpretation": [oxycodone]},
+        {"code": {"coding": [{"system": "http://loinc.org", "code": "16250-3"}]}, "valueString": "Negative"},
+    ]
+    evaluation = run("order-sign", drafts=[draft], resources=[long_term, panel])
+    found = card(evaluation, unexpected_uds_result.CHECK_ID)
+    return (found.summary if found else ""), unexpected_uds_result.unjudged_results(evaluation.facts)
+
+
+def test_a_panel_analytes_flag_too_long_is_measured_alone() -> None:
+    """Each analyte's flag is measured as its own result's (`uds._with_panel_components`), never by its panel's."""
+    summary, unjudged = sign_flagged_panel(flag_coded("N", "Normal"), flag_in_words(LONG_NEGATIVE))
+    assert "negative for oxycodone" not in summary
+    assert unjudged == (f"urine drug test ({days_ago(10)}, its flag is 1,000,000 characters long, not read)",)
+
+
+def test_a_panels_own_flag_too_long_leaves_its_analytes_read() -> None:
+    summary, unjudged = sign_flagged_panel(flag_in_words(LONG_NEGATIVE), flag_coded("N", "Negative"))
+    assert "negative for oxycodone" in summary
+    assert unjudged == ()

@@ -403,9 +403,16 @@ def value_words_not_read(value_string: str | None, value_concept: Concept | None
     return longest_not_read(_written_values(value_string, value_concept))
 
 
-# A result's reference range is read only for a measured drug amount, and whether its value words are too long to
-# read only for a drug test's or a validity test's value: each read when used (labs send a range on each result).
-@slot_init(lazy=("reference_high", "reference_below", "value_not_read"))
+def flags_not_read(interpretation: tuple[Concept, ...]) -> int | None:
+    """`Observation.flag_not_read` of flags sent so (a result's, or a panel analyte's read as a result): the length of
+    the longest flag text or coding name when over `words.TEXT_READ_CHARACTERS`, else None."""
+    return longest_not_read(text for flag in interpretation for text in (flag.text, *map(_DISPLAY, flag.codings)))
+
+
+# A result's reference range is read only for a measured drug amount, and whether its value words or its flags are
+# too long to read only for a drug test's or a validity test's value: each read when used (labs send a range on
+# each result).
+@slot_init(lazy=("reference_high", "reference_below", "value_not_read", "flag_not_read"))
 @dataclass(frozen=True, slots=True)
 class Observation:
     """A result. Its category is not kept: results are told apart by code only, since sites file drug tests and
@@ -437,6 +444,10 @@ class Observation:
     # gaps): one that copies a result with another value gives the copy its own (`value_words_not_read`). Derived,
     # so neither compared nor shown.
     value_not_read: int | None = field(default=None, compare=False, repr=False)
+    # The same of its flags (`interpretation`: a flag's text or a coding's name, `flags_not_read`): then the result
+    # reads no value either. Measured once, where the drug test reader and the named gaps each measured it; a copy
+    # with other flags (a panel's analyte) gives the copy its own. Derived, so neither compared nor shown.
+    flag_not_read: int | None = field(default=None, compare=False, repr=False)
     value_boolean: bool | None = None  # valueBoolean: a yes/no row ("PDMP reviewed?") sent as true or false
     data_absent: bool = False  # a dataAbsentReason: the value was not given, and why
     value_datetime: datetime | None = None  # valueDateTime: a row whose answer is a date ("PDMP last reviewed")

@@ -74,6 +74,7 @@ from guideline.record.model import (
     ResolvedMedication,
     ServiceRequest,
     TimingRepeat,
+    flags_not_read,
     order_located,
     value_words_not_read,
 )
@@ -899,6 +900,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
         if value_string is None and value_concept is None
         else (UNREAD, value_words_not_read, value_string, value_concept)
     )
+    flag_not_read = None if not interpretation else (UNREAD, flags_not_read, interpretation)
     # Every field by position, each a local named as the field (tests/test_reader_calls_fast checks the names
     # against the class): a keyword is matched by a scan of the parameter names, and fifteen of them cost about
     # 1,100 instructions per result, a fifth of building it. Only `source`, after the rarer fields, by keyword.
@@ -919,6 +921,7 @@ def read_observation(data: Mapping[str, Any], tz: ZoneInfo, server: str | None =
         reference_high,
         reference_below,
         value_not_read,  # type: ignore[arg-type]  # lazy field: slot_init reads the UNREAD tuple on first use
+        flag_not_read,  # type: ignore[arg-type]  # lazy field, as value_not_read
         source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
     )
     # `result_time` from the dates just read, and the 1st of a month told in place: two calls fewer per result.
