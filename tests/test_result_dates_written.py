@@ -107,3 +107,70 @@ def test_positives_for_a_drug_not_judged_of_dates_not_read_are_named_apart_by_da
         "tricyclic antidepressants (undated, positive)",
         f"tricyclic antidepressants ({unread(SENT[1])}, positive)",
     )
+
+
+# -- a lab report, named where PainPlan reads no result of it -----------------------------------------------------
+
+FIVE_PANEL = {
+    "coding": [{"system": "http://loinc.org", "code": "24349-3", "display": "Drugs of abuse 5 panel - Urine"}]
+}
+OXYCODONE_SCREEN = "58430-0"  # oxyCODONE+oxyMORphone Ur Ql Scn
+
+
+def lab_report(when: str, conclusion: str, *contained: dict[str, Any]) -> dict[str, Any]:
+    """An R4 lab DiagnosticReport for a urine drug screen concluding `conclusion`, dated by its effectiveDateTime
+    `when` alone (no `issued`, which would date it), with its `contained` results as a v2-to-FHIR converter sends
+    them (no date of their own: they take the report's)."""
+    resource: dict[str, Any] = {
+        "resourceType": "DiagnosticReport",
+        "id": "rep1",
+        "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB"}]}],
+        "code": FIVE_PANEL,
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "effectiveDateTime": when,
+        "conclusion": conclusion,
+    }
+    if contained:
+        resource["contained"] = list(contained)
+        resource["result"] = [{"reference": f"#{c['id']}"} for c in contained]
+    return resource
+
+
+def on_view(*resources: dict[str, Any]):
+    long_term = med_request(OXYCODONE, authored=days_ago(200), supply_days=30, refills=11)
+    return run("patient-view", resources=[long_term, *resources])
+
+
+@pytest.mark.parametrize("sent", SENT)
+def test_a_report_with_only_a_conclusion_is_named_with_its_date_as_sent(sent: str) -> None:
+    # Before: 'Drugs of abuse 5 panel - Urine (undated, report conclusion "Positive for fentanyl")'.
+    evaluation = on_view(lab_report(sent, "Positive for fentanyl"))
+    assert unexpected_uds_result.unread_results(evaluation.facts) == (
+        f'Drugs of abuse 5 panel - Urine ({unread(sent)}, report conclusion "Positive for fentanyl")',
+    )
+
+
+@pytest.mark.parametrize("sent", SENT)
+def test_a_report_whose_conclusion_disagrees_with_its_result_is_named_with_its_date_as_sent(sent: str) -> None:
+    negative = {"resourceType": "Observation", "id": "obs1", "status": "final", "valueString": "Negative"}
+    negative["code"] = {"coding": [{"system": "http://loinc.org", "code": OXYCODONE_SCREEN}]}
+    evaluation = on_view(lab_report(sent, "Positive for oxycodone", negative))
+    named = urine_drug_test.disagreeing_reports(evaluation.facts)
+    assert named == (
+        f'Drugs of abuse 5 panel - Urine ({unread(sent)}, its conclusion says "Positive for oxycodone" but its '
+        'oxycodone result says "Negative"; read the more cautious way: that negative was not judged)',
+    )
+    assert (
+        build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now).named["uds-report-disagreements"]
+        == named
+    )
+
+
+def test_a_report_sent_with_no_date_is_still_undated() -> None:
+    undated = lab_report("", "Positive for fentanyl")
+    del undated["effectiveDateTime"]
+    evaluation = on_view(undated)
+    assert unexpected_uds_result.unread_results(evaluation.facts) == (
+        'Drugs of abuse 5 panel - Urine (undated, report conclusion "Positive for fentanyl")',
+    )

@@ -72,9 +72,17 @@ def date_written(result: UdsResult) -> str:
     """A result's date as the card and the data-completeness lists write it: "2026-06-05", "2026-05" for one dated
     to the month only (never the 1st it is read as), each date sent that could not be read as written
     ("effectiveDateTime '2026-13-45' could not be read as a date"), or "undated"."""
-    if result.when:
-        return result.when
-    return unread_words(result.observation.unread_dates) or "undated"
+    return _written(result.when, result.observation.unread_dates)
+
+
+def report_date_written(unread: UnreadReport) -> str:
+    """A lab report's date as `date_written` writes a result's, from the report's own dates."""
+    return _written(unread.when, unread.report.unread_dates)
+
+
+def _written(when: str | None, unread_dates: tuple[str, ...]) -> str:
+    """`date_written` of a test dated `when` (as written), or, undated, sent the dates `unread_dates` not read."""
+    return when or unread_words(unread_dates) or "undated"
 
 
 def unjudged_results(facts: Facts) -> tuple[str, ...]:
@@ -164,7 +172,7 @@ def _unread_reports(facts: Facts, since: date) -> list[str]:
     whose results were all read and whose words only disagree is named as such
     (`urine_drug_test.disagreeing_reports`)."""
     return [
-        f"{unread.name} ({unread.when or 'undated'}, {unread.reading})"
+        f"{unread.name} ({report_date_written(unread)}, {unread.reading})"
         for unread in reports_of_window(facts, since)
         if unread.reading
     ]

@@ -23,6 +23,7 @@ from guideline.checks.common import (
 from guideline.checks.unexpected_uds_result import (
     RESULT_MONTHS,
     reads_results,
+    report_date_written,
     reports_of_window,
     unknown_status_written,
 )
@@ -321,7 +322,7 @@ def disagreeing_reports(facts: Facts) -> tuple[str, ...]:
         return ()
     since = report_since(facts)
     named = [
-        f"{unread.name} ({unread.when or 'undated'}, {unread.disagreement})"
+        f"{unread.name} ({report_date_written(unread)}, {unread.disagreement})"
         for unread in reports_of_window(facts, since)
         if unread.disagreement
     ]

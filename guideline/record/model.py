@@ -523,6 +523,8 @@ class DiagnosticReport:
     document: bool = False  # sent as a document (presentedForm: a PDF or image), its results perhaps only there
     dated_partial: str | None = None  # its date as written when it names a month or a year only ("2026-05")
     source: str | None = None  # the base of the other server it is from (pool.SOURCE: an HIE's), None for the EHR's
+    # Its dates (effective[x], issued) sent but not read, each named as written, when none was read: as a result's.
+    unread_dates: tuple[str, ...] = ()
 
     @property
     def located(self) -> str | None:

@@ -968,13 +968,20 @@ def _absent_reason(reason: Any) -> str | None:
 
 
 def _undated_result(observation: Observation, data: Mapping[str, Any]) -> Observation:
-    """A result no date of which was read, with those sent as written ("effectiveDateTime '2026-13-45'"): each was
-    read as none, so naming them says a date was sent and could not be read, not that none was."""
+    """A result no date of which was read, with those sent as written (`_unread_result_dates`)."""
+    unread = _unread_result_dates(data)
+    return replace(observation, unread_dates=unread) if unread else observation
+
+
+def _unread_result_dates(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The dates of a result or a lab report no date of which was read (effective[x], issued), as written
+    ("effectiveDateTime '2026-13-45'"): each was read as none, so naming them says a date was sent and could not be
+    read, not that none was."""
     unread = _unread_dates_named(tuple((name, data.get(name), None) for name in _RESULT_DATES))
     period = data.get("effectivePeriod")
     if period is not None:
         unread += _unread_period_dates(period, "effectivePeriod", None, None)
-    return replace(observation, unread_dates=unread) if unread else observation
+    return unread
 
 
 # The single dates a result may be dated by (`Observation.result_time`); its effectivePeriod is read apart.
@@ -1146,6 +1153,7 @@ def read_diagnostic_report(
         document=bool(get("presentedForm")),
         dated_partial=dated_partial,
         source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
+        unread_dates=() if effective or issued else _unread_result_dates(data),
     )
     return report, tuple(observations)
 
