@@ -174,3 +174,16 @@ def test_a_report_sent_with_no_date_is_still_undated() -> None:
     assert unexpected_uds_result.unread_results(evaluation.facts) == (
         'Drugs of abuse 5 panel - Urine (undated, report conclusion "Positive for fentanyl")',
     )
+
+
+@pytest.mark.parametrize("sent", SENT)
+def test_a_result_contained_in_a_report_whose_date_was_not_read_is_named_with_the_reports_date_as_sent(
+    sent: str,
+) -> None:
+    """A contained result with no date of its own takes its report's (a v2-to-FHIR converter's OBX has none): the
+    report's date sent and not read is its date as sent, never "undated"."""
+    inconclusive = {"resourceType": "Observation", "id": "obs1", "status": "final", "valueString": "Inconclusive"}
+    inconclusive["code"] = {"coding": [{"system": "http://loinc.org", "code": OXYCODONE_SCREEN}]}
+    evaluation = on_view(lab_report(sent, "See results", inconclusive))
+    # Before: "urine drug test (undated)".
+    assert unexpected_uds_result.unread_results(evaluation.facts) == (f"urine drug test ({unread(sent)})",)

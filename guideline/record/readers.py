@@ -1130,12 +1130,20 @@ def read_diagnostic_report(
     effective = parse_datetime(get("effectiveDateTime"), tz) or start or end
     issued = parse_datetime(get("issued"), tz)
     dated_partial = _report_partial_date(data, tz) if _may_name_no_day(effective or issued) else None
+    unread_dates = () if effective or issued else _unread_result_dates(data)
     # A contained id is local to its report: qualified by the report's, two reports' "#obs1" are two results; by
     # where another server's report lives (`located_id`), as the HIE's report dr1 is not the EHR's dr1.
     qualifier = ((located_id(data) or report_id) if SOURCE in data else report_id) or container or ""
     items = [item for item in map(as_dict, as_list(get("contained"))) if item.get("resourceType") == "Observation"]
     observations, local_ids = contained_results(
-        items, tz, qualifier, _REPORT_STATUS_FOR_RESULT.get(status or "", status), effective, issued, dated_partial
+        items,
+        tz,
+        qualifier,
+        _REPORT_STATUS_FOR_RESULT.get(status or "", status),
+        effective,
+        issued,
+        dated_partial,
+        unread_dates,
     )
     if any(o.has_members for o in observations):  # a contained panel: its members are written in the report
         observations = [
@@ -1153,7 +1161,7 @@ def read_diagnostic_report(
         document=bool(get("presentedForm")),
         dated_partial=dated_partial,
         source=_source_of(data) if SOURCE in data else None,  # the usual: the EHR's own
-        unread_dates=() if effective or issued else _unread_result_dates(data),
+        unread_dates=unread_dates,
     )
     return report, tuple(observations)
 
@@ -1166,12 +1174,14 @@ def contained_results(
     effective: datetime | None,
     issued: datetime | None,
     dated_partial: str | None,
+    unread_dates: tuple[str, ...] = (),
 ) -> tuple[list[Observation], dict[str, str]]:
     """The results contained in a report or a panel (one per item, in their order), each keyed by its container
     (`<qualifier>#<local id>`), and those keys by local id. A contained id means something only inside its
     container: keyed by it alone, two reports without ids each containing "#obs1" were one result, and one report's
     fentanyl screen stood for the other's. One with no status takes the container's `status`, one with no date its
-    dates."""
+    dates, and, when none of them was read either, those it sent (`unread_dates`) unless it sent its own: named as
+    sent, never "undated"."""
     local_ids: dict[str, str] = {}
     observations = []
     for item in items:
@@ -1187,6 +1197,8 @@ def contained_results(
             effective=observation.effective if observation.result_time else effective,
             issued=observation.issued if observation.result_time else issued,
             dated_partial=observation.dated_partial if observation.result_time else dated_partial,
+            # the container's are sent only when it read no date (`unread_dates`), so it dates none of them either
+            unread_dates=observation.unread_dates or (() if observation.result_time else unread_dates),
         )
         observations.append(observation)
     return observations, local_ids
@@ -1208,7 +1220,7 @@ def read_panel(
         return (panel,)
     qualifier = located_id(data) or container or "Observation/"
     members, local_ids = contained_results(
-        items, tz, qualifier, panel.status, panel.result_time, panel.issued, panel.dated_partial
+        items, tz, qualifier, panel.status, panel.result_time, panel.issued, panel.dated_partial, panel.unread_dates
     )
     if any(o.has_members for o in members):
         members = [
