@@ -1291,11 +1291,13 @@ def _readings(words: str) -> list[_Read]:
     return reader.read
 
 
-def _every_other(groups: Sequence[str], index: int) -> bool:
-    """Whether the group of `groups` at `index` begins with a finding of every other drug ("all others negative")."""
-    if index >= len(groups) or not _EVERY_OTHER.match(groups[index]):
+def _every_other(groups: Sequence[Sequence[str]], index: int) -> bool:
+    """Whether the group of `groups` (each split into its clauses) at `index` begins with a finding of every other
+    drug ("all others negative")."""
+    # `_EVERY_OTHER` holds no "and", "&" or "with", so it matches the group's first clause where it matches the group
+    if index >= len(groups) or not _EVERY_OTHER.match(groups[index][0]):
         return False
-    return _clause_said(_JOINED.split(groups[index], maxsplit=1)[0]) == "negative"
+    return _clause_said(groups[index][0]) == "negative"
 
 
 def _said_of_those_before(clause: str, named: tuple[str, ...]) -> bool:
@@ -1305,15 +1307,17 @@ def _said_of_those_before(clause: str, named: tuple[str, ...]) -> bool:
     return not named and not _NOTHING_FOUND.match(clause) and not _SAID_OF_ANOTHER.search(clause)
 
 
-def _weighable(groups: Sequence[str], index: int) -> list[bool]:
-    """Which clauses of the group of "and" at `index` a cutoff printed beside their amount may give a finding
-    (`_weighed`): none when no cutoff is printed in it, else those the lab gives no finding of its own after, later
-    in their group ("Oxycodone 250 ng/mL (cutoff 100 ng/mL) and oxymorphone 80 ng/mL positive") or right after it
-    (`_said_of_those_before`: "Oxycodone 80 ng/mL (cutoff 100 ng/mL), positive"): its finding is read as written."""
-    clauses = _JOINED.split(groups[index])
-    if not _CUTOFF.search(groups[index]):
+def _weighable(groups: Sequence[Sequence[str]], index: int) -> list[bool]:
+    """Which clauses of the group of "and" at `index` (`groups`: each split into its clauses) a cutoff printed beside
+    their amount may give a finding (`_weighed`): none when no cutoff is printed in it, else those the lab gives no
+    finding of its own after, later in their group ("Oxycodone 250 ng/mL (cutoff 100 ng/mL) and oxymorphone 80 ng/mL
+    positive") or right after it (`_said_of_those_before`: "Oxycodone 80 ng/mL (cutoff 100 ng/mL), positive"): its
+    finding is read as written."""
+    clauses = groups[index]
+    # a printed cutoff holds no "and", "&" or "with": it lies in one clause of its group
+    if not any(map(_CUTOFF.search, clauses)):
         return [False] * len(clauses)
-    after = _JOINED.split(groups[index + 1], maxsplit=1)[0] if index + 1 < len(groups) else ""
+    after = groups[index + 1][0] if index + 1 < len(groups) else ""
     said_later = (
         bool(after) and _clause_said(after) is not None and _said_of_those_before(after, substances_in_words(after))
     )
@@ -1389,9 +1393,10 @@ class _ConclusionReader:
         self.just_measured = ()
         denying = bool(_DENIED_FIRST.match(sentence))  # "No fentanyl, oxycodone detected"
         fresh = self.fresh = len(self.waiting)  # the drugs waiting from before this statement
-        groups = _GROUPS.split(sentence)
-        for index, group in enumerate(groups):
-            for clause, weighable in zip(_JOINED.split(group), _weighable(groups, index), strict=True):
+        # Each group split into its clauses once: `_weighable` and `_every_other` read them (the next group's ahead).
+        groups = [_JOINED.split(group) for group in _GROUPS.split(sentence)]
+        for index, clauses in enumerate(groups):
+            for clause, weighable in zip(clauses, _weighable(groups, index), strict=True):
                 # a finding heading its statement's list ("Positive for oxycodone, oxymorphone 80 ng/mL (cutoff 100
                 # ng/mL)") is the lab's own of each drug in it: the amount is not weighed against it
                 self.clause(_weighed(clause) if weighable and not (self.here and self.first) else clause, denying)
