@@ -200,6 +200,10 @@ def gather(
     included = _medications_by_url(request.prefetch.values()) if names_medication else ()
     sent = tuple(request.prefetch.values())  # for who a `urn:uuid:` actor is, read by the record only if asked
     held = {url for url, _ in included}
+    if names_medication and request.draft_orders is not None:
+        # A draft Bundle's own Medication under the fullUrl the draft names (a transaction-style Bundle): the record
+        # resolves it from the drafts' fullUrls, so it is neither looked up nor named as unread.
+        held.update(url for url, _ in _medications_by_url((request.draft_orders,)))
     wanted = medication_references([pooled, draft_items], server) - held if names_medication else set()
     medication_refs = readable_medication_references(wanted)
     elsewhere = elsewhere_references(wanted)
