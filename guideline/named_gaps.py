@@ -1398,6 +1398,39 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
         note=None,
     ),
     NamedGap(
+        key="draft-id-clashes",
+        # Drafts are the orders being signed: two that differ under one id are both counted (`record.drafts`), where
+        # one was once kept in silence, and the clash is named, as a chart resource sent in two versions is.
+        items=attrgetter("record.draft_id_clashes"),
+        card=CardLine(
+            "two draft orders being signed share this id but say different things, so both were counted; check that "
+            "each is meant to be signed",
+            "other ids shared by differing draft orders",
+        ),
+        page=PageSentence(
+            "1 id is shared by draft orders that say different things; both were counted, so check that each is "
+            "meant to be signed:",
+            "{count} ids are each shared by draft orders that say different things; all were counted, so check that "
+            "each is meant to be signed:",
+        ),
+        note="Draft orders sharing one id but differing (all counted)",
+    ),
+    NamedGap(
+        key="drafts-of-another-patient",
+        # Counted (the clinician is signing it in this chart) but named, as a chart resource of another patient is
+        # (there it is left out): a client mixing up two open charts must not pass in silence.
+        items=attrgetter("record.drafts_of_another_patient"),
+        card=CardLine(
+            "it is about another patient than the one in context, but it is being signed in this chart, so it was "
+            "counted; check that it is meant for this patient",
+            "other draft orders about another patient",
+        ),
+        # Not on the page or in its note: a card's link carries the fields of a draft the checks read, not its
+        # subject, so the page could never tell; the card said it to the clinician signing.
+        page=None,
+        note=None,
+    ),
+    NamedGap(
         key="hospice-not-counted",
         # Possible hospice care the hospice exclusion did not count (guideline.exclusions.hospice_not_counted): read
         # as hospice care, an unsure record switched every safety check off; passed over in silence, the cards read

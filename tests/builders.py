@@ -285,14 +285,17 @@ def run(
     now: datetime = NOW,
     user_id: str | None = "Practitioner/dr1",
     fhir_server: str | None = None,
+    checks_patient: bool = False,
 ) -> Evaluation:
-    """Build the record the way the service does and evaluate one hook call (`fhir_server`: the request's)."""
+    """Build the record the way the service does and evaluate one hook call (`fhir_server`: the request's;
+    `checks_patient`: the record told the patient in context, as the service tells it, to name another's data)."""
     settings = config if isinstance(config, GuidelineConfig) else GuidelineConfig.from_mapping(config or {})
     pool = list(resources)
     if with_patient and not any(r.get("resourceType") == "Patient" for r in pool):
         pool.append(patient())
     drafted = {"resourceType": "Bundle", "entry": [{"resource": d} for d in drafts]}
-    record = build_record(pool, TZ, draft_orders=drafted, fhir_server=fhir_server)
+    own = PATIENT_ID if checks_patient else None
+    record = build_record(pool, TZ, draft_orders=drafted, fhir_server=fhir_server, patient_id=own)
     context = HookContext(
         hook=hook, patient_id=PATIENT_ID, user_id=user_id, encounter_id="enc1", selections=tuple(selections)
     )

@@ -28,6 +28,8 @@ from guideline.population.claims import claims_read_for_a_hook
 OXYCODONE = "1049621"  # oxycodone hydrochloride 5 MG Oral Tablet
 LORAZEPAM = "197901"
 SUBLOCADE = "1996192"
+AMOXICILLIN = "308191"  # no check reads it
+AMOXICILLIN_NAME = "amoxicillin 500 MG Oral Capsule"
 PDMP_REVIEW = "461621000124108"
 COCAINE_SCREEN = "14314-9"
 OXYCODONE_SCREEN = "58430-0"  # oxyCODONE+oxyMORphone Ur Ql Scn
@@ -60,7 +62,21 @@ def every_gap_drafts(count: int = 1) -> list[dict[str, Any]]:
         }
         for n in range(count)
     ]
-    return [signed, *unclassified, *partly_read]
+    # Amoxicillin (no check reads it): two differing drafts sharing one id, and a draft whose subject is another
+    # patient; each counted and named.
+    twins = [
+        med_request(AMOXICILLIN, draft=True, id=f"draft-twin-{n}", supply_days=5, dose=dose, display=AMOXICILLIN_NAME)
+        for n in range(count)
+        for dose in (1, 2)
+    ]
+    elsewhere = [
+        {
+            **med_request(AMOXICILLIN, draft=True, id=f"draft-elsewhere-{n}", display=AMOXICILLIN_NAME),
+            "subject": {"reference": "Patient/p2"},
+        }
+        for n in range(count)
+    ]
+    return [signed, *unclassified, *partly_read, *twins, *elsewhere]
 
 
 def every_gap_selections(count: int = 1) -> list[str]:

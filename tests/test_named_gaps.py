@@ -39,7 +39,9 @@ SHOWN = worded(NAMED_GAPS, GuidelineConfig.from_mapping({}))
 
 
 def _items(count: int) -> dict[str, tuple[str, ...]]:
-    facts = run("order-sign", drafts=every_gap_drafts(count), resources=every_gap_resources(count)).facts
+    facts = run(
+        "order-sign", drafts=every_gap_drafts(count), resources=every_gap_resources(count), checks_patient=True
+    ).facts
     found = {kind.key: kind.items(facts) for kind in NAMED_GAPS}
     # Selections that name no draft are an order-select kind: its own call, as the card's is below.
     selecting = run("order-select", drafts=every_gap_drafts(count), selections=every_gap_selections(count)).facts
@@ -51,7 +53,7 @@ def _card_items(hook: str, count: int) -> dict[str, tuple[str, ...]]:
     """What the data-incomplete card of `hook` names of each kind (patient-view has no drafts); on order-sign with
     what the order-select call of `_card_detail` names of selections that name no draft."""
     drafts = every_gap_drafts(count) if hook != "patient-view" else []
-    facts = run(hook, drafts=drafts, resources=every_gap_resources(count)).facts
+    facts = run(hook, drafts=drafts, resources=every_gap_resources(count), checks_patient=True).facts
     named = {kind.key: kind.card_named(facts) for kind in NAMED_GAPS}
     if hook == "order-sign":
         selecting = run("order-select", drafts=every_gap_drafts(count), selections=every_gap_selections(count)).facts
@@ -161,7 +163,7 @@ def test_each_kind_is_named_on_the_plan_page_if_and_only_if_it_declares_the_page
 def test_each_kind_is_named_in_the_note_if_and_only_if_it_declares_the_note(
     items: Mapping[str, tuple[str, ...]],
 ) -> None:
-    evaluation = run("order-sign", drafts=every_gap_drafts(2), resources=every_gap_resources(2))
+    evaluation = run("order-sign", drafts=every_gap_drafts(2), resources=every_gap_resources(2), checks_patient=True)
     note = build_plan(evaluation, (), evaluation.facts.config, evaluation.facts.now).note
     for kind in SHOWN:
         if kind.note is not None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from guideline.fhirdata import as_dict, as_list, is_absolute_url, local_reference, text
 from guideline.record.copies import Order, which_newer
+from guideline.record.drafts import DraftIdentities, Repeat
 from guideline.record.identity import ORDER_TYPES, prescriptions_renamed, relayed_unchanged, same_apart_from_source
 from guideline.record.model import (
     Administration,
@@ -443,6 +444,7 @@ def _read_all(
     problems: list[ReadProblem] = []
     untold: list[ReadProblem] = []
     relayed: list[tuple[str, str]] = []  # (copy, kept): another server's unchanged copies of the EHR's orders
+    drafts = DraftIdentities()
     patient: Patient | None = None
     locations: dict[str, Mapping[str, Any]] = {}
 
@@ -473,8 +475,16 @@ def _read_all(
             shown = None if kind == "Patient" else resource_id  # another patient's id is theirs: never shown
             problems.append(ReadProblem(kind[:40], shown, ANOTHER_PATIENT, _position(index, draft_count)))
             continue
-        try:
+        repeat = Repeat.FIRST
+        if index < draft_count:  # a draft is counted whatever its id or subject says; a doubt is named
             if resource_id:
+                repeat = drafts.repeat(kind, resource_id, index, resource)
+                if repeat is Repeat.UNCHANGED:  # one draft sent twice: counted once, as an unchanged chart copy
+                    continue
+            if own is not None and kind != "Patient" and _names_another_patient(kind, resource, resource_id, own):
+                drafts.of_another_patient(kind, resource_id, index)
+        try:
+            if resource_id and repeat is Repeat.FIRST:
                 key = (kind, resource_id)
                 earlier = seen.setdefault(key, index)  # one lookup where get-then-set takes two
                 # The id came before: setdefault gave back what it held (another position, or a list), not `index`
@@ -583,6 +593,8 @@ def _read_all(
         unresolved_medication_refs=unresolved,
         results_not_received=results_not_received,
         draft_names=_draft_names(found[:draft_count], urls),
+        draft_id_clashes=drafts.clashes(),
+        drafts_of_another_patient=drafts.of_other_patients(),
         relayed_unchanged=tuple(relayed),
         **{name: tuple(values) for name, values in collected.items()},
     )

@@ -769,6 +769,10 @@ class PatientRecord:
     # Every name a draft of the hook's draftOrders goes by (`Type/id`, its id, its fullUrl), whatever its type: what
     # an order-select selection is matched against, so one naming a draft PainPlan does not judge is still found.
     draft_names: frozenset[str] = frozenset()
+    # Drafts whose identity is in doubt, each counted and named (`record.drafts`): the ids differing drafts share, and
+    # the drafts whose subject is another patient than the one in context.
+    draft_id_clashes: tuple[str, ...] = ()
+    drafts_of_another_patient: tuple[str, ...] = ()
     # (the copy's located id, the EHR resource's): orders and fills another server relayed unchanged under the same id,
     # dropped when pooled (`identity.relayed_unchanged`), told apart by type (`identity.unchanged_orders`,
     # `unchanged_fills`) and named as relayed copies (`identity.relayed_names`, and `Facts.fills_read_once` for fills).
