@@ -830,17 +830,25 @@ def _listed(names: list[str], joiner: str) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {joiner} {names[-1]}"
 
 
+# The tablet for oral suspension as names and forms write it: drug files' "TAB FOR SUSP", "DISP TAB" and
+# "dispersible", Epic's "TBSO", claims' "DISKET", a Medication form's "Tablet for Suspension", "soluble tablet".
+_FOR_SUSPENSION = re.compile(r"\bdispers|\bdisp\b|\bsusp|\btbso\b|\bdiskets?\b|\bsoluble\b")
+# The tablets for oral suspension's one strength, and no pain methadone tablet's (those are 5 and 10 mg): in the
+# packaged drug table the 40 mg methadone products are the treatment codes' tablets (864978, 864980, 1990745).
+_OTP_TABLET_MG = 40
+
+
 def _otp_methadone(recognition: Recognition) -> bool:
     """Methadone in a form only opioid treatment programs dispense, as its code would say: the 10 mg/mL oral
-    concentrate, or 40 mg tablets for oral suspension (Diskets, Methadose dispersible)."""
+    concentrate, or 40 mg tablets for oral suspension (Diskets, Methadose dispersible), named so or named a 40 mg
+    tablet by any name ("METHADONE HCL 40 MG PO TBSO", "METHADOSE 40 MG TABLET"): no other tablet holds 40 mg."""
     strength = next((s for s in recognition.strengths if s.ingredient == "methadone"), None)
     if strength is None or recognition.form == "injection":
         return False
     if strength.per == "ml":
         return strength.mg == 10
-    words = recognition.display.lower()
-    dispersible = any(word in words for word in ("dispers", "susp", "diskets"))  # "TAB FOR SUSP" in drug files
-    return strength.per == "unit" and strength.mg == 40 and dispersible
+    tablet = recognition.form == "tablet" or bool(_FOR_SUSPENSION.search(recognition.display.lower()))
+    return strength.per == "unit" and strength.mg == _OTP_TABLET_MG and tablet
 
 
 @lru_cache(maxsize=256)
