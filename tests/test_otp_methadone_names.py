@@ -16,6 +16,7 @@ from cds_support import bundle, full_prefetch, hook_request, make_app
 
 from guideline import mme_factors as mf
 from guideline.config import GuidelineConfig
+from guideline.recognition.names import read_name
 from guideline.terminology import METHADONE_OUD_CODES, load_terminology
 from smart_app.cli import main
 
@@ -172,3 +173,64 @@ def test_the_name_rule_agrees_with_the_drug_table():
     assert forty == {"864978", "864980", "1990745"} and forty <= set(METHADONE_OUD_CODES)
     tablets = {row.strength_value for row in rows if row.strength_unit.upper() == "MG" and row.rxcui not in forty}
     assert max(tablets) == 10
+
+
+# Claims' and drug files' names for buprenorphine/naloxone sublingual tablets and films.
+BUP_NAL_NAMES = [
+    "BUPRENORPHIN/NALOX 8-2MG",
+    "BUP/NAL 8-2MG SL TAB",
+    "BUPREN/NALOX 8-2MG SL",
+    "BUP-NX 8-2MG SL FILM",
+    "BUP/NX 2-0.5MG SL TAB",
+]
+
+
+@pytest.mark.parametrize("name", BUP_NAL_NAMES)
+def test_abbreviated_buprenorphine_naloxone_is_read_as_treatment(name, tmp_path, capsys):
+    (line,) = mme_report(tmp_path, capsys, fill(name, 30, qty(60, "{film}")))["dispenses"]
+    assert line["status"] == "excluded", line["explanation"]
+    assert "buprenorphine" in line["explanation"]
+
+
+@pytest.mark.parametrize("name", ["BUP SR 150 MG TAB", "NAL/BUP ER 8-90MG TAB", "BUPROPION HCL SR 150 MG TAB"])
+def test_bupropion_and_its_naltrexone_combination_are_not_read_as_buprenorphine(name):
+    """ "BUP" and "NAL" are read only as the pair, buprenorphine first: bupropion and Contrave stay what they are."""
+    assert "buprenorphine" not in {ingredient.name for ingredient in read_name(name).ingredients}
+
+
+OUD = {
+    "resourceType": "Condition",
+    "id": "c-oud",
+    "subject": {"reference": "Patient/p1"},
+    "clinicalStatus": {
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+    },
+    "verificationStatus": {
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]
+    },
+    "category": [
+        {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "problem-list-item"}
+            ]
+        }
+    ],
+    "code": {
+        "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "F11.20"}],
+        "text": "Opioid use disorder, moderate",
+    },
+    "recordedDate": "2026-01-01",
+}
+
+
+def test_the_oud_card_counts_a_fill_named_bup_nal_as_treatment(tmp_path):
+    prefetch = full_prefetch(
+        "patient-view", conditions=bundle(OUD), dispenses=bundle(fill("BUP/NAL 8-2MG SL TAB", 30, qty(60, "{film}")))
+    )
+    response = (
+        make_app(tmp_path)
+        .test_client()
+        .post("/cds-services/patient-view", json=hook_request("patient-view", prefetch=prefetch))
+    )
+    cards = {card["source"]["topic"]["code"]: card for card in response.json["cards"]}
+    assert "was found in the last 90 days" not in cards.get("oud-treatment", {}).get("detail", "")

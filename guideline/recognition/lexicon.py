@@ -183,7 +183,7 @@ ALIASES: Mapping[str, str] = {
     **dict.fromkeys(("oxycod", "oxycodon"), "oxycodone"),
     **dict.fromkeys(("hydromorph", "hydromorphon"), "hydromorphone"),
     **dict.fromkeys(("oxymorph", "oxymorphon"), "oxymorphone"),
-    **dict.fromkeys(("bupren", "buprenor", "buprenorph"), "buprenorphine"),
+    **dict.fromkeys(("bupren", "buprenor", "buprenorph", "buprenorphin"), "buprenorphine"),  # "BUPRENORPHIN/NALOX"
     **dict.fromkeys(("dihydrocod", "dihydrocodein"), "dihydrocodeine"),
     "tramad": "tramadol",
     # Opium preparations by their own names (camphorated opium tincture, opium tincture), strengths read as opium's.
@@ -212,6 +212,13 @@ ALIASES: Mapping[str, str] = {
     **{numbered: f"vitamin {numbered}" for numbered in VITAMIN_NUMBERED},  # "B12", "B-6" (joined), "D3"
 }
 
+# Abbreviations that name a combination only as a pair, joined by "/" or "-" in this order ("BUP/NAL 8-2MG SL TAB",
+# "BUP-NX"), read as its ingredients. Alone each is no ingredient: "BUP" may be bupropion, "NAL" naltrexone or
+# nalbuphine; naltrexone with bupropion (Contrave) is written naltrexone first.
+PAIRED_ALIASES: Mapping[tuple[str, str], str] = {
+    ("bup", "nal"): "buprenorphine/naloxone",
+    ("bup", "nx"): "buprenorphine/naloxone",
+}
 
 # The words of a medicine's name that are no ingredient: strength units and bases, dose forms and routes, release,
 # salts, and the packaging and marketing words joined to others by "/" or "-" ("mg/ml", "extended-release",

@@ -16,6 +16,7 @@ from guideline.recognition.lexicon import (
     ALIASES,
     COUGH_COLD_PARTNERS,
     NAME_WORD,
+    PAIRED_ALIASES,
     PHRASES,
     VITAMIN_NUMBERED,
     Brand,
@@ -440,7 +441,9 @@ def _read_one(text: str) -> NameReading:
     """`read_name` of a name that is no RxNorm pack."""
     lowered = _cut_names_spelt(
         _without_morphine_notes(
-            _vitamin_numbers_joined(_b_and_o_spelt(" ".join(commas_read(text.lower()).replace(",", " ").split())))
+            _vitamin_numbers_joined(
+                _pairs_spelt(_b_and_o_spelt(" ".join(commas_read(text.lower()).replace(",", " ").split())))
+            )
         )
     )
     mentions, brand = _mentions(lowered)
@@ -545,6 +548,22 @@ def _b_and_o_spelt(lowered: str) -> str:
     """The name with "B&O" written out as the belladonna and opium it stands for, in that order (its strengths'
     order: 16.2 mg belladonna, 30 or 60 mg opium)."""
     return _B_AND_O.sub("belladonna/opium", lowered)
+
+
+# Each pair as written, "/" or "-" between, spaces or none around it ("bup / nal", "bup-nx").
+_PAIR_JOIN = re.compile(r"\s*[/-]\s*")
+_PAIRED = re.compile("|".join(rf"\b{first}\s*[/-]\s*{second}\b" for first, second in PAIRED_ALIASES))
+
+
+def _pairs_spelt(lowered: str) -> str:
+    """The name with each pair of abbreviations (`PAIRED_ALIASES`) written out as the ingredients it stands for:
+    "bup/nal 8-2mg sl tab" is "buprenorphine/naloxone 8-2mg sl tab"."""
+
+    def spelt(found: re.Match[str]) -> str:
+        first, second = _PAIR_JOIN.split(found.group())
+        return PAIRED_ALIASES[(first, second)]
+
+    return _PAIRED.sub(spelt, lowered)
 
 
 # A vitamin's letter and number written apart: "B-12", "D-3", and after "vitamin" (or "vit") a space too ("vitamin B
