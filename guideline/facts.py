@@ -44,6 +44,7 @@ from guideline.fills import (
     standalone_fills,
     supplies_now,
     supply_intervals,
+    supply_key,
     with_fills,
 )
 from guideline.history import (
@@ -706,6 +707,10 @@ class Facts:
         self._drug_keys[id(medication)] = (medication, key)
         return key
 
+    def supply_key(self, item: MedOrder | Dispense) -> IdentifiedDrug | str:
+        """The key that pairs a fill with its own order (`fills.supply_key`), remembered per medication."""
+        return supply_key(item, self.terms)
+
     @cached_property
     def fills(self) -> tuple[Dispense, ...]:
         """The dispenses counted as handing medicine over (`fills.counts_as_fill`: completed or in progress, or of a
@@ -792,10 +797,11 @@ class Facts:
 
     @cached_property
     def _real_orders_by_drug(self) -> dict[str, tuple[MedOrder, ...]]:
-        """The real orders per same-drug key, in record order: a fill is matched only against its own drug's."""
+        """The real orders per supply key (`fills.supply_key`), in record order: a fill is matched only against its
+        own drug's."""
         by_drug: dict[str, list[MedOrder]] = {}
         for order in self.real_orders:
-            by_drug.setdefault(self.drug_key(order), []).append(order)
+            by_drug.setdefault(self.supply_key(order), []).append(order)
         return {drug: tuple(orders) for drug, orders in by_drug.items()}
 
     def fill_course(self, dispense: Dispense) -> str | None:
@@ -819,8 +825,8 @@ class Facts:
         """The order a fill came from, worked out (`source_order` remembers it)."""
         if dispense.authorizing_prescriptions:
             return authorized_order(dispense, self.real_orders)
-        same_drug = self._real_orders_by_drug.get(self.drug_key(dispense), ())
-        return covering_order(dispense, [(order, self.order_interval(order)) for order in same_drug], self.drug_key)
+        same_drug = self._real_orders_by_drug.get(self.supply_key(dispense), ())
+        return covering_order(dispense, [(order, self.order_interval(order)) for order in same_drug], self.supply_key)
 
     @cached_property
     def unidentified_fills(self) -> tuple[FillSupply, ...]:

@@ -43,6 +43,7 @@ from guideline.mme import (
     quantize6,
     with_conflicts,
 )
+from guideline.recognition.names import read_name
 from guideline.record import Dispense, MedOrder, ResolvedMedication
 from guideline.record.identity import IdentifiedDrug, prescription_named
 from guideline.record.pool import order_keys
@@ -412,6 +413,36 @@ def _same_drug_key(medication: ResolvedMedication, terms: Terminology) -> Identi
     if name != UNNAMED_MEDICATION:
         return "name:" + name.strip().lower()
     return "unnamed:" + _content_key(medication)
+
+
+def supply_key(item: Dispense | MedOrder, terms: Terminology) -> IdentifiedDrug | str:
+    """What "the same drug" means for a fill and its own order (*One supply, never two*): the opioid strengths and
+    form recognition read, however the medication was sent, else the refill key (`same_drug_key`)."""
+    medication = item.medication
+    key = _DRUG_KEYS.get("supply key", medication, terms)
+    if key is MISSING:
+        key = _supply_key(medication, terms)
+        _DRUG_KEYS.put("supply key", medication, terms, answer=key)
+    return key  # type: ignore[return-value]
+
+
+def _supply_key(medication: ResolvedMedication, terms: Terminology) -> IdentifiedDrug | str:
+    identified = identify_drug(medication, terms)
+    form = _form_named(identified) if isinstance(identified, Drug) and identified.strengths else None
+    if form is None:
+        return _same_drug_key(medication, terms)
+    # An order coded by RxNorm and its fill known by name or NDC (or the reverse) read the same strengths and form
+    # (RxNorm's name for the code, the pharmacy's for the name); keyed by the code on one side only, they were two
+    # supplies: 60 MME/day for 30.
+    return IdentifiedDrug.of_strengths(form, (f"{s.ingredient}:{s.mg}/{s.per}" for s in identified.strengths))
+
+
+def _form_named(drug: Drug) -> str | None:
+    """The dose form, with its release, that the drug's name says (RxNorm's for a code, the sender's otherwise)."""
+    reading = read_name(drug.display) if drug.display else None
+    if reading is None or reading.form is None:
+        return None
+    return f"{reading.form} extended-release" if reading.extended_release else reading.form
 
 
 def _content_key(medication: ResolvedMedication) -> str:

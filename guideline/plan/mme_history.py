@@ -106,7 +106,7 @@ def _fills_by_order(facts: Facts, orders: Sequence[MedOrder]) -> tuple[list[Fill
     standalone: list[FillSupply] = []
     paired: dict[int, list[FillSupply]] = {}
     for supply in facts.opioid_fill_supplies:
-        order = source_order(supply.dispense, orders, facts.drug_key, facts.order_interval)
+        order = source_order(supply.dispense, orders, facts.supply_key, facts.order_interval)
         if order is None:
             standalone.append(supply)
         else:

@@ -245,6 +245,11 @@ def _drug_key(reader: _Reader) -> Callable[[Dispense | MedOrder], str]:
     return lambda item: fills.same_drug_key(item, reader.terms)
 
 
+def _supply_key(reader: _Reader) -> Callable[[Dispense | MedOrder], str]:
+    """The key pairing a fill with its own order under the reader's terminology (`fills.supply_key`)."""
+    return lambda item: fills.supply_key(item, reader.terms)
+
+
 def _with_derived_days(dispense: Dispense, order: MedOrder | None, reader: _Reader) -> Dispense:
     """Spec 4: a fill without days' supply takes it from its order's dosage when there is one (guideline.fills)."""
     if fills.days_supply(dispense) is not None:
@@ -257,7 +262,7 @@ def _filled_from(reader: _Reader, dispenses: list[Dispense]) -> list[tuple[Dispe
     """Each fill with the prescription it was filled from (`fills.source_order`), its days' supply taken from that
     prescription's dosage when it gives none (`_with_derived_days`): the opioid and the benzodiazepine fills alike."""
     orders = reader.prescriptions
-    drug_of = _drug_key(reader)
+    drug_of = _supply_key(reader)
     intervals: dict[int, tuple[date, date] | None] = {}  # each order's supply worked out once, not once per fill
 
     def interval_of(order: MedOrder) -> tuple[date, date] | None:
