@@ -420,6 +420,7 @@ def test_full_prefetch_high_mme_card_and_card_rules(live):
 
 def test_non_opioid_is_exactly_empty_cards(live):
     amoxicillin = med_request(AMOXICILLIN, id="draft-amox", draft=True, display="amoxicillin 500 MG Oral Capsule")
+    amoxicillin["subject"] = {"reference": f"Patient/{PATIENT}"}  # this chart's: another's draft is named
     response = live.sign(sign_body([amoxicillin]))
     assert response.status_code == 200 and response.text.strip() == '{"cards":[]}'
 
