@@ -262,9 +262,10 @@ def create_cds_blueprint(settings: CdsSettings, engine: Engine, verifier: Verifi
             # "In the future" is judged against the later of the real and the pinned clock: EHRs (the demo's
             # too) stamp outcomes with the real time even when PAINPLAN_TODAY pins the evaluation date.
             items = parse_feedback(read_json(), max(settings.evaluation_now(), datetime.now(UTC)))
+            # Refuses a reason the card did not offer before storing any item.
+            counts = apply_feedback(engine, service_id, items, settings.guideline, settings.evaluation_now())
         except RequestError as error:
             return _outcome(error.status, error.message, error.code)
-        counts = apply_feedback(engine, service_id, items, settings.guideline, settings.evaluation_now())
         _prune(engine, settings.evaluation_now())
         _log({"event": "feedback", "service": service_id, **counts})
         return _json({})

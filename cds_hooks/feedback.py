@@ -144,6 +144,35 @@ def _known_systems(config: GuidelineConfig) -> set[str]:
     return {CDC_OVERRIDE_REASONS, f"{config['canonical_base']}/CodeSystem/painplan-override-reason"}
 
 
+def _known_reason(item: FeedbackItem, config: GuidelineConfig) -> bool:
+    """A reason PainPlan knows, one with a snooze: a configured code, sent under our system, the CDC's or none (an
+    EHR's own system's codes are not ours, whatever they spell)."""
+    return item.reason_code in config["snooze"]["durations"] and (
+        item.reason_system is None or item.reason_system in _known_systems(config)
+    )
+
+
+def _refuse_if_not_offered(
+    service_id: str, item: FeedbackItem, issued: store.IssuedCard | None, config: GuidelineConfig
+) -> None:
+    """Refuse (400) an override whose reason PainPlan knows (it has a snooze) but the card did not offer.
+
+    CDS Hooks 2.0.1: the overrideReason is one of the card's. Taken as it was, a naloxone card's "12 months" sent on
+    the PDMP card silenced the PDMP review for a year. An EHR's own code (no snooze) and a card whose offered reasons
+    were not recorded (issued before 0005) or that is unknown are taken as before.
+    """
+    if issued is None or issued.service != service_id or item.outcome != "overridden" or not item.reason_code:
+        return
+    offered = store.offered(issued)
+    if offered is None or item.reason_code in offered or not _known_reason(item, config):
+        return
+    metrics.observe_feedback_refused(service_id, "reason-not-offered")
+    log.info(json.dumps({"event": "feedback-reason-not-offered", "service": service_id, "code": item.reason_code}))
+    raise RequestError(
+        400, f"override reason {item.reason_code!r} was not offered on card {item.card}; nothing was stored"
+    )
+
+
 def fingerprint(service_id: str, item: FeedbackItem) -> str:
     canonical = json.dumps(
         [
@@ -164,11 +193,15 @@ def fingerprint(service_id: str, item: FeedbackItem) -> str:
 def apply_feedback(
     engine: Engine, service_id: str, items: list[FeedbackItem], config: GuidelineConfig, received_at: datetime
 ) -> dict[str, int]:
-    """Store each item once; an override with a known reason creates or refreshes a snooze."""
+    """Store each item once; an override with a known reason creates or refreshes a snooze.
+
+    Raises RequestError (400), storing nothing, when an item's known reason is not one its card offered."""
     counts = {"stored": 0, "duplicates": 0, "unknown_cards": 0, "snoozes": 0}
     durations: Mapping[str, str] = config["snooze"]["durations"]
-    for item in items:
-        issued = store.find_issued(engine, item.card)
+    found = [store.find_issued(engine, item.card) for item in items]
+    for item, issued in zip(items, found, strict=True):  # before any item is stored: a bad batch changes nothing
+        _refuse_if_not_offered(service_id, item, issued, config)
+    for item, issued in zip(items, found, strict=True):
         row = store.FeedbackRow(
             fingerprint=fingerprint(service_id, item),
             card_uuid=item.card,
@@ -191,9 +224,7 @@ def apply_feedback(
             continue
         if item.outcome != "overridden" or not item.reason_code or not issued.patient_id:
             continue
-        if item.reason_code not in durations or (
-            item.reason_system is not None and item.reason_system not in _known_systems(config)
-        ):
+        if not _known_reason(item, config):
             log.info(json.dumps({"event": "feedback-reason-without-snooze", "code": item.reason_code}))
             continue
         try:

@@ -26,6 +26,12 @@ FEEDBACK = Counter(
     "Card feedback stored, by outcome and override reason ('other' if not configured)",
     ["outcome", "reason"],
 )
+# Apart from FEEDBACK, which counts items stored: a refused request stores none of its items.
+FEEDBACK_REFUSED = Counter(
+    "painplan_feedback_refused",
+    "Feedback requests refused whole (400), by service and why ('reason-not-offered')",
+    ["service", "why"],
+)
 FHIR_FAILURES = Counter(
     "painplan_fhir_failures", "FHIR queries of hook calls that failed or were cut short, by reason", ["reason"]
 )
@@ -63,6 +69,11 @@ def observe_feedback(outcome: str, reason: str | None, known_reasons: Iterable[s
     # Reason codes come from the EHR: only configured ones become labels, so a client cannot mint new series.
     label = "none" if not reason else reason if reason in known_reasons else "other"
     FEEDBACK.labels(outcome[:16], label).inc()
+
+
+def observe_feedback_refused(service: str, why: str) -> None:
+    """One feedback request refused; `service` is a PainPlan service id, `why` one of a few fixed values."""
+    FEEDBACK_REFUSED.labels(service, why).inc()
 
 
 def observe_fhir_failure(reason: str) -> None:

@@ -330,7 +330,8 @@ def is_data_incomplete(card: Mapping[str, Any]) -> bool:
 def _issued(
     rendered: list[dict[str, Any]], cards: list[Card], request: HookRequest, service_id: str, now: datetime
 ) -> list[store.IssuedCard]:
-    """The rows that let feedback find each card: its check, severity and the finding a snooze will keep."""
+    """The rows that let feedback find each card: its check, severity, the finding a snooze will keep and the reasons
+    it offered."""
     return [
         store.IssuedCard(
             uuid=card["uuid"],
@@ -344,6 +345,8 @@ def _issued(
             about=store.stored_about(finding_keys(source.about)),
             level=store.stored_level(source.level),
             records_incomplete=store.stored_incomplete(source),
+            # What the card as sent offered (a reason the card leaves out is not offered): feedback checks against it.
+            offered_reasons=store.stored_reasons(card),
         )
         for card, source in zip(rendered, cards, strict=True)
     ]

@@ -61,6 +61,9 @@ issued_cards = Table(
     # "" when all were read; NULL when not known: a notice, a row stored before 0004, or one stored by a PainPlan that
     # wrote NULL for a complete record too (`stored_incomplete`, `records_of`).
     Column("records_incomplete", Text),
+    # The override reason codes the card offered, space-separated ("" for none); NULL in rows stored before 0005, on
+    # which feedback is taken as it was then (`offered`).
+    Column("offered_reasons", Text),
     Index("ix_cds_issued_cards_issued_at", "issued_at"),
 )
 
@@ -132,6 +135,17 @@ class IssuedCard:
     about: str | None = None  # `finding_keys` of the card, space-separated (see `stored_about`)
     level: str | None = None
     records_incomplete: str | None = None  # see `stored_incomplete`
+    offered_reasons: str | None = None  # see `stored_reasons`
+
+
+def stored_reasons(card: dict[str, Any]) -> str:
+    """The override reason codes a rendered card offered, as one column value: space-separated, "" for none."""
+    return " ".join(reason["code"] for reason in card.get("overrideReasons", ()))
+
+
+def offered(issued: IssuedCard) -> frozenset[str] | None:
+    """The override reason codes the card offered; None when not recorded (a row stored before 0005)."""
+    return None if issued.offered_reasons is None else frozenset(issued.offered_reasons.split())
 
 
 def stored_incomplete(card: Card) -> str | None:

@@ -96,12 +96,22 @@ def test_user_scoped_reason_snoozes_for_that_clinician_only(app):
 
 def test_cdc_snooze_codes_without_display_and_overrides_without_reason_are_accepted(app):
     card = issue_card(app)
-    assert send(app, overridden(card, "snooze-1-month", CDC_REASONS)).status_code == 200
+    # The CDC snooze every card offers, sent as EHRs do: system and code, no display.
+    assert "snooze-3-months-with-comment" in [r["code"] for r in card["overrideReasons"]]
+    assert send(app, overridden(card, "snooze-3-months-with-comment", CDC_REASONS)).status_code == 200
     [snooze] = load_snoozes(db(app), PATIENT_ID, None, datetime(2026, 6, 16, tzinfo=UTC))
-    assert snooze.until == datetime(2026, 7, 15, 16, 0, tzinfo=UTC) and snooze.reason == "snooze-1-month"
+    assert snooze.until == datetime(2026, 9, 15, 16, 0, tzinfo=UTC) and snooze.reason == "snooze-3-months-with-comment"
     assert send(app, overridden(card, None)).status_code == 200
     comment_only = overridden(card, None, overrideReason={"userComment": "not today"})
     assert send(app, comment_only).status_code == 200
+
+
+def test_a_cdc_snooze_code_the_card_did_not_offer_is_400_and_stores_nothing(app):
+    card = issue_card(app)
+    assert "snooze-1-month" not in [r["code"] for r in card["overrideReasons"]]
+    response = send(app, overridden(card, "snooze-1-month", CDC_REASONS))
+    assert response.status_code == 400 and response.json["resourceType"] == "OperationOutcome"
+    assert store.all_rows(db(app), store.feedback) == [] and store.all_rows(db(app), store.snoozes) == []
 
 
 def test_unknown_reason_codes_are_stored_but_do_not_snooze(app):
