@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from guideline.fhirdata import as_list
+from guideline.fhirdata import as_list, on_server
 from guideline.outcome_issues import says_not_all_sent
 from guideline.record import resources_in
 from guideline.record.identity import directory_page
@@ -208,7 +208,7 @@ class FhirClient:
 
     def url_for(self, query: str) -> str:
         if query.lower().startswith(("https://", "http://")):
-            return query  # a next-page link, the server's own URL; fetched only if it is on the same server
+            return query  # a next-page link, the server's own URL; fetched only if it is at or below the base
         return urljoin(self.base_url, encode_query(query.lstrip("/")))
 
     def fetch_all(self, queries: Mapping[str, str], budget_seconds: float) -> dict[str, FetchResult]:
@@ -247,7 +247,7 @@ class FhirClient:
 
     def _fetch_one(self, key: str, query: str, deadline: float, progress: _Progress) -> FetchResult:
         url: str | None = self.url_for(query)
-        if _origin(url) != _origin(self.base_url):
+        if not on_server(url, self.base_url):  # the token goes to fhirServer's base path and nowhere else
             return FetchResult(key, query, (), False, QUERY_OUTSIDE)
         headers = {"Accept": FHIR_JSON}
         if self._token:
@@ -303,7 +303,7 @@ class FhirClient:
                 )
                 break
             url = _next_link(payload, url)
-            if url is not None and _origin(url) != _origin(self.base_url):
+            if url is not None and not on_server(url, self.base_url):
                 error = NEXT_PAGE_OUTSIDE
                 break
         if error is None and not truncated:

@@ -485,7 +485,23 @@ def _origin_and_path(url: str) -> tuple[tuple[str, str | None, int | None], str,
     if port == _DEFAULT_PORTS.get(scheme):
         port = None
     rest = (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
-    return (scheme, parts.hostname, port), parts.path, rest
+    return (scheme, parts.hostname, port), _without_dot_segments(parts.path), rest
+
+
+def _without_dot_segments(path: str) -> str:
+    """The path as the server resolves it: "." and ".." steps (percent-encoded too) removed, so that
+    `/fhir/../admin` or `/fhir/%2e%2e/admin` is judged as the `/admin` it reaches, never as below `/fhir`."""
+    steps: list[str] = []
+    for step in _ENCODED_DOT.sub(".", path).split("/"):
+        if step == "..":
+            if len(steps) > 1:  # never above the root: steps[0] is the empty step before the leading slash
+                steps.pop()
+        elif step != ".":
+            steps.append(step)
+    return "/".join(steps)
+
+
+_ENCODED_DOT = re.compile("%2e", re.IGNORECASE)
 
 
 def path_on_server(url: str, server: str) -> str | None:
@@ -493,13 +509,29 @@ def path_on_server(url: str, server: str) -> str | None:
     `https://ehr/fhir` → `Observation/1`), or None when the URL is on another server. Scheme and host are compared
     in any case, a default port is as none, the base may end in a slash; the base path itself must match exactly.
     The one rule for "the EHR's own server": PainPlan sends the user's token there and nowhere else."""
+    within = _within_base(url, server)
+    if within is None or not within[0]:
+        return None
+    return within[0] + within[1]
+
+
+def on_server(url: str, server: str) -> bool:
+    """Whether an absolute `url` is the FHIR base `server` itself or below it (a search's next page, HAPI's
+    `https://ehr/fhir?_getpages=…` too), by `path_on_server`'s rule: where the user's token may be sent."""
+    return _within_base(url, server) is not None
+
+
+def _within_base(url: str, server: str) -> tuple[str, str] | None:
+    """The path below the base (empty at the base itself) and what follows it, or None for another server."""
     found, base = _origin_and_path(url), _origin_and_path(server)
     if found is None or base is None or found[0] != base[0]:
         return None
     prefix = base[1].rstrip("/") + "/"
-    if not found[1].startswith(prefix) or len(found[1]) == len(prefix):
+    if found[1] in (prefix, prefix[:-1]):
+        return "", found[2]
+    if not found[1].startswith(prefix):
         return None
-    return found[1][len(prefix) :] + found[2]
+    return found[1][len(prefix) :], found[2]
 
 
 def unversioned(parts: list[str]) -> list[str]:
