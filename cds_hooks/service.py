@@ -146,7 +146,9 @@ def _run_hook(
     _name_expired_token(request, data.refused, gaps)
     if not data.obtained and not data.resources and not has_drafts:
         missing = ", ".join(data.gaps) or "patient data"
-        missing += f"; and {NO_DRAFT_ORDERS}: {unsent}" if unsent else ""
+        # What the call itself lacked (no draft order, a token expired before it was sent) is the cause, said in
+        # the card's words: EHRs show no card for a 412, so its OperationOutcome is all the integrator sees.
+        missing += "".join(f"; and {what}: {why}" for what, why in gaps.items() if what not in data.gaps)
         outcome = operation_outcome(f"could not obtain the data this service needs: {missing}", "not-found")
         return HookResult(412, outcome, request.hook_instance, gaps=tuple(gaps))
 
