@@ -1089,6 +1089,8 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
         read = _timed_daily(timed, drug)
     else:
         read = _dosed_daily(frequency, dose, drug)
+        if read == "no-frequency" and apply_cap:
+            read = _cap_as_daily(dosage, dose, drug) or read
     if isinstance(read, str):
         return read
     daily, text = read
@@ -1123,6 +1125,24 @@ def _dosed_daily(frequency: Frequency | None, dose: Amount | None, drug: Drug) -
     if not frequency.text.endswith(" a day"):
         text += f" ({number_text(frequency.per_day)} a day)"
     return Amount(frequency.per_day * dose.value, dose.unit_class, ""), text
+
+
+def _cap_as_daily(dosage: Dosage, dose: Amount | None, drug: Drug) -> tuple[Amount, str] | None:
+    """A dose with no frequency but a daily maximum ("1 tablet as needed, max 6 tablets a day") as that maximum,
+    the most the prescription allows (CDC MME counts the most prescribed); None when there is no cap or it cannot
+    be read in the dose's unit (`cap_limit`), and the order stays without a frequency."""
+    if dose is None or dosage.max_dose_numerator is None:
+        return None
+    if dose.unit_class == "mass" and drug.combination:
+        converted = combination_dose(drug, dose)  # as `_dosed_daily` reads it: a cap in mg may be acetaminophen's
+        if isinstance(converted, str):
+            return None
+        dose = converted
+    capped = cap_limit(dosage, dose, drug)
+    if isinstance(capped, str):
+        return None
+    limit, cap = capped
+    return Amount(limit, dose.unit_class, ""), f"{cap.shown}, the prescription's daily maximum (no frequency given)"
 
 
 def _timed_daily(timed: TimedDoses, drug: Drug) -> tuple[Amount, str] | str:
