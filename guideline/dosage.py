@@ -731,6 +731,29 @@ def _paired(
     return TimedDoses(tuple(paired))
 
 
+# Words that make a sig more than one dose and frequency: a later step ("then 2 tabs"), the next one after it.
+_SIG_STEPS = re.compile(r"\b(?:then|followed by|after that)\b")
+
+
+def sig_dose_and_frequency(dosage: Dosage) -> tuple[Amount, Decimal] | None:
+    """The one dose and doses a day a sig's words give, at their most ("Take 1-2 tablets every 4-6 hours": 2 tablets 6
+    times a day), or None when the sig is not read surely: no sig, one too long to read, doses at times of day (read
+    by `doses_by_time`), a later step, other than one dose, or no frequency the timing-text grammar reads."""
+    text = dosage.text
+    if not text or sig_length_not_read(dosage) is not None:
+        return None
+    lowered = commas_read(text.lower())
+    if _ANY_TIME.search(lowered) or _SIG_STEPS.search(lowered):
+        return None
+    doses = _sig_doses(lowered)
+    if len(doses) != 1 or doses[0][2].unit_class == "unknown":
+        return None  # two doses are a choice or steps ("1 tablet or 2"), never summed or guessed between
+    per_day = _from_text(text)
+    if per_day is None or per_day > MAX_DOSES_PER_DAY:
+        return None
+    return doses[0][2], per_day
+
+
 def daily_cap(dosage: Dosage) -> Amount | None:
     """maxDosePerPeriod as a per-day Amount, or None when absent or its period unit is unknown."""
     numerator = to_amount(dosage.max_dose_numerator)

@@ -27,6 +27,7 @@ from guideline.dosage import (
     number_text,
     pick_dose,
     plausible,
+    sig_dose_and_frequency,
     to_amount,
     to_one_place,
 )
@@ -61,7 +62,7 @@ from guideline.terminology import (
     OUD_TREATMENT_OPIOID,
     UNNAMED_MEDICATION,
 )
-from guideline.words import and_list
+from guideline.words import QUOTED_CHARACTERS, and_list, clip
 
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
@@ -1091,6 +1092,9 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
         read = _dosed_daily(frequency, dose, drug)
         if read == "no-frequency" and apply_cap:
             read = _cap_as_daily(dosage, dose, drug) or read
+        above = sig_above_code(dosage, drug) if parse_timing_text and not isinstance(read, str) else None
+        if above is not None:
+            read = Amount(above.sig, above.unit, ""), f"{read[1]}; {above.text(dosage, drug)}"
     if isinstance(read, str):
         return read
     daily, text = read
@@ -1328,6 +1332,41 @@ def sig_against_code(dosage: Dosage, drug: Drug | None, timed: TimedDoses) -> Si
     written = next((d.unit for d in timed.doses if d.amount.unit_class == "count"), "")
     noun = written or (_unit_noun(drug) if drug is not None else "unit")  # a sig in mg: the product's tablets
     return SigAgainstCode(by_time[0], coded, by_time[1], noun, dose[0], frequency, dose_differs=same_times)
+
+
+@dataclass(frozen=True)
+class SigAboveCode:
+    """An instruction whose sig's one dose and frequency allow more a day than its coded dose and frequency."""
+
+    sig: Decimal  # units a day the sig allows, at its most
+    unit: DispenseUnit
+
+    def text(self, dosage: Dosage, drug: Drug | None) -> str:
+        """ "the instructions "Take 1-2 tablets every 4-6 hours" allow more than the coded dose: 12 tablets a day
+        counted"."""
+        noun = "mL" if self.unit == "volume" else _unit_noun(drug) if drug is not None else "unit"
+        quoted = clip(dosage.text or "", QUOTED_CHARACTERS)
+        return f'the instructions "{quoted}" allow more than the coded dose: {count_text(self.sig, noun)} a day counted'
+
+
+def sig_above_code(dosage: Dosage, drug: Drug | None) -> SigAboveCode | None:
+    """The sig's day when its words, read surely (`sig_dose_and_frequency`), allow more than the coded dose taken as
+    often as the coded frequency says (CDC MME counts the most prescribed), compared in the units a pharmacy counts;
+    None when they allow the same or less, or either cannot be read in one unit. A patch is read by neither."""
+    if drug is not None and drug.transdermal:
+        return None
+    read = sig_dose_and_frequency(dosage)
+    frequency = doses_per_day(dosage)
+    if read is None or frequency is None or not plausible(frequency):
+        return None
+    sig_units, coded_units = dispensed_units(read[0], drug), coded_dose_units(dosage, drug)
+    if sig_units is None or coded_units is None or sig_units[1] != coded_units[1]:
+        return None
+    with localcontext(DECIMAL_CONTEXT):
+        sig, coded = read[1] * sig_units[0], frequency.per_day * coded_units[0]
+        if quantize6(sig) <= quantize6(coded):
+            return None
+    return SigAboveCode(sig, sig_units[1])
 
 
 def _one_of_the_doses(units: Decimal, timed: TimedDoses, drug: Drug | None) -> bool:

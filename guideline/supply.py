@@ -37,6 +37,7 @@ from guideline.mme import (
     dosing_steps,
     identify_drug,
     quantize6,
+    sig_above_code,
     sig_against_code,
     timed_units,
 )
@@ -120,6 +121,9 @@ def _uncapped_units(dosage: Dosage, drug: Drug | None, parse_text: bool) -> tupl
     frequency = doses_per_day(dosage, parse_text)
     if frequency is None or not plausible(frequency):
         return None
+    above = sig_above_code(dosage, drug) if parse_text else None
+    if above is not None:
+        return above.sig, above.unit  # the sig's larger day, as the MME counts it
     units = coded_dose_units(dosage, drug)
     if units is None:
         return None
