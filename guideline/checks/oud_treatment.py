@@ -326,6 +326,25 @@ def unknown_status_moud_orders(facts: Facts) -> tuple[str, ...]:
     return _named_among(facts.unknown_status_orders_named, facts)
 
 
+@_where_untreated
+def unidentified_current(facts: Facts) -> tuple[str, ...]:
+    """Drafts, current orders and current fills whose medicine matched no code or name PainPlan knows, as the
+    data-incomplete card names them (`named_gaps.unidentified_orders`), where no treatment counted: any may be
+    buprenorphine, methadone or naltrexone under a name not read ("SUBOX 8MG-2MG FLM"), as `er-la-opioid-naive` and
+    `nonopioid-first` count them (`checks.common.unidentified_in_window`)."""
+    from guideline.named_gaps import unidentified_orders  # the registry imports this module: asked at call time
+
+    return unidentified_orders(facts)
+
+
+@_where_untreated
+def unidentified_ended(facts: Facts) -> tuple[str, ...]:
+    """The ended orders and fills of the last 90 days whose medicine matched no code or name PainPlan knows
+    (`Facts.unidentified_past`), where no treatment counted: any may have been the treatment this check reads in its
+    window (`lookback_days`, 90 by default)."""
+    return facts.unidentified_past
+
+
 # A fill not yet handed over (R4/R5 MedicationDispense): still being prepared, or ready and waiting to be picked up.
 # MME reads "in-progress" as in the patient's hands (`fills.FILL_STATUSES`); treatment needs the medicine handed over.
 # Whether one waiting for pick-up should count as treatment (or not in the MME total) is a clinician's decision, open
@@ -510,14 +529,15 @@ def _template_suggestion(facts: Facts, template: Mapping[str, Any]) -> Suggestio
 
 @dataclass(frozen=True)
 class NotCountedWords:
-    """How the card heads one list of OUD medication not counted as treatment: what it is, and what follows if so."""
+    """How the card heads one list of records not counted as treatment: what they are, and what follows if so."""
 
     what: str
     if_so: str
+    records: str = "OUD medication on record"  # a medicine not identified is not known to be OUD medication
 
     @property
     def heading(self) -> str:
-        return f"**OUD medication on record {self.what}, not counted as treatment** ({self.if_so}):"
+        return f"**{self.records} {self.what}, not counted as treatment** ({self.if_so}):"
 
 
 UNKNOWN_STATUS_WORDS = NotCountedWords(
@@ -526,6 +546,11 @@ UNKNOWN_STATUS_WORDS = NotCountedWords(
 AHEAD_WORDS = NotCountedWords("dated after today", "if its date is wrong and it was given, the patient is on treatment")
 NOT_HANDED_OVER_WORDS = NotCountedWords("not yet handed over", "if it was picked up, the patient is on treatment")
 NO_DATE_WORDS = NotCountedWords("with no date", "if it was given in the window, the patient is on treatment")
+UNIDENTIFIED_WORDS = NotCountedWords(
+    "that could not be identified",
+    "if one is buprenorphine, methadone or naltrexone, the patient is on treatment",
+    "Medications on record",
+)
 
 
 @dataclass(frozen=True)
@@ -543,7 +568,8 @@ class Uncounted:
 # and the population review names each beside its finding (`guideline.population.standing`), so the two never name
 # different records. The registry names the same records on the data-incomplete card, the page and the note: its
 # undated procedures and fills, fills and orders of unknown status and fills dated ahead name every medicine a check
-# reads, of which these are the OUD medication.
+# reads, of which these are the OUD medication; the medicines it could not identify, current or ended in the last 90
+# days, it names as it names them, any of them possibly the treatment.
 UNCOUNTED: tuple[Uncounted, ...] = (
     Uncounted("unknown-status-doses", unknown_status_doses, UNKNOWN_STATUS_WORDS),
     Uncounted("unknown-status-fills", unknown_status_moud_fills, UNKNOWN_STATUS_WORDS),
@@ -554,6 +580,8 @@ UNCOUNTED: tuple[Uncounted, ...] = (
     Uncounted("undated-procedures", undated_moud_doses, NO_DATE_WORDS),
     Uncounted("uncounted-administrations", uncounted_administrations, NO_DATE_WORDS),
     Uncounted("undated-fills", undated_moud_fills, NO_DATE_WORDS),
+    Uncounted("unidentified-medications", unidentified_current, UNIDENTIFIED_WORDS),
+    Uncounted("unidentified-past-orders", unidentified_ended, UNIDENTIFIED_WORDS),
 )
 
 
