@@ -490,9 +490,10 @@ def _origin_and_path(url: str) -> tuple[tuple[str, str | None, int | None], str,
 
 def _without_dot_segments(path: str) -> str:
     """The path as the server resolves it: "." and ".." steps (percent-encoded too) removed, so that
-    `/fhir/../admin` or `/fhir/%2e%2e/admin` is judged as the `/admin` it reaches, never as below `/fhir`."""
+    `/fhir/../admin` or `/fhir/%2e%2e/admin` is judged as the `/admin` it reaches, never as below `/fhir`. An
+    encoded slash or a backslash separates steps here too: a gateway may decode it (`/fhir/..%2fadmin`)."""
     steps: list[str] = []
-    for step in _ENCODED_DOT.sub(".", path).split("/"):
+    for step in _ENCODED_DOT.sub(".", _SLASH_LIKE.sub("/", path)).split("/"):
         if step == "..":
             if len(steps) > 1:  # never above the root: steps[0] is the empty step before the leading slash
                 steps.pop()
@@ -502,6 +503,7 @@ def _without_dot_segments(path: str) -> str:
 
 
 _ENCODED_DOT = re.compile("%2e", re.IGNORECASE)
+_SLASH_LIKE = re.compile(r"%2f|%5c|\\", re.IGNORECASE)  # %2F, %5C and a backslash
 
 
 def path_on_server(url: str, server: str) -> str | None:

@@ -43,6 +43,11 @@ def search(base: str, next_url: str):
         "https://ehr.test/fhir/%2e%2e/admin/export?page=2",  # the same, percent-encoded
         "https://ehr.test/fhir/%2E%2E/%2e%2e/admin?page=2",
         "https://ehr.test/?next=/fhir/MedicationRequest",  # the base path only in the query string
+        # A gateway that decodes an encoded slash (or takes a backslash for one) climbs out of the base too.
+        "https://ehr.test/fhir/..%2fadmin/export?page=2",
+        "https://ehr.test/fhir/%2e%2e%2Fadmin/export?page=2",
+        "https://ehr.test/fhir/..%5cadmin/export?page=2",
+        "https://ehr.test/fhir/..\\admin/export?page=2",
     ],
 )
 @pytest.mark.parametrize("base", [BASE, BASE + "/"])
