@@ -67,6 +67,7 @@ def test_a_next_link_outside_the_base_path_is_refused_and_named(base, next_url):
         f"{BASE}/?_getpages=abc",
         "HTTPS://EHR.TEST:443/fhir/MedicationRequest?_page=2",  # case and the default port change nothing
         f"{BASE}/x/../MedicationRequest?_page=2",  # normalises to a path under the base
+        f"{BASE}/_page/ab%2Fcd%2F%2F",  # an opaque page token holding an encoded slash stays below the base
     ],
 )
 @pytest.mark.parametrize("base", [BASE, BASE + "/"])
