@@ -45,6 +45,7 @@ from guideline.recognition.diagnoses import words_not_read
 from guideline.recognition.names import name_not_read
 from guideline.terminology import BENZO, CNS_DEPRESSANT
 from guideline.uds import (
+    conclusion_only_drugs,
     cut_conclusions,
     cut_notes,
     is_drug_test_code,
@@ -188,6 +189,17 @@ def drug_test_conclusions_unsure(facts: Facts) -> tuple[str, ...]:
         if r.unsure and (r.day is None or r.day <= today)
     ]
     return tuple(dict.fromkeys(named))
+
+
+def drug_test_conclusion_only_drugs(facts: Facts) -> tuple[str, ...]:
+    """Where a urine drug test check reads the tests (`drug_tests_read`): the drugs a lab report of the months the
+    checks read (`report_since`) says in its conclusion were found or not found, that no result it sent tests, each
+    named when it would be unexpected as a result (`uds.conclusion_only_drugs`): never judged as one."""
+    if not drug_tests_read(facts):
+        return ()
+    return conclusion_only_drugs(
+        facts.record, facts.terms, facts.prescription_history, facts.config, report_since(facts), facts.today
+    )
 
 
 def test_names_not_read(facts: Facts) -> tuple[str, ...]:
@@ -1107,6 +1119,27 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "reports:",
         ),
         note="Urine drug test negatives not judged: their lab report's conclusion could not be read surely",
+    ),
+    NamedGap(
+        key="uds-conclusion-only-drugs",
+        # A drug a report's conclusion says surely was found ("Oxycodone positive. Fentanyl positive.") or not, that
+        # no result it sent tests, is never judged as a result (a conclusion is never a result per substance); passed
+        # over, the lab's own word of unprescribed fentanyl went unsaid. Named only when it would be unexpected as a
+        # result: an expected finding named was noise.
+        items=drug_test_conclusion_only_drugs,  # each item names the report, its date, the drug and what it says
+        card=CardLine(
+            # after the item, which already says the conclusion reports a drug no result tests
+            "not judged as a result; read the report",
+            "other drugs only a lab report's conclusion reports",
+        ),
+        page=PageSentence(
+            "1 drug a urine drug test report the checks read says in its conclusion was found or not found, which no "
+            "result it sent tests, was not judged as a result (it would be unexpected as one); read the report:",
+            "{count} drugs urine drug test reports the checks read say in their conclusions were found or not found, "
+            "which no result they sent tests, were not judged as results (they would be unexpected as ones); read "
+            "the reports:",
+        ),
+        note="Drugs only a urine drug test report's conclusion reports, not judged as results",
     ),
     NamedGap(
         key="uds-conclusions-cut",

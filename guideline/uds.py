@@ -1729,6 +1729,55 @@ def _names_of(keys: Iterable[str], terms: Terminology) -> frozenset[str]:
     return frozenset(s.name for s in terms.substances_keyed(keys)) if keys else frozenset()
 
 
+def conclusion_only_drugs(
+    record: PatientRecord,
+    terms: Terminology,
+    history: PrescriptionHistory,
+    config: GuidelineConfig,
+    since: date,
+    today: date,
+) -> tuple[str, ...]:
+    """The drugs a urine drug test report dated from `since` to `today` says surely were found or not found in its
+    conclusion (`_Claims.found`, `_Claims.denied`) that no result it links (or contains, or a panel of it holds)
+    tests, each named with its report when it would be unexpected as a result of that report's day (`_judged_on`):
+    'Drugs of abuse 5 panel - Urine (2026-05-16): its conclusion says fentanyl found, which no result it sent
+    tests'. Never judged as a result (a conclusion is never a result per substance); named, so the lab's own word of
+    unprescribed fentanyl is not passed over. A report with no result read is named as unread instead."""
+    concluded, _ = _conclusions_of(record.diagnostic_reports, record.observations, terms)
+    if not concluded:
+        return ()
+    options = config.check("unexpected-uds-result").options
+    include_cannabinoid = bool(options["cannabinoid"])
+    negative_substances = frozenset(options["unexpected_negative_substances"])
+    linked = [o for o in record.observations if o.located in concluded]
+    tested: dict[int, tuple[DiagnosticReport, set[str]]] = {}
+    for observation, test in _results_and_items(linked, terms, include_cannabinoid):
+        for report in concluded[observation.located or ""]:
+            tested.setdefault(id(report), (report, set()))[1].update(s.name for s in test.substances)
+    named: list[str] = []
+    for report, drugs in tested.values():
+        day = local_date(report.result_time)
+        claims = _conclusion_claims(report, terms)
+        # a report dated to the month only can mean days a prescription judges differently: left as it is
+        if claims is None or day is None or report.dated_partial or not since <= day <= today:
+            continue
+        for value, said in (("positive", claims.found), ("negative", claims.denied)):
+            for name in sorted(said - drugs - claims.unsure):
+                # the drug's own row ("oxycodone": the CDC's, not its metabolites'), as a result of it is judged
+                rows = _judged_by_site(terms.substances_keyed((name,)), include_cannabinoid)
+                judged = [
+                    _judged_on(r, value, day, history.in_effect, history.taking_on, negative_substances) for r in rows
+                ]
+                if judged and all(j.unexpected for j in judged):
+                    words = "found" if value == "positive" else "not found"
+                    when = iso_day(day)
+                    named.append(
+                        f"{drug_test_name(report.code)} ({when}): its conclusion says {judged[0].label} {words}, "
+                        "which no result it sent tests"
+                    )
+    return tuple(dict.fromkeys(named))
+
+
 @dataclass(frozen=True)
 class Contradiction:
     """A drug a report's conclusion says was found while the results it links for that drug read it negative and

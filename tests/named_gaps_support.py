@@ -97,7 +97,7 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     is too long to read, opioid order whose fill has no quantity, opioid order whose code and name state different
     drugs, hospice care of unknown status, benzodiazepine whose name was only partly read, two lab reports of one
     result whose conclusions disagree, a negative whose lab report's conclusion could not be read surely, a lab report
-    whose conclusion was read only in part, a payer claim billing cancer with no date of service, a lab result known
+    whose conclusion was read only in part, a drug only a lab report's conclusion reports, a payer claim billing cancer with no date of service, a lab result known
     by a name too long to read, a drug test result whose lab comment was read only in part, and an OUD medication fill
     still being prepared."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
@@ -228,6 +228,7 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.extend(_reports_that_disagree(n))
         found.extend(_report_not_read_surely(n))
         found.extend(_report_of_long_conclusion(n))
+        found.extend(_report_of_conclusion_only_drug(n))
         text_only = condition(SNOMED, "0", id=f"c-words-{n}")
         found.append({**text_only, "code": {"text": f"Outside record entry {n + 1}"}})
         # A diagnosis in words past `words.TEXT_READ_CHARACTERS` (a note pasted into the entry): not read, named.
@@ -326,6 +327,25 @@ def _report_of_long_conclusion(n: int) -> list[dict[str, Any]]:
         "effectiveDateTime": when,
         "result": [{"reference": f"Observation/{screen['id']}"}],
         "conclusion": "Positive for oxycodone. " + "," * 12_000,
+    }
+    return [report, screen]
+
+
+def _report_of_conclusion_only_drug(n: int) -> list[dict[str, Any]]:
+    """An oxycodone screen reading "Positive" and its final report, whose conclusion also says fentanyl was found, which
+    no result it sent tests: not judged as a result, and named so."""
+    when = days_ago(90 + n)
+    screen = observation(OXYCODONE_SCREEN, when=f"{when}T09:14:00-04:00", value_string="Positive")
+    screen["id"] = f"obs-conclusion-only-{n}"
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": f"rep-conclusion-only-{n}",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "24349-3", "display": "Drugs of abuse 5 panel - Urine"}]},
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "effectiveDateTime": when,
+        "result": [{"reference": f"Observation/{screen['id']}"}],
+        "conclusion": "Oxycodone positive. Fentanyl positive.",
     }
     return [report, screen]
 
