@@ -14,10 +14,13 @@ from zoneinfo import ZoneInfo
 from guideline import orders as order_rules
 from guideline.cards import Card, Snooze, silencing_snooze
 from guideline.clinical import (
+    GIVEN_STATUSES,
+    UNSTATED_STATUSES,
     condition_name,
     dated_ahead,
     is_active,
     is_visible,
+    last_given,
     performed_within,
     procedure_counts,
 )
@@ -863,6 +866,30 @@ class Facts:
             why = ndc_unread(order.medication, self.terms)
             named.append(named_item(recognise(order.medication, self.terms).shown, kind, order.id, why))
         named.extend(self._unidentified_ended_fills(orders))
+        return tuple(dict.fromkeys(named))
+
+    @cached_property
+    def unidentified_administrations(self) -> tuple[str, ...]:
+        """The doses recorded as given (in clinic, on a ward) in the 90 days the ended unidentified orders and fills are
+        named for (`unidentified_past`), whose medication matched no code or name PainPlan knows: each may have been
+        buprenorphine, methadone or naltrexone, which the OUD treatment check counts when given. Named as the
+        unidentified orders are, with the day it was given ("SUBOX 8MG-2MG FLM (administration ma-1, given
+        2026-06-05)", or "no date" where it has none), "status unknown" where its status does not say it was given, and
+        for one known only by an NDC not read, why (`ndc_unread`). Not given (not-done, stopped, entered in error) is
+        no dose, and is not named."""
+        first, named = history_start(self.today), []
+        for dose in self.record.administrations:
+            if dose.status not in GIVEN_STATUSES | UNSTATED_STATUSES:
+                continue
+            given = last_given(dose, self.today)
+            if dose.when is not None and (given is None or given < first):
+                continue  # before the window, or dated only after today
+            if not recognise(dose.medication, self.terms).unidentified:
+                continue
+            # With no date no window can place it, and it may be in this one: named so, as an undated OUD dose is.
+            day = f"given {given.isoformat()}" if given is not None else "no date"
+            detail = f"status unknown, {day}" if dose.status in UNSTATED_STATUSES else day
+            named.append(self._unidentified_named(dose.medication, "administration", dose.id, detail)[1])
         return tuple(dict.fromkeys(named))
 
     def _unidentified_ended_orders(self) -> tuple[MedOrder, ...]:

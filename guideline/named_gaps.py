@@ -12,6 +12,7 @@ from guideline.checks.high_mme import unconverted_current, unconverted_to_name
 from guideline.checks.opioid_benzodiazepine import CHECK_ID as OPIOID_BENZODIAZEPINE
 from guideline.checks.oud_treatment import (
     doses_after_today,
+    judges,
     moud_fills_not_handed_over,
     uncounted_administrations,
     unknown_status_doses,
@@ -588,6 +589,14 @@ def unconverted_on_card(facts: Facts) -> tuple[str, ...]:
     return unconverted_to_name(facts, frozenset(key for key, _ in _opioid_doubts(facts)))
 
 
+def _administrations_on_card(facts: Facts) -> tuple[str, ...]:
+    """The doses given not identified (`Facts.unidentified_administrations`), where the opioid checks run or the OUD
+    treatment check judges the patient: elsewhere no card reads what they may have been."""
+    if not (opioid_checks_run(facts) or facts.once(judges)):
+        return ()
+    return facts.unidentified_administrations
+
+
 # To name a new kind of uncounted item, add one entry here: the card, the page and the note read this tuple.
 # Its order is the plan page's.
 NAMED_GAPS: tuple[NamedGap, ...] = (
@@ -659,6 +668,27 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "Ended medication orders and fills of the last 90 days PainPlan could not identify (not counted in opioid "
             "history)"
         ),
+    ),
+    NamedGap(
+        key="unidentified-administrations",
+        items=attrgetter("unidentified_administrations"),
+        card=CardLine(
+            "is a dose recorded as given in the last 90 days whose medication could not be identified; if it was "
+            "buprenorphine, methadone or naltrexone, the treatment check for opioid use disorder could not count it, "
+            "so check what it was",
+            "other doses given in the last 90 days not identified",
+        ),
+        # On the card only where a check it may matter to runs: the opioid checks, or the OUD treatment check judging
+        # the patient. The plan page always names them, as it names the ended orders and fills not identified.
+        card_items=_administrations_on_card,
+        page=PageSentence(
+            "1 dose recorded as given in the last 90 days could not be identified from its codes or name; if it was "
+            "buprenorphine, methadone or naltrexone, the treatment check for opioid use disorder could not count it:",
+            "{count} doses recorded as given in the last 90 days could not be identified from their codes or names; if "
+            "one was buprenorphine, methadone or naltrexone, the treatment check for opioid use disorder could not "
+            "count it:",
+        ),
+        note="Doses given in the last 90 days PainPlan could not identify (not counted as OUD treatment)",
     ),
     NamedGap(
         key="partly-read-sedatives",

@@ -85,10 +85,10 @@ def every_gap_selections(count: int = 1) -> list[str]:
 
 
 def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
-    """`count` items of each kind: unidentified (current, starting later, and ended in the last 90 days), current
-    opioid whose MME cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order dated to
-    the month only, order whose date cannot be read, order of unknown status, home opioid on the list with no recent
-    order, unread category, unread drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid
+    """`count` items of each kind: unidentified (current, starting later, ended in the last 90 days, and a dose given in
+    them), current opioid whose MME cannot be worked out, undated fill, fill of unknown status, fill dated ahead, order
+    dated to the month only, order whose date cannot be read, order of unknown status, home opioid on the list with no
+    recent order, unread category, unread drug test, drug test dated ahead, drug test of a drug not judged, cannabinoid
     positive the site does not judge, specimen validity result in a unit not read, undated procedure, review dated
     ahead, evaluation of unreadable status, OUD dose given with no date, OUD dose billed of unknown status, OUD dose
     billed dated ahead, diagnosis in words only, diagnosis in words too long to read, opioid fill of an implausible
@@ -98,8 +98,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     drugs, hospice care of unknown status, benzodiazepine whose name was only partly read, two lab reports of one
     result whose conclusions disagree, a negative whose lab report's conclusion could not be read surely, a lab report
     whose conclusion was read only in part, a drug only a lab report's conclusion reports, a payer claim billing cancer with no date of service, a lab result known
-    by a name too long to read, a drug test result whose lab comment was read only in part, and an OUD medication fill
-    still being prepared."""
+    by a name too long to read, a drug test result whose lab comment was read only in part, an OUD medication fill
+    still being prepared, and a dose given of a medication PainPlan cannot identify."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -171,6 +171,7 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         found.append(_procedure(f"pr-age-{n}", performedAge={"value": 55 + n, "unit": "years"}))
         found.append(_procedure(f"pr-ahead-{n}", performedDateTime=f"{FUTURE}T10:00:00-04:00"))
         found.append(_dose_with_no_date(f"ma-undated-{n}"))
+        found.append(_dose_not_identified(f"ma-unknown-{n}", days_ago(15 + n)))
         found.append(_dose_of_unknown_status(f"pr-otp-unknown-{n}", days_ago(12 + n)))
         found.append(_dose_ahead(f"pr-otp-ahead-{n}"))
         found.append(_fill_being_prepared(f"md-bup-prep-{n}", days_ago(4 + n)))
@@ -402,6 +403,18 @@ def _dose_with_no_date(ident: str) -> dict[str, Any]:
             "text": "Sublocade 300 mg/1.5 mL injection",
         },
         "subject": {"reference": f"Patient/{PATIENT_ID}"},
+    }
+
+
+def _dose_not_identified(ident: str, given: str) -> dict[str, Any]:
+    """A dose recorded as given in clinic, named only as a claims-style feed abbreviates it: not identified."""
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": ident,
+        "status": "completed",
+        "medicationCodeableConcept": {"text": "SUBOX 8MG-2MG FLM"},
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "effectiveDateTime": f"{given}T10:15:00-05:00",
     }
 
 

@@ -345,6 +345,14 @@ def unidentified_ended(facts: Facts) -> tuple[str, ...]:
     return facts.unidentified_past
 
 
+@_where_untreated
+def unidentified_given(facts: Facts) -> tuple[str, ...]:
+    """The doses recorded as given in the last 90 days whose medicine matched no code or name PainPlan knows
+    (`Facts.unidentified_administrations`), where no treatment counted: any may have been the treatment given in
+    clinic under a name not read."""
+    return facts.unidentified_administrations
+
+
 # A fill not yet handed over (R4/R5 MedicationDispense): still being prepared, or ready and waiting to be picked up.
 # MME reads "in-progress" as in the patient's hands (`fills.FILL_STATUSES`); treatment needs the medicine handed over.
 # Whether one waiting for pick-up should count as treatment (or not in the MME total) is a clinician's decision, open
@@ -582,6 +590,7 @@ UNCOUNTED: tuple[Uncounted, ...] = (
     Uncounted("undated-fills", undated_moud_fills, NO_DATE_WORDS),
     Uncounted("unidentified-medications", unidentified_current, UNIDENTIFIED_WORDS),
     Uncounted("unidentified-past-orders", unidentified_ended, UNIDENTIFIED_WORDS),
+    Uncounted("unidentified-administrations", unidentified_given, UNIDENTIFIED_WORDS),
 )
 
 
