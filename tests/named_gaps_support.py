@@ -92,14 +92,14 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     positive the site does not judge, specimen validity result in a unit not read, undated procedure, review dated
     ahead, evaluation of unreadable status, OUD dose given with no date, OUD dose billed of unknown status, OUD dose
     billed dated ahead, diagnosis in words only, diagnosis in words too long to read, opioid fill of an implausible
-    days' supply, order of a days' supply no prescription can hold, opioid fill possibly sent twice, opioid order
-    whose sig and coded frequency disagree, opioid order whose sig is too long to read, order whose medication name
-    is too long to read, opioid order whose fill has no quantity, opioid order whose code and name state different
-    drugs, hospice care of unknown status, benzodiazepine whose name was only partly read, two lab reports of one
-    result whose conclusions disagree, a negative whose lab report's conclusion could not be read surely, a lab report
-    whose conclusion was read only in part, a drug only a lab report's conclusion reports, a payer claim billing cancer with no date of service, a lab result known
-    by a name too long to read, a drug test result whose lab comment was read only in part, an OUD medication fill
-    still being prepared, and a dose given of a medication PainPlan cannot identify."""
+    days' supply, order of a days' supply no prescription can hold, opioid fill possibly sent twice, opioid order whose
+    sig and coded frequency disagree, opioid order whose sig is too long to read, order whose medication name is too
+    long to read, opioid order whose fill has no quantity, opioid order whose code and name state different drugs,
+    hospice care of unknown status, benzodiazepine whose name was only partly read, two lab reports of one result whose
+    conclusions disagree, a negative whose lab report's conclusion could not be read surely, a lab report whose
+    conclusion was read only in part, a drug only a lab report's conclusion reports, a payer claim billing cancer with
+    no date of service, a lab result known by a name too long to read, a drug test result whose lab comment was read
+    only in part, and an OUD medication fill still being prepared."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
