@@ -706,12 +706,14 @@ class UnreadFill:
 
     @property
     def text(self) -> str:
-        """ "pharmacy fill md-1 on 2026-06-05: the fill has no quantity dispensed, so whether …": how the card, the
-        page and the note name it beside its order."""
+        """ "pharmacy fill md-1 on 2026-06-05: the fill has no quantity dispensed, so whether …" ("payer claim eob-1 on
+        …" for a claim's fill): how the card, the page and the note name it beside its order."""
         dispense = self.fill.dispense
         filled = fill_date(dispense)
         when = dispense.filled_partial or (iso_day(filled) if filled else "undated")
-        named = f"pharmacy fill {dispense.id}" if dispense.id else "pharmacy fill"
+        # A claim's fill by its claim (`Dispense.named_by`, as `facts.fill_called` asks: facts imports this module).
+        kind, ident = dispense.named_by or ("pharmacy fill", dispense.id)
+        named = f"{kind} {ident}" if ident else kind
         return f"{named} on {when}: {self._why}"
 
     @property

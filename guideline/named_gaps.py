@@ -36,7 +36,7 @@ from guideline.checks.urine_drug_test import (
 )
 from guideline.dosage import sig_length_not_read
 from guideline.exclusions import hospice_not_counted_for, undated_claim_diagnoses
-from guideline.facts import Facts, fill_named, named_item, order_named
+from guideline.facts import Facts, fill_called, fill_named, named_item, order_named
 from guideline.fills import implausible_detail, implausible_fills, mme_history_start
 from guideline.history import naive_window
 from guideline.orders import UNTIL_WINDOW_ENDS, current_until, is_current, possible_start, starts_after
@@ -65,7 +65,7 @@ from guideline.words import QUOTED_CHARACTERS, clip
 if TYPE_CHECKING:
     from guideline.config import GuidelineConfig
     from guideline.fills import FillSupply
-    from guideline.record import MedOrder, ResolvedMedication
+    from guideline.record import Dispense, MedOrder, ResolvedMedication
     from guideline.supply import Supply
 
 # A text may name the window a setting chose: "{days}" stands for `current_order_default_days` ("90 days"), so the
@@ -325,10 +325,18 @@ def _possible_copies_named(facts: Facts, since: date) -> tuple[str, ...]:
     named = []
     for maybe in facts.fills_possibly_sent_twice:
         if id(maybe.copy) in lasting or id(maybe.of) in lasting:
-            detail = f"possibly the same fill as {maybe.of.id or 'a fill without an id'}"
+            detail = f"possibly the same fill as {fill_reference(maybe.of, 'a fill without an id')}"
             display = recognise(maybe.copy.medication, facts.terms).shown
             named.append(fill_named(display, "pharmacy fill", maybe.copy, detail))
     return tuple(dict.fromkeys(named))
+
+
+def fill_reference(dispense: Dispense, unnamed: str) -> str:
+    """ "eDsp4Nq8Tz", "payer claim eob-1": a fill named by its id alone, a claim's by its claim (`fill_called`), never
+    by the id PainPlan made up for it; `unnamed` for a fill with neither."""
+    if dispense.named_by is None:
+        return dispense.id or unnamed
+    return " ".join(fill_called(dispense, "fill"))
 
 
 def sig_against_coded_frequency(facts: Facts) -> tuple[str, ...]:

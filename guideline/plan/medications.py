@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from guideline.fills import FillMme, fill_date, fill_moment
 from guideline.later_starts import EARLY_FILLS_HEADING, NO_ORDER_FILLS_HEADING, NOT_STARTED, early_fills
 from guideline.mme import MmeSummary, OrderMme
-from guideline.named_gaps import unidentified_orders
+from guideline.named_gaps import fill_reference, unidentified_orders
 from guideline.orders import active_orders
 from guideline.plan.reading import dated, one_decimal, order_status
 from guideline.record import Dispense, MedOrder
@@ -199,13 +199,14 @@ def also_sent_as(copies: tuple[str, ...]) -> str:
 
 
 def _read_once_elsewhere(facts: Facts, listed: Iterable[Dispense]) -> tuple[str, ...]:
-    """Each fill read once that the fills table does not list, named with its day, id and copies."""
+    """Each fill read once that the fills table does not list, named with its day, id (a claim's by its claim) and
+    copies."""
     copies = copies_by_fill(facts)
     shown = {id(d) for d in listed}
     kept = {key: fill for key, (fill, _) in facts.fills_read_once.items() if key not in shown}
     return tuple(
-        f"{facts.name(d)} filled {d.filled_partial or fill_date(d) or 'on an unknown day'} ({d.id or 'no id'}), "
-        + also_sent_as(copies[key])
+        f"{facts.name(d)} filled {d.filled_partial or fill_date(d) or 'on an unknown day'} "
+        f"({fill_reference(d, 'no id')}), " + also_sent_as(copies[key])
         for key, d in kept.items()
     )
 
