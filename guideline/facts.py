@@ -26,6 +26,7 @@ from guideline.clinical import (
 )
 from guideline.config import CheckSettings, GuidelineConfig
 from guideline.context import HookContext
+from guideline.dates_sent import unread_words
 from guideline.exclusions import ExclusionFinding, general_exclusions
 from guideline.fhirdata import Concept
 from guideline.fills import (
@@ -205,11 +206,6 @@ def order_named(display: str | NotedName, order: MedOrder, detail: str | None = 
     naming a signed order `orders.is_current` may not count today (one in force whatever its dates) passes that
     answer as `current`: one that is not is named "… (order mr-1)", never "current order" (named_gaps)."""
     return named_item(display, _order_kind(order, current), order.id, detail)
-
-
-def unread_words(unread: tuple[str, ...]) -> str | None:
-    """ "authoredOn '2026-13-45' could not be read as a date": how an item's dates sent but not read are named."""
-    return "; ".join(f"{written} could not be read as a date" for written in unread) or None
 
 
 def _named_dated_only(display: str | NotedName, kind: str, ident: str | None, written: str) -> str:

@@ -15,6 +15,7 @@ from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
 from guideline.commas import commas_read
 from guideline.config import GuidelineConfig
 from guideline.data_absent import ABSENT_NOT_PERFORMED, ABSENT_TO_COME, absent_said
+from guideline.dates_sent import date_or_unread
 from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Concept, last_possible_day
 from guideline.fills import handed_over
 from guideline.history import Interval, dispense_interval
@@ -1665,7 +1666,7 @@ def cut_conclusions(
         length = len(report.conclusion or "")
         day = local_date(report.result_time)
         if length > CONCLUSION_READ_CHARACTERS and (day is None or since <= day <= today):
-            when = as_written(day, report.dated_partial) or "undated"
+            when = date_or_unread(as_written(day, report.dated_partial), report.unread_dates)
             named.append(f"{drug_test_name(report.code)} ({when}, {conclusion_cut_words(length)})")
     return tuple(dict.fromkeys(named))
 

@@ -20,7 +20,8 @@ from guideline.checks.common import (
 )
 from guideline.config import CheckSettings
 from guideline.data_absent import absent_words
-from guideline.facts import Facts, unread_words
+from guideline.dates_sent import date_or_unread
+from guideline.facts import Facts
 from guideline.record import Observation
 from guideline.specimen_validity_words import read_unfit_words, validity_not_judged_words
 from guideline.terminology import OPIOID
@@ -72,17 +73,12 @@ def date_written(result: UdsResult) -> str:
     """A result's date as the card and the data-completeness lists write it: "2026-06-05", "2026-05" for one dated
     to the month only (never the 1st it is read as), each date sent that could not be read as written
     ("effectiveDateTime '2026-13-45' could not be read as a date"), or "undated"."""
-    return _written(result.when, result.observation.unread_dates)
+    return date_or_unread(result.when, result.observation.unread_dates)
 
 
 def report_date_written(unread: UnreadReport) -> str:
     """A lab report's date as `date_written` writes a result's, from the report's own dates."""
-    return _written(unread.when, unread.report.unread_dates)
-
-
-def _written(when: str | None, unread_dates: tuple[str, ...]) -> str:
-    """`date_written` of a test dated `when` (as written), or, undated, sent the dates `unread_dates` not read."""
-    return when or unread_words(unread_dates) or "undated"
+    return date_or_unread(unread.when, unread.report.unread_dates)
 
 
 def unjudged_results(facts: Facts) -> tuple[str, ...]:
