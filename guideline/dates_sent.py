@@ -3,10 +3,17 @@ readers (`guideline.uds`) and `guideline.facts`, so the lines of both name such 
 
 from __future__ import annotations
 
+UNREAD_SAID = " could not be read as a date"
+
 
 def unread_words(unread: tuple[str, ...]) -> str | None:
     """ "authoredOn '2026-13-45' could not be read as a date": how an item's dates sent but not read are named."""
-    return "; ".join(f"{written} could not be read as a date" for written in unread) or None
+    return "; ".join(f"{written}{UNREAD_SAID}" for written in unread) or None
+
+
+def is_date_read(written: str | None) -> bool:
+    """Whether a date as written is one read ("2026-06-05", "2026-05"), not none or dates sent but not read."""
+    return bool(written) and not (written or "").endswith(UNREAD_SAID)
 
 
 def date_or_unread(when: str | None, unread_dates: tuple[str, ...]) -> str:

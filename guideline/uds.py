@@ -15,7 +15,7 @@ from guideline.clinical import DONE_OR_UNSTATED, GIVEN_STATUSES, last_performed
 from guideline.commas import commas_read
 from guideline.config import GuidelineConfig
 from guideline.data_absent import ABSENT_NOT_PERFORMED, ABSENT_TO_COME, absent_said
-from guideline.dates_sent import date_or_unread
+from guideline.dates_sent import date_or_unread, unread_words
 from guideline.fhirdata import CPT, HCPCS, LOINC, OBS_INTERPRETATION, SNOMED, Concept, last_possible_day
 from guideline.fills import handed_over
 from guideline.history import Interval, dispense_interval
@@ -3189,7 +3189,8 @@ def results_of_unknown_status(
     record: PatientRecord, terms: Terminology, config: GuidelineConfig
 ) -> tuple[tuple[str, date | None, str | None], ...]:
     """The urine drug test results of any date whose status is neither a result's nor one that says there is none,
-    each with its test's name, day and date as the cards write it (`as_written`). Read once per call
+    each with its test's name, day and date as the cards write it (`as_written`; undated, the dates it was sent but
+    not read, `unread_words`, so no line calls it "undated"). Read once per call
     (`Facts.uds_results_of_unknown_status`), each reader taking its own window of them."""
     include_cannabinoid = bool(config.check("unexpected-uds-result").options["cannabinoid"])
     found = []
@@ -3201,7 +3202,8 @@ def results_of_unknown_status(
             continue
         day = observation.result_time.date() if observation.result_time else None
         if test.substances or test.not_judged or _reports_an_unnamed_finding(observation):
-            found.append((test.name, day, as_written(day, observation.dated_partial)))
+            written = as_written(day, observation.dated_partial) or unread_words(observation.unread_dates)
+            found.append((test.name, day, written))
     return tuple(found)
 
 

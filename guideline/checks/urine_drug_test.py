@@ -29,6 +29,7 @@ from guideline.checks.unexpected_uds_result import (
 )
 from guideline.clinical import is_pending_request
 from guideline.config import CheckSettings, GuidelineConfig
+from guideline.dates_sent import is_date_read
 from guideline.facts import Facts
 from guideline.record import MedOrder, ServiceRequest
 from guideline.specimen_validity import NO_VERDICTS
@@ -217,11 +218,16 @@ def unknown_status_listed(found: Sequence[tuple[str, str | None]]) -> tuple[tupl
 def _unknown_status_summary(found: Sequence[tuple[str, str | None]]) -> str:
     """The card's summary beside them, when no test that could not be read says more: their newest date, the test
     named in the detail."""
-    newest = found[0][1]
+    # Dates sent but not read are named in the detail: the summary says only that the date could not be read.
+    newest = found[0][1] if is_date_read(found[0][1]) else None
     if len(found) == 1:
         # "the result of 2026-07-05, after today, is": a date with a clause after it closes it before the verb
         which = (
-            f"the result of {newest}{',' if newest.endswith(AFTER_TODAY) else ''}" if newest else "an undated result"
+            f"the result of {newest}{',' if newest.endswith(AFTER_TODAY) else ''}"
+            if newest
+            else "a result whose date could not be read"
+            if found[0][1]
+            else "an undated result"
         )
         return f"Order a urine drug test: {which} is of unknown status, not counted"
     since = f" (newest {newest})" if newest else ""
