@@ -435,6 +435,7 @@ class Facts:
             self.drug_key,
             self._orders_by_ref,
             standing=self.standing_orders,
+            supply_key=self.supply_key,
         )
 
     @cached_property

@@ -381,20 +381,35 @@ def current_orders(
     key: Callable[[MedOrder], str],
     by_ref: Mapping[str | None, MedOrder] | None = None,
     standing: Sequence[MedOrder] | None = None,
+    supply_key: Callable[[MedOrder], object] | None = None,
 ) -> CurrentOrders:
     """The real orders that count today (`CurrentOrders`) over every order of the record, an order sent with no id or
     two sharing a reference each read as itself: worked out over the orders by reference too, they stood as one, and
     a renewal's line called an order "still current" that the total read as taken over. `by_ref` is the real orders
     by reference (`orders_by_ref`) and `standing` those of `orders` in force (`standing_orders`), when the caller
-    has them already."""
+    has them already; `supply_key` (`fills.supply_key`, else `key`) pairs a statement with the order it records."""
     orders = tuple(orders)
     in_force = standing_orders(orders, config) if standing is None else standing
     current = tuple(o for o in in_force if is_current(o, supply_of(o), today, config))
     replaced = replaced_refs(orders) | renewed_by_signed(current) | renewed_along_chains(orders, current, by_ref)
     expired = expired_in_series(current, supply_of, today, key)
     not_taken_over = [o for o in current if id(o) not in expired]
-    active = tuple(o for o in not_taken_over if o.located not in replaced)
+    recorded = statements_of_orders(current, supply_key or key)
+    active = tuple(o for o in not_taken_over if o.located not in replaced and id(o) not in recorded)
     return CurrentOrders(current, frozenset(map(id, not_taken_over)), active)
+
+
+def statements_of_orders(current: Sequence[MedOrder], key: Callable[[MedOrder], object]) -> set[int]:
+    """The current statements (by id()) that name a current order of the same supply key as the one they record
+    (basedOn / derivedFrom): the medication list's entry of that prescription, so one supply, never two. A
+    statement naming an order not current here, or of another drug, is a supply of its own."""
+    orders = {o.located: o for o in current if o.resource_type == "MedicationRequest"}
+    recorded: set[int] = set()
+    for statement in current:
+        named = (orders.get(ref) for ref in statement.records_orders)
+        if any(order is not None and key(order) == key(statement) for order in named):
+            recorded.add(id(statement))
+    return recorded
 
 
 def active_orders(
@@ -403,10 +418,11 @@ def active_orders(
     today: date,
     config: GuidelineConfig,
     key: Callable[[MedOrder], str],
+    supply_key: Callable[[MedOrder], object] | None = None,
 ) -> tuple[MedOrder, ...]:
     """Active, real, ambulatory, current EHR orders that no draft, and no other such order, replaces (3.2, 3.3), and
     by the same-drug `key` none a later prescription of its staggered series has taken over (`expired_in_series`)."""
-    return current_orders(orders, supply_of, today, config, key).active
+    return current_orders(orders, supply_of, today, config, key, supply_key=supply_key).active
 
 
 def expired_in_series(

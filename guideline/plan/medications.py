@@ -251,7 +251,9 @@ def _opioids_now(facts: Facts) -> tuple[MedOrder, ...]:
     """The patient's current opioid orders without the drafts: those the drafts renew included. A draft that
     replaces an order (`priorPrescription`) retires it from the current orders, so read without it a patient renewing
     months of oxycodone had "no current opioid now"."""
-    standing = active_orders(facts.real_orders, facts.supply, facts.today, facts.config, facts.drug_key)
+    standing = active_orders(
+        facts.real_orders, facts.supply, facts.today, facts.config, facts.drug_key, supply_key=facts.supply_key
+    )
     return facts.only_in(OPIOID, standing)
 
 

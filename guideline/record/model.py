@@ -234,6 +234,9 @@ class MedOrder:
     sent_type: str | None = None
     # authoredOn (DSTU2's dateWritten) as sent, kept so that one `authored_on` could not read is named as written.
     authored_sent: object = None
+    # A statement's basedOn / derivedFrom orders (located, `located_reference`): the prescriptions it is the
+    # medication list's entry of, so that it is not counted as a second supply beside one of them.
+    records_orders: tuple[str, ...] = ()
 
     @property
     def unread_dates(self) -> tuple[str, ...]:

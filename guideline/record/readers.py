@@ -544,9 +544,10 @@ def read_med_statement(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPo
     noted = start if end is not None or asserted is None else max(asserted, start) if start else asserted
     statement_id = text(get("id"))
     kind = "MedicationUsage" if get("resourceType") == "MedicationUsage" else "MedicationStatement"
+    # id and is_draft by position: kept under CPython's fast call (tests/test_reader_calls_fast.py).
     return MedOrder.make(
-        id=statement_id,
-        is_draft=False,
+        statement_id,
+        False,  # is_draft
         status=statement_status(data),
         intent="plan",  # a reported medication's intent, as Oracle Health sends one
         categories=tuple(c for c in concepts(get("category")) if not _patient_specified(c)),
@@ -563,7 +564,26 @@ def read_med_statement(data: Mapping[str, Any], tz: ZoneInfo, pool: MedicationPo
         reported=True,
         resource_type=kind,
         located=order_located(kind, statement_id, None),
+        records_orders=_orders_recorded(data, pool),
     )
+
+
+def _orders_recorded(data: Mapping[str, Any], pool: MedicationPool) -> tuple[str, ...]:
+    """The prescriptions a statement names as its source (R4 basedOn, STU3/R4 derivedFrom), located as an order's
+    `located` is: MedicationRequest references only (DSTU2's MedicationOrder read as one, as its orders are), since
+    derivedFrom may name any resource."""
+    named = (reference(r) for field in ("basedOn", "derivedFrom") for r in as_list(data.get(field)))
+    located = (located_reference(r, data, pool.server) for r in named if r)
+    return tuple(_as_order_request(r) for r in located if r and r.split("/")[-2:-1] in _ORDER_KINDS)
+
+
+_ORDER_KINDS = (["MedicationRequest"], ["MedicationOrder"])
+
+
+def _as_order_request(located: str) -> str:
+    """A located order reference with DSTU2's MedicationOrder written as MedicationRequest, as its order is located."""
+    head, _, order_id = located.rpartition("/")
+    return f"{head.removesuffix('MedicationOrder').removesuffix('MedicationRequest')}MedicationRequest/{order_id}"
 
 
 def _patient_specified(category: Concept) -> bool:
