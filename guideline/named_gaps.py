@@ -155,6 +155,20 @@ class NamedGap:
         )
 
 
+# How each link type of `Patient.data_elsewhere` is named: the merge, or the record that is the main one.
+_ELSEWHERE_WORDS = {"replaced-by": "was replaced by {other} (merged)", "refer": "refers to {other} (its main record)"}
+
+
+def patient_record_elsewhere(facts: Facts) -> tuple[str, ...]:
+    """Each record the patient's own record points to as holding the patient's data, named with how it links."""
+    patient = facts.record.patient
+    if patient is None:
+        return ()
+    return tuple(
+        f"This patient record {_ELSEWHERE_WORDS[kind].format(other=other)}" for kind, other in patient.data_elsewhere
+    )
+
+
 def unidentified_orders(facts: Facts) -> tuple[str, ...]:
     """Drafts, current orders and current fills whose medication matched no code and no name PainPlan knows,
     each named; those that start later are a kind of their own (`Facts.unidentified_later`), never called current."""
@@ -1560,6 +1574,24 @@ NAMED_GAPS: tuple[NamedGap, ...] = (
             "use disorder), so no check or section counted them; check them yourself:",
         ),
         note="Diagnoses recorded as text only (not read by the checks)",
+    ),
+    NamedGap(
+        key="patient-record-elsewhere",
+        # A Patient the EHR retired in a merge (link replaced-by) or that points at the main record (refer): its
+        # searches may come back empty while the medicines and results sit on the other record, so the cards would
+        # read as all clear. Every check still runs on what was read; the clinician is told where the rest may be.
+        items=patient_record_elsewhere,
+        card=CardLine(
+            "its medications and results may be recorded there, so checks here may be incomplete",
+            "other records this patient record points to",
+        ),
+        page=PageSentence(
+            "This patient record points to another that holds the patient's data, so its medications and results "
+            "may be recorded there and the checks here may be incomplete:",
+            "This patient record points to {count} others that hold the patient's data, so its medications and "
+            "results may be recorded there and the checks here may be incomplete:",
+        ),
+        note="Patient record pointing to another that holds the patient's data (checks may be incomplete)",
     ),
 )
 

@@ -18,6 +18,7 @@ from builders import (
     dispense,
     med_request,
     observation,
+    patient,
 )
 from cds_support import bundle, full_prefetch, hook_request, make_app, plan_page
 
@@ -99,7 +100,8 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
     conclusions disagree, a negative whose lab report's conclusion could not be read surely, a lab report whose
     conclusion was read only in part, a drug only a lab report's conclusion reports, a payer claim billing cancer with
     no date of service, a lab result known by a name too long to read, a drug test result whose lab comment was read
-    only in part, and an OUD medication fill still being prepared."""
+    only in part, an OUD medication fill still being prepared, and the patient's record replaced by others in a
+    merge."""
     # An opioid use disorder: the doses given below are then the treatment the oud-treatment check looks for.
     found: list[dict[str, Any]] = [
         condition(ICD10, "F11.20", display="Opioid dependence", recorded="2024-01-10", id="c-oud")
@@ -247,7 +249,15 @@ def every_gap_resources(count: int = 1) -> list[dict[str, Any]]:
         long_named["id"] = f"obs-long-name-{n}"
         long_named["code"]["text"] = f"Drug screen, urine {n + 1}: " + "see note; " * 300
         found.append(long_named)
+    # The patient's own record, retired in a merge: it links to the `count` records that replaced it.
+    found.append(_merged_patient(count))
     return found
+
+
+def _merged_patient(count: int) -> dict[str, Any]:
+    """The patient in context as an MPI merge leaves it: inactive, each record that replaced it linked."""
+    links = [{"other": {"reference": f"Patient/p9-{n}"}, "type": "replaced-by"} for n in range(count)]
+    return {**patient(), "active": False, "link": links}
 
 
 def _undated_claim_diagnosis(ident: str) -> list[dict[str, Any]]:

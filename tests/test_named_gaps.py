@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import TODAY, days_ago, med_request, patient, run
+from builders import TODAY, days_ago, med_request, run
 from cds_support import bundle, full_prefetch, hook_request, make_app
 from markupsafe import escape  # what the page template escapes with (an apostrophe is &#39;)
 from named_gaps_support import LORAZEPAM, OXYCODONE, every_gap_drafts, every_gap_resources, every_gap_selections
@@ -31,6 +31,7 @@ PREFETCH_KEYS = {
     "MedicationAdministration": "procedures",
     "Condition": "conditions",
     "DiagnosticReport": "labReports",
+    "Patient": "patient",  # the one resource of its key, not a Bundle
 }
 SELECTIONS = "unmatched-selections"  # the kind only an order-select call has
 LISTED = 10  # the card names this many items of a kind, then counts the rest
@@ -65,7 +66,9 @@ def _card_detail(tmp_path: Path, count: int, hook: str = "order-sign") -> str:
     by_key: dict[str, list[dict[str, Any]]] = {}
     for resource in every_gap_resources(count):
         by_key.setdefault(PREFETCH_KEYS[resource["resourceType"]], []).append(resource)
-    prefetch = full_prefetch(hook, **{key: bundle(*found) for key, found in by_key.items()})
+    prefetch = full_prefetch(
+        hook, **{key: found[0] if key == "patient" else bundle(*found) for key, found in by_key.items()}
+    )
     drafts = every_gap_drafts(count) if hook != "patient-view" else []
     body = hook_request(hook, drafts=drafts, prefetch=prefetch)
     client = make_app(tmp_path).test_client()
@@ -88,7 +91,7 @@ def _plan(tmp_path: Path, count: int) -> tuple[PlanView, str]:
     settings = app.config["PAINPLAN"]
     with app.test_request_context("/plan"):
         view = assemble(
-            PageInput((patient(), *every_gap_resources(count)), (), ()),
+            PageInput(tuple(every_gap_resources(count)), (), ()),  # the chart's own Patient among them
             settings.guideline,
             "p1",
             settings.evaluation_now(),

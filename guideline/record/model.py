@@ -82,6 +82,9 @@ class Patient:
     name: str | None = None
     gender: str | None = None
     mrn: str | None = None
+    # The records this one links to as holding the patient's data (`link` of type replaced-by or refer), each
+    # (link type, the other record as sent): a merged record's medicines and results may be there, not here.
+    data_elsewhere: tuple[tuple[str, str], ...] = ()
 
 
 @slot_init

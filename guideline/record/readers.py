@@ -1802,7 +1802,26 @@ def read_patient(data: Mapping[str, Any], tz: ZoneInfo) -> Patient:
         name=name,
         gender=text(data.get("gender")),
         mrn=mrn,
+        data_elsewhere=_data_elsewhere(data),
     )
+
+
+# FHIR R4 Patient.link types whose other record holds the patient's data: replaced-by (this one was merged into it
+# and "must no longer be used") and refer (this one is valid but not the main source). replaces and seealso point at
+# records this one supersedes or merely mentions, so the chart read is still the one to use.
+_DATA_ELSEWHERE_LINKS = frozenset({"replaced-by", "refer"})
+
+
+def _data_elsewhere(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Each (link type, other record) this Patient says holds its data instead of (or besides) itself."""
+    found = []
+    for link in as_list(data.get("link")):
+        entry = as_dict(link)
+        kind = text(entry.get("type"))
+        if kind in _DATA_ELSEWHERE_LINKS:
+            other = as_dict(entry.get("other"))
+            found.append((kind, text(other.get("reference")) or text(other.get("display")) or "another record"))
+    return tuple(found)
 
 
 def clear_read_caches() -> None:
