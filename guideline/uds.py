@@ -1191,10 +1191,16 @@ def _screens_overridden(readings: list[_Read]) -> list[_Read]:
     definitive = {drug for reading in readings if reading.definitive for drug in reading.named}
     if not definitive:
         return readings
+    return _taken_out(readings, definitive, lambda reading: reading.screen and not reading.definitive)
+
+
+def _taken_out(readings: Iterable[_Read], drugs: Container[str], of: Callable[[_Read], bool]) -> list[_Read]:
+    """The readings with `drugs` taken out of each reading `of` picks: the one rule by which a confirmation overrides
+    a screen (`_screens_overridden`) and a finding naming no drug puts the drugs before it in doubt
+    (`_ConclusionReader.settle`)."""
     kept = []
     for reading in readings:
-        screened = reading.screen and not reading.definitive
-        named = tuple(d for d in reading.named if d not in definitive) if screened else reading.named
+        named = tuple(d for d in reading.named if d not in drugs) if of(reading) else reading.named
         if named or not reading.named:  # one whose drugs all went is gone, never said of every drug
             kept.append(replace(reading, named=named))
     return kept
@@ -1576,14 +1582,7 @@ class _ConclusionReader:
         (number, drugs), self.doubting = self.doubting, None
         if any(r.finding == number and r.named for r in self.read):
             return
-        kept = []
-        for reading in self.read:
-            named = (
-                tuple(d for d in reading.named if d not in drugs) if reading.finding == number - 1 else reading.named
-            )
-            if named or not reading.named:  # one whose drugs all went is gone, never said of every drug
-                kept.append(replace(reading, named=named))
-        self.read = kept
+        self.read = _taken_out(self.read, drugs, lambda reading: reading.finding == number - 1)
         self.add(_Read("indeterminate", drugs, self.number))
 
     def unsure_measured(self) -> None:
