@@ -1341,7 +1341,7 @@ def _weighed(clause: str) -> str:
     (cutoff 100 ng/mL)": "... negative"); else as written, its amount read as one with no cutoff is."""
     after = words_after_substances(clause)
     amount = _AMOUNT.match(after) if after else None
-    if amount is None or after[amount.end() :].strip() or _clause_said(clause) is not None:
+    if amount is None or amount.string[amount.end() :].strip() or _clause_said(clause) is not None:
         return clause
     weighed = _against_printed_cutoff(amount[0])
     return f"{clause} {weighed}" if weighed else clause
@@ -1761,7 +1761,8 @@ def conclusion_only_drugs(
         # a report dated to the month only can mean days a prescription judges differently: left as it is
         if claims is None or day is None or report.dated_partial or not since <= day <= today:
             continue
-        for value, said in (("positive", claims.found), ("negative", claims.denied)):
+        sure: tuple[tuple[Value, frozenset[str]], ...] = (("positive", claims.found), ("negative", claims.denied))
+        for value, said in sure:
             for name in sorted(said - drugs - claims.unsure):
                 # the drug's own row ("oxycodone": the CDC's, not its metabolites'), as a result of it is judged
                 rows = _judged_by_site(terms.substances_keyed((name,)), include_cannabinoid)
