@@ -40,7 +40,6 @@ class DraftIdentities:
 
     _by_id: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     _found: dict[int, Mapping[str, Any]] = field(default_factory=dict)
-    _clashing: set[tuple[str, str]] = field(default_factory=set)
     _elsewhere: list[str] = field(default_factory=list)
 
     def repeat(self, kind: str, resource_id: str, index: int, resource: Mapping[str, Any]) -> Repeat:
@@ -50,22 +49,16 @@ class DraftIdentities:
             return Repeat.UNCHANGED
         earlier.append(index)
         self._found[index] = resource
-        if len(earlier) == 1:
-            return Repeat.FIRST
-        self._clashing.add((kind, resource_id))
-        return Repeat.CLASH
+        return Repeat.FIRST if len(earlier) == 1 else Repeat.CLASH
 
     def of_another_patient(self, kind: str, resource_id: str | None, index: int) -> None:
         """Notes the draft at `index` names another patient than the one in context."""
         self._elsewhere.append(_named(kind, resource_id, [index]))
 
     def clashes(self) -> tuple[str, ...]:
-        """Each id that differing drafts share, with the drafts' positions."""
-        return tuple(_named(kind, rid, self._by_id[(kind, rid)]) for kind, rid in self._clashing_in_order())
+        """Each id that differing drafts share, with the drafts' positions, in the order the ids were first met."""
+        return tuple(_named(kind, rid, indexes) for (kind, rid), indexes in self._by_id.items() if len(indexes) > 1)
 
     def of_other_patients(self) -> tuple[str, ...]:
         """Each draft whose subject is another patient."""
         return tuple(self._elsewhere)
-
-    def _clashing_in_order(self) -> list[tuple[str, str]]:
-        return [key for key in self._by_id if key in self._clashing]
