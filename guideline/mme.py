@@ -1092,7 +1092,7 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
         read = _dosed_daily(frequency, dose, drug)
         if read == "no-frequency" and apply_cap:
             read = _cap_as_daily(dosage, dose, drug) or read
-        above = sig_above_code(dosage, drug) if parse_timing_text and not isinstance(read, str) else None
+        above = sig_above_code(dosage, drug, frequency) if parse_timing_text and not isinstance(read, str) else None
         if above is not None:
             read = Amount(above.sig, above.unit, ""), f"{read[1]}; {above.text(dosage, drug)}"
     if isinstance(read, str):
@@ -1349,14 +1349,14 @@ class SigAboveCode:
         return f'the instructions "{quoted}" allow more than the coded dose: {count_text(self.sig, noun)} a day counted'
 
 
-def sig_above_code(dosage: Dosage, drug: Drug | None) -> SigAboveCode | None:
+def sig_above_code(dosage: Dosage, drug: Drug | None, frequency: Frequency | None) -> SigAboveCode | None:
     """The sig's day when its words, read surely (`sig_dose_and_frequency`), allow more than the coded dose taken as
-    often as the coded frequency says (CDC MME counts the most prescribed), compared in the units a pharmacy counts;
-    None when they allow the same or less, or either cannot be read in one unit. A patch is read by neither."""
+    often as the coded `frequency` says (the caller's `doses_per_day` of the dosage, timing text read; CDC MME counts
+    the most prescribed), compared in the units a pharmacy counts; None when they allow the same or less, or either
+    cannot be read in one unit. A patch is read by neither."""
     if drug is not None and drug.transdermal:
         return None
     read = sig_dose_and_frequency(dosage)
-    frequency = doses_per_day(dosage)
     if read is None or frequency is None or not plausible(frequency):
         return None
     sig_units, coded_units = dispensed_units(read[0], drug), coded_dose_units(dosage, drug)

@@ -121,7 +121,7 @@ def _uncapped_units(dosage: Dosage, drug: Drug | None, parse_text: bool) -> tupl
     frequency = doses_per_day(dosage, parse_text)
     if frequency is None or not plausible(frequency):
         return None
-    above = sig_above_code(dosage, drug) if parse_text else None
+    above = sig_above_code(dosage, drug, frequency) if parse_text else None
     if above is not None:
         return above.sig, above.unit  # the sig's larger day, as the MME counts it
     units = coded_dose_units(dosage, drug)
