@@ -1114,17 +1114,22 @@ def _read_instruction(dosage: Dosage, drug: Drug, parse_timing_text: bool, apply
     return _Daily(amounts, text, tuple(notes), (against,) if against is not None else ())
 
 
+def _as_counted(dose: Amount, drug: Drug) -> Amount | str:
+    """A dose as the MME counts it: one in mg on a combination product as its tablets (`combination_dose`, or its
+    note when not computable), any other as it is."""
+    return combination_dose(drug, dose) if dose.unit_class == "mass" and drug.combination else dose
+
+
 def _dosed_daily(frequency: Frequency | None, dose: Amount | None, drug: Drug) -> tuple[Amount, str] | str:
     """The day's amount of one dose taken `frequency` times a day, and its words: "1 tablet every 4 hours (6 a day)"."""
     if frequency is None:
         return "no-frequency"
     if dose is None:
         return "no-dose"
-    if dose.unit_class == "mass" and drug.combination:
-        converted = combination_dose(drug, dose)
-        if isinstance(converted, str):
-            return converted
-        dose = converted
+    converted = _as_counted(dose, drug)
+    if isinstance(converted, str):
+        return converted
+    dose = converted
     text = f"{dose.shown} {frequency.text}"
     if not frequency.text.endswith(" a day"):
         text += f" ({number_text(frequency.per_day)} a day)"
@@ -1137,11 +1142,10 @@ def _cap_as_daily(dosage: Dosage, dose: Amount | None, drug: Drug) -> tuple[Amou
     be read in the dose's unit (`cap_limit`), and the order stays without a frequency."""
     if dose is None or dosage.max_dose_numerator is None:
         return None
-    if dose.unit_class == "mass" and drug.combination:
-        converted = combination_dose(drug, dose)  # as `_dosed_daily` reads it: a cap in mg may be acetaminophen's
-        if isinstance(converted, str):
-            return None
-        dose = converted
+    converted = _as_counted(dose, drug)  # as `_dosed_daily` reads it: a cap in mg may be acetaminophen's
+    if isinstance(converted, str):
+        return None
+    dose = converted
     capped = cap_limit(dosage, dose, drug)
     if isinstance(capped, str):
         return None
@@ -1154,10 +1158,8 @@ def _timed_daily(timed: TimedDoses, drug: Drug) -> tuple[Amount, str] | str:
     at bedtime (3 tablets a day)". A dose in mg on a combination product is read as its tablets, as a dose is."""
 
     def as_read(amount: Amount) -> tuple[Decimal, UnitClass] | str:
-        if amount.unit_class == "mass" and drug.combination:
-            converted = combination_dose(drug, amount)
-            return converted if isinstance(converted, str) else (converted.value, converted.unit_class)
-        return amount.value, amount.unit_class
+        converted = _as_counted(amount, drug)
+        return converted if isinstance(converted, str) else (converted.value, converted.unit_class)
 
     summed = _timed_sum(timed, as_read)
     if not isinstance(summed, tuple):
