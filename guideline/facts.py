@@ -37,6 +37,7 @@ from guideline.fills import (
     counted_on_trust,
     counts_as_fill,
     covering_order,
+    fill_called,
     fill_date,
     fill_implied_doses,
     fill_mme,
@@ -180,12 +181,6 @@ def named_item(display: str | NotedName, kind: str, ident: str | None, detail: s
     the plan page name a record item they did not count."""
     named = f"{kind} {ident}" if ident else kind
     return with_where(display, f"{named}, {detail}" if detail else named)
-
-
-def fill_called(dispense: Dispense, kind: str) -> tuple[str, str | None]:
-    """ "fill", "d-1": the kind and id a line names a fill by; a fill read from a pharmacy claim is named by the
-    claim ("payer claim", "eob-1"), whatever its kind, as `Dispense.named_by` says."""
-    return dispense.named_by or (kind, dispense.id)
 
 
 def fill_named(display: str | NotedName, kind: str, dispense: Dispense, detail: str | None = None) -> str:

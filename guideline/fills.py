@@ -85,6 +85,12 @@ def fill_moment(dispense: Dispense) -> datetime | None:
     return dispense.when_handed_over or dispense.when_prepared
 
 
+def fill_called(dispense: Dispense, kind: str) -> tuple[str, str | None]:
+    """ "fill", "d-1": the kind and id a line names a fill by; a fill read from a pharmacy claim is named by the
+    claim ("payer claim", "eob-1"), whatever its kind, as `Dispense.named_by` says."""
+    return dispense.named_by or (kind, dispense.id)
+
+
 def fill_date(dispense: Dispense) -> date | None:
     """The calendar day of `fill_moment` (`local_date`), written out: asked of every fill several times a call."""
     moment = dispense.when_handed_over or dispense.when_prepared
@@ -711,8 +717,7 @@ class UnreadFill:
         dispense = self.fill.dispense
         filled = fill_date(dispense)
         when = dispense.filled_partial or (iso_day(filled) if filled else "undated")
-        # A claim's fill by its claim (`Dispense.named_by`, as `facts.fill_called` asks: facts imports this module).
-        kind, ident = dispense.named_by or ("pharmacy fill", dispense.id)
+        kind, ident = fill_called(dispense, "pharmacy fill")
         named = f"{kind} {ident}" if ident else kind
         return f"{named} on {when}: {self._why}"
 

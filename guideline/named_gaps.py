@@ -36,8 +36,8 @@ from guideline.checks.urine_drug_test import (
 )
 from guideline.dosage import sig_length_not_read
 from guideline.exclusions import hospice_not_counted_for, undated_claim_diagnoses
-from guideline.facts import Facts, fill_called, fill_named, named_item, order_named
-from guideline.fills import implausible_detail, implausible_fills, mme_history_start
+from guideline.facts import Facts, fill_named, named_item, order_named
+from guideline.fills import fill_called, implausible_detail, implausible_fills, mme_history_start
 from guideline.history import naive_window
 from guideline.orders import UNTIL_WINDOW_ENDS, current_until, is_current, possible_start, starts_after
 from guideline.recognition import partly_read, recognise, sedative_doubt
