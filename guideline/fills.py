@@ -393,11 +393,20 @@ _DRUG_KEYS = IdentityMemo()
 def same_drug_key(dispense: Dispense | MedOrder, terms: Terminology) -> IdentifiedDrug | str:
     """What "the same drug" means for refills: the identified product (RxNorm code, or its opioid ingredient
     strengths and form), else the medication's codes, else its name, else what it is made of."""
-    medication = dispense.medication
-    key = _DRUG_KEYS.get("drug key", medication, terms)
+    return _remembered_key("drug key", _same_drug_key, dispense.medication, terms)
+
+
+def _remembered_key(
+    question: str,
+    work: Callable[[ResolvedMedication, Terminology], IdentifiedDrug | str],
+    medication: ResolvedMedication,
+    terms: Terminology,
+) -> IdentifiedDrug | str:
+    """`work`'s key for the medication, worked out once per medication and terminology (`_DRUG_KEYS`)."""
+    key = _DRUG_KEYS.get(question, medication, terms)
     if key is MISSING:
-        key = _same_drug_key(medication, terms)
-        _DRUG_KEYS.put("drug key", medication, terms, answer=key)
+        key = work(medication, terms)
+        _DRUG_KEYS.put(question, medication, terms, answer=key)
     return key  # type: ignore[return-value]
 
 
@@ -424,12 +433,7 @@ def _same_drug_key(medication: ResolvedMedication, terms: Terminology) -> Identi
 def supply_key(item: Dispense | MedOrder, terms: Terminology) -> IdentifiedDrug | str:
     """What "the same drug" means for a fill and its own order (*One supply, never two*): the opioid strengths and
     form recognition read, however the medication was sent, else the refill key (`same_drug_key`)."""
-    medication = item.medication
-    key = _DRUG_KEYS.get("supply key", medication, terms)
-    if key is MISSING:
-        key = _supply_key(medication, terms)
-        _DRUG_KEYS.put("supply key", medication, terms, answer=key)
-    return key  # type: ignore[return-value]
+    return _remembered_key("supply key", _supply_key, item.medication, terms)
 
 
 def _supply_key(medication: ResolvedMedication, terms: Terminology) -> IdentifiedDrug | str:
