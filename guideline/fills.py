@@ -439,7 +439,7 @@ def supply_key(item: Dispense | MedOrder, terms: Terminology) -> IdentifiedDrug 
 def _supply_key(medication: ResolvedMedication, terms: Terminology) -> IdentifiedDrug | str:
     identified = identify_drug(medication, terms)
     form = _form_named(identified) if isinstance(identified, Drug) and identified.strengths else None
-    if form is None:
+    if form is None or not isinstance(identified, Drug):  # the second only narrows the type: a form is a Drug's
         return _same_drug_key(medication, terms)
     # An order coded by RxNorm and its fill known by name or NDC (or the reverse) read the same strengths and form
     # (RxNorm's name for the code, the pharmacy's for the name); keyed by the code on one side only, they were two

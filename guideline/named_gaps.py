@@ -37,7 +37,7 @@ from guideline.checks.urine_drug_test import (
 from guideline.dosage import sig_length_not_read
 from guideline.exclusions import hospice_not_counted_for, undated_claim_diagnoses
 from guideline.facts import Facts, fill_named, named_item, order_named
-from guideline.fills import fill_called, implausible_detail, implausible_fills, mme_history_start
+from guideline.fills import implausible_detail, implausible_fills, mme_history_start
 from guideline.history import naive_window
 from guideline.orders import UNTIL_WINDOW_ENDS, current_until, is_current, possible_start, starts_after
 from guideline.recognition import partly_read, recognise, sedative_doubt
@@ -346,11 +346,10 @@ def _possible_copies_named(facts: Facts, since: date) -> tuple[str, ...]:
 
 
 def fill_reference(dispense: Dispense, unnamed: str) -> str:
-    """ "eDsp4Nq8Tz", "payer claim eob-1": a fill named by its id alone, a claim's by its claim (`fill_called`), never
-    by the id PainPlan made up for it; `unnamed` for a fill with neither."""
-    if dispense.named_by is None:
-        return dispense.id or unnamed
-    return " ".join(fill_called(dispense, "fill"))
+    """ "eDsp4Nq8Tz", "payer claim eob-1": a fill named by its id alone, a claim's by its claim (`Dispense.named_by`),
+    never by the id PainPlan made up for it; `unnamed` for a fill with neither."""
+    claim = dispense.named_by
+    return " ".join(claim) if claim is not None else dispense.id or unnamed
 
 
 def sig_against_coded_frequency(facts: Facts) -> tuple[str, ...]:

@@ -203,7 +203,7 @@ def _treated(facts: Facts) -> bool:
 
 
 @_where_untreated
-def unknown_status_doses(facts: Facts) -> tuple[str, ...]:
+def unknown_status_doses(facts: Facts) -> list[str]:
     """OUD medication doses whose status says nothing of whether they were given, each named with its date, where no
     treatment counted in this check's window (beside treatment, whether one was given changes nothing): a billed dose
     (a procedure of status "unknown") dated in the window or undated, and a dose recorded as given (an administration
@@ -228,7 +228,7 @@ def unknown_status_doses(facts: Facts) -> tuple[str, ...]:
 
 
 @_where_untreated
-def doses_after_today(facts: Facts) -> tuple[str, ...]:
+def doses_after_today(facts: Facts) -> list[str]:
     """OUD medication doses dated only after today (a dose charted ahead, a year keyed wrong), billed (a procedure done,
     of no status, or of status "unknown") or recorded as given (an administration given, or of unknown or no status),
     each named with its date, and "status unknown" too where its status does not say it was given, where no treatment
@@ -251,7 +251,7 @@ def doses_after_today(facts: Facts) -> tuple[str, ...]:
 
 
 @_where_untreated
-def uncounted_administrations(facts: Facts) -> tuple[str, ...]:
+def uncounted_administrations(facts: Facts) -> list[str]:
     """Doses of OUD medication recorded as given (or of unknown status) with no date PainPlan can read, which
     this check cannot count, each named. Read as not given, such a dose left the card saying "no OUD medication"
     with nothing to say one was on record. One dated in the check's window with a status that does not say it was
@@ -361,7 +361,7 @@ NOT_HANDED_OVER_STATES = {"preparation": "being prepared", "in-progress": "ready
 
 
 @_where_untreated
-def moud_fills_not_handed_over(facts: Facts) -> tuple[str, ...]:
+def moud_fills_not_handed_over(facts: Facts) -> list[str]:
     """Buprenorphine, methadone and naltrexone fills still being prepared or waiting to be picked up, dated in this
     check's window (or, being prepared, undated or dated after today), each named with its state and day, where no
     treatment counted in the window: none handed anything over (`fills.handed_over`), so none is treatment, but one

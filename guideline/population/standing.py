@@ -50,7 +50,7 @@ def standing_findings(record: PatientRecord, config: GuidelineConfig, now: datet
 def uncounted_doses(facts: Facts) -> tuple[str, ...]:
     """The OUD medication doses, fills and orders `oud-treatment` could not count, each as the card's line: "what:
     why"."""
-    lines = []
+    lines: list[str] = []
     for kind in worded(_KINDS, facts.config):
         if kind.card is not None:  # every kind is on the card: their line is the one the chart shows
             lines.extend(f"{item}: {kind.card.why}" for item in _NAMING[kind.key](facts))
